@@ -1,0 +1,567 @@
+//! Reading packet captures: classic pcap (both byte orders, micro- and
+//! nanosecond timestamps, the "modified" Kuznetzov format) and pcapng
+//! (several sections, several interfaces, Enhanced and Simple Packet Blocks).
+//!
+//! The whole capture sits in memory; [`Frames`] walks it and yields one
+//! [`Frame`] per captured packet, with its link type and capture time. Block
+//! parsing is done by `pcap-parser`; this module adds the bookkeeping (frame
+//! numbers, link types per interface, timestamps with checked arithmetic) and
+//! errors that say at which byte of the file the capture stops making sense.
+
+use core::fmt;
+
+use pcap_parser::pcapng::{Block, SectionHeaderBlock};
+use pcap_parser::PcapError;
+
+/// Link-layer header types (the `LINKTYPE_*` values of tcpdump.org) that
+/// [`crate::linklayer`] understands.
+pub mod linktype {
+    /// BSD loopback: a 4-byte address family in the byte order of the
+    /// capturing host.
+    pub const NULL: u32 = 0;
+    /// Ethernet II, with optional 802.1Q / 802.1ad VLAN tags.
+    pub const ETHERNET: u32 = 1;
+    /// Raw IP (the version nibble tells IPv4 from IPv6).
+    pub const RAW: u32 = 101;
+    /// OpenBSD loopback: a 4-byte address family in network byte order.
+    pub const LOOP: u32 = 108;
+    /// Linux "cooked" capture, version 1 (16-byte header).
+    pub const LINUX_SLL: u32 = 113;
+    /// Raw IPv6 only.
+    pub const IPV6: u32 = 229;
+    /// Linux "cooked" capture, version 2 (20-byte header).
+    pub const LINUX_SLL2: u32 = 276;
+}
+
+/// A capture timestamp: seconds and nanoseconds since the Unix epoch (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp {
+    /// Whole seconds since 1970-01-01T00:00:00Z (may be negative).
+    pub secs: i64,
+    /// Nanoseconds within the second, `0..1_000_000_000`.
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    /// Nanoseconds since the Unix epoch, saturating at the `i128` range
+    /// (which no real capture reaches).
+    pub fn as_unix_nanos(&self) -> i128 {
+        i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos)
+    }
+
+    /// The timestamp in seconds, as a float (for rates).
+    pub fn as_f64(&self) -> f64 {
+        self.secs as f64 + f64::from(self.nanos) / 1e9
+    }
+}
+
+/// One captured packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// 1-based frame number in the capture (the number Wireshark shows).
+    pub number: u64,
+    /// Capture time, when the format carries one.
+    pub time: Option<Timestamp>,
+    /// Link-layer header type of the interface the frame was captured on.
+    pub linktype: u32,
+    /// The captured bytes (possibly shorter than `orig_len`).
+    pub data: &'a [u8],
+    /// Length of the packet on the wire.
+    pub orig_len: u32,
+}
+
+/// The container format of a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Classic pcap (libpcap).
+    Pcap,
+    /// pcapng.
+    PcapNg,
+}
+
+/// Why a capture cannot be read (further). Offsets are from the start of the
+/// capture file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureError {
+    /// The input does not start with a pcap or pcapng magic number.
+    NotACapture {
+        /// The first (up to) 4 bytes of the input.
+        magic: Vec<u8>,
+    },
+    /// The capture ends inside a header or record.
+    Truncated {
+        /// Offset of the incomplete header or record.
+        offset: usize,
+        /// What was being read.
+        what: &'static str,
+        /// Bytes that were still available from `offset`.
+        available: usize,
+    },
+    /// A block or header is malformed.
+    Malformed {
+        /// Offset of the block or header.
+        offset: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaptureError::NotACapture { magic } if magic.is_empty() => {
+                write!(f, "not a pcap or pcapng capture: the input is empty")
+            }
+            CaptureError::NotACapture { magic } => {
+                write!(f, "not a pcap or pcapng capture: starts with 0x")?;
+                for b in magic {
+                    write!(f, "{b:02x}")?;
+                }
+                write!(
+                    f,
+                    ", expected a pcap magic (a1b2c3d4, a1b23c4d or swapped) or pcapng 0a0d0d0a"
+                )
+            }
+            CaptureError::Truncated {
+                offset,
+                what,
+                available,
+            } => write!(
+                f,
+                "capture truncated: {what} at byte {offset} is incomplete ({available} bytes left)"
+            ),
+            CaptureError::Malformed { offset, message } => {
+                write!(f, "malformed capture at byte {offset}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+const PCAPNG_SHB: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+
+/// Recognise the capture format from its first bytes.
+pub fn detect(bytes: &[u8]) -> Result<Format, CaptureError> {
+    let magic = bytes.get(..4).unwrap_or(bytes);
+    match magic {
+        [0xd4, 0xc3, 0xb2, 0xa1]
+        | [0xa1, 0xb2, 0xc3, 0xd4]
+        | [0x4d, 0x3c, 0xb2, 0xa1]
+        | [0xa1, 0xb2, 0x3c, 0x4d]
+        | [0x34, 0xcd, 0xb2, 0xa1] => Ok(Format::Pcap),
+        m if m == PCAPNG_SHB => Ok(Format::PcapNg),
+        m => Err(CaptureError::NotACapture { magic: m.to_vec() }),
+    }
+}
+
+/// Per-interface state of a pcapng section.
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    linktype: u32,
+    /// Timestamp units per second.
+    resolution: u64,
+    /// Seconds added to every timestamp.
+    offset_secs: i64,
+}
+
+#[derive(Debug)]
+enum State {
+    Pcap {
+        big_endian: bool,
+        nanos: bool,
+        modified: bool,
+        linktype: u32,
+    },
+    PcapNg {
+        big_endian: bool,
+        interfaces: Vec<Interface>,
+    },
+}
+
+/// Iterator over the frames of an in-memory capture. Fused: after an error or
+/// the end of the capture it yields `None`.
+#[derive(Debug)]
+pub struct Frames<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    state: State,
+    next_number: u64,
+    done: bool,
+}
+
+impl<'a> Frames<'a> {
+    /// Start reading `bytes` as a pcap or pcapng capture. Fails if the format
+    /// is not recognised or the file header is malformed.
+    pub fn new(bytes: &'a [u8]) -> Result<Self, CaptureError> {
+        let format = detect(bytes)?;
+        let (pos, state) = match format {
+            Format::Pcap => {
+                let (rest, hdr) = match pcap_parser::pcap::parse_pcap_header(bytes) {
+                    Ok(v) => v,
+                    Err(_) => {
+                        return Err(CaptureError::Truncated {
+                            offset: 0,
+                            what: "pcap file header (24 bytes)",
+                            available: bytes.len(),
+                        })
+                    }
+                };
+                let linktype = u32::from_ne_bytes(hdr.network.0.to_ne_bytes());
+                (
+                    bytes.len() - rest.len(),
+                    State::Pcap {
+                        big_endian: hdr.is_bigendian(),
+                        nanos: hdr.is_nanosecond_precision(),
+                        modified: hdr.is_modified_format(),
+                        linktype,
+                    },
+                )
+            }
+            Format::PcapNg => (
+                0,
+                State::PcapNg {
+                    big_endian: false,
+                    interfaces: Vec::new(),
+                },
+            ),
+        };
+        Ok(Frames {
+            bytes,
+            pos,
+            state,
+            next_number: 1,
+            done: false,
+        })
+    }
+
+    /// Bytes of the capture consumed so far (for progress reporting).
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Total size of the capture in bytes.
+    pub fn total_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn fail(&mut self, e: CaptureError) -> Option<Result<Frame<'a>, CaptureError>> {
+        self.done = true;
+        Some(Err(e))
+    }
+
+    fn next_pcap(
+        &mut self,
+        big_endian: bool,
+        nanos: bool,
+        modified: bool,
+        linktype: u32,
+    ) -> Option<Result<Frame<'a>, CaptureError>> {
+        let input = self.bytes.get(self.pos..).unwrap_or_default();
+        if input.is_empty() {
+            self.done = true;
+            return None;
+        }
+        let parsed = if modified {
+            pcap_parser::pcap::parse_pcap_frame_modified(input)
+        } else if big_endian {
+            pcap_parser::pcap::parse_pcap_frame_be(input)
+        } else {
+            pcap_parser::pcap::parse_pcap_frame(input)
+        };
+        match parsed {
+            Ok((rest, block)) => {
+                let offset = self.pos;
+                self.pos = self.bytes.len() - rest.len();
+                let frac = if nanos {
+                    block.ts_usec
+                } else {
+                    block.ts_usec.saturating_mul(1000)
+                };
+                let time = if frac >= 1_000_000_000 {
+                    // An out-of-range fraction is reported as a missing time
+                    // rather than silently wrapped.
+                    let _ = offset;
+                    None
+                } else {
+                    Some(Timestamp {
+                        secs: i64::from(block.ts_sec),
+                        nanos: frac,
+                    })
+                };
+                let number = self.next_number;
+                self.next_number += 1;
+                Some(Ok(Frame {
+                    number,
+                    time,
+                    linktype,
+                    data: block.data,
+                    orig_len: block.origlen,
+                }))
+            }
+            Err(_) => {
+                let e = CaptureError::Truncated {
+                    offset: self.pos,
+                    what: "pcap record",
+                    available: input.len(),
+                };
+                self.fail(e)
+            }
+        }
+    }
+
+    fn next_pcapng(&mut self) -> Option<Result<Frame<'a>, CaptureError>> {
+        loop {
+            let input = self.bytes.get(self.pos..).unwrap_or_default();
+            if input.is_empty() {
+                self.done = true;
+                return None;
+            }
+            let offset = self.pos;
+            if input.len() < 12 {
+                return self.fail(CaptureError::Truncated {
+                    offset,
+                    what: "pcapng block",
+                    available: input.len(),
+                });
+            }
+            let State::PcapNg {
+                big_endian,
+                interfaces,
+            } = &mut self.state
+            else {
+                return None;
+            };
+            // A Section Header Block resets the byte order and the interfaces.
+            let is_shb = input.get(..4) == Some(&PCAPNG_SHB[..]);
+            let parsed = if is_shb {
+                pcap_parser::pcapng::parse_sectionheaderblock(input).map(|(r, shb)| {
+                    let be = SectionHeaderBlock::big_endian(&shb);
+                    (r, Block::SectionHeader(shb), Some(be))
+                })
+            } else if offset == 0 {
+                return self.fail(CaptureError::Malformed {
+                    offset,
+                    message: "pcapng file does not start with a Section Header Block".into(),
+                });
+            } else if *big_endian {
+                pcap_parser::pcapng::parse_block_be(input).map(|(r, b)| (r, b, None))
+            } else {
+                pcap_parser::pcapng::parse_block_le(input).map(|(r, b)| (r, b, None))
+            };
+            let (rest, block, new_order) = match parsed {
+                Ok(v) => v,
+                Err(nom_err) => {
+                    let e = match nom_err {
+                        pcap_parser::nom::Err::Incomplete(_) => CaptureError::Truncated {
+                            offset,
+                            what: "pcapng block",
+                            available: input.len(),
+                        },
+                        pcap_parser::nom::Err::Error(e) | pcap_parser::nom::Err::Failure(e) => {
+                            CaptureError::Malformed {
+                                offset,
+                                message: describe_pcap_error(&e),
+                            }
+                        }
+                    };
+                    return self.fail(e);
+                }
+            };
+            self.pos = self.bytes.len() - rest.len();
+            if self.pos <= offset {
+                // pcap-parser always consumes a block; guard against a loop anyway.
+                return self.fail(CaptureError::Malformed {
+                    offset,
+                    message: "block of length zero".into(),
+                });
+            }
+            if let Some(be) = new_order {
+                *big_endian = be;
+                interfaces.clear();
+            }
+            match block {
+                Block::InterfaceDescription(idb) => {
+                    let Some(resolution) = idb.ts_resolution() else {
+                        return self.fail(CaptureError::Malformed {
+                            offset,
+                            message: format!(
+                                "interface description has an unusable if_tsresol {:#04x}",
+                                idb.if_tsresol
+                            ),
+                        });
+                    };
+                    interfaces.push(Interface {
+                        linktype: u32::from_ne_bytes(idb.linktype.0.to_ne_bytes()) & 0xffff,
+                        resolution,
+                        offset_secs: idb.if_tsoffset,
+                    });
+                }
+                Block::EnhancedPacket(epb) => {
+                    let known = interfaces.len();
+                    let Some(iface) = interfaces.get(epb.if_id as usize).copied() else {
+                        return self.fail(CaptureError::Malformed {
+                            offset,
+                            message: format!(
+                                "enhanced packet block names interface {} but only {known} are described",
+                                epb.if_id
+                            ),
+                        });
+                    };
+                    let ticks = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                    let time = ticks_to_time(ticks, iface.resolution, iface.offset_secs);
+                    let caplen = (epb.caplen as usize).min(epb.data.len());
+                    let number = self.next_number;
+                    self.next_number += 1;
+                    return Some(Ok(Frame {
+                        number,
+                        time,
+                        linktype: iface.linktype,
+                        data: &epb.data[..caplen],
+                        orig_len: epb.origlen,
+                    }));
+                }
+                Block::SimplePacket(spb) => {
+                    let Some(iface) = interfaces.first().copied() else {
+                        return self.fail(CaptureError::Malformed {
+                            offset,
+                            message: "simple packet block before any interface description".into(),
+                        });
+                    };
+                    let caplen = (spb.origlen as usize).min(spb.data.len());
+                    let number = self.next_number;
+                    self.next_number += 1;
+                    return Some(Ok(Frame {
+                        number,
+                        time: None,
+                        linktype: iface.linktype,
+                        data: &spb.data[..caplen],
+                        orig_len: spb.origlen,
+                    }));
+                }
+                // Name resolution, statistics, custom blocks...: not packets.
+                _ => {}
+            }
+        }
+    }
+}
+
+fn describe_pcap_error(e: &PcapError<&[u8]>) -> String {
+    match e {
+        PcapError::HeaderNotRecognized => "block header not recognised".into(),
+        PcapError::NomError(_, kind) => format!("block does not parse ({kind:?})"),
+        PcapError::OwnedNomError(_, kind) => format!("block does not parse ({kind:?})"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Convert a pcapng timestamp (ticks at `resolution` per second, plus an
+/// offset in seconds) to a [`Timestamp`], or `None` if it does not fit.
+fn ticks_to_time(ticks: u64, resolution: u64, offset_secs: i64) -> Option<Timestamp> {
+    if resolution == 0 {
+        return None;
+    }
+    let secs = i64::try_from(ticks / resolution)
+        .ok()?
+        .checked_add(offset_secs)?;
+    let frac = u128::from(ticks % resolution) * 1_000_000_000 / u128::from(resolution);
+    Some(Timestamp {
+        secs,
+        nanos: frac as u32,
+    })
+}
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = Result<Frame<'a>, CaptureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.state {
+            State::Pcap {
+                big_endian,
+                nanos,
+                modified,
+                linktype,
+            } => self.next_pcap(big_endian, nanos, modified, linktype),
+            State::PcapNg { .. } => self.next_pcapng(),
+        }
+    }
+}
+
+impl core::iter::FusedIterator for Frames<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pcapwrite::PcapWriter;
+
+    #[test]
+    fn not_a_capture() {
+        assert_eq!(
+            Frames::new(b"hello world").unwrap_err(),
+            CaptureError::NotACapture {
+                magic: b"hell".to_vec()
+            }
+        );
+        assert!(matches!(
+            Frames::new(b"").unwrap_err(),
+            CaptureError::NotACapture { .. }
+        ));
+    }
+
+    #[test]
+    fn pcap_roundtrip_and_every_truncation() {
+        let mut w = PcapWriter::new(Vec::new(), linktype::RAW).unwrap();
+        w.write(
+            Timestamp {
+                secs: 10,
+                nanos: 5000,
+            },
+            &[0x60, 0, 0, 0],
+        )
+        .unwrap();
+        w.write(Timestamp { secs: 11, nanos: 0 }, &[0x60, 1])
+            .unwrap();
+        let bytes = w.into_inner().unwrap();
+        let frames: Vec<_> = Frames::new(&bytes).unwrap().collect();
+        assert_eq!(frames.len(), 2);
+        let f = frames[0].clone().unwrap();
+        assert_eq!(f.number, 1);
+        assert_eq!(f.linktype, linktype::RAW);
+        assert_eq!(f.data, &[0x60, 0, 0, 0]);
+        assert_eq!(
+            f.time,
+            Some(Timestamp {
+                secs: 10,
+                nanos: 5000
+            })
+        );
+        for cut in 0..bytes.len() {
+            let r: Result<Vec<_>, _> = match Frames::new(&bytes[..cut]) {
+                Ok(fr) => fr.collect(),
+                Err(e) => Err(e),
+            };
+            if cut == 24 + 16 + 4 {
+                assert_eq!(r.unwrap().len(), 1, "cut {cut}");
+            } else if cut == 24 {
+                assert!(r.unwrap().is_empty());
+            } else {
+                assert!(r.is_err(), "cut {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn ticks() {
+        assert_eq!(
+            ticks_to_time(1_500_000, 1_000_000, 0),
+            Some(Timestamp {
+                secs: 1,
+                nanos: 500_000_000
+            })
+        );
+        assert_eq!(ticks_to_time(u64::MAX, 1, i64::MAX), None);
+    }
+}

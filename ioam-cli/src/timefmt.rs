@@ -1,0 +1,61 @@
+//! RFC 3339 formatting of UTC timestamps, without a date library.
+
+use crate::capture::Timestamp;
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
+/// calendar (H. Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Format `t` as RFC 3339 UTC: `YYYY-MM-DDTHH:MM:SS[.ffffff|.fffffffff]Z`.
+/// The fraction has 6 digits when the time is a whole number of
+/// microseconds, 9 otherwise, and is omitted for whole seconds.
+pub fn rfc3339(t: Timestamp) -> String {
+    let days = t.secs.div_euclid(86_400);
+    let sod = t.secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let (hh, mm, ss) = (sod / 3600, (sod / 60) % 60, sod % 60);
+    let frac = if t.nanos == 0 {
+        String::new()
+    } else if t.nanos % 1000 == 0 {
+        format!(".{:06}", t.nanos / 1000)
+    } else {
+        format!(".{:09}", t.nanos)
+    };
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}{frac}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(secs: i64, nanos: u32) -> Timestamp {
+        Timestamp { secs, nanos }
+    }
+
+    #[test]
+    fn known_dates() {
+        assert_eq!(rfc3339(ts(0, 0)), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(ts(951_782_400, 0)), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            rfc3339(ts(1_700_000_000, 5_000)),
+            "2023-11-14T22:13:20.000005Z"
+        );
+        assert_eq!(
+            rfc3339(ts(1_700_000_000, 1)),
+            "2023-11-14T22:13:20.000000001Z"
+        );
+        assert_eq!(rfc3339(ts(-1, 0)), "1969-12-31T23:59:59Z");
+        assert_eq!(rfc3339(ts(4_102_444_800, 0)), "2100-01-01T00:00:00Z");
+    }
+}
