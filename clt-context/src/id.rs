@@ -1,0 +1,624 @@
+//! Trace and span identifiers (W3C Trace Context §3.2.2.3 and §3.2.2.4).
+//!
+//! [`TraceId`] (16 bytes), [`SpanId`] (8 bytes) and [`TraceFlags`] (1 byte)
+//! are the three values a CLT packet carries. They print as lowercase hex
+//! and parse from lowercase hex only, as the W3C recommendation requires for
+//! the `traceparent` header. The all-zero identifiers are representable (they
+//! are what an empty opaque state decodes to) but are *invalid* as a context:
+//! see [`TraceId::is_valid`] and [`SpanContext::is_valid`].
+
+use core::fmt;
+use core::str::FromStr;
+
+/// Lowercase hex digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Writes `bytes` as lowercase hex, two digits per byte.
+pub(crate) fn write_hex(f: &mut impl fmt::Write, bytes: &[u8]) -> fmt::Result {
+    for b in bytes {
+        f.write_char(char::from(HEX[usize::from(b >> 4)]))?;
+        f.write_char(char::from(HEX[usize::from(b & 0x0f)]))?;
+    }
+    Ok(())
+}
+
+/// Fills `out` (twice the length of `bytes`) with lowercase hex.
+pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0x0f)];
+    }
+}
+
+/// What is wrong with one character of a hex field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HexDigitError {
+    /// An uppercase hex digit (`A`-`F`): W3C Trace Context allows lowercase only.
+    Uppercase,
+    /// A character that is not a hex digit at all.
+    NotHex,
+}
+
+/// Value of one lowercase hex digit.
+pub(crate) const fn hex_val(c: u8) -> Result<u8, HexDigitError> {
+    match c {
+        b'0'..=b'9' => Ok(c - b'0'),
+        b'a'..=b'f' => Ok(c - b'a' + 10),
+        b'A'..=b'F' => Err(HexDigitError::Uppercase),
+        _ => Err(HexDigitError::NotHex),
+    }
+}
+
+/// Decodes `2 * N` lowercase hex characters into `N` bytes.
+///
+/// On error returns the offset (within `s`) of the first bad character.
+pub(crate) fn decode_hex<const N: usize>(s: &[u8]) -> Result<[u8; N], (usize, HexDigitError)> {
+    let mut out = [0u8; N];
+    for (i, (byte, pair)) in out.iter_mut().zip(s.chunks_exact(2)).enumerate() {
+        let hi = hex_val(pair[0]).map_err(|e| (2 * i, e))?;
+        let lo = hex_val(pair[1]).map_err(|e| (2 * i + 1, e))?;
+        *byte = (hi << 4) | lo;
+    }
+    Ok(out)
+}
+
+/// Error from parsing a [`TraceId`], [`SpanId`] or [`TraceFlags`] from hex text.
+///
+/// Offsets are relative to the start of the string given to `from_str`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdParseError {
+    /// The text does not have the required number of hex digits.
+    Length {
+        /// Required number of characters.
+        required: usize,
+        /// Number of characters (bytes) given.
+        actual: usize,
+    },
+    /// A character is not a lowercase hex digit.
+    Digit {
+        /// Offset of the character (in bytes, from the start of the text).
+        offset: usize,
+        /// Why the character is rejected.
+        kind: HexDigitError,
+    },
+}
+
+impl fmt::Display for IdParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Length { required, actual } => write!(
+                f,
+                "identifier needs exactly {required} lowercase hex digits, got {actual} characters"
+            ),
+            Self::Digit {
+                offset,
+                kind: HexDigitError::Uppercase,
+            } => write!(
+                f,
+                "uppercase hex digit at offset {offset}: identifiers are lowercase hex (W3C Trace Context 3.2.2)"
+            ),
+            Self::Digit {
+                offset,
+                kind: HexDigitError::NotHex,
+            } => write!(f, "character at offset {offset} is not a hex digit"),
+        }
+    }
+}
+
+impl core::error::Error for IdParseError {}
+
+fn parse_fixed<const N: usize>(s: &str) -> Result<[u8; N], IdParseError> {
+    let b = s.as_bytes();
+    if b.len() != 2 * N {
+        return Err(IdParseError::Length {
+            required: 2 * N,
+            actual: b.len(),
+        });
+    }
+    decode_hex::<N>(b).map_err(|(offset, kind)| IdParseError::Digit { offset, kind })
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $len:expr, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+        pub struct $name(pub [u8; $len]);
+
+        impl $name {
+            /// Length in bytes.
+            pub const LEN: usize = $len;
+            #[doc = concat!("The all-zero ", $what, ", which W3C Trace Context declares invalid.")]
+            pub const INVALID: Self = Self([0; $len]);
+
+            /// Wraps the bytes (network order, as in the hex text).
+            pub const fn from_bytes(bytes: [u8; $len]) -> Self {
+                Self(bytes)
+            }
+
+            /// The bytes, in the order of the hex text.
+            pub const fn to_bytes(self) -> [u8; $len] {
+                self.0
+            }
+
+            /// The bytes, borrowed.
+            pub const fn as_bytes(&self) -> &[u8; $len] {
+                &self.0
+            }
+
+            #[doc = concat!("Whether the ", $what, " is not all zero (W3C Trace Context 3.2.2).")]
+            pub const fn is_valid(&self) -> bool {
+                let mut i = 0;
+                while i < $len {
+                    if self.0[i] != 0 {
+                        return true;
+                    }
+                    i += 1;
+                }
+                false
+            }
+
+            /// Lowercase hex text, without allocation.
+            pub fn to_hex(&self) -> [u8; 2 * $len] {
+                let mut out = [0u8; 2 * $len];
+                hex_into(&self.0, &mut out);
+                out
+            }
+        }
+
+        impl From<[u8; $len]> for $name {
+            fn from(bytes: [u8; $len]) -> Self {
+                Self(bytes)
+            }
+        }
+
+        impl From<$name> for [u8; $len] {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            /// Lowercase hex, two digits per byte.
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_hex(f, &self.0)
+            }
+        }
+
+        impl fmt::LowerHex for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_hex(f, &self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "("))?;
+                write_hex(f, &self.0)?;
+                f.write_str(")")
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdParseError;
+
+            /// Parses exactly the lowercase hex digits of the identifier
+            /// (uppercase is rejected, as in `traceparent`). The all-zero
+            /// value parses; check [`Self::is_valid`] where it matters.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_fixed::<$len>(s).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A 16-byte trace identifier (W3C Trace Context §3.2.2.3, OpenTelemetry `TraceId`).
+    ///
+    /// The byte order is the order of the hex text: the CLT opaque state and
+    /// the legacy CLT header carry these bytes unchanged (the legacy header
+    /// as two big-endian 64-bit halves, which is the same thing).
+    TraceId,
+    16,
+    "trace id"
+);
+
+id_type!(
+    /// An 8-byte span identifier, the `parent-id` of W3C Trace Context §3.2.2.4.
+    SpanId,
+    8,
+    "span id"
+);
+
+impl TraceId {
+    /// Builds a trace id from its big-endian high and low 64-bit halves
+    /// (the layout of the legacy CLT header and of the ioam-api `TraceId_High`/`TraceId_Low`).
+    pub const fn from_halves(high: u64, low: u64) -> Self {
+        let h = high.to_be_bytes();
+        let l = low.to_be_bytes();
+        let mut b = [0u8; 16];
+        let mut i = 0;
+        while i < 8 {
+            b[i] = h[i];
+            b[i + 8] = l[i];
+            i += 1;
+        }
+        Self(b)
+    }
+
+    /// The big-endian high and low 64-bit halves.
+    pub const fn halves(&self) -> (u64, u64) {
+        let mut h = [0u8; 8];
+        let mut l = [0u8; 8];
+        let mut i = 0;
+        while i < 8 {
+            h[i] = self.0[i];
+            l[i] = self.0[i + 8];
+            i += 1;
+        }
+        (u64::from_be_bytes(h), u64::from_be_bytes(l))
+    }
+}
+
+impl SpanId {
+    /// Builds a span id from a big-endian 64-bit integer.
+    pub const fn from_u64(v: u64) -> Self {
+        Self(v.to_be_bytes())
+    }
+
+    /// The span id as a big-endian 64-bit integer.
+    pub const fn to_u64(self) -> u64 {
+        u64::from_be_bytes(self.0)
+    }
+}
+
+/// The 8-bit `trace-flags` field (W3C Trace Context §3.2.2.5).
+///
+/// Known bits are [`TraceFlags::SAMPLED`] (0x01) and [`TraceFlags::RANDOM`]
+/// (0x02, Trace Context Level 2). Unknown bits are kept as given so that they
+/// round-trip; [`TraceFlags::known`] drops them. Bits are always tested with
+/// masks, never by comparing the whole byte.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct TraceFlags(pub u8);
+
+impl TraceFlags {
+    /// No flag set.
+    pub const NONE: Self = Self(0);
+    /// `sampled` (bit mask 0x01): the caller may have recorded the trace.
+    pub const SAMPLED: Self = Self(0x01);
+    /// `random` (bit mask 0x02, Level 2): the trace id's rightmost 7 bytes are random.
+    pub const RANDOM: Self = Self(0x02);
+    /// Mask of every bit this crate knows.
+    pub const KNOWN_MASK: u8 = 0x03;
+
+    /// Wraps a raw flags byte, unknown bits included.
+    pub const fn new(bits: u8) -> Self {
+        Self(bits)
+    }
+
+    /// The raw byte.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Whether every bit of `other` is set.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether the `sampled` bit (0x01) is set.
+    pub const fn is_sampled(self) -> bool {
+        self.0 & Self::SAMPLED.0 != 0
+    }
+
+    /// Whether the `random` bit (0x02) is set.
+    pub const fn is_random(self) -> bool {
+        self.0 & Self::RANDOM.0 != 0
+    }
+
+    /// Returns the flags with `sampled` set or cleared.
+    pub const fn with_sampled(self, on: bool) -> Self {
+        if on {
+            Self(self.0 | Self::SAMPLED.0)
+        } else {
+            Self(self.0 & !Self::SAMPLED.0)
+        }
+    }
+
+    /// Returns the flags with `random` set or cleared.
+    pub const fn with_random(self, on: bool) -> Self {
+        if on {
+            Self(self.0 | Self::RANDOM.0)
+        } else {
+            Self(self.0 & !Self::RANDOM.0)
+        }
+    }
+
+    /// Only the known bits (what a Level 2 implementation keeps from a
+    /// `traceparent` of a higher version).
+    pub const fn known(self) -> Self {
+        Self(self.0 & Self::KNOWN_MASK)
+    }
+
+    /// The bits this crate does not know.
+    pub const fn unknown_bits(self) -> u8 {
+        self.0 & !Self::KNOWN_MASK
+    }
+}
+
+impl From<u8> for TraceFlags {
+    fn from(b: u8) -> Self {
+        Self(b)
+    }
+}
+
+impl From<TraceFlags> for u8 {
+    fn from(f: TraceFlags) -> Self {
+        f.0
+    }
+}
+
+impl core::ops::BitOr for TraceFlags {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+impl core::ops::BitAnd for TraceFlags {
+    type Output = Self;
+    fn bitand(self, rhs: Self) -> Self {
+        Self(self.0 & rhs.0)
+    }
+}
+
+impl fmt::Display for TraceFlags {
+    /// Two lowercase hex digits, as in `traceparent`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hex(f, &[self.0])
+    }
+}
+
+impl fmt::Debug for TraceFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TraceFlags(")?;
+        write_hex(f, &[self.0])?;
+        if self.is_sampled() {
+            f.write_str(" sampled")?;
+        }
+        if self.is_random() {
+            f.write_str(" random")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl FromStr for TraceFlags {
+    type Err = IdParseError;
+
+    /// Parses exactly two lowercase hex digits.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_fixed::<1>(s).map(|[b]| Self(b))
+    }
+}
+
+/// A span context: the trace, the span that sent the packet and the flags.
+///
+/// This is what a CLT packet carries (SPEC §6.1). `Display` and `FromStr`
+/// use the version-00 `traceparent` form (W3C Trace Context §3.2), e.g.
+/// `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Debug)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct SpanContext {
+    /// The trace the packet belongs to.
+    pub trace_id: TraceId,
+    /// The span that emitted the packet (the `parent-id` of `traceparent`).
+    pub span_id: SpanId,
+    /// The trace flags.
+    pub flags: TraceFlags,
+}
+
+impl SpanContext {
+    /// Builds a span context.
+    pub const fn new(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> Self {
+        Self {
+            trace_id,
+            span_id,
+            flags,
+        }
+    }
+
+    /// Whether both identifiers are non-zero (W3C Trace Context §3.2.2.3-4).
+    pub const fn is_valid(&self) -> bool {
+        self.trace_id.is_valid() && self.span_id.is_valid()
+    }
+}
+
+impl fmt::Display for SpanContext {
+    /// The version-00 `traceparent` text (55 characters).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::traceparent::write(f, self)
+    }
+}
+
+impl FromStr for SpanContext {
+    type Err = crate::traceparent::TraceparentError;
+
+    /// Parses a `traceparent` value with [`crate::traceparent::parse`] and
+    /// keeps its span context.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::traceparent::parse(s).map(|tp| tp.ctx)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies for the identifier types.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any trace id, all-zero included.
+    pub(crate) fn any_trace_id() -> impl Strategy<Value = TraceId> {
+        any::<[u8; 16]>().prop_map(TraceId)
+    }
+
+    /// Any span id, all-zero included.
+    pub(crate) fn any_span_id() -> impl Strategy<Value = SpanId> {
+        any::<[u8; 8]>().prop_map(SpanId)
+    }
+
+    /// Any span context, invalid ones included.
+    pub(crate) fn any_span_context() -> impl Strategy<Value = SpanContext> {
+        (any_trace_id(), any_span_id(), any::<u8>())
+            .prop_map(|(t, s, f)| SpanContext::new(t, s, TraceFlags(f)))
+    }
+
+    /// A span context with non-zero identifiers.
+    pub(crate) fn valid_span_context() -> impl Strategy<Value = SpanContext> {
+        any_span_context().prop_filter("ids must be non-zero", SpanContext::is_valid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strategies::*;
+    use super::*;
+    use core::fmt::Write;
+    use heapless::String;
+    use proptest::prelude::*;
+
+    fn show(v: &impl fmt::Display) -> String<128> {
+        let mut s = String::new();
+        write!(s, "{v}").unwrap();
+        s
+    }
+
+    const TID: TraceId = TraceId([
+        0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47,
+        0x36,
+    ]);
+
+    #[test]
+    fn trace_id_display_and_parse() {
+        assert_eq!(show(&TID).as_str(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(
+            "4bf92f3577b34da6a3ce929d0e0e4736".parse::<TraceId>(),
+            Ok(TID)
+        );
+        assert_eq!(&TID.to_hex(), b"4bf92f3577b34da6a3ce929d0e0e4736");
+        let mut dbg = String::<64>::new();
+        write!(dbg, "{TID:?}").unwrap();
+        assert_eq!(dbg.as_str(), "TraceId(4bf92f3577b34da6a3ce929d0e0e4736)");
+    }
+
+    #[test]
+    fn trace_id_halves() {
+        let (h, l) = TID.halves();
+        assert_eq!(h, 0x4bf9_2f35_77b3_4da6);
+        assert_eq!(l, 0xa3ce_929d_0e0e_4736);
+        assert_eq!(TraceId::from_halves(h, l), TID);
+    }
+
+    #[test]
+    fn span_id_display_and_parse() {
+        let s = SpanId::from_u64(0x00f0_67aa_0ba9_02b7);
+        assert_eq!(show(&s).as_str(), "00f067aa0ba902b7");
+        assert_eq!("00f067aa0ba902b7".parse::<SpanId>(), Ok(s));
+        assert_eq!(s.to_u64(), 0x00f0_67aa_0ba9_02b7);
+    }
+
+    #[test]
+    fn id_parse_errors() {
+        assert_eq!(
+            "4bf9".parse::<TraceId>(),
+            Err(IdParseError::Length {
+                required: 32,
+                actual: 4
+            })
+        );
+        assert_eq!(
+            "00f067aa0ba902B7".parse::<SpanId>(),
+            Err(IdParseError::Digit {
+                offset: 14,
+                kind: HexDigitError::Uppercase
+            })
+        );
+        assert_eq!(
+            "00f067aa0ba9g2b7".parse::<SpanId>(),
+            Err(IdParseError::Digit {
+                offset: 12,
+                kind: HexDigitError::NotHex
+            })
+        );
+        // A multi-byte character counts by bytes and is not hex.
+        assert_eq!(
+            "00f067aa0ba902é".parse::<SpanId>(),
+            Err(IdParseError::Digit {
+                offset: 14,
+                kind: HexDigitError::NotHex
+            })
+        );
+        let e = "0".parse::<TraceFlags>().unwrap_err();
+        assert_eq!(
+            show(&e).as_str(),
+            "identifier needs exactly 2 lowercase hex digits, got 1 characters"
+        );
+    }
+
+    #[test]
+    fn zero_ids_are_invalid_but_representable() {
+        assert!(!TraceId::INVALID.is_valid());
+        assert!(!SpanId::INVALID.is_valid());
+        assert_eq!(
+            "00000000000000000000000000000000".parse::<TraceId>(),
+            Ok(TraceId::INVALID)
+        );
+        let mut t = TraceId::INVALID;
+        t.0[15] = 1;
+        assert!(t.is_valid());
+    }
+
+    #[test]
+    fn flags_by_mask() {
+        let f = TraceFlags(0x03);
+        assert!(f.is_sampled() && f.is_random());
+        let f = TraceFlags(0xfd);
+        assert!(f.is_sampled());
+        assert!(!f.is_random());
+        assert_eq!(f.unknown_bits(), 0xfc);
+        assert_eq!(f.known(), TraceFlags::SAMPLED);
+        assert_eq!(TraceFlags::NONE.with_sampled(true), TraceFlags::SAMPLED);
+        assert_eq!(TraceFlags(0x03).with_random(false), TraceFlags::SAMPLED);
+        assert!((TraceFlags::SAMPLED | TraceFlags::RANDOM).contains(TraceFlags::RANDOM));
+        assert_eq!(show(&TraceFlags(0xa1)).as_str(), "a1");
+        assert_eq!("a1".parse::<TraceFlags>(), Ok(TraceFlags(0xa1)));
+    }
+
+    proptest! {
+        #[test]
+        fn trace_id_text_round_trip(t in any_trace_id()) {
+            let s = show(&t);
+            prop_assert_eq!(s.len(), 32);
+            prop_assert!(s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+            prop_assert_eq!(s.parse::<TraceId>(), Ok(t));
+        }
+
+        #[test]
+        fn span_id_text_round_trip(s in any_span_id()) {
+            prop_assert_eq!(show(&s).parse::<SpanId>(), Ok(s));
+        }
+
+        #[test]
+        fn span_context_text_round_trip(c in valid_span_context()) {
+            prop_assert_eq!(show(&c).parse::<SpanContext>(), Ok(c));
+        }
+
+        #[test]
+        fn id_parse_never_panics(s in "\\PC{0,40}") {
+            let _ = s.parse::<TraceId>();
+            let _ = s.parse::<SpanId>();
+            let _ = s.parse::<TraceFlags>();
+        }
+    }
+}
