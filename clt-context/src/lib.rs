@@ -12,7 +12,10 @@
 //! - [`oss`]: the CLT opaque state, schema v1 (a span context in the Opaque
 //!   State Snapshot of the originator's node record, RFC 9197 §4.4.2.13);
 //! - [`legacy`]: the 32-byte trace header of the original CLT kernel patch,
-//!   an explicit decoding mode that is never guessed.
+//!   an explicit decoding mode that is never guessed;
+//! - with the `opentelemetry` feature (std): `From` conversions to and from
+//!   the `opentelemetry` crate's `TraceId`, `SpanId`, `TraceFlags` and
+//!   `SpanContext`.
 //!
 //! `#![no_std]`, no allocator, no `unsafe`.
 //!
@@ -47,6 +50,8 @@ extern crate std;
 mod id;
 pub mod legacy;
 pub mod oss;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 pub mod traceparent;
 
 pub use id::{HexDigitError, IdParseError, SpanContext, SpanId, TraceFlags, TraceId};
