@@ -1,5 +1,110 @@
 //! Zero-copy parsing and building of IPv6 extension headers, Hop-by-Hop and
-//! Destination options, and the IOAM option frame (RFC 8200, RFC 9486).
+//! Destination Options, and the IOAM option frame (RFC 8200, RFC 9486).
+//!
+//! The layers, from the packet inwards:
+//!
+//! - [`ipv6`]: the fixed IPv6 header view ([`ipv6::Ipv6Header`]).
+//! - [`ext`]: the extension-header chain walk ([`ext::ExtHeaders`]).
+//! - [`opt`]: the TLV options of a Hop-by-Hop or Destination Options header
+//!   ([`opt::Options`]), in strict (Linux) or lenient mode.
+//! - [`ioam`]: the IOAM option frame ([`ioam::IoamOption`]) and the IOAM
+//!   Option-Type ([`ioam::IoamType`]).
+//! - [`packet`]: every IOAM option of a packet ([`packet::IoamOptions`]),
+//!   and a fast path for the first one in the Hop-by-Hop header.
+//! - [`build`]: options-area builders and extension-header insertion and
+//!   removal.
+//! - [`pot`], [`e2e`], [`dex`], [`integrity`]: IOAM option bodies.
+//!
+//! Nothing allocates; malformed input yields a [`error::WireError`] naming
+//! the rule, the offset and the lengths involved, never a panic.
+//!
+//! # Example
+//!
+//! Build a Hop-by-Hop header with a pre-allocated trace option, put it into
+//! a UDP packet, and find it again:
+//!
+//! ```
+//! use ioam_wire::build::{insert_ext_header, ioam_header};
+//! use ioam_wire::ext::ExtKind;
+//! use ioam_wire::ioam::{IoamType, OPT_IOAM};
+//! use ioam_wire::opt::ParseMode;
+//! use ioam_wire::packet::IoamOptions;
+//!
+//! // IPv6 + 8-byte UDP header, in a buffer with room to grow.
+//! let mut buf = [0u8; 128];
+//! buf[0] = 0x60;
+//! buf[5] = 8; // Payload Length
+//! buf[6] = 17; // Next Header: UDP
+//! buf[7] = 64;
+//! let mut len = 48;
+//!
+//! // Trace header: namespace 123, NodeLen 1, RemainingLen 1, type 0x800000.
+//! let trace = [0x00, 0x7b, 0x01, 0x01, 0x80, 0x00, 0x00, 0x00, 0, 0, 0, 0];
+//! let mut hbh = [0u8; 32];
+//! let (hlen, ()) = ioam_header(&mut hbh, 0, OPT_IOAM, IoamType::PreallocatedTrace, 12, |b| {
+//!     b.copy_from_slice(&trace)
+//! })?;
+//! len = insert_ext_header(&mut buf, len, ExtKind::HopByHop, &hbh[..hlen])?.packet_len;
+//! assert_eq!((buf[6], buf[40], len), (0, 17, 72));
+//!
+//! let mut found = IoamOptions::new(&buf[..len], ParseMode::Strict)?;
+//! let first = found.next().unwrap()?;
+//! assert_eq!(first.header, ExtKind::HopByHop);
+//! assert_eq!(first.option.ioam_type, IoamType::PreallocatedTrace);
+//! assert_eq!(first.absolute_body_offset(), 48);
+//! assert_eq!(first.option.body, &trace[..]);
+//! assert!(first.placement().is_conforming());
+//! assert!(found.next().is_none());
+//! assert_eq!(found.end().unwrap().protocol, 17);
+//! # Ok::<(), ioam_wire::error::WireError>(())
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod build;
+pub mod error;
+pub mod ext;
+pub mod ioam;
+pub mod ipv6;
+pub mod opt;
+pub mod packet;
+
+pub mod dex;
+pub mod e2e;
+pub mod integrity;
+pub mod pot;
+
+pub use error::WireError;
+
+/// IPv6 Next Header values (IANA "Assigned Internet Protocol Numbers").
+pub mod proto {
+    /// Hop-by-Hop Options (RFC 8200 §4.3).
+    pub const HOP_BY_HOP: u8 = 0;
+    /// TCP.
+    pub const TCP: u8 = 6;
+    /// UDP.
+    pub const UDP: u8 = 17;
+    /// IPv6 encapsulation (RFC 2473).
+    pub const IPV6: u8 = 41;
+    /// Routing header (RFC 8200 §4.4).
+    pub const ROUTING: u8 = 43;
+    /// Fragment header (RFC 8200 §4.5).
+    pub const FRAGMENT: u8 = 44;
+    /// Encapsulating Security Payload (RFC 4303).
+    pub const ESP: u8 = 50;
+    /// Authentication Header (RFC 4302).
+    pub const AH: u8 = 51;
+    /// ICMPv6 (RFC 4443).
+    pub const ICMPV6: u8 = 58;
+    /// No Next Header (RFC 8200 §4.7).
+    pub const NO_NEXT: u8 = 59;
+    /// Destination Options (RFC 8200 §4.6).
+    pub const DEST_OPTS: u8 = 60;
+    /// Mobility header (RFC 6275).
+    pub const MOBILITY: u8 = 135;
+    /// Host Identity Protocol (RFC 7401).
+    pub const HIP: u8 = 139;
+    /// Shim6 (RFC 5533).
+    pub const SHIM6: u8 = 140;
+}

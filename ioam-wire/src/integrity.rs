@@ -1,0 +1,1 @@
+//! Integrity-protected IOAM option bodies (draft-ietf-ippm-ioam-data-integrity).
