@@ -1,0 +1,337 @@
+"""Test-case bookkeeping, senders and expectations shared by the scenarios."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import ioambytes as ib
+from netns import IOAM_NS, Router, Topology, sh
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+UDP_PORT = 9999
+
+
+class CheckFailed(Exception):
+    pass
+
+
+@dataclass
+class Case:
+    name: str
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def check(self, cond: bool, msg: str) -> bool:
+        if not cond:
+            self.failures.append(msg)
+        return bool(cond)
+
+    def eq(self, got, want, what: str) -> bool:
+        return self.check(got == want, f"{what}: got {got!r}, want {want!r}")
+
+    def note(self, msg: str) -> None:
+        self.notes.append(msg)
+
+
+class Results:
+    def __init__(self, verbose: bool = False):
+        self.cases: list[Case] = []
+        self.verbose = verbose
+        self.facts: dict[str, object] = {}
+
+    @contextmanager
+    def case(self, name: str):
+        c = Case(name)
+        t0 = time.monotonic()
+        try:
+            yield c
+        except CheckFailed as e:
+            c.failures.append(str(e))
+        except Exception as e:  # a broken scenario is a failed case, not a crash
+            c.failures.append(f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+        self.cases.append(c)
+        dt = time.monotonic() - t0
+        status = "ok  " if not c.failures else "FAIL"
+        print(f"{status} {name} ({dt:.1f}s)", flush=True)
+        for n in c.notes:
+            print(f"       note: {n}")
+        for f in c.failures[:25]:
+            print("       - " + f.replace("\n", "\n         "))
+        if len(c.failures) > 25:
+            print(f"       ... and {len(c.failures) - 25} more")
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for c in self.cases if not c.failures)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for c in self.cases if c.failures)
+
+
+# ---------------------------------------------------------------------------
+# What a packet carried when it left the sender
+
+
+@dataclass
+class Sent:
+    tag: str  # unique, also the UDP payload
+    trace_type: int
+    space: int
+    hop_limit: int = 64
+    ns: int = IOAM_NS
+    originator: ib.NodeValues | None = None
+    initial_rem: int = 0
+    clt: dict | None = None
+    kind: str = "valid"  # valid | misaligned | nodelen | remlen-overrun | unknown-ns
+    hbh: bytes = b""
+    mode: str = "sockopt"
+    sent_at: float = 0.0
+
+    @property
+    def payload(self) -> bytes:
+        return self.tag.encode()
+
+
+SENDER_IDS = dict(
+    node_id=0x5E0001,
+    ingress_if_id=0xFFFF,
+    egress_if_id=1,
+    node_id_wide=0x5E00000000005E01,
+    ingress_if_id_wide=0xFFFFFFFF,
+    egress_if_id_wide=1,
+    namespace_data=0x5E5E5E5E,
+    namespace_data_wide=0x5E5E5E5E5E5E5E5E,
+    queue_depth=0,
+)
+
+
+def new_clt(flags: int = 1) -> dict:
+    return {"trace_id": secrets.token_hex(16), "span_id": secrets.token_hex(8), "trace_flags": flags}
+
+
+def py_packet(tag: str, trace_type: int, routers: list[Router], *, clt: dict | None, hop_limit: int = 64,
+              space: int | None = None, kind: str = "valid", ns: int = IOAM_NS, mode: str = "sockopt") -> Sent:
+    """Build a packet with the suite's own encoder (the Python sender)."""
+    orig = None
+    if clt is not None or trace_type:
+        now = time.time()
+        orig = ib.NodeValues(hop_limit=hop_limit, timestamp_secs=int(now), timestamp_frac=int((now % 1) * 1e6),
+                             **SENDER_IDS)
+        if clt is not None:
+            orig.oss_schema_id = ib.CLT_SCHEMA_ID
+            orig.oss_data = ib.clt_oss_data(bytes.fromhex(clt["trace_id"]), bytes.fromhex(clt["span_id"]),
+                                            clt["trace_flags"])
+    orig_oss = (len(orig.oss_data) + 3) // 4 if orig is not None else None
+    if space is None:
+        space = ib.space_for(trace_type, [r.oss_words() for r in routers], orig_oss)
+    nodelen = None
+    if kind == "nodelen":
+        nodelen = ib.node_len(trace_type) + 1
+    hbh = ib.build_hbh(ns, trace_type, space, orig, nodelen=nodelen, misalign=(kind == "misaligned"))
+    if kind == "remlen-overrun":
+        # RemainingLen claims more words than the option holds.
+        hbh = bytearray(hbh)
+        base = 4 if hbh[2] == 1 else 2
+        hbh[base + 4 + 3] = (hbh[base + 4 + 3] & 0x80) | 0x7F
+        hbh = bytes(hbh)
+    body_off = 4 + 4 if kind != "misaligned" else 2 + 4
+    rem = hbh[body_off + 3] & 0x7F
+    return Sent(tag=tag, trace_type=trace_type, space=space, hop_limit=hop_limit, ns=ns, originator=orig,
+                initial_rem=rem, clt=clt, kind=kind, hbh=hbh, mode=mode)
+
+
+def py_send(topo: Topology, packets: list[Sent], gap: float = 0.0) -> None:
+    job = {
+        "dst": topo.receiver_addr,
+        "port": UDP_PORT,
+        "hop_limit": packets[0].hop_limit if packets else 64,
+        "gap": gap,
+        "packets": [{"hbh": p.hbh.hex(), "payload": p.payload.hex(), "mode": p.mode} for p in packets],
+    }
+    hl = {p.hop_limit for p in packets}
+    assert len(hl) <= 1, "one hop limit per batch"
+    r = sh("python3", os.path.join(HERE, "pysend.py"), ns=topo.ns("snd"), input=json.dumps(job))
+    for line in r.stdout.splitlines():
+        d = json.loads(line)
+        packets[d["i"]].sent_at = d["sent"]
+
+
+# ---------------------------------------------------------------------------
+# The `ioam` binary (when built)
+
+
+def ioam_bin() -> str | None:
+    cand = [os.environ.get("IOAM_BIN", "")]
+    tdir = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+    cand += [os.path.join(tdir, "release", "ioam"), os.path.join(ROOT, "target", "release", "ioam")]
+    for c in cand:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def ioam_has(subcommand: str) -> bool:
+    b = ioam_bin()
+    if not b:
+        return False
+    r = subprocess.run([b, subcommand, "--help"], capture_output=True, text=True)
+    return r.returncode == 0
+
+
+def ioam_decode_json(path: str, strict: bool | None = None) -> list[dict]:
+    b = ioam_bin()
+    assert b
+    cmd = [b, "decode", "--format", "json"]
+    if strict is True:
+        cmd.append("--strict")
+    elif strict is False:
+        cmd.append("--lenient")
+    cmd.append(path)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"ioam decode failed ({r.returncode}): {r.stderr.strip()}")
+    return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+
+# ---------------------------------------------------------------------------
+# Expectations
+
+
+def expected_hops(trace_type: int, initial_rem: int, routers: list[Router]) -> tuple[list[Router], bool, int]:
+    """Routers that write (in path order), whether Overflow ends set, final RemainingLen."""
+    nl = ib.node_len(trace_type)
+    rem = initial_rem
+    overflow = False
+    wrote = []
+    for r in routers:
+        if overflow:
+            continue
+        need = nl + (r.oss_words() if ib.has_oss(trace_type) else 0)
+        if rem < need:
+            overflow = True
+            continue
+        rem -= need
+        wrote.append(r)
+    return wrote, overflow, rem
+
+
+def check_router_record(c: Case, node: dict, r: Router, hop_index: int, sent: Sent, window: tuple[float, float],
+                        where: str) -> None:
+    """Every field of router `r`'s record, hop_index = 1 for r1."""
+    t = sent.trace_type
+    B = ib.BIT
+    hl = (sent.hop_limit - hop_index) & 0xFF
+    exp: dict = {}
+    if t & B[0]:
+        exp["hop_limit"] = hl
+        exp["node_id"] = r.node_id
+    if t & B[1]:
+        exp["ingress_if_id"] = r.in_id
+        exp["egress_if_id"] = r.out_id
+    if t & B[4]:
+        exp["transit_delay"] = 0xFFFFFFFF
+    if t & B[5]:
+        exp["namespace_data"] = "0x%08x" % r.ns_data
+    if t & B[7]:
+        exp["checksum_complement"] = 0xFFFFFFFF
+    if t & B[8]:
+        exp["hop_limit_wide"] = hl
+        exp["node_id_wide"] = r.node_id_wide
+    if t & B[9]:
+        exp["ingress_if_id_wide"] = r.in_id_wide
+        exp["egress_if_id_wide"] = r.out_id_wide
+    if t & B[10]:
+        exp["namespace_data_wide"] = "0x%016x" % r.ns_data_wide
+    if t & B[11]:
+        exp["buffer_occupancy"] = 0xFFFFFFFF
+    und = [0xFFFFFFFF for b in range(12, 22) if t & B[b]]
+    if und:
+        exp["undefined"] = und
+    if t & B[22]:
+        if r.schema_id is None:
+            exp["oss"] = {"schema_id": 0xFFFFFF, "data": ""}
+        else:
+            data = r.schema_data + b"\x00" * (-len(r.schema_data) % 4)
+            exp["oss"] = {"schema_id": r.schema_id, "data": data.hex()}
+    for k, v in exp.items():
+        got = node.get(k)
+        if isinstance(got, dict) and isinstance(v, dict):
+            got = {kk: got.get(kk) for kk in v}
+        c.eq(got, v, f"{where} {r.name} {k}")
+    # Timestamps: CLOCK_REALTIME at the router, POSIX format (seconds, microseconds).
+    lo, hi = window
+    if t & B[2]:
+        s = node.get("timestamp_secs")
+        c.check(isinstance(s, int) and int(lo) <= s <= int(hi) + 1,
+                f"{where} {r.name} timestamp_secs {s} outside [{int(lo)}, {int(hi) + 1}]")
+    if t & B[3]:
+        f = node.get("timestamp_frac")
+        c.check(isinstance(f, int) and 0 <= f < 1_000_000, f"{where} {r.name} timestamp_frac {f} not below 10^6")
+        if t & B[2] and isinstance(node.get("timestamp_secs"), int) and isinstance(f, int):
+            ts = node["timestamp_secs"] + f / 1e6
+            c.check(lo - 0.05 <= ts <= hi + 0.05, f"{where} {r.name} timestamp {ts:.6f} outside window [{lo:.6f}, {hi:.6f}]")
+    if t & B[6]:
+        q = node.get("queue_depth")
+        c.check(isinstance(q, int) and q != 0xFFFFFFFF, f"{where} {r.name} queue_depth {q!r} not present")
+    # No unexpected keys.
+    allowed = set(exp) | {"hop", "timestamp_secs", "timestamp_frac", "queue_depth"}
+    extra = set(node) - allowed
+    c.check(not extra, f"{where} {r.name}: unexpected fields {sorted(extra)}")
+
+
+def check_originator(c: Case, node: dict, sent: Sent, where: str) -> None:
+    o = sent.originator
+    if o is None:
+        return
+    want = ib.decode_record(ib.encode_record(sent.trace_type, o), 0, sent.trace_type, ib.node_len(sent.trace_type))[0]
+    for k, v in want.items():
+        c.eq(node.get(k), v, f"{where} originator {k}")
+
+
+def check_trace(c: Case, opt: dict, sent: Sent, routers: list[Router], window: tuple[float, float], where: str,
+                check_orig: bool = True) -> None:
+    """The whole trace option as it reaches the receiver."""
+    c.eq(opt.get("namespace_id"), sent.ns, f"{where} namespace_id")
+    c.eq(opt.get("trace_type"), "0x%06x" % sent.trace_type, f"{where} trace_type")
+    c.eq(opt.get("node_len"), ib.node_len(sent.trace_type), f"{where} node_len")
+    wrote, overflow, rem = expected_hops(sent.trace_type, sent.initial_rem, routers)
+    c.eq(opt.get("flags", {}).get("overflow"), overflow, f"{where} overflow flag")
+    c.eq(opt.get("flags", {}).get("loopback"), False, f"{where} loopback flag")
+    c.eq(opt.get("remaining_len"), rem, f"{where} remaining_len")
+    nodes = opt.get("nodes", [])
+    n_orig = 1 if sent.originator is not None else 0
+    if not c.eq(len(nodes), n_orig + len(wrote), f"{where} number of records"):
+        return
+    for i, n in enumerate(nodes):
+        c.eq(n.get("hop"), i + 1, f"{where} hop numbering")
+    if n_orig and check_orig:
+        check_originator(c, nodes[0], sent, where)
+    for i, r in enumerate(wrote):
+        hop_index = routers.index(r) + 1
+        check_router_record(c, nodes[n_orig + i], r, hop_index, sent, window, where)
+    # Hop limits decrease by one per hop along the path.
+    if sent.trace_type & ib.BIT[0]:
+        hls = [n.get("hop_limit") for n in nodes]
+        c.check(all(isinstance(x, int) for x in hls) and all(hls[i] - hls[i + 1] == 1 for i in range(len(hls) - 1)),
+                f"{where} hop limits do not decrease by one: {hls}")
+    if sent.clt is None:
+        c.check(opt.get("clt") is None, f"{where} CLT context decoded where none was sent: {opt.get('clt')}")
+    else:
+        clt = opt.get("clt")
+        if c.check(clt is not None, f"{where} no CLT context decoded"):
+            c.eq(clt.get("trace_id"), sent.clt["trace_id"], f"{where} CLT trace_id")
+            c.eq(clt.get("span_id"), sent.clt["span_id"], f"{where} CLT span_id")
+            c.eq(clt.get("trace_flags"), sent.clt["trace_flags"], f"{where} CLT trace_flags")
+            if "traceparent" in clt:
+                c.eq(clt["traceparent"],
+                     f"00-{sent.clt['trace_id']}-{sent.clt['span_id']}-{sent.clt['trace_flags']:02x}",
+                     f"{where} CLT traceparent")

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Interop suite driver: Linux IOAM routers in network namespaces, and tshark.
+
+    python3 interop/run.py                 # every scenario
+    python3 interop/run.py --only tshark   # scenarios whose name contains "tshark"
+    python3 interop/run.py --record-sample # regenerate data/sample-linux.pcap
+    IOAM_INTEROP=skip python3 interop/run.py   # explicit, loud skip when namespaces are impossible
+
+Prints one line per test case and ends with exactly `N passed, N failed`.
+Exit status 0 only when nothing failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness as H  # noqa: E402
+import ioambytes as ib  # noqa: E402
+import scenarios as S  # noqa: E402
+import tsharkjson as TS  # noqa: E402
+from netns import Topology, TopologyError, netns_available  # noqa: E402
+
+SAMPLE = os.path.join(H.ROOT, "data", "sample-linux.pcap")
+
+# W3C Trace Context example ids, so the sample reads like the documentation.
+SAMPLE_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def banner(msg: str) -> None:
+    line = "!" * 78
+    print(f"{line}\n!! {msg}\n{line}", flush=True)
+
+
+def record_sample(run: S.Run, out: str) -> int:
+    """Send CLT-tagged packets of several trace types (one overflows) and keep the receiver capture."""
+    topo = run.topo
+    pkts = []
+    span_base = 0x00F067AA0BA90200
+    for i, tt in enumerate([0x800000, 0xC00000, 0xFFF000, 0x800002, 0xFFF002]):
+        clt = {"trace_id": SAMPLE_TRACE_ID, "span_id": f"{span_base + i + 1:016x}", "trace_flags": 1}
+        pkts.append(H.py_packet(f"ioam-interop sample {i + 1} type 0x{tt:06x}", tt, topo.routers, clt=clt))
+    # 0xfff002 already overflows at r3 (SPEC 6.1 sizing); one more with room for r1 only.
+    clt = {"trace_id": SAMPLE_TRACE_ID, "span_id": f"{span_base + 9:016x}", "trace_flags": 1}
+    pkts.append(H.py_packet("ioam-interop sample 6 overflow at r2", 0x800002, topo.routers, clt=clt,
+                            space=(1 + 8 + 1 + 1) * 4))
+    got, _ = run.send_and_capture(pkts, "sample")
+    frames = got[("rcv", "rcv0")]
+    if len(frames) != len(pkts):
+        print(f"sample: captured {len(frames)} of {len(pkts)} packets", file=sys.stderr)
+        return 1
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    ib.write_pcap(out, [d.frame for d in frames])
+    over = sum(1 for d in frames if d.pkt["ioam"] and d.pkt["ioam"][0]["flags"]["overflow"])
+    print(f"wrote {out}: {len(frames)} packets, {over} with Overflow set")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", help="run only test cases whose scenario name contains this text")
+    ap.add_argument("--record-sample", action="store_true", help=f"regenerate {os.path.relpath(SAMPLE, H.ROOT)}")
+    ap.add_argument("--sample-out", default=SAMPLE)
+    ap.add_argument("--keep", action="store_true", help="keep the capture directory")
+    ap.add_argument("--python-only", action="store_true", help="ignore the ioam binary even when built")
+    args = ap.parse_args()
+
+    ok, why = netns_available()
+    if not ok:
+        if os.environ.get("IOAM_INTEROP") == "skip":
+            banner(f"INTEROP SUITE SKIPPED (IOAM_INTEROP=skip): cannot create network namespaces: {why}")
+            print("0 passed, 0 failed")
+            return 0
+        print(f"interop: cannot create network namespaces: {why}\n"
+              f"interop: run as root on a kernel with IPv6 IOAM, or set IOAM_INTEROP=skip to skip explicitly.",
+              file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+    for tool in ("tcpdump", "tshark"):
+        if shutil.which(tool) is None:
+            print(f"interop: `{tool}` not found (apt-get install -y tshark tcpdump)", file=sys.stderr)
+            print("0 passed, 1 failed")
+            return 1
+
+    removed = Topology.cleanup_stale()
+    if removed:
+        print(f"removed stale namespaces: {' '.join(removed)}")
+    workdir = tempfile.mkdtemp(prefix="ioam-interop-")
+    topo = Topology()
+    results = H.Results()
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    t_start = time.monotonic()
+    rc = 0
+    try:
+        try:
+            topo.up()
+        except TopologyError as e:
+            print(f"interop: topology setup failed: {e}", file=sys.stderr)
+            print("0 passed, 1 failed")
+            return 1
+        run = S.Run(topo, results, workdir)
+        if args.record_sample:
+            return record_sample(run, args.sample_out)
+        print(f"topology {topo.tag}: sender -> r1 -> r2 -> r3 -> receiver; {TS.tshark_version()}")
+        cli = {} if args.python_only else {sub: H.ioam_has(sub) for sub in ("decode", "send", "craft")}
+        print(f"ioam binary: {H.ioam_bin() or 'not built'}; subcommands available: "
+              f"{', '.join(k for k, v in cli.items() if v) or 'none'}")
+
+        def want(name: str) -> bool:
+            return not args.only or args.only in name
+
+        def py_make(tag, tt, clt, mode):
+            return H.py_packet(tag, tt, topo.routers, clt=clt, mode=mode)
+
+        def py_make_space(tag, tt, clt, space):
+            return H.py_packet(tag, tt, topo.routers, clt=clt, space=space)
+
+        if want("trace-type"):
+            S.scenario_trace_types(run, "python sender", py_make, H.py_send)
+        if want("overflow"):
+            S.scenario_overflow(run, py_make_space, H.py_send, "python sender")
+        if want("kernel"):
+            S.scenario_kernel_rules(run, S.py_strict_errors)
+        if want("span"):
+            S.scenario_span_per_packet_py(run)
+        if want("transit"):
+            S.scenario_transit_differential(run, {"python model": S.py_transit})
+        if want("tshark"):
+            stats = {"deviations": {}}
+            pcaps = list(run.pcaps)
+            if os.path.exists(SAMPLE):
+                pcaps.append(SAMPLE)
+            S.tshark_diff(results, f"captured packets, python decoder ({len(pcaps)} captures)", pcaps,
+                          S.py_decoder, stats)
+            results.facts["tshark_packets"] = stats.get("packets", 0)
+    except KeyboardInterrupt as e:
+        print(f"interrupted: {e}", file=sys.stderr)
+        rc = 1
+    finally:
+        topo.down()
+        if args.keep or results.failed:
+            print(f"captures kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if args.record_sample:
+        return rc
+    print(f"suite time {time.monotonic() - t_start:.1f}s")
+    print(f"{results.passed} passed, {results.failed + rc} failed")
+    return 1 if (results.failed or rc) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

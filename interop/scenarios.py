@@ -1,0 +1,426 @@
+"""The interop scenarios (issue 7), run against Linux routers in namespaces."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+
+import harness as H
+import ioambytes as ib
+import tsharkjson as TS
+import tshark_deviations as DEV
+from capture import Capture
+from netns import IOAM_NS, OTHER_NS, Topology, sh
+
+TRACE_TYPES = [0x800000, 0xC00000, 0xFFF000, 0xFFF002, 0x800002]
+
+
+class Run:
+    """State shared by the scenarios of one run."""
+
+    def __init__(self, topo: Topology, results: H.Results, workdir: str):
+        self.topo = topo
+        self.results = results
+        self.workdir = workdir
+        self.pcaps: list[str] = []  # every capture, for the tshark differential
+        self.seq = 0
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.workdir, name)
+
+    def tag(self, what: str) -> str:
+        self.seq += 1
+        return f"ioam-interop {what} #{self.seq}"
+
+    def capture(self, points: list[tuple[str, str]], label: str) -> list[Capture]:
+        caps = []
+        try:
+            for role, iface in points:
+                p = self.path(f"{label}-{role}-{iface}.pcap")
+                caps.append(Capture(self.topo.ns(role), iface, p).start())
+        except Exception:
+            for c in caps:
+                c.stop()
+            raise
+        for c in caps:
+            self.pcaps.append(c.path)
+        return caps
+
+    def send_and_capture(self, packets: list[H.Sent], label: str, points=None, expect_at_rcv: int | None = None,
+                         sender=None):
+        """Send, capture at the receiver (and other points), return decoded frames per point and the window."""
+        points = points or [("rcv", "rcv0")]
+        caps = self.capture(points, label)
+        try:
+            t0 = time.time()
+            (sender or H.py_send)(self.topo, packets)
+            n = expect_at_rcv if expect_at_rcv is not None else len(packets)
+            caps[0].wait_for(n, timeout=3.0)
+            if expect_at_rcv is not None and expect_at_rcv < len(packets):
+                time.sleep(0.3)
+            t1 = time.time()
+        finally:
+            for c in caps:
+                c.stop()
+        out = {}
+        for (role, iface), c in zip(points, caps):
+            out[(role, iface)] = ib.decode_pcap(c.path)
+        return out, (t0, t1)
+
+
+def by_tag(decoded: list[ib.Decoded]) -> dict[str, ib.Decoded]:
+    m = {}
+    for d in decoded:
+        pl = ib.udp_payload(d.ip6)
+        if pl is not None:
+            m[pl.decode(errors="replace")] = d
+    return m
+
+
+def snmp6(topo: Topology, role: str) -> dict[str, int]:
+    out = sh("cat", "/proc/net/snmp6", ns=topo.ns(role)).stdout
+    res = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            res[parts[0]] = int(parts[1])
+    return res
+
+
+# ---------------------------------------------------------------------------
+# Scenario 1: trace types carrying CLT
+
+
+def scenario_trace_types(run: Run, sender_name: str, make_packet, send) -> None:
+    topo = run.topo
+    for tt in TRACE_TYPES:
+        for mode in ("sockopt", "cmsg"):
+            name = f"trace-type 0x{tt:06x} {mode} ({sender_name})"
+            with run.results.case(name) as c:
+                # CLT travels in the originator's opaque state (SPEC 6.1): only with bit 22.
+                clt = H.new_clt() if ib.has_oss(tt) else None
+                p = make_packet(run.tag(f"tt-{tt:06x}-{mode}"), tt, clt, mode)
+                got, window = run.send_and_capture([p], f"tt{tt:06x}-{mode}", sender=send)
+                rx = by_tag(got[("rcv", "rcv0")])
+                d = rx.get(p.tag)
+                if not c.check(d is not None, f"packet not captured at the receiver ({len(rx)} frames)"):
+                    continue
+                c.eq(d.pkt["hop_limit"], p.hop_limit - 3, "IPv6 hop limit at the receiver")
+                opts = d.pkt["ioam"]
+                if not c.eq(len(opts), 1, "IOAM options"):
+                    continue
+                H.check_trace(c, opts[0], p, topo.routers, window, "rcv")
+                c.check(not d.pkt["errors"] and not opts[0].get("errors"), f"decode errors: {d.pkt['errors']} {opts[0].get('errors')}")
+
+
+# ---------------------------------------------------------------------------
+# Scenario 2: overflow
+
+
+def scenario_overflow(run: Run, make_packet_space, send, sender_name: str) -> None:
+    topo = run.topo
+    r1 = topo.routers[0]
+    for tt in (0x800002, 0xFFF000):
+        with run.results.case(f"overflow 0x{tt:06x}: room for the originator and r1 only ({sender_name})") as c:
+            clt = H.new_clt() if ib.has_oss(tt) else None
+            nl = ib.node_len(tt)
+            orig_words = nl + (1 + 7 if clt is not None else 0)
+            r1_words = nl + (r1.oss_words() if ib.has_oss(tt) else 0)
+            space = (orig_words + r1_words) * 4
+            p = make_packet_space(run.tag(f"overflow-{tt:06x}"), tt, clt, space)
+            got, window = run.send_and_capture([p], f"overflow{tt:06x}", sender=send)
+            d = by_tag(got[("rcv", "rcv0")]).get(p.tag)
+            if not c.check(d is not None, "packet not captured"):
+                continue
+            opt = d.pkt["ioam"][0]
+            wrote, overflow, rem = H.expected_hops(tt, p.initial_rem, topo.routers)
+            c.eq([r.name for r in wrote], ["r1"], "routers expected to write (model)")
+            c.eq(overflow, True, "model overflow")
+            H.check_trace(c, opt, p, topo.routers, window, "rcv")
+            c.eq(opt["flags"]["overflow"], True, "Overflow set by r2")
+            c.eq(len(opt["nodes"]), 2, "records: originator + r1")
+
+
+# ---------------------------------------------------------------------------
+# Scenario 3: what the kernel drops
+
+
+def scenario_kernel_rules(run: Run, strict_decoder) -> None:
+    """Bad packets are each followed by a valid marker on the same path."""
+    topo = run.topo
+    cases = [
+        ("misaligned", "misaligned IOAM option (offset 2)", True),
+        ("nodelen", "NodeLen one more than the trace type needs", True),
+        ("remlen-overrun", "RemainingLen beyond the option", True),
+        ("unknown-ns", "namespace no router knows", False),
+    ]
+    for kind, desc, dropped in cases:
+        with run.results.case(f"kernel rule: {desc} -> {'dropped by r1' if dropped else 'forwarded untouched'}") as c:
+            tt = 0x800002
+            clt = H.new_clt()
+            bad = H.py_packet(run.tag(f"bad-{kind}"), tt, topo.routers, clt=clt,
+                              kind=("valid" if kind == "unknown-ns" else kind),
+                              ns=(OTHER_NS if kind == "unknown-ns" else IOAM_NS))
+            marker = H.py_packet(run.tag(f"marker-{kind}"), tt, topo.routers, clt=H.new_clt())
+            before = snmp6(topo, "r1")
+            got, window = run.send_and_capture([bad, marker], f"rule-{kind}",
+                                               points=[("rcv", "rcv0"), ("r1", "r1i")],
+                                               expect_at_rcv=(1 if dropped else 2))
+            after = snmp6(topo, "r1")
+            rx = by_tag(got[("rcv", "rcv0")])
+            at_r1 = by_tag(got[("r1", "r1i")])
+            c.check(bad.tag in at_r1, "bad packet did not reach r1's ingress")
+            c.check(marker.tag in rx, "marker did not reach the receiver")
+            deltas = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+            interesting = {k: v for k, v in deltas.items() if "Err" in k or "Discard" in k or "Drop" in k}
+            if dropped:
+                c.check(bad.tag not in rx, "bad packet reached the receiver")
+                c.eq(interesting.get("Ip6InHdrErrors"), 1, "r1 Ip6InHdrErrors delta")
+                c.note(f"r1 counters moved: {interesting}")
+            else:
+                d = rx.get(bad.tag)
+                if c.check(d is not None, "packet for an unknown namespace was dropped"):
+                    sent_body = bad.hbh[2:]
+                    off = d.pkt["ioam"][0]["option_offset"] - 40 if d.pkt["ioam"] else 0
+                    c.eq(d.ip6[40 + 2:40 + len(bad.hbh)].hex(), sent_body.hex(), "HbH options untouched")
+                    c.eq(off, 4, "option offset")
+            # Our strict decoder reports the same packets as malformed.
+            if bad.tag in at_r1:
+                errs = strict_decoder(at_r1[bad.tag])
+                if dropped:
+                    c.check(bool(errs), f"strict decoder accepted a packet Linux drops ({kind})")
+                else:
+                    c.check(not errs, f"strict decoder rejected a packet Linux forwards: {errs}")
+                c.note(f"strict decoder: {errs if errs else 'no error'}")
+            if marker.tag in at_r1:
+                errs = strict_decoder(at_r1[marker.tag])
+                c.check(not errs, f"strict decoder rejected the valid marker: {errs}")
+
+
+def py_strict_errors(d: ib.Decoded) -> list[str]:
+    pkt = ib.decode_packet(d.ip6, strict=True)
+    errs = [e["message"] for e in pkt["errors"]]
+    for o in pkt["ioam"]:
+        errs += [e["message"] for e in o.get("errors", [])]
+    return errs
+
+
+# ---------------------------------------------------------------------------
+# Scenario 4: per-datagram span ids
+
+
+def scenario_span_per_packet_py(run: Run) -> None:
+    topo = run.topo
+    with run.results.case("span per packet: cmsg per datagram, 8 datagrams (python sender)") as c:
+        trace_id = H.new_clt()["trace_id"]
+        pkts = []
+        for i in range(8):
+            clt = {"trace_id": trace_id, "span_id": H.new_clt()["span_id"], "trace_flags": 1}
+            pkts.append(H.py_packet(run.tag(f"span-{i}"), 0x800002, topo.routers, clt=clt, mode="cmsg"))
+        got, window = run.send_and_capture(pkts, "span-per-packet")
+        rx = by_tag(got[("rcv", "rcv0")])
+        c.eq(len(rx), len(pkts), "datagrams captured")
+        for p in pkts:
+            d = rx.get(p.tag)
+            if c.check(d is not None, f"{p.tag} missing"):
+                clt = d.pkt["ioam"][0].get("clt") or {}
+                c.eq(clt.get("span_id"), p.clt["span_id"], f"{p.tag} span id")
+                c.eq(clt.get("trace_id"), trace_id, f"{p.tag} trace id")
+        c.eq(len({p.clt["span_id"] for p in pkts}), len(pkts), "span ids distinct")
+
+
+# ---------------------------------------------------------------------------
+# Scenario 5: transit differential (r1 ingress vs r1 egress)
+
+
+def py_transit(ip6: bytes, r, ingress_hl_minus_one: bool = True) -> bytes:
+    """The suite's own model of a Linux transit node (SPEC section 4), for self-checking."""
+    pkt = bytearray(ip6)
+    d = ib.decode_packet(bytes(pkt), strict=True)
+    opt = d["ioam"][0]
+    off = opt["option_offset"] + 4  # body (Namespace-ID)
+    tt = int(opt["trace_type"], 16)
+    nl = opt["node_len"]
+    w = int.from_bytes(pkt[off + 2:off + 4], "big")
+    rem = w & 0x7F
+    if w & 0x0400:
+        return bytes(pkt)
+    oss = r.oss_words() if ib.has_oss(tt) else 0
+    if rem < nl + oss:
+        w |= 0x0400
+        pkt[off + 2:off + 4] = w.to_bytes(2, "big")
+        return bytes(pkt)
+    v = ib.NodeValues(hop_limit=pkt[7] - 1, node_id=r.node_id, ingress_if_id=r.in_id, egress_if_id=r.out_id,
+                      timestamp_secs=0, timestamp_frac=0, namespace_data=r.ns_data, queue_depth=0,
+                      node_id_wide=r.node_id_wide, ingress_if_id_wide=r.in_id_wide, egress_if_id_wide=r.out_id_wide,
+                      namespace_data_wide=r.ns_data_wide)
+    if r.schema_id is not None:
+        v.oss_schema_id = r.schema_id
+        v.oss_data = r.schema_data
+    rec = ib.encode_record(tt, v)
+    newrem = rem - len(rec) // 4
+    start = off + 8 + newrem * 4
+    pkt[start:start + len(rec)] = rec
+    w = (w & ~0x7F) | newrem
+    pkt[off + 2:off + 4] = w.to_bytes(2, "big")
+    return bytes(pkt)
+
+
+def mask_volatile(ip6: bytes) -> bytes:
+    """Zero the timestamp and queue-depth words of every record (IPv6 hop limit kept)."""
+    pkt = bytearray(ip6)
+    d = ib.decode_packet(bytes(pkt), strict=False)
+    for opt in d["ioam"]:
+        if opt.get("ioam_type_value") != 0 or "nodes" not in opt:
+            continue
+        off = opt["option_offset"] + 4
+        tt = int(opt["trace_type"], 16)
+        nl = opt["node_len"]
+        rem = opt["remaining_len"]
+        p = off + 8 + rem * 4
+        end = off + (pkt[opt["option_offset"] + 1] - 2)
+        while p < end:
+            q = p
+            if tt & ib.BIT[0]:
+                q += 4
+            if tt & ib.BIT[1]:
+                q += 4
+            for b in (2, 3):
+                if tt & ib.BIT[b]:
+                    pkt[q:q + 4] = b"\0\0\0\0"
+                    q += 4
+            if tt & ib.BIT[4]:
+                q += 4
+            if tt & ib.BIT[5]:
+                q += 4
+            if tt & ib.BIT[6]:
+                pkt[q:q + 4] = b"\0\0\0\0"
+            p += nl * 4
+            if ib.has_oss(tt):
+                p += 4 + pkt[p] * 4
+    return bytes(pkt)
+
+
+def scenario_transit_differential(run: Run, writers: dict) -> None:
+    """writers: name -> function(ip6_in: bytes, router) -> bytes (ip6_out) or raises."""
+    topo = run.topo
+    r1 = topo.routers[0]
+    pkts = []
+    for tt in TRACE_TYPES + [0xFFF002 & ~0x2]:
+        pkts.append(H.py_packet(run.tag(f"diff-{tt:06x}"), tt, topo.routers, clt=H.new_clt()))
+    # An overflow at r1 and a trace that is already overflowed.
+    pkts.append(H.py_packet(run.tag("diff-overflow-at-r1"), 0x800002, topo.routers, clt=H.new_clt(),
+                            space=(1 + 8) * 4))
+    got, window = run.send_and_capture(pkts, "transit-diff", points=[("rcv", "rcv0"), ("r1", "r1i"), ("r1", "r1o")])
+    ins = by_tag(got[("r1", "r1i")])
+    outs = by_tag(got[("r1", "r1o")])
+    for name, fn in writers.items():
+        with run.results.case(f"transit differential: {name} configured like r1 vs Linux r1 ({len(pkts)} packets)") as c:
+            compared = 0
+            for p in pkts:
+                a, b = ins.get(p.tag), outs.get(p.tag)
+                if not c.check(a is not None and b is not None, f"{p.tag}: not captured on both sides of r1"):
+                    continue
+                linux_out = bytearray(b.ip6)
+                c.eq(linux_out[7], a.ip6[7] - 1, f"{p.tag}: forwarding decrements the IPv6 hop limit")
+                linux_out[7] = a.ip6[7]  # the hop limit decrement is forwarding, not the IOAM writer
+                try:
+                    ours = fn(a.ip6, r1)
+                except Exception as e:  # noqa: BLE001
+                    c.check(False, f"{p.tag}: writer failed: {e}")
+                    continue
+                ma, mb = mask_volatile(ours), mask_volatile(bytes(linux_out))
+                if ma != mb:
+                    diff = [i for i in range(max(len(ma), len(mb))) if ma[i:i + 1] != mb[i:i + 1]]
+                    c.check(False, f"{p.tag}: differs at byte offsets {diff[:16]}; ours {ma.hex()} linux {mb.hex()}")
+                else:
+                    compared += 1
+            c.note(f"{compared} packets byte-identical (timestamps, queue depth masked)")
+
+
+# ---------------------------------------------------------------------------
+# tshark differential
+
+
+def compare_options(c: H.Case, where: str, ours: list[dict], theirs: list[dict], stats: dict) -> None:
+    keep = []
+    for o in ours:
+        devs = DEV.explain(o)
+        if any(d.exclude for d in devs):
+            for d in devs:
+                stats["deviations"][d.id] = stats["deviations"].get(d.id, 0) + 1
+            continue
+        keep.append((o, devs))
+    if not c.eq(len(theirs), len(keep), f"{where}: number of IOAM options (ours vs tshark)"):
+        return
+    for i, ((o, devs), t) in enumerate(zip(keep, theirs)):
+        a = canonical(o)
+        b = canonical(t)
+        if a != b:
+            for d in devs:
+                a2, b2 = d.adjust(a, b)
+                if a2 == b2 or (a2 != a or b2 != b):
+                    stats["deviations"][d.id] = stats["deviations"].get(d.id, 0) + 1
+                a, b = a2, b2
+        if a != b:
+            keys = sorted(set(a) | set(b))
+            diffs = [f"{k}: ours={a.get(k)!r} tshark={b.get(k)!r}" for k in keys if a.get(k) != b.get(k)]
+            c.check(False, f"{where} option {i}: " + "; ".join(diffs)[:1500])
+
+
+CANON_KEYS = ("header", "option_type", "ioam_type_value", "namespace_id", "node_len", "flags", "remaining_len",
+              "trace_type", "nodes")
+
+
+def canonical(o: dict) -> dict:
+    out = {k: o[k] for k in CANON_KEYS if k in o}
+    if "flags" in out:
+        out["flags"] = {k: bool(out["flags"].get(k)) for k in ("overflow", "loopback", "active")}
+    if "nodes" in out:
+        nodes = []
+        for n in out["nodes"]:
+            n = {k: v for k, v in n.items() if k not in ("_unmapped",)}
+            if "oss" in n:
+                n["oss"] = {"schema_id": n["oss"].get("schema_id"), "data": n["oss"].get("data", "")}
+            nodes.append(n)
+        out["nodes"] = nodes
+    return out
+
+
+def tshark_diff(results: H.Results, label: str, pcaps: list[str], decoder, stats: dict) -> None:
+    """decoder(pcap) -> {frame: [ioam options]} in the CLI JSON shape."""
+    with results.case(f"tshark differential: {label}") as c:
+        total = 0
+        for pcap in pcaps:
+            if not os.path.exists(pcap):
+                continue
+            ours = decoder(pcap)
+            theirs = {e["frame"]: e for e in TS.normalise(TS.run_tshark(pcap))}
+            for frame, opts in ours.items():
+                t = theirs.get(frame)
+                if not c.check(t is not None, f"{os.path.basename(pcap)}#{frame}: tshark did not show the frame"):
+                    continue
+                for o in t["ioam"]:
+                    for n in o.get("nodes", []):
+                        if "_unmapped" in n:
+                            c.check(False, f"{pcap}#{frame}: unmapped tshark fields {n['_unmapped']}")
+                compare_options(c, f"{os.path.basename(pcap)}#{frame}", opts, t["ioam"], stats)
+                total += 1
+            # Frames tshark shows IOAM for but we do not.
+            for frame, t in theirs.items():
+                if t["ioam"] and frame not in ours:
+                    c.check(False, f"{os.path.basename(pcap)}#{frame}: tshark shows IOAM, our decoder shows none")
+        stats["packets"] = stats.get("packets", 0) + total
+        c.note(f"{total} packets compared; deviations applied: {stats['deviations'] or 'none'}")
+        c.check(total > 0, "no packet compared")
+
+
+def py_decoder(pcap: str) -> dict[int, list[dict]]:
+    return {d.pkt["frame"]: d.pkt["ioam"] for d in ib.decode_pcap(pcap, strict=False) if d.pkt["ioam"]}
+
+
+def cli_decoder(pcap: str) -> dict[int, list[dict]]:
+    return {o["frame"]: o.get("ioam", []) for o in H.ioam_decode_json(pcap) if o.get("ioam")}

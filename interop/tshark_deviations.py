@@ -1,0 +1,159 @@
+"""Every known way tshark's IOAM dissection differs from this project's decoder.
+
+This is the ONE place where a tshark deviation may be excused. The
+differential (run.py, scenario `tshark-diff`) compares, field by field, what
+tshark shows and what `ioam decode --format json` (and the suite's own Python
+decoder) report for the same packet. A difference is accepted only when one
+of the entries below recognises the packet and explains it; each entry says
+which side is right and why. Everything else fails the suite.
+
+Each entry:
+  id         short name used in the report
+  wrong      which side is wrong: "tshark" or "ioam" (or "neither": a
+             presentation difference with the RFCs silent)
+  reason     why the two differ
+  applies    predicate over (option, raw option bytes) of *our* decode
+  adjust     function (ours, theirs) -> (ours', theirs') removing the
+             explained difference before comparing again
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+BIT22 = 0x000002
+
+
+@dataclass(frozen=True)
+class Deviation:
+    id: str
+    wrong: str
+    reason: str
+    applies: Callable[[dict], bool]
+    adjust: Callable[[dict, dict], tuple[dict, dict]]
+    exclude: bool = False  # tshark does not show the option as IOAM at all
+
+
+def _tt(o: dict) -> int:
+    try:
+        return int(o.get("trace_type", "0x0"), 16)
+    except ValueError:
+        return 0
+
+
+def _drop_nodes(ours: dict, theirs: dict) -> tuple[dict, dict]:
+    ours = dict(ours)
+    theirs = dict(theirs)
+    ours["nodes"] = []
+    theirs["nodes"] = []
+    return ours, theirs
+
+
+def _drop_all_but_header(ours: dict, theirs: dict) -> tuple[dict, dict]:
+    keep = ("header", "option_type", "ioam_type_value")
+    return {k: v for k, v in ours.items() if k in keep}, {k: v for k, v in theirs.items() if k in keep}
+
+
+DEVIATIONS: list[Deviation] = [
+    Deviation(
+        id="nodelen0-oss-only",
+        wrong="tshark",
+        reason=(
+            "Trace type with only bit 22 (opaque state) set has NodeLen 0 by RFC 9197 section 4.4 "
+            "(NodeLen excludes the opaque state snapshot); tshark 4.0 marks NodeLen 0 as invalid "
+            "and does not decode the node data list."
+        ),
+        applies=lambda o: o.get("node_len") == 0 and _tt(o) == BIT22,
+        adjust=_drop_nodes,
+    ),
+    Deviation(
+        id="ioam-in-destination-options",
+        wrong="tshark",
+        reason=(
+            "IOAM options may be carried in a Destination Options header (RFC 9486 section 3, "
+            "E2E option); tshark 4.0 adds an expert warning. Only the warning differs; fields "
+            "are compared normally."
+        ),
+        applies=lambda o: o.get("header") == "destination",
+        adjust=lambda a, b: (a, b),
+    ),
+    Deviation(
+        id="pot-e2e-raw",
+        wrong="tshark",
+        reason=(
+            "tshark 4.0 shows Proof-of-Transit (type 2) and Edge-to-Edge (type 3) bodies as raw "
+            "bytes, without their fields (RFC 9197 sections 4.5 and 4.6); only the option header "
+            "is compared."
+        ),
+        applies=lambda o: o.get("ioam_type_value") in (2, 3),
+        adjust=_drop_all_but_header,
+    ),
+    Deviation(
+        id="dex-not-decoded",
+        wrong="tshark",
+        reason="tshark 4.0 predates RFC 9326 and does not decode Direct Export (type 4); only the option header is compared.",
+        applies=lambda o: o.get("ioam_type_value") == 4,
+        adjust=_drop_all_but_header,
+    ),
+    Deviation(
+        id="option-0x11-not-ioam",
+        wrong="tshark",
+        reason=(
+            "IPv6 option code 0x11 (IOAM, chg=0, RFC 9486 section 3) is not registered in "
+            "tshark 4.0, which shows it as an unknown option; such options are not compared."
+        ),
+        applies=lambda o: o.get("option_type") == 0x11,
+        adjust=lambda a, b: (a, b),
+        exclude=True,
+    ),
+    Deviation(
+        id="incremental-remlen-as-space",
+        wrong="tshark",
+        reason=(
+            "For an incremental trace (type 1) RemainingLen is a budget, not space present in the "
+            "packet (RFC 9197 section 4.4); tshark 4.0 treats it as free space inside the option "
+            "and starts the node list after it, so the node list is not compared."
+        ),
+        applies=lambda o: o.get("ioam_type_value") == 1,
+        adjust=_drop_nodes,
+    ),
+]
+
+
+def _common_wire_prefix(ours: dict, theirs: dict) -> tuple[dict, dict]:
+    """Keep the records both decoders read whole, in wire order (newest first), without hop numbers."""
+    a, b = dict(ours), dict(theirs)
+    wa = [{k: v for k, v in n.items() if k != "hop"} for n in reversed(a.get("nodes", []))]
+    wb = [{k: v for k, v in n.items() if k != "hop"} for n in reversed(b.get("nodes", []))]
+    k = min(len(wa), len(wb))
+    a["nodes"], b["nodes"] = wa[:k], wb[:k]
+    return a, b
+
+
+DEVIATIONS.append(
+    Deviation(
+        id="malformed-partial-records",
+        wrong="neither",
+        reason=(
+            "On a malformed trace (our decoder reports an error with its offset) the two decoders stop "
+            "at different points: tshark also shows the readable fields of the record where the error "
+            "is, ioam decode stops after the last whole record. Header fields and the whole records "
+            "both read (in wire order) are compared."
+        ),
+        applies=lambda o: bool(o.get("errors")),
+        adjust=_common_wire_prefix,
+    )
+)
+
+
+def explain(ours: dict) -> list[Deviation]:
+    """Deviations that apply to one of our decoded IOAM options."""
+    return [d for d in DEVIATIONS if d.applies(ours)]
+
+
+def as_markdown() -> str:
+    lines = ["| id | wrong side | reason |", "|---|---|---|"]
+    for d in DEVIATIONS:
+        lines.append(f"| {d.id} | {d.wrong} | {d.reason} |")
+    return "\n".join(lines)
