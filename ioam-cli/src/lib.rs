@@ -23,6 +23,13 @@
 //! ```
 
 pub mod capture;
+pub mod craft;
+pub mod decode;
 pub mod linklayer;
+pub mod model;
+pub mod otlp;
 pub mod pcapwrite;
+pub mod send;
+pub mod sock;
+pub mod text;
 pub mod timefmt;

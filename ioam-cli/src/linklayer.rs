@@ -62,7 +62,7 @@ impl fmt::Display for LinkError {
     }
 }
 
-impl std::error::Error for LinkError {}
+impl core::error::Error for LinkError {}
 
 fn need(what: &'static str, data: &[u8], required: usize) -> Result<(), LinkError> {
     if data.len() < required {

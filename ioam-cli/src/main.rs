@@ -1,6 +1,385 @@
-//! The `ioam` command-line tool.
+//! The `ioam` command-line tool: decode captures into CLT traces, export
+//! spans, craft IOAM packets, send CLT-tagged traffic.
 
-fn main() {
-    eprintln!("ioam: not built yet");
-    std::process::exit(2);
+use core::time::Duration;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use ioam_cli::capture::{Frames, Timestamp};
+use ioam_cli::decode::{self, DecodeOptions, TimestampFormat};
+use ioam_cli::otlp::OtlpExport;
+use ioam_cli::{craft, send, text};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ioam",
+    version,
+    about = "IPv6 In-situ OAM and Cross-Layer Telemetry: decode captures, export spans, craft and send packets"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Decode the IOAM options of the IPv6 packets in pcap/pcapng captures.
+    Decode(DecodeArgs),
+    /// Write a pcap of IOAM packets (a CLT-tagged trace, or a random corpus).
+    Craft(craft::CraftArgs),
+    /// Send CLT-tagged UDP or TCP traffic carrying an IOAM Hop-by-Hop header (Linux).
+    Send(send::SendArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// Per packet: addresses, IOAM option headers, CLT context, hop table.
+    Text,
+    /// JSON Lines, one object per packet with IOAM (or malformed).
+    Json,
+    /// One OTLP/HTTP JSON ExportTraceServiceRequest with an `ioam-span` per CLT-tagged trace.
+    OtlpJson,
+}
+
+#[derive(Debug, Args)]
+struct DecodeArgs {
+    /// Capture files (pcap or pcapng); `-` reads standard input. Without any,
+    /// decodes the capture from real Linux IOAM routers shipped with the tool.
+    #[arg(value_name = "FILE", conflicts_with = "hex")]
+    files: Vec<PathBuf>,
+    /// Decode one IPv6 packet given in hex (spaces and colons allowed).
+    #[arg(long, value_name = "HEX")]
+    hex: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Decode namespace N with the legacy CLT header (IDs inside an enlarged
+    /// trace header); repeat or separate with commas.
+    #[arg(long, value_name = "N", value_delimiter = ',', value_parser = parse_u16)]
+    legacy_clt_ns: Vec<u16>,
+    /// Strict validation, as the Linux kernel: NodeLen must match the trace type (default).
+    #[arg(long, conflicts_with = "lenient")]
+    strict: bool,
+    /// Lenient validation, as RFC 9197: trust NodeLen.
+    #[arg(long)]
+    lenient: bool,
+    /// Schema ID of the CLT opaque state snapshot.
+    #[arg(long, value_name = "ID", default_value = "0x434c54", value_parser = parse_u32)]
+    clt_schema_id: u32,
+    /// Timestamp format of the namespaces (for span start/end times).
+    #[arg(long, value_enum, default_value_t = TimestampFormat::Posix)]
+    timestamp_format: TimestampFormat,
+    /// No summary on standard error.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+/// Parse a number given in decimal or `0x` hex.
+fn parse_u64(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let r = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u64::from_str_radix(&h.replace('_', ""), 16)
+    } else {
+        t.replace('_', "").parse::<u64>()
+    };
+    r.map_err(|e| format!("`{s}` is not a number: {e}"))
+}
+
+fn parse_u32(s: &str) -> Result<u32, String> {
+    let v = parse_u64(s)?;
+    u32::try_from(v).map_err(|_| format!("{v} does not fit in 32 bits"))
+}
+
+fn parse_u16(s: &str) -> Result<u16, String> {
+    let v = parse_u64(s)?;
+    u16::try_from(v).map_err(|_| format!("{v} does not fit in 16 bits"))
+}
+
+/// Where the bundled sample capture is, and its bytes.
+fn sample_capture() -> Result<(String, Vec<u8>)> {
+    if let Some(p) = std::env::var_os("IOAM_SAMPLE_CAPTURE") {
+        let path = PathBuf::from(p);
+        let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
+        return Ok((path.display().to_string(), bytes));
+    }
+    Ok((
+        "data/sample-linux.pcap".to_string(),
+        decode::sample_capture_bytes()?,
+    ))
+}
+
+/// Parse `--hex`: hex digits, ignoring whitespace, `:` and `-`, and an
+/// optional `0x` prefix.
+fn parse_hex(s: &str) -> Result<Vec<u8>> {
+    let s = s.trim();
+    let s = s.strip_prefix("0x").unwrap_or(s);
+    let digits: Vec<u8> = s
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b':' && *b != b'-')
+        .collect();
+    if !digits.len().is_multiple_of(2) {
+        bail!("--hex: odd number of hex digits ({})", digits.len());
+    }
+    digits
+        .chunks(2)
+        .enumerate()
+        .map(|(i, pair)| {
+            let txt = core::str::from_utf8(pair).unwrap_or("??");
+            u8::from_str_radix(txt, 16)
+                .map_err(|_| anyhow::anyhow!("--hex: `{txt}` at byte {i} is not hex"))
+        })
+        .collect()
+}
+
+/// Counters for the summary line.
+#[derive(Debug, Default, Clone, Copy)]
+struct Summary {
+    packets: u64,
+    with_ioam: u64,
+    malformed: u64,
+}
+
+/// A progress bar on standard error, only when it is a terminal.
+struct Progress {
+    enabled: bool,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Self {
+        Progress {
+            enabled: io::stderr().is_terminal() && total > (4 << 20),
+            last: Instant::now(),
+            shown: false,
+        }
+    }
+
+    fn update(&mut self, name: &str, pos: usize, total: usize) {
+        if !self.enabled || self.last.elapsed() < Duration::from_millis(100) {
+            return;
+        }
+        self.last = Instant::now();
+        let pct = (pos * 100).checked_div(total).unwrap_or(100).min(100);
+        let filled = pct * 30 / 100;
+        eprint!(
+            "\r{name} [{}{}] {pct:3}%",
+            "#".repeat(filled),
+            " ".repeat(30 - filled)
+        );
+        self.shown = true;
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Output sink shared by all inputs of one run.
+struct Output {
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    format: OutputFormat,
+    otlp: OtlpExport,
+}
+
+impl Output {
+    fn packet(
+        &mut self,
+        input: usize,
+        report: &ioam_cli::model::PacketReport,
+        time: Option<Timestamp>,
+    ) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Text => self.out.write_all(text::render(report).as_bytes()),
+            OutputFormat::Json => {
+                serde_json::to_writer(&mut self.out, report)?;
+                self.out.write_all(b"\n")
+            }
+            OutputFormat::OtlpJson => {
+                self.otlp.add_packet(input, report, time);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn decode_bytes(
+    input: usize,
+    name: &str,
+    bytes: &[u8],
+    opts: &DecodeOptions,
+    out: &mut Output,
+    summary: &mut Summary,
+) -> Result<()> {
+    let mut frames = Frames::new(bytes)?;
+    let mut progress = Progress::new(bytes.len());
+    let mut result = Ok(());
+    while let Some(item) = frames.next() {
+        let frame = match item {
+            Ok(f) => f,
+            Err(e) => {
+                result = Err(anyhow::Error::new(e));
+                break;
+            }
+        };
+        summary.packets += 1;
+        if let Some(report) = decode::decode_frame(&frame, opts) {
+            if !report.ioam.is_empty() {
+                summary.with_ioam += 1;
+            }
+            if report.is_malformed() {
+                summary.malformed += 1;
+            }
+            out.packet(input, &report, frame.time)?;
+        }
+        progress.update(name, frames.position(), frames.total_len());
+    }
+    progress.finish();
+    result
+}
+
+fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
+    let opts = DecodeOptions {
+        strict: !args.lenient,
+        legacy_clt_ns: args.legacy_clt_ns.clone(),
+        clt_schema_id: args.clt_schema_id,
+        timestamp_format: args.timestamp_format,
+    };
+    let stdout: &'static io::Stdout = Box::leak(Box::new(io::stdout()));
+    let mut out = Output {
+        out: io::BufWriter::new(stdout.lock()),
+        format: args.format,
+        otlp: OtlpExport::new(),
+    };
+    let mut failed = false;
+    let mut total = Summary::default();
+    let started = Instant::now();
+
+    if let Some(h) = &args.hex {
+        let packet = parse_hex(h)?;
+        total.packets = 1;
+        if let Some(report) = decode::decode_ipv6(1, None, &packet, &opts) {
+            total.with_ioam = u64::from(!report.ioam.is_empty());
+            total.malformed = u64::from(report.is_malformed());
+            out.packet(0, &report, None)?;
+        } else if args.format == OutputFormat::Text {
+            writeln!(out.out, "frame 1: no IOAM option\n")?;
+        }
+    } else {
+        let inputs: Vec<(String, Result<Vec<u8>>)> = if args.files.is_empty() {
+            vec![match sample_capture() {
+                Ok((name, bytes)) => (name, Ok(bytes)),
+                Err(e) => ("sample capture".to_string(), Err(e)),
+            }]
+        } else {
+            args.files
+                .iter()
+                .map(|p| {
+                    if p.as_os_str() == "-" {
+                        let mut buf = Vec::new();
+                        let r = io::stdin()
+                            .lock()
+                            .read_to_end(&mut buf)
+                            .map(|_| buf)
+                            .map_err(anyhow::Error::new);
+                        ("<stdin>".to_string(), r)
+                    } else {
+                        let r = std::fs::read(p).map_err(anyhow::Error::new);
+                        (p.display().to_string(), r)
+                    }
+                })
+                .collect()
+        };
+        for (i, (name, bytes)) in inputs.into_iter().enumerate() {
+            let mut s = Summary::default();
+            let t0 = Instant::now();
+            let r = bytes.and_then(|b| decode_bytes(i, &name, &b, &opts, &mut out, &mut s));
+            if let Err(e) = r {
+                // An I/O error on stdout (closed pipe) ends the run quietly.
+                if let Some(ioe) = e.downcast_ref::<io::Error>() {
+                    if ioe.kind() == io::ErrorKind::BrokenPipe {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                }
+                out.out.flush().ok();
+                eprintln!("ioam: {name}: {e}");
+                failed = true;
+            }
+            if !args.quiet && args.files.len() > 1 {
+                print_summary(&name, s, t0.elapsed());
+            }
+            total.packets += s.packets;
+            total.with_ioam += s.with_ioam;
+            total.malformed += s.malformed;
+        }
+    }
+    if args.format == OutputFormat::OtlpJson {
+        serde_json::to_writer(&mut out.out, &out.otlp.to_json())?;
+        writeln!(out.out)?;
+    }
+    match out.out.flush() {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        r => r?,
+    }
+    if !args.quiet {
+        let name = if args.files.len() > 1 { "total" } else { "" };
+        print_summary(name, total, started.elapsed());
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_summary(name: &str, s: Summary, elapsed: Duration) {
+    let secs = elapsed.as_secs_f64();
+    let pps = if secs > 0.0 {
+        s.packets as f64 / secs
+    } else {
+        0.0
+    };
+    let prefix = if name.is_empty() {
+        String::new()
+    } else {
+        format!("{name}: ")
+    };
+    eprintln!(
+        "ioam: {prefix}{} packets read, {} with IOAM, {} malformed ({:.0} packets/s)",
+        s.packets, s.with_ioam, s.malformed, pps
+    );
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        Cmd::Decode(a) => run_decode(a),
+        Cmd::Craft(a) => craft::run(&a).map(|()| ExitCode::SUCCESS),
+        Cmd::Send(a) => send::run(&a).map(|()| ExitCode::SUCCESS),
+    };
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(ioe) = e.downcast_ref::<io::Error>() {
+                if ioe.kind() == io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            // One line: the error and its causes.
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1) {
+                msg.push_str(": ");
+                msg.push_str(&cause.to_string());
+            }
+            eprintln!("ioam: {msg}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -27,7 +27,7 @@ pub fn rfc3339(t: Timestamp) -> String {
     let (hh, mm, ss) = (sod / 3600, (sod / 60) % 60, sod % 60);
     let frac = if t.nanos == 0 {
         String::new()
-    } else if t.nanos % 1000 == 0 {
+    } else if t.nanos.is_multiple_of(1000) {
         format!(".{:06}", t.nanos / 1000)
     } else {
         format!(".{:09}", t.nanos)

@@ -1,0 +1,645 @@
+//! The per-packet decoder: a pure function from the bytes of one captured
+//! frame (or one IPv6 packet) to a [`PacketReport`], the model behind every
+//! output format of `ioam decode`. Used by the binary, the tests and the
+//! fuzz targets.
+//!
+//! All protocol parsing is done by the core crates: `ioam_wire` walks the
+//! extension-header chain and the options and reads the POT / E2E / DEX /
+//! integrity bodies, `ioam_trace` reads trace headers and node records,
+//! `clt_context` finds the CLT span context. This module calls them, makes
+//! every offset absolute (from the first byte of the IPv6 header) and turns
+//! results and errors into the report. It never panics on any input.
+
+use core::fmt::Display;
+
+use ioam_trace::{
+    NodeRecord, Trace, TraceError, TraceHeader, TraceHeaderRepr, TraceKind, Validation,
+};
+use ioam_wire::e2e::{E2eError, E2eRepr, SequenceNumber};
+use ioam_wire::ext::{ExtHeaders, ExtKind};
+use ioam_wire::ioam::{IoamOption, IoamType, Placement};
+use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
+use ioam_wire::opt::{Opt, ParseMode};
+use ioam_wire::pot::{PotData, PotError, PotRepr};
+use ioam_wire::WireError;
+
+use crate::capture::{Frame, Timestamp};
+use crate::linklayer::{ipv6_payload, Payload};
+use crate::model::{
+    hex, CltReport, ErrorReport, FlagsReport, NodeReport, OptionReport, OssReport, PacketReport,
+    SpanInfo,
+};
+use crate::timefmt::rfc3339;
+
+/// How timestamps in node records are read (the format is chosen per
+/// namespace and not signalled in the packet, RFC 9197 §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TimestampFormat {
+    /// POSIX: seconds, microseconds (what Linux writes).
+    #[default]
+    Posix,
+    /// PTP truncated: seconds, nanoseconds.
+    Ptp,
+    /// NTP 64-bit: seconds since 1900, fraction in 2^-32 s.
+    Ntp,
+}
+
+/// Decoder settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// Strict (Linux-like) validation when true, lenient (RFC-like) otherwise.
+    pub strict: bool,
+    /// Namespaces whose traces use the legacy CLT header.
+    pub legacy_clt_ns: Vec<u16>,
+    /// Schema ID of the CLT opaque state snapshot.
+    pub clt_schema_id: u32,
+    /// Timestamp format of node records.
+    pub timestamp_format: TimestampFormat,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            strict: true,
+            legacy_clt_ns: Vec::new(),
+            clt_schema_id: clt_context::CLT_SCHEMA_ID,
+            timestamp_format: TimestampFormat::Posix,
+        }
+    }
+}
+
+impl DecodeOptions {
+    fn validation(&self) -> Validation {
+        if self.strict {
+            Validation::Strict
+        } else {
+            Validation::Lenient
+        }
+    }
+
+    fn parse_mode(&self) -> ParseMode {
+        if self.strict {
+            ParseMode::Strict
+        } else {
+            ParseMode::Lenient
+        }
+    }
+}
+
+fn error(offset: usize, message: impl Display) -> ErrorReport {
+    ErrorReport {
+        offset,
+        message: message.to_string(),
+    }
+}
+
+/// Decode one captured frame. Returns `None` when the frame is not IPv6, or
+/// is well-formed IPv6 without any IOAM option; otherwise a report (with
+/// errors for a malformed packet). Error offsets count from the first byte
+/// of the IPv6 header (from the frame start for link-layer errors).
+pub fn decode_frame(frame: &Frame<'_>, opts: &DecodeOptions) -> Option<PacketReport> {
+    match ipv6_payload(frame.linktype, frame.data) {
+        Ok(Payload::Ipv6 { packet, .. }) => decode_ipv6(frame.number, frame.time, packet, opts),
+        Ok(Payload::Other) => None,
+        Err(e) => Some(PacketReport {
+            frame: frame.number,
+            time: frame.time.map(rfc3339),
+            src: None,
+            dst: None,
+            ioam: Vec::new(),
+            errors: vec![error(0, e)],
+        }),
+    }
+}
+
+fn addr(bytes: [u8; 16]) -> String {
+    core::net::Ipv6Addr::from(bytes).to_string()
+}
+
+fn wire_error(e: WireError) -> ErrorReport {
+    error(e.offset().unwrap_or(0), e)
+}
+
+/// Decode one IPv6 packet (starting at its fixed header). See
+/// [`decode_frame`] for the result.
+pub fn decode_ipv6(
+    frame: u64,
+    time: Option<Timestamp>,
+    packet: &[u8],
+    opts: &DecodeOptions,
+) -> Option<PacketReport> {
+    let mut report = PacketReport {
+        frame,
+        time: time.map(rfc3339),
+        src: None,
+        dst: None,
+        ioam: Vec::new(),
+        errors: Vec::new(),
+    };
+    if packet.len() >= IPV6_HEADER_LEN {
+        let h = Ipv6Header::new_unchecked(packet);
+        report.src = Some(addr(h.src_addr()));
+        report.dst = Some(addr(h.dst_addr()));
+    }
+    let headers = match ExtHeaders::new(packet) {
+        Ok(h) => h,
+        Err(e) => {
+            report.errors.push(wire_error(e));
+            return Some(report);
+        }
+    };
+    for item in headers {
+        let header = match item {
+            Ok(h) => h,
+            Err(e) => {
+                report.errors.push(wire_error(e));
+                break;
+            }
+        };
+        let Some(options) = header.options(opts.parse_mode()) else {
+            continue;
+        };
+        for opt in options {
+            match opt {
+                Ok(Opt::Ioam(o)) => {
+                    let o = o.with_base(header.offset);
+                    report.ioam.push(decode_option(header.kind, &o, opts));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    report.errors.push(wire_error(e.with_base(header.offset)));
+                    break;
+                }
+            }
+        }
+    }
+    if report.ioam.is_empty() && report.errors.is_empty() {
+        None
+    } else {
+        Some(report)
+    }
+}
+
+/// JSON name of an IOAM option type.
+pub fn ioam_type_name(t: IoamType) -> &'static str {
+    match t {
+        IoamType::PreallocatedTrace => "preallocated-trace",
+        IoamType::IncrementalTrace => "incremental-trace",
+        IoamType::ProofOfTransit => "pot",
+        IoamType::EdgeToEdge => "e2e",
+        IoamType::DirectExport => "dex",
+        IoamType::IntegrityPreallocatedTrace => "integrity-preallocated-trace",
+        IoamType::IntegrityIncrementalTrace => "integrity-incremental-trace",
+        IoamType::IntegrityProofOfTransit => "integrity-pot",
+        IoamType::IntegrityEdgeToEdge => "integrity-e2e",
+        _ => "unknown",
+    }
+}
+
+fn header_name(kind: ExtKind) -> &'static str {
+    match kind {
+        ExtKind::HopByHop => "hop-by-hop",
+        _ => "destination",
+    }
+}
+
+/// Decode one IOAM option whose offsets are already absolute.
+fn decode_option(kind: ExtKind, o: &IoamOption<'_>, opts: &DecodeOptions) -> OptionReport {
+    let mut r = OptionReport {
+        header: header_name(kind),
+        option_type: o.option_type,
+        ioam_type: ioam_type_name(o.ioam_type),
+        ioam_type_value: u8::from(o.ioam_type),
+        ..Default::default()
+    };
+    if let Placement::Mismatch { .. } = o.placement(kind) {
+        r.errors.push(error(
+            o.offset,
+            format_args!(
+                "IOAM option 0x{:02x} in a {} header: {}",
+                o.option_type,
+                kind,
+                o.placement(kind)
+            ),
+        ));
+    }
+    if !o.is_aligned() {
+        // Strict parsing already stopped at this; lenient parsing reports it.
+        r.errors.push(error(
+            o.offset,
+            WireError::Invalid {
+                rule: ioam_wire::error::Rule::IoamMisaligned,
+                offset: o.offset,
+            },
+        ));
+    }
+    match o.ioam_type {
+        IoamType::PreallocatedTrace => {
+            decode_trace(&mut r, o.body, o.body_offset, TraceKind::Preallocated, opts)
+        }
+        IoamType::IncrementalTrace => {
+            decode_trace(&mut r, o.body, o.body_offset, TraceKind::Incremental, opts)
+        }
+        IoamType::ProofOfTransit => decode_pot(&mut r, o.body, o.body_offset),
+        IoamType::EdgeToEdge => decode_e2e(&mut r, o.body, o.body_offset),
+        _ => {
+            if let Some(ns) = o.body.get(..2) {
+                if !matches!(o.ioam_type, IoamType::Unknown(_)) {
+                    r.namespace_id = Some(u16::from_be_bytes([ns[0], ns[1]]));
+                }
+            }
+            r.data = Some(hex(o.body));
+        }
+    }
+    r
+}
+
+fn pot_error(e: PotError, base: usize) -> ErrorReport {
+    let e = e.with_base(base);
+    let offset = match e {
+        PotError::HeaderTruncated { offset, .. } | PotError::Type0DataLength { offset, .. } => {
+            offset
+        }
+        _ => base,
+    };
+    error(offset, e)
+}
+
+fn decode_pot(r: &mut OptionReport, body: &[u8], base: usize) {
+    match PotRepr::parse_bytes(body) {
+        Ok(p) => {
+            r.namespace_id = Some(p.namespace_id);
+            r.pot_flags = Some(p.flags);
+            match p.data {
+                PotData::Type0 { pkt_id, cumulative } => {
+                    r.pot_type = Some(0);
+                    r.pkt_id = Some(pkt_id);
+                    r.cumulative = Some(cumulative);
+                }
+                PotData::Unknown { pot_type, data } => {
+                    r.pot_type = Some(pot_type);
+                    r.data = Some(hex(data));
+                }
+            }
+        }
+        Err(e) => {
+            header_u16(r, body);
+            r.errors.push(pot_error(e, base));
+        }
+    }
+}
+
+fn header_u16(r: &mut OptionReport, body: &[u8]) {
+    if let Some(ns) = body.get(..2) {
+        r.namespace_id = Some(u16::from_be_bytes([ns[0], ns[1]]));
+    }
+}
+
+fn e2e_error(e: E2eError, base: usize) -> ErrorReport {
+    let e = e.with_base(base);
+    let offset = match e {
+        E2eError::HeaderTruncated { offset, .. }
+        | E2eError::BothSequenceNumbers { offset }
+        | E2eError::DataTruncated { offset, .. }
+        | E2eError::DataTooLong { offset, .. } => offset,
+        _ => base,
+    };
+    error(offset, e)
+}
+
+fn decode_e2e(r: &mut OptionReport, body: &[u8], base: usize) {
+    match E2eRepr::parse_bytes(body) {
+        Ok(p) => {
+            r.namespace_id = Some(p.namespace_id);
+            r.e2e_type = Some(format!("0x{:04x}", u16::from(p.e2e_type())));
+            r.seq_num = p.sequence_number.map(SequenceNumber::value);
+            r.timestamp_secs = p.timestamp_secs;
+            r.timestamp_frac = p.timestamp_frac;
+            if !p.opaque.is_empty() {
+                r.data = Some(hex(p.opaque));
+            }
+        }
+        Err(e) => {
+            header_u16(r, body);
+            if let Some(t) = body.get(2..4) {
+                r.e2e_type = Some(format!("0x{:02x}{:02x}", t[0], t[1]));
+            }
+            r.errors.push(e2e_error(e, base));
+        }
+    }
+}
+
+fn trace_error_offset(e: &TraceError) -> Option<usize> {
+    Some(match *e {
+        TraceError::Truncated { offset, .. }
+        | TraceError::DataNotWordAligned { offset, .. }
+        | TraceError::DataTooLong { offset, .. }
+        | TraceError::RemainingLenBeyondSpace { offset, .. }
+        | TraceError::NodeLenMismatch { offset, .. }
+        | TraceError::NodeLenTooSmall { offset, .. }
+        | TraceError::EmptyTraceType { offset }
+        | TraceError::EmptyRecord { offset, .. }
+        | TraceError::LoopbackTraceType { offset, .. }
+        | TraceError::UndefinedBits { offset, .. }
+        | TraceError::TooLong { offset, .. }
+        | TraceError::Packet { offset, .. } => offset,
+        _ => return None,
+    })
+}
+
+/// Where the standard trace body handed to `ioam_trace` sits in the packet:
+/// the body offset, and for the legacy CLT header the 24 bytes of ids that
+/// were cut out after the 8-byte header.
+#[derive(Clone, Copy)]
+struct BodyMap {
+    base: usize,
+    shift_after_header: usize,
+}
+
+impl BodyMap {
+    fn abs(&self, off: usize) -> usize {
+        if off >= ioam_trace::TRACE_HEADER_LEN {
+            self.base + off + self.shift_after_header
+        } else {
+            self.base + off
+        }
+    }
+
+    fn trace_error(&self, e: TraceError) -> ErrorReport {
+        let rel = trace_error_offset(&e).unwrap_or(0);
+        let abs = self.abs(rel);
+        error(abs, e.with_base(abs - rel))
+    }
+}
+
+fn decode_trace(
+    r: &mut OptionReport,
+    body: &[u8],
+    base: usize,
+    kind: TraceKind,
+    opts: &DecodeOptions,
+) {
+    let ns = body.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    if let Some(ns) = ns {
+        if opts.legacy_clt_ns.contains(&ns) {
+            match clt_context::legacy::LegacyTrace::from_body(body) {
+                Ok(legacy) => {
+                    let map = BodyMap {
+                        base,
+                        shift_after_header: clt_context::legacy::LegacyTrace::OFFSET_SHIFT,
+                    };
+                    let ids = legacy.ids();
+                    decode_trace_body(r, legacy.standard_body(), map, kind, opts);
+                    let ctx = ids.to_span_context(clt_context::TraceFlags::NONE);
+                    set_clt(r, &ctx, "legacy-header");
+                }
+                Err(e) => {
+                    r.namespace_id = Some(ns);
+                    r.errors.push(error(base + e.offset(), e));
+                }
+            }
+            return;
+        }
+    }
+    let map = BodyMap {
+        base,
+        shift_after_header: 0,
+    };
+    decode_trace_body(r, body, map, kind, opts);
+}
+
+fn set_clt(r: &mut OptionReport, ctx: &clt_context::SpanContext, encoding: &'static str) {
+    let valid = ctx.is_valid();
+    r.clt = Some(CltReport {
+        trace_id: ctx.trace_id.to_string(),
+        span_id: ctx.span_id.to_string(),
+        trace_flags: ctx.flags.0,
+        encoding,
+        traceparent: valid.then(|| clt_context::traceparent::format(ctx).as_str().to_string()),
+    });
+    if let (true, Some(span)) = (valid, r.span.as_mut()) {
+        span.trace_id = ctx.trace_id.0;
+        span.parent_span_id = ctx.span_id.0;
+        span.trace_flags = ctx.flags.0;
+    } else if valid {
+        r.span = Some(SpanInfo {
+            trace_id: ctx.trace_id.0,
+            parent_span_id: ctx.span_id.0,
+            trace_flags: ctx.flags.0,
+            attributes: Vec::new(),
+            time_range: None,
+        });
+    }
+    if !valid {
+        r.span = None;
+    }
+}
+
+fn set_header(r: &mut OptionReport, h: &TraceHeaderRepr) {
+    r.namespace_id = Some(h.namespace_id);
+    r.node_len = Some(h.node_len);
+    r.flags = Some(FlagsReport {
+        overflow: h.flags.overflow,
+        loopback: h.flags.loopback,
+        active: h.flags.active,
+    });
+    r.remaining_len = Some(h.remaining_len);
+    r.trace_type = Some(format!("0x{:06x}", h.trace_type.bits()));
+}
+
+fn decode_trace_body(
+    r: &mut OptionReport,
+    body: &[u8],
+    map: BodyMap,
+    kind: TraceKind,
+    opts: &DecodeOptions,
+) {
+    let trace = match Trace::parse(body, opts.validation(), kind) {
+        Ok(t) => t,
+        Err(e) => {
+            // Show what the header says even when the trace is unusable.
+            if let Ok(h) = TraceHeader::new_checked(body) {
+                if let Ok(repr) = TraceHeaderRepr::parse(&h) {
+                    set_header(r, &repr);
+                }
+            }
+            r.errors.push(map.trace_error(e));
+            return;
+        }
+    };
+    set_header(r, trace.header());
+    if let Err(e) = trace.check_loopback() {
+        r.errors.push(map.trace_error(e));
+    }
+    // Wire order is newest first; path order is its reverse.
+    let mut records: Vec<NodeRecord<'_>> = Vec::new();
+    for rec in trace.records() {
+        match rec {
+            Ok(rec) => records.push(rec),
+            Err(e) => {
+                r.errors.push(map.trace_error(e));
+                break;
+            }
+        }
+    }
+    records.reverse();
+    let nodes: Vec<NodeReport> = records
+        .iter()
+        .enumerate()
+        .map(|(i, rec)| node_report(i + 1, rec))
+        .collect();
+
+    // CLT context: the oldest record whose snapshot has the CLT schema.
+    for rec in &records {
+        let Some(oss) = rec.oss() else { continue };
+        if oss.schema_id() != opts.clt_schema_id {
+            continue;
+        }
+        match clt_context::oss::decode_oss_with(opts.clt_schema_id, oss.schema_id(), oss.data()) {
+            Ok(ctx) => {
+                set_clt(r, &ctx, "opaque-state");
+            }
+            Err(e) => r.errors.push(error(map.abs(oss.offset() + e.offset()), e)),
+        }
+        break;
+    }
+    if let Some(span) = r.span.as_mut() {
+        span.attributes = attributes(trace.namespace_id(), &nodes);
+        span.time_range = time_range(&nodes, opts.timestamp_format);
+    }
+    r.nodes = Some(nodes);
+}
+
+fn node_report(hop: usize, rec: &NodeRecord<'_>) -> NodeReport {
+    let undefined: Vec<u32> = (12..=21).filter_map(|b| rec.undefined(b)).collect();
+    NodeReport {
+        hop,
+        hop_limit: rec.hop_limit(),
+        node_id: rec.node_id(),
+        ingress_if_id: rec.ingress_if_id(),
+        egress_if_id: rec.egress_if_id(),
+        timestamp_secs: rec.timestamp_secs(),
+        timestamp_frac: rec.timestamp_frac(),
+        transit_delay: rec.transit_delay(),
+        namespace_data: rec.namespace_data().map(|v| format!("0x{v:08x}")),
+        queue_depth: rec.queue_depth(),
+        checksum_complement: rec.checksum_complement(),
+        hop_limit_wide: rec.hop_limit_wide(),
+        node_id_wide: rec.node_id_wide(),
+        ingress_if_id_wide: rec.ingress_if_id_wide(),
+        egress_if_id_wide: rec.egress_if_id_wide(),
+        namespace_data_wide: rec.namespace_data_wide().map(|v| format!("0x{v:016x}")),
+        buffer_occupancy: rec.buffer_occupancy(),
+        undefined: (!undefined.is_empty()).then_some(undefined),
+        oss: rec.oss().map(|o| OssReport {
+            schema_id: o.schema_id(),
+            data: hex(o.data()),
+        }),
+    }
+}
+
+/// The collector attributes of SPEC §6.4, one per hop.
+fn attributes(ns: u16, nodes: &[NodeReport]) -> Vec<(String, String)> {
+    nodes
+        .iter()
+        .map(|n| {
+            let mut v = String::new();
+            use core::fmt::Write;
+            if let (Some(h), Some(id)) = (n.hop_limit, n.node_id) {
+                let _ = write!(v, "HopLimit={h}; Id={id}; ");
+            }
+            if let (Some(i), Some(e)) = (n.ingress_if_id, n.egress_if_id) {
+                let _ = write!(v, "IngressId={i}; EgressId={e}; ");
+            }
+            if let Some(x) = n.timestamp_secs {
+                let _ = write!(v, "TimestampSecs={x}; ");
+            }
+            if let Some(x) = n.timestamp_frac {
+                let _ = write!(v, "TimestampFrac={x}; ");
+            }
+            if let Some(x) = n.transit_delay {
+                let _ = write!(v, "TransitDelay={x}; ");
+            }
+            if let Some(x) = &n.namespace_data {
+                let _ = write!(v, "NamespaceData={x}; ");
+            }
+            if let Some(x) = n.queue_depth {
+                let _ = write!(v, "QueueDepth={x}; ");
+            }
+            if let Some(x) = n.checksum_complement {
+                let _ = write!(v, "CsumComp={x}; ");
+            }
+            if let (Some(h), Some(id)) = (n.hop_limit_wide, n.node_id_wide) {
+                let _ = write!(v, "HopLimit={h}; IdWide={id}; ");
+            }
+            if let (Some(i), Some(e)) = (n.ingress_if_id_wide, n.egress_if_id_wide) {
+                let _ = write!(v, "IngressIdWide={i}; EgressIdWide={e}; ");
+            }
+            if let Some(x) = &n.namespace_data_wide {
+                let _ = write!(v, "NamespaceDataWide={x}; ");
+            }
+            if let Some(x) = n.buffer_occupancy {
+                let _ = write!(v, "BufferOccupancy={x}; ");
+            }
+            if let Some(o) = &n.oss {
+                let _ = write!(
+                    v,
+                    "OpaqueStateSchemaId={}; OpaqueStateData=0x{}; ",
+                    o.schema_id, o.data
+                );
+            }
+            (format!("ioam_namespace{ns}_node{}", n.hop), v)
+        })
+        .collect()
+}
+
+/// Nanoseconds since the Unix epoch of a node timestamp.
+pub fn timestamp_nanos(secs: u32, frac: Option<u32>, format: TimestampFormat) -> Option<u64> {
+    let frac = u64::from(frac.unwrap_or(0));
+    match format {
+        TimestampFormat::Posix => {
+            if frac >= 1_000_000 {
+                return None;
+            }
+            Some(u64::from(secs) * 1_000_000_000 + frac * 1000)
+        }
+        TimestampFormat::Ptp => {
+            if frac >= 1_000_000_000 {
+                return None;
+            }
+            Some(u64::from(secs) * 1_000_000_000 + frac)
+        }
+        TimestampFormat::Ntp => {
+            let unix = u64::from(secs).checked_sub(2_208_988_800)?;
+            Some(unix * 1_000_000_000 + ((frac * 1_000_000_000) >> 32))
+        }
+    }
+}
+
+fn time_range(nodes: &[NodeReport], format: TimestampFormat) -> Option<(u64, u64)> {
+    let mut range: Option<(u64, u64)> = None;
+    for n in nodes {
+        let Some(secs) = n.timestamp_secs else {
+            continue;
+        };
+        // All-ones is "unavailable" (RFC 9197 §4.4.2.3).
+        if secs == u32::MAX {
+            continue;
+        }
+        let Some(t) = timestamp_nanos(secs, n.timestamp_frac, format) else {
+            continue;
+        };
+        range = Some(match range {
+            None => (t, t),
+            Some((a, b)) => (a.min(t), b.max(t)),
+        });
+    }
+    range
+}
+
+/// The capture recorded from real Linux IOAM routers that `ioam decode`
+/// reads when given no file (`data/sample-linux.pcap` in the repository).
+pub fn sample_capture_bytes() -> std::io::Result<Vec<u8>> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample-linux.pcap");
+    std::fs::read(path)
+}
