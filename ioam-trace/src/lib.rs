@@ -1,5 +1,61 @@
-//! IOAM trace options (RFC 9197 §4.4, RFC 9322): trace-type bits, node-data
-//! records, the opaque state snapshot, and the transit writer.
+//! IOAM trace options (RFC 9197 §4.4, RFC 9322, carried in IPv6 by RFC 9486):
+//! the trace-type bits, NodeLen arithmetic, node-data records for every bit,
+//! the opaque state snapshot, record iteration in wire and path order, the
+//! transit writer and timestamp conversions.
+//!
+//! Everything here works on the trace *body*: the bytes of an IOAM option
+//! after its Reserved and IOAM-Type bytes, starting at the Namespace-ID
+//! (`IoamOption::body` in `ioam_wire`). No allocation, no `unsafe`, no
+//! panics on any input.
+//!
+//! Decoding a trace that two Linux routers filled:
+//!
+//! ```
+//! use ioam_trace::{Trace, TraceType, Validation};
+//!
+//! // Namespace 123, trace type 0x840000 (bits 0 and 5), NodeLen 2,
+//! // space for 3 nodes (24 bytes), 2 records written: RemainingLen 2.
+//! let body = [
+//!     0x00, 0x7b, 0x10, 0x02, 0x84, 0x00, 0x00, 0x00,
+//!     0, 0, 0, 0, 0, 0, 0, 0, // free
+//!     0x3e, 0x00, 0x00, 0x02, 0xde, 0xad, 0xbe, 0xef, // router 2, hop limit 62
+//!     0x3f, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff, // router 1, hop limit 63
+//! ];
+//! let trace = Trace::parse_preallocated(&body, Validation::Strict)?;
+//! assert_eq!(trace.trace_type(), TraceType::HOP_LIM_NODE_ID | TraceType::NAMESPACE_DATA);
+//! assert_eq!(trace.free_space(), 8);
+//! let mut hops = trace.records_path_order();
+//! let first = hops.next().unwrap()?;
+//! assert_eq!((first.hop_limit(), first.node_id()), (Some(63), Some(1)));
+//! assert_eq!(first.namespace_data(), Some(0xffff_ffff));
+//! assert_eq!(first.queue_depth(), None); // bit 6 not set: absent, not zero
+//! let second = hops.next().unwrap()?;
+//! assert_eq!(second.namespace_data(), Some(0xdead_beef));
+//! assert!(hops.next().is_none());
+//! # Ok::<(), ioam_trace::TraceError>(())
+//! ```
+//!
+//! A transit write is shown in [`writer`].
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod error;
+pub mod header;
+pub mod record;
+pub mod timestamp;
+pub mod trace;
+pub mod trace_type;
+pub mod writer;
+
+pub use error::TraceError;
+pub use header::{
+    TraceFlags, TraceHeader, TraceHeaderRepr, NODE_LEN_MAX, REMAINING_LEN_MAX, TRACE_DATA_MAX,
+    TRACE_HEADER_LEN,
+};
+pub use record::{NodeRecord, OpaqueState};
+pub use trace::{PathOrder, Records, Trace, TraceKind, Validation, MAX_RECORDS};
+pub use trace_type::TraceType;
+pub use writer::{
+    emit_record, write_transit, NodeData, SkipReason, TransitConfig, TransitOutcome, UndefinedFill,
+};

@@ -1,0 +1,401 @@
+//! Errors of the trace layer (RFC 9197 §4.4, RFC 9322).
+//!
+//! Every offset in a [`TraceError`] counts bytes from the start of the slice
+//! handed to the function that reported it. For the parsers and the transit
+//! writer that slice is the IOAM trace *body*: it starts at the Namespace-ID,
+//! right after the IOAM option's Reserved and IOAM-Type bytes. Callers that
+//! know where the body sits in a packet can add that base with
+//! [`TraceError::with_base`].
+
+use core::fmt;
+
+use crate::trace_type::TraceType;
+
+/// Which part of a trace a length error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Part {
+    /// The 8-byte trace option header (RFC 9197 §4.4.1).
+    Header,
+    /// The fixed node data of one record: NodeLen words (RFC 9197 §4.4.2).
+    NodeData,
+    /// The 4-byte header of an opaque state snapshot (RFC 9197 §4.4.2.12).
+    OssHeader,
+    /// The data of an opaque state snapshot: Length words.
+    OssData,
+    /// The output buffer of a writer or builder.
+    OutputBuffer,
+}
+
+impl Part {
+    const fn name(self) -> &'static str {
+        match self {
+            Part::Header => "trace option header",
+            Part::NodeData => "node data record",
+            Part::OssHeader => "opaque state snapshot header",
+            Part::OssData => "opaque state snapshot data",
+            Part::OutputBuffer => "output buffer",
+        }
+    }
+}
+
+/// A node-data field whose value does not fit its wire width (RFC 9197 §4.4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Field {
+    /// 24-bit short node id (bit 0).
+    NodeId,
+    /// 56-bit wide node id (bit 8).
+    NodeIdWide,
+    /// 24-bit opaque state schema id (bit 22).
+    SchemaId,
+    /// Opaque state data: at most 255 words (1020 bytes).
+    OssData,
+    /// NodeLen: 5 bits, at most 31 words.
+    NodeLen,
+    /// RemainingLen: 7 bits, at most 127 words.
+    RemainingLen,
+    /// Pre-allocated trace space: a multiple of 4, at most 244 bytes.
+    Space,
+}
+
+impl Field {
+    const fn name(self) -> &'static str {
+        match self {
+            Field::NodeId => "node id (24 bits)",
+            Field::NodeIdWide => "wide node id (56 bits)",
+            Field::SchemaId => "opaque state schema id (24 bits)",
+            Field::OssData => "opaque state data (at most 1020 bytes)",
+            Field::NodeLen => "NodeLen (at most 31 words)",
+            Field::RemainingLen => "RemainingLen (at most 127 words)",
+            Field::Space => "trace space (multiple of 4, at most 244 bytes)",
+        }
+    }
+}
+
+/// What went wrong while reading or writing an IOAM trace option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TraceError {
+    /// Fewer bytes than a part needs.
+    Truncated {
+        /// The part that does not fit.
+        part: Part,
+        /// Offset where the part starts.
+        offset: usize,
+        /// Bytes the part needs.
+        required: usize,
+        /// Bytes available from `offset`.
+        actual: usize,
+    },
+    /// The node-data area is not a whole number of 4-byte words
+    /// (RFC 9486 §4.2 keeps every IOAM body 4n long).
+    DataNotWordAligned {
+        /// Offset of the data area (always 8).
+        offset: usize,
+        /// Length of the data area in bytes.
+        len: usize,
+    },
+    /// The node-data area is longer than an IPv6 option can carry
+    /// (244 bytes, RFC 9486 §4.2, Linux `IOAM6_TRACE_DATA_SIZE_MAX`).
+    DataTooLong {
+        /// Offset of the data area (always 8).
+        offset: usize,
+        /// Length of the data area in bytes.
+        len: usize,
+        /// The maximum, 244.
+        max: usize,
+    },
+    /// Pre-allocated trace: RemainingLen points beyond the data area
+    /// (RFC 9197 §4.4.1; Linux drops the packet).
+    RemainingLenBeyondSpace {
+        /// Offset of the RemainingLen byte (3).
+        offset: usize,
+        /// RemainingLen in words.
+        remaining_len: u8,
+        /// Size of the data area in bytes.
+        space: usize,
+    },
+    /// Strict mode: NodeLen differs from the value computed from the
+    /// trace type (Linux 6.18 `ipv6_hop_ioam` drops such packets). The
+    /// transit writer reports this in both modes: it cannot write a record
+    /// whose size disagrees with its fields.
+    NodeLenMismatch {
+        /// Offset of the NodeLen field (2).
+        offset: usize,
+        /// NodeLen found in the header.
+        node_len: u8,
+        /// NodeLen computed from the trace type.
+        expected: u8,
+    },
+    /// Lenient mode: NodeLen is smaller than the fields of the trace type
+    /// need, so a record cannot hold them.
+    NodeLenTooSmall {
+        /// Offset of the NodeLen field (2).
+        offset: usize,
+        /// NodeLen found in the header.
+        node_len: u8,
+        /// Words the fields of the trace type need.
+        required: u8,
+    },
+    /// Strict mode: the trace type has no bit set, so no node can record
+    /// anything (the Linux encapsulator refuses it).
+    EmptyTraceType {
+        /// Offset of the IOAM-Trace-Type field (4).
+        offset: usize,
+    },
+    /// A record would be empty (NodeLen 0 and no opaque state snapshot)
+    /// while data remains: the area cannot be walked.
+    EmptyRecord {
+        /// Offset of the first byte that cannot be attributed to a record.
+        offset: usize,
+        /// Bytes left from `offset`.
+        remaining: usize,
+    },
+    /// RFC 9322 §4: the Loopback flag is set but the trace type is not
+    /// exactly 0x800000 (hop limit and node id only).
+    LoopbackTraceType {
+        /// Offset of the IOAM-Trace-Type field (4).
+        offset: usize,
+        /// The trace type found.
+        trace_type: TraceType,
+    },
+    /// The trace type sets undefined bits 12-21 and the writer was told not
+    /// to fill them (RFC 9197 §4.4.2.13 option 2 reports this as a skip, not
+    /// an error; this error comes from builders, which must never set them).
+    UndefinedBits {
+        /// Offset of the IOAM-Trace-Type field (4).
+        offset: usize,
+        /// The undefined bits that are set.
+        bits: TraceType,
+    },
+    /// A value does not fit its field.
+    ValueOutOfRange {
+        /// The field.
+        field: Field,
+        /// The value given.
+        value: u64,
+        /// The largest value the field holds.
+        max: u64,
+    },
+    /// An incremental trace option would exceed 255 data bytes, or the
+    /// packet would exceed the IPv6 Payload Length limit.
+    TooLong {
+        /// Offset of the length field that cannot hold the result.
+        offset: usize,
+        /// The length it would need.
+        required: usize,
+        /// The largest length it can hold.
+        max: usize,
+    },
+    /// The packet around an incremental trace is malformed (bad IPv6
+    /// header, extension header or option framing).
+    Packet {
+        /// Offset in the packet.
+        offset: usize,
+        /// What is wrong.
+        reason: PacketProblem,
+    },
+}
+
+/// What is wrong with the packet around an incremental trace option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PacketProblem {
+    /// The buffer is shorter than the IPv6 header plus the Hop-by-Hop header.
+    Truncated,
+    /// The IPv6 Next Header is not Hop-by-Hop (0).
+    NoHopByHop,
+    /// The option offset does not point at an IOAM option inside the
+    /// Hop-by-Hop header.
+    NotAnIoamOption,
+    /// An option TLV overruns the Hop-by-Hop header.
+    OptionOverrun,
+    /// The IOAM option is not an Incremental Trace (IOAM-Type 1).
+    NotIncremental,
+}
+
+impl PacketProblem {
+    const fn text(self) -> &'static str {
+        match self {
+            PacketProblem::Truncated => "packet shorter than its IPv6 and Hop-by-Hop headers",
+            PacketProblem::NoHopByHop => "IPv6 Next Header is not Hop-by-Hop",
+            PacketProblem::NotAnIoamOption => {
+                "no IOAM option at this offset of the Hop-by-Hop header"
+            }
+            PacketProblem::OptionOverrun => "an option runs past the end of the Hop-by-Hop header",
+            PacketProblem::NotIncremental => {
+                "IOAM option is not an Incremental Trace (IOAM-Type 1)"
+            }
+        }
+    }
+}
+
+impl TraceError {
+    /// The same error with every offset moved by `base` bytes, for callers
+    /// that know where the body sits in a larger buffer.
+    #[must_use]
+    pub const fn with_base(self, base: usize) -> Self {
+        match self {
+            TraceError::Truncated {
+                part,
+                offset,
+                required,
+                actual,
+            } => TraceError::Truncated {
+                part,
+                offset: offset + base,
+                required,
+                actual,
+            },
+            TraceError::DataNotWordAligned { offset, len } => TraceError::DataNotWordAligned {
+                offset: offset + base,
+                len,
+            },
+            TraceError::DataTooLong { offset, len, max } => TraceError::DataTooLong {
+                offset: offset + base,
+                len,
+                max,
+            },
+            TraceError::RemainingLenBeyondSpace {
+                offset,
+                remaining_len,
+                space,
+            } => TraceError::RemainingLenBeyondSpace {
+                offset: offset + base,
+                remaining_len,
+                space,
+            },
+            TraceError::NodeLenMismatch {
+                offset,
+                node_len,
+                expected,
+            } => TraceError::NodeLenMismatch {
+                offset: offset + base,
+                node_len,
+                expected,
+            },
+            TraceError::NodeLenTooSmall {
+                offset,
+                node_len,
+                required,
+            } => TraceError::NodeLenTooSmall {
+                offset: offset + base,
+                node_len,
+                required,
+            },
+            TraceError::EmptyTraceType { offset } => TraceError::EmptyTraceType {
+                offset: offset + base,
+            },
+            TraceError::EmptyRecord { offset, remaining } => TraceError::EmptyRecord {
+                offset: offset + base,
+                remaining,
+            },
+            TraceError::LoopbackTraceType { offset, trace_type } => TraceError::LoopbackTraceType {
+                offset: offset + base,
+                trace_type,
+            },
+            TraceError::UndefinedBits { offset, bits } => TraceError::UndefinedBits {
+                offset: offset + base,
+                bits,
+            },
+            TraceError::ValueOutOfRange { .. } => self,
+            TraceError::TooLong {
+                offset,
+                required,
+                max,
+            } => TraceError::TooLong {
+                offset: offset + base,
+                required,
+                max,
+            },
+            TraceError::Packet { offset, reason } => TraceError::Packet {
+                offset: offset + base,
+                reason,
+            },
+        }
+    }
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            TraceError::Truncated {
+                part,
+                offset,
+                required,
+                actual,
+            } => write!(
+                f,
+                "{} truncated at offset {offset}: {required} bytes required, {actual} present",
+                part.name()
+            ),
+            TraceError::DataNotWordAligned { offset, len } => write!(
+                f,
+                "trace data area at offset {offset} is {len} bytes, not a multiple of 4"
+            ),
+            TraceError::DataTooLong { offset, len, max } => write!(
+                f,
+                "trace data area at offset {offset} is {len} bytes, more than the {max} an IPv6 option holds"
+            ),
+            TraceError::RemainingLenBeyondSpace {
+                offset,
+                remaining_len,
+                space,
+            } => write!(
+                f,
+                "RemainingLen {remaining_len} at offset {offset} claims {} free bytes but the data area has {space}",
+                usize::from(remaining_len) * 4
+            ),
+            TraceError::NodeLenMismatch {
+                offset,
+                node_len,
+                expected,
+            } => write!(
+                f,
+                "NodeLen {node_len} at offset {offset} does not match the trace type, which needs {expected} words"
+            ),
+            TraceError::NodeLenTooSmall {
+                offset,
+                node_len,
+                required,
+            } => write!(
+                f,
+                "NodeLen {node_len} at offset {offset} is smaller than the {required} words the trace type needs"
+            ),
+            TraceError::EmptyTraceType { offset } => {
+                write!(f, "trace type at offset {offset} has no bit set")
+            }
+            TraceError::EmptyRecord { offset, remaining } => write!(
+                f,
+                "records are empty (NodeLen 0, no opaque state) but {remaining} bytes remain at offset {offset}"
+            ),
+            TraceError::LoopbackTraceType { offset, trace_type } => write!(
+                f,
+                "Loopback flag set with trace type {trace_type} at offset {offset}; RFC 9322 requires exactly 0x800000"
+            ),
+            TraceError::UndefinedBits { offset, bits } => write!(
+                f,
+                "trace type at offset {offset} sets undefined bits {bits} (bits 12-21)"
+            ),
+            TraceError::ValueOutOfRange { field, value, max } => write!(
+                f,
+                "{} value {value:#x} exceeds the maximum {max:#x}",
+                field.name()
+            ),
+            TraceError::TooLong {
+                offset,
+                required,
+                max,
+            } => write!(
+                f,
+                "length field at offset {offset} would need {required}, more than its maximum {max}"
+            ),
+            TraceError::Packet { offset, reason } => {
+                write!(f, "{} (offset {offset})", reason.text())
+            }
+        }
+    }
+}
+
+impl core::error::Error for TraceError {}

@@ -1,0 +1,422 @@
+//! A parsed trace option and its record iterators (RFC 9197 §4.4).
+
+use core::iter::FusedIterator;
+
+use crate::error::{Part, TraceError};
+use crate::header::{
+    TraceHeader, TraceHeaderRepr, NODE_LEN_OFFSET, REMAINING_LEN_OFFSET, TRACE_DATA_MAX,
+    TRACE_HEADER_LEN, TRACE_TYPE_OFFSET,
+};
+use crate::record::NodeRecord;
+use crate::trace_type::TraceType;
+
+/// Most records a trace can hold: 244 bytes of data, 4 bytes at least each.
+pub const MAX_RECORDS: usize = TRACE_DATA_MAX / 4;
+
+/// How much a parser or writer trusts the NodeLen field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Validation {
+    /// Like Linux 6.18: NodeLen must equal the value computed from the trace
+    /// type (`ipv6_hop_ioam` drops the packet otherwise), and a trace type
+    /// with no bit set is rejected (the Linux encapsulator refuses it; the
+    /// Linux transit path forwards it untouched).
+    #[default]
+    Strict,
+    /// Like RFC 9197 §4.4.1: receivers rely on NodeLen to step over records.
+    /// NodeLen may exceed what the type needs (the extra words are kept, see
+    /// [`NodeRecord::extra_words`]) but not fall short of it, and an empty
+    /// trace type is accepted.
+    Lenient,
+}
+
+/// Which of the two trace option types a body belongs to (RFC 9197 §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum TraceKind {
+    /// IOAM-Type 0: the array is reserved by the encapsulator; records are
+    /// written from the end towards the front.
+    Preallocated,
+    /// IOAM-Type 1: each node inserts its record right after the header.
+    Incremental,
+}
+
+/// Checks NodeLen against the trace type per the validation mode.
+pub(crate) const fn check_node_len(
+    node_len: u8,
+    trace_type: TraceType,
+    validation: Validation,
+) -> Result<(), TraceError> {
+    let expected = trace_type.node_len();
+    match validation {
+        Validation::Strict => {
+            if trace_type.is_empty() {
+                return Err(TraceError::EmptyTraceType {
+                    offset: TRACE_TYPE_OFFSET,
+                });
+            }
+            if node_len != expected {
+                return Err(TraceError::NodeLenMismatch {
+                    offset: NODE_LEN_OFFSET,
+                    node_len,
+                    expected,
+                });
+            }
+        }
+        Validation::Lenient => {
+            if node_len < expected {
+                return Err(TraceError::NodeLenTooSmall {
+                    offset: NODE_LEN_OFFSET,
+                    node_len,
+                    required: expected,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A trace option body with a checked header (RFC 9197 §4.4).
+///
+/// The body starts at the Namespace-ID (the `body` of the IOAM option in
+/// `ioam_wire`). Parsing checks the header only; records are checked one by
+/// one as the iterators walk them, so a malformed record shows up as the
+/// iterator's last item.
+///
+/// ```
+/// use ioam_trace::{Trace, Validation};
+/// // Namespace 1, type 0x800000 (NodeLen 1), 3 words of space, 2 used.
+/// let body = [
+///     0x00, 0x01, 0x08, 0x01, 0x80, 0x00, 0x00, 0x00, // header, RemainingLen 1
+///     0x00, 0x00, 0x00, 0x00, // free
+///     0x3e, 0x00, 0x00, 0x02, // newest: hop limit 62, node 2
+///     0x3f, 0x00, 0x00, 0x01, // oldest: hop limit 63, node 1
+/// ];
+/// let trace = Trace::parse_preallocated(&body, Validation::Strict).unwrap();
+/// let ids: Vec<u32> = trace.records().map(|r| r.unwrap().node_id().unwrap()).collect();
+/// assert_eq!(ids, [2, 1]); // wire order, newest first
+/// let ids: Vec<u32> = trace
+///     .records_path_order()
+///     .map(|r| r.unwrap().node_id().unwrap())
+///     .collect();
+/// assert_eq!(ids, [1, 2]); // path order, first hop first
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trace<'a> {
+    body: &'a [u8],
+    header: TraceHeaderRepr,
+    kind: TraceKind,
+    records_start: usize,
+}
+
+impl<'a> Trace<'a> {
+    /// Parses a Pre-allocated Trace body (IOAM-Type 0).
+    ///
+    /// # Errors
+    /// [`TraceError::Truncated`] (header), [`TraceError::DataNotWordAligned`],
+    /// [`TraceError::DataTooLong`], [`TraceError::RemainingLenBeyondSpace`],
+    /// and the NodeLen errors of the validation mode.
+    pub fn parse_preallocated(body: &'a [u8], validation: Validation) -> Result<Self, TraceError> {
+        Self::parse(body, validation, TraceKind::Preallocated)
+    }
+
+    /// Parses an Incremental Trace body (IOAM-Type 1). RemainingLen is a
+    /// budget there, not space present, so it is not checked against the
+    /// data area.
+    ///
+    /// # Errors
+    /// As [`parse_preallocated`](Self::parse_preallocated), without
+    /// [`TraceError::RemainingLenBeyondSpace`].
+    pub fn parse_incremental(body: &'a [u8], validation: Validation) -> Result<Self, TraceError> {
+        Self::parse(body, validation, TraceKind::Incremental)
+    }
+
+    /// Parses a body of either kind.
+    ///
+    /// # Errors
+    /// See [`parse_preallocated`](Self::parse_preallocated).
+    pub fn parse(
+        body: &'a [u8],
+        validation: Validation,
+        kind: TraceKind,
+    ) -> Result<Self, TraceError> {
+        let header = TraceHeaderRepr::parse(&TraceHeader::new_checked(body)?)?;
+        let space = body.len() - TRACE_HEADER_LEN;
+        if !space.is_multiple_of(4) {
+            return Err(TraceError::DataNotWordAligned {
+                offset: TRACE_HEADER_LEN,
+                len: space,
+            });
+        }
+        if space > TRACE_DATA_MAX {
+            return Err(TraceError::DataTooLong {
+                offset: TRACE_HEADER_LEN,
+                len: space,
+                max: TRACE_DATA_MAX,
+            });
+        }
+        check_node_len(header.node_len, header.trace_type, validation)?;
+        let records_start = match kind {
+            TraceKind::Preallocated => {
+                let free = usize::from(header.remaining_len) * 4;
+                if free > space {
+                    return Err(TraceError::RemainingLenBeyondSpace {
+                        offset: REMAINING_LEN_OFFSET,
+                        remaining_len: header.remaining_len,
+                        space,
+                    });
+                }
+                TRACE_HEADER_LEN + free
+            }
+            TraceKind::Incremental => TRACE_HEADER_LEN,
+        };
+        Ok(Self {
+            body,
+            header,
+            kind,
+            records_start,
+        })
+    }
+
+    /// The decoded header.
+    #[must_use]
+    pub const fn header(&self) -> &TraceHeaderRepr {
+        &self.header
+    }
+
+    /// Pre-allocated or Incremental.
+    #[must_use]
+    pub const fn kind(&self) -> TraceKind {
+        self.kind
+    }
+
+    /// The trace type.
+    #[must_use]
+    pub const fn trace_type(&self) -> TraceType {
+        self.header.trace_type
+    }
+
+    /// The namespace id.
+    #[must_use]
+    pub const fn namespace_id(&self) -> u16 {
+        self.header.namespace_id
+    }
+
+    /// The whole body, header included.
+    #[must_use]
+    pub const fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// The node-data area (everything after the 8-byte header).
+    #[must_use]
+    pub fn data(&self) -> &'a [u8] {
+        self.body.get(TRACE_HEADER_LEN..).unwrap_or(&[])
+    }
+
+    /// The part of the body that holds records: from `RemainingLen * 4` of
+    /// the data area (pre-allocated) or the whole data area (incremental).
+    #[must_use]
+    pub fn populated(&self) -> &'a [u8] {
+        self.body.get(self.records_start..).unwrap_or(&[])
+    }
+
+    /// Offset of the newest record (or of the end when there is none) from
+    /// the body start.
+    #[must_use]
+    pub const fn records_offset(&self) -> usize {
+        self.records_start
+    }
+
+    /// Free space in bytes: `RemainingLen * 4`. For an incremental trace this
+    /// is the budget left, not bytes present in the packet.
+    #[must_use]
+    pub const fn free_space(&self) -> usize {
+        self.header.remaining_len as usize * 4
+    }
+
+    /// RFC 9322 §4 (Loopback requires trace type 0x800000).
+    ///
+    /// # Errors
+    /// [`TraceError::LoopbackTraceType`].
+    pub const fn check_loopback(&self) -> Result<(), TraceError> {
+        self.header.check_loopback()
+    }
+
+    /// The records in wire order, newest first. Fused; a malformed record is
+    /// the last item.
+    #[must_use]
+    pub fn records(&self) -> Records<'a> {
+        Records {
+            body: self.body,
+            pos: self.records_start,
+            trace_type: self.header.trace_type,
+            fields_len: usize::from(self.header.node_len) * 4,
+            done: false,
+        }
+    }
+
+    /// The records in path order, first hop (oldest) first, without
+    /// allocating: one forward walk fills a fixed index of at most
+    /// [`MAX_RECORDS`] offsets, then the index is read backwards.
+    ///
+    /// If the walk meets a malformed record, the first hops cannot be
+    /// located: the error is the first and only item.
+    #[must_use]
+    pub fn records_path_order(&self) -> PathOrder<'a> {
+        let mut index = heapless::Vec::new();
+        let mut error = None;
+        for r in self.records() {
+            match r {
+                Ok(rec) => {
+                    // At most MAX_RECORDS records fit 244 bytes, and offsets
+                    // and lengths fit in a byte.
+                    if index.push((rec.offset() as u8, rec.len() as u8)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => error = Some(e),
+            }
+        }
+        if error.is_some() {
+            index.clear();
+        }
+        PathOrder {
+            body: self.body,
+            trace_type: self.header.trace_type,
+            fields_len: usize::from(self.header.node_len) * 4,
+            index,
+            error,
+        }
+    }
+}
+
+/// Walks one record at `pos` in `body`: returns its length in bytes.
+fn record_len_at(
+    body: &[u8],
+    pos: usize,
+    has_oss: bool,
+    fields_len: usize,
+) -> Result<usize, TraceError> {
+    let left = body.len() - pos;
+    let fixed = fields_len + if has_oss { 4 } else { 0 };
+    if fixed == 0 {
+        return Err(TraceError::EmptyRecord {
+            offset: pos,
+            remaining: left,
+        });
+    }
+    if left < fixed {
+        let part = if left < fields_len {
+            Part::NodeData
+        } else {
+            Part::OssHeader
+        };
+        let (offset, required, actual) = match part {
+            Part::NodeData => (pos, fields_len, left),
+            _ => (pos + fields_len, 4, left - fields_len),
+        };
+        return Err(TraceError::Truncated {
+            part,
+            offset,
+            required,
+            actual,
+        });
+    }
+    if !has_oss {
+        return Ok(fixed);
+    }
+    let words = usize::from(body[pos + fields_len]);
+    let data_at = pos + fixed;
+    let avail = body.len() - data_at;
+    if words * 4 > avail {
+        return Err(TraceError::Truncated {
+            part: Part::OssData,
+            offset: data_at,
+            required: words * 4,
+            actual: avail,
+        });
+    }
+    Ok(fixed + words * 4)
+}
+
+/// Records of a trace in wire order (newest first). See [`Trace::records`].
+#[derive(Debug, Clone)]
+pub struct Records<'a> {
+    body: &'a [u8],
+    pos: usize,
+    trace_type: TraceType,
+    fields_len: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<NodeRecord<'a>, TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.pos >= self.body.len() {
+            return None;
+        }
+        match record_len_at(
+            self.body,
+            self.pos,
+            self.trace_type.has_oss(),
+            self.fields_len,
+        ) {
+            Ok(len) => {
+                let start = self.pos;
+                self.pos += len;
+                Some(Ok(NodeRecord::new(
+                    &self.body[start..start + len],
+                    start,
+                    self.trace_type,
+                    self.fields_len,
+                )))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl FusedIterator for Records<'_> {}
+
+/// Records of a trace in path order (first hop first). See
+/// [`Trace::records_path_order`].
+#[derive(Debug, Clone)]
+pub struct PathOrder<'a> {
+    body: &'a [u8],
+    trace_type: TraceType,
+    fields_len: usize,
+    index: heapless::Vec<(u8, u8), MAX_RECORDS>,
+    error: Option<TraceError>,
+}
+
+impl<'a> Iterator for PathOrder<'a> {
+    type Item = Result<NodeRecord<'a>, TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.error.take() {
+            return Some(Err(e));
+        }
+        let (off, len) = self.index.pop()?;
+        let (off, len) = (usize::from(off), usize::from(len));
+        let bytes = self.body.get(off..off + len)?;
+        Some(Ok(NodeRecord::new(
+            bytes,
+            off,
+            self.trace_type,
+            self.fields_len,
+        )))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.index.len() + usize::from(self.error.is_some());
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for PathOrder<'_> {}
+impl FusedIterator for PathOrder<'_> {}

@@ -1,0 +1,458 @@
+//! The transit writer: a node adds its record to a Pre-allocated Trace in
+//! place (RFC 9197 §4.4, Linux `net/ipv6/ioam6.c`).
+//!
+//! [`write_transit`] does what a Linux router with IOAM enabled on the
+//! ingress interface does to each pre-allocated trace option of a namespace
+//! it knows, in the same order and with the same results:
+//!
+//! 1. malformed header (RemainingLen beyond the data area, NodeLen not the
+//!    value computed from the trace type): error (Linux drops the packet);
+//! 2. another namespace: skipped;
+//! 3. Overflow already set: skipped;
+//! 4. RemainingLen 0, or smaller than NodeLen plus the opaque state words:
+//!    Overflow set, nothing written;
+//! 5. otherwise the record goes at word `RemainingLen - (NodeLen + OSS
+//!    words)` of the data area and RemainingLen drops by its size.
+//!
+//! It touches only the Overflow bit, the 7 RemainingLen bits and the new
+//! record's slot; the Loopback, Active and unassigned bits are kept as they
+//! are (Linux ignores them).
+//!
+//! ```
+//! use ioam_trace::writer::{write_transit, NodeData, TransitConfig, TransitOutcome};
+//! use ioam_trace::{Trace, Validation};
+//!
+//! // Namespace 7, type 0xc00000 (hop limit + node id, interface ids): NodeLen 2,
+//! // 4 words of zeroed space.
+//! let mut body = [0u8; 8 + 16];
+//! body[..8].copy_from_slice(&[0x00, 0x07, 0x10, 0x04, 0xc0, 0x00, 0x00, 0x00]);
+//!
+//! let node = NodeData {
+//!     hop_limit: 63, // the received hop limit minus one, as Linux writes it
+//!     node_id: 0x0a0b0c,
+//!     ingress_if_id: 11,
+//!     egress_if_id: 12,
+//!     ..NodeData::unavailable()
+//! };
+//! let out = write_transit(&mut body, 7, &node, &TransitConfig::default()).unwrap();
+//! assert_eq!(out, TransitOutcome::Written { offset: 16, len: 8 });
+//! assert_eq!(&body[16..], &[63, 0x0a, 0x0b, 0x0c, 0, 11, 0, 12]);
+//!
+//! let trace = Trace::parse_preallocated(&body, Validation::Strict).unwrap();
+//! assert_eq!(trace.header().remaining_len, 2);
+//! let rec = trace.records().next().unwrap().unwrap();
+//! assert_eq!(rec.node_id(), Some(0x0a0b0c));
+//! assert_eq!(rec.egress_if_id(), Some(12));
+//! ```
+
+use crate::error::{Field, Part, TraceError};
+use crate::header::{
+    TraceHeader, TraceHeaderRepr, REMAINING_LEN_OFFSET, TRACE_HEADER_LEN, TRACE_TYPE_OFFSET,
+};
+use crate::record::unavailable;
+use crate::trace::{check_node_len, Validation};
+use crate::trace_type::TraceType;
+
+/// Largest opaque state data a node can add: 255 words (the Length field is
+/// 8 bits; Linux `IOAM6_MAX_SCHEMA_DATA_LEN`).
+pub const OSS_DATA_MAX: usize = 255 * 4;
+
+/// The values a node writes into its record, one per trace-type bit
+/// (RFC 9197 §4.4.2). Only the fields of the bits set in the trace type are
+/// used.
+///
+/// Values go on the wire as given: the caller applies the conventions of
+/// its node. In particular Linux writes as hop limit the hop limit of the
+/// *received* packet minus one (wrapping), see [`NodeData::linux_hop_limit`];
+/// an encapsulator writes the hop limit the packet leaves with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct NodeData<'a> {
+    /// Hop limit for bits 0 and 8.
+    pub hop_limit: u8,
+    /// Bit 0: 24-bit node id (Linux `net.ipv6.ioam6_id`, default 0xffffff).
+    pub node_id: u32,
+    /// Bit 1: ingress interface id (Linux `conf.<if>.ioam6_id`, default 0xffff).
+    pub ingress_if_id: u16,
+    /// Bit 1: egress interface id (Linux writes 0xffff when the packet is
+    /// delivered locally).
+    pub egress_if_id: u16,
+    /// Bit 2: timestamp seconds (Linux: CLOCK_REALTIME seconds).
+    pub timestamp_secs: u32,
+    /// Bit 3: timestamp fraction (Linux: microseconds).
+    pub timestamp_frac: u32,
+    /// Bit 4: transit delay (Linux: 0xffffffff).
+    pub transit_delay: u32,
+    /// Bit 5: namespace data (Linux: the namespace's `data`, default 0xffffffff).
+    pub namespace_data: u32,
+    /// Bit 6: queue depth (Linux: qdisc backlog in bytes of the egress
+    /// queue; 0xffffffff when delivered locally).
+    pub queue_depth: u32,
+    /// Bit 7: checksum complement (Linux: 0xffffffff).
+    pub checksum_complement: u32,
+    /// Bit 8: 56-bit node id (Linux `net.ipv6.ioam6_id_wide`, default 2^56-1).
+    pub node_id_wide: u64,
+    /// Bit 9: ingress interface id, wide (Linux `conf.<if>.ioam6_id_wide`).
+    pub ingress_if_id_wide: u32,
+    /// Bit 9: egress interface id, wide (0xffffffff when delivered locally).
+    pub egress_if_id_wide: u32,
+    /// Bit 10: namespace data, wide (Linux: the namespace's `wide`).
+    pub namespace_data_wide: u64,
+    /// Bit 11: buffer occupancy (Linux: 0xffffffff).
+    pub buffer_occupancy: u32,
+    /// Bit 22: the node's opaque state snapshot, `(schema id (24 bits),
+    /// data)`; the data is zero-padded to a multiple of 4. `None` writes the
+    /// "nothing to report" word 0x00ffffff, as Linux does without a schema.
+    pub oss: Option<(u32, &'a [u8])>,
+}
+
+impl NodeData<'static> {
+    /// Every field "unavailable" (all ones; 24/56-bit ids all ones), hop
+    /// limit 0, no opaque state: a base for struct-update syntax.
+    #[must_use]
+    pub const fn unavailable() -> Self {
+        Self {
+            hop_limit: 0,
+            node_id: unavailable::NODE_ID,
+            ingress_if_id: unavailable::U16,
+            egress_if_id: unavailable::U16,
+            timestamp_secs: unavailable::U32,
+            timestamp_frac: unavailable::U32,
+            transit_delay: unavailable::U32,
+            namespace_data: unavailable::U32,
+            queue_depth: unavailable::U32,
+            checksum_complement: unavailable::U32,
+            node_id_wide: unavailable::NODE_ID_WIDE,
+            ingress_if_id_wide: unavailable::U32,
+            egress_if_id_wide: unavailable::U32,
+            namespace_data_wide: unavailable::U64,
+            buffer_occupancy: unavailable::U32,
+            oss: None,
+        }
+    }
+}
+
+impl NodeData<'_> {
+    /// The hop limit Linux writes on its input path: the received hop limit
+    /// minus one, wrapping (0 becomes 255).
+    #[must_use]
+    pub const fn linux_hop_limit(received: u8) -> u8 {
+        received.wrapping_sub(1)
+    }
+
+    /// Words the opaque state snapshot of this node takes under `trace_type`:
+    /// 0 without bit 22, else 1 + the data words.
+    #[must_use]
+    pub const fn oss_words(&self, trace_type: TraceType) -> usize {
+        if !trace_type.has_oss() {
+            return 0;
+        }
+        match self.oss {
+            None => 1,
+            Some((_, data)) => 1 + data.len().div_ceil(4),
+        }
+    }
+
+    /// Bytes of this node's record under `trace_type`: NodeLen words plus
+    /// the opaque state snapshot.
+    #[must_use]
+    pub const fn record_len(&self, trace_type: TraceType) -> usize {
+        (trace_type.node_len() as usize + self.oss_words(trace_type)) * 4
+    }
+
+    /// Checks that the values of the fields used by `trace_type` fit their
+    /// widths.
+    ///
+    /// # Errors
+    /// [`TraceError::ValueOutOfRange`] naming the field.
+    pub const fn check(&self, trace_type: TraceType) -> Result<(), TraceError> {
+        if trace_type.contains(TraceType::HOP_LIM_NODE_ID) && self.node_id > unavailable::NODE_ID {
+            return Err(TraceError::ValueOutOfRange {
+                field: Field::NodeId,
+                value: self.node_id as u64,
+                max: unavailable::NODE_ID as u64,
+            });
+        }
+        if trace_type.contains(TraceType::HOP_LIM_NODE_ID_WIDE)
+            && self.node_id_wide > unavailable::NODE_ID_WIDE
+        {
+            return Err(TraceError::ValueOutOfRange {
+                field: Field::NodeIdWide,
+                value: self.node_id_wide,
+                max: unavailable::NODE_ID_WIDE,
+            });
+        }
+        if let (true, Some((schema, data))) = (trace_type.has_oss(), self.oss) {
+            if schema > unavailable::SCHEMA_ID_NONE {
+                return Err(TraceError::ValueOutOfRange {
+                    field: Field::SchemaId,
+                    value: schema as u64,
+                    max: unavailable::SCHEMA_ID_NONE as u64,
+                });
+            }
+            if data.len() > OSS_DATA_MAX {
+                return Err(TraceError::ValueOutOfRange {
+                    field: Field::OssData,
+                    value: data.len() as u64,
+                    max: OSS_DATA_MAX as u64,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a transit node does with the undefined trace-type bits 12-21
+/// (RFC 9197 §4.4.2.13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum UndefinedFill {
+    /// Option 1, what Linux does: one 0xffffffff word per undefined bit.
+    #[default]
+    AllOnes,
+    /// Option 2: add no node data at all (reported as
+    /// [`SkipReason::UndefinedBits`]).
+    NoData,
+}
+
+/// How the transit writer behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct TransitConfig {
+    /// Undefined bits 12-21.
+    pub undefined_bits: UndefinedFill,
+    /// Header checks. In both modes the writer requires NodeLen to equal the
+    /// value computed from the trace type, since it cannot write a record of
+    /// another size; [`Validation::Strict`] also rejects a trace type with no
+    /// bit set, [`Validation::Lenient`] treats it like Linux (nothing to
+    /// write; Overflow set if RemainingLen is 0).
+    pub validation: Validation,
+}
+
+/// Why the writer added nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum SkipReason {
+    /// The trace belongs to another namespace.
+    OtherNamespace,
+    /// Overflow was already set by an earlier node (RFC 9197 §4.4.1).
+    OverflowSet,
+    /// Undefined bits are set and the configuration says to add no data
+    /// (RFC 9197 §4.4.2.13 option 2).
+    UndefinedBits,
+    /// The trace type asks for no data at all (no field bit, no bit 22).
+    NothingToWrite,
+}
+
+/// What the writer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum TransitOutcome {
+    /// The record was written.
+    Written {
+        /// Offset of the record from the body start.
+        offset: usize,
+        /// Length of the record in bytes.
+        len: usize,
+    },
+    /// The record did not fit: Overflow was set and nothing written.
+    Overflowed,
+    /// Nothing was touched.
+    Skipped(SkipReason),
+}
+
+/// Small write cursor over an exactly sized record slot.
+struct Cursor<'b> {
+    out: &'b mut [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.pos + bytes.len();
+        if let Some(dst) = self.out.get_mut(self.pos..end) {
+            dst.copy_from_slice(bytes);
+        }
+        self.pos = end;
+    }
+
+    fn put_u32(&mut self, v: u32) {
+        self.put(&v.to_be_bytes());
+    }
+}
+
+/// Writes one node's record for `trace_type` into `out`, which must be
+/// exactly [`NodeData::record_len`] bytes; bits 12-21 become 0xffffffff.
+/// Values are assumed checked with [`NodeData::check`].
+fn fill_record(trace_type: TraceType, node: &NodeData<'_>, out: &mut [u8]) {
+    let mut c = Cursor { out, pos: 0 };
+    let t = trace_type;
+    if t.contains(TraceType::HOP_LIM_NODE_ID) {
+        c.put_u32((u32::from(node.hop_limit) << 24) | (node.node_id & unavailable::NODE_ID));
+    }
+    if t.contains(TraceType::INTERFACE_IDS) {
+        c.put(&node.ingress_if_id.to_be_bytes());
+        c.put(&node.egress_if_id.to_be_bytes());
+    }
+    for (bit, v) in [
+        (TraceType::TIMESTAMP_SECS, node.timestamp_secs),
+        (TraceType::TIMESTAMP_FRAC, node.timestamp_frac),
+        (TraceType::TRANSIT_DELAY, node.transit_delay),
+        (TraceType::NAMESPACE_DATA, node.namespace_data),
+        (TraceType::QUEUE_DEPTH, node.queue_depth),
+        (TraceType::CHECKSUM_COMPLEMENT, node.checksum_complement),
+    ] {
+        if t.contains(bit) {
+            c.put_u32(v);
+        }
+    }
+    if t.contains(TraceType::HOP_LIM_NODE_ID_WIDE) {
+        let w = (u64::from(node.hop_limit) << 56) | (node.node_id_wide & unavailable::NODE_ID_WIDE);
+        c.put(&w.to_be_bytes());
+    }
+    if t.contains(TraceType::INTERFACE_IDS_WIDE) {
+        c.put_u32(node.ingress_if_id_wide);
+        c.put_u32(node.egress_if_id_wide);
+    }
+    if t.contains(TraceType::NAMESPACE_DATA_WIDE) {
+        c.put(&node.namespace_data_wide.to_be_bytes());
+    }
+    if t.contains(TraceType::BUFFER_OCCUPANCY) {
+        c.put_u32(node.buffer_occupancy);
+    }
+    for _ in 0..t.undefined_bits().bits().count_ones() {
+        c.put_u32(unavailable::U32);
+    }
+    if t.has_oss() {
+        match node.oss {
+            None => c.put_u32(unavailable::OSS_NONE_WORD),
+            Some((schema, data)) => {
+                let words = data.len().div_ceil(4);
+                c.put_u32(((words as u32) << 24) | (schema & unavailable::SCHEMA_ID_NONE));
+                c.put(data);
+                let pad = words * 4 - data.len();
+                c.put(&[0u8; 3][..pad]);
+            }
+        }
+    }
+    debug_assert_eq!(c.pos, c.out.len());
+}
+
+/// Serializes one node's record for `trace_type` into the front of `out`
+/// (RFC 9197 §4.4.2): the fields of the set bits in bit order, one
+/// 0xffffffff word per undefined bit 12-21, then the opaque state snapshot.
+/// Returns the record length. Used by encapsulators and for incremental
+/// traces.
+///
+/// # Errors
+/// [`TraceError::ValueOutOfRange`] from [`NodeData::check`];
+/// [`TraceError::Truncated`] (part [`Part::OutputBuffer`]) if `out` is too
+/// short.
+pub fn emit_record(
+    trace_type: TraceType,
+    node: &NodeData<'_>,
+    out: &mut [u8],
+) -> Result<usize, TraceError> {
+    node.check(trace_type)?;
+    let len = node.record_len(trace_type);
+    let actual = out.len();
+    let slot = out.get_mut(..len).ok_or(TraceError::Truncated {
+        part: Part::OutputBuffer,
+        offset: 0,
+        required: len,
+        actual,
+    })?;
+    fill_record(trace_type, node, slot);
+    Ok(len)
+}
+
+/// Adds this node's record to a Pre-allocated Trace body in place (RFC 9197
+/// §4.4, Linux `ioam6_fill_trace_data`). See the [module docs](self) for the
+/// exact steps.
+///
+/// `body` starts at the Namespace-ID; offsets in the result and in errors
+/// count from there.
+///
+/// # Errors
+/// [`TraceError::ValueOutOfRange`] for node values that do not fit;
+/// [`TraceError::Truncated`] (header), [`TraceError::RemainingLenBeyondSpace`],
+/// [`TraceError::NodeLenMismatch`], [`TraceError::EmptyTraceType`] (strict)
+/// for a malformed header. Nothing is modified on error.
+pub fn write_transit(
+    body: &mut [u8],
+    namespace_id: u16,
+    node: &NodeData<'_>,
+    cfg: &TransitConfig,
+) -> Result<TransitOutcome, TraceError> {
+    let mut view = TraceHeader::new_checked(&mut *body)?;
+    let hdr = TraceHeaderRepr::parse(&view)?;
+    let space = view.data().len();
+    let free_words = usize::from(hdr.remaining_len);
+    if free_words * 4 > space {
+        return Err(TraceError::RemainingLenBeyondSpace {
+            offset: REMAINING_LEN_OFFSET,
+            remaining_len: hdr.remaining_len,
+            space,
+        });
+    }
+    check_node_len(hdr.node_len, hdr.trace_type, cfg.validation)?;
+    if hdr.node_len != hdr.trace_type.node_len() {
+        // Lenient parsing accepts a larger NodeLen; a writer cannot.
+        return Err(TraceError::NodeLenMismatch {
+            offset: crate::header::NODE_LEN_OFFSET,
+            node_len: hdr.node_len,
+            expected: hdr.trace_type.node_len(),
+        });
+    }
+    if hdr.namespace_id != namespace_id {
+        return Ok(TransitOutcome::Skipped(SkipReason::OtherNamespace));
+    }
+    if hdr.flags.overflow {
+        return Ok(TransitOutcome::Skipped(SkipReason::OverflowSet));
+    }
+    if cfg.undefined_bits == UndefinedFill::NoData && !hdr.trace_type.undefined_bits().is_empty() {
+        return Ok(TransitOutcome::Skipped(SkipReason::UndefinedBits));
+    }
+    node.check(hdr.trace_type)?;
+    let need_bytes = node.record_len(hdr.trace_type);
+    let need_words = need_bytes / 4;
+    if free_words == 0 || free_words < need_words {
+        view.set_overflow(true);
+        return Ok(TransitOutcome::Overflowed);
+    }
+    if need_words == 0 {
+        return Ok(TransitOutcome::Skipped(SkipReason::NothingToWrite));
+    }
+    let new_free = free_words - need_words;
+    view.set_remaining_len(new_free as u8);
+    let offset = TRACE_HEADER_LEN + new_free * 4;
+    if let Some(slot) = body.get_mut(offset..offset + need_bytes) {
+        fill_record(hdr.trace_type, node, slot);
+    }
+    Ok(TransitOutcome::Written {
+        offset,
+        len: need_bytes,
+    })
+}
+
+/// Checks a trace type an encapsulator is about to use: not empty, no
+/// undefined bit 12-21 and not the reserved bit 23 (what the Linux
+/// encapsulator accepts).
+///
+/// # Errors
+/// [`TraceError::EmptyTraceType`] or [`TraceError::UndefinedBits`].
+pub const fn check_encap_trace_type(trace_type: TraceType) -> Result<(), TraceError> {
+    if trace_type.is_empty() {
+        return Err(TraceError::EmptyTraceType {
+            offset: TRACE_TYPE_OFFSET,
+        });
+    }
+    let bad = trace_type.intersection(TraceType::UNDEFINED.union(TraceType::RESERVED_23));
+    if !bad.is_empty() {
+        return Err(TraceError::UndefinedBits {
+            offset: TRACE_TYPE_OFFSET,
+            bits: bad,
+        });
+    }
+    Ok(())
+}
