@@ -1,1 +1,893 @@
-//! Integrity-protected IOAM option bodies (draft-ietf-ippm-ioam-data-integrity).
+//! Integrity-protected IOAM options (IOAM Option-Types 64-67,
+//! draft-ietf-ippm-ioam-data-integrity, temporary IANA code points).
+//!
+//! An integrity-protected option is its unprotected sibling with an
+//! *integrity protection header* inserted between the option-specific
+//! header and the option data:
+//!
+//! ```text
+//!  0                   1                   2                   3
+//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ~  option-specific header: trace (8 bytes), POT or E2E (4 bytes) ~  0
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |   Method-ID   | Nonce Length  |           Reserved            |  H
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ~                     Nonce (Nonce Length bytes)                ~  H+4
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ~                 ICV (length set by the method)                ~
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ~   option data: trace node data, POT data, E2E data fields     ~
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ```
+//!
+//! | IOAM type | protected option        | option header |
+//! |-----------|-------------------------|---------------|
+//! | 64        | Pre-allocated Trace     | 8 bytes       |
+//! | 65        | Incremental Trace       | 8 bytes       |
+//! | 66        | Proof of Transit        | 4 bytes       |
+//! | 67        | Edge-to-Edge            | 4 bytes       |
+//!
+//! Integrity protection method 1 is AES-GMAC with a 12-byte nonce and a
+//! 16-byte ICV, so the integrity header takes 4 + 12 + 16 = 32 bytes and the
+//! data stays 4-byte aligned. For any other Method-ID the ICV length is not
+//! known, and for method 1 with a nonce length other than 12 the layout is
+//! not the one specified: both cases are *reported* ([`Protection::Opaque`])
+//! and everything after the 4 fixed bytes of the integrity header is kept
+//! untouched; only a truncated option is an error.
+//!
+//! Nothing here computes or verifies an ICV; this module decodes and
+//! writes the structure.
+//!
+//! As for the other option bodies, parsing starts at the Namespace-ID (the
+//! IOAM body after Reserved and IOAM Option-Type) and every offset in an
+//! [`IntegrityError`] is relative to that slice.
+//!
+//! ```
+//! use ioam_wire::integrity::{IntegrityMethod, IntegrityOption, ProtectedOption, Protection};
+//! use ioam_wire::pot::PotData;
+//!
+//! let mut body = [0u8; 4 + 32 + 16];
+//! body[..4].copy_from_slice(&[0x00, 0x09, 0x00, 0x00]); // POT header, type 0
+//! body[4..8].copy_from_slice(&[1, 12, 0, 0]); // method 1, nonce length 12
+//! body[51] = 5; // Cumulative = 5
+//! let opt = IntegrityOption::parse(66, &body).unwrap();
+//! assert_eq!(opt.method(), IntegrityMethod::AesGmac);
+//! let Protection::Decoded { nonce, icv, .. } = opt.protection else { panic!() };
+//! assert_eq!((nonce.len(), icv.len()), (12, 16));
+//! match opt.protected().unwrap().unwrap() {
+//!     ProtectedOption::Pot(pot) => {
+//!         assert_eq!(pot.data, PotData::Type0 { pkt_id: 0, cumulative: 5 })
+//!     }
+//!     _ => unreachable!(),
+//! }
+//! ```
+
+use core::fmt;
+
+use crate::e2e::{E2eError, E2eRepr};
+use crate::pot::{PotError, PotRepr};
+
+/// IOAM Option-Type: integrity-protected Pre-allocated Trace.
+pub const IOAM_TYPE_PREALLOCATED_TRACE: u8 = 64;
+/// IOAM Option-Type: integrity-protected Incremental Trace.
+pub const IOAM_TYPE_INCREMENTAL_TRACE: u8 = 65;
+/// IOAM Option-Type: integrity-protected Proof of Transit.
+pub const IOAM_TYPE_POT: u8 = 66;
+/// IOAM Option-Type: integrity-protected Edge-to-Edge.
+pub const IOAM_TYPE_E2E: u8 = 67;
+/// Length of the fixed part of the integrity protection header:
+/// Method-ID, Nonce Length, Reserved.
+pub const FIXED_LEN: usize = 4;
+/// Method-ID of AES-GMAC with a 12-byte nonce and a 16-byte ICV.
+pub const METHOD_AES_GMAC: u8 = 1;
+/// Nonce length of [`METHOD_AES_GMAC`].
+pub const AES_GMAC_NONCE_LEN: usize = 12;
+/// ICV length of [`METHOD_AES_GMAC`].
+pub const AES_GMAC_ICV_LEN: usize = 16;
+
+/// Length of the option-specific header that precedes the integrity
+/// header, for an integrity-protected IOAM type; `None` for other types.
+pub const fn option_header_len(ioam_type: u8) -> Option<usize> {
+    match ioam_type {
+        IOAM_TYPE_PREALLOCATED_TRACE | IOAM_TYPE_INCREMENTAL_TRACE => Some(8),
+        IOAM_TYPE_POT | IOAM_TYPE_E2E => Some(4),
+        _ => None,
+    }
+}
+
+/// The integrity protection method (draft-ietf-ippm-ioam-data-integrity,
+/// "IOAM Integrity Protection Method" registry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum IntegrityMethod {
+    /// Method-ID 1: AES-GMAC, 12-byte nonce, 16-byte ICV.
+    AesGmac,
+    /// Any other Method-ID: nonce and ICV layout unknown.
+    Unknown(u8),
+}
+
+impl IntegrityMethod {
+    /// Nonce length the method requires, if known.
+    pub const fn nonce_len(self) -> Option<usize> {
+        match self {
+            IntegrityMethod::AesGmac => Some(AES_GMAC_NONCE_LEN),
+            IntegrityMethod::Unknown(_) => None,
+        }
+    }
+
+    /// ICV length of the method, if known.
+    pub const fn icv_len(self) -> Option<usize> {
+        match self {
+            IntegrityMethod::AesGmac => Some(AES_GMAC_ICV_LEN),
+            IntegrityMethod::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<u8> for IntegrityMethod {
+    fn from(v: u8) -> Self {
+        match v {
+            METHOD_AES_GMAC => IntegrityMethod::AesGmac,
+            other => IntegrityMethod::Unknown(other),
+        }
+    }
+}
+
+impl From<IntegrityMethod> for u8 {
+    fn from(m: IntegrityMethod) -> Self {
+        match m {
+            IntegrityMethod::AesGmac => METHOD_AES_GMAC,
+            IntegrityMethod::Unknown(v) => v,
+        }
+    }
+}
+
+/// Why the bytes after the fixed integrity header were left opaque.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum OpaqueReason {
+    /// The Method-ID is not known, so the ICV length is not either.
+    UnknownMethod(u8),
+    /// The method is known but the Nonce Length is not the one it uses.
+    UnexpectedNonceLength {
+        /// Nonce length of the method.
+        expected: u8,
+        /// Nonce Length field.
+        actual: u8,
+    },
+}
+
+impl fmt::Display for OpaqueReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpaqueReason::UnknownMethod(m) => write!(
+                f,
+                "integrity protection Method-ID {m} is unknown: nonce, ICV and data left opaque"
+            ),
+            OpaqueReason::UnexpectedNonceLength { expected, actual } => write!(
+                f,
+                "integrity protection Nonce Length {actual} differs from the {expected} bytes of the method: nonce, ICV and data left opaque"
+            ),
+        }
+    }
+}
+
+/// What follows the fixed part of the integrity header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Protection<'a> {
+    /// Known method and nonce length: the parts are located.
+    Decoded {
+        /// The nonce.
+        nonce: &'a [u8],
+        /// The integrity check value.
+        icv: &'a [u8],
+        /// The protected option's data.
+        data: &'a [u8],
+    },
+    /// Unknown method or nonce length: reported, bytes kept as received.
+    Opaque {
+        /// Why.
+        reason: OpaqueReason,
+        /// Every byte after the fixed 4-byte integrity header.
+        rest: &'a [u8],
+    },
+}
+
+/// Errors of an integrity-protected option body.
+///
+/// Offsets are relative to the IOAM body passed to the parse function (the
+/// slice starting at Namespace-ID); [`IntegrityError::with_base`] shifts
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IntegrityError {
+    /// The IOAM type is not one of 64-67.
+    NotIntegrityType(u8),
+    /// A part of the option ends before its length.
+    Truncated {
+        /// Which part.
+        part: IntegrityPart,
+        /// Offset of the part.
+        offset: usize,
+        /// Bytes the part needs.
+        required: usize,
+        /// Bytes present from `offset`.
+        actual: usize,
+    },
+    /// The protected POT option is malformed (offsets already relative to
+    /// the whole body).
+    Pot(PotError),
+    /// The protected E2E option is malformed (offsets already relative to
+    /// the whole body).
+    E2e(E2eError),
+    /// Writing: the option header length does not suit the IOAM type.
+    OptionHeaderLength {
+        /// Length the IOAM type needs.
+        required: usize,
+        /// Length given.
+        actual: usize,
+    },
+    /// Writing: a nonce longer than 255 bytes, or decoded parts whose
+    /// lengths differ from what the method and Nonce Length say.
+    PartsMismatch,
+    /// Writing: the output buffer is too small.
+    BufferTooSmall {
+        /// Bytes needed.
+        required: usize,
+        /// Bytes available.
+        actual: usize,
+    },
+}
+
+/// A part of an integrity-protected option, for [`IntegrityError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum IntegrityPart {
+    /// The option-specific header (trace, POT or E2E).
+    OptionHeader,
+    /// Method-ID, Nonce Length, Reserved.
+    IntegrityHeader,
+    /// The nonce.
+    Nonce,
+    /// The integrity check value.
+    Icv,
+}
+
+impl fmt::Display for IntegrityPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IntegrityPart::OptionHeader => "option-specific header",
+            IntegrityPart::IntegrityHeader => {
+                "integrity protection header (Method-ID, Nonce Length, Reserved)"
+            }
+            IntegrityPart::Nonce => "nonce",
+            IntegrityPart::Icv => "ICV",
+        })
+    }
+}
+
+impl IntegrityError {
+    /// Adds `base` to every offset.
+    #[must_use]
+    pub const fn with_base(self, base: usize) -> Self {
+        match self {
+            IntegrityError::Truncated {
+                part,
+                offset,
+                required,
+                actual,
+            } => IntegrityError::Truncated {
+                part,
+                offset: offset + base,
+                required,
+                actual,
+            },
+            IntegrityError::Pot(e) => IntegrityError::Pot(e.with_base(base)),
+            IntegrityError::E2e(e) => IntegrityError::E2e(e.with_base(base)),
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for IntegrityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IntegrityError::NotIntegrityType(t) => write!(
+                f,
+                "IOAM type {t} is not integrity-protected (64-67, draft-ietf-ippm-ioam-data-integrity)"
+            ),
+            IntegrityError::Truncated {
+                part,
+                offset,
+                required,
+                actual,
+            } => write!(
+                f,
+                "integrity-protected option truncated: the {part} at offset {offset} needs {required} bytes, {actual} present (draft-ietf-ippm-ioam-data-integrity)"
+            ),
+            IntegrityError::Pot(e) => write!(f, "integrity-protected POT: {e}"),
+            IntegrityError::E2e(e) => write!(f, "integrity-protected E2E: {e}"),
+            IntegrityError::OptionHeaderLength { required, actual } => write!(
+                f,
+                "option-specific header must be {required} bytes for this IOAM type, {actual} given"
+            ),
+            IntegrityError::PartsMismatch => f.write_str(
+                "nonce or ICV length does not match the Method-ID and Nonce Length (at most 255 nonce bytes; method 1: 12-byte nonce, 16-byte ICV)",
+            ),
+            IntegrityError::BufferTooSmall { required, actual } => write!(
+                f,
+                "integrity-protected option needs {required} bytes, output buffer has {actual}"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for IntegrityError {}
+
+impl From<PotError> for IntegrityError {
+    fn from(e: PotError) -> Self {
+        IntegrityError::Pot(e)
+    }
+}
+
+impl From<E2eError> for IntegrityError {
+    fn from(e: E2eError) -> Self {
+        IntegrityError::E2e(e)
+    }
+}
+
+fn take(
+    body: &[u8],
+    part: IntegrityPart,
+    offset: usize,
+    len: usize,
+) -> Result<&[u8], IntegrityError> {
+    let actual = body.len().saturating_sub(offset);
+    offset
+        .checked_add(len)
+        .and_then(|end| body.get(offset..end))
+        .ok_or(IntegrityError::Truncated {
+            part,
+            offset,
+            required: len,
+            actual,
+        })
+}
+
+/// The option-specific header and data of a protected trace option; the
+/// trace itself is decoded by the trace layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceParts<'a> {
+    /// The 8-byte trace option header (RFC 9197 §4.4.1).
+    pub header: &'a [u8],
+    /// The node data list.
+    pub data: &'a [u8],
+}
+
+impl TraceParts<'_> {
+    /// Namespace-ID of the trace header.
+    pub fn namespace_id(&self) -> u16 {
+        match self.header {
+            [a, b, ..] => u16::from_be_bytes([*a, *b]),
+            _ => 0,
+        }
+    }
+}
+
+/// The option behind the integrity header, decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProtectedOption<'a> {
+    /// Type 64: a Pre-allocated Trace.
+    PreallocatedTrace(TraceParts<'a>),
+    /// Type 65: an Incremental Trace.
+    IncrementalTrace(TraceParts<'a>),
+    /// Type 66: a POT option.
+    Pot(PotRepr<'a>),
+    /// Type 67: an E2E option.
+    E2e(E2eRepr<'a>),
+}
+
+/// An integrity-protected option body, parsed without copying; also the
+/// value written by [`IntegrityOption::emit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct IntegrityOption<'a> {
+    /// IOAM Option-Type, 64..=67.
+    pub ioam_type: u8,
+    /// The option-specific header (8 bytes for traces, 4 for POT and E2E).
+    pub option_header: &'a [u8],
+    /// Method-ID as received.
+    pub method_id: u8,
+    /// Nonce Length as received.
+    pub nonce_len: u8,
+    /// Reserved as received (0 on send).
+    pub reserved: u16,
+    /// Nonce, ICV and data, or the reason they are opaque.
+    pub protection: Protection<'a>,
+}
+
+impl<'a> IntegrityOption<'a> {
+    /// Parses the body of an IOAM option of type `ioam_type` (64-67).
+    ///
+    /// An unknown method or nonce length is not an error: it yields
+    /// [`Protection::Opaque`]. The protected option itself is decoded on
+    /// request by [`IntegrityOption::protected`].
+    pub fn parse(ioam_type: u8, body: &'a [u8]) -> Result<Self, IntegrityError> {
+        let hlen =
+            option_header_len(ioam_type).ok_or(IntegrityError::NotIntegrityType(ioam_type))?;
+        let option_header = take(body, IntegrityPart::OptionHeader, 0, hlen)?;
+        let fixed = take(body, IntegrityPart::IntegrityHeader, hlen, FIXED_LEN)?;
+        let (method_id, nonce_len) = (fixed[0], fixed[1]);
+        let reserved = u16::from_be_bytes([fixed[2], fixed[3]]);
+        let rest_at = hlen + FIXED_LEN;
+        let rest = &body[rest_at..];
+        let method = IntegrityMethod::from(method_id);
+        let protection = match (method.nonce_len(), method.icv_len()) {
+            (Some(n), Some(icv_len)) if n == nonce_len as usize => {
+                let nonce = take(body, IntegrityPart::Nonce, rest_at, n)?;
+                let icv = take(body, IntegrityPart::Icv, rest_at + n, icv_len)?;
+                Protection::Decoded {
+                    nonce,
+                    icv,
+                    data: &body[rest_at + n + icv_len..],
+                }
+            }
+            (Some(n), _) => Protection::Opaque {
+                reason: OpaqueReason::UnexpectedNonceLength {
+                    expected: n as u8,
+                    actual: nonce_len,
+                },
+                rest,
+            },
+            _ => Protection::Opaque {
+                reason: OpaqueReason::UnknownMethod(method_id),
+                rest,
+            },
+        };
+        Ok(IntegrityOption {
+            ioam_type,
+            option_header,
+            method_id,
+            nonce_len,
+            reserved,
+            protection,
+        })
+    }
+
+    /// The integrity protection method.
+    pub fn method(&self) -> IntegrityMethod {
+        IntegrityMethod::from(self.method_id)
+    }
+
+    /// A method-1 (AES-GMAC) option to send, reserved 0.
+    pub const fn new_aes_gmac(
+        ioam_type: u8,
+        option_header: &'a [u8],
+        nonce: &'a [u8; AES_GMAC_NONCE_LEN],
+        icv: &'a [u8; AES_GMAC_ICV_LEN],
+        data: &'a [u8],
+    ) -> Self {
+        IntegrityOption {
+            ioam_type,
+            option_header,
+            method_id: METHOD_AES_GMAC,
+            nonce_len: AES_GMAC_NONCE_LEN as u8,
+            reserved: 0,
+            protection: Protection::Decoded { nonce, icv, data },
+        }
+    }
+
+    /// Offset of the option data in the body, when the parts are located.
+    pub fn data_offset(&self) -> Option<usize> {
+        match self.protection {
+            Protection::Decoded { nonce, icv, .. } => {
+                Some(self.option_header.len() + FIXED_LEN + nonce.len() + icv.len())
+            }
+            Protection::Opaque { .. } => None,
+        }
+    }
+
+    /// Decodes the protected option (header + data, with the integrity
+    /// header taken out). `None` when the data could not be located
+    /// ([`Protection::Opaque`]).
+    pub fn protected(&self) -> Option<Result<ProtectedOption<'a>, IntegrityError>> {
+        let Protection::Decoded { data, .. } = self.protection else {
+            return None;
+        };
+        let at = self.data_offset()?;
+        let header = self.option_header;
+        Some(match self.ioam_type {
+            IOAM_TYPE_PREALLOCATED_TRACE => Ok(ProtectedOption::PreallocatedTrace(TraceParts {
+                header,
+                data,
+            })),
+            IOAM_TYPE_INCREMENTAL_TRACE => Ok(ProtectedOption::IncrementalTrace(TraceParts {
+                header,
+                data,
+            })),
+            IOAM_TYPE_POT => PotRepr::from_parts(header, data, at)
+                .map(ProtectedOption::Pot)
+                .map_err(IntegrityError::from),
+            IOAM_TYPE_E2E => E2eRepr::from_parts(header, data, at)
+                .map(ProtectedOption::E2e)
+                .map_err(IntegrityError::from),
+            other => Err(IntegrityError::NotIntegrityType(other)),
+        })
+    }
+
+    fn validate(&self) -> Result<(), IntegrityError> {
+        let hlen = option_header_len(self.ioam_type)
+            .ok_or(IntegrityError::NotIntegrityType(self.ioam_type))?;
+        if self.option_header.len() != hlen {
+            return Err(IntegrityError::OptionHeaderLength {
+                required: hlen,
+                actual: self.option_header.len(),
+            });
+        }
+        match self.protection {
+            Protection::Decoded { nonce, icv, .. } => {
+                let m = self.method();
+                let ok = nonce.len() == self.nonce_len as usize
+                    && m.nonce_len() == Some(nonce.len())
+                    && m.icv_len() == Some(icv.len());
+                if !ok {
+                    return Err(IntegrityError::PartsMismatch);
+                }
+            }
+            Protection::Opaque { reason, .. } => {
+                // The reason must be the one parsing would find again.
+                let again = match IntegrityMethod::from(self.method_id).nonce_len() {
+                    None => OpaqueReason::UnknownMethod(self.method_id),
+                    Some(n) if n != self.nonce_len as usize => {
+                        OpaqueReason::UnexpectedNonceLength {
+                            expected: n as u8,
+                            actual: self.nonce_len,
+                        }
+                    }
+                    Some(_) => return Err(IntegrityError::PartsMismatch),
+                };
+                if again != reason {
+                    return Err(IntegrityError::PartsMismatch);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes [`IntegrityOption::emit`] writes.
+    pub fn buffer_len(&self) -> usize {
+        self.option_header.len()
+            + FIXED_LEN
+            + match self.protection {
+                Protection::Decoded { nonce, icv, data } => nonce.len() + icv.len() + data.len(),
+                Protection::Opaque { rest, .. } => rest.len(),
+            }
+    }
+
+    /// Writes the body (option header, integrity header, nonce, ICV, data)
+    /// into the first [`IntegrityOption::buffer_len`] bytes of `out` and
+    /// returns that length. Nothing is written on error.
+    pub fn emit(&self, out: &mut [u8]) -> Result<usize, IntegrityError> {
+        self.validate()?;
+        let required = self.buffer_len();
+        let actual = out.len();
+        let b = out
+            .get_mut(..required)
+            .ok_or(IntegrityError::BufferTooSmall { required, actual })?;
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            b[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        put(self.option_header);
+        put(&[self.method_id, self.nonce_len]);
+        put(&self.reserved.to_be_bytes());
+        match self.protection {
+            Protection::Decoded { nonce, icv, data } => {
+                put(nonce);
+                put(icv);
+                put(data);
+            }
+            Protection::Opaque { rest, .. } => put(rest),
+        }
+        Ok(required)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies for the integrity-protected options.
+    extern crate alloc;
+    use super::*;
+    use crate::pot::strategies::words;
+    use alloc::boxed::Box;
+    use proptest::prelude::*;
+
+    fn leak(v: alloc::vec::Vec<u8>) -> &'static [u8] {
+        Box::leak(v.into_boxed_slice())
+    }
+
+    /// Any integrity-protected option that [`IntegrityOption::emit`]
+    /// accepts (option data and header arbitrary bytes).
+    pub(crate) fn integrity_option() -> impl Strategy<Value = IntegrityOption<'static>> {
+        let ty = prop_oneof![Just(64u8), Just(65), Just(66), Just(67)];
+        (ty, any::<u16>(), any::<bool>()).prop_flat_map(|(ioam_type, reserved, known)| {
+            let hlen = option_header_len(ioam_type).unwrap_or(4);
+            let header = proptest::collection::vec(any::<u8>(), hlen).prop_map(leak);
+            if known {
+                (
+                    header,
+                    proptest::collection::vec(any::<u8>(), AES_GMAC_NONCE_LEN).prop_map(leak),
+                    proptest::collection::vec(any::<u8>(), AES_GMAC_ICV_LEN).prop_map(leak),
+                    words(8),
+                )
+                    .prop_map(move |(h, nonce, icv, data)| IntegrityOption {
+                        ioam_type,
+                        option_header: h,
+                        method_id: METHOD_AES_GMAC,
+                        nonce_len: AES_GMAC_NONCE_LEN as u8,
+                        reserved,
+                        protection: Protection::Decoded { nonce, icv, data },
+                    })
+                    .boxed()
+            } else {
+                (header, 0u8..=255, any::<u8>(), words(12))
+                    .prop_filter("known layout", |(_, m, n, _)| {
+                        !(*m == METHOD_AES_GMAC && *n as usize == AES_GMAC_NONCE_LEN)
+                    })
+                    .prop_map(move |(h, method_id, nonce_len, rest)| {
+                        let reason = if method_id == METHOD_AES_GMAC {
+                            OpaqueReason::UnexpectedNonceLength {
+                                expected: AES_GMAC_NONCE_LEN as u8,
+                                actual: nonce_len,
+                            }
+                        } else {
+                            OpaqueReason::UnknownMethod(method_id)
+                        };
+                        IntegrityOption {
+                            ioam_type,
+                            option_header: h,
+                            method_id,
+                            nonce_len,
+                            reserved,
+                            protection: Protection::Opaque { reason, rest },
+                        }
+                    })
+                    .boxed()
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate alloc;
+    use super::*;
+    use crate::e2e::SequenceNumber;
+    use crate::pot::PotData;
+    use proptest::prelude::*;
+
+    /// Integrity-protected E2E: header (seq 32 + secs), method 1, nonce,
+    /// ICV, data.
+    fn e2e_fixture() -> [u8; 44] {
+        let mut b = [0u8; 44];
+        b[..4].copy_from_slice(&[0x00, 0x03, 0x60, 0x00]);
+        b[4..8].copy_from_slice(&[0x01, 0x0c, 0x00, 0x00]);
+        for (i, x) in b[8..20].iter_mut().enumerate() {
+            *x = 0xa0 + i as u8; // nonce
+        }
+        for (i, x) in b[20..36].iter_mut().enumerate() {
+            *x = 0xc0 + i as u8; // ICV
+        }
+        b[36..44].copy_from_slice(&[0, 0, 0, 7, 0x65, 0, 0, 1]);
+        b
+    }
+
+    #[test]
+    fn fixture_e2e() {
+        let b = e2e_fixture();
+        let o = IntegrityOption::parse(67, &b).unwrap();
+        assert_eq!(o.method(), IntegrityMethod::AesGmac);
+        assert_eq!(o.data_offset(), Some(36));
+        let Protection::Decoded { nonce, icv, data } = o.protection else {
+            panic!("not decoded")
+        };
+        assert_eq!(nonce, &b[8..20]);
+        assert_eq!(icv, &b[20..36]);
+        assert_eq!(data, &b[36..]);
+        let Some(Ok(ProtectedOption::E2e(e))) = o.protected() else {
+            panic!("not E2E")
+        };
+        assert_eq!(e.namespace_id, 3);
+        assert_eq!(e.sequence_number, Some(SequenceNumber::Bits32(7)));
+        assert_eq!(e.timestamp_secs, Some(0x6500_0001));
+        let mut out = [0u8; 44];
+        assert_eq!(o.emit(&mut out), Ok(44));
+        assert_eq!(out, b);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let b = e2e_fixture();
+        for n in 0..b.len() {
+            let r = IntegrityOption::parse(67, &b[..n]);
+            let err = match r {
+                Err(e) => e,
+                Ok(o) => match o.protected() {
+                    Some(Err(e)) => e,
+                    other => panic!("length {n}: {other:?}"),
+                },
+            };
+            let expected_part = match n {
+                0..=3 => Some(IntegrityPart::OptionHeader),
+                4..=7 => Some(IntegrityPart::IntegrityHeader),
+                8..=19 => Some(IntegrityPart::Nonce),
+                20..=35 => Some(IntegrityPart::Icv),
+                _ => None,
+            };
+            match (err, expected_part) {
+                (IntegrityError::Truncated { part, actual, .. }, Some(p)) => {
+                    assert_eq!(part, p, "length {n}");
+                    assert!(actual < 16 || p == IntegrityPart::Icv);
+                }
+                (IntegrityError::E2e(E2eError::DataTruncated { offset, .. }), None) => {
+                    assert_eq!(offset, 36);
+                }
+                other => panic!("length {n}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn pot_behind_integrity_header_reports_body_offsets() {
+        let mut b = [0u8; 4 + 32 + 8];
+        b[4] = 1;
+        b[5] = 12;
+        let o = IntegrityOption::parse(66, &b).unwrap();
+        assert_eq!(
+            o.protected(),
+            Some(Err(IntegrityError::Pot(PotError::Type0DataLength {
+                offset: 36,
+                required: 16,
+                actual: 8
+            })))
+        );
+        let mut ok = [0u8; 4 + 32 + 16];
+        ok[4] = 1;
+        ok[5] = 12;
+        ok[43] = 1;
+        let Some(Ok(ProtectedOption::Pot(p))) =
+            IntegrityOption::parse(66, &ok).unwrap().protected()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            p.data,
+            PotData::Type0 {
+                pkt_id: 1,
+                cumulative: 0
+            }
+        );
+    }
+
+    #[test]
+    fn trace_parts() {
+        let mut b = [0u8; 8 + 32 + 12];
+        b[..8].copy_from_slice(&[0x00, 0x7b, 0x0c, 0x02, 0x80, 0x00, 0x00, 0x00]);
+        b[8] = 1;
+        b[9] = 12;
+        for ty in [64u8, 65] {
+            let o = IntegrityOption::parse(ty, &b).unwrap();
+            let parts = match o.protected() {
+                Some(Ok(ProtectedOption::PreallocatedTrace(p))) if ty == 64 => p,
+                Some(Ok(ProtectedOption::IncrementalTrace(p))) if ty == 65 => p,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(parts.namespace_id(), 0x7b);
+            assert_eq!(parts.header, &b[..8]);
+            assert_eq!(parts.data.len(), 12);
+        }
+    }
+
+    #[test]
+    fn unknown_method_and_nonce_length_are_reported_and_untouched() {
+        let mut b = e2e_fixture();
+        b[4] = 0; // Method-ID 0: not assigned
+        let o = IntegrityOption::parse(67, &b).unwrap();
+        assert_eq!(
+            o.protection,
+            Protection::Opaque {
+                reason: OpaqueReason::UnknownMethod(0),
+                rest: &b[8..]
+            }
+        );
+        assert_eq!(o.protected(), None);
+        let mut out = [0u8; 44];
+        assert_eq!(o.emit(&mut out), Ok(44));
+        assert_eq!(out, b);
+
+        let mut b = e2e_fixture();
+        b[5] = 16;
+        let o = IntegrityOption::parse(67, &b).unwrap();
+        let Protection::Opaque { reason, .. } = o.protection else {
+            panic!()
+        };
+        assert_eq!(
+            reason,
+            OpaqueReason::UnexpectedNonceLength {
+                expected: 12,
+                actual: 16
+            }
+        );
+        assert!(alloc::format!("{reason}").contains("Nonce Length 16"));
+    }
+
+    #[test]
+    fn other_types_are_refused() {
+        assert_eq!(
+            IntegrityOption::parse(2, &[0; 40]),
+            Err(IntegrityError::NotIntegrityType(2))
+        );
+        let e = IntegrityOption::parse(64, &[0; 10]).unwrap_err();
+        assert_eq!(
+            e,
+            IntegrityError::Truncated {
+                part: IntegrityPart::IntegrityHeader,
+                offset: 8,
+                required: 4,
+                actual: 2
+            }
+        );
+        assert!(alloc::format!("{e}").contains("offset 8"));
+        assert_eq!(
+            e.with_base(8),
+            IntegrityError::Truncated {
+                part: IntegrityPart::IntegrityHeader,
+                offset: 16,
+                required: 4,
+                actual: 2
+            }
+        );
+    }
+
+    #[test]
+    fn emit_checks_parts() {
+        let nonce = [0u8; 12];
+        let icv = [0u8; 16];
+        let mut o = IntegrityOption::new_aes_gmac(66, &[0, 1, 0, 0], &nonce, &icv, &[0; 16]);
+        assert_eq!(o.buffer_len(), 52);
+        o.option_header = &[0, 1];
+        let mut out = [0xaa; 64];
+        assert_eq!(
+            o.emit(&mut out),
+            Err(IntegrityError::OptionHeaderLength {
+                required: 4,
+                actual: 2
+            })
+        );
+        o.option_header = &[0, 1, 0, 0];
+        o.nonce_len = 11;
+        assert_eq!(o.emit(&mut out), Err(IntegrityError::PartsMismatch));
+        assert!(out.iter().all(|&b| b == 0xaa));
+    }
+
+    proptest! {
+        #[test]
+        fn repr_round_trip(o in strategies::integrity_option()) {
+            let mut buf = [0u8; 128];
+            let n = o.emit(&mut buf).unwrap();
+            prop_assert_eq!(n, o.buffer_len());
+            prop_assert_eq!(IntegrityOption::parse(o.ioam_type, &buf[..n]).unwrap(), o);
+        }
+
+        #[test]
+        fn parse_never_panics(ty in 60u8..70, bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
+            if let Ok(o) = IntegrityOption::parse(ty, &bytes) {
+                let _ = o.protected();
+                let _ = o.data_offset();
+            }
+        }
+    }
+}
