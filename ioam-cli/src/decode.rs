@@ -15,8 +15,10 @@ use core::fmt::Display;
 use ioam_trace::{
     NodeRecord, Trace, TraceError, TraceHeader, TraceHeaderRepr, TraceKind, Validation,
 };
+use ioam_wire::dex::{DexError, DexRepr};
 use ioam_wire::e2e::{E2eError, E2eRepr, SequenceNumber};
 use ioam_wire::ext::{ExtHeaders, ExtKind};
+use ioam_wire::integrity::{IntegrityError, IntegrityOption, ProtectedOption, Protection};
 use ioam_wire::ioam::{IoamOption, IoamType, Placement};
 use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
 use ioam_wire::opt::{Opt, ParseMode};
@@ -26,8 +28,8 @@ use ioam_wire::WireError;
 use crate::capture::{Frame, Timestamp};
 use crate::linklayer::{ipv6_payload, Payload};
 use crate::model::{
-    hex, CltReport, ErrorReport, FlagsReport, NodeReport, OptionReport, OssReport, PacketReport,
-    SpanInfo,
+    hex, CltReport, ErrorReport, FlagsReport, IntegrityReport, NodeReport, OptionReport, OssReport,
+    PacketReport, SpanInfo,
 };
 use crate::timefmt::rfc3339;
 
@@ -242,6 +244,13 @@ fn decode_option(kind: ExtKind, o: &IoamOption<'_>, opts: &DecodeOptions) -> Opt
         }
         IoamType::ProofOfTransit => decode_pot(&mut r, o.body, o.body_offset),
         IoamType::EdgeToEdge => decode_e2e(&mut r, o.body, o.body_offset),
+        IoamType::DirectExport => decode_dex(&mut r, o.body, o.body_offset),
+        IoamType::IntegrityPreallocatedTrace
+        | IoamType::IntegrityIncrementalTrace
+        | IoamType::IntegrityProofOfTransit
+        | IoamType::IntegrityEdgeToEdge => {
+            decode_integrity(&mut r, u8::from(o.ioam_type), o.body, o.body_offset, opts)
+        }
         _ => {
             if let Some(ns) = o.body.get(..2) {
                 if !matches!(o.ioam_type, IoamType::Unknown(_)) {
@@ -307,24 +316,153 @@ fn e2e_error(e: E2eError, base: usize) -> ErrorReport {
     error(offset, e)
 }
 
+fn set_e2e(r: &mut OptionReport, p: &E2eRepr<'_>) {
+    r.namespace_id = Some(p.namespace_id);
+    r.e2e_type = Some(format!("0x{:04x}", u16::from(p.e2e_type())));
+    r.seq_num = p.sequence_number.map(SequenceNumber::value);
+    r.timestamp_secs = p.timestamp_secs;
+    r.timestamp_frac = p.timestamp_frac;
+    if !p.opaque.is_empty() {
+        r.data = Some(hex(p.opaque));
+    }
+}
+
 fn decode_e2e(r: &mut OptionReport, body: &[u8], base: usize) {
     match E2eRepr::parse_bytes(body) {
-        Ok(p) => {
-            r.namespace_id = Some(p.namespace_id);
-            r.e2e_type = Some(format!("0x{:04x}", u16::from(p.e2e_type())));
-            r.seq_num = p.sequence_number.map(SequenceNumber::value);
-            r.timestamp_secs = p.timestamp_secs;
-            r.timestamp_frac = p.timestamp_frac;
-            if !p.opaque.is_empty() {
-                r.data = Some(hex(p.opaque));
-            }
-        }
+        Ok(p) => set_e2e(r, &p),
         Err(e) => {
             header_u16(r, body);
             if let Some(t) = body.get(2..4) {
                 r.e2e_type = Some(format!("0x{:02x}{:02x}", t[0], t[1]));
             }
             r.errors.push(e2e_error(e, base));
+        }
+    }
+}
+
+fn dex_error(e: DexError, base: usize) -> ErrorReport {
+    let e = e.with_base(base);
+    let offset = match e {
+        DexError::HeaderTruncated { offset, .. } | DexError::LengthMismatch { offset, .. } => {
+            offset
+        }
+        _ => base,
+    };
+    error(offset, e)
+}
+
+fn decode_dex(r: &mut OptionReport, body: &[u8], base: usize) {
+    match DexRepr::parse_bytes(body) {
+        Ok(d) => {
+            r.namespace_id = Some(d.namespace_id);
+            r.dex_flags = Some(d.flags);
+            r.extension_flags = Some(d.extension_flags());
+            r.trace_type = Some(format!("0x{:06x}", d.trace_type));
+            r.flow_id = d.flow_id;
+            r.seq_num = d.sequence_number.map(u64::from);
+            let unassigned: Vec<u8> = d
+                .unassigned
+                .iter()
+                .flatten()
+                .flat_map(|v| v.to_be_bytes())
+                .collect();
+            if !unassigned.is_empty() {
+                r.data = Some(hex(&unassigned));
+            }
+        }
+        Err(e) => {
+            header_u16(r, body);
+            if let Some(f) = body.get(2..4) {
+                r.dex_flags = Some(f[0]);
+                r.extension_flags = Some(f[1]);
+            }
+            r.errors.push(dex_error(e, base));
+        }
+    }
+}
+
+fn integrity_error(e: IntegrityError, base: usize) -> ErrorReport {
+    match e {
+        IntegrityError::Pot(p) => pot_error(p, base),
+        IntegrityError::E2e(p) => e2e_error(p, base),
+        IntegrityError::Truncated { offset, .. } => error(base + offset, e.with_base(base)),
+        other => error(base, other),
+    }
+}
+
+fn decode_integrity(
+    r: &mut OptionReport,
+    ioam_type: u8,
+    body: &[u8],
+    base: usize,
+    opts: &DecodeOptions,
+) {
+    let opt = match IntegrityOption::parse(ioam_type, body) {
+        Ok(o) => o,
+        Err(e) => {
+            header_u16(r, body);
+            r.errors.push(integrity_error(e, base));
+            return;
+        }
+    };
+    match opt.protection {
+        Protection::Decoded { nonce, icv, .. } => {
+            r.integrity = Some(IntegrityReport {
+                method: opt.method_id,
+                nonce: Some(hex(nonce)),
+                icv: Some(hex(icv)),
+            });
+        }
+        Protection::Opaque { rest, .. } => {
+            header_u16(r, body);
+            r.integrity = Some(IntegrityReport {
+                method: opt.method_id,
+                nonce: None,
+                icv: None,
+            });
+            r.data = Some(hex(rest));
+        }
+    }
+    let Some(protected) = opt.protected() else {
+        return;
+    };
+    let data_offset = opt.data_offset().unwrap_or(0);
+    match protected {
+        Ok(ProtectedOption::PreallocatedTrace(parts))
+        | Ok(ProtectedOption::IncrementalTrace(parts)) => {
+            let kind = if ioam_type == ioam_wire::integrity::IOAM_TYPE_PREALLOCATED_TRACE {
+                TraceKind::Preallocated
+            } else {
+                TraceKind::Incremental
+            };
+            // The trace layer reads a contiguous body: header, then data.
+            let mut standard = parts.header.to_vec();
+            standard.extend_from_slice(parts.data);
+            let map = BodyMap {
+                base,
+                shift_after_header: data_offset.saturating_sub(ioam_trace::TRACE_HEADER_LEN),
+            };
+            decode_trace_body(r, &standard, map, kind, opts);
+        }
+        Ok(ProtectedOption::Pot(p)) => {
+            r.namespace_id = Some(p.namespace_id);
+            r.pot_flags = Some(p.flags);
+            match p.data {
+                PotData::Type0 { pkt_id, cumulative } => {
+                    r.pot_type = Some(0);
+                    r.pkt_id = Some(pkt_id);
+                    r.cumulative = Some(cumulative);
+                }
+                PotData::Unknown { pot_type, data } => {
+                    r.pot_type = Some(pot_type);
+                    r.data = Some(hex(data));
+                }
+            }
+        }
+        Ok(ProtectedOption::E2e(p)) => set_e2e(r, &p),
+        Err(e) => {
+            header_u16(r, body);
+            r.errors.push(integrity_error(e, base));
         }
     }
 }
@@ -593,27 +731,20 @@ fn attributes(ns: u16, nodes: &[NodeReport]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Nanoseconds since the Unix epoch of a node timestamp.
-pub fn timestamp_nanos(secs: u32, frac: Option<u32>, format: TimestampFormat) -> Option<u64> {
-    let frac = u64::from(frac.unwrap_or(0));
-    match format {
-        TimestampFormat::Posix => {
-            if frac >= 1_000_000 {
-                return None;
-            }
-            Some(u64::from(secs) * 1_000_000_000 + frac * 1000)
-        }
-        TimestampFormat::Ptp => {
-            if frac >= 1_000_000_000 {
-                return None;
-            }
-            Some(u64::from(secs) * 1_000_000_000 + frac)
-        }
-        TimestampFormat::Ntp => {
-            let unix = u64::from(secs).checked_sub(2_208_988_800)?;
-            Some(unix * 1_000_000_000 + ((frac * 1_000_000_000) >> 32))
+impl From<TimestampFormat> for ioam_trace::timestamp::TimestampFormat {
+    fn from(f: TimestampFormat) -> Self {
+        match f {
+            TimestampFormat::Posix => ioam_trace::timestamp::TimestampFormat::Posix,
+            TimestampFormat::Ptp => ioam_trace::timestamp::TimestampFormat::Ptp,
+            TimestampFormat::Ntp => ioam_trace::timestamp::TimestampFormat::Ntp,
         }
     }
+}
+
+/// Nanoseconds since the Unix epoch of a node timestamp (a missing
+/// fraction counts as 0).
+pub fn timestamp_nanos(secs: u32, frac: Option<u32>, format: TimestampFormat) -> Option<u64> {
+    ioam_trace::timestamp::TimestampFormat::from(format).to_unix_nanos(secs, frac.unwrap_or(0))
 }
 
 fn time_range(nodes: &[NodeReport], format: TimestampFormat) -> Option<(u64, u64)> {
@@ -637,9 +768,7 @@ fn time_range(nodes: &[NodeReport], format: TimestampFormat) -> Option<(u64, u64
     range
 }
 
-/// The capture recorded from real Linux IOAM routers that `ioam decode`
-/// reads when given no file (`data/sample-linux.pcap` in the repository).
-pub fn sample_capture_bytes() -> std::io::Result<Vec<u8>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample-linux.pcap");
-    std::fs::read(path)
-}
+/// The capture recorded from real Linux IOAM routers (`data/sample-linux.pcap`
+/// in the repository, made by the interop suite), embedded in the binary:
+/// what `ioam decode` reads when given no file.
+pub const SAMPLE_CAPTURE: &[u8] = include_bytes!("../../data/sample-linux.pcap");

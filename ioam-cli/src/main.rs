@@ -109,7 +109,7 @@ fn sample_capture() -> Result<(String, Vec<u8>)> {
     }
     Ok((
         "data/sample-linux.pcap".to_string(),
-        decode::sample_capture_bytes()?,
+        decode::SAMPLE_CAPTURE.to_vec(),
     ))
 }
 

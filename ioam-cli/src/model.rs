@@ -150,8 +150,10 @@ pub struct CltReport {
 pub struct IntegrityReport {
     /// Integrity method (0 = AES-GMAC).
     pub method: u8,
-    /// Nonce, lowercase hex.
-    pub nonce: String,
+    /// Nonce, lowercase hex (absent when the method or nonce length is
+    /// unknown: the bytes are then kept opaque in the option's `data`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
     /// Integrity check value, lowercase hex (absent when the method is unknown).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icv: Option<String>,

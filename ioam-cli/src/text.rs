@@ -144,7 +144,10 @@ fn render_option(out: &mut String, o: &OptionReport) {
     fields.extend(num("timestamp secs", o.timestamp_secs.map(u64::from)));
     fields.extend(num("timestamp frac", o.timestamp_frac.map(u64::from)));
     if let Some(i) = &o.integrity {
-        fields.push(format!("integrity method {} nonce {}", i.method, i.nonce));
+        fields.push(format!("integrity method {}", i.method));
+        if let Some(n) = &i.nonce {
+            fields.push(format!("nonce {n}"));
+        }
         if let Some(icv) = &i.icv {
             fields.push(format!("icv {icv}"));
         }
