@@ -17,7 +17,7 @@
 //! let mut buf = [0xff; 64];
 //! // A Hop-by-Hop header (UDP follows) with a 12-byte trace body.
 //! let (len, ()) = ioam_header(&mut buf, 17, OPT_IOAM, IoamType::PreallocatedTrace, 12, |body| {
-//!     body[..8].copy_from_slice(&[0x00, 0x7b, 0x01, 0x01, 0x80, 0x00, 0x00, 0x00]);
+//!     body[..8].copy_from_slice(&[0x00, 0x7b, 0x08, 0x01, 0x80, 0x00, 0x00, 0x00]);
 //! })?;
 //! assert_eq!(len, 24);
 //! assert_eq!(buf[..8], [0x11, 0x02, 0x01, 0x00, 0x31, 0x0e, 0x00, 0x00]);
@@ -596,4 +596,784 @@ pub fn remove_ext_header(
         len,
         packet_len: packet_len - len,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate alloc;
+    extern crate std;
+
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ext::ExtHeaders;
+    use crate::ioam::{IoamOption, OPT_IOAM, OPT_IOAM_NOCHANGE};
+    use crate::opt::{Opt, Options, ParseMode};
+    use crate::proto;
+
+    /// Linux `encap ioam6 trace prealloc type 0x800000 ns 0 size 4`
+    /// (tools/testing/selftests/net/ioam6.sh): Hop-by-Hop header as built by
+    /// `ioam6_build_state`, UDP next.
+    const LINUX_800000_NS0_SIZE4: [u8; 24] = [
+        0x11, 0x02, 0x01, 0x00, // NH, HEL 2, PadN(0)
+        0x31, 0x0e, 0x00, 0x00, // IOAM, len 14, reserved, pre-allocated
+        0x00, 0x00, 0x08, 0x01, // ns 0, NodeLen 1, flags 0, RemLen 1
+        0x80, 0x00, 0x00, 0x00, // type 0x800000, reserved
+        0x00, 0x00, 0x00, 0x00, // one node's room
+        0x01, 0x02, 0x00, 0x00, // PadN(2)
+    ];
+
+    /// The trace header of `type 0xfff002 ns 123 size 100`: NodeLen 15
+    /// (9 short + 3 wide fields), RemLen 25.
+    const TRACE_FFF002_NS123_SIZE100: [u8; 8] = [0x00, 0x7b, 0x78, 0x19, 0xff, 0xf0, 0x02, 0x00];
+
+    fn linux_fff002() -> Vec<u8> {
+        let mut v = vec![0x11, 0x0e, 0x01, 0x00, 0x31, 0x6e, 0x00, 0x00];
+        v.extend_from_slice(&TRACE_FFF002_NS123_SIZE100);
+        v.extend_from_slice(&[0; 100]);
+        v.extend_from_slice(&[0x01, 0x02, 0x00, 0x00]);
+        v
+    }
+
+    #[test]
+    fn linux_layout_800000() {
+        let mut buf = [0xaa; 40];
+        let trace = &LINUX_800000_NS0_SIZE4[8..16];
+        let (len, ()) = ioam_header(
+            &mut buf,
+            proto::UDP,
+            OPT_IOAM,
+            IoamType::PreallocatedTrace,
+            12,
+            |b| b[..8].copy_from_slice(trace),
+        )
+        .unwrap();
+        assert_eq!(len, 24);
+        assert_eq!(ioam_header_len(12), Ok(24));
+        assert_eq!(buf[..24], LINUX_800000_NS0_SIZE4);
+        // Nothing past the header was touched.
+        assert!(buf[24..].iter().all(|&b| b == 0xaa));
+    }
+
+    #[test]
+    fn linux_layout_fff002_and_general_builder_agree() {
+        let expected = linux_fff002();
+        assert_eq!(expected.len(), 120);
+        let mut buf = [0u8; 128];
+        let (len, ()) = ioam_header(
+            &mut buf,
+            proto::UDP,
+            OPT_IOAM,
+            IoamType::PreallocatedTrace,
+            108,
+            |b| b[..8].copy_from_slice(&TRACE_FFF002_NS123_SIZE100),
+        )
+        .unwrap();
+        assert_eq!(buf[..len], expected[..]);
+
+        let mut body = [0u8; 108];
+        body[..8].copy_from_slice(&TRACE_FFF002_NS123_SIZE100);
+        let specs = [OptionSpec::Ioam {
+            option_type: OPT_IOAM,
+            ioam_type: IoamType::PreallocatedTrace,
+            body: Body::Bytes(&body),
+        }];
+        let b = OptionsBuilder::new(proto::UDP, &specs);
+        assert_eq!(b.buffer_len(), Ok(120));
+        assert_eq!(b.option_offset(0), Some(4));
+        let mut out = [0xffu8; 120];
+        assert_eq!(b.emit(&mut out), Ok(120));
+        assert_eq!(out[..], expected[..]);
+
+        // The same through a closure body.
+        let fill = |b: &mut [u8]| b[..8].copy_from_slice(&TRACE_FFF002_NS123_SIZE100);
+        let specs = [OptionSpec::Ioam {
+            option_type: OPT_IOAM,
+            ioam_type: IoamType::PreallocatedTrace,
+            body: Body::With {
+                len: 108,
+                write: &fill,
+            },
+        }];
+        let mut out = [0xffu8; 120];
+        OptionsBuilder::new(proto::UDP, &specs)
+            .emit(&mut out)
+            .unwrap();
+        assert_eq!(out[..], expected[..]);
+    }
+
+    #[test]
+    fn linux_layout_every_size() {
+        // Every pre-allocated size Linux accepts (RemLen 1..=61).
+        for remlen in 1..=61usize {
+            let body_len = 8 + 4 * remlen;
+            let total = ioam_header_len(body_len).unwrap();
+            assert_eq!(total, 16 + (4 * remlen).next_multiple_of(8));
+            let mut buf = [0u8; 264];
+            let (len, ()) = ioam_header(
+                &mut buf,
+                proto::TCP,
+                OPT_IOAM,
+                IoamType::PreallocatedTrace,
+                body_len,
+                |_| (),
+            )
+            .unwrap();
+            assert_eq!(len, total);
+            assert_eq!(
+                buf[..6],
+                [6, (total / 8 - 1) as u8, 1, 0, 0x31, (body_len + 2) as u8]
+            );
+            if remlen % 2 == 1 {
+                assert_eq!(buf[total - 4..total], [1, 2, 0, 0]);
+            }
+            let opts: Vec<_> = Options::new(&buf[..len], ParseMode::Strict)
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let ioam: Vec<&IoamOption<'_>> = opts
+                .iter()
+                .filter_map(|o| match o {
+                    Opt::Ioam(i) => Some(i),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(ioam.len(), 1);
+            assert_eq!((ioam[0].offset, ioam[0].body.len()), (4, body_len));
+        }
+        // RemLen 61 is the largest: 8 + 244 = 252 body bytes, Opt Data Len 254.
+        assert_eq!(ioam_header_len(252), Ok(264));
+        assert!(ioam_header_len(256).is_err());
+    }
+
+    #[test]
+    fn empty_header_is_one_padn() {
+        let b = OptionsBuilder::new(proto::NO_NEXT, &[]);
+        let mut out = [0xffu8; 8];
+        assert_eq!(b.emit(&mut out), Ok(8));
+        assert_eq!(out, [59, 0, 1, 4, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn mixed_options_layout() {
+        // Router Alert (2n+0), a DEX option, a POT-sized option, an option
+        // wanting 8n+2.
+        let dex_body = [0x00, 0x01, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00];
+        let pot_body = [0u8; 20];
+        let specs = [
+            OptionSpec::Raw {
+                option_type: 0x05,
+                align: Align { x: 2, y: 0 },
+                data: Body::Bytes(&[0, 0]),
+            },
+            OptionSpec::Ioam {
+                option_type: OPT_IOAM_NOCHANGE,
+                ioam_type: IoamType::DirectExport,
+                body: Body::Bytes(&dex_body),
+            },
+            OptionSpec::Ioam {
+                option_type: OPT_IOAM,
+                ioam_type: IoamType::ProofOfTransit,
+                body: Body::Zeroed(20),
+            },
+            OptionSpec::Raw {
+                option_type: 0x3e,
+                align: Align { x: 8, y: 2 },
+                data: Body::Bytes(&[9]),
+            },
+        ];
+        let b = OptionsBuilder::new(proto::UDP, &specs);
+        let len = b.buffer_len().unwrap();
+        let mut out = vec![0xffu8; len];
+        assert_eq!(b.emit(&mut out), Ok(len));
+        // Router Alert at 2 (05 02 00 00), DEX at 8 after PadN(2) at 6,
+        // POT at 20, then PadN(6) before the 8n+2 option at 50.
+        assert_eq!(out[2..6], [0x05, 0x02, 0, 0]);
+        assert_eq!(out[6..8], [1, 0]);
+        assert_eq!(out[8..12], [0x11, 10, 0, 4]);
+        assert_eq!(out[20..24], [0x31, 22, 0, 2]);
+        assert_eq!(out[44..50], [1, 4, 0, 0, 0, 0]);
+        assert_eq!(b.option_offset(3), Some(50));
+        assert_eq!(out[50..53], [0x3e, 1, 9]);
+        assert_eq!(len, 56);
+        assert_eq!(out[53..56], [1, 1, 0]);
+        let items: Vec<Opt<'_>> = Options::new(&out, ParseMode::Strict)
+            .filter(|o| !o.as_ref().is_ok_and(Opt::is_padding))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[1].offset(), 8);
+        let Opt::Ioam(pot) = items[2] else { panic!() };
+        assert_eq!(
+            (pot.ioam_type, pot.body),
+            (IoamType::ProofOfTransit, &pot_body[..])
+        );
+    }
+
+    #[test]
+    fn builder_errors() {
+        let mk = |specs: &[OptionSpec<'_>]| OptionsBuilder::new(0, specs).buffer_len();
+        assert_eq!(
+            mk(&[OptionSpec::Ioam {
+                option_type: OPT_IOAM,
+                ioam_type: IoamType::PreallocatedTrace,
+                body: Body::Zeroed(10),
+            }]),
+            Err(WireError::invalid(Rule::IoamBodyUnaligned(10), 0))
+        );
+        assert_eq!(
+            mk(&[
+                OptionSpec::Raw {
+                    option_type: 5,
+                    align: Align::NONE,
+                    data: Body::Zeroed(2),
+                },
+                OptionSpec::Ioam {
+                    option_type: OPT_IOAM,
+                    ioam_type: IoamType::PreallocatedTrace,
+                    body: Body::Zeroed(256),
+                }
+            ]),
+            Err(WireError::TooLong {
+                limit: Limit::OptionDataLen,
+                actual: 258
+            })
+        );
+        assert_eq!(
+            mk(&[OptionSpec::Raw {
+                option_type: 1,
+                align: Align::NONE,
+                data: Body::Zeroed(2),
+            }]),
+            Err(WireError::invalid(Rule::PaddingAsOption, 0))
+        );
+        assert_eq!(
+            mk(&[
+                OptionSpec::Raw {
+                    option_type: 5,
+                    align: Align::NONE,
+                    data: Body::Zeroed(2),
+                },
+                OptionSpec::Raw {
+                    option_type: 7,
+                    align: Align { x: 3, y: 0 },
+                    data: Body::Zeroed(2),
+                }
+            ]),
+            Err(WireError::invalid(Rule::BadAlignment, 1))
+        );
+        let big = [OptionSpec::Raw {
+            option_type: 0x3e,
+            align: Align::NONE,
+            data: Body::Zeroed(255),
+        }; 9];
+        assert_eq!(mk(&big[..7]), Ok((2 + 7 * 257usize).next_multiple_of(8)));
+        assert_eq!(
+            mk(&big[..8]),
+            Err(WireError::TooLong {
+                limit: Limit::ExtHeaderLen,
+                actual: 2 + 8 * 257
+            })
+        );
+        // 2046 bytes of options pad up to 2048, the most a header holds.
+        let fit = [
+            OptionSpec::Raw {
+                option_type: 0x3e,
+                align: Align::NONE,
+                data: Body::Zeroed(255),
+            },
+            OptionSpec::Raw {
+                option_type: 0x3e,
+                align: Align::NONE,
+                data: Body::Zeroed(2046 - 7 * 257 - 2 - 2),
+            },
+        ];
+        let list = [
+            big[0], big[0], big[0], big[0], big[0], big[0], big[0], fit[1],
+        ];
+        assert_eq!(mk(&list), Ok(2048));
+        let _ = fit[0];
+        let one = [OptionSpec::Raw {
+            option_type: 0x3e,
+            align: Align::NONE,
+            data: Body::Zeroed(4),
+        }];
+        let mut small = [0u8; 7];
+        assert_eq!(
+            OptionsBuilder::new(0, &one).emit(&mut small),
+            Err(WireError::BufferTooSmall {
+                required: 8,
+                actual: 7
+            })
+        );
+        assert_eq!(small, [0; 7]);
+        assert_eq!(
+            ioam_header(
+                &mut [0u8; 23],
+                0,
+                OPT_IOAM,
+                IoamType::PreallocatedTrace,
+                12,
+                |_| ()
+            ),
+            Err(WireError::BufferTooSmall {
+                required: 24,
+                actual: 23
+            })
+        );
+        assert_eq!(
+            write_ioam_option(&mut [0u8; 8], 0, IoamType::EdgeToEdge, 4, |_| ()),
+            Err(WireError::invalid(Rule::PaddingAsOption, 0))
+        );
+        assert_eq!(
+            write_ioam_option(&mut [0u8; 7], OPT_IOAM, IoamType::EdgeToEdge, 4, |_| ()),
+            Err(WireError::BufferTooSmall {
+                required: 8,
+                actual: 7
+            })
+        );
+        let mut o = [0xffu8; 10];
+        assert_eq!(
+            write_ioam_option(&mut o, OPT_IOAM_NOCHANGE, IoamType::EdgeToEdge, 4, |b| {
+                b[1] = 7;
+                b.len()
+            }),
+            Ok((8, 4))
+        );
+        assert_eq!(o, [0x11, 6, 0, 3, 0, 7, 0, 0, 0xff, 0xff]);
+    }
+
+    /// IPv6 + UDP(8) + 4 payload bytes.
+    fn udp_packet() -> Vec<u8> {
+        let mut p = vec![0u8; 52];
+        p[0] = 0x60;
+        p[5] = 12;
+        p[6] = proto::UDP;
+        p[7] = 64;
+        p[8] = 0x20;
+        p[39] = 2;
+        p[40..52].copy_from_slice(&[0x30, 0x39, 0x27, 0x0f, 0, 12, 0, 0, 1, 2, 3, 4]);
+        p
+    }
+
+    #[test]
+    fn insert_and_remove_hop_by_hop() {
+        let orig = udp_packet();
+        let mut buf = orig.clone();
+        buf.resize(100, 0xee);
+        let before = buf.clone();
+        let r = insert_ext_header(&mut buf, 52, ExtKind::HopByHop, &LINUX_800000_NS0_SIZE4);
+        assert_eq!(
+            r,
+            Ok(Inserted {
+                offset: 40,
+                packet_len: 76
+            })
+        );
+        assert_eq!(buf[6], 0);
+        assert_eq!(u16::from_be_bytes([buf[4], buf[5]]), 36);
+        assert_eq!(buf[40], proto::UDP);
+        assert_eq!(buf[41..64], LINUX_800000_NS0_SIZE4[1..]);
+        assert_eq!(buf[64..76], orig[40..52]);
+        assert!(buf[76..].iter().all(|&b| b == 0xee));
+        // A second Hop-by-Hop header is refused, buffer unchanged.
+        let snapshot = buf.clone();
+        assert_eq!(
+            insert_ext_header(&mut buf, 76, ExtKind::HopByHop, &LINUX_800000_NS0_SIZE4),
+            Err(WireError::invalid(Rule::Duplicate(ExtKind::HopByHop), 40))
+        );
+        assert_eq!(buf, snapshot);
+        let r = remove_ext_header(&mut buf, 76, ExtKind::HopByHop).unwrap();
+        assert_eq!(
+            r,
+            Removed {
+                offset: 40,
+                len: 24,
+                packet_len: 52
+            }
+        );
+        assert_eq!(buf[..52], before[..52]);
+        assert_eq!(
+            remove_ext_header(&mut buf, 52, ExtKind::HopByHop),
+            Err(WireError::invalid(Rule::NotFound(ExtKind::HopByHop), 40))
+        );
+    }
+
+    #[test]
+    fn insert_destination_options_at_chain_end() {
+        // IPv6 -> HbH(8) -> Routing(24) -> UDP(8).
+        let mut p = vec![0u8; 80];
+        p[0] = 0x60;
+        p[5] = 40;
+        p[6] = 0;
+        p[40..48].copy_from_slice(&[43, 0, 1, 4, 0, 0, 0, 0]);
+        p[48] = 17;
+        p[49] = 2;
+        p[50] = 4;
+        p[72..80].copy_from_slice(&[1, 2, 3, 4, 0, 8, 0, 0]);
+        let orig = p.clone();
+        p.resize(120, 0);
+        let mut hdr = [0u8; 16];
+        let e2e = [0x00, 0x07, 0x80, 0x00, 0, 0, 0, 5];
+        let (n, ()) = ioam_header(
+            &mut hdr,
+            0,
+            OPT_IOAM_NOCHANGE,
+            IoamType::EdgeToEdge,
+            8,
+            |b| b.copy_from_slice(&e2e),
+        )
+        .unwrap();
+        let ins = insert_ext_header(&mut p, 80, ExtKind::DestinationOptions, &hdr[..n]).unwrap();
+        assert_eq!(ins.offset, 72);
+        assert_eq!(p[48], 60);
+        assert_eq!(p[72], 17);
+        let kinds: Vec<ExtKind> = ExtHeaders::new(&p[..ins.packet_len])
+            .unwrap()
+            .map(|h| h.unwrap().kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ExtKind::HopByHop,
+                ExtKind::Routing,
+                ExtKind::DestinationOptions
+            ]
+        );
+        let rem = remove_ext_header(&mut p, ins.packet_len, ExtKind::DestinationOptions).unwrap();
+        assert_eq!(rem.packet_len, 80);
+        assert_eq!(p[..80], orig[..]);
+    }
+
+    #[test]
+    fn insert_errors() {
+        let orig = udp_packet();
+        let hdr = LINUX_800000_NS0_SIZE4;
+        let mut buf = orig.clone();
+        // No room.
+        buf.resize(75, 0);
+        assert_eq!(
+            insert_ext_header(&mut buf, 52, ExtKind::HopByHop, &hdr),
+            Err(WireError::BufferTooSmall {
+                required: 76,
+                actual: 75
+            })
+        );
+        assert_eq!(buf[..52], orig[..]);
+        // packet_len beyond the buffer.
+        assert_eq!(
+            insert_ext_header(&mut buf, 80, ExtKind::HopByHop, &hdr),
+            Err(WireError::BufferTooSmall {
+                required: 80,
+                actual: 75
+            })
+        );
+        // Header bytes disagreeing with their Hdr Ext Len.
+        assert_eq!(
+            insert_ext_header(&mut buf, 52, ExtKind::HopByHop, &hdr[..16]),
+            Err(WireError::invalid(Rule::HeaderLenMismatch, 0))
+        );
+        assert!(matches!(
+            insert_ext_header(&mut buf, 52, ExtKind::HopByHop, &hdr[..1]),
+            Err(WireError::Truncated {
+                required: 2,
+                actual: 1,
+                ..
+            })
+        ));
+        // Unsupported kinds.
+        assert_eq!(
+            insert_ext_header(&mut buf, 52, ExtKind::Routing, &hdr),
+            Err(WireError::invalid(
+                Rule::UnsupportedKind(ExtKind::Routing),
+                40
+            ))
+        );
+        assert_eq!(
+            remove_ext_header(&mut buf, 52, ExtKind::Fragment),
+            Err(WireError::invalid(
+                Rule::UnsupportedKind(ExtKind::Fragment),
+                40
+            ))
+        );
+        // Jumbogram, payload length past the packet.
+        let mut j = orig.clone();
+        j[4] = 0;
+        j[5] = 0;
+        j.resize(100, 0);
+        assert_eq!(
+            insert_ext_header(&mut j, 52, ExtKind::HopByHop, &hdr),
+            Err(WireError::invalid(Rule::JumboPayload, 4))
+        );
+        j[5] = 13;
+        assert_eq!(
+            insert_ext_header(&mut j, 52, ExtKind::HopByHop, &hdr),
+            Err(WireError::invalid(Rule::PayloadLenMismatch, 4))
+        );
+        // Payload length overflow.
+        let mut big = vec![0u8; 40 + 65530 + 24];
+        big[0] = 0x60;
+        big[4..6].copy_from_slice(&65530u16.to_be_bytes());
+        big[6] = 59;
+        assert_eq!(
+            insert_ext_header(&mut big, 65570, ExtKind::HopByHop, &hdr),
+            Err(WireError::TooLong {
+                limit: Limit::PayloadLen,
+                actual: 65554
+            })
+        );
+        let mut big = vec![0u8; 40 + 65535 + 2048];
+        big[0] = 0x60;
+        big[4..6].copy_from_slice(&(65535u16 - 2048).to_be_bytes());
+        big[6] = 59;
+        let mut h = [0u8; 2048];
+        h[1] = 255;
+        h[2] = 1;
+        h[3] = 253;
+        assert_eq!(
+            insert_ext_header(&mut big, 40 + 65535 - 2048, ExtKind::HopByHop, &h)
+                .unwrap()
+                .packet_len,
+            40 + 65535
+        );
+        assert_eq!(u16::from_be_bytes([big[4], big[5]]), 65535);
+        // Version 4.
+        let mut v4 = orig.clone();
+        v4[0] = 0x45;
+        v4.resize(100, 0);
+        assert_eq!(
+            insert_ext_header(&mut v4, 52, ExtKind::HopByHop, &hdr),
+            Err(WireError::invalid(Rule::Ipv6Version(4), 0))
+        );
+    }
+
+    // ---- property tests -------------------------------------------------
+
+    /// An owned description of one option, turned into an [`OptionSpec`].
+    #[derive(Debug, Clone)]
+    pub(crate) enum OwnedSpec {
+        Ioam { code: u8, ty: u8, body: Vec<u8> },
+        Raw { t: u8, align: Align, data: Vec<u8> },
+    }
+
+    impl OwnedSpec {
+        pub(crate) fn spec(&self) -> OptionSpec<'_> {
+            match self {
+                OwnedSpec::Ioam { code, ty, body } => OptionSpec::Ioam {
+                    option_type: *code,
+                    ioam_type: IoamType::from(*ty),
+                    body: Body::Bytes(body),
+                },
+                OwnedSpec::Raw { t, align, data } => OptionSpec::Raw {
+                    option_type: *t,
+                    align: *align,
+                    data: Body::Bytes(data),
+                },
+            }
+        }
+    }
+
+    /// Any valid option: IOAM with a 4n body, or another TLV type with any
+    /// valid alignment.
+    pub(crate) fn arb_spec() -> impl Strategy<Value = OwnedSpec> {
+        let ioam = (
+            prop_oneof![Just(OPT_IOAM), Just(OPT_IOAM_NOCHANGE)],
+            any::<u8>(),
+            (0usize..=63).prop_flat_map(|w| proptest::collection::vec(any::<u8>(), w * 4)),
+        )
+            .prop_map(|(code, ty, body)| OwnedSpec::Ioam { code, ty, body });
+        let raw = (
+            any::<u8>().prop_filter("not padding or IOAM", |t| {
+                !matches!(*t, 0 | 1 | 0x11 | 0x31)
+            }),
+            prop_oneof![Just(1u8), Just(2), Just(4), Just(8)]
+                .prop_flat_map(|x| (Just(x), 0..x))
+                .prop_map(|(x, y)| Align { x, y }),
+            proptest::collection::vec(any::<u8>(), 0..=64),
+        )
+            .prop_map(|(t, align, data)| OwnedSpec::Raw { t, align, data });
+        prop_oneof![ioam, raw]
+    }
+
+    /// A packet: IPv6, then a chain drawn from DO/Routing/Fragment/AH
+    /// (optionally led by HbH), then an upper layer with payload.
+    fn arb_packet() -> impl Strategy<Value = Vec<u8>> {
+        let hdr = (0u8..4, 0u8..4, proptest::collection::vec(any::<u8>(), 32));
+        (
+            any::<bool>(),
+            proptest::collection::vec(hdr, 0..4),
+            prop_oneof![
+                Just(proto::UDP),
+                Just(proto::TCP),
+                Just(proto::NO_NEXT),
+                Just(proto::ESP)
+            ],
+            proptest::collection::vec(any::<u8>(), 1..40),
+        )
+            .prop_map(|(hbh, chain, upper, payload)| {
+                let mut kinds: Vec<(u8, usize, Vec<u8>)> = Vec::new();
+                if hbh {
+                    kinds.push((proto::HOP_BY_HOP, 8, vec![1, 4, 0, 0, 0, 0]));
+                }
+                for (k, n, fill) in chain {
+                    let (p, len) = match k {
+                        0 => (proto::DEST_OPTS, 8 * (usize::from(n) % 2 + 1)),
+                        1 => (proto::ROUTING, 8 * (usize::from(n) + 1)),
+                        2 => (proto::FRAGMENT, 8),
+                        _ => (proto::AH, 4 * (usize::from(n) + 3)),
+                    };
+                    let mut body = fill[..len - 2].to_vec();
+                    if p == proto::DEST_OPTS {
+                        body.fill(0);
+                        body[0] = 1;
+                        body[1] = (len - 4) as u8;
+                    }
+                    if p == proto::FRAGMENT {
+                        body[0] = 0;
+                        body[1] = 0; // offset 0: first fragment
+                    }
+                    kinds.push((p, len, body));
+                }
+                let mut pkt = vec![0x60, 0, 0, 0, 0, 0, 0, 64];
+                pkt.extend_from_slice(&[0x20; 32]);
+                pkt[6] = kinds.first().map_or(upper, |k| k.0);
+                for (i, (p, len, body)) in kinds.iter().enumerate() {
+                    let next = kinds.get(i + 1).map_or(upper, |k| k.0);
+                    pkt.push(next);
+                    pkt.push(match *p {
+                        proto::FRAGMENT => 0,
+                        proto::AH => (len / 4 - 2) as u8,
+                        _ => (len / 8 - 1) as u8,
+                    });
+                    pkt.extend_from_slice(body);
+                }
+                pkt.extend_from_slice(&payload);
+                let plen = (pkt.len() - 40) as u16;
+                pkt[4..6].copy_from_slice(&plen.to_be_bytes());
+                pkt
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn built_options_parse_back(
+            specs in proptest::collection::vec(arb_spec(), 0..8),
+            nh in any::<u8>(),
+        ) {
+            let list: Vec<OptionSpec<'_>> = specs.iter().map(OwnedSpec::spec).collect();
+            let b = OptionsBuilder::new(nh, &list);
+            let len = match b.buffer_len() {
+                Ok(len) => len,
+                Err(e) => {
+                    let too_long = matches!(e, WireError::TooLong { limit: Limit::ExtHeaderLen, .. });
+                    prop_assert!(too_long, "{:?}", e);
+                    return Ok(());
+                }
+            };
+            prop_assert_eq!(len % 8, 0);
+            let mut out = vec![0xa5; len + 8];
+            prop_assert_eq!(b.emit(&mut out), Ok(len));
+            prop_assert!(out[len..].iter().all(|&x| x == 0xa5));
+            prop_assert_eq!(out[0], nh);
+            prop_assert_eq!((usize::from(out[1]) + 1) * 8, len);
+            let items: Vec<Opt<'_>> = Options::new(&out[..len], ParseMode::Strict)
+                .collect::<Result<_, _>>()
+                .map_err(|e| TestCaseError::fail(alloc::format!("{e}")))?;
+            let real: Vec<&Opt<'_>> = items.iter().filter(|o| !o.is_padding()).collect();
+            prop_assert_eq!(real.len(), specs.len());
+            for (i, (o, s)) in real.iter().zip(&specs).enumerate() {
+                prop_assert_eq!(Some(o.offset()), b.option_offset(i));
+                match (o, s) {
+                    (Opt::Ioam(io), OwnedSpec::Ioam { code, ty, body }) => {
+                        prop_assert_eq!(io.option_type, *code);
+                        prop_assert_eq!(io.ioam_type, IoamType::from(*ty));
+                        prop_assert_eq!(io.reserved, 0);
+                        prop_assert_eq!(io.body, &body[..]);
+                        prop_assert!(io.is_aligned());
+                    }
+                    (Opt::Unknown(u), OwnedSpec::Raw { t, align, data }) => {
+                        prop_assert_eq!(u.option_type, *t);
+                        prop_assert_eq!(u.data, &data[..]);
+                        prop_assert_eq!(u.offset % usize::from(align.x), usize::from(align.y));
+                    }
+                    _ => prop_assert!(false, "kind mismatch {:?} {:?}", o, s),
+                }
+            }
+        }
+
+        #[test]
+        fn insert_then_remove_restores(pkt in arb_packet(), which in any::<bool>(), body_words in 0usize..8) {
+            let n = pkt.len();
+            let kind = if which || pkt[6] == proto::HOP_BY_HOP {
+                ExtKind::DestinationOptions
+            } else {
+                ExtKind::HopByHop
+            };
+            let mut hdr = [0u8; 48];
+            let (hlen, ()) = ioam_header(&mut hdr, 0, OPT_IOAM, IoamType::PreallocatedTrace, body_words * 4, |b| b.fill(7)).unwrap();
+            let mut buf = pkt.clone();
+            buf.resize(n + hlen, 0x5a);
+            let ins = insert_ext_header(&mut buf, n, kind, &hdr[..hlen]).unwrap();
+            prop_assert_eq!(ins.packet_len, n + hlen);
+            // The new header is found where it was put, the chain still ends
+            // at the same protocol.
+            let before_end = ExtHeaders::chain_end(&pkt).unwrap();
+            let mut w = ExtHeaders::new(&buf).unwrap();
+            let found = w.by_ref().map(|h| h.unwrap()).any(|h| h.kind == kind && h.offset == ins.offset);
+            prop_assert!(found);
+            for h in w.by_ref() { h.unwrap(); }
+            let after_end = ExtHeaders::chain_end(&buf).unwrap();
+            prop_assert_eq!(after_end.protocol, before_end.protocol);
+            prop_assert_eq!(after_end.offset, before_end.offset + hlen);
+            let rem = remove_ext_header(&mut buf, n + hlen, kind).unwrap();
+            prop_assert_eq!(rem.offset, ins.offset);
+            prop_assert_eq!(rem.packet_len, n);
+            prop_assert_eq!(&buf[..n], &pkt[..]);
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300), start in 0usize..48, nh in any::<u8>()) {
+            for mode in [ParseMode::Strict, ParseMode::Lenient] {
+                for o in Options::new(&bytes, mode) { let _ = o; }
+                for o in Options::from_area(&bytes, start, mode) { let _ = o; }
+                if let Ok(it) = crate::packet::IoamOptions::new(&bytes, mode) {
+                    for o in it { let _ = o; }
+                }
+                let _ = crate::packet::first_hbh_ioam(&bytes, mode);
+            }
+            if let Ok(w) = ExtHeaders::new(&bytes) { for h in w { let _ = h; } }
+            for h in ExtHeaders::with_start(&bytes, nh, start) { let _ = h; }
+            let mut buf = bytes.clone();
+            buf.resize(bytes.len() + 64, 0);
+            let _ = insert_ext_header(&mut buf, bytes.len(), ExtKind::HopByHop, &bytes[..bytes.len().min(start)]);
+            let _ = insert_ext_header(&mut buf, bytes.len(), ExtKind::DestinationOptions, &[0, 0, 1, 4, 0, 0, 0, 0]);
+            let _ = remove_ext_header(&mut buf, bytes.len(), ExtKind::DestinationOptions);
+            let _ = remove_ext_header(&mut buf, bytes.len(), ExtKind::HopByHop);
+        }
+
+        #[test]
+        fn packets_with_random_chains_never_panic(
+            pkt in arb_packet(),
+            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..6),
+            cut in any::<usize>(),
+        ) {
+            let mut p = pkt;
+            for (i, v) in flips {
+                let n = p.len();
+                p[i % n] = v;
+            }
+            let cut = cut % (p.len() + 1);
+            let p = &p[..cut];
+            if let Ok(w) = ExtHeaders::new(p) {
+                for h in w.flatten() {
+                    if let Some(opts) = h.options(ParseMode::Lenient) { for o in opts { let _ = o; } }
+                }
+            }
+            if let Ok(it) = crate::packet::IoamOptions::new(p, ParseMode::Strict) {
+                for o in it { let _ = o; }
+            }
+        }
+    }
 }

@@ -39,7 +39,7 @@
 //! let mut len = 48;
 //!
 //! // Trace header: namespace 123, NodeLen 1, RemainingLen 1, type 0x800000.
-//! let trace = [0x00, 0x7b, 0x01, 0x01, 0x80, 0x00, 0x00, 0x00, 0, 0, 0, 0];
+//! let trace = [0x00, 0x7b, 0x08, 0x01, 0x80, 0x00, 0x00, 0x00, 0, 0, 0, 0];
 //! let mut hbh = [0u8; 32];
 //! let (hlen, ()) = ioam_header(&mut hbh, 0, OPT_IOAM, IoamType::PreallocatedTrace, 12, |b| {
 //!     b.copy_from_slice(&trace)
@@ -61,6 +61,10 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+// The `arbitrary` derives refer to `::std`; fuzz targets always have it.
+#[cfg(feature = "arbitrary")]
+extern crate std;
 
 pub mod build;
 pub mod error;

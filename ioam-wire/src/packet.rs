@@ -200,3 +200,148 @@ pub fn first_hbh_ioam(packet: &[u8], mode: ParseMode) -> Result<Option<PacketIoa
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Rule;
+    use crate::ioam::{IoamType, OPT_IOAM, OPT_IOAM_NOCHANGE};
+
+    /// IPv6 -> HbH (Linux trace layout, 0x800000, 1 node) -> DO (E2E with
+    /// the 0x11 code) -> UDP (8 bytes).
+    const PKT: [u8; 88] = [
+        // IPv6: payload 48, NH 0
+        0x60, 0, 0, 0, 0, 48, 0, 64, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, //
+        // HbH @40: NH 60, HEL 2
+        60, 2, 1, 0, 0x31, 14, 0, 0, 0, 0x7b, 0x08, 0x01, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0,
+        // DO @64: NH 17, HEL 1, PadN(0), E2E ns 123 type 0x8000 + 4 bytes
+        17, 1, 1, 0, 0x11, 10, 0, 3, 0, 0x7b, 0x80, 0x00, 0, 0, 0, 9, //
+        // UDP @80
+        0x30, 0x39, 0x27, 0x0f, 0, 8, 0, 0,
+    ];
+
+    #[test]
+    fn finds_every_ioam_option_with_absolute_offsets() {
+        let mut it = IoamOptions::new(&PKT, ParseMode::Strict).unwrap();
+        let a = it.next().unwrap().unwrap();
+        assert_eq!(a.header, ExtKind::HopByHop);
+        assert_eq!(a.header_offset, 40);
+        assert_eq!(a.option.offset, 4);
+        assert_eq!(a.absolute_offset(), 44);
+        assert_eq!(a.absolute_body_offset(), 48);
+        assert_eq!(a.option.ioam_type, IoamType::PreallocatedTrace);
+        assert_eq!(a.option.body, &PKT[48..60]);
+        assert!(a.placement().is_conforming());
+        let b = it.next().unwrap().unwrap();
+        assert_eq!(b.header, ExtKind::DestinationOptions);
+        assert_eq!(b.absolute_offset(), 68);
+        assert_eq!(b.absolute().body_offset, 72);
+        assert_eq!(b.option.option_type, OPT_IOAM_NOCHANGE);
+        assert_eq!(b.option.ioam_type, IoamType::EdgeToEdge);
+        assert_eq!(b.option.body, &PKT[72..80]);
+        assert!(b.placement().is_conforming());
+        assert!(it.next().is_none());
+        let end = it.end().unwrap();
+        assert_eq!((end.protocol, end.offset), (17, 80));
+        assert!(it.next().is_none());
+
+        let first = first_hbh_ioam(&PKT, ParseMode::Strict).unwrap().unwrap();
+        assert_eq!(first, a);
+    }
+
+    #[test]
+    fn wrong_code_is_a_finding_not_an_error() {
+        let mut p = PKT;
+        p[44] = OPT_IOAM_NOCHANGE; // trace with the 0x11 code
+        p[68] = OPT_IOAM; // E2E with the 0x31 code
+        let found: [PacketIoam<'_>; 2] = {
+            let mut it = IoamOptions::new(&p, ParseMode::Strict).unwrap();
+            [it.next().unwrap().unwrap(), it.next().unwrap().unwrap()]
+        };
+        assert_eq!(
+            found[0].placement(),
+            Placement::Mismatch {
+                expected_code: OPT_IOAM,
+                expected_header: ExtKind::HopByHop,
+                wrong_code: true,
+                wrong_header: false
+            }
+        );
+        assert_eq!(
+            found[1].placement(),
+            Placement::Mismatch {
+                expected_code: OPT_IOAM_NOCHANGE,
+                expected_header: ExtKind::DestinationOptions,
+                wrong_code: true,
+                wrong_header: false
+            }
+        );
+    }
+
+    #[test]
+    fn option_errors_are_absolute() {
+        let mut p = PKT;
+        p[42] = 0; // Pad1, then the 0x00 byte of PadN(0) -> Pad1 too
+        p[43] = 0;
+        p[44] = 0x01; // PadN(14) where the IOAM option was: 16 pad bytes
+        let mut it = IoamOptions::new(&p, ParseMode::Strict).unwrap();
+        assert_eq!(
+            it.next(),
+            Some(Err(WireError::invalid(Rule::PadRunTooLong(18), 44)))
+        );
+        assert!(it.next().is_none());
+        assert!(it.end().is_none());
+        assert_eq!(
+            first_hbh_ioam(&p, ParseMode::Strict),
+            Err(WireError::invalid(Rule::PadRunTooLong(18), 44))
+        );
+        // Lenient: no IOAM option in the HbH, the DO one is still found.
+        assert_eq!(first_hbh_ioam(&p, ParseMode::Lenient), Ok(None));
+        let mut it = IoamOptions::new(&p, ParseMode::Lenient).unwrap();
+        assert_eq!(it.next().unwrap().unwrap().absolute_offset(), 68);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        for cut in 0..PKT.len() {
+            let mut p = PKT;
+            // With the Payload Length left as is, and with it matching the cut.
+            for fix in [false, true] {
+                if fix && cut > 40 {
+                    p[4..6].copy_from_slice(&((cut - 40) as u16).to_be_bytes());
+                }
+                let p = &p[..cut];
+                let res: Result<usize, WireError> = IoamOptions::new(p, ParseMode::Strict)
+                    .and_then(|mut it| it.try_fold(0, |n, o| o.map(|_| n + 1)));
+                if cut >= 80 {
+                    // Only the UDP header is cut: both options are found.
+                    assert_eq!(res, Ok(2), "{cut}");
+                } else {
+                    let e = res.unwrap_err();
+                    assert!(
+                        matches!(e, WireError::Truncated { required, actual, .. } if actual < required),
+                        "{cut} {fix}: {e:?}"
+                    );
+                }
+                let fast = first_hbh_ioam(p, ParseMode::Strict);
+                if cut >= 64 {
+                    assert!(fast.unwrap().is_some(), "{cut}");
+                } else {
+                    assert!(fast.is_err(), "{cut}: {fast:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_without_hop_by_hop() {
+        let mut p = PKT;
+        p[6] = 60;
+        assert_eq!(first_hbh_ioam(&p, ParseMode::Strict), Ok(None));
+        // The full walk now reads the first header as Destination Options:
+        // both IOAM options are still found.
+        let n = IoamOptions::new(&p, ParseMode::Strict).unwrap().count();
+        assert_eq!(n, 2);
+    }
+}
