@@ -9,6 +9,8 @@
 
 use core::fmt;
 
+use ioam_wire::error::WireError;
+
 use crate::trace_type::TraceType;
 
 /// Which part of a trace a length error is about.
@@ -188,8 +190,11 @@ pub enum TraceError {
         /// The largest length it can hold.
         max: usize,
     },
-    /// The packet around an incremental trace is malformed (bad IPv6
-    /// header, extension header or option framing).
+    /// An error of the IPv6 layer below the trace (packet, extension
+    /// header or option framing, builder buffer), with its own offsets.
+    Wire(WireError),
+    /// The packet around an incremental trace does not have what the
+    /// operation needs.
     Packet {
         /// Offset in the packet.
         offset: usize,
@@ -202,30 +207,22 @@ pub enum TraceError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PacketProblem {
-    /// The buffer is shorter than the IPv6 header plus the Hop-by-Hop header.
-    Truncated,
     /// The IPv6 Next Header is not Hop-by-Hop (0).
     NoHopByHop,
-    /// The option offset does not point at an IOAM option inside the
-    /// Hop-by-Hop header.
-    NotAnIoamOption,
-    /// An option TLV overruns the Hop-by-Hop header.
-    OptionOverrun,
-    /// The IOAM option is not an Incremental Trace (IOAM-Type 1).
-    NotIncremental,
+    /// The Hop-by-Hop header runs past the end of the packet.
+    Truncated,
+    /// The IPv6 Payload Length does not match the packet length (or is 0,
+    /// a jumbogram).
+    PayloadLenMismatch,
 }
 
 impl PacketProblem {
     const fn text(self) -> &'static str {
         match self {
-            PacketProblem::Truncated => "packet shorter than its IPv6 and Hop-by-Hop headers",
             PacketProblem::NoHopByHop => "IPv6 Next Header is not Hop-by-Hop",
-            PacketProblem::NotAnIoamOption => {
-                "no IOAM option at this offset of the Hop-by-Hop header"
-            }
-            PacketProblem::OptionOverrun => "an option runs past the end of the Hop-by-Hop header",
-            PacketProblem::NotIncremental => {
-                "IOAM option is not an Incremental Trace (IOAM-Type 1)"
+            PacketProblem::Truncated => "Hop-by-Hop header runs past the end of the packet",
+            PacketProblem::PayloadLenMismatch => {
+                "IPv6 Payload Length does not match the packet length"
             }
         }
     }
@@ -313,6 +310,7 @@ impl TraceError {
                 offset: offset + base,
                 reason,
             },
+            TraceError::Wire(e) => TraceError::Wire(e.with_base(base)),
         }
     }
 }
@@ -394,8 +392,22 @@ impl fmt::Display for TraceError {
             TraceError::Packet { offset, reason } => {
                 write!(f, "{} (offset {offset})", reason.text())
             }
+            TraceError::Wire(e) => write!(f, "{e}"),
         }
     }
 }
 
-impl core::error::Error for TraceError {}
+impl core::error::Error for TraceError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            TraceError::Wire(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<WireError> for TraceError {
+    fn from(e: WireError) -> Self {
+        TraceError::Wire(e)
+    }
+}

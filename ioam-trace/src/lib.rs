@@ -40,8 +40,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod encap;
 pub mod error;
 pub mod header;
+pub mod incremental;
 pub mod record;
 pub mod timestamp;
 pub mod trace;

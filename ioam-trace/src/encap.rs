@@ -1,0 +1,264 @@
+//! The encapsulator's side: sizing and building a Pre-allocated Trace
+//! option in a Hop-by-Hop header (RFC 9197 §4.4, RFC 9486 §4, RFC 9322).
+//!
+//! The header comes out in the layout Linux uses for its `ioam6`
+//! encapsulation, through `ioam_wire::build::ioam_header`:
+//!
+//! ```text
+//! NH HEL | 01 00 | 31 LEN 00 00 | trace header (8) | data (zeroed) | [01 02 00 00]
+//! ```
+//!
+//! ```
+//! use ioam_trace::encap::{trace_space_for, PreallocatedTraceBuilder};
+//! use ioam_trace::TraceType;
+//!
+//! let t = TraceType::HOP_LIM_NODE_ID;
+//! let space = trace_space_for(3, t, 0, 0); // three nodes of one word
+//! assert_eq!(space, 12);
+//! let b = PreallocatedTraceBuilder::new(123, t, space).with_next_header(17);
+//! let mut hbh = [0u8; 32];
+//! assert_eq!(b.emit(&mut hbh)?, 32);
+//! assert_eq!(
+//!     hbh,
+//!     [
+//!         0x11, 0x03, 0x01, 0x00, 0x31, 0x16, 0x00, 0x00, // NH HEL | PadN | 0x31 len 22
+//!         0x00, 0x7b, 0x08, 0x03, 0x80, 0x00, 0x00, 0x00, // ns 123, NodeLen 1, RemLen 3
+//!         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 12 bytes of zeroed space
+//!         0x01, 0x02, 0x00, 0x00, // PadN to 8n
+//!     ]
+//! );
+//! # Ok::<(), ioam_trace::TraceError>(())
+//! ```
+
+use ioam_wire::build::{ioam_header, ioam_header_len, IOAM_HEADER_BODY_OFFSET};
+use ioam_wire::ioam::{IoamType, OPT_IOAM};
+
+use crate::error::{Field, TraceError};
+use crate::header::{TraceFlags, TraceHeader, TraceHeaderRepr, TRACE_DATA_MAX, TRACE_HEADER_LEN};
+use crate::trace_type::TraceType;
+use crate::writer::{
+    check_encap_trace_type, write_transit, NodeData, TransitConfig, TransitOutcome,
+};
+
+/// Space in bytes for a Pre-allocated Trace that `nodes` records fill: the
+/// first is the originator's (its opaque state carries
+/// `originator_oss_words` data words), every other one carries
+/// `oss_words_per_hop` (0 for a Linux node without a schema). OSS sizes count
+/// only when the type has bit 22, and exclude the snapshot's header word,
+/// which is added. Capped at [`TRACE_DATA_MAX`] (244 bytes).
+///
+/// SPEC §6.1: type 0xfff002 with a CLT originator (7 words) and two Linux
+/// hops needs 92 + 64 + 64 bytes.
+/// ```
+/// # use ioam_trace::{encap::trace_space_for, TraceType};
+/// let t = TraceType::from_bits(0xfff002).unwrap();
+/// assert_eq!(trace_space_for(3, t, 0, 7), 220);
+/// assert_eq!(trace_space_for(4, t, 0, 7), 244); // capped
+/// ```
+#[must_use]
+pub const fn trace_space_for(
+    nodes: usize,
+    trace_type: TraceType,
+    oss_words_per_hop: usize,
+    originator_oss_words: usize,
+) -> usize {
+    if nodes == 0 {
+        return 0;
+    }
+    let base = trace_type.node_len() as usize;
+    let (first, other) = if trace_type.has_oss() {
+        (
+            base + 1 + originator_oss_words,
+            base + 1 + oss_words_per_hop,
+        )
+    } else {
+        (base, base)
+    };
+    let words = first.saturating_add(other.saturating_mul(nodes - 1));
+    let bytes = words.saturating_mul(4);
+    if bytes > TRACE_DATA_MAX {
+        TRACE_DATA_MAX
+    } else {
+        bytes
+    }
+}
+
+/// Builds a Hop-by-Hop header holding one Pre-allocated Trace option, as an
+/// encapsulating node does (RFC 9197 §4.4, RFC 9486 §4), in the Linux layout.
+///
+/// The data area is zeroed; with an `originator`, that node's own record is
+/// written into it like a transit node's (at the end of the area, with
+/// RemainingLen reduced), e.g. to carry the CLT opaque state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreallocatedTraceBuilder<'a> {
+    /// Namespace-ID.
+    pub namespace_id: u16,
+    /// IOAM-Trace-Type: not empty, no undefined bit 12-21, not bit 23.
+    pub trace_type: TraceType,
+    /// Node-data space in bytes: a multiple of 4, at most 244.
+    pub space: usize,
+    /// Flags. Loopback requires type 0x800000 (RFC 9322); the unassigned bit
+    /// is always sent as 0.
+    pub flags: TraceFlags,
+    /// The encapsulator's own record, if it writes one.
+    pub originator: Option<&'a NodeData<'a>>,
+    /// Next Header of the Hop-by-Hop header (the kernel rewrites it for
+    /// `IPV6_HOPOPTS`; `ioam_wire::build::insert_ext_header` too).
+    pub next_header: u8,
+}
+
+impl<'a> PreallocatedTraceBuilder<'a> {
+    /// A builder with no flags, no originator record and Next Header 59
+    /// (No Next Header).
+    #[must_use]
+    pub const fn new(namespace_id: u16, trace_type: TraceType, space: usize) -> Self {
+        Self {
+            namespace_id,
+            trace_type,
+            space,
+            flags: TraceFlags {
+                overflow: false,
+                loopback: false,
+                active: false,
+                unassigned: false,
+            },
+            originator: None,
+            next_header: 59,
+        }
+    }
+
+    /// The same builder with this Next Header.
+    #[must_use]
+    pub const fn with_next_header(mut self, next_header: u8) -> Self {
+        self.next_header = next_header;
+        self
+    }
+
+    /// The same builder with the originator's own record.
+    #[must_use]
+    pub const fn with_originator(mut self, node: &'a NodeData<'a>) -> Self {
+        self.originator = Some(node);
+        self
+    }
+
+    /// The same builder with these flags.
+    #[must_use]
+    pub const fn with_flags(mut self, flags: TraceFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`TraceError::EmptyTraceType`], [`TraceError::UndefinedBits`],
+    /// [`TraceError::ValueOutOfRange`] (space, or originator values, or an
+    /// originator record larger than the space),
+    /// [`TraceError::LoopbackTraceType`].
+    pub fn check(&self) -> Result<(), TraceError> {
+        check_encap_trace_type(self.trace_type)?;
+        if !self.space.is_multiple_of(4) || self.space > TRACE_DATA_MAX {
+            return Err(TraceError::ValueOutOfRange {
+                field: Field::Space,
+                value: self.space as u64,
+                max: TRACE_DATA_MAX as u64,
+            });
+        }
+        self.header().check_loopback()?;
+        if let Some(node) = self.originator {
+            node.check(self.trace_type)?;
+            let need = node.record_len(self.trace_type);
+            if need > self.space {
+                return Err(TraceError::ValueOutOfRange {
+                    field: Field::Space,
+                    value: self.space as u64,
+                    max: need as u64,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn header(&self) -> TraceHeaderRepr {
+        let mut h =
+            TraceHeaderRepr::new(self.namespace_id, self.trace_type, (self.space / 4) as u8);
+        h.flags = TraceFlags {
+            unassigned: false,
+            ..self.flags
+        };
+        h
+    }
+
+    /// Length of the trace body (header + space).
+    #[must_use]
+    pub const fn body_len(&self) -> usize {
+        TRACE_HEADER_LEN + self.space
+    }
+
+    /// Length of the whole Hop-by-Hop header.
+    ///
+    /// # Errors
+    /// As [`check`](Self::check).
+    pub fn buffer_len(&self) -> Result<usize, TraceError> {
+        self.check()?;
+        ioam_header_len(self.body_len()).map_err(TraceError::Wire)
+    }
+
+    /// Offset of the trace body from the start of the Hop-by-Hop header.
+    pub const BODY_OFFSET: usize = IOAM_HEADER_BODY_OFFSET;
+
+    /// Writes only the trace body (header, zeroed space, originator record)
+    /// into the start of `body`; returns its length.
+    ///
+    /// # Errors
+    /// As [`check`](Self::check); [`TraceError::Truncated`] if `body` is
+    /// shorter than [`body_len`](Self::body_len).
+    pub fn emit_body(&self, body: &mut [u8]) -> Result<usize, TraceError> {
+        self.check()?;
+        let len = self.body_len();
+        let actual = body.len();
+        let out = body.get_mut(..len).ok_or(TraceError::Truncated {
+            part: crate::error::Part::OutputBuffer,
+            offset: 0,
+            required: len,
+            actual,
+        })?;
+        out.fill(0);
+        self.header()
+            .emit(&mut TraceHeader::new_unchecked(&mut *out));
+        if let Some(node) = self.originator {
+            match write_transit(out, self.namespace_id, node, &TransitConfig::default())? {
+                TransitOutcome::Written { .. } => {}
+                // `check` made sure the record fits; an overflow cannot happen.
+                _ => {
+                    return Err(TraceError::ValueOutOfRange {
+                        field: Field::Space,
+                        value: self.space as u64,
+                        max: node.record_len(self.trace_type) as u64,
+                    })
+                }
+            }
+        }
+        Ok(len)
+    }
+
+    /// Writes the whole Hop-by-Hop header into the start of `buf`; returns
+    /// its length.
+    ///
+    /// # Errors
+    /// As [`check`](Self::check); [`TraceError::Wire`] if `buf` is too small.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, TraceError> {
+        self.check()?;
+        let (len, r) = ioam_header(
+            buf,
+            self.next_header,
+            OPT_IOAM,
+            IoamType::PreallocatedTrace,
+            self.body_len(),
+            |body| self.emit_body(body),
+        )
+        .map_err(TraceError::Wire)?;
+        r?;
+        Ok(len)
+    }
+}
