@@ -55,6 +55,10 @@
 
 use core::fmt;
 
+use crate::build::{ioam_header, ioam_header_len, Body, OptionSpec};
+use crate::error::WireError;
+use crate::ioam::{IoamOption, IoamType};
+
 /// IOAM Option-Type value of Direct Export (RFC 9326 §3.1, IANA).
 pub const IOAM_TYPE: u8 = 4;
 /// IPv6 option code that carries a DEX option (act 00, chg 0: the option is
@@ -163,6 +167,12 @@ pub enum DexError {
     },
     /// Writing: an IOAM-Trace-Type above 24 bits.
     TraceTypeTooWide(u32),
+    /// [`DexRepr::from_option`]: the option is not a DEX option; the IOAM
+    /// Option-Type found.
+    WrongIoamType(u8),
+    /// Placing the body in an IPv6 option or header failed (too long,
+    /// buffer too small); see [`WireError`].
+    Wire(WireError),
 }
 
 impl DexError {
@@ -224,6 +234,11 @@ impl fmt::Display for DexError {
                 f,
                 "DEX IOAM-Trace-Type {t:#x} does not fit in 24 bits (RFC 9326 §3.2)"
             ),
+            DexError::WrongIoamType(t) => write!(
+                f,
+                "IOAM Option-Type {t} is not Direct Export ({IOAM_TYPE}, RFC 9326 §3.1)"
+            ),
+            DexError::Wire(e) => write!(f, "DEX option framing: {e}"),
         }
     }
 }
@@ -527,6 +542,55 @@ impl DexRepr {
     /// Bytes [`DexRepr::emit`] writes.
     pub fn buffer_len(&self) -> usize {
         body_len(self.extension_flags())
+    }
+
+    /// Parses the body of an IOAM option found by the options parser
+    /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]) in the RFC
+    /// 9326 layout; error offsets are relative to [`IoamOption::body`].
+    pub fn from_option(option: &IoamOption<'_>) -> Result<Self, DexError> {
+        if option.ioam_type != IoamType::DirectExport {
+            return Err(DexError::WrongIoamType(option.ioam_type.to_u8()));
+        }
+        Self::parse_bytes(option.body)
+    }
+
+    /// Places the body in an IOAM option for
+    /// [`OptionsBuilder`](crate::build::OptionsBuilder): option code 0x11,
+    /// IOAM Option-Type 4, in a Hop-by-Hop header. The body is written into
+    /// `scratch` first.
+    pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, DexError> {
+        let n = self.emit(scratch)?;
+        Ok(OptionSpec::Ioam {
+            option_type: IPV6_OPTION_CODE,
+            ioam_type: IoamType::DirectExport,
+            body: Body::Bytes(&scratch[..n]),
+        })
+    }
+
+    /// Length of the Hop-by-Hop header [`DexRepr::emit_ext_header`] writes.
+    pub fn ext_header_len(&self) -> Result<usize, DexError> {
+        ioam_header_len(self.buffer_len()).map_err(DexError::Wire)
+    }
+
+    /// Writes a whole Hop-by-Hop header holding this DEX option, laid out
+    /// `NH HEL | 01 00 | 11 LEN 00 04 | body | padding`, and returns its
+    /// length. Insert it into a packet with
+    /// [`insert_ext_header`](crate::build::insert_ext_header).
+    pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, DexError> {
+        if self.trace_type > 0x00ff_ffff {
+            return Err(DexError::TraceTypeTooWide(self.trace_type));
+        }
+        let (n, r) = ioam_header(
+            buf,
+            next_header,
+            IPV6_OPTION_CODE,
+            IoamType::DirectExport,
+            self.buffer_len(),
+            |body| self.emit(body),
+        )
+        .map_err(DexError::Wire)?;
+        r?;
+        Ok(n)
     }
 
     /// Writes the body (RFC 9326 layout) into the first

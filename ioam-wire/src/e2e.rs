@@ -56,6 +56,10 @@
 
 use core::fmt;
 
+use crate::build::{ioam_header, ioam_header_len, Body, OptionSpec};
+use crate::error::WireError;
+use crate::ioam::{IoamOption, IoamType};
+
 /// IOAM Option-Type value of Edge-to-Edge (RFC 9197 §4.6, IANA).
 pub const IOAM_TYPE: u8 = 3;
 /// IPv6 option code that carries an E2E option (RFC 9486 §4.1: act 00,
@@ -241,6 +245,12 @@ pub enum E2eError {
         /// Length of the opaque bytes given.
         opaque_len: usize,
     },
+    /// [`E2eRepr::from_option`]: the option is not an E2E option; the IOAM
+    /// Option-Type found.
+    WrongIoamType(u8),
+    /// Placing the body in an IPv6 option or header failed (body not 4n,
+    /// too long, buffer too small); see [`WireError`].
+    Wire(WireError),
 }
 
 impl E2eError {
@@ -328,6 +338,11 @@ impl fmt::Display for E2eError {
                 f,
                 "E2E undefined bits {bits:#06x} with {opaque_len} opaque bytes: opaque data needs an undefined bit, and only bits 4-15 (0x0fff) are undefined (RFC 9197 §4.6)"
             ),
+            E2eError::WrongIoamType(t) => write!(
+                f,
+                "IOAM Option-Type {t} is not Edge-to-Edge ({IOAM_TYPE}, RFC 9197 §4.6)"
+            ),
+            E2eError::Wire(e) => write!(f, "E2E option framing: {e}"),
         }
     }
 }
@@ -625,6 +640,55 @@ impl<'a> E2eRepr<'a> {
         }
         put(self.opaque);
         Ok(())
+    }
+
+    /// Parses the body of an IOAM option found by the options parser
+    /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]); error
+    /// offsets are relative to [`IoamOption::body`].
+    pub fn from_option(option: &IoamOption<'a>) -> Result<Self, E2eError> {
+        if option.ioam_type != IoamType::EdgeToEdge {
+            return Err(E2eError::WrongIoamType(option.ioam_type.to_u8()));
+        }
+        Self::parse_bytes(option.body)
+    }
+
+    /// Places the body in an IOAM option for
+    /// [`OptionsBuilder`](crate::build::OptionsBuilder): option code 0x11,
+    /// IOAM Option-Type 3, in a Destination Options header (RFC 9486 §4.1).
+    /// The body is written into `scratch` first.
+    pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, E2eError> {
+        let n = self.emit(scratch)?;
+        Ok(OptionSpec::Ioam {
+            option_type: IPV6_OPTION_CODE,
+            ioam_type: IoamType::EdgeToEdge,
+            body: Body::Bytes(&scratch[..n]),
+        })
+    }
+
+    /// Length of the Destination Options header
+    /// [`E2eRepr::emit_ext_header`] writes.
+    pub fn ext_header_len(&self) -> Result<usize, E2eError> {
+        ioam_header_len(self.buffer_len()).map_err(E2eError::Wire)
+    }
+
+    /// Writes a whole Destination Options header holding this E2E option,
+    /// laid out `NH HEL | 01 00 | 11 LEN 00 03 | body | padding`
+    /// (RFC 9486 §4.1), and returns its length. Insert it into a packet with
+    /// [`insert_ext_header`](crate::build::insert_ext_header) as
+    /// [`ExtKind::DestinationOptions`](crate::ext::ExtKind::DestinationOptions).
+    pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, E2eError> {
+        self.validate()?;
+        let (n, r) = ioam_header(
+            buf,
+            next_header,
+            IPV6_OPTION_CODE,
+            IoamType::EdgeToEdge,
+            self.buffer_len(),
+            |body| self.emit(body),
+        )
+        .map_err(E2eError::Wire)?;
+        r?;
+        Ok(n)
     }
 
     /// Writes the body into the first [`E2eRepr::buffer_len`] bytes of

@@ -66,6 +66,7 @@
 use core::fmt;
 
 use crate::e2e::{E2eError, E2eRepr};
+use crate::ioam::IoamOption;
 use crate::pot::{PotError, PotRepr};
 
 /// IOAM Option-Type: integrity-protected Pre-allocated Trace.
@@ -454,6 +455,13 @@ impl<'a> IntegrityOption<'a> {
             reserved,
             protection,
         })
+    }
+
+    /// Parses the body of an IOAM option found by the options parser
+    /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]); error
+    /// offsets are relative to [`IoamOption::body`].
+    pub fn from_option(option: &IoamOption<'a>) -> Result<Self, IntegrityError> {
+        Self::parse(option.ioam_type.to_u8(), option.body)
     }
 
     /// The integrity protection method.

@@ -44,6 +44,10 @@
 
 use core::fmt;
 
+use crate::build::{ioam_header, ioam_header_len, Body, OptionSpec};
+use crate::error::WireError;
+use crate::ioam::{IoamOption, IoamType};
+
 /// IOAM Option-Type value of Proof of Transit (RFC 9197 §4.5, IANA).
 pub const IOAM_TYPE: u8 = 2;
 /// IPv6 option code that carries a POT option (RFC 9486 §4.1: act 00,
@@ -147,6 +151,12 @@ pub enum PotError {
     /// Writing: a POT type 0 field was set on a body whose POT type is
     /// another one (the data layout would not match).
     NotType0(u8),
+    /// [`PotRepr::from_option`]: the option is not a POT option; the IOAM
+    /// Option-Type found.
+    WrongIoamType(u8),
+    /// Placing the body in an IPv6 option or header failed (body not 4n,
+    /// too long, buffer too small); see [`WireError`].
+    Wire(WireError),
 }
 
 impl PotError {
@@ -208,6 +218,11 @@ impl fmt::Display for PotError {
                 f,
                 "POT type 0 field written to a body of POT type {t} (RFC 9197 §4.5.2)"
             ),
+            PotError::WrongIoamType(t) => write!(
+                f,
+                "IOAM Option-Type {t} is not Proof of Transit ({IOAM_TYPE}, RFC 9197 §4.5)"
+            ),
+            PotError::Wire(e) => write!(f, "POT option framing: {e}"),
         }
     }
 }
@@ -502,9 +517,7 @@ impl<'a> PotRepr<'a> {
 
     /// Writes the header bytes only (4 bytes).
     pub(crate) fn emit_header(&self, out: &mut [u8]) -> Result<(), PotError> {
-        if let PotData::Unknown { pot_type: 0, .. } = self.data {
-            return Err(PotError::UnknownUsesKnownType);
-        }
+        self.validate()?;
         let actual = out.len();
         let h = out.get_mut(..HEADER_LEN).ok_or(PotError::BufferTooSmall {
             required: HEADER_LEN,
@@ -533,9 +546,65 @@ impl<'a> PotRepr<'a> {
         Ok(())
     }
 
+    /// Parses the body of an IOAM option found by the options parser
+    /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]); error
+    /// offsets are relative to [`IoamOption::body`].
+    pub fn from_option(option: &IoamOption<'a>) -> Result<Self, PotError> {
+        if option.ioam_type != IoamType::ProofOfTransit {
+            return Err(PotError::WrongIoamType(option.ioam_type.to_u8()));
+        }
+        Self::parse_bytes(option.body)
+    }
+
+    /// Places the body in an IOAM option for
+    /// [`OptionsBuilder`](crate::build::OptionsBuilder): option code 0x31,
+    /// IOAM Option-Type 2, in a Hop-by-Hop header (RFC 9486 §4.1). The body
+    /// is written into `scratch` first ([`PotRepr::buffer_len`] bytes, at
+    /// most [`IOAM_BODY_MAX`](crate::ioam::IOAM_BODY_MAX)).
+    pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, PotError> {
+        let n = self.emit(scratch)?;
+        Ok(OptionSpec::Ioam {
+            option_type: IPV6_OPTION_CODE,
+            ioam_type: IoamType::ProofOfTransit,
+            body: Body::Bytes(&scratch[..n]),
+        })
+    }
+
+    /// Length of the Hop-by-Hop header [`PotRepr::emit_ext_header`] writes.
+    pub fn ext_header_len(&self) -> Result<usize, PotError> {
+        ioam_header_len(self.buffer_len()).map_err(PotError::Wire)
+    }
+
+    /// Writes a whole Hop-by-Hop header holding this POT option, in the
+    /// Linux layout `NH HEL | 01 00 | 31 LEN 00 02 | body | padding`
+    /// (RFC 9486 §4.1), and returns its length. Insert it into a packet with
+    /// [`insert_ext_header`](crate::build::insert_ext_header).
+    pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, PotError> {
+        self.validate()?;
+        let (n, r) = ioam_header(
+            buf,
+            next_header,
+            IPV6_OPTION_CODE,
+            IoamType::ProofOfTransit,
+            self.buffer_len(),
+            |body| self.emit(body),
+        )
+        .map_err(PotError::Wire)?;
+        r?;
+        Ok(n)
+    }
+
+    fn validate(&self) -> Result<(), PotError> {
+        match self.data {
+            PotData::Unknown { pot_type: 0, .. } => Err(PotError::UnknownUsesKnownType),
+            _ => Ok(()),
+        }
+    }
+
     /// Writes the body into the first [`PotRepr::buffer_len`] bytes of
     /// `out` and returns that length. Nothing is written on error.
     pub fn emit(&self, out: &mut [u8]) -> Result<usize, PotError> {
+        self.validate()?;
         let required = self.buffer_len();
         if out.len() < required {
             return Err(PotError::BufferTooSmall {

@@ -1,0 +1,595 @@
+//! POT, E2E, DEX and integrity-protected options end to end: byte-exact
+//! fixtures laid out from RFC 9197 §4.5-4.6, RFC 9326 §3.2 and RFC 9486 §4,
+//! built by the option builders, put into an IPv6 packet, found again by
+//! the packet's IOAM option walk and decoded by the body views.
+
+use ioam_wire::build::{insert_ext_header, OptionsBuilder};
+use ioam_wire::dex::{Dex, DexError, DexRepr};
+use ioam_wire::e2e::{E2e, E2eError, E2eRepr, E2eType, SequenceNumber};
+use ioam_wire::error::WireError;
+use ioam_wire::ext::ExtKind;
+use ioam_wire::integrity::{
+    IntegrityError, IntegrityOption, IntegrityPart, OpaqueReason, ProtectedOption, Protection,
+};
+use ioam_wire::ioam::{IoamType, Placement};
+use ioam_wire::opt::ParseMode;
+use ioam_wire::packet::{IoamOptions, PacketIoam};
+use ioam_wire::pot::{Pot, PotData, PotError, PotRepr};
+use ioam_wire::{dex, e2e, pot, proto};
+
+/// IPv6 header + 8-byte UDP header, in a buffer with room for extension
+/// headers. Returns the buffer and the packet length.
+fn udp_packet() -> ([u8; 256], usize) {
+    let mut buf = [0u8; 256];
+    buf[0] = 0x60;
+    buf[5] = 8; // Payload Length
+    buf[6] = proto::UDP;
+    buf[7] = 64;
+    buf[8..24].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    buf[24..40].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    buf[40..48].copy_from_slice(&[0x30, 0x39, 0x27, 0x0f, 0x00, 0x08, 0x00, 0x00]);
+    (buf, 48)
+}
+
+/// Inserts `header` as `kind` and returns every IOAM option found in the
+/// resulting packet (strict, Linux-like parsing), with the packet.
+fn insert_and_scan(kind: ExtKind, header: &[u8]) -> ([u8; 256], usize) {
+    let (mut buf, len) = udp_packet();
+    let ins = insert_ext_header(&mut buf, len, kind, header).unwrap();
+    assert_eq!(ins.packet_len, len + header.len());
+    (buf, ins.packet_len)
+}
+
+fn only_option(packet: &[u8]) -> PacketIoam<'_> {
+    let mut it = IoamOptions::new(packet, ParseMode::Strict).unwrap();
+    let first = it.next().expect("one IOAM option").unwrap();
+    assert!(it.next().is_none());
+    first
+}
+
+// ---------------------------------------------------------------- POT
+
+/// Hop-by-Hop header with one POT type 0 option, Linux layout
+/// (RFC 9486 §4.1 placement, RFC 9197 §4.5 body).
+const POT_HBH: [u8; 32] = [
+    0x11, 0x03, // Next Header UDP, Hdr Ext Len 3 (32 bytes)
+    0x01, 0x00, // PadN, 0 bytes: aligns the IOAM option to 4n
+    0x31, 0x16, 0x00, 0x02, // option 0x31, Opt Data Len 22, Reserved, IOAM type 2
+    0x00, 0x2a, 0x00, 0x00, // Namespace-ID 42, POT type 0, POT flags 0
+    0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, // PktID
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, // Cumulative
+    0x01, 0x02, 0x00, 0x00, // PadN, 2 bytes: header to 8n
+];
+
+#[test]
+fn pot_builds_parses_and_decodes() {
+    let repr = PotRepr::new_type0(42, 0x0123_4567_89ab_cdef, 0x1000);
+    assert_eq!(repr.ext_header_len(), Ok(32));
+    let mut hbh = [0u8; 32];
+    assert_eq!(repr.emit_ext_header(&mut hbh, proto::UDP), Ok(32));
+    assert_eq!(hbh, POT_HBH);
+
+    let (buf, len) = insert_and_scan(ExtKind::HopByHop, &hbh);
+    let found = only_option(&buf[..len]);
+    assert_eq!(found.header, ExtKind::HopByHop);
+    assert_eq!(found.option.option_type, pot::IPV6_OPTION_CODE);
+    assert_eq!(found.option.ioam_type, IoamType::ProofOfTransit);
+    assert_eq!(found.placement(), Placement::Conforms);
+    assert_eq!(found.absolute_body_offset(), 48);
+    assert_eq!(PotRepr::from_option(&found.option), Ok(repr));
+    let view = Pot::new_checked(found.option.body).unwrap();
+    assert_eq!(view.pkt_id(), Some(0x0123_4567_89ab_cdef));
+    assert_eq!(view.cumulative(), Some(0x1000));
+}
+
+#[test]
+fn pot_transit_update_in_place() {
+    let (mut buf, len) = insert_and_scan(ExtKind::HopByHop, &POT_HBH);
+    let body_at = only_option(&buf[..len]).absolute_body_offset();
+    let mut view = Pot::new_checked(&mut buf[body_at..body_at + pot::TYPE0_BODY_LEN]).unwrap();
+    view.set_cumulative(0xdead_beef).unwrap();
+    let found = only_option(&buf[..len]);
+    assert_eq!(
+        PotRepr::from_option(&found.option).unwrap().data,
+        PotData::Type0 {
+            pkt_id: 0x0123_4567_89ab_cdef,
+            cumulative: 0xdead_beef
+        }
+    );
+}
+
+#[test]
+fn pot_unknown_type_round_trips_untouched() {
+    let data = [0xaa, 0xbb, 0xcc, 0xdd, 1, 2, 3, 4];
+    let repr = PotRepr {
+        namespace_id: 7,
+        flags: 0x80,
+        data: PotData::Unknown {
+            pot_type: 9,
+            data: &data,
+        },
+    };
+    let mut hbh = [0u8; 24];
+    let n = repr.emit_ext_header(&mut hbh, proto::UDP).unwrap();
+    let (buf, len) = insert_and_scan(ExtKind::HopByHop, &hbh[..n]);
+    let found = only_option(&buf[..len]);
+    assert_eq!(
+        found.option.body,
+        &[0, 7, 9, 0x80, 0xaa, 0xbb, 0xcc, 0xdd, 1, 2, 3, 4]
+    );
+    assert_eq!(PotRepr::from_option(&found.option), Ok(repr));
+}
+
+#[test]
+fn pot_truncated_anywhere_is_an_error() {
+    let body = &POT_HBH[8..28];
+    for n in 0..body.len() {
+        assert!(PotRepr::parse_bytes(&body[..n]).is_err(), "length {n}");
+        assert!(Pot::new_checked(&body[..n]).is_err(), "length {n}");
+    }
+    assert!(PotRepr::parse_bytes(body).is_ok());
+}
+
+#[test]
+fn pot_body_not_4n_is_refused_by_the_builder() {
+    let repr = PotRepr {
+        namespace_id: 1,
+        flags: 0,
+        data: PotData::Unknown {
+            pot_type: 5,
+            data: &[1, 2],
+        },
+    };
+    let mut hbh = [0u8; 32];
+    assert!(matches!(
+        repr.emit_ext_header(&mut hbh, proto::UDP),
+        Err(PotError::Wire(WireError::Invalid { .. }))
+    ));
+    assert_eq!(hbh, [0; 32]);
+}
+
+// ---------------------------------------------------------------- E2E
+
+/// Destination Options header with one E2E option: 32-bit sequence number,
+/// timestamp seconds and fraction (RFC 9197 §4.6, RFC 9486 §4.1).
+const E2E_DO: [u8; 24] = [
+    0x11, 0x02, // Next Header UDP, Hdr Ext Len 2 (24 bytes)
+    0x01, 0x00, // PadN, 0 bytes
+    0x11, 0x12, 0x00, 0x03, // option 0x11, Opt Data Len 18, Reserved, IOAM type 3
+    0x00, 0x05, 0x70, 0x00, // Namespace-ID 5, E2E-Type bits 1, 2, 3
+    0x00, 0x00, 0x03, 0xe8, // 32-bit sequence number 1000
+    0x65, 0x4f, 0x2c, 0x00, // timestamp seconds
+    0x80, 0x00, 0x00, 0x00, // timestamp fraction (0.5 s)
+];
+
+#[test]
+fn e2e_builds_parses_and_decodes() {
+    let repr = E2eRepr {
+        namespace_id: 5,
+        sequence_number: Some(SequenceNumber::Bits32(1000)),
+        timestamp_secs: Some(0x654f_2c00),
+        timestamp_frac: Some(0x8000_0000),
+        undefined_bits: 0,
+        opaque: &[],
+    };
+    assert_eq!(repr.ext_header_len(), Ok(24));
+    let mut dopt = [0u8; 24];
+    assert_eq!(repr.emit_ext_header(&mut dopt, proto::UDP), Ok(24));
+    assert_eq!(dopt, E2E_DO);
+
+    let (buf, len) = insert_and_scan(ExtKind::DestinationOptions, &dopt);
+    let found = only_option(&buf[..len]);
+    assert_eq!(found.header, ExtKind::DestinationOptions);
+    assert_eq!(found.option.option_type, e2e::IPV6_OPTION_CODE);
+    assert_eq!(found.placement(), Placement::Conforms);
+    assert_eq!(E2eRepr::from_option(&found.option), Ok(repr));
+    let view = E2e::new_checked(found.option.body).unwrap();
+    assert_eq!(
+        view.e2e_type(),
+        E2eType::SEQ_NUM_32 | E2eType::TIMESTAMP_SECS | E2eType::TIMESTAMP_FRAC
+    );
+}
+
+#[test]
+fn e2e_seq64_with_undefined_bits() {
+    let opaque = [9, 9, 9, 9];
+    let repr = E2eRepr {
+        namespace_id: 0xffff,
+        sequence_number: Some(SequenceNumber::Bits64(u64::MAX - 1)),
+        timestamp_secs: None,
+        timestamp_frac: None,
+        undefined_bits: 0x0800,
+        opaque: &opaque,
+    };
+    let mut dopt = [0u8; 32];
+    let n = repr.emit_ext_header(&mut dopt, proto::UDP).unwrap();
+    assert_eq!(
+        &dopt[..n],
+        &[
+            0x11, 0x02, 0x01, 0x00, 0x11, 0x12, 0x00, 0x03, // frame
+            0xff, 0xff, 0x88, 0x00, // NS, E2E-Type bit 0 + bit 4
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, // 64-bit seq
+            9, 9, 9, 9, // opaque
+        ][..]
+    );
+    let (buf, len) = insert_and_scan(ExtKind::DestinationOptions, &dopt[..n]);
+    let found = only_option(&buf[..len]);
+    let view = E2e::new_checked(found.option.body).unwrap();
+    assert_eq!(view.undefined_bits(), 0x0800);
+    assert_eq!(view.seq_num_64(), Some(u64::MAX - 1));
+    assert_eq!(view.opaque(), &opaque);
+    assert_eq!(E2eRepr::from_option(&found.option), Ok(repr));
+}
+
+#[test]
+fn e2e_truncated_anywhere_is_an_error() {
+    let body = &E2E_DO[8..];
+    for n in 0..body.len() {
+        assert!(E2eRepr::parse_bytes(&body[..n]).is_err(), "length {n}");
+    }
+}
+
+#[test]
+fn e2e_in_hop_by_hop_is_reported_not_rejected() {
+    let mut hbh = E2E_DO;
+    // Same option, wrong header and wrong code.
+    hbh[4] = 0x31;
+    let (buf, len) = insert_and_scan(ExtKind::HopByHop, &hbh);
+    let found = only_option(&buf[..len]);
+    assert!(!found.placement().is_conforming());
+    assert!(E2eRepr::from_option(&found.option).is_ok());
+}
+
+// ---------------------------------------------------------------- DEX
+
+/// Hop-by-Hop header with one DEX option, Flow ID and Sequence Number
+/// (RFC 9326 §3.2).
+const DEX_HBH: [u8; 24] = [
+    0x11, 0x02, // Next Header UDP, Hdr Ext Len 2 (24 bytes)
+    0x01, 0x00, // PadN, 0 bytes
+    0x11, 0x12, 0x00, 0x04, // option 0x11, Opt Data Len 18, Reserved, IOAM type 4
+    0x00, 0x7b, 0x00, 0xc0, // Namespace-ID 123, Flags 0, Extension-Flags 0xc0
+    0xf0, 0x00, 0x00, 0x00, // IOAM-Trace-Type bits 0-3, Reserved
+    0x00, 0x0a, 0xbc, 0xde, // Flow ID
+    0x00, 0x00, 0x00, 0x2a, // Sequence Number 42
+];
+
+#[test]
+fn dex_builds_parses_and_decodes() {
+    let repr = DexRepr::new(123, 0xf0_0000, Some(0x000a_bcde), Some(42));
+    assert_eq!(repr.ext_header_len(), Ok(24));
+    let mut hbh = [0u8; 24];
+    assert_eq!(repr.emit_ext_header(&mut hbh, proto::UDP), Ok(24));
+    assert_eq!(hbh, DEX_HBH);
+
+    let (buf, len) = insert_and_scan(ExtKind::HopByHop, &hbh);
+    let found = only_option(&buf[..len]);
+    assert_eq!(found.option.option_type, dex::IPV6_OPTION_CODE);
+    assert_eq!(found.option.ioam_type, IoamType::DirectExport);
+    assert_eq!(found.placement(), Placement::Conforms);
+    assert_eq!(DexRepr::from_option(&found.option), Ok(repr));
+    let view = Dex::new_checked(found.option.body).unwrap();
+    assert_eq!(
+        (view.flow_id(), view.sequence_number()),
+        (Some(0xabcde), Some(42))
+    );
+}
+
+#[test]
+fn dex_without_extensions_is_eight_bytes() {
+    let repr = DexRepr::new(1, 0x80_0000, None, None);
+    let mut hbh = [0u8; 16];
+    assert_eq!(repr.emit_ext_header(&mut hbh, proto::UDP), Ok(16));
+    assert_eq!(
+        hbh,
+        [
+            0x11, 0x01, 0x01, 0x00, 0x11, 0x0a, 0x00, 0x04, 0x00, 0x01, 0x00, 0x00, 0x80, 0x00,
+            0x00, 0x00
+        ]
+    );
+}
+
+#[test]
+fn dex_truncated_anywhere_and_length_mismatch_are_errors() {
+    let body = &DEX_HBH[8..];
+    for n in 0..body.len() {
+        assert!(DexRepr::parse_bytes(&body[..n]).is_err(), "length {n}");
+    }
+    // One extension flag too many for the bytes present.
+    let mut b = [0u8; 16];
+    b.copy_from_slice(body);
+    b[3] = 0xe0;
+    assert_eq!(
+        DexRepr::parse_bytes(&b),
+        Err(DexError::LengthMismatch {
+            offset: 3,
+            ext_flags: 0xe0,
+            required: 20,
+            actual: 16
+        })
+    );
+}
+
+#[test]
+fn dex_legacy_bit_order_only_on_request() {
+    // Pre-RFC 9326 layout as in older public captures: Extension-Flags 0x03.
+    let body = [
+        0x00, 0x7b, 0x00, 0x03, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x0a, 0xbc, 0xde, 0x00, 0x00, 0x00,
+        0x2a,
+    ];
+    let legacy = DexRepr::parse_legacy(&body).unwrap();
+    assert_eq!(
+        legacy,
+        DexRepr::new(123, 0xf0_0000, Some(0xabcde), Some(42))
+    );
+    let rfc = DexRepr::parse_bytes(&body).unwrap();
+    assert_eq!((rfc.flow_id, rfc.sequence_number), (None, None));
+    assert_eq!(rfc.unassigned[4..], [Some(0xabcde), Some(42)]);
+}
+
+// ------------------------------------------------------ several in one header
+
+#[test]
+fn pot_and_dex_share_one_hop_by_hop_header() {
+    let pot = PotRepr::new_type0(1, 2, 3);
+    let dex = DexRepr::new(1, 0x80_0000, None, Some(7));
+    let (mut s1, mut s2) = ([0u8; 252], [0u8; 252]);
+    let specs = [
+        dex.option_spec(&mut s1).unwrap(),
+        pot.option_spec(&mut s2).unwrap(),
+    ];
+    let builder = OptionsBuilder::new(proto::UDP, &specs);
+    let mut hbh = [0u8; 64];
+    let n = builder.emit(&mut hbh).unwrap();
+    assert_eq!(n % 8, 0);
+    let (buf, len) = insert_and_scan(ExtKind::HopByHop, &hbh[..n]);
+    let all: Vec<_> = IoamOptions::new(&buf[..len], ParseMode::Strict)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().all(|o| o.placement().is_conforming()));
+    assert_eq!(DexRepr::from_option(&all[0].option), Ok(dex));
+    assert_eq!(PotRepr::from_option(&all[1].option), Ok(pot));
+    assert_eq!(
+        PotRepr::from_option(&all[0].option),
+        Err(PotError::WrongIoamType(4))
+    );
+}
+
+// ------------------------------------------------------ integrity-protected
+
+#[test]
+fn integrity_pot_through_the_builder() {
+    let nonce = [0x11; 12];
+    let icv = [0x22; 16];
+    let pot_header = [0x00, 0x2a, 0x00, 0x00];
+    let pot_data = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2];
+    let opt = IntegrityOption::new_aes_gmac(66, &pot_header, &nonce, &icv, &pot_data);
+    let mut body = [0u8; 52];
+    assert_eq!(opt.emit(&mut body), Ok(52));
+    assert_eq!(body[4..8], [0x01, 0x0c, 0x00, 0x00]);
+
+    let specs = [ioam_wire::build::OptionSpec::Ioam {
+        option_type: 0x31,
+        ioam_type: IoamType::IntegrityProofOfTransit,
+        body: ioam_wire::build::Body::Bytes(&body),
+    }];
+    let mut hbh = [0u8; 64];
+    let n = OptionsBuilder::new(proto::UDP, &specs)
+        .emit(&mut hbh)
+        .unwrap();
+    let (buf, len) = insert_and_scan(ExtKind::HopByHop, &hbh[..n]);
+    let found = only_option(&buf[..len]);
+    assert_eq!(found.placement(), Placement::Unspecified);
+    let parsed = IntegrityOption::from_option(&found.option).unwrap();
+    assert_eq!(parsed, opt);
+    match parsed.protected() {
+        Some(Ok(ProtectedOption::Pot(p))) => assert_eq!(p, PotRepr::new_type0(42, 1, 2)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn integrity_truncated_anywhere_is_an_error() {
+    let nonce = [0x11; 12];
+    let icv = [0x22; 16];
+    let data = [0u8; 16];
+    let opt = IntegrityOption::new_aes_gmac(66, &[0, 1, 0, 0], &nonce, &icv, &data);
+    let mut body = [0u8; 52];
+    opt.emit(&mut body).unwrap();
+    for n in 0..body.len() {
+        let failed = match IntegrityOption::parse(66, &body[..n]) {
+            Err(_) => true,
+            Ok(o) => matches!(o.protected(), Some(Err(_))),
+        };
+        assert!(failed, "length {n}");
+    }
+}
+
+#[test]
+fn integrity_unknown_method_is_kept() {
+    let mut body = [0u8; 40];
+    body[..8].copy_from_slice(&[0, 1, 0x0c, 0x01, 0x80, 0, 0, 0]);
+    body[8..12].copy_from_slice(&[0x07, 0x08, 0, 0]);
+    let o = IntegrityOption::parse(64, &body).unwrap();
+    assert_eq!(
+        o.protection,
+        Protection::Opaque {
+            reason: OpaqueReason::UnknownMethod(7),
+            rest: &body[12..]
+        }
+    );
+    let mut out = [0u8; 40];
+    assert_eq!(o.emit(&mut out), Ok(40));
+    assert_eq!(out, body);
+}
+
+// ------------------------------------------------------ error messages
+
+#[test]
+fn every_error_displays_its_rule() {
+    let wire = WireError::BufferTooSmall {
+        required: 8,
+        actual: 4,
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (
+            PotError::HeaderTruncated {
+                offset: 0,
+                required: 4,
+                actual: 1,
+            }
+            .to_string(),
+            "RFC 9197 §4.5.1",
+        ),
+        (
+            PotError::Type0DataLength {
+                offset: 4,
+                required: 16,
+                actual: 3,
+            }
+            .to_string(),
+            "RFC 9197 §4.5.2",
+        ),
+        (
+            PotError::BufferTooSmall {
+                required: 20,
+                actual: 3,
+            }
+            .to_string(),
+            "needs 20 bytes",
+        ),
+        (PotError::UnknownUsesKnownType.to_string(), "POT type 0"),
+        (PotError::NotType0(3).to_string(), "POT type 3"),
+        (
+            PotError::WrongIoamType(3).to_string(),
+            "not Proof of Transit",
+        ),
+        (PotError::Wire(wire).to_string(), "POT option framing"),
+        (
+            E2eError::HeaderTruncated {
+                offset: 0,
+                required: 4,
+                actual: 1,
+            }
+            .to_string(),
+            "RFC 9197 §4.6",
+        ),
+        (
+            E2eError::BothSequenceNumbers { offset: 2 }.to_string(),
+            "mutually exclusive",
+        ),
+        (
+            E2eError::DataTruncated {
+                offset: 4,
+                required: 8,
+                actual: 4,
+                e2e_type: 0x8000,
+            }
+            .to_string(),
+            "announces 8 bytes",
+        ),
+        (
+            E2eError::DataTooLong {
+                offset: 4,
+                required: 4,
+                actual: 8,
+                e2e_type: 0x2000,
+            }
+            .to_string(),
+            "no undefined bit",
+        ),
+        (
+            E2eError::BufferTooSmall {
+                required: 8,
+                actual: 4,
+            }
+            .to_string(),
+            "needs 8 bytes",
+        ),
+        (
+            E2eError::InvalidUndefined {
+                bits: 0,
+                opaque_len: 4,
+            }
+            .to_string(),
+            "bits 4-15",
+        ),
+        (E2eError::WrongIoamType(2).to_string(), "not Edge-to-Edge"),
+        (E2eError::Wire(wire).to_string(), "E2E option framing"),
+        (
+            DexError::HeaderTruncated {
+                offset: 0,
+                required: 8,
+                actual: 1,
+            }
+            .to_string(),
+            "RFC 9326 §3.2",
+        ),
+        (
+            DexError::LengthMismatch {
+                offset: 3,
+                ext_flags: 0x80,
+                required: 12,
+                actual: 8,
+            }
+            .to_string(),
+            "one 4-byte field per set flag",
+        ),
+        (
+            DexError::BufferTooSmall {
+                required: 8,
+                actual: 4,
+            }
+            .to_string(),
+            "needs 8 bytes",
+        ),
+        (DexError::TraceTypeTooWide(1 << 24).to_string(), "24 bits"),
+        (DexError::WrongIoamType(0).to_string(), "not Direct Export"),
+        (DexError::Wire(wire).to_string(), "DEX option framing"),
+        (IntegrityError::NotIntegrityType(2).to_string(), "64-67"),
+        (
+            IntegrityError::Truncated {
+                part: IntegrityPart::Icv,
+                offset: 20,
+                required: 16,
+                actual: 3,
+            }
+            .to_string(),
+            "the ICV at offset 20 needs 16 bytes, 3 present",
+        ),
+        (
+            IntegrityError::Pot(PotError::NotType0(1)).to_string(),
+            "integrity-protected POT",
+        ),
+        (
+            IntegrityError::E2e(E2eError::BothSequenceNumbers { offset: 2 }).to_string(),
+            "integrity-protected E2E",
+        ),
+        (
+            IntegrityError::OptionHeaderLength {
+                required: 8,
+                actual: 4,
+            }
+            .to_string(),
+            "must be 8 bytes",
+        ),
+        (IntegrityError::PartsMismatch.to_string(), "12-byte nonce"),
+        (
+            IntegrityError::BufferTooSmall {
+                required: 52,
+                actual: 4,
+            }
+            .to_string(),
+            "needs 52 bytes",
+        ),
+        (
+            OpaqueReason::UnknownMethod(9).to_string(),
+            "Method-ID 9 is unknown",
+        ),
+    ];
+    for (text, needle) in cases {
+        assert!(text.contains(needle), "{text:?} lacks {needle:?}");
+    }
+}
