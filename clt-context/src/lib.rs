@@ -44,16 +44,19 @@
 #![deny(missing_docs)]
 
 // `arbitrary` (fuzzing only) needs std: its derive names `std::` paths.
-#[cfg(any(feature = "std", feature = "arbitrary"))]
+#[cfg(any(feature = "std", feature = "arbitrary", test))]
 extern crate std;
 
 mod id;
+pub mod injector;
 pub mod legacy;
 pub mod oss;
 #[cfg(feature = "opentelemetry")]
 mod otel;
 pub mod traceparent;
+pub mod view;
 
 pub use id::{HexDigitError, IdParseError, SpanContext, SpanId, TraceFlags, TraceId};
 pub use oss::{OssError, CLT_SCHEMA_ID};
 pub use traceparent::{Traceparent, TraceparentError};
+pub use view::{find_context, CltView, ContextLookup, FoundContext, Hop};

@@ -1,0 +1,407 @@
+//! The bytes a CLT sender hands to the kernel: a complete Hop-by-Hop
+//! extension header for `setsockopt(IPPROTO_IPV6, IPV6_HOPOPTS, ..)` or an
+//! `IPV6_HOPOPTS` ancillary message (SPEC §6.2).
+//!
+//! The header holds one IOAM Pre-allocated Trace option (RFC 9486 §4,
+//! RFC 9197 §4.4) in the layout the Linux encapsulator uses:
+//!
+//! ```text
+//! NH HEL | 01 00 | 31 LEN 00 00 | trace header (8) | free space | sender's record | [01 02 00 00]
+//! ```
+//!
+//! The free space is sized for `extra_hops` more nodes; the sender's own
+//! record is already written at the end of the data area (as the first node
+//! of the path), with the values it knows and "unavailable" (all ones) for
+//! the others, and its opaque state snapshot carries the span context
+//! ([`crate::oss`], schema v1). Linux transit nodes with IOAM enabled for the
+//! namespace then add their records in front of it.
+//!
+//! The [`Encoding::Legacy`] variant writes the 32-byte trace header of the
+//! original CLT kernel patch ([`crate::legacy`]) instead; the sender's record
+//! then carries no CLT snapshot.
+//!
+//! The trace is built by `ioam_trace::encap::PreallocatedTraceBuilder` (the
+//! sender's record written by the transit writer, the framing by
+//! `ioam_wire::build::ioam_header`), so the result is exactly what those
+//! layers produce and parse.
+
+use core::fmt;
+
+use ioam_trace::encap::PreallocatedTraceBuilder;
+use ioam_trace::writer::check_encap_trace_type;
+use ioam_trace::{NodeData, TraceError, TraceType, TRACE_DATA_MAX, TRACE_HEADER_LEN};
+use ioam_wire::build::{ioam_header, ioam_header_len, IOAM_HEADER_BODY_OFFSET};
+use ioam_wire::ioam::{IoamType, OPT_IOAM};
+use ioam_wire::WireError;
+
+use crate::id::SpanContext;
+use crate::legacy::{to_legacy_body, LegacyError, LegacyIds, LEGACY_DATA_MAX, LEGACY_IDS_LEN};
+use crate::oss::{oss_data, CLT_SCHEMA_ID, OSS_DATA_LEN, SCHEMA_ID_MAX};
+
+/// The largest Hop-by-Hop header the injector builds: 252-byte option body
+/// (RFC 9486: Opt Data Len at most 254 with 4n alignment), 8 bytes of
+/// framing, padded to 8n.
+pub const HBH_MAX_LEN: usize = 264;
+
+/// Next Header value written by default. The kernel overwrites the Next
+/// Header byte of an `IPV6_HOPOPTS` header, so the value does not matter;
+/// 59 (No Next Header) is what a stand-alone header would carry.
+pub const DEFAULT_NEXT_HEADER: u8 = ioam_wire::proto::NO_NEXT;
+
+/// Where the span context goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Encoding {
+    /// In the opaque state snapshot of the sender's record (SPEC §6.1):
+    /// standard RFC 9197, needs trace-type bit 22.
+    #[default]
+    Oss,
+    /// In the 32-byte legacy CLT trace header (SPEC §6.3). Only receivers
+    /// told to expect it can read the trace.
+    Legacy,
+}
+
+/// Why the header cannot be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InjectError {
+    /// [`Encoding::Oss`] needs the opaque state bit (22) in the trace type.
+    NoOssBit {
+        /// The trace type given.
+        trace_type: TraceType,
+    },
+    /// The schema ID does not fit in 24 bits.
+    SchemaIdOutOfRange {
+        /// The value given.
+        schema_id: u32,
+    },
+    /// The sender's record plus the space for the requested hops exceeds the
+    /// node-data area an IPv6 option can carry (244 bytes; 220 after a
+    /// legacy header).
+    TooLarge {
+        /// Bytes of node data required.
+        required: usize,
+        /// Bytes available.
+        max: usize,
+        /// Bytes of the sender's record.
+        sender_record: usize,
+        /// Bytes each further hop adds.
+        per_hop: usize,
+    },
+    /// The trace type or a node value is rejected by the trace layer
+    /// (empty type, undefined bits 12-21 or bit 23, a value too wide).
+    Trace(TraceError),
+    /// The framing layer refused (e.g. the output buffer is too small).
+    Wire(WireError),
+    /// The legacy header could not be built.
+    Legacy(LegacyError),
+}
+
+impl fmt::Display for InjectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::NoOssBit { trace_type } => write!(
+                f,
+                "trace type 0x{:06x} lacks the opaque state bit 22 (0x000002) that carries the CLT context",
+                trace_type.bits()
+            ),
+            Self::SchemaIdOutOfRange { schema_id } => {
+                write!(f, "schema ID 0x{schema_id:x} does not fit in 24 bits")
+            }
+            Self::TooLarge {
+                required,
+                max,
+                sender_record,
+                per_hop,
+            } => write!(
+                f,
+                "trace data of {required} bytes does not fit the {max} bytes an IPv6 option holds \
+                 (sender record {sender_record} bytes, {per_hop} bytes per further hop)"
+            ),
+            Self::Trace(e) => write!(f, "{e}"),
+            Self::Wire(e) => write!(f, "{e}"),
+            Self::Legacy(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl core::error::Error for InjectError {}
+
+impl From<TraceError> for InjectError {
+    fn from(e: TraceError) -> Self {
+        match e {
+            TraceError::Wire(w) => Self::Wire(w),
+            other => Self::Trace(other),
+        }
+    }
+}
+
+impl From<WireError> for InjectError {
+    fn from(e: WireError) -> Self {
+        Self::Wire(e)
+    }
+}
+
+impl From<LegacyError> for InjectError {
+    fn from(e: LegacyError) -> Self {
+        Self::Legacy(e)
+    }
+}
+
+/// Builds the Hop-by-Hop header of a CLT sender. See the module docs.
+///
+/// ```
+/// use clt_context::injector::HopByHopInjector;
+/// use clt_context::{find_context, SpanContext, CLT_SCHEMA_ID};
+/// use ioam_trace::{NodeData, Trace, TraceType, Validation};
+///
+/// let ctx: SpanContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse()?;
+/// let trace_type = TraceType::HOP_LIM_NODE_ID | TraceType::OPAQUE_STATE; // 0x800002
+/// let sender = NodeData { hop_limit: 64, node_id: 1, ..NodeData::unavailable() };
+/// let inj = HopByHopInjector::new(123, trace_type, 3, sender, ctx);
+///
+/// let hbh = inj.build()?;
+/// // 8 framing bytes + 8 header bytes + 3 hops * 8 + sender 36 = 76, padded to 80.
+/// assert_eq!(hbh.len(), 80);
+/// assert_eq!(&hbh[..8], &[59, 9, 0x01, 0x00, 0x31, 70, 0x00, 0x00]);
+///
+/// // The trace body decodes back to the same context, in hop 1.
+/// let trace = Trace::parse_preallocated(&hbh[8..76], Validation::Strict)?;
+/// assert_eq!(find_context(&trace, CLT_SCHEMA_ID).context(), Some(ctx));
+/// # Ok::<(), Box<dyn core::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HopByHopInjector<'a> {
+    /// The IOAM namespace.
+    pub namespace_id: u16,
+    /// The trace type (no undefined bit 12-21, no bit 23; bit 22 for
+    /// [`Encoding::Oss`]).
+    pub trace_type: TraceType,
+    /// Free space to reserve: room for this many more nodes.
+    pub extra_hops: usize,
+    /// Words of opaque state each further node adds under bit 22 (1 for a
+    /// Linux node without a schema: the word 0x00ffffff). Ignored without
+    /// bit 22.
+    pub hop_oss_words: usize,
+    /// The sender's own values. Its `oss` is replaced by the CLT snapshot
+    /// ([`Encoding::Oss`]) or kept as given ([`Encoding::Legacy`]).
+    pub sender: NodeData<'a>,
+    /// The span context to carry.
+    pub ctx: SpanContext,
+    /// The CLT schema ID of the namespace ([`Encoding::Oss`]).
+    pub schema_id: u32,
+    /// Where the context goes.
+    pub encoding: Encoding,
+    /// The Next Header byte (the kernel overwrites it).
+    pub next_header: u8,
+}
+
+/// A built Hop-by-Hop header, inline (no allocation). Derefs to its bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HopByHopBytes {
+    buf: [u8; HBH_MAX_LEN],
+    len: usize,
+}
+
+impl HopByHopBytes {
+    /// The header bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl core::ops::Deref for HopByHopBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl AsRef<[u8]> for HopByHopBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl fmt::Debug for HopByHopBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("HopByHopBytes")
+            .field(&self.as_bytes())
+            .finish()
+    }
+}
+
+/// The sizes of an injector's trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Layout {
+    /// Bytes of the sender's record.
+    pub sender_record: usize,
+    /// Bytes each further hop adds.
+    pub per_hop: usize,
+    /// Node-data area: free space plus the sender's record.
+    pub data_len: usize,
+    /// Free space in bytes (RemainingLen × 4 after the sender's write).
+    pub free: usize,
+    /// The IOAM option body (trace header, ids for legacy, data).
+    pub body_len: usize,
+    /// The whole Hop-by-Hop header.
+    pub header_len: usize,
+}
+
+impl<'a> HopByHopInjector<'a> {
+    /// An injector with the defaults: [`CLT_SCHEMA_ID`], [`Encoding::Oss`],
+    /// one opaque state word per further hop, Next Header 59.
+    pub const fn new(
+        namespace_id: u16,
+        trace_type: TraceType,
+        extra_hops: usize,
+        sender: NodeData<'a>,
+        ctx: SpanContext,
+    ) -> Self {
+        Self {
+            namespace_id,
+            trace_type,
+            extra_hops,
+            hop_oss_words: 1,
+            sender,
+            ctx,
+            schema_id: CLT_SCHEMA_ID,
+            encoding: Encoding::Oss,
+            next_header: DEFAULT_NEXT_HEADER,
+        }
+    }
+
+    fn data_max(&self) -> usize {
+        match self.encoding {
+            Encoding::Oss => TRACE_DATA_MAX,
+            Encoding::Legacy => LEGACY_DATA_MAX,
+        }
+    }
+
+    fn per_hop(&self) -> usize {
+        let oss = if self.trace_type.has_oss() {
+            self.hop_oss_words.saturating_mul(4)
+        } else {
+            0
+        };
+        (usize::from(self.trace_type.node_len()) * 4).saturating_add(oss)
+    }
+
+    /// Checks the parameters; returns the sender's values with the CLT
+    /// snapshot in place (for [`Encoding::Oss`]).
+    fn sender_node<'d>(&self, data: &'d [u8; OSS_DATA_LEN]) -> Result<NodeData<'d>, InjectError>
+    where
+        'a: 'd,
+    {
+        check_encap_trace_type(self.trace_type)?;
+        let mut node = self.sender;
+        if self.encoding == Encoding::Oss {
+            if !self.trace_type.has_oss() {
+                return Err(InjectError::NoOssBit {
+                    trace_type: self.trace_type,
+                });
+            }
+            if self.schema_id > SCHEMA_ID_MAX {
+                return Err(InjectError::SchemaIdOutOfRange {
+                    schema_id: self.schema_id,
+                });
+            }
+            node.oss = Some((self.schema_id, &data[..]));
+        }
+        node.check(self.trace_type)?;
+        Ok(node)
+    }
+
+    /// Computes the sizes, checking that everything fits.
+    pub fn layout(&self) -> Result<Layout, InjectError> {
+        let data = oss_data(&self.ctx);
+        let node = self.sender_node(&data)?;
+        let sender_record = node.record_len(self.trace_type);
+        let per_hop = self.per_hop();
+        let free = self.extra_hops.saturating_mul(per_hop);
+        let data_len = free.saturating_add(sender_record);
+        let max = self.data_max();
+        if data_len > max {
+            return Err(InjectError::TooLarge {
+                required: data_len,
+                max,
+                sender_record,
+                per_hop,
+            });
+        }
+        let body_len = TRACE_HEADER_LEN
+            + data_len
+            + match self.encoding {
+                Encoding::Oss => 0,
+                Encoding::Legacy => LEGACY_IDS_LEN,
+            };
+        Ok(Layout {
+            sender_record,
+            per_hop,
+            data_len,
+            free,
+            body_len,
+            header_len: ioam_header_len(body_len)?,
+        })
+    }
+
+    /// The most further hops that fit with the sender's record.
+    pub fn max_extra_hops(&self) -> Result<usize, InjectError> {
+        let probe = Self {
+            extra_hops: 0,
+            ..*self
+        };
+        let l = probe.layout()?;
+        let room = self.data_max() - l.sender_record;
+        Ok(room.checked_div(l.per_hop).unwrap_or(0))
+    }
+
+    /// Bytes of the Hop-by-Hop header.
+    pub fn buffer_len(&self) -> Result<usize, InjectError> {
+        self.layout().map(|l| l.header_len)
+    }
+
+    /// Writes the Hop-by-Hop header at the start of `buf`; returns its
+    /// length. Bytes of `buf` after it are not touched.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, InjectError> {
+        let layout = self.layout()?;
+        let data = oss_data(&self.ctx);
+        let node = self.sender_node(&data)?;
+        let builder =
+            PreallocatedTraceBuilder::new(self.namespace_id, self.trace_type, layout.data_len)
+                .with_originator(&node)
+                .with_next_header(self.next_header);
+        match self.encoding {
+            Encoding::Oss => Ok(builder.emit(buf)?),
+            Encoding::Legacy => {
+                let mut standard = [0u8; TRACE_HEADER_LEN + TRACE_DATA_MAX];
+                let std_len = builder.emit_body(&mut standard)?;
+                let ids = LegacyIds::from(self.ctx);
+                let (len, res) = ioam_header(
+                    buf,
+                    self.next_header,
+                    OPT_IOAM,
+                    IoamType::PreallocatedTrace,
+                    layout.body_len,
+                    |body| to_legacy_body(&standard[..std_len], &ids, body),
+                )?;
+                res?;
+                Ok(len)
+            }
+        }
+    }
+
+    /// Builds the Hop-by-Hop header into an inline buffer.
+    pub fn build(&self) -> Result<HopByHopBytes, InjectError> {
+        let mut buf = [0u8; HBH_MAX_LEN];
+        let len = self.emit(&mut buf)?;
+        Ok(HopByHopBytes { buf, len })
+    }
+}
+
+/// Offset of the IOAM option body (the trace's Namespace-ID) in a header
+/// built by [`HopByHopInjector`].
+pub const BODY_OFFSET: usize = IOAM_HEADER_BODY_OFFSET;
+
+#[cfg(test)]
+#[path = "injector_tests.rs"]
+mod tests;

@@ -1,0 +1,570 @@
+//! The CLT view of a decoded trace: the span context, the hops in path
+//! order, and the attribute strings of the CLT collector (SPEC §6.1, §6.4).
+//!
+//! # Finding the context
+//!
+//! [`find_context`] looks for the originator's record: the oldest record
+//! (first hop) whose opaque state snapshot (RFC 9197 §4.4.2.12) carries the
+//! CLT schema ID, and decodes it with [`crate::oss`]. Every way of not
+//! finding a context is a distinct [`ContextLookup`] outcome.
+//!
+//! # Collector attributes
+//!
+//! The reference collector (Advanced-Observability/ioam-collector-go-jaeger,
+//! fed by the CLT IOAM agents) adds to an `ioam-span` one string attribute
+//! per hop, hop 1 being the first hop of the path (the originator):
+//!
+//! ```text
+//! ioam_namespace<ns>_node<i> = HopLimit=63; Id=1; IngressId=11; EgressId=12; ...
+//! ```
+//!
+//! [`Hop::attribute_key`] and [`Hop::attribute_value`] reproduce it byte for
+//! byte, through `core::fmt` and without allocation:
+//!
+//! - items follow the trace-type bit order; each is `Key=value; ` (the last
+//!   one too); bits 12-21 and 23 print nothing;
+//! - integers are unsigned decimal (Go `strconv.FormatUint(v, 10)`), the
+//!   "unavailable" all-ones values included (e.g. `Id=16777215`);
+//! - namespace data and opaque state data are `0x` followed by lowercase hex
+//!   of every byte (Go `hex.EncodeToString`), so 8 digits for the short
+//!   namespace data, 16 for the wide one, `0x` alone for empty OSS data;
+//! - the opaque state schema ID is the full 24-bit value in decimal (the Go
+//!   agent's 12-bit mask is a known bug not reproduced);
+//! - when bits 0 and 8 are both set, the agents keep a single `HopLimit`
+//!   that the wide field overwrites, so both `HopLimit=` items show the
+//!   hop limit of the wide field. This module does the same; the typed
+//!   [`HopFields`] keep both values.
+
+use core::fmt;
+use core::iter::FusedIterator;
+
+use ioam_trace::{NodeRecord, Trace, TraceError};
+
+use crate::id::{write_hex, SpanContext};
+use crate::legacy::LegacyIds;
+use crate::oss::{decode_oss_with, OssError};
+
+/// The name of the span the reference collector creates for a trace.
+pub const IOAM_SPAN_NAME: &str = "ioam-span";
+
+/// Where a CLT span context was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FoundContext {
+    /// The decoded span context.
+    pub ctx: SpanContext,
+    /// The hop (1-based, path order) whose record carries it; 1 is the
+    /// originator. `0` for a legacy header (the ids sit in the trace header).
+    pub hop: usize,
+    /// Offset of the snapshot (its Length byte) or, for a legacy header, of
+    /// the ids, from the start of the trace body.
+    pub offset: usize,
+}
+
+/// The outcome of looking for the CLT span context in a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextLookup {
+    /// A span context with non-zero ids.
+    Found(FoundContext),
+    /// The trace type has no opaque state snapshot bit (bit 22).
+    NoOss,
+    /// The trace has the bit but no node has written a record yet.
+    NoRecords,
+    /// No record's snapshot has the CLT schema ID; `schema_id` is the one of
+    /// the oldest record (0xffffff: "nothing to report").
+    OtherSchema {
+        /// Schema ID of the originator's (oldest) record.
+        schema_id: u32,
+    },
+    /// The CLT snapshot (or legacy header) holds an all-zero trace id or
+    /// span id: "no context" (W3C Trace Context §3.2.2.3-4).
+    ZeroIds(FoundContext),
+    /// A snapshot has the CLT schema ID but not the schema-v1 layout.
+    BadOss {
+        /// The hop (1-based, path order) of the record.
+        hop: usize,
+        /// Offset of the snapshot from the start of the trace body.
+        offset: usize,
+        /// What is wrong with it.
+        error: OssError,
+    },
+    /// The records cannot be walked (the first one cannot be located).
+    Malformed(TraceError),
+}
+
+impl ContextLookup {
+    /// The span context, only for [`ContextLookup::Found`].
+    pub const fn context(&self) -> Option<SpanContext> {
+        match self {
+            Self::Found(f) => Some(f.ctx),
+            _ => None,
+        }
+    }
+
+    /// Where the context was found, for [`ContextLookup::Found`] and
+    /// [`ContextLookup::ZeroIds`].
+    pub const fn found(&self) -> Option<&FoundContext> {
+        match self {
+            Self::Found(f) | Self::ZeroIds(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// A short stable name of the outcome, for logs and exports.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Found(_) => "found",
+            Self::NoOss => "no-oss",
+            Self::NoRecords => "no-records",
+            Self::OtherSchema { .. } => "other-schema",
+            Self::ZeroIds(_) => "zero-ids",
+            Self::BadOss { .. } => "bad-oss",
+            Self::Malformed(_) => "malformed-trace",
+        }
+    }
+
+    /// The outcome for the ids of a legacy CLT header (SPEC §6.3): the
+    /// header has no flags, so they are supplied (the reference collector
+    /// uses `sampled`).
+    pub fn from_legacy(ids: LegacyIds, flags: crate::TraceFlags) -> Self {
+        let found = FoundContext {
+            ctx: ids.to_span_context(flags),
+            hop: 0,
+            offset: crate::legacy::STANDARD_HEADER_LEN,
+        };
+        if found.ctx.is_valid() {
+            Self::Found(found)
+        } else {
+            Self::ZeroIds(found)
+        }
+    }
+}
+
+impl fmt::Display for ContextLookup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Found(c) => write!(f, "span context {} in hop {}", c.ctx, c.hop),
+            Self::NoOss => f.write_str("no context: the trace type has no opaque state snapshot (bit 22)"),
+            Self::NoRecords => f.write_str("no context: no node record in the trace"),
+            Self::OtherSchema { schema_id } => write!(
+                f,
+                "no context: no snapshot with the CLT schema (originator's schema id 0x{schema_id:06x})"
+            ),
+            Self::ZeroIds(c) => write!(
+                f,
+                "no context: all-zero trace id or span id in hop {} (offset {})",
+                c.hop, c.offset
+            ),
+            Self::BadOss { hop, offset, error } => write!(
+                f,
+                "no context: CLT snapshot of hop {hop} at offset {offset}: {error}"
+            ),
+            Self::Malformed(e) => write!(f, "no context: malformed trace: {e}"),
+        }
+    }
+}
+
+/// Looks for the CLT span context in `trace` under the namespace's CLT
+/// `schema_id` (usually [`crate::CLT_SCHEMA_ID`]). See the module docs.
+pub fn find_context(trace: &Trace<'_>, schema_id: u32) -> ContextLookup {
+    if !trace.trace_type().has_oss() {
+        return ContextLookup::NoOss;
+    }
+    let mut oldest_schema = None;
+    for (i, rec) in trace.records_path_order().enumerate() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => return ContextLookup::Malformed(e),
+        };
+        let Some(oss) = rec.oss() else { continue };
+        oldest_schema.get_or_insert(oss.schema_id());
+        if oss.schema_id() != schema_id {
+            continue;
+        }
+        let hop = i + 1;
+        let offset = oss.offset();
+        return match decode_oss_with(schema_id, oss.schema_id(), oss.data()) {
+            Ok(ctx) => {
+                let found = FoundContext { ctx, hop, offset };
+                if ctx.is_valid() {
+                    ContextLookup::Found(found)
+                } else {
+                    ContextLookup::ZeroIds(found)
+                }
+            }
+            Err(error) => ContextLookup::BadOss { hop, offset, error },
+        };
+    }
+    match oldest_schema {
+        Some(schema_id) => ContextLookup::OtherSchema { schema_id },
+        None => ContextLookup::NoRecords,
+    }
+}
+
+/// Every field of one hop's record, typed; `None` when the trace type does
+/// not carry the field (RFC 9197 §4.4.2). Values are raw: "unavailable" is
+/// all ones (see `ioam_trace::unavailable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HopFields<'a> {
+    /// Bit 0: hop limit.
+    pub hop_limit: Option<u8>,
+    /// Bit 0: 24-bit node id.
+    pub node_id: Option<u32>,
+    /// Bit 1: 16-bit ingress interface id.
+    pub ingress_if_id: Option<u16>,
+    /// Bit 1: 16-bit egress interface id.
+    pub egress_if_id: Option<u16>,
+    /// Bit 2: timestamp seconds.
+    pub timestamp_secs: Option<u32>,
+    /// Bit 3: timestamp fraction.
+    pub timestamp_frac: Option<u32>,
+    /// Bit 4: transit delay (top bit: overflow).
+    pub transit_delay: Option<u32>,
+    /// Bit 5: namespace data, short.
+    pub namespace_data: Option<u32>,
+    /// Bit 6: queue depth.
+    pub queue_depth: Option<u32>,
+    /// Bit 7: checksum complement.
+    pub checksum_complement: Option<u32>,
+    /// Bit 8: hop limit of the wide field.
+    pub hop_limit_wide: Option<u8>,
+    /// Bit 8: 56-bit node id.
+    pub node_id_wide: Option<u64>,
+    /// Bit 9: 32-bit ingress interface id.
+    pub ingress_if_id_wide: Option<u32>,
+    /// Bit 9: 32-bit egress interface id.
+    pub egress_if_id_wide: Option<u32>,
+    /// Bit 10: namespace data, wide.
+    pub namespace_data_wide: Option<u64>,
+    /// Bit 11: buffer occupancy.
+    pub buffer_occupancy: Option<u32>,
+    /// Bit 22: the opaque state snapshot.
+    pub oss: Option<OssFields<'a>>,
+}
+
+/// The opaque state snapshot of one hop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OssFields<'a> {
+    /// Schema ID (24 bits).
+    pub schema_id: u32,
+    /// The data (Length words).
+    pub data: &'a [u8],
+}
+
+impl<'a> HopFields<'a> {
+    /// Reads every field of `rec`.
+    pub fn of(rec: &NodeRecord<'a>) -> Self {
+        Self {
+            hop_limit: rec.hop_limit(),
+            node_id: rec.node_id(),
+            ingress_if_id: rec.ingress_if_id(),
+            egress_if_id: rec.egress_if_id(),
+            timestamp_secs: rec.timestamp_secs(),
+            timestamp_frac: rec.timestamp_frac(),
+            transit_delay: rec.transit_delay(),
+            namespace_data: rec.namespace_data(),
+            queue_depth: rec.queue_depth(),
+            checksum_complement: rec.checksum_complement(),
+            hop_limit_wide: rec.hop_limit_wide(),
+            node_id_wide: rec.node_id_wide(),
+            ingress_if_id_wide: rec.ingress_if_id_wide(),
+            egress_if_id_wide: rec.egress_if_id_wide(),
+            namespace_data_wide: rec.namespace_data_wide(),
+            buffer_occupancy: rec.buffer_occupancy(),
+            oss: rec.oss().map(|o| OssFields {
+                schema_id: o.schema_id(),
+                data: o.data(),
+            }),
+        }
+    }
+}
+
+/// One hop of a trace in path order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hop<'a> {
+    index: usize,
+    namespace_id: u16,
+    record: NodeRecord<'a>,
+}
+
+impl<'a> Hop<'a> {
+    /// 1-based position on the path: 1 is the first hop (the originator).
+    pub const fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The namespace of the trace.
+    pub const fn namespace_id(&self) -> u16 {
+        self.namespace_id
+    }
+
+    /// The record, with its typed accessors and offsets.
+    pub const fn record(&self) -> &NodeRecord<'a> {
+        &self.record
+    }
+
+    /// Every field, typed.
+    pub fn fields(&self) -> HopFields<'a> {
+        HopFields::of(&self.record)
+    }
+
+    /// The collector attribute key: `ioam_namespace<ns>_node<i>`.
+    pub const fn attribute_key(&self) -> AttributeKey {
+        AttributeKey {
+            namespace_id: self.namespace_id,
+            index: self.index,
+        }
+    }
+
+    /// The collector attribute value (see the module docs).
+    pub fn attribute_value(&self) -> AttributeValue<'a> {
+        AttributeValue {
+            fields: self.fields(),
+        }
+    }
+}
+
+/// The attribute key of one hop; `Display` writes `ioam_namespace<ns>_node<i>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AttributeKey {
+    /// The namespace id (decimal in the key).
+    pub namespace_id: u16,
+    /// The 1-based hop index.
+    pub index: usize,
+}
+
+impl fmt::Display for AttributeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ioam_namespace{}_node{}", self.namespace_id, self.index)
+    }
+}
+
+/// The attribute value of one hop; `Display` writes the `Key=value; ` items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttributeValue<'a> {
+    fields: HopFields<'a>,
+}
+
+impl AttributeValue<'_> {
+    /// Writes the value into any `fmt::Write` (no allocation).
+    pub fn write_to(&self, w: &mut impl fmt::Write) -> fmt::Result {
+        let h = &self.fields;
+        // The agents keep one HopLimit, overwritten by the wide field.
+        let hop_limit = h.hop_limit_wide.or(h.hop_limit);
+        if let (Some(_), Some(id)) = (h.hop_limit, h.node_id) {
+            item(w, "HopLimit", hop_limit)?;
+            item(w, "Id", Some(id))?;
+        }
+        if let (Some(i), Some(e)) = (h.ingress_if_id, h.egress_if_id) {
+            item(w, "IngressId", Some(i))?;
+            item(w, "EgressId", Some(e))?;
+        }
+        item(w, "TimestampSecs", h.timestamp_secs)?;
+        item(w, "TimestampFrac", h.timestamp_frac)?;
+        item(w, "TransitDelay", h.transit_delay)?;
+        hex_item(
+            w,
+            "NamespaceData",
+            h.namespace_data
+                .map(u32::to_be_bytes)
+                .as_ref()
+                .map(|b| &b[..]),
+        )?;
+        item(w, "QueueDepth", h.queue_depth)?;
+        item(w, "CsumComp", h.checksum_complement)?;
+        if let (Some(_), Some(id)) = (h.hop_limit_wide, h.node_id_wide) {
+            item(w, "HopLimit", hop_limit)?;
+            item(w, "IdWide", Some(id))?;
+        }
+        if let (Some(i), Some(e)) = (h.ingress_if_id_wide, h.egress_if_id_wide) {
+            item(w, "IngressIdWide", Some(i))?;
+            item(w, "EgressIdWide", Some(e))?;
+        }
+        hex_item(
+            w,
+            "NamespaceDataWide",
+            h.namespace_data_wide
+                .map(u64::to_be_bytes)
+                .as_ref()
+                .map(|b| &b[..]),
+        )?;
+        item(w, "BufferOccupancy", h.buffer_occupancy)?;
+        if let Some(oss) = h.oss {
+            item(w, "OpaqueStateSchemaId", Some(oss.schema_id))?;
+            hex_item(w, "OpaqueStateData", Some(oss.data))?;
+        }
+        Ok(())
+    }
+}
+
+fn item<V: fmt::Display>(w: &mut impl fmt::Write, key: &str, v: Option<V>) -> fmt::Result {
+    match v {
+        Some(v) => write!(w, "{key}={v}; "),
+        None => Ok(()),
+    }
+}
+
+fn hex_item(w: &mut impl fmt::Write, key: &str, v: Option<&[u8]>) -> fmt::Result {
+    match v {
+        Some(bytes) => {
+            write!(w, "{key}=0x")?;
+            write_hex(w, bytes)?;
+            w.write_str("; ")
+        }
+        None => Ok(()),
+    }
+}
+
+impl fmt::Display for AttributeValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+/// The hops of a trace in path order (first hop first). Fused; a malformed
+/// trace yields its error as the only item.
+#[derive(Debug, Clone)]
+pub struct Hops<'a> {
+    inner: core::iter::Enumerate<ioam_trace::PathOrder<'a>>,
+    namespace_id: u16,
+}
+
+impl<'a> Iterator for Hops<'a> {
+    type Item = Result<Hop<'a>, TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (i, rec) = self.inner.next()?;
+        Some(rec.map(|record| Hop {
+            index: i + 1,
+            namespace_id: self.namespace_id,
+            record,
+        }))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl FusedIterator for Hops<'_> {}
+impl ExactSizeIterator for Hops<'_> {}
+
+/// Error of [`CltView::write_attributes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttributeError {
+    /// The records cannot be walked; nothing was written.
+    Trace(TraceError),
+    /// The writer failed (e.g. a fixed-capacity string is full).
+    Fmt,
+}
+
+impl fmt::Display for AttributeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Trace(e) => write!(f, "cannot list the hops: {e}"),
+            Self::Fmt => f.write_str("the output writer failed"),
+        }
+    }
+}
+
+impl core::error::Error for AttributeError {}
+
+impl From<fmt::Error> for AttributeError {
+    fn from(_: fmt::Error) -> Self {
+        Self::Fmt
+    }
+}
+
+/// The CLT view of one trace: its span context and its hops in path order.
+///
+/// ```
+/// use clt_context::{oss, view::{CltView, ContextLookup}, SpanContext, TraceFlags};
+/// use ioam_trace::{Trace, Validation};
+///
+/// // Namespace 7, type 0x800002 (hop limit + node id, OSS), one record:
+/// // the originator (hop limit 64, node 1) with the CLT snapshot.
+/// let ctx: SpanContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse()?;
+/// let mut body = [0u8; 8 + 36];
+/// body[..8].copy_from_slice(&[0x00, 0x07, 0x08, 0x00, 0x80, 0x00, 0x02, 0x00]);
+/// body[8..12].copy_from_slice(&[64, 0, 0, 1]);
+/// let snapshot: &mut [u8; 32] = (&mut body[12..44]).try_into()?;
+/// oss::encode_snapshot(&ctx, oss::CLT_SCHEMA_ID, snapshot)?;
+///
+/// let trace = Trace::parse_preallocated(&body, Validation::Strict)?;
+/// let view = CltView::new(trace, oss::CLT_SCHEMA_ID);
+/// assert_eq!(view.context().context(), Some(ctx));
+///
+/// let mut out = heapless::String::<256>::new();
+/// view.write_attributes(&mut out)?;
+/// assert_eq!(
+///     out.as_str(),
+///     "ioam_namespace7_node1=HopLimit=64; Id=1; OpaqueStateSchemaId=4410452; \
+///      OpaqueStateData=0x4bf92f3577b34da6a3ce929d0e0e473600f067aa0ba902b701000000; \n"
+/// );
+/// # Ok::<(), Box<dyn core::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct CltView<'a> {
+    trace: Trace<'a>,
+    context: ContextLookup,
+}
+
+impl<'a> CltView<'a> {
+    /// The view of a standard trace, looking for the context under the CLT
+    /// `schema_id` of the namespace.
+    pub fn new(trace: Trace<'a>, schema_id: u32) -> Self {
+        let context = find_context(&trace, schema_id);
+        Self { trace, context }
+    }
+
+    /// The view of a legacy-header trace: `trace` parses
+    /// [`crate::legacy::LegacyTrace::standard_body`], the context comes from
+    /// the header ids (flags supplied by the caller).
+    pub fn with_legacy_ids(trace: Trace<'a>, ids: LegacyIds, flags: crate::TraceFlags) -> Self {
+        Self {
+            trace,
+            context: ContextLookup::from_legacy(ids, flags),
+        }
+    }
+
+    /// The trace.
+    pub const fn trace(&self) -> &Trace<'a> {
+        &self.trace
+    }
+
+    /// The namespace id.
+    pub fn namespace_id(&self) -> u16 {
+        self.trace.namespace_id()
+    }
+
+    /// The outcome of the context lookup.
+    pub const fn context(&self) -> &ContextLookup {
+        &self.context
+    }
+
+    /// The hops in path order.
+    pub fn hops(&self) -> Hops<'a> {
+        Hops {
+            inner: self.trace.records_path_order().enumerate(),
+            namespace_id: self.trace.namespace_id(),
+        }
+    }
+
+    /// Writes one line per hop, `<key>=<value>\n` (the key never contains
+    /// `=`, so the first `=` splits the line). Returns the number of hops
+    /// written. On a malformed trace nothing is written.
+    pub fn write_attributes(&self, w: &mut impl fmt::Write) -> Result<usize, AttributeError> {
+        let mut n = 0;
+        for hop in self.hops() {
+            let hop = hop.map_err(AttributeError::Trace)?;
+            write!(w, "{}=", hop.attribute_key())?;
+            hop.attribute_value().write_to(w)?;
+            w.write_char('\n')?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+#[path = "view_tests.rs"]
+mod tests;

@@ -1,0 +1,561 @@
+//! Tests of the CLT view: context lookup outcomes and the collector
+//! attribute strings, byte for byte.
+
+use super::*;
+use crate::id::strategies::valid_span_context;
+use crate::legacy::{LegacyIds, LegacyTrace};
+use crate::oss::{encode_snapshot, CLT_SCHEMA_ID};
+use crate::{SpanId, TraceFlags, TraceId};
+use core::fmt::Write;
+use ioam_trace::{TraceType, Validation};
+use proptest::prelude::*;
+
+type Buf = heapless::Vec<u8, 256>;
+type Text = heapless::String<2048>;
+
+/// A pre-allocated trace body: header, `free` zero words, then `records`
+/// in wire order (newest first). NodeLen is computed from the type.
+fn body(ns: u16, trace_type: u32, free: u8, records: &[&[u8]]) -> Buf {
+    let t = TraceType::from_bits(trace_type).unwrap();
+    let mut b = Buf::new();
+    b.extend_from_slice(&ns.to_be_bytes()).unwrap();
+    let word = (u16::from(t.node_len()) << 11) | u16::from(free);
+    b.extend_from_slice(&word.to_be_bytes()).unwrap();
+    b.extend_from_slice(&(trace_type << 8).to_be_bytes())
+        .unwrap();
+    for _ in 0..usize::from(free) * 4 {
+        b.push(0).unwrap();
+    }
+    for r in records {
+        b.extend_from_slice(r).unwrap();
+    }
+    b
+}
+
+fn trace(b: &[u8]) -> Trace<'_> {
+    Trace::parse_preallocated(b, Validation::Strict).unwrap()
+}
+
+fn lines(view: &CltView<'_>) -> Text {
+    let mut s = Text::new();
+    view.write_attributes(&mut s).unwrap();
+    s
+}
+
+/// The attribute value of the single record of a one-record trace.
+fn value_of(trace_type: u32, record: &[u8]) -> Text {
+    let b = body(5, trace_type, 0, &[record]);
+    let view = CltView::new(trace(&b), CLT_SCHEMA_ID);
+    let hop = view.hops().next().unwrap().unwrap();
+    let mut s = Text::new();
+    write!(s, "{}", hop.attribute_value()).unwrap();
+    // `write_to` and `Display` agree.
+    let mut s2 = Text::new();
+    hop.attribute_value().write_to(&mut s2).unwrap();
+    assert_eq!(s, s2);
+    s
+}
+
+#[test]
+fn attribute_text_for_each_bit() {
+    let cases: &[(u32, &[u8], &str)] = &[
+        (
+            0x80_0000,
+            &[0x3f, 0x0a, 0x0b, 0x0c],
+            "HopLimit=63; Id=658188; ",
+        ),
+        (
+            0x40_0000,
+            &[0x00, 0x0b, 0xff, 0xff],
+            "IngressId=11; EgressId=65535; ",
+        ),
+        (
+            0x20_0000,
+            &[0x65, 0x5f, 0x2a, 0x00],
+            "TimestampSecs=1700735488; ",
+        ),
+        (
+            0x10_0000,
+            &[0x00, 0x0f, 0x42, 0x3f],
+            "TimestampFrac=999999; ",
+        ),
+        (
+            0x08_0000,
+            &[0x80, 0x00, 0x00, 0x00],
+            "TransitDelay=2147483648; ",
+        ),
+        (
+            0x04_0000,
+            &[0xde, 0xad, 0x00, 0x0f],
+            "NamespaceData=0xdead000f; ",
+        ),
+        (
+            0x04_0000,
+            &[0x00, 0x00, 0x00, 0x01],
+            "NamespaceData=0x00000001; ",
+        ),
+        (0x02_0000, &[0x00, 0x00, 0x10, 0x00], "QueueDepth=4096; "),
+        (
+            0x01_0000,
+            &[0xff, 0xff, 0xff, 0xff],
+            "CsumComp=4294967295; ",
+        ),
+        (
+            0x00_8000,
+            &[0x3e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00],
+            "HopLimit=62; IdWide=256; ",
+        ),
+        (
+            0x00_4000,
+            &[0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff],
+            "IngressIdWide=1; EgressIdWide=4294967295; ",
+        ),
+        (
+            0x00_2000,
+            &[0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef],
+            "NamespaceDataWide=0x0123456789abcdef; ",
+        ),
+        (0x00_1000, &[0x00, 0x00, 0x00, 0x07], "BufferOccupancy=7; "),
+        (
+            0x00_0002,
+            &[0x01, 0x00, 0x00, 0x2a, 0xca, 0xfe, 0x00, 0x01],
+            "OpaqueStateSchemaId=42; OpaqueStateData=0xcafe0001; ",
+        ),
+        (
+            0x00_0002,
+            &[0x00, 0xff, 0xff, 0xff],
+            "OpaqueStateSchemaId=16777215; OpaqueStateData=0x; ",
+        ),
+    ];
+    for (t, rec, want) in cases {
+        assert_eq!(value_of(*t, rec).as_str(), *want, "trace type {t:06x}");
+    }
+}
+
+#[test]
+fn undefined_and_reserved_bits_print_nothing() {
+    for k in 12..=21u32 {
+        let t = 0x80_0000 | (1 << (23 - k));
+        let rec = [0x3f, 0, 0, 1, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(value_of(t, &rec).as_str(), "HopLimit=63; Id=1; ", "bit {k}");
+    }
+    assert_eq!(
+        value_of(0x80_0001, &[0x3f, 0, 0, 1]).as_str(),
+        "HopLimit=63; Id=1; "
+    );
+}
+
+#[test]
+fn both_hop_limits_show_the_wide_one() {
+    // As the CLT agents do: one HopLimit, overwritten by the wide field.
+    let rec = [0x3f, 0, 0, 1, 0x3e, 0, 0, 0, 0, 0, 0, 2];
+    assert_eq!(
+        value_of(0x80_8000, &rec).as_str(),
+        "HopLimit=62; Id=1; HopLimit=62; IdWide=2; "
+    );
+    let b = body(5, 0x80_8000, 0, &[&rec]);
+    let t = trace(&b);
+    let view = CltView::new(t, CLT_SCHEMA_ID);
+    let f = view.hops().next().unwrap().unwrap().fields();
+    assert_eq!((f.hop_limit, f.hop_limit_wide), (Some(63), Some(62)));
+}
+
+fn ctx() -> SpanContext {
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        .parse()
+        .unwrap()
+}
+
+/// A 0xfff002 record (60 bytes of fields) with the given OSS bytes.
+fn full_record(hop: u8, id: u32, ifs: (u16, u16), oss: &[u8]) -> heapless::Vec<u8, 128> {
+    let mut r = heapless::Vec::<u8, 128>::new();
+    let mut w = |b: &[u8]| r.extend_from_slice(b).unwrap();
+    w(&((u32::from(hop) << 24) | id).to_be_bytes());
+    w(&ifs.0.to_be_bytes());
+    w(&ifs.1.to_be_bytes());
+    w(&1_700_000_000u32.to_be_bytes()); // secs
+    w(&123_456u32.to_be_bytes()); // frac
+    w(&u32::MAX.to_be_bytes()); // transit delay
+    w(&u32::MAX.to_be_bytes()); // namespace data
+    w(&0u32.to_be_bytes()); // queue depth
+    w(&u32::MAX.to_be_bytes()); // checksum complement
+    w(&((u64::from(hop) << 56) | (u64::from(id) + 1000)).to_be_bytes());
+    w(&(u32::from(ifs.0) + 90).to_be_bytes());
+    w(&(u32::from(ifs.1) + 90).to_be_bytes());
+    w(&u64::MAX.to_be_bytes()); // namespace data wide
+    w(&u32::MAX.to_be_bytes()); // buffer occupancy
+    w(oss);
+    r
+}
+
+#[test]
+fn full_trace_attributes_byte_for_byte() {
+    let mut clt = [0u8; 32];
+    encode_snapshot(&ctx(), CLT_SCHEMA_ID, &mut clt).unwrap();
+    let origin = full_record(64, 1, (0xffff, 1), &clt);
+    let r1 = full_record(63, 2, (11, 12), &[0x00, 0xff, 0xff, 0xff]);
+    let r2 = full_record(62, 3, (21, 22), &[0x00, 0xff, 0xff, 0xff]);
+    assert_eq!((origin.len(), r1.len()), (92, 64));
+    let b = body(123, 0xff_f002, 6, &[&r2, &r1, &origin]);
+    assert_eq!(b.len(), 8 + 244);
+    let view = CltView::new(trace(&b), CLT_SCHEMA_ID);
+    assert_eq!(
+        view.context(),
+        &ContextLookup::Found(FoundContext {
+            ctx: ctx(),
+            hop: 1,
+            offset: 8 + 24 + 128 + 60
+        })
+    );
+    let want = "\
+ioam_namespace123_node1=HopLimit=64; Id=1; IngressId=65535; EgressId=1; TimestampSecs=1700000000; \
+TimestampFrac=123456; TransitDelay=4294967295; NamespaceData=0xffffffff; QueueDepth=0; \
+CsumComp=4294967295; HopLimit=64; IdWide=1001; IngressIdWide=65625; EgressIdWide=91; \
+NamespaceDataWide=0xffffffffffffffff; BufferOccupancy=4294967295; OpaqueStateSchemaId=4410452; \
+OpaqueStateData=0x4bf92f3577b34da6a3ce929d0e0e473600f067aa0ba902b701000000; \n\
+ioam_namespace123_node2=HopLimit=63; Id=2; IngressId=11; EgressId=12; TimestampSecs=1700000000; \
+TimestampFrac=123456; TransitDelay=4294967295; NamespaceData=0xffffffff; QueueDepth=0; \
+CsumComp=4294967295; HopLimit=63; IdWide=1002; IngressIdWide=101; EgressIdWide=102; \
+NamespaceDataWide=0xffffffffffffffff; BufferOccupancy=4294967295; OpaqueStateSchemaId=16777215; \
+OpaqueStateData=0x; \n\
+ioam_namespace123_node3=HopLimit=62; Id=3; IngressId=21; EgressId=22; TimestampSecs=1700000000; \
+TimestampFrac=123456; TransitDelay=4294967295; NamespaceData=0xffffffff; QueueDepth=0; \
+CsumComp=4294967295; HopLimit=62; IdWide=1003; IngressIdWide=111; EgressIdWide=112; \
+NamespaceDataWide=0xffffffffffffffff; BufferOccupancy=4294967295; OpaqueStateSchemaId=16777215; \
+OpaqueStateData=0x; \n";
+    assert_eq!(lines(&view).as_str(), want);
+    let hops: heapless::Vec<usize, 4> = view.hops().map(|h| h.unwrap().index()).collect();
+    assert_eq!(&hops[..], &[1, 2, 3]);
+}
+
+#[test]
+fn attribute_key_text() {
+    let k = AttributeKey {
+        namespace_id: 65535,
+        index: 12,
+    };
+    let mut s = Text::new();
+    write!(s, "{k}").unwrap();
+    assert_eq!(s.as_str(), "ioam_namespace65535_node12");
+    let b = body(0, 0x80_0000, 0, &[&[1, 0, 0, 2], &[2, 0, 0, 1]]);
+    let view = CltView::new(trace(&b), CLT_SCHEMA_ID);
+    assert_eq!(
+        lines(&view).as_str(),
+        "ioam_namespace0_node1=HopLimit=2; Id=1; \nioam_namespace0_node2=HopLimit=1; Id=2; \n"
+    );
+}
+
+fn oss_record(hop: u8, snapshot: &[u8]) -> heapless::Vec<u8, 64> {
+    let mut r = heapless::Vec::<u8, 64>::new();
+    r.extend_from_slice(&[hop, 0, 0, hop]).unwrap();
+    r.extend_from_slice(snapshot).unwrap();
+    r
+}
+
+#[test]
+fn lookup_outcomes() {
+    let mut clt = [0u8; 32];
+    encode_snapshot(&ctx(), CLT_SCHEMA_ID, &mut clt).unwrap();
+    let none = [0x00, 0xff, 0xff, 0xff];
+
+    // No OSS bit.
+    let b = body(1, 0x80_0000, 0, &[&[64, 0, 0, 1]]);
+    assert_eq!(
+        find_context(&trace(&b), CLT_SCHEMA_ID),
+        ContextLookup::NoOss
+    );
+
+    // Nothing written yet.
+    let b = body(1, 0x80_0002, 4, &[]);
+    assert_eq!(
+        find_context(&trace(&b), CLT_SCHEMA_ID),
+        ContextLookup::NoRecords
+    );
+
+    // Only Linux records.
+    let (r1, r2) = (oss_record(64, &none), oss_record(63, &none));
+    let b = body(1, 0x80_0002, 0, &[&r2, &r1]);
+    assert_eq!(
+        find_context(&trace(&b), CLT_SCHEMA_ID),
+        ContextLookup::OtherSchema {
+            schema_id: 0xff_ffff
+        }
+    );
+
+    // Another schema configured: the originator's schema is reported.
+    let origin = oss_record(64, &clt);
+    let b = body(1, 0x80_0002, 0, &[&r2, &origin]);
+    assert_eq!(
+        find_context(&trace(&b), 0x00_0001),
+        ContextLookup::OtherSchema {
+            schema_id: CLT_SCHEMA_ID
+        }
+    );
+
+    // Found in the originator.
+    let l = find_context(&trace(&b), CLT_SCHEMA_ID);
+    assert_eq!(l.context(), Some(ctx()));
+    assert_eq!(l.found().map(|f| (f.hop, f.offset)), Some((1, 8 + 8 + 4)));
+
+    // Found in hop 2: the oldest record with the CLT schema wins.
+    let second = oss_record(63, &clt);
+    let b = body(1, 0x80_0002, 0, &[&second, &r1]);
+    assert_eq!(
+        find_context(&trace(&b), CLT_SCHEMA_ID)
+            .found()
+            .map(|f| f.hop),
+        Some(2)
+    );
+
+    // All-zero ids.
+    let mut zero = clt;
+    zero[4..20].fill(0);
+    let z = oss_record(64, &zero);
+    let b = body(1, 0x80_0002, 0, &[&z]);
+    let l = find_context(&trace(&b), CLT_SCHEMA_ID);
+    assert!(matches!(l, ContextLookup::ZeroIds(f) if f.hop == 1 && !f.ctx.trace_id.is_valid()));
+    assert_eq!(l.context(), None);
+    let mut zero = clt;
+    zero[20..28].fill(0);
+    let z = oss_record(64, &zero);
+    let b = body(1, 0x80_0002, 0, &[&z]);
+    assert_eq!(find_context(&trace(&b), CLT_SCHEMA_ID).name(), "zero-ids");
+
+    // CLT schema, wrong length.
+    let short = oss_record(
+        64,
+        &[
+            0x06, 0x43, 0x4c, 0x54, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+            19, 20, 21, 22, 23, 24,
+        ],
+    );
+    let b = body(1, 0x80_0002, 0, &[&short]);
+    assert_eq!(
+        find_context(&trace(&b), CLT_SCHEMA_ID),
+        ContextLookup::BadOss {
+            hop: 1,
+            offset: 12,
+            error: OssError::WrongLength {
+                required: 28,
+                actual: 24
+            }
+        }
+    );
+
+    // Malformed: the OSS Length overruns the trace.
+    let bad = oss_record(64, &[0x09, 0x43, 0x4c, 0x54]);
+    let b = body(1, 0x80_0002, 0, &[&bad]);
+    let t = trace(&b);
+    let l = find_context(&t, CLT_SCHEMA_ID);
+    assert!(matches!(l, ContextLookup::Malformed(_)), "{l:?}");
+    let mut s = Text::new();
+    assert!(matches!(
+        CltView::new(t, CLT_SCHEMA_ID).write_attributes(&mut s),
+        Err(AttributeError::Trace(_))
+    ));
+    assert!(s.is_empty());
+}
+
+#[test]
+fn lookup_display() {
+    let mut s = Text::new();
+    write!(s, "{}", ContextLookup::NoOss).unwrap();
+    assert_eq!(
+        s.as_str(),
+        "no context: the trace type has no opaque state snapshot (bit 22)"
+    );
+    s.clear();
+    write!(
+        s,
+        "{}",
+        ContextLookup::OtherSchema {
+            schema_id: 0xff_ffff
+        }
+    )
+    .unwrap();
+    assert_eq!(
+        s.as_str(),
+        "no context: no snapshot with the CLT schema (originator's schema id 0xffffff)"
+    );
+}
+
+#[test]
+fn legacy_view() {
+    let ids = LegacyIds {
+        trace_id: TraceId::from_halves(1, 2),
+        span_id: SpanId::from_u64(3),
+    };
+    let std_body = body(9, 0x80_0000, 1, &[&[64, 0, 0, 1]]);
+    let mut legacy = [0u8; 64];
+    let n = crate::legacy::to_legacy_body(&std_body, &ids, &mut legacy).unwrap();
+    let lt = LegacyTrace::from_body(&legacy[..n]).unwrap();
+    let view = CltView::with_legacy_ids(trace(lt.standard_body()), lt.ids(), TraceFlags::SAMPLED);
+    let want = SpanContext::new(ids.trace_id, ids.span_id, TraceFlags::SAMPLED);
+    assert_eq!(view.context().context(), Some(want));
+    assert_eq!(
+        lines(&view).as_str(),
+        "ioam_namespace9_node1=HopLimit=64; Id=1; \n"
+    );
+    let none = ContextLookup::from_legacy(LegacyIds::default(), TraceFlags::SAMPLED);
+    assert_eq!(none.name(), "zero-ids");
+}
+
+/// A writer that only counts, so any amount of text fits.
+struct Count {
+    bytes: usize,
+    lines: usize,
+}
+
+impl fmt::Write for Count {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.bytes += s.len();
+        self.lines += s.matches('\n').count();
+        Ok(())
+    }
+}
+
+fn any_body() -> impl Strategy<Value = Buf> {
+    (
+        any::<u16>(),
+        0u32..=0xff_ffff,
+        proptest::collection::vec(any::<u8>(), 0..=61),
+        0u8..=61,
+    )
+        .prop_map(|(ns, t, words, free)| {
+            let t = TraceType::from_bits(t).unwrap();
+            let mut b = Buf::new();
+            b.extend_from_slice(&ns.to_be_bytes()).unwrap();
+            let rem = free.min(words.len() as u8);
+            let w = (u16::from(t.node_len() & 0x1f) << 11) | u16::from(rem);
+            b.extend_from_slice(&w.to_be_bytes()).unwrap();
+            b.extend_from_slice(&(t.bits() << 8).to_be_bytes()).unwrap();
+            // Each generated byte becomes one word: the OSS Length bytes
+            // stay small often enough to give long valid walks.
+            for (i, x) in words.iter().enumerate() {
+                let word = if i % 3 == 0 {
+                    [x % 3, *x, x.wrapping_mul(7), 0x54]
+                } else {
+                    [*x, x.wrapping_add(1), 0xff, x.wrapping_mul(3)]
+                };
+                b.extend_from_slice(&word).unwrap();
+            }
+            b
+        })
+}
+
+/// A well-formed trace of any type: records with random field bytes and
+/// random snapshots, as many as fit, and random free space.
+fn structured_body() -> impl Strategy<Value = Buf> {
+    (
+        any::<u16>(),
+        1u32..=0xff_ffff,
+        proptest::collection::vec(
+            (
+                proptest::collection::vec(any::<u8>(), 124),
+                0u8..=8,
+                0u32..=0xff_ffff,
+            ),
+            0..=12,
+        ),
+        any::<u8>(),
+    )
+        .prop_map(|(ns, t, recs, free)| {
+            let ty = TraceType::from_bits(t).unwrap();
+            let fields = usize::from(ty.node_len()) * 4;
+            let mut data = Buf::new();
+            for (bytes, len, schema) in recs {
+                let oss = if ty.has_oss() {
+                    4 + usize::from(len) * 4
+                } else {
+                    0
+                };
+                if fields + oss == 0 || data.len() + fields + oss > 244 {
+                    break;
+                }
+                data.extend_from_slice(&bytes[..fields]).unwrap();
+                if ty.has_oss() {
+                    let hdr = (u32::from(len) << 24) | schema;
+                    data.extend_from_slice(&hdr.to_be_bytes()).unwrap();
+                    data.extend_from_slice(&bytes[..usize::from(len) * 4])
+                        .unwrap();
+                }
+            }
+            let free = usize::from(free) % ((244 - data.len()) / 4 + 1);
+            let mut b = Buf::new();
+            b.extend_from_slice(&ns.to_be_bytes()).unwrap();
+            let w = (u16::from(ty.node_len()) << 11) | free as u16;
+            b.extend_from_slice(&w.to_be_bytes()).unwrap();
+            b.extend_from_slice(&(t << 8).to_be_bytes()).unwrap();
+            b.extend_from_slice(&[0u8; 244][..free * 4]).unwrap();
+            b.extend_from_slice(&data).unwrap();
+            b
+        })
+}
+
+proptest! {
+    #[test]
+    fn attributes_of_any_wellformed_trace(b in structured_body()) {
+        let t = Trace::parse_preallocated(&b, Validation::Strict).unwrap();
+        let view = CltView::new(t, CLT_SCHEMA_ID);
+        let mut c = Count { bytes: 0, lines: 0 };
+        let n = view.write_attributes(&mut c).unwrap();
+        prop_assert_eq!(n, t.records().count());
+        prop_assert_eq!(n, c.lines);
+        for hop in view.hops() {
+            let hop = hop.unwrap();
+            let mut v = Text::new();
+            hop.attribute_value().write_to(&mut v).unwrap();
+            // Every item is `Key=value; `, the last one included.
+            let ty = t.trace_type();
+            let items: usize = [(0, 2), (1, 2), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1),
+                (8, 2), (9, 2), (10, 1), (11, 1), (22, 2)]
+                .iter()
+                .filter(|(bit, _)| ty.has_bit(*bit))
+                .map(|(_, n)| n)
+                .sum();
+            prop_assert_eq!(v.matches("; ").count(), items);
+            prop_assert_eq!(v.matches('=').count(), items);
+            prop_assert!(v.is_empty() || v.ends_with("; "));
+        }
+    }
+
+    #[test]
+    fn attributes_never_panic(b in any_body(), schema in prop_oneof![Just(CLT_SCHEMA_ID), 0u32..=0xff_ffff]) {
+        for v in [Validation::Strict, Validation::Lenient] {
+            let Ok(t) = Trace::parse_preallocated(&b, v) else { continue };
+            let view = CltView::new(t, schema);
+            let mut c = Count { bytes: 0, lines: 0 };
+            let records = t.records().count();
+            match view.write_attributes(&mut c) {
+                Ok(n) => {
+                    prop_assert_eq!(n, c.lines);
+                    prop_assert_eq!(n, records);
+                    prop_assert_eq!(view.hops().len(), n);
+                }
+                Err(AttributeError::Trace(_)) => {
+                    prop_assert_eq!(c.bytes, 0);
+                    prop_assert!(matches!(view.context(), ContextLookup::Malformed(_) | ContextLookup::NoOss));
+                }
+                Err(AttributeError::Fmt) => prop_assert!(false, "counting writer never fails"),
+            }
+            let _ = view.context().name();
+        }
+    }
+
+    #[test]
+    fn any_context_is_found_in_the_originator(ctx in valid_span_context(), hops in 0usize..5, schema in 0u32..=0xff_ffff) {
+        let mut clt = [0u8; 32];
+        encode_snapshot(&ctx, schema, &mut clt).unwrap();
+        let origin = oss_record(64, &clt);
+        let other = oss_record(63, &[0x00, 0xff, 0xff, 0xff]);
+        let mut recs: heapless::Vec<&[u8], 8> = heapless::Vec::new();
+        for _ in 0..hops {
+            recs.push(&other).unwrap();
+        }
+        recs.push(&origin).unwrap();
+        let b = body(3, 0x80_0002, 2, &recs);
+        let l = find_context(&trace(&b), schema);
+        prop_assert_eq!(l.context(), Some(ctx));
+        prop_assert_eq!(l.found().map(|f| f.hop), Some(1));
+    }
+}
