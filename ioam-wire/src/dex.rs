@@ -34,7 +34,7 @@
 //! nothing writes it.
 //!
 //! In IPv6 the option travels in a Hop-by-Hop header with option code 0x11
-//! (RFC 9326 §4.1.1 / RFC 9486: act 00, chg 0).
+//! (RFC 9486, RFC 9326: act 00, chg 0).
 //!
 //! ```
 //! use ioam_wire::dex::{Dex, DexRepr};
@@ -59,7 +59,7 @@ use crate::build::{ioam_header, ioam_header_len, Body, OptionSpec};
 use crate::error::WireError;
 use crate::ioam::{IoamOption, IoamType};
 
-/// IOAM Option-Type value of Direct Export (RFC 9326 §3.1, IANA).
+/// IOAM Option-Type value of Direct Export (RFC 9326, IANA).
 pub const IOAM_TYPE: u8 = 4;
 /// IPv6 option code that carries a DEX option (act 00, chg 0: the option is
 /// not changed en route).
@@ -236,7 +236,7 @@ impl fmt::Display for DexError {
             ),
             DexError::WrongIoamType(t) => write!(
                 f,
-                "IOAM Option-Type {t} is not Direct Export ({IOAM_TYPE}, RFC 9326 §3.1)"
+                "IOAM Option-Type {t} is not Direct Export ({IOAM_TYPE}, RFC 9326)"
             ),
             DexError::Wire(e) => write!(f, "DEX option framing: {e}"),
         }

@@ -34,7 +34,7 @@
 //! bits the data must be exactly the size of the fields the bits announce.
 //!
 //! In IPv6 the option travels in a Destination Options header with option
-//! code 0x11 (RFC 9486 §4.1: act 00, chg 0; only the encapsulating node
+//! code 0x11 (RFC 9486: act 00, chg 0; only the encapsulating node
 //! writes it, only the decapsulating node reads it).
 //!
 //! ```
@@ -62,11 +62,11 @@ use crate::ioam::{IoamOption, IoamType};
 
 /// IOAM Option-Type value of Edge-to-Edge (RFC 9197 §4.6, IANA).
 pub const IOAM_TYPE: u8 = 3;
-/// IPv6 option code that carries an E2E option (RFC 9486 §4.1: act 00,
+/// IPv6 option code that carries an E2E option (RFC 9486: act 00,
 /// chg 0).
 pub const IPV6_OPTION_CODE: u8 = 0x11;
 /// IPv6 Next Header value of the extension header that carries E2E:
-/// Destination Options (RFC 9486 §4.1).
+/// Destination Options (RFC 9486).
 pub const EXTENSION_HEADER: u8 = 60;
 /// Length of the E2E header: Namespace-ID and IOAM-E2E-Type
 /// (RFC 9197 §4.6).
@@ -654,7 +654,7 @@ impl<'a> E2eRepr<'a> {
 
     /// Places the body in an IOAM option for
     /// [`OptionsBuilder`](crate::build::OptionsBuilder): option code 0x11,
-    /// IOAM Option-Type 3, in a Destination Options header (RFC 9486 §4.1).
+    /// IOAM Option-Type 3, in a Destination Options header (RFC 9486).
     /// The body is written into `scratch` first.
     pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, E2eError> {
         let n = self.emit(scratch)?;
@@ -673,7 +673,7 @@ impl<'a> E2eRepr<'a> {
 
     /// Writes a whole Destination Options header holding this E2E option,
     /// laid out `NH HEL | 01 00 | 11 LEN 00 03 | body | padding`
-    /// (RFC 9486 §4.1), and returns its length. Insert it into a packet with
+    /// (RFC 9486), and returns its length. Insert it into a packet with
     /// [`insert_ext_header`](crate::build::insert_ext_header) as
     /// [`ExtKind::DestinationOptions`](crate::ext::ExtKind::DestinationOptions).
     pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, E2eError> {

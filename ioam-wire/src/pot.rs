@@ -23,7 +23,7 @@
 //! they are exposed as read, written as given (0 unless set on purpose).
 //!
 //! In IPv6 the option travels in a Hop-by-Hop header with option code 0x31
-//! (RFC 9486 §4.1; data changes en route: every node updates Cumulative).
+//! (RFC 9486; data changes en route: every node updates Cumulative).
 //!
 //! ```
 //! use ioam_wire::pot::{Pot, PotData, PotRepr};
@@ -50,11 +50,11 @@ use crate::ioam::{IoamOption, IoamType};
 
 /// IOAM Option-Type value of Proof of Transit (RFC 9197 §4.5, IANA).
 pub const IOAM_TYPE: u8 = 2;
-/// IPv6 option code that carries a POT option (RFC 9486 §4.1: act 00,
+/// IPv6 option code that carries a POT option (RFC 9486: act 00,
 /// chg 1, since transit nodes update the data).
 pub const IPV6_OPTION_CODE: u8 = 0x31;
 /// IPv6 Next Header value of the extension header that carries POT:
-/// Hop-by-Hop Options (RFC 9486 §4.1).
+/// Hop-by-Hop Options (RFC 9486).
 pub const EXTENSION_HEADER: u8 = 0;
 /// Length of the POT header: Namespace-ID, POT type, POT flags
 /// (RFC 9197 §4.5.1).
@@ -558,7 +558,7 @@ impl<'a> PotRepr<'a> {
 
     /// Places the body in an IOAM option for
     /// [`OptionsBuilder`](crate::build::OptionsBuilder): option code 0x31,
-    /// IOAM Option-Type 2, in a Hop-by-Hop header (RFC 9486 §4.1). The body
+    /// IOAM Option-Type 2, in a Hop-by-Hop header (RFC 9486). The body
     /// is written into `scratch` first ([`PotRepr::buffer_len`] bytes, at
     /// most [`IOAM_BODY_MAX`](crate::ioam::IOAM_BODY_MAX)).
     pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, PotError> {
@@ -577,7 +577,7 @@ impl<'a> PotRepr<'a> {
 
     /// Writes a whole Hop-by-Hop header holding this POT option, in the
     /// Linux layout `NH HEL | 01 00 | 31 LEN 00 02 | body | padding`
-    /// (RFC 9486 §4.1), and returns its length. Insert it into a packet with
+    /// (RFC 9486), and returns its length. Insert it into a packet with
     /// [`insert_ext_header`](crate::build::insert_ext_header).
     pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, PotError> {
         self.validate()?;

@@ -50,7 +50,7 @@ fn only_option(packet: &[u8]) -> PacketIoam<'_> {
 // ---------------------------------------------------------------- POT
 
 /// Hop-by-Hop header with one POT type 0 option, Linux layout
-/// (RFC 9486 §4.1 placement, RFC 9197 §4.5 body).
+/// (RFC 9486 placement, RFC 9197 §4.5 body).
 const POT_HBH: [u8; 32] = [
     0x11, 0x03, // Next Header UDP, Hdr Ext Len 3 (32 bytes)
     0x01, 0x00, // PadN, 0 bytes: aligns the IOAM option to 4n
@@ -151,7 +151,7 @@ fn pot_body_not_4n_is_refused_by_the_builder() {
 // ---------------------------------------------------------------- E2E
 
 /// Destination Options header with one E2E option: 32-bit sequence number,
-/// timestamp seconds and fraction (RFC 9197 §4.6, RFC 9486 §4.1).
+/// timestamp seconds and fraction (RFC 9197 §4.6, RFC 9486).
 const E2E_DO: [u8; 24] = [
     0x11, 0x02, // Next Header UDP, Hdr Ext Len 2 (24 bytes)
     0x01, 0x00, // PadN, 0 bytes
