@@ -68,8 +68,8 @@ pub const fn trace_space_for(
     let base = trace_type.node_len() as usize;
     let (first, other) = if trace_type.has_oss() {
         (
-            base + 1 + originator_oss_words,
-            base + 1 + oss_words_per_hop,
+            (base + 1).saturating_add(originator_oss_words),
+            (base + 1).saturating_add(oss_words_per_hop),
         )
     } else {
         (base, base)

@@ -40,6 +40,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(test)]
+extern crate alloc;
+
 pub mod encap;
 pub mod error;
 pub mod header;

@@ -305,3 +305,24 @@ mod tests {
         assert_eq!(it.next(), None);
     }
 }
+
+/// proptest strategies for trace types.
+#[cfg(test)]
+pub(crate) mod strategy {
+    use super::TraceType;
+    use proptest::prelude::*;
+
+    /// Any non-empty 24-bit trace type, biased towards the small types
+    /// used in practice so that records often fit.
+    pub(crate) fn trace_type() -> impl Strategy<Value = TraceType> {
+        prop_oneof![
+            (1u32..=0xff_ffff).prop_map(TraceType::from_bits_truncate),
+            (1u32..=0xff_ffff)
+                .prop_map(|b| TraceType::from_bits_truncate((b & 0xf0_0002) | 0x80_0000)),
+            (1u32..=0xff_ffff)
+                .prop_map(|b| TraceType::from_bits_truncate((b & 0xff_f002) | 0x00_0002)),
+            (1u32..=0xff_ffff)
+                .prop_map(|b| TraceType::from_bits_truncate((b & 0x0c_0c02) | 0x40_0000)),
+        ]
+    }
+}

@@ -456,3 +456,250 @@ pub const fn check_encap_trace_type(trace_type: TraceType) -> Result<(), TraceEr
     }
     Ok(())
 }
+
+/// proptest strategies for the writer's inputs.
+#[cfg(test)]
+pub(crate) mod strategy {
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    /// Node values as owned data: the fields of [`super::NodeData`] and an
+    /// optional `(schema id, data)` snapshot.
+    #[derive(Debug, Clone)]
+    pub(crate) struct OwnedNode {
+        pub(crate) words: [u32; 11],
+        pub(crate) hop_limit: u8,
+        pub(crate) if_ids: (u16, u16),
+        pub(crate) node_id_wide: u64,
+        pub(crate) ns_wide: u64,
+        pub(crate) oss: Option<(u32, Vec<u8>)>,
+    }
+
+    impl OwnedNode {
+        pub(crate) fn node(&self) -> super::NodeData<'_> {
+            let w = self.words;
+            super::NodeData {
+                hop_limit: self.hop_limit,
+                node_id: w[0] & 0xff_ffff,
+                ingress_if_id: self.if_ids.0,
+                egress_if_id: self.if_ids.1,
+                timestamp_secs: w[1],
+                timestamp_frac: w[2],
+                transit_delay: w[3],
+                namespace_data: w[4],
+                queue_depth: w[5],
+                checksum_complement: w[6],
+                node_id_wide: self.node_id_wide & 0x00ff_ffff_ffff_ffff,
+                ingress_if_id_wide: w[7],
+                egress_if_id_wide: w[8],
+                namespace_data_wide: self.ns_wide,
+                buffer_occupancy: w[9],
+                oss: self.oss.as_ref().map(|(s, d)| (*s, &d[..])),
+            }
+        }
+    }
+
+    /// Any node values that fit their fields.
+    pub(crate) fn node() -> impl Strategy<Value = OwnedNode> {
+        (
+            any::<[u32; 11]>(),
+            any::<u8>(),
+            any::<(u16, u16)>(),
+            any::<u64>(),
+            any::<u64>(),
+            proptest::option::of((
+                0u32..=0xff_ffff,
+                proptest::collection::vec(any::<u8>(), 0..48),
+            )),
+        )
+            .prop_map(
+                |(words, hop_limit, if_ids, node_id_wide, ns_wide, oss)| OwnedNode {
+                    words,
+                    hop_limit,
+                    if_ids,
+                    node_id_wide,
+                    ns_wide,
+                    oss,
+                },
+            )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use super::strategy::node;
+    use super::*;
+    use crate::header::TraceFlags;
+    use crate::trace::Trace;
+    use crate::trace_type::strategy::trace_type;
+    use proptest::prelude::*;
+
+    /// A valid pre-allocated trace: header for `t`, `space` words, earlier
+    /// nodes' records written by the writer, random bytes in the free part.
+    fn build(
+        t: TraceType,
+        space: usize,
+        earlier: &[super::strategy::OwnedNode],
+        flags: TraceFlags,
+        garbage: u8,
+    ) -> [u8; 252] {
+        let mut b = [garbage; 252];
+        let mut h = TraceHeaderRepr::new(7, t, space as u8);
+        h.flags.loopback = flags.loopback;
+        h.flags.active = flags.active;
+        h.flags.unassigned = flags.unassigned;
+        h.emit(&mut TraceHeader::new_unchecked(&mut b[..]));
+        for n in earlier {
+            let _ = write_transit(
+                &mut b[..8 + space * 4],
+                7,
+                &n.node(),
+                &TransitConfig::default(),
+            );
+        }
+        if flags.overflow {
+            TraceHeader::new_unchecked(&mut b[..]).set_overflow(true);
+        }
+        b
+    }
+
+    proptest! {
+        #[test]
+        fn writer_keeps_the_trace_valid(
+            t in trace_type(),
+            space in 0usize..=61,
+            earlier in proptest::collection::vec(node(), 0..4),
+            flags in (proptest::bool::weighted(0.1), any::<bool>(), any::<bool>(), any::<bool>()),
+            garbage in any::<u8>(),
+            n in node(),
+            no_data in any::<bool>(),
+        ) {
+            let flags = TraceFlags { overflow: flags.0, loopback: flags.1, active: flags.2, unassigned: flags.3 };
+            let mut full = build(t, space, &earlier, flags, garbage);
+            let len = 8 + space * 4;
+            let before = full;
+            let body = &mut full[..len];
+            let cfg = TransitConfig {
+                undefined_bits: if no_data { UndefinedFill::NoData } else { UndefinedFill::AllOnes },
+                validation: Validation::Strict,
+            };
+            let old = TraceHeaderRepr::parse(&TraceHeader::new_checked(&before[..]).unwrap()).unwrap();
+            let out = write_transit(body, 7, &n.node(), &cfg).unwrap();
+            let after = full;
+            let new = TraceHeaderRepr::parse(&TraceHeader::new_checked(&after[..]).unwrap()).unwrap();
+            let trace = Trace::parse_preallocated(&after[..len], Validation::Strict).unwrap();
+            for r in trace.records() {
+                prop_assert!(r.is_ok(), "{:?}", r);
+            }
+            let rec_len = n.node().record_len(t);
+            match out {
+                TransitOutcome::Written { offset, len: wlen } => {
+                    prop_assert_eq!(wlen, rec_len);
+                    prop_assert_eq!(usize::from(new.remaining_len) * 4 + wlen, usize::from(old.remaining_len) * 4);
+                    prop_assert_eq!(offset, 8 + usize::from(new.remaining_len) * 4);
+                    prop_assert_eq!(new.flags, old.flags);
+                    for i in 0..after.len() {
+                        if i != 3 && !(offset..offset + wlen).contains(&i) {
+                            prop_assert_eq!(after[i], before[i], "byte {}", i);
+                        }
+                    }
+                    let r = trace.records().next().unwrap().unwrap();
+                    prop_assert_eq!(r.offset(), offset);
+                    let nd = n.node();
+                    if t.contains(TraceType::HOP_LIM_NODE_ID) {
+                        prop_assert_eq!(r.hop_limit(), Some(nd.hop_limit));
+                        prop_assert_eq!(r.node_id(), Some(nd.node_id));
+                    }
+                    prop_assert_eq!(r.egress_if_id(), t.contains(TraceType::INTERFACE_IDS).then_some(nd.egress_if_id));
+                    prop_assert_eq!(r.buffer_occupancy(), t.contains(TraceType::BUFFER_OCCUPANCY).then_some(nd.buffer_occupancy));
+                    prop_assert_eq!(r.node_id_wide(), t.contains(TraceType::HOP_LIM_NODE_ID_WIDE).then_some(nd.node_id_wide));
+                    prop_assert_eq!(r.namespace_data_wide(), t.contains(TraceType::NAMESPACE_DATA_WIDE).then_some(nd.namespace_data_wide));
+                    if t.has_oss() {
+                        let o = r.oss().unwrap();
+                        match nd.oss {
+                            None => prop_assert!(o.is_none()),
+                            Some((s, d)) => {
+                                prop_assert_eq!(o.schema_id(), s);
+                                prop_assert_eq!(&o.data()[..d.len()], d);
+                                prop_assert!(o.data()[d.len()..].iter().all(|&b| b == 0));
+                            }
+                        }
+                    } else {
+                        prop_assert!(r.oss().is_none());
+                    }
+                }
+                TransitOutcome::Overflowed => {
+                    prop_assert!(!old.flags.overflow);
+                    prop_assert!(new.flags.overflow);
+                    prop_assert!(old.remaining_len == 0 || usize::from(old.remaining_len) * 4 < rec_len);
+                    prop_assert_eq!(after[2], before[2] | 0x04);
+                    prop_assert_eq!(&after[..2], &before[..2]);
+                    prop_assert_eq!(&after[3..], &before[3..]);
+                }
+                TransitOutcome::Skipped(reason) => {
+                    prop_assert_eq!(after, before);
+                    match reason {
+                        SkipReason::OverflowSet => prop_assert!(old.flags.overflow),
+                        SkipReason::UndefinedBits => prop_assert!(no_data && !t.undefined_bits().is_empty()),
+                        SkipReason::NothingToWrite => prop_assert_eq!(rec_len, 0),
+                        SkipReason::OtherNamespace => prop_assert!(false),
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn writer_never_panics_and_errors_leave_bytes_alone(
+            bytes in proptest::collection::vec(any::<u8>(), 0..260),
+            n in node(),
+            lenient in any::<bool>(),
+        ) {
+            let mut b = bytes.clone();
+            let cfg = TransitConfig {
+                validation: if lenient { Validation::Lenient } else { Validation::Strict },
+                ..TransitConfig::default()
+            };
+            let ns = u16::from_be_bytes([bytes.first().copied().unwrap_or(0), bytes.get(1).copied().unwrap_or(0)]);
+            match write_transit(&mut b, ns, &n.node(), &cfg) {
+                Err(_) | Ok(TransitOutcome::Skipped(_)) => prop_assert_eq!(b, bytes),
+                Ok(TransitOutcome::Overflowed) => prop_assert_eq!(b[2], bytes[2] | 0x04),
+                Ok(TransitOutcome::Written { offset, len }) => {
+                    for i in 0..b.len() {
+                        if i != 3 && !(offset..offset + len).contains(&i) {
+                            prop_assert_eq!(b[i], bytes[i]);
+                        }
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn parser_never_panics_and_terminates(
+            bytes in proptest::collection::vec(any::<u8>(), 0..260),
+            lenient in any::<bool>(),
+            incremental in any::<bool>(),
+        ) {
+            let v = if lenient { Validation::Lenient } else { Validation::Strict };
+            let kind = if incremental { crate::trace::TraceKind::Incremental } else { crate::trace::TraceKind::Preallocated };
+            if let Ok(t) = Trace::parse(&bytes, v, kind) {
+                let wire: Vec<_> = t.records().collect();
+                prop_assert!(wire.len() <= crate::trace::MAX_RECORDS + 1);
+                let path: Vec<_> = t.records_path_order().collect();
+                let ok = wire.iter().all(Result::is_ok);
+                if ok {
+                    let mut rev = wire.clone();
+                    rev.reverse();
+                    prop_assert_eq!(path, rev);
+                } else {
+                    prop_assert_eq!(path.len(), 1);
+                    prop_assert_eq!(&path[0], wire.last().unwrap());
+                }
+                for r in wire.into_iter().flatten() {
+                    let _ = (r.hop_limit(), r.node_id_wide(), r.oss(), r.undefined(15), r.extra_words());
+                }
+            }
+        }
+    }
+}
