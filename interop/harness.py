@@ -105,7 +105,7 @@ SENDER_IDS = dict(
     node_id=0x5E0001,
     ingress_if_id=0xFFFF,
     egress_if_id=1,
-    node_id_wide=0x5E00000000005E01,
+    node_id_wide=0x5E000000005E01,
     ingress_if_id_wide=0xFFFFFFFF,
     egress_if_id_wide=1,
     namespace_data=0x5E5E5E5E,
@@ -316,13 +316,14 @@ def check_trace(c: Case, opt: dict, sent: Sent, routers: list[Router], window: t
     if n_orig and check_orig:
         check_originator(c, nodes[0], sent, where)
     for i, r in enumerate(wrote):
-        hop_index = routers.index(r) + 1
-        check_router_record(c, nodes[n_orig + i], r, hop_index, sent, window, where)
-    # Hop limits decrease by one per hop along the path.
+        check_router_record(c, nodes[n_orig + i], r, r.hop, sent, window, where)
+    # Hop limits decrease by one per hop along the path (originator: hop 0).
     if sent.trace_type & ib.BIT[0]:
         hls = [n.get("hop_limit") for n in nodes]
-        c.check(all(isinstance(x, int) for x in hls) and all(hls[i] - hls[i + 1] == 1 for i in range(len(hls) - 1)),
-                f"{where} hop limits do not decrease by one: {hls}")
+        hops = ([0] if n_orig else []) + [r.hop for r in wrote]
+        c.check(all(isinstance(x, int) for x in hls)
+                and all(hls[i] - hls[i + 1] == hops[i + 1] - hops[i] for i in range(len(hls) - 1)),
+                f"{where} hop limits do not decrease by one per hop: {hls} at hops {hops}")
     if sent.clt is None:
         c.check(opt.get("clt") is None, f"{where} CLT context decoded where none was sent: {opt.get('clt')}")
     else:

@@ -498,6 +498,14 @@ class Decoded:
     frame: Frame
     ip6: bytes
     pkt: dict = field(default_factory=dict)
+    cli: dict | None = None  # the same frame as `ioam decode --format json` reports it
+
+    def views(self) -> list[tuple[str, dict]]:
+        """(decoder name, packet object) for every decoder that read this frame."""
+        out = [("python decoder", self.pkt)]
+        if self.cli is not None:
+            out.append(("ioam decode", self.cli))
+        return out
 
 
 def decode_pcap(path: str, strict: bool = True) -> list[Decoded]:

@@ -51,6 +51,11 @@ class Router:
     schema_id: int | None = None
     schema_data: bytes = b""
 
+    @property
+    def hop(self) -> int:
+        """Position on the path: r1 is hop 1."""
+        return int(self.name[1:])
+
     def oss_words(self) -> int:
         """Words of the OSS this router writes (header + padded data)."""
         if self.schema_id is None:

@@ -117,6 +117,8 @@ def main() -> int:
         print(f"ioam binary: {H.ioam_bin() or 'not built'}; subcommands available: "
               f"{', '.join(k for k, v in cli.items() if v) or 'none'}")
 
+        run.cli_decode = bool(cli.get("decode"))
+
         def want(name: str) -> bool:
             return not args.only or args.only in name
 
@@ -131,7 +133,12 @@ def main() -> int:
         if want("overflow"):
             S.scenario_overflow(run, py_make_space, H.py_send, "python sender")
         if want("kernel"):
-            S.scenario_kernel_rules(run, S.py_strict_errors)
+            strict = {"python decoder": S.py_strict_errors}
+            if cli.get("decode"):
+                strict["ioam decode --strict"] = S.cli_strict_errors
+            S.scenario_kernel_rules(run, strict)
+        if want("ioam disabled"):
+            S.scenario_ioam_disabled(run)
         if want("span"):
             S.scenario_span_per_packet_py(run)
         if want("transit"):
@@ -143,6 +150,13 @@ def main() -> int:
                 pcaps.append(SAMPLE)
             S.tshark_diff(results, f"captured packets, python decoder ({len(pcaps)} captures)", pcaps,
                           S.py_decoder, stats)
+            if cli.get("decode"):
+                stats_cli = {"deviations": {}}
+                S.tshark_diff(results, f"captured packets, ioam decode --lenient ({len(pcaps)} captures)", pcaps,
+                              S.cli_decoder, stats_cli)
+                S.decoder_diff(results, "captured packets, python decoder vs ioam decode --lenient", pcaps,
+                               S.py_decoder, S.cli_decoder)
+                stats = stats_cli
             results.facts["tshark_packets"] = stats.get("packets", 0)
     except KeyboardInterrupt as e:
         print(f"interrupted: {e}", file=sys.stderr)

@@ -27,6 +27,7 @@ class Run:
         self.workdir = workdir
         self.pcaps: list[str] = []  # every capture, for the tshark differential
         self.seq = 0
+        self.cli_decode = False  # also decode every capture with `ioam decode --format json`
 
     def path(self, name: str) -> str:
         return os.path.join(self.workdir, name)
@@ -67,7 +68,12 @@ class Run:
                 c.stop()
         out = {}
         for (role, iface), c in zip(points, caps):
-            out[(role, iface)] = ib.decode_pcap(c.path)
+            frames = ib.decode_pcap(c.path)
+            if self.cli_decode and frames:
+                by_frame = {o.get("frame"): o for o in H.ioam_decode_json(c.path)}
+                for d in frames:
+                    d.cli = by_frame.get(d.pkt["frame"])
+            out[(role, iface)] = frames
         return out, (t0, t1)
 
 
@@ -108,12 +114,16 @@ def scenario_trace_types(run: Run, sender_name: str, make_packet, send) -> None:
                 d = rx.get(p.tag)
                 if not c.check(d is not None, f"packet not captured at the receiver ({len(rx)} frames)"):
                     continue
-                c.eq(d.pkt["hop_limit"], p.hop_limit - 3, "IPv6 hop limit at the receiver")
-                opts = d.pkt["ioam"]
-                if not c.eq(len(opts), 1, "IOAM options"):
-                    continue
-                H.check_trace(c, opts[0], p, topo.routers, window, "rcv")
-                c.check(not d.pkt["errors"] and not opts[0].get("errors"), f"decode errors: {d.pkt['errors']} {opts[0].get('errors')}")
+                c.eq(d.ip6[7], p.hop_limit - 3, "IPv6 hop limit at the receiver")
+                if run.cli_decode:
+                    c.check(d.cli is not None, "ioam decode did not report the packet")
+                for who, pkt in d.views():
+                    opts = pkt.get("ioam", [])
+                    if not c.eq(len(opts), 1, f"{who}: IOAM options"):
+                        continue
+                    H.check_trace(c, opts[0], p, topo.routers, window, who)
+                    c.check(not pkt.get("errors") and not opts[0].get("errors"),
+                            f"{who}: decode errors: {pkt.get('errors')} {opts[0].get('errors')}")
 
 
 # ---------------------------------------------------------------------------
@@ -135,20 +145,21 @@ def scenario_overflow(run: Run, make_packet_space, send, sender_name: str) -> No
             d = by_tag(got[("rcv", "rcv0")]).get(p.tag)
             if not c.check(d is not None, "packet not captured"):
                 continue
-            opt = d.pkt["ioam"][0]
             wrote, overflow, rem = H.expected_hops(tt, p.initial_rem, topo.routers)
             c.eq([r.name for r in wrote], ["r1"], "routers expected to write (model)")
             c.eq(overflow, True, "model overflow")
-            H.check_trace(c, opt, p, topo.routers, window, "rcv")
-            c.eq(opt["flags"]["overflow"], True, "Overflow set by r2")
-            c.eq(len(opt["nodes"]), 2, "records: originator + r1")
+            for who, pkt in d.views():
+                opt = pkt["ioam"][0]
+                H.check_trace(c, opt, p, topo.routers, window, who)
+                c.eq(opt["flags"]["overflow"], True, f"{who}: Overflow set by r2")
+                c.eq(len(opt["nodes"]), 2, f"{who}: records: originator + r1")
 
 
 # ---------------------------------------------------------------------------
 # Scenario 3: what the kernel drops
 
 
-def scenario_kernel_rules(run: Run, strict_decoder) -> None:
+def scenario_kernel_rules(run: Run, strict_decoders: dict) -> None:
     """Bad packets are each followed by a valid marker on the same path."""
     topo = run.topo
     cases = [
@@ -187,17 +198,78 @@ def scenario_kernel_rules(run: Run, strict_decoder) -> None:
                     off = d.pkt["ioam"][0]["option_offset"] - 40 if d.pkt["ioam"] else 0
                     c.eq(d.ip6[40 + 2:40 + len(bad.hbh)].hex(), sent_body.hex(), "HbH options untouched")
                     c.eq(off, 4, "option offset")
-            # Our strict decoder reports the same packets as malformed.
-            if bad.tag in at_r1:
-                errs = strict_decoder(at_r1[bad.tag])
-                if dropped:
-                    c.check(bool(errs), f"strict decoder accepted a packet Linux drops ({kind})")
-                else:
-                    c.check(not errs, f"strict decoder rejected a packet Linux forwards: {errs}")
-                c.note(f"strict decoder: {errs if errs else 'no error'}")
-            if marker.tag in at_r1:
-                errs = strict_decoder(at_r1[marker.tag])
-                c.check(not errs, f"strict decoder rejected the valid marker: {errs}")
+            # Our strict decoders report the same packets as malformed.
+            for who, strict_decoder in strict_decoders.items():
+                if bad.tag in at_r1:
+                    errs = strict_decoder(at_r1[bad.tag])
+                    if dropped:
+                        c.check(bool(errs), f"{who} accepted a packet Linux drops ({kind})")
+                    else:
+                        c.check(not errs, f"{who} rejected a packet Linux forwards: {errs}")
+                    c.note(f"{who}: {errs if errs else 'no error'}")
+                if marker.tag in at_r1:
+                    errs = strict_decoder(at_r1[marker.tag])
+                    c.check(not errs, f"{who} rejected the valid marker: {errs}")
+
+
+def scenario_ioam_disabled(run: Run) -> None:
+    """r1 with ioam6_enabled=0 on its ingress: what it still enforces."""
+    topo = run.topo
+    r1 = topo.routers[0]
+    n = topo.ns("r1")
+    sh("sysctl", "-qw", f"net.ipv6.conf.{r1.in_if}.ioam6_enabled=0", ns=n)
+    try:
+        with run.results.case("ioam disabled on r1 ingress: r1 writes nothing, r2 and r3 write") as c:
+            tt = 0x800002
+            p = H.py_packet(run.tag("disabled-valid"), tt, topo.routers, clt=H.new_clt())
+            got, window = run.send_and_capture([p], "disabled-valid")
+            d = by_tag(got[("rcv", "rcv0")]).get(p.tag)
+            if c.check(d is not None, "packet not captured"):
+                opt = d.pkt["ioam"][0]
+                H.check_trace(c, opt, p, topo.routers[1:], window, "rcv")
+                # r2 is the first writer but the second hop: its hop limit is two below the sender's.
+                if len(opt["nodes"]) == 3:
+                    c.eq(opt["nodes"][1].get("hop_limit"), p.hop_limit - 2, "r2 hop limit")
+        with run.results.case("ioam disabled on r1 ingress: misaligned option still dropped by r1") as c:
+            bad = H.py_packet(run.tag("disabled-misaligned"), 0x800002, topo.routers, clt=H.new_clt(),
+                              kind="misaligned")
+            marker = H.py_packet(run.tag("disabled-marker"), 0x800002, topo.routers, clt=H.new_clt())
+            got, _ = run.send_and_capture([bad, marker], "disabled-misaligned",
+                                          points=[("rcv", "rcv0"), ("r2", "r2i")], expect_at_rcv=1)
+            rx = by_tag(got[("rcv", "rcv0")])
+            c.check(marker.tag in rx, "marker lost")
+            c.check(bad.tag not in rx, "misaligned packet reached the receiver")
+            c.check(bad.tag not in by_tag(got[("r2", "r2i")]), "misaligned packet passed r1")
+        with run.results.case("ioam disabled on r1 ingress: NodeLen mismatch passes r1, dropped by r2") as c:
+            bad = H.py_packet(run.tag("disabled-nodelen"), 0x800002, topo.routers, clt=H.new_clt(), kind="nodelen")
+            marker = H.py_packet(run.tag("disabled-marker2"), 0x800002, topo.routers, clt=H.new_clt())
+            got, _ = run.send_and_capture([bad, marker], "disabled-nodelen",
+                                          points=[("rcv", "rcv0"), ("r2", "r2i")], expect_at_rcv=1)
+            rx = by_tag(got[("rcv", "rcv0")])
+            at_r2 = by_tag(got[("r2", "r2i")])
+            c.check(marker.tag in rx, "marker lost")
+            c.check(bad.tag in at_r2, "NodeLen-mismatch packet did not pass r1 (IOAM disabled there)")
+            c.check(bad.tag not in rx, "NodeLen-mismatch packet reached the receiver")
+    finally:
+        sh("sysctl", "-qw", f"net.ipv6.conf.{r1.in_if}.ioam6_enabled=1", ns=n)
+
+
+def cli_strict_errors(d: ib.Decoded) -> list[str]:
+    """What `ioam decode --strict` reports for the packet's bytes."""
+    b = H.ioam_bin()
+    r = subprocess.run([b, "decode", "--strict", "--format", "json", "-q", "--hex", d.ip6.hex()],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"ioam decode --hex failed: {r.stderr.strip()}")
+    errs = []
+    for line in r.stdout.splitlines():
+        if not line.strip():
+            continue
+        o = json.loads(line)
+        errs += [e.get("message", str(e)) for e in o.get("errors", [])]
+        for opt in o.get("ioam", []):
+            errs += [e.get("message", str(e)) for e in opt.get("errors", [])]
+    return errs
 
 
 def py_strict_errors(d: ib.Decoded) -> list[str]:
@@ -226,9 +298,10 @@ def scenario_span_per_packet_py(run: Run) -> None:
         for p in pkts:
             d = rx.get(p.tag)
             if c.check(d is not None, f"{p.tag} missing"):
-                clt = d.pkt["ioam"][0].get("clt") or {}
-                c.eq(clt.get("span_id"), p.clt["span_id"], f"{p.tag} span id")
-                c.eq(clt.get("trace_id"), trace_id, f"{p.tag} trace id")
+                for who, pkt in d.views():
+                    clt = pkt["ioam"][0].get("clt") or {}
+                    c.eq(clt.get("span_id"), p.clt["span_id"], f"{who}: {p.tag} span id")
+                    c.eq(clt.get("trace_id"), trace_id, f"{who}: {p.tag} trace id")
         c.eq(len({p.clt["span_id"] for p in pkts}), len(pkts), "span ids distinct")
 
 
@@ -423,4 +496,36 @@ def py_decoder(pcap: str) -> dict[int, list[dict]]:
 
 
 def cli_decoder(pcap: str) -> dict[int, list[dict]]:
-    return {o["frame"]: o.get("ioam", []) for o in H.ioam_decode_json(pcap) if o.get("ioam")}
+    """`ioam decode --lenient`: like tshark, an RFC 9197 receiver that trusts NodeLen and decodes what it can."""
+    return {o["frame"]: o.get("ioam", []) for o in H.ioam_decode_json(pcap, strict=False) if o.get("ioam")}
+
+
+def decoder_diff(results: H.Results, label: str, pcaps: list[str], dec_a, dec_b, names=("python", "ioam")) -> int:
+    """Two of our decoders must agree exactly (header fields, records, CLT) on well-formed options."""
+    total = 0
+    with results.case(f"decoder agreement: {label}") as c:
+        for pcap in pcaps:
+            if not os.path.exists(pcap):
+                continue
+            a, b = dec_a(pcap), dec_b(pcap)
+            c.eq(sorted(a), sorted(b), f"{os.path.basename(pcap)}: frames with IOAM ({names[0]} vs {names[1]})")
+            for frame in sorted(set(a) & set(b)):
+                oa, ob = a[frame], b[frame]
+                if not c.eq(len(oa), len(ob), f"{os.path.basename(pcap)}#{frame}: options"):
+                    continue
+                for i, (x, y) in enumerate(zip(oa, ob)):
+                    if x.get("errors") or y.get("errors"):
+                        c.check(bool(x.get("errors")) == bool(y.get("errors")),
+                                f"{os.path.basename(pcap)}#{frame} option {i}: one decoder reports errors: "
+                                f"{names[0]}={x.get('errors')} {names[1]}={y.get('errors')}")
+                        continue
+                    cx, cy = canonical(x), canonical(y)
+                    cx["clt"], cy["clt"] = x.get("clt"), y.get("clt")
+                    if cx != cy:
+                        keys = sorted(set(cx) | set(cy))
+                        c.check(False, f"{os.path.basename(pcap)}#{frame} option {i}: " + "; ".join(
+                            f"{k}: {names[0]}={cx.get(k)!r} {names[1]}={cy.get(k)!r}" for k in keys if cx.get(k) != cy.get(k))[:1500])
+                total += 1
+        c.note(f"{total} packets compared")
+        c.check(total > 0, "no packet compared")
+    return total
