@@ -821,6 +821,20 @@ mod tests {
         );
     }
 
+    /// The single IOAM option of an options header, via the strict parser.
+    fn only_ioam(header: &[u8]) -> crate::ioam::IoamOption<'_> {
+        let mut found =
+            crate::opt::Options::new(header, crate::opt::ParseMode::Strict).filter_map(|o| match o
+                .unwrap()
+            {
+                crate::opt::Opt::Ioam(i) => Some(i),
+                _ => None,
+            });
+        let first = found.next().unwrap();
+        assert!(found.next().is_none());
+        first
+    }
+
     proptest! {
         #[test]
         fn repr_round_trip(repr in strategies::dex_repr()) {
@@ -829,6 +843,18 @@ mod tests {
             prop_assert_eq!(n, repr.buffer_len());
             prop_assert_eq!(n, 8 + 4 * repr.extension_flags().count_ones() as usize);
             prop_assert_eq!(DexRepr::parse_bytes(&buf[..n]).unwrap(), repr);
+        }
+
+        #[test]
+        fn builder_round_trip(repr in strategies::dex_repr()) {
+            let mut hdr = [0u8; 264];
+            let n = repr.emit_ext_header(&mut hdr, 17).unwrap();
+            prop_assert_eq!(n, repr.ext_header_len().unwrap());
+            prop_assert_eq!(n % 8, 0);
+            let opt = only_ioam(&hdr[..n]);
+            prop_assert_eq!(opt.option_type, IPV6_OPTION_CODE);
+            prop_assert!(opt.placement(crate::ext::ExtKind::HopByHop).is_conforming());
+            prop_assert_eq!(DexRepr::from_option(&opt).unwrap(), repr);
         }
 
         #[test]

@@ -789,6 +789,20 @@ mod tests {
 
     extern crate alloc;
 
+    /// The single IOAM option of an options header, via the strict parser.
+    fn only_ioam(header: &[u8]) -> crate::ioam::IoamOption<'_> {
+        let mut found =
+            crate::opt::Options::new(header, crate::opt::ParseMode::Strict).filter_map(|o| match o
+                .unwrap()
+            {
+                crate::opt::Opt::Ioam(i) => Some(i),
+                _ => None,
+            });
+        let first = found.next().unwrap();
+        assert!(found.next().is_none());
+        first
+    }
+
     proptest! {
         #[test]
         fn repr_round_trip(repr in strategies::pot_repr()) {
@@ -798,6 +812,18 @@ mod tests {
             let view = Pot::new_checked(&buf[..n]).unwrap();
             prop_assert_eq!(view.namespace_id(), repr.namespace_id);
             prop_assert_eq!(PotRepr::parse_bytes(&buf[..n]).unwrap(), repr);
+        }
+
+        #[test]
+        fn builder_round_trip(repr in strategies::pot_repr()) {
+            let mut hdr = [0u8; 264];
+            let n = repr.emit_ext_header(&mut hdr, 17).unwrap();
+            prop_assert_eq!(n, repr.ext_header_len().unwrap());
+            prop_assert_eq!(n % 8, 0);
+            let opt = only_ioam(&hdr[..n]);
+            prop_assert_eq!(opt.option_type, IPV6_OPTION_CODE);
+            prop_assert!(opt.placement(crate::ext::ExtKind::HopByHop).is_conforming());
+            prop_assert_eq!(PotRepr::from_option(&opt).unwrap(), repr);
         }
 
         #[test]
