@@ -1,12 +1,539 @@
-//! `ioam craft`: writing captures of IOAM packets.
+//! `ioam craft`: captures of IOAM packets for tests, demos and benchmarks.
+//!
+//! Two modes:
+//! - a CLT-tagged trace: a pre-allocated trace (namespace, trace type,
+//!   space) whose originator record carries the span context of a
+//!   `traceparent`, then N simulated transit hops written by
+//!   `ioam_trace::write_transit` (the same writer a router would run);
+//! - `--random --seed S --count N`: a reproducible corpus mixing valid
+//!   packets of every IOAM option type with malformed variants.
+//!
+//! Packets are assembled from the builders of the core crates
+//! (`ioam_wire::build::OptionsBuilder`, the option reprs, the trace header
+//! and node-record writers); the malformed variants are made by changing
+//! bytes of valid packets at offsets found with the `ioam_wire` parsers.
 
-use anyhow::Result;
+use core::net::Ipv6Addr;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::ValueEnum;
+
+use clt_context::{oss, SpanContext};
+use ioam_trace::{write_transit, NodeData, TraceHeader, TraceHeaderRepr, TraceType};
+use ioam_trace::{TransitConfig, TransitOutcome};
+use ioam_wire::build::{Body, OptionSpec, OptionsBuilder};
+use ioam_wire::ioam::{IoamType, OPT_IOAM};
+use ioam_wire::ipv6::{Ipv6HeaderRepr, IPV6_HEADER_LEN};
+use ioam_wire::proto;
+
+use crate::capture::{linktype, Timestamp};
+use crate::linklayer::ipv6_link_header;
+use crate::pcapwrite::{PcapNgWriter, PcapWriter};
+
+/// Link types `ioam craft` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LinkType {
+    /// LINKTYPE_RAW (101): the IPv6 packet alone.
+    Raw,
+    /// LINKTYPE_IPV6 (229).
+    Ipv6,
+    /// Ethernet II (1); `--vlan` adds an 802.1Q tag.
+    Ethernet,
+    /// BSD loopback, host byte order (0).
+    Null,
+    /// OpenBSD loopback, network byte order (108).
+    Loop,
+    /// Linux cooked capture v1 (113).
+    Sll,
+    /// Linux cooked capture v2 (276).
+    Sll2,
+}
+
+impl LinkType {
+    /// The LINKTYPE_ value.
+    pub fn value(self) -> u32 {
+        match self {
+            LinkType::Raw => linktype::RAW,
+            LinkType::Ipv6 => linktype::IPV6,
+            LinkType::Ethernet => linktype::ETHERNET,
+            LinkType::Null => linktype::NULL,
+            LinkType::Loop => linktype::LOOP,
+            LinkType::Sll => linktype::LINUX_SLL,
+            LinkType::Sll2 => linktype::LINUX_SLL2,
+        }
+    }
+}
+
+fn parse_num(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse::<u64>(),
+    };
+    r.map_err(|e| format!("`{s}` is not a number: {e}"))
+}
+
+fn parse_u32(s: &str) -> Result<u32, String> {
+    let v = parse_num(s)?;
+    u32::try_from(v).map_err(|_| format!("{v} does not fit in 32 bits"))
+}
+
+fn parse_u16(s: &str) -> Result<u16, String> {
+    let v = parse_num(s)?;
+    u16::try_from(v).map_err(|_| format!("{v} does not fit in 16 bits"))
+}
 
 /// Arguments of `ioam craft`.
-#[derive(Debug, clap::Args)]
-pub struct CraftArgs {}
+#[derive(Debug, Clone, clap::Args)]
+pub struct CraftArgs {
+    /// Output capture (`-` for standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Link type of the capture.
+    #[arg(long, value_enum, default_value_t = LinkType::Raw)]
+    pub linktype: LinkType,
+    /// Add an 802.1Q VLAN tag with this TCI (Ethernet only).
+    #[arg(long, value_name = "TCI", value_parser = parse_u16)]
+    pub vlan: Option<u16>,
+    /// Write pcapng instead of pcap.
+    #[arg(long)]
+    pub pcapng: bool,
+    /// IOAM namespace.
+    #[arg(long, default_value = "123", value_parser = parse_u16)]
+    pub ns: u16,
+    /// IOAM trace type (24 bits).
+    #[arg(long, default_value = "0x800002", value_parser = parse_u32)]
+    pub trace_type: u32,
+    /// Node-data space in bytes (multiple of 4, at most 244); default: room
+    /// for the originator and every hop (capped at 244).
+    #[arg(long, value_name = "BYTES")]
+    pub space: Option<usize>,
+    /// W3C traceparent whose span context the originator puts in its opaque
+    /// state snapshot (needs trace type bit 22, 0x000002).
+    #[arg(long, value_name = "TRACEPARENT")]
+    pub traceparent: Option<String>,
+    /// Schema ID of the CLT opaque state.
+    #[arg(long, default_value = "0x434c54", value_parser = parse_u32)]
+    pub clt_schema_id: u32,
+    /// Put the span context in the legacy CLT header (24 bytes after the
+    /// trace header) instead of the opaque state snapshot.
+    #[arg(long, requires = "traceparent")]
+    pub legacy_clt: bool,
+    /// Do not write an originator record (the packet leaves empty).
+    #[arg(long)]
+    pub no_originator: bool,
+    /// Node id of the originator.
+    #[arg(long, default_value = "1", value_parser = parse_u32)]
+    pub originator_id: u32,
+    /// Number of simulated transit hops.
+    #[arg(long, default_value_t = 3)]
+    pub hops: usize,
+    /// Node ids of the transit hops, in path order (default 2, 3, ...).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', value_parser = parse_u32)]
+    pub node_id: Vec<u32>,
+    /// Number of packets.
+    #[arg(long, default_value_t = 1)]
+    pub count: usize,
+    /// Source address.
+    #[arg(long, default_value = "2001:db8::1")]
+    pub src: Ipv6Addr,
+    /// Destination address.
+    #[arg(long, default_value = "2001:db8::2")]
+    pub dst: Ipv6Addr,
+    /// Hop limit the packet leaves the originator with.
+    #[arg(long, default_value_t = 64)]
+    pub hop_limit: u8,
+    /// Capture time of the first packet, seconds since the Unix epoch
+    /// (packets follow 1 ms apart; node timestamps derive from it).
+    #[arg(long, default_value_t = 1_700_000_000)]
+    pub time: u32,
+    /// Write a reproducible corpus of valid and malformed packets of every
+    /// IOAM option type instead.
+    #[arg(long)]
+    pub random: bool,
+    /// Seed of the random corpus.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// A CLT-tagged trace to craft: what [`trace_packet`] builds.
+#[derive(Debug, Clone)]
+pub struct TraceSpec {
+    /// Namespace.
+    pub ns: u16,
+    /// Trace type.
+    pub trace_type: TraceType,
+    /// Node-data space in bytes; `None` sizes it for every record.
+    pub space: Option<usize>,
+    /// Span context for the originator's snapshot.
+    pub ctx: Option<SpanContext>,
+    /// CLT schema id.
+    pub schema_id: u32,
+    /// Legacy CLT header instead of the snapshot.
+    pub legacy: bool,
+    /// Originator node id (`None`: no originator record).
+    pub originator: Option<u32>,
+    /// Transit node ids, path order.
+    pub hops: Vec<u32>,
+    /// Source address.
+    pub src: Ipv6Addr,
+    /// Destination address.
+    pub dst: Ipv6Addr,
+    /// Hop limit at the originator.
+    pub hop_limit: u8,
+    /// Base time (seconds) for node timestamps.
+    pub time: u32,
+}
+
+/// The record the originator writes for packet `index`.
+fn originator_data<'a>(spec: &TraceSpec, id: u32, index: usize, oss: &'a [u8]) -> NodeData<'a> {
+    NodeData {
+        hop_limit: spec.hop_limit,
+        node_id: id,
+        ingress_if_id: 0xffff,
+        egress_if_id: 1,
+        timestamp_secs: spec.time,
+        timestamp_frac: ((index * 1000) % 1_000_000) as u32,
+        transit_delay: 0xffff_ffff,
+        namespace_data: id,
+        queue_depth: 0,
+        checksum_complement: 0xffff_ffff,
+        node_id_wide: u64::from(id),
+        ingress_if_id_wide: 0xffff_ffff,
+        egress_if_id_wide: 1,
+        namespace_data_wide: u64::from(id),
+        buffer_occupancy: 0xffff_ffff,
+        oss: if spec.ctx.is_some() && !spec.legacy {
+            Some((spec.schema_id, oss))
+        } else {
+            None
+        },
+    }
+}
+
+/// The record transit hop `j` (1-based) writes; `received` is the hop limit
+/// it received the packet with.
+fn transit_data(
+    spec: &TraceSpec,
+    id: u32,
+    j: usize,
+    index: usize,
+    received: u8,
+) -> NodeData<'static> {
+    let j32 = j as u32;
+    NodeData {
+        hop_limit: NodeData::linux_hop_limit(received),
+        node_id: id,
+        ingress_if_id: (j32 * 100 + 1) as u16,
+        egress_if_id: (j32 * 100 + 2) as u16,
+        timestamp_secs: spec.time,
+        timestamp_frac: ((index * 1000 + j * 10) % 1_000_000) as u32,
+        transit_delay: 1000 * j32,
+        namespace_data: 0xd000_0000 | j32,
+        queue_depth: 0,
+        checksum_complement: 0xffff_ffff,
+        node_id_wide: u64::from(id),
+        ingress_if_id_wide: j32 * 100 + 1,
+        egress_if_id_wide: j32 * 100 + 2,
+        namespace_data_wide: 0xd0d0_0000_0000_0000 | u64::from(j32),
+        buffer_occupancy: 0xffff_ffff,
+        oss: None,
+    }
+}
+
+/// Build one IPv6/UDP packet whose Hop-by-Hop header carries the trace of
+/// `spec` after the originator and every transit hop wrote their records.
+pub fn trace_packet(spec: &TraceSpec, index: usize) -> Result<Vec<u8>> {
+    let tt = spec.trace_type;
+    ioam_trace::writer::check_encap_trace_type(tt)
+        .map_err(|e| anyhow!("trace type 0x{:06x}: {e}", tt.bits()))?;
+    let oss_data = spec.ctx.map(|c| oss::oss_data(&c)).unwrap_or([0; 28]);
+    let orig = spec
+        .originator
+        .map(|id| originator_data(spec, id, index, &oss_data));
+    let space = match spec.space {
+        Some(s) => s,
+        None => {
+            let o = orig.map_or(0, |o| o.record_len(tt));
+            let t = transit_data(spec, 0, 1, 0, 64).record_len(tt);
+            (o + t * spec.hops.len()).min(ioam_trace::TRACE_DATA_MAX)
+        }
+    };
+    let legacy_max = clt_context::legacy::LEGACY_DATA_MAX;
+    let max = if spec.legacy {
+        legacy_max
+    } else {
+        ioam_trace::TRACE_DATA_MAX
+    };
+    if !space.is_multiple_of(4) || space > max {
+        bail!("trace space {space}: must be a multiple of 4 and at most {max} bytes");
+    }
+    let mut body = vec![0u8; ioam_trace::TRACE_HEADER_LEN + space];
+    TraceHeaderRepr::new(spec.ns, tt, (space / 4) as u8)
+        .emit(&mut TraceHeader::new_unchecked(&mut body[..]));
+    let cfg = TransitConfig::default();
+    let mut hop_limit = spec.hop_limit;
+    if let Some(o) = &orig {
+        write_transit(&mut body, spec.ns, o, &cfg).map_err(|e| anyhow!("originator: {e}"))?;
+    }
+    for (j, id) in spec.hops.iter().enumerate() {
+        let node = transit_data(spec, *id, j + 1, index, hop_limit);
+        match write_transit(&mut body, spec.ns, &node, &cfg) {
+            Ok(TransitOutcome::Written { .. })
+            | Ok(TransitOutcome::Overflowed)
+            | Ok(TransitOutcome::Skipped(_)) => {}
+            Err(e) => bail!("hop {}: {e}", j + 1),
+        }
+        hop_limit = hop_limit.saturating_sub(1);
+    }
+    if spec.legacy {
+        if let Some(ctx) = spec.ctx {
+            let ids = clt_context::legacy::LegacyIds::from(ctx);
+            let mut out = vec![0u8; body.len() + clt_context::legacy::LEGACY_IDS_LEN];
+            let n = clt_context::legacy::to_legacy_body(&body, &ids, &mut out)
+                .map_err(|e| anyhow!("legacy CLT header: {e}"))?;
+            out.truncate(n);
+            body = out;
+        }
+    }
+    let specs = [OptionSpec::Ioam {
+        option_type: OPT_IOAM,
+        ioam_type: IoamType::PreallocatedTrace,
+        body: Body::Bytes(&body),
+    }];
+    let hbh = options_header(&specs)?;
+    let payload = format!("ioam craft packet {}", index + 1);
+    Ok(ipv6_udp_packet(
+        spec.src.octets(),
+        spec.dst.octets(),
+        hop_limit,
+        &[(proto::HOP_BY_HOP, hbh)],
+        payload.as_bytes(),
+    ))
+}
+
+/// A Hop-by-Hop or Destination Options header holding `specs` (its Next
+/// Header byte is set by [`ipv6_udp_packet`]).
+pub fn options_header(specs: &[OptionSpec<'_>]) -> Result<Vec<u8>> {
+    let b = OptionsBuilder::new(proto::NO_NEXT, specs);
+    let len = b.buffer_len().map_err(|e| anyhow!("options header: {e}"))?;
+    let mut out = vec![0u8; len];
+    b.emit(&mut out)
+        .map_err(|e| anyhow!("options header: {e}"))?;
+    Ok(out)
+}
+
+/// UDP source port of crafted packets.
+pub const UDP_SRC_PORT: u16 = 40_000;
+/// UDP destination port of crafted packets.
+pub const UDP_DST_PORT: u16 = 9_999;
+
+/// The Internet checksum of the UDP datagram `udp` over IPv6 (RFC 8200 §8.1).
+fn udp_checksum(src: &[u8; 16], dst: &[u8; 16], udp: &[u8]) -> u16 {
+    let mut sum: u64 = 0;
+    let mut add = |bytes: &[u8]| {
+        for pair in bytes.chunks(2) {
+            let hi = u64::from(pair[0]) << 8;
+            let lo = pair.get(1).copied().map_or(0, u64::from);
+            sum += hi | lo;
+        }
+    };
+    add(src);
+    add(dst);
+    add(&(udp.len() as u32).to_be_bytes());
+    add(&[0, 0, 0, proto::UDP]);
+    add(udp);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let c = !(sum as u16);
+    if c == 0 {
+        0xffff
+    } else {
+        c
+    }
+}
+
+/// An IPv6 packet: the fixed header, the extension headers `ext` (each a
+/// whole header tagged with its protocol number; its Next Header byte is
+/// rewritten to chain them), then a UDP datagram carrying `payload`.
+pub fn ipv6_udp_packet(
+    src: [u8; 16],
+    dst: [u8; 16],
+    hop_limit: u8,
+    ext: &[(u8, Vec<u8>)],
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut udp = Vec::with_capacity(8 + payload.len());
+    udp.extend_from_slice(&UDP_SRC_PORT.to_be_bytes());
+    udp.extend_from_slice(&UDP_DST_PORT.to_be_bytes());
+    udp.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    udp.extend_from_slice(&[0, 0]);
+    udp.extend_from_slice(payload);
+    let c = udp_checksum(&src, &dst, &udp);
+    udp[6..8].copy_from_slice(&c.to_be_bytes());
+
+    let ext_len: usize = ext.iter().map(|(_, h)| h.len()).sum();
+    let mut pkt = vec![0u8; IPV6_HEADER_LEN];
+    let first = ext.first().map_or(proto::UDP, |(p, _)| *p);
+    let repr = Ipv6HeaderRepr {
+        traffic_class: 0,
+        flow_label: 0,
+        payload_len: (ext_len + udp.len()).min(0xffff) as u16,
+        next_header: first,
+        hop_limit,
+        src_addr: src,
+        dst_addr: dst,
+    };
+    // A 40-byte buffer always fits the header.
+    let _ = repr.emit(&mut pkt);
+    for (i, (_, h)) in ext.iter().enumerate() {
+        let next = ext.get(i + 1).map_or(proto::UDP, |(p, _)| *p);
+        let start = pkt.len();
+        pkt.extend_from_slice(h);
+        if let Some(b) = pkt.get_mut(start) {
+            *b = next;
+        }
+    }
+    pkt.extend_from_slice(&udp);
+    pkt
+}
+
+/// Frames to write: `(time, IPv6 packet)`.
+pub type Packets = Vec<(Timestamp, Vec<u8>)>;
+
+/// Write `packets` as a capture of link type `lt` (with an optional VLAN tag)
+/// in pcap or pcapng.
+pub fn write_capture(
+    out: impl Write,
+    lt: LinkType,
+    vlan: Option<u16>,
+    pcapng: bool,
+    packets: &[(Timestamp, Vec<u8>)],
+) -> Result<()> {
+    if vlan.is_some() && lt != LinkType::Ethernet {
+        bail!("--vlan needs --linktype ethernet");
+    }
+    let link = ipv6_link_header(lt.value(), vlan)?;
+    let frame = |p: &[u8]| {
+        let mut f = link.clone();
+        f.extend_from_slice(p);
+        f
+    };
+    if pcapng {
+        let mut w = PcapNgWriter::new(out, lt.value())?;
+        for (t, p) in packets {
+            w.write(*t, &frame(p))?;
+        }
+        w.into_inner()?;
+    } else {
+        let mut w = PcapWriter::new(out, lt.value())?;
+        for (t, p) in packets {
+            w.write(*t, &frame(p))?;
+        }
+        w.into_inner()?;
+    }
+    Ok(())
+}
+
+fn packet_time(base: u32, index: usize) -> Timestamp {
+    Timestamp {
+        secs: i64::from(base) + (index / 1000) as i64,
+        nanos: ((index % 1000) * 1_000_000) as u32,
+    }
+}
 
 /// Run `ioam craft`.
-pub fn run(_args: &CraftArgs) -> Result<()> {
-    anyhow::bail!("ioam craft: not available yet")
+pub fn run(args: &CraftArgs) -> Result<()> {
+    let packets: Packets = if args.random {
+        let corpus = random::corpus(args.seed, args.count);
+        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+        for (_, label) in &corpus {
+            *counts.entry(label).or_default() += 1;
+        }
+        let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        eprintln!(
+            "ioam craft: {} packets from seed {}: {}",
+            corpus.len(),
+            args.seed,
+            summary.join(", ")
+        );
+        corpus
+            .into_iter()
+            .enumerate()
+            .map(|(i, (p, _))| (packet_time(args.time, i), p))
+            .collect()
+    } else {
+        let ctx = match &args.traceparent {
+            Some(tp) => Some(
+                clt_context::traceparent::parse(tp)
+                    .map_err(|e| anyhow!("--traceparent: {e}"))?
+                    .ctx,
+            ),
+            None => None,
+        };
+        let tt = TraceType::from_bits(args.trace_type).ok_or_else(|| {
+            anyhow!(
+                "--trace-type 0x{:x} does not fit in 24 bits",
+                args.trace_type
+            )
+        })?;
+        if ctx.is_some() && !args.legacy_clt && !tt.has_oss() {
+            bail!(
+                "--traceparent needs trace type bit 22 (0x000002) for the opaque state snapshot, or --legacy-clt"
+            );
+        }
+        let hops: Vec<u32> = (0..args.hops)
+            .map(|j| args.node_id.get(j).copied().unwrap_or(j as u32 + 2))
+            .collect();
+        if args.node_id.len() > args.hops {
+            bail!(
+                "{} node ids given for {} hops (set --hops)",
+                args.node_id.len(),
+                args.hops
+            );
+        }
+        let spec = TraceSpec {
+            ns: args.ns,
+            trace_type: tt,
+            space: args.space,
+            ctx,
+            schema_id: args.clt_schema_id,
+            legacy: args.legacy_clt,
+            originator: (!args.no_originator).then_some(args.originator_id),
+            hops,
+            src: args.src,
+            dst: args.dst,
+            hop_limit: args.hop_limit,
+            time: args.time,
+        };
+        (0..args.count)
+            .map(|i| Ok((packet_time(args.time, i), trace_packet(&spec, i)?)))
+            .collect::<Result<_>>()?
+    };
+    if args.output.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        write_capture(
+            stdout.lock(),
+            args.linktype,
+            args.vlan,
+            args.pcapng,
+            &packets,
+        )
+    } else {
+        let f = std::fs::File::create(&args.output)
+            .with_context(|| format!("{}", args.output.display()))?;
+        write_capture(
+            std::io::BufWriter::new(f),
+            args.linktype,
+            args.vlan,
+            args.pcapng,
+            &packets,
+        )
+        .with_context(|| format!("{}", args.output.display()))
+    }
 }
+
+pub mod random;
