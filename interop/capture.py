@@ -28,7 +28,7 @@ class Capture:
     def start(self, timeout: float = 5.0) -> "Capture":
         if os.path.exists(self.path):
             os.unlink(self.path)
-        cmd = ["ip", "netns", "exec", self.ns, "tcpdump", "-i", self.iface, "-U", "-n", "-s", "0",
+        cmd = ["ip", "netns", "exec", self.ns, "tcpdump", "-i", self.iface, "-U", "--immediate-mode", "-n", "-s", "0",
                "-w", self.path, self.bpf]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout

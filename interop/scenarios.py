@@ -60,6 +60,9 @@ class Run:
             (sender or H.py_send)(self.topo, packets)
             n = expect_at_rcv if expect_at_rcv is not None else len(packets)
             caps[0].wait_for(n, timeout=3.0)
+            # Every other point saw the packets before the receiver did.
+            for c in caps[1:]:
+                c.wait_for(n, timeout=1.0)
             if expect_at_rcv is not None and expect_at_rcv < len(packets):
                 time.sleep(0.3)
             t1 = time.time()
