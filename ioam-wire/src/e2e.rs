@@ -565,6 +565,24 @@ impl<'a> E2eRepr<'a> {
         })
     }
 
+    /// An E2E body to send: the given fields, no undefined bit, no opaque
+    /// bytes.
+    pub const fn new(
+        namespace_id: u16,
+        sequence_number: Option<SequenceNumber>,
+        timestamp_secs: Option<u32>,
+        timestamp_frac: Option<u32>,
+    ) -> Self {
+        E2eRepr {
+            namespace_id,
+            sequence_number,
+            timestamp_secs,
+            timestamp_frac,
+            undefined_bits: 0,
+            opaque: &[],
+        }
+    }
+
     /// The IOAM-E2E-Type these fields announce.
     pub const fn e2e_type(&self) -> E2eType {
         let mut bits = self.undefined_bits;

@@ -65,8 +65,10 @@
 
 use core::fmt;
 
+use crate::build::{ioam_header, Body, OptionSpec};
 use crate::e2e::{E2eError, E2eRepr};
-use crate::ioam::IoamOption;
+use crate::error::WireError;
+use crate::ioam::{IoamOption, IoamType};
 use crate::pot::{PotError, PotRepr};
 
 /// IOAM Option-Type: integrity-protected Pre-allocated Trace.
@@ -240,6 +242,9 @@ pub enum IntegrityError {
         /// Bytes available.
         actual: usize,
     },
+    /// Placing the body in an IPv6 option or header failed; see
+    /// [`WireError`].
+    Wire(WireError),
 }
 
 /// A part of an integrity-protected option, for [`IntegrityError`].
@@ -321,6 +326,7 @@ impl fmt::Display for IntegrityError {
                 f,
                 "integrity-protected option needs {required} bytes, output buffer has {actual}"
             ),
+            IntegrityError::Wire(e) => write!(f, "integrity-protected option framing: {e}"),
         }
     }
 }
@@ -562,6 +568,47 @@ impl<'a> IntegrityOption<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Places the body in an IOAM option for
+    /// [`OptionsBuilder`](crate::build::OptionsBuilder). No IPv6 placement
+    /// is specified for the integrity-protected types; the option code is
+    /// the one of the unprotected sibling
+    /// ([`IoamType::default_option_code`]: 0x31 for traces and POT, 0x11
+    /// for E2E). The body is written into `scratch` first.
+    pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, IntegrityError> {
+        let n = self.emit(scratch)?;
+        let ioam_type = IoamType::from_u8(self.ioam_type);
+        Ok(OptionSpec::Ioam {
+            option_type: ioam_type.default_option_code(),
+            ioam_type,
+            body: Body::Bytes(&scratch[..n]),
+        })
+    }
+
+    /// Writes a whole Hop-by-Hop or Destination Options header holding this
+    /// option, laid out `NH HEL | 01 00 | code LEN 00 type | body | padding`
+    /// with the option code of [`IntegrityOption::option_spec`], and returns
+    /// its length. Which header it becomes is chosen when inserting it
+    /// ([`insert_ext_header`](crate::build::insert_ext_header)).
+    pub fn emit_ext_header(
+        &self,
+        buf: &mut [u8],
+        next_header: u8,
+    ) -> Result<usize, IntegrityError> {
+        self.validate()?;
+        let ioam_type = IoamType::from_u8(self.ioam_type);
+        let (n, r) = ioam_header(
+            buf,
+            next_header,
+            ioam_type.default_option_code(),
+            ioam_type,
+            self.buffer_len(),
+            |body| self.emit(body),
+        )
+        .map_err(IntegrityError::Wire)?;
+        r?;
+        Ok(n)
     }
 
     /// Bytes [`IntegrityOption::emit`] writes.
@@ -879,6 +926,36 @@ mod tests {
         o.nonce_len = 11;
         assert_eq!(o.emit(&mut out), Err(IntegrityError::PartsMismatch));
         assert!(out.iter().all(|&b| b == 0xaa));
+    }
+
+    #[test]
+    fn e2e_header_through_the_builder() {
+        let b = e2e_fixture();
+        let o = IntegrityOption::parse(67, &b).unwrap();
+        let mut hdr = [0u8; 56];
+        assert_eq!(o.emit_ext_header(&mut hdr, 17), Ok(56));
+        assert_eq!(hdr[..8], [17, 6, 0x01, 0x00, 0x11, 46, 0x00, 67]);
+        assert_eq!(hdr[8..52], b);
+        assert_eq!(hdr[52..], [0x01, 0x02, 0x00, 0x00]);
+        let opt = crate::opt::Options::new(&hdr, crate::opt::ParseMode::Strict)
+            .find_map(|o| match o.unwrap() {
+                crate::opt::Opt::Ioam(i) => Some(i),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(IntegrityOption::from_option(&opt), Ok(o));
+        let mut scratch = [0u8; 252];
+        let spec = o.option_spec(&mut scratch).unwrap();
+        let mut hdr2 = [0u8; 56];
+        let n = crate::build::OptionsBuilder::new(17, &[spec])
+            .emit(&mut hdr2)
+            .unwrap();
+        assert_eq!(hdr2[..n], hdr[..]);
+        let mut small = [0u8; 55];
+        assert!(matches!(
+            o.emit_ext_header(&mut small, 17),
+            Err(IntegrityError::Wire(WireError::BufferTooSmall { .. }))
+        ));
     }
 
     proptest! {

@@ -164,14 +164,12 @@ const E2E_DO: [u8; 24] = [
 
 #[test]
 fn e2e_builds_parses_and_decodes() {
-    let repr = E2eRepr {
-        namespace_id: 5,
-        sequence_number: Some(SequenceNumber::Bits32(1000)),
-        timestamp_secs: Some(0x654f_2c00),
-        timestamp_frac: Some(0x8000_0000),
-        undefined_bits: 0,
-        opaque: &[],
-    };
+    let repr = E2eRepr::new(
+        5,
+        Some(SequenceNumber::Bits32(1000)),
+        Some(0x654f_2c00),
+        Some(0x8000_0000),
+    );
     assert_eq!(repr.ext_header_len(), Ok(24));
     let mut dopt = [0u8; 24];
     assert_eq!(repr.emit_ext_header(&mut dopt, proto::UDP), Ok(24));
@@ -583,6 +581,10 @@ fn every_error_displays_its_rule() {
             }
             .to_string(),
             "needs 52 bytes",
+        ),
+        (
+            IntegrityError::Wire(wire).to_string(),
+            "integrity-protected option framing",
         ),
         (
             OpaqueReason::UnknownMethod(9).to_string(),
