@@ -9,9 +9,9 @@ use core::iter::FusedIterator;
 
 use crate::error::{Layer, WireError};
 use crate::ext::{ChainEnd, ExtHeaders, ExtKind};
-use crate::ioam::{IoamOption, Placement};
+use crate::ioam::{is_ioam_option_type, IoamOption, IoamType, Placement};
 use crate::ipv6::{IPV6_HEADER_LEN, NEXT_HEADER_OFFSET};
-use crate::opt::{Opt, Options, ParseMode};
+use crate::opt::{Opt, Options, ParseMode, OPT_PADN};
 use crate::proto;
 
 /// An IOAM option found in a packet, with the header that holds it.
@@ -185,6 +185,27 @@ pub fn first_hbh_ioam(packet: &[u8], mode: ParseMode) -> Result<Option<PacketIoa
             actual: rest.len(),
         });
     };
+    // The layout every Linux encapsulator and our builder produce:
+    // `NH HEL | 01 00 | T L R TY | body`, with the option inside the header.
+    // Both modes accept it as is, so skip the general walk.
+    if let [_, _, OPT_PADN, 0, t, l, reserved, ty, rest @ ..] = hbh {
+        if is_ioam_option_type(*t) && *l >= 2 {
+            if let Some(body) = rest.get(..usize::from(*l) - 2) {
+                return Ok(Some(PacketIoam {
+                    header: ExtKind::HopByHop,
+                    header_offset: IPV6_HEADER_LEN,
+                    option: IoamOption {
+                        offset: 4,
+                        option_type: *t,
+                        reserved: *reserved,
+                        ioam_type: IoamType::from_u8(*ty),
+                        body,
+                        body_offset: 8,
+                    },
+                }));
+            }
+        }
+    }
     for o in Options::new(hbh, mode) {
         match o {
             Ok(Opt::Ioam(option)) => {
@@ -343,5 +364,67 @@ mod tests {
         // both IOAM options are still found.
         let n = IoamOptions::new(&p, ParseMode::Strict).unwrap().count();
         assert_eq!(n, 2);
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    extern crate alloc;
+
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The general scan `first_hbh_ioam` must agree with.
+    fn slow_first(packet: &[u8], mode: ParseMode) -> Result<Option<PacketIoam<'_>>, WireError> {
+        let hbh = match ExtHeaders::with_start(packet, packet[6], IPV6_HEADER_LEN).next() {
+            Some(Ok(h)) if h.kind == ExtKind::HopByHop => h,
+            Some(Err(e)) => return Err(e),
+            _ => return Ok(None),
+        };
+        for o in Options::new(hbh.bytes, mode) {
+            if let Opt::Ioam(option) = o.map_err(|e| e.with_base(IPV6_HEADER_LEN))? {
+                return Ok(Some(PacketIoam {
+                    header: ExtKind::HopByHop,
+                    header_offset: IPV6_HEADER_LEN,
+                    option,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    proptest! {
+        #[test]
+        fn fast_path_agrees_with_general_scan(
+            // A Hop-by-Hop header whose first bytes are biased toward the
+            // Linux layout (`01 00 31 ..`).
+            head in prop_oneof![
+                Just(Vec::from([1u8, 0, 0x31])),
+                Just(Vec::from([1u8, 0, 0x11])),
+                Just(Vec::from([0u8, 0, 0x31])),
+                Just(Vec::new()),
+            ],
+            len_byte in any::<u8>(),
+            hel in 0u8..4,
+            tail in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let mut p = Vec::from([0x60u8, 0, 0, 0, 0, 0, 0, 64]);
+            p.extend_from_slice(&[0u8; 32]);
+            p.push(17);
+            p.push(hel);
+            p.extend_from_slice(&head);
+            if !head.is_empty() {
+                p.push(len_byte);
+            }
+            p.extend_from_slice(&tail);
+            let plen = (p.len() - 40) as u16;
+            p[4..6].copy_from_slice(&plen.to_be_bytes());
+            for mode in [ParseMode::Strict, ParseMode::Lenient] {
+                prop_assert_eq!(first_hbh_ioam(&p, mode), slow_first(&p, mode));
+            }
+        }
     }
 }
