@@ -26,7 +26,8 @@
 //!
 //! **Choices made here.** Bits 0 and 1 both set is an error
 //! ([`E2eError::BothSequenceNumbers`]): a packet carries one sequence
-//! number, and SPEC §5 of this project states the two as exclusive.
+//! number, so this crate treats the two widths as mutually exclusive (RFC
+//! 9197 defines both bits without saying so outright).
 //! Undefined bits (4-15) are *not* an error: the fields of bits 0-3 come
 //! first, so they still decode; whatever follows them cannot be sized and is
 //! exposed as opaque bytes ([`E2e::opaque`], [`E2eRepr::opaque`]), with the

@@ -39,6 +39,17 @@
 //! Nothing here computes or verifies an ICV; this module decodes and
 //! writes the structure.
 //!
+//! **Sources.** The placement of the integrity protection header (after the
+//! option-specific header, before the data) and the order nonce-then-ICV
+//! follow the draft. Method-ID 1 for AES-GMAC (12-byte nonce, 16-byte ICV)
+//! is the value the draft and its YANG companion
+//! (draft-iuzh-ippm-ioam-integrity-yang, identity `method-1`) use; Method-ID
+//! 0 is not assigned and is reported like any unknown method. The 16-bit
+//! Reserved after Nonce Length keeps the nonce, the ICV and the data 4-byte
+//! aligned. The draft is work in progress: if a later revision moves a
+//! field, [`FIXED_LEN`], [`METHOD_AES_GMAC`] and [`IntegrityOption::parse`]
+//! are the places to change.
+//!
 //! As for the other option bodies, parsing starts at the Namespace-ID (the
 //! IOAM body after Reserved and IOAM Option-Type) and every offset in an
 //! [`IntegrityError`] is relative to that slice.
