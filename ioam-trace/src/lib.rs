@@ -35,7 +35,28 @@
 //! # Ok::<(), ioam_trace::TraceError>(())
 //! ```
 //!
-//! A transit write is shown in [`writer`].
+//! A transit write is shown in [`writer`], the encapsulator in [`encap`],
+//! the Incremental Trace insert in [`incremental`].
+//!
+//! The example `transit` (`cargo run -p ioam-trace --example transit --
+//! --ns 123 --node-id 1 < packet.hex`) applies the transit writer to a
+//! whole IPv6 packet given as hex, like a Linux router with IOAM enabled,
+//! for differential tests against the kernel; its flags are documented in
+//! `examples/transit.rs`.
+//!
+//! # Linux behaviour reproduced (net/ipv6/ioam6.c, exthdrs.c, 6.18)
+//!
+//! - NodeLen must equal the value computed from the trace type (bits 0-7,
+//!   11 and 12-21 one word, bits 8-10 two words); otherwise the packet is
+//!   dropped ([`Validation::Strict`], and always in the writer).
+//! - RemainingLen beyond the data area: dropped.
+//! - Overflow already set: the node adds nothing. RemainingLen 0, or smaller
+//!   than NodeLen plus the opaque state words: Overflow set, nothing written.
+//! - Loopback, Active and the unassigned flag are neither checked nor
+//!   changed by a transit node.
+//! - Undefined bits 12-21 are filled with 0xffffffff words; bit 22 without a
+//!   schema gives the single word 0x00ffffff; a schema's data is zero-padded
+//!   to 4n.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
