@@ -12,6 +12,7 @@
 
 use core::fmt::Display;
 
+use clt_context::{CltView, ContextLookup};
 use ioam_trace::{
     NodeRecord, Trace, TraceError, TraceHeader, TraceHeaderRepr, TraceKind, Validation,
 };
@@ -442,7 +443,7 @@ fn decode_integrity(
                 base,
                 shift_after_header: data_offset.saturating_sub(ioam_trace::TRACE_HEADER_LEN),
             };
-            decode_trace_body(r, &standard, map, kind, opts);
+            decode_trace_body(r, &standard, map, kind, opts, None);
         }
         Ok(ProtectedOption::Pot(p)) => {
             r.namespace_id = Some(p.namespace_id);
@@ -526,10 +527,14 @@ fn decode_trace(
                         base,
                         shift_after_header: clt_context::legacy::LegacyTrace::OFFSET_SHIFT,
                     };
-                    let ids = legacy.ids();
-                    decode_trace_body(r, legacy.standard_body(), map, kind, opts);
-                    let ctx = ids.to_span_context(clt_context::TraceFlags::NONE);
-                    set_clt(r, &ctx, "legacy-header");
+                    decode_trace_body(
+                        r,
+                        legacy.standard_body(),
+                        map,
+                        kind,
+                        opts,
+                        Some(legacy.ids()),
+                    );
                 }
                 Err(e) => {
                     r.namespace_id = Some(ns);
@@ -543,33 +548,20 @@ fn decode_trace(
         base,
         shift_after_header: 0,
     };
-    decode_trace_body(r, body, map, kind, opts);
+    decode_trace_body(r, body, map, kind, opts, None);
 }
 
-fn set_clt(r: &mut OptionReport, ctx: &clt_context::SpanContext, encoding: &'static str) {
-    let valid = ctx.is_valid();
-    r.clt = Some(CltReport {
+/// The CLT report of a context (ids may be all zero: reported as found,
+/// without a traceparent, which W3C forbids for them).
+fn clt_report(ctx: &clt_context::SpanContext, encoding: &'static str) -> CltReport {
+    CltReport {
         trace_id: ctx.trace_id.to_string(),
         span_id: ctx.span_id.to_string(),
         trace_flags: ctx.flags.0,
         encoding,
-        traceparent: valid.then(|| clt_context::traceparent::format(ctx).as_str().to_string()),
-    });
-    if let (true, Some(span)) = (valid, r.span.as_mut()) {
-        span.trace_id = ctx.trace_id.0;
-        span.parent_span_id = ctx.span_id.0;
-        span.trace_flags = ctx.flags.0;
-    } else if valid {
-        r.span = Some(SpanInfo {
-            trace_id: ctx.trace_id.0,
-            parent_span_id: ctx.span_id.0,
-            trace_flags: ctx.flags.0,
-            attributes: Vec::new(),
-            time_range: None,
-        });
-    }
-    if !valid {
-        r.span = None;
+        traceparent: ctx
+            .is_valid()
+            .then(|| clt_context::traceparent::format(ctx).as_str().to_string()),
     }
 }
 
@@ -591,6 +583,7 @@ fn decode_trace_body(
     map: BodyMap,
     kind: TraceKind,
     opts: &DecodeOptions,
+    legacy: Option<clt_context::legacy::LegacyIds>,
 ) {
     let trace = match Trace::parse(body, opts.validation(), kind) {
         Ok(t) => t,
@@ -609,7 +602,8 @@ fn decode_trace_body(
     if let Err(e) = trace.check_loopback() {
         r.errors.push(map.trace_error(e));
     }
-    // Wire order is newest first; path order is its reverse.
+    // Wire order is newest first; path order is its reverse. Records read
+    // before a malformed one are still shown.
     let mut records: Vec<NodeRecord<'_>> = Vec::new();
     for rec in trace.records() {
         match rec {
@@ -627,23 +621,43 @@ fn decode_trace_body(
         .map(|(i, rec)| node_report(i + 1, rec))
         .collect();
 
-    // CLT context: the oldest record whose snapshot has the CLT schema.
-    for rec in &records {
-        let Some(oss) = rec.oss() else { continue };
-        if oss.schema_id() != opts.clt_schema_id {
-            continue;
-        }
-        match clt_context::oss::decode_oss_with(opts.clt_schema_id, oss.schema_id(), oss.data()) {
-            Ok(ctx) => {
-                set_clt(r, &ctx, "opaque-state");
+    // The CLT context and the collector attributes come from clt-context.
+    let (view, encoding) = match legacy {
+        // The legacy header has no flags; the reference collector reports
+        // such spans as sampled.
+        Some(ids) => (
+            CltView::with_legacy_ids(trace, ids, clt_context::TraceFlags::SAMPLED),
+            "legacy-header",
+        ),
+        None => (CltView::new(trace, opts.clt_schema_id), "opaque-state"),
+    };
+    match *view.context() {
+        ContextLookup::Found(found) => {
+            r.clt = Some(clt_report(&found.ctx, encoding));
+            let mut attributes = Vec::new();
+            for hop in view.hops().flatten() {
+                let mut value = String::new();
+                // Writing into a String cannot fail.
+                let _ = hop.attribute_value().write_to(&mut value);
+                attributes.push((hop.attribute_key().to_string(), value));
             }
-            Err(e) => r.errors.push(error(map.abs(oss.offset() + e.offset()), e)),
+            r.span = Some(SpanInfo {
+                trace_id: found.ctx.trace_id.0,
+                parent_span_id: found.ctx.span_id.0,
+                trace_flags: found.ctx.flags.0,
+                attributes,
+                time_range: time_range(&nodes, opts.timestamp_format),
+            });
         }
-        break;
-    }
-    if let Some(span) = r.span.as_mut() {
-        span.attributes = attributes(trace.namespace_id(), &nodes);
-        span.time_range = time_range(&nodes, opts.timestamp_format);
+        ContextLookup::ZeroIds(found) => r.clt = Some(clt_report(&found.ctx, encoding)),
+        ContextLookup::BadOss {
+            offset, error: e, ..
+        } => {
+            r.errors.push(error(map.abs(offset + e.offset()), e));
+        }
+        // No bit 22, no record, another schema: no context, nothing wrong.
+        // A malformed record walk was reported above.
+        _ => {}
     }
     r.nodes = Some(nodes);
 }
@@ -674,61 +688,6 @@ fn node_report(hop: usize, rec: &NodeRecord<'_>) -> NodeReport {
             data: hex(o.data()),
         }),
     }
-}
-
-/// The collector attributes of SPEC §6.4, one per hop.
-fn attributes(ns: u16, nodes: &[NodeReport]) -> Vec<(String, String)> {
-    nodes
-        .iter()
-        .map(|n| {
-            let mut v = String::new();
-            use core::fmt::Write;
-            if let (Some(h), Some(id)) = (n.hop_limit, n.node_id) {
-                let _ = write!(v, "HopLimit={h}; Id={id}; ");
-            }
-            if let (Some(i), Some(e)) = (n.ingress_if_id, n.egress_if_id) {
-                let _ = write!(v, "IngressId={i}; EgressId={e}; ");
-            }
-            if let Some(x) = n.timestamp_secs {
-                let _ = write!(v, "TimestampSecs={x}; ");
-            }
-            if let Some(x) = n.timestamp_frac {
-                let _ = write!(v, "TimestampFrac={x}; ");
-            }
-            if let Some(x) = n.transit_delay {
-                let _ = write!(v, "TransitDelay={x}; ");
-            }
-            if let Some(x) = &n.namespace_data {
-                let _ = write!(v, "NamespaceData={x}; ");
-            }
-            if let Some(x) = n.queue_depth {
-                let _ = write!(v, "QueueDepth={x}; ");
-            }
-            if let Some(x) = n.checksum_complement {
-                let _ = write!(v, "CsumComp={x}; ");
-            }
-            if let (Some(h), Some(id)) = (n.hop_limit_wide, n.node_id_wide) {
-                let _ = write!(v, "HopLimit={h}; IdWide={id}; ");
-            }
-            if let (Some(i), Some(e)) = (n.ingress_if_id_wide, n.egress_if_id_wide) {
-                let _ = write!(v, "IngressIdWide={i}; EgressIdWide={e}; ");
-            }
-            if let Some(x) = &n.namespace_data_wide {
-                let _ = write!(v, "NamespaceDataWide={x}; ");
-            }
-            if let Some(x) = n.buffer_occupancy {
-                let _ = write!(v, "BufferOccupancy={x}; ");
-            }
-            if let Some(o) = &n.oss {
-                let _ = write!(
-                    v,
-                    "OpaqueStateSchemaId={}; OpaqueStateData=0x{}; ",
-                    o.schema_id, o.data
-                );
-            }
-            (format!("ioam_namespace{ns}_node{}", n.hop), v)
-        })
-        .collect()
 }
 
 impl From<TimestampFormat> for ioam_trace::timestamp::TimestampFormat {
