@@ -179,12 +179,16 @@ def ioam_bin() -> str | None:
     return None
 
 
+# A subcommand counts as available when its --help shows the options the suite uses.
+SUBCOMMAND_MARKERS = {"decode": "--format", "send": "--to", "craft": "--random"}
+
+
 def ioam_has(subcommand: str) -> bool:
     b = ioam_bin()
     if not b:
         return False
     r = subprocess.run([b, subcommand, "--help"], capture_output=True, text=True)
-    return r.returncode == 0
+    return r.returncode == 0 and SUBCOMMAND_MARKERS.get(subcommand, "") in r.stdout
 
 
 def ioam_decode_json(path: str, strict: bool | None = None) -> list[dict]:

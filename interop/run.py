@@ -120,7 +120,7 @@ def main() -> int:
         run.cli_decode = bool(cli.get("decode"))
 
         def want(name: str) -> bool:
-            return not args.only or args.only in name
+            return not args.only or args.only in name or name in args.only
 
         def py_make(tag, tt, clt, mode):
             return H.py_packet(tag, tt, topo.routers, clt=clt, mode=mode)
@@ -158,6 +158,25 @@ def main() -> int:
                                S.py_decoder, S.cli_decoder)
                 stats = stats_cli
             results.facts["tshark_packets"] = stats.get("packets", 0)
+            results.facts["tshark_deviations"] = dict(stats["deviations"])
+        if want("corpus") and cli.get("decode"):
+            import corpus as C
+
+            path = run.path("corpus-python.pcap")
+            n = C.write_corpus(path, seed=20261126, count=1500)
+            st = {"deviations": {}}
+            S.tshark_diff(results, f"random corpus from interop/corpus.py (seed 20261126, {n} packets), "
+                          "ioam decode --lenient", [path], S.cli_decoder, st)
+            results.facts["corpus_python_packets"] = st.get("packets", 0)
+            results.facts["corpus_python_deviations"] = dict(st["deviations"])
+            if cli.get("craft"):
+                path = run.path("corpus-craft.pcap")
+                S.craft_corpus(path, seed=7, count=1200)
+                st = {"deviations": {}}
+                S.tshark_diff(results, "random corpus from ioam craft --random (seed 7, 1200 packets), "
+                              "ioam decode --lenient", [path], S.cli_decoder, st)
+                results.facts["corpus_craft_packets"] = st.get("packets", 0)
+                results.facts["corpus_craft_deviations"] = dict(st["deviations"])
     except KeyboardInterrupt as e:
         print(f"interrupted: {e}", file=sys.stderr)
         rc = 1
@@ -169,6 +188,8 @@ def main() -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.record_sample:
         return rc
+    for k, v in results.facts.items():
+        print(f"{k}: {v}")
     print(f"suite time {time.monotonic() - t_start:.1f}s")
     print(f"{results.passed} passed, {results.failed + rc} failed")
     return 1 if (results.failed or rc) else 0
