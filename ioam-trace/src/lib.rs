@@ -64,6 +64,10 @@
 #[cfg(test)]
 extern crate alloc;
 
+// The `arbitrary` derives refer to `::std`; fuzz targets always have it.
+#[cfg(feature = "arbitrary")]
+extern crate std;
+
 pub mod encap;
 pub mod error;
 pub mod header;
