@@ -269,6 +269,13 @@ impl LegacyTrace {
         self.ids
     }
 
+    /// The context lookup outcome for the header ids, with the trace flags
+    /// supplied by the caller (the legacy header carries none; the reference
+    /// collector uses `sampled`). Found with `hop` 0 and offset 8.
+    pub fn context(&self, flags: TraceFlags) -> crate::view::ContextLookup {
+        crate::view::ContextLookup::from_legacy(self.ids, flags)
+    }
+
     /// The equivalent standard trace body: the first 8 bytes of the legacy
     /// header, then the node data.
     pub fn standard_body(&self) -> &[u8] {

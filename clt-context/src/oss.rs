@@ -1,5 +1,5 @@
 //! The CLT opaque state, schema v1: a span context in an IOAM Opaque State
-//! Snapshot (RFC 9197 §4.4.2.13, trace-type bit 22; SPEC §6.1).
+//! Snapshot (RFC 9197 §4.4.2, trace-type bit 22; SPEC §6.1).
 //!
 //! ```text
 //!  0                   1                   2                   3
@@ -21,7 +21,7 @@
 //! +---------------+-----------------------------------------------+
 //! ```
 //!
-//! Schema IDs are interpreted per namespace (RFC 9197 §4.4.2.13), so every
+//! Schema IDs are interpreted per namespace (RFC 9197 §4.4.2, bit 22), so every
 //! function takes the schema ID to use or to expect; [`CLT_SCHEMA_ID`]
 //! ("CLT" in ASCII) is the default.
 

@@ -4,7 +4,7 @@
 //! # Finding the context
 //!
 //! [`find_context`] looks for the originator's record: the oldest record
-//! (first hop) whose opaque state snapshot (RFC 9197 §4.4.2.12) carries the
+//! (first hop) whose opaque state snapshot (RFC 9197 §4.4.2, bit 22) carries the
 //! CLT schema ID, and decodes it with [`crate::oss`]. Every way of not
 //! finding a context is a distinct [`ContextLookup`] outcome.
 //!
@@ -38,7 +38,7 @@
 use core::fmt;
 use core::iter::FusedIterator;
 
-use ioam_trace::{NodeRecord, Trace, TraceError};
+use ioam_trace::{NodeRecord, Trace, TraceError, Validation};
 
 use crate::id::{write_hex, SpanContext};
 use crate::legacy::LegacyIds;
@@ -514,6 +514,16 @@ impl<'a> CltView<'a> {
     pub fn new(trace: Trace<'a>, schema_id: u32) -> Self {
         let context = find_context(&trace, schema_id);
         Self { trace, context }
+    }
+
+    /// Parses a Pre-allocated Trace body (from the Namespace-ID, the
+    /// `IoamOption::body` of `ioam_wire`) and builds its view.
+    pub fn parse_preallocated(
+        body: &'a [u8],
+        validation: Validation,
+        schema_id: u32,
+    ) -> Result<Self, TraceError> {
+        Trace::parse_preallocated(body, validation).map(|t| Self::new(t, schema_id))
     }
 
     /// The view of a legacy-header trace: `trace` parses

@@ -33,7 +33,10 @@ fn body(ns: u16, trace_type: u32, free: u8, records: &[&[u8]]) -> Buf {
 }
 
 fn trace(b: &[u8]) -> Trace<'_> {
-    Trace::parse_preallocated(b, Validation::Strict).unwrap()
+    let t = Trace::parse_preallocated(b, Validation::Strict).unwrap();
+    let view = CltView::parse_preallocated(b, Validation::Strict, CLT_SCHEMA_ID).unwrap();
+    assert_eq!(view.trace(), &t);
+    t
 }
 
 fn lines(view: &CltView<'_>) -> Text {
@@ -392,6 +395,11 @@ fn legacy_view() {
     let view = CltView::with_legacy_ids(trace(lt.standard_body()), lt.ids(), TraceFlags::SAMPLED);
     let want = SpanContext::new(ids.trace_id, ids.span_id, TraceFlags::SAMPLED);
     assert_eq!(view.context().context(), Some(want));
+    assert_eq!(lt.context(TraceFlags::SAMPLED), *view.context());
+    assert_eq!(
+        view.context().found().map(|f| (f.hop, f.offset)),
+        Some((0, 8))
+    );
     assert_eq!(
         lines(&view).as_str(),
         "ioam_namespace9_node1=HopLimit=64; Id=1; \n"
