@@ -288,7 +288,8 @@ impl<'a> ExtHeaders<'a> {
         });
     }
 
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn fail(&mut self, e: WireError) -> Option<Result<ExtHeader<'a>, WireError>> {
         self.state = State::Failed;
         Some(Err(e))

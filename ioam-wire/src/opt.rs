@@ -246,7 +246,8 @@ impl<'a> Options<'a> {
         self.base + self.pos
     }
 
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn fail(&mut self, e: WireError) -> Option<Result<Opt<'a>, WireError>> {
         self.done = true;
         Some(Err(e))
