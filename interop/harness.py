@@ -119,7 +119,8 @@ def new_clt(flags: int = 1) -> dict:
 
 
 def py_packet(tag: str, trace_type: int, routers: list[Router], *, clt: dict | None, hop_limit: int = 64,
-              space: int | None = None, kind: str = "valid", ns: int = IOAM_NS, mode: str = "sockopt") -> Sent:
+              space: int | None = None, kind: str = "valid", ns: int = IOAM_NS, mode: str = "sockopt",
+              flags: int = 0) -> Sent:
     """Build a packet with the suite's own encoder (the Python sender)."""
     orig = None
     if clt is not None or trace_type:
@@ -136,7 +137,7 @@ def py_packet(tag: str, trace_type: int, routers: list[Router], *, clt: dict | N
     nodelen = None
     if kind == "nodelen":
         nodelen = ib.node_len(trace_type) + 1
-    hbh = ib.build_hbh(ns, trace_type, space, orig, nodelen=nodelen, misalign=(kind == "misaligned"))
+    hbh = ib.build_hbh(ns, trace_type, space, orig, nodelen=nodelen, misalign=(kind == "misaligned"), flags=flags)
     if kind == "remlen-overrun":
         # RemainingLen claims more words than the option holds.
         hbh = bytearray(hbh)

@@ -136,13 +136,19 @@ def main() -> int:
             strict = {"python decoder": S.py_strict_errors}
             if cli.get("decode"):
                 strict["ioam decode --strict"] = S.cli_strict_errors
-            S.scenario_kernel_rules(run, strict)
+            tw = {"transit.rs": S.rust_transit} if (S.transit_bin() and not args.python_only) else {}
+            S.scenario_kernel_rules(run, strict, tw)
         if want("ioam disabled"):
             S.scenario_ioam_disabled(run)
         if want("span"):
             S.scenario_span_per_packet_py(run)
         if want("transit"):
-            S.scenario_transit_differential(run, {"python model": S.py_transit})
+            writers = {"python model": S.py_transit}
+            if S.transit_bin() and not args.python_only:
+                writers["ioam-trace transit writer (examples/transit.rs)"] = S.rust_transit
+            else:
+                print("note: ioam-trace examples/transit not built; transit differential uses the python model only")
+            S.scenario_transit_differential(run, writers)
         if want("tshark"):
             stats = {"deviations": {}}
             pcaps = list(run.pcaps)

@@ -162,7 +162,7 @@ def scenario_overflow(run: Run, make_packet_space, send, sender_name: str) -> No
 # Scenario 3: what the kernel drops
 
 
-def scenario_kernel_rules(run: Run, strict_decoders: dict) -> None:
+def scenario_kernel_rules(run: Run, strict_decoders: dict, transit_writers: dict | None = None) -> None:
     """Bad packets are each followed by a valid marker on the same path."""
     topo = run.topo
     cases = [
@@ -213,6 +213,23 @@ def scenario_kernel_rules(run: Run, strict_decoders: dict) -> None:
                 if marker.tag in at_r1:
                     errs = strict_decoder(at_r1[marker.tag])
                     c.check(not errs, f"{who} rejected the valid marker: {errs}")
+            # Our transit writer, configured like r1, takes the same decision as Linux r1.
+            for who, writer in (transit_writers or {}).items():
+                if bad.tag not in at_r1:
+                    continue
+                pkt_in = at_r1[bad.tag].ip6
+                try:
+                    out = writer(pkt_in, topo.routers[0])
+                    verdict = None
+                except Exception as e:  # noqa: BLE001
+                    out, verdict = None, str(e)
+                if dropped:
+                    c.check(verdict is not None, f"{who} forwarded a packet Linux drops ({kind})")
+                    c.note(f"{who}: {verdict}")
+                else:
+                    want = bytearray(pkt_in)
+                    want[7] -= 1
+                    c.check(out == bytes(want), f"{who} changed a packet of an unknown namespace: {verdict or ''}")
 
 
 def scenario_ioam_disabled(run: Run) -> None:
@@ -323,11 +340,13 @@ def py_transit(ip6: bytes, r, ingress_hl_minus_one: bool = True) -> bytes:
     w = int.from_bytes(pkt[off + 2:off + 4], "big")
     rem = w & 0x7F
     if w & 0x0400:
+        pkt[7] -= 1
         return bytes(pkt)
     oss = r.oss_words() if ib.has_oss(tt) else 0
     if rem < nl + oss:
         w |= 0x0400
         pkt[off + 2:off + 4] = w.to_bytes(2, "big")
+        pkt[7] -= 1
         return bytes(pkt)
     v = ib.NodeValues(hop_limit=pkt[7] - 1, node_id=r.node_id, ingress_if_id=r.in_id, egress_if_id=r.out_id,
                       timestamp_secs=0, timestamp_frac=0, namespace_data=r.ns_data, queue_depth=0,
@@ -342,6 +361,7 @@ def py_transit(ip6: bytes, r, ingress_hl_minus_one: bool = True) -> bytes:
     pkt[start:start + len(rec)] = rec
     w = (w & ~0x7F) | newrem
     pkt[off + 2:off + 4] = w.to_bytes(2, "big")
+    pkt[7] -= 1  # forwarding
     return bytes(pkt)
 
 
@@ -380,41 +400,62 @@ def mask_volatile(ip6: bytes) -> bytes:
     return bytes(pkt)
 
 
+DIFF_TYPES = TRACE_TYPES + [
+    0xFFF000 & ~0x000002,
+    0x800800,  # bit 12 (undefined): Linux fills 0xffffffff
+    0x8007FE,  # bits 12-21 and 22
+    0x800001,  # bit 23 (reserved): no data
+    0x000002,  # opaque state only, NodeLen 0
+    0x3F0000,  # bits 2-7
+    0x00F002,  # wide fields and buffer occupancy
+]
+
+
 def scenario_transit_differential(run: Run, writers: dict) -> None:
-    """writers: name -> function(ip6_in: bytes, router) -> bytes (ip6_out) or raises."""
+    """writers: name -> function(ip6_in: bytes, router) -> bytes (ip6_out) or raises.
+
+    Captures on both sides of r1 (no schema) and of r3 (schema bound), and
+    asks each writer, configured like that router, to turn the packet the
+    router received into the packet it sent.
+    """
     topo = run.topo
-    r1 = topo.routers[0]
     pkts = []
-    for tt in TRACE_TYPES + [0xFFF002 & ~0x2]:
-        pkts.append(H.py_packet(run.tag(f"diff-{tt:06x}"), tt, topo.routers, clt=H.new_clt()))
-    # An overflow at r1 and a trace that is already overflowed.
+    for tt in DIFF_TYPES:
+        clt = H.new_clt() if ib.has_oss(tt) else None
+        pkts.append(H.py_packet(run.tag(f"diff-{tt:06x}"), tt, topo.routers, clt=clt))
+    # Overflow at r1, a trace that arrives overflowed, and one with no originator record.
     pkts.append(H.py_packet(run.tag("diff-overflow-at-r1"), 0x800002, topo.routers, clt=H.new_clt(),
                             space=(1 + 8) * 4))
-    got, window = run.send_and_capture(pkts, "transit-diff", points=[("rcv", "rcv0"), ("r1", "r1i"), ("r1", "r1o")])
-    ins = by_tag(got[("r1", "r1i")])
-    outs = by_tag(got[("r1", "r1o")])
+    pkts.append(H.py_packet(run.tag("diff-arrives-overflowed"), 0xC00002, topo.routers, clt=H.new_clt(),
+                            flags=0x8))
+    pkts.append(H.py_packet(run.tag("diff-loopback-flag"), 0x800000, topo.routers, clt=None, flags=0x4))
+    points = [("rcv", "rcv0"), ("r1", "r1i"), ("r1", "r1o"), ("r3", "r3i"), ("r3", "r3o")]
+    got, window = run.send_and_capture(pkts, "transit-diff", points=points)
+    sides = {"r1": (by_tag(got[("r1", "r1i")]), by_tag(got[("r1", "r1o")])),
+             "r3": (by_tag(got[("r3", "r3i")]), by_tag(got[("r3", "r3o")]))}
     for name, fn in writers.items():
-        with run.results.case(f"transit differential: {name} configured like r1 vs Linux r1 ({len(pkts)} packets)") as c:
-            compared = 0
-            for p in pkts:
-                a, b = ins.get(p.tag), outs.get(p.tag)
-                if not c.check(a is not None and b is not None, f"{p.tag}: not captured on both sides of r1"):
-                    continue
-                linux_out = bytearray(b.ip6)
-                c.eq(linux_out[7], a.ip6[7] - 1, f"{p.tag}: forwarding decrements the IPv6 hop limit")
-                linux_out[7] = a.ip6[7]  # the hop limit decrement is forwarding, not the IOAM writer
-                try:
-                    ours = fn(a.ip6, r1)
-                except Exception as e:  # noqa: BLE001
-                    c.check(False, f"{p.tag}: writer failed: {e}")
-                    continue
-                ma, mb = mask_volatile(ours), mask_volatile(bytes(linux_out))
-                if ma != mb:
-                    diff = [i for i in range(max(len(ma), len(mb))) if ma[i:i + 1] != mb[i:i + 1]]
-                    c.check(False, f"{p.tag}: differs at byte offsets {diff[:16]}; ours {ma.hex()} linux {mb.hex()}")
-                else:
-                    compared += 1
-            c.note(f"{compared} packets byte-identical (timestamps, queue depth masked)")
+        for rname, (ins, outs) in sides.items():
+            r = topo.router(rname)
+            with run.results.case(f"transit differential: {name} configured like {rname} vs Linux {rname} "
+                                  f"({len(pkts)} packets)") as c:
+                compared = 0
+                for p in pkts:
+                    a, b = ins.get(p.tag), outs.get(p.tag)
+                    if not c.check(a is not None and b is not None, f"{p.tag}: not captured on both sides of {rname}"):
+                        continue
+                    c.eq(b.ip6[7], a.ip6[7] - 1, f"{p.tag}: forwarding decrements the IPv6 hop limit")
+                    try:
+                        ours = fn(a.ip6, r)
+                    except Exception as e:  # noqa: BLE001
+                        c.check(False, f"{p.tag}: writer failed: {e}")
+                        continue
+                    ma, mb = mask_volatile(ours), mask_volatile(b.ip6)
+                    if ma != mb:
+                        diff = [i for i in range(max(len(ma), len(mb))) if ma[i:i + 1] != mb[i:i + 1]]
+                        c.check(False, f"{p.tag}: differs at byte offsets {diff[:16]}; ours {ma.hex()} linux {mb.hex()}")
+                    else:
+                        compared += 1
+                c.note(f"{compared} packets byte-identical (timestamps, queue depth masked)")
 
 
 # ---------------------------------------------------------------------------
@@ -566,3 +607,29 @@ def craft_corpus(path: str, seed: int, count: int) -> None:
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"ioam craft --random failed ({r.returncode}): {r.stderr.strip()}")
+
+
+def transit_bin() -> str | None:
+    cands = [os.environ.get("IOAM_TRANSIT_BIN", "")]
+    tdir = os.environ.get("CARGO_TARGET_DIR") or os.path.join(H.ROOT, "target")
+    cands += [os.path.join(tdir, "release", "examples", "transit"),
+              os.path.join(H.ROOT, "target", "release", "examples", "transit")]
+    for c in cands:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def rust_transit(ip6: bytes, r) -> bytes:
+    """ioam-trace's transit writer (examples/transit.rs) configured like router r."""
+    args = [transit_bin(), "--ns", str(IOAM_NS), "--node-id", hex(r.node_id), "--node-id-wide", hex(r.node_id_wide),
+            "--in-if-id", str(r.in_id), "--out-if-id", str(r.out_id),
+            "--in-if-id-wide", hex(r.in_id_wide), "--out-if-id-wide", hex(r.out_id_wide),
+            "--ns-data", hex(r.ns_data), "--ns-data-wide", hex(r.ns_data_wide),
+            "--timestamp-secs", "0", "--timestamp-frac", "0", "--queue-depth", "0"]
+    if r.schema_id is not None:
+        args += ["--schema-id", hex(r.schema_id), "--schema-data", r.schema_data.hex()]
+    p = subprocess.run(args, input=ip6.hex(), capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"transit exit {p.returncode}: {p.stderr.strip()}")
+    return bytes.fromhex("".join(p.stdout.split()))
