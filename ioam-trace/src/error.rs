@@ -21,7 +21,7 @@ pub enum Part {
     Header,
     /// The fixed node data of one record: NodeLen words (RFC 9197 §4.4.2).
     NodeData,
-    /// The 4-byte header of an opaque state snapshot (RFC 9197 §4.4.2.12).
+    /// The 4-byte header of an opaque state snapshot (RFC 9197 §4.4.2).
     OssHeader,
     /// The data of an opaque state snapshot: Length words.
     OssData,
@@ -163,7 +163,7 @@ pub enum TraceError {
         trace_type: TraceType,
     },
     /// The trace type sets undefined bits 12-21 and the writer was told not
-    /// to fill them (RFC 9197 §4.4.2.13 option 2 reports this as a skip, not
+    /// to fill them (RFC 9197 §4.4.1 option 2 reports this as a skip, not
     /// an error; this error comes from builders, which must never set them).
     UndefinedBits {
         /// Offset of the IOAM-Trace-Type field (4).

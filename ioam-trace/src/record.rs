@@ -16,7 +16,7 @@ pub mod unavailable {
     pub const NODE_ID: u32 = 0x00ff_ffff;
     /// Unavailable 56-bit wide node id (Linux default `ioam6_id_wide`).
     pub const NODE_ID_WIDE: u64 = 0x00ff_ffff_ffff_ffff;
-    /// Opaque state schema id meaning "nothing to report" (RFC 9197 §4.4.2.12).
+    /// Opaque state schema id meaning "nothing to report" (RFC 9197 §4.4.2).
     pub const SCHEMA_ID_NONE: u32 = 0x00ff_ffff;
     /// The single opaque state word a node writes when it has nothing to
     /// report: Length 0, Schema ID 0xffffff (what Linux writes).
@@ -53,7 +53,7 @@ pub mod unavailable {
     }
 
     /// Whether a transit delay reports an overflow: the top bit is set but the
-    /// value is not the all-ones "unavailable" (RFC 9197 §4.4.2.5).
+    /// value is not the all-ones "unavailable" (RFC 9197 §4.4.2).
     #[must_use]
     pub const fn is_transit_delay_overflow(v: u32) -> bool {
         v & 0x8000_0000 != 0 && v != U32
@@ -65,7 +65,7 @@ fn be<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
     bytes.get(at..at.checked_add(N)?)?.try_into().ok()
 }
 
-/// The opaque state snapshot of one record (RFC 9197 §4.4.2.12).
+/// The opaque state snapshot of one record (RFC 9197 §4.4.2).
 ///
 /// ```text
 /// | Length (8) | Schema ID (24) | data: Length words ... |
@@ -184,7 +184,7 @@ impl<'a> NodeRecord<'a> {
         self.at::<4>(bit, 0).map(u32::from_be_bytes)
     }
 
-    /// Bit 0: hop limit (RFC 9197 §4.4.2.1).
+    /// Bit 0: hop limit (RFC 9197 §4.4.2).
     #[must_use]
     pub fn hop_limit(&self) -> Option<u8> {
         self.at::<1>(0, 0).map(|b| b[0])
@@ -196,7 +196,7 @@ impl<'a> NodeRecord<'a> {
         self.u32_of(0).map(|w| w & 0x00ff_ffff)
     }
 
-    /// Bit 1: 16-bit ingress interface id (§4.4.2.2).
+    /// Bit 1: 16-bit ingress interface id (§4.4.2).
     #[must_use]
     pub fn ingress_if_id(&self) -> Option<u16> {
         self.at::<2>(1, 0).map(u16::from_be_bytes)
@@ -208,19 +208,19 @@ impl<'a> NodeRecord<'a> {
         self.at::<2>(1, 2).map(u16::from_be_bytes)
     }
 
-    /// Bit 2: timestamp seconds (§4.4.2.3); see [`crate::timestamp`].
+    /// Bit 2: timestamp seconds (§4.4.2); see [`crate::timestamp`].
     #[must_use]
     pub fn timestamp_secs(&self) -> Option<u32> {
         self.u32_of(2)
     }
 
-    /// Bit 3: timestamp fraction (§4.4.2.4); see [`crate::timestamp`].
+    /// Bit 3: timestamp fraction (§4.4.2); see [`crate::timestamp`].
     #[must_use]
     pub fn timestamp_frac(&self) -> Option<u32> {
         self.u32_of(3)
     }
 
-    /// Bit 4: transit delay in nanoseconds, raw (§4.4.2.5): the top bit
+    /// Bit 4: transit delay in nanoseconds, raw (§4.4.2): the top bit
     /// flags an overflow, all ones means unavailable.
     #[must_use]
     pub fn transit_delay(&self) -> Option<u32> {
@@ -242,25 +242,25 @@ impl<'a> NodeRecord<'a> {
             .is_some_and(unavailable::is_transit_delay_overflow)
     }
 
-    /// Bit 5: namespace-specific data, short (§4.4.2.6).
+    /// Bit 5: namespace-specific data, short (§4.4.2).
     #[must_use]
     pub fn namespace_data(&self) -> Option<u32> {
         self.u32_of(5)
     }
 
-    /// Bit 6: queue depth (§4.4.2.7).
+    /// Bit 6: queue depth (§4.4.2).
     #[must_use]
     pub fn queue_depth(&self) -> Option<u32> {
         self.u32_of(6)
     }
 
-    /// Bit 7: checksum complement (§4.4.2.8).
+    /// Bit 7: checksum complement (§4.4.2).
     #[must_use]
     pub fn checksum_complement(&self) -> Option<u32> {
         self.u32_of(7)
     }
 
-    /// Bit 8: hop limit of the wide field (§4.4.2.9).
+    /// Bit 8: hop limit of the wide field (§4.4.2).
     #[must_use]
     pub fn hop_limit_wide(&self) -> Option<u8> {
         self.at::<1>(8, 0).map(|b| b[0])
@@ -273,7 +273,7 @@ impl<'a> NodeRecord<'a> {
             .map(|b| u64::from_be_bytes(b) & unavailable::NODE_ID_WIDE)
     }
 
-    /// Bit 9: 32-bit ingress interface id (§4.4.2.10).
+    /// Bit 9: 32-bit ingress interface id (§4.4.2).
     #[must_use]
     pub fn ingress_if_id_wide(&self) -> Option<u32> {
         self.at::<4>(9, 0).map(u32::from_be_bytes)
@@ -285,19 +285,19 @@ impl<'a> NodeRecord<'a> {
         self.at::<4>(9, 4).map(u32::from_be_bytes)
     }
 
-    /// Bit 10: namespace-specific data, wide (§4.4.2.11).
+    /// Bit 10: namespace-specific data, wide (§4.4.2).
     #[must_use]
     pub fn namespace_data_wide(&self) -> Option<u64> {
         self.at::<8>(10, 0).map(u64::from_be_bytes)
     }
 
-    /// Bit 11: buffer occupancy (§4.4.2.12).
+    /// Bit 11: buffer occupancy (§4.4.2).
     #[must_use]
     pub fn buffer_occupancy(&self) -> Option<u32> {
         self.u32_of(11)
     }
 
-    /// The word of an undefined bit 12..=21 (§4.4.2.13); `None` for any
+    /// The word of an undefined bit 12..=21 (§4.4.1); `None` for any
     /// other bit or when the bit is not set.
     #[must_use]
     pub fn undefined(&self, bit: u8) -> Option<u32> {

@@ -1,5 +1,5 @@
-//! Timestamp conversions for trace-type bits 2 and 3 (RFC 9197 §4.4.2.3,
-//! §4.4.2.4, formats of RFC 9197 §5).
+//! Timestamp conversions for trace-type bits 2 and 3 (RFC 9197 §4.4.2,
+//! §4.4.2, formats of RFC 9197 §5).
 //!
 //! The format is chosen per namespace and not signalled in the packet. Linux
 //! writes the POSIX format (seconds and microseconds of CLOCK_REALTIME).
@@ -20,14 +20,14 @@ const NANOS_PER_SEC: u64 = 1_000_000_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum TimestampFormat {
-    /// PTP truncated (RFC 9197 §5.1): seconds and nanoseconds since the PTP
+    /// PTP truncated (RFC 9197 §5): seconds and nanoseconds since the PTP
     /// epoch (1970-01-01, on the PTP timescale; no leap-second correction is
     /// applied here).
     Ptp,
-    /// NTP 64-bit (RFC 9197 §5.2): seconds since 1900-01-01 (era 0) and a
+    /// NTP 64-bit (RFC 9197 §5): seconds since 1900-01-01 (era 0) and a
     /// fraction in units of 2^-32 s.
     Ntp,
-    /// POSIX (RFC 9197 §5.3): seconds since 1970-01-01 and microseconds
+    /// POSIX (RFC 9197 §5): seconds since 1970-01-01 and microseconds
     /// (what Linux writes).
     Posix,
 }

@@ -19,54 +19,54 @@ use core::ops::{BitAnd, BitOr, BitOrAssign};
 pub struct TraceType(u32);
 
 impl TraceType {
-    /// Bit 0: hop limit and 24-bit node id, 4 bytes (RFC 9197 §4.4.2.1).
+    /// Bit 0: hop limit and 24-bit node id, 4 bytes (RFC 9197 §4.4.2).
     pub const HOP_LIM_NODE_ID: Self = Self::bit_unchecked(0);
-    /// Bit 1: 16-bit ingress and egress interface ids, 4 bytes (§4.4.2.2).
+    /// Bit 1: 16-bit ingress and egress interface ids, 4 bytes (§4.4.2).
     pub const INTERFACE_IDS: Self = Self::bit_unchecked(1);
-    /// Bit 2: timestamp seconds, 4 bytes (§4.4.2.3).
+    /// Bit 2: timestamp seconds, 4 bytes (§4.4.2).
     pub const TIMESTAMP_SECS: Self = Self::bit_unchecked(2);
-    /// Bit 3: timestamp fraction, 4 bytes (§4.4.2.4).
+    /// Bit 3: timestamp fraction, 4 bytes (§4.4.2).
     pub const TIMESTAMP_FRAC: Self = Self::bit_unchecked(3);
-    /// Bit 4: transit delay, 4 bytes (§4.4.2.5).
+    /// Bit 4: transit delay, 4 bytes (§4.4.2).
     pub const TRANSIT_DELAY: Self = Self::bit_unchecked(4);
-    /// Bit 5: namespace-specific data (short), 4 bytes (§4.4.2.6).
+    /// Bit 5: namespace-specific data (short), 4 bytes (§4.4.2).
     pub const NAMESPACE_DATA: Self = Self::bit_unchecked(5);
-    /// Bit 6: queue depth, 4 bytes (§4.4.2.7).
+    /// Bit 6: queue depth, 4 bytes (§4.4.2).
     pub const QUEUE_DEPTH: Self = Self::bit_unchecked(6);
-    /// Bit 7: checksum complement, 4 bytes (§4.4.2.8).
+    /// Bit 7: checksum complement, 4 bytes (§4.4.2).
     pub const CHECKSUM_COMPLEMENT: Self = Self::bit_unchecked(7);
-    /// Bit 8: hop limit and 56-bit node id, 8 bytes (§4.4.2.9).
+    /// Bit 8: hop limit and 56-bit node id, 8 bytes (§4.4.2).
     pub const HOP_LIM_NODE_ID_WIDE: Self = Self::bit_unchecked(8);
-    /// Bit 9: 32-bit ingress and egress interface ids, 8 bytes (§4.4.2.10).
+    /// Bit 9: 32-bit ingress and egress interface ids, 8 bytes (§4.4.2).
     pub const INTERFACE_IDS_WIDE: Self = Self::bit_unchecked(9);
-    /// Bit 10: namespace-specific data (wide), 8 bytes (§4.4.2.11).
+    /// Bit 10: namespace-specific data (wide), 8 bytes (§4.4.2).
     pub const NAMESPACE_DATA_WIDE: Self = Self::bit_unchecked(10);
-    /// Bit 11: buffer occupancy, 4 bytes (§4.4.2.12).
+    /// Bit 11: buffer occupancy, 4 bytes (§4.4.2).
     pub const BUFFER_OCCUPANCY: Self = Self::bit_unchecked(11);
-    /// Bit 12: undefined, 4 bytes when filled (§4.4.2.13).
+    /// Bit 12: undefined, 4 bytes when filled (§4.4.1).
     pub const UNDEFINED_12: Self = Self::bit_unchecked(12);
-    /// Bit 13: undefined, 4 bytes when filled (§4.4.2.13).
+    /// Bit 13: undefined, 4 bytes when filled (§4.4.1).
     pub const UNDEFINED_13: Self = Self::bit_unchecked(13);
-    /// Bit 14: undefined, 4 bytes when filled (§4.4.2.13).
+    /// Bit 14: undefined, 4 bytes when filled (§4.4.1).
     pub const UNDEFINED_14: Self = Self::bit_unchecked(14);
-    /// Bit 15: undefined, 4 bytes when filled (§4.4.2.13).
+    /// Bit 15: undefined, 4 bytes when filled (§4.4.1).
     pub const UNDEFINED_15: Self = Self::bit_unchecked(15);
-    /// Bit 16: undefined, 4 bytes when filled (§4.4.2.13).
+    /// Bit 16: undefined, 4 bytes when filled (§4.4.1).
     pub const UNDEFINED_16: Self = Self::bit_unchecked(16);
-    /// Bit 17: undefined, 4 bytes when filled (§4.4.2.13).
+    /// Bit 17: undefined, 4 bytes when filled (§4.4.1).
     pub const UNDEFINED_17: Self = Self::bit_unchecked(17);
-    /// Bit 18: undefined, 4 bytes when filled (§4.4.2.13).
+    /// Bit 18: undefined, 4 bytes when filled (§4.4.1).
     pub const UNDEFINED_18: Self = Self::bit_unchecked(18);
-    /// Bit 19: undefined, 4 bytes when filled (§4.4.2.13).
+    /// Bit 19: undefined, 4 bytes when filled (§4.4.1).
     pub const UNDEFINED_19: Self = Self::bit_unchecked(19);
-    /// Bit 20: undefined, 4 bytes when filled (§4.4.2.13).
+    /// Bit 20: undefined, 4 bytes when filled (§4.4.1).
     pub const UNDEFINED_20: Self = Self::bit_unchecked(20);
-    /// Bit 21: undefined, 4 bytes when filled (§4.4.2.13).
+    /// Bit 21: undefined, 4 bytes when filled (§4.4.1).
     pub const UNDEFINED_21: Self = Self::bit_unchecked(21);
     /// Bit 22: opaque state snapshot, variable length, not counted in
-    /// NodeLen (§4.4.2.12 of RFC 9197, "Opaque State Snapshot").
+    /// NodeLen (RFC 9197 §4.4.2, "Opaque State Snapshot").
     pub const OPAQUE_STATE: Self = Self::bit_unchecked(22);
-    /// Bit 23: reserved, must be zero on send (§4.4.2.14).
+    /// Bit 23: reserved, must be zero on send (§4.4.1).
     pub const RESERVED_23: Self = Self::bit_unchecked(23);
 
     /// No bit set.

@@ -203,7 +203,7 @@ impl NodeData<'_> {
 }
 
 /// What a transit node does with the undefined trace-type bits 12-21
-/// (RFC 9197 §4.4.2.13).
+/// (RFC 9197 §4.4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum UndefinedFill {
@@ -238,7 +238,7 @@ pub enum SkipReason {
     /// Overflow was already set by an earlier node (RFC 9197 §4.4.1).
     OverflowSet,
     /// Undefined bits are set and the configuration says to add no data
-    /// (RFC 9197 §4.4.2.13 option 2).
+    /// (RFC 9197 §4.4.1 option 2).
     UndefinedBits,
     /// The trace type asks for no data at all (no field bit, no bit 22).
     NothingToWrite,
