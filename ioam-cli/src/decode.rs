@@ -259,6 +259,17 @@ fn decode_option(kind: ExtKind, o: &IoamOption<'_>, opts: &DecodeOptions) -> Opt
                 }
             }
             r.data = Some(hex(o.body));
+            // Nothing else reads this body: check the 4n length here
+            // (RFC 9486 §4 keeps every IOAM option body 4-byte aligned).
+            if !o.body.len().is_multiple_of(4) {
+                r.errors.push(error(
+                    o.offset,
+                    WireError::Invalid {
+                        rule: ioam_wire::error::Rule::IoamBodyUnaligned(o.body.len()),
+                        offset: o.offset,
+                    },
+                ));
+            }
         }
     }
     r

@@ -1,12 +1,310 @@
-//! `ioam send`: CLT-tagged traffic with an IOAM Hop-by-Hop header.
+//! `ioam send`: CLT-tagged traffic from a stock Linux host (SPEC §6.2).
+//!
+//! The Hop-by-Hop header comes from clt-context's
+//! [`HopByHopInjector`](clt_context::injector::HopByHopInjector): one IOAM
+//! pre-allocated trace whose first record is the sender's, its opaque state
+//! snapshot carrying the span context, with free space for the routers on
+//! the path. The kernel attaches it to the sender's packets, either to every
+//! packet of the socket (`setsockopt(IPV6_HOPOPTS)`) or to one datagram
+//! (`sendmsg` with an `IPV6_HOPOPTS` control message). Linux routers with
+//! IOAM enabled for the namespace then fill their records.
+//!
+//! Each datagram (or TCP write) is logged on standard output as one JSON
+//! object: sequence number, traceparent, span id, payload and header sizes.
 
-use anyhow::Result;
+use core::net::SocketAddr;
+use std::io::{self, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use clt_context::injector::{Encoding, HopByHopInjector};
+use clt_context::{SpanContext, SpanId};
+use ioam_trace::{NodeData, TraceType};
+
+use crate::sock;
+
+fn parse_num(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse::<u64>(),
+    };
+    r.map_err(|e| format!("`{s}` is not a number: {e}"))
+}
+
+fn parse_u32(s: &str) -> Result<u32, String> {
+    let v = parse_num(s)?;
+    u32::try_from(v).map_err(|_| format!("{v} does not fit in 32 bits"))
+}
+
+fn parse_u16(s: &str) -> Result<u16, String> {
+    let v = parse_num(s)?;
+    u16::try_from(v).map_err(|_| format!("{v} does not fit in 16 bits"))
+}
+
+fn parse_ctx(s: &str) -> Result<SpanContext, String> {
+    clt_context::traceparent::parse(s)
+        .map(|t| t.ctx)
+        .map_err(|e| e.to_string())
+}
 
 /// Arguments of `ioam send`.
-#[derive(Debug, clap::Args)]
-pub struct SendArgs {}
+#[derive(Debug, Clone, clap::Args)]
+pub struct SendArgs {
+    /// Destination, `[IPv6 address]:port`.
+    #[arg(long, value_name = "[ADDR]:PORT")]
+    pub to: SocketAddr,
+    /// W3C traceparent of the span that sends the traffic.
+    #[arg(long, value_name = "TRACEPARENT", value_parser = parse_ctx)]
+    pub traceparent: SpanContext,
+    /// IOAM namespace.
+    #[arg(long, default_value = "123", value_parser = parse_u16)]
+    pub ns: u16,
+    /// IOAM trace type (bit 22, 0x000002, carries the CLT context).
+    #[arg(long, default_value = "0x800002", value_parser = parse_u32)]
+    pub trace_type: u32,
+    /// Room for this many routers after the sender.
+    #[arg(long, default_value_t = 3)]
+    pub hops: usize,
+    /// The sender's node id (bit 0, 24 bits).
+    #[arg(long, default_value = "0xffffff", value_parser = parse_u32)]
+    pub node_id: u32,
+    /// The sender's wide node id (bit 8, 56 bits).
+    #[arg(long, default_value = "0xffffffffffffff", value_parser = parse_num)]
+    pub node_id_wide: u64,
+    /// The sender's egress interface id (bit 1).
+    #[arg(long, default_value = "0xffff", value_parser = parse_u16)]
+    pub egress_id: u16,
+    /// The sender's wide egress interface id (bit 9).
+    #[arg(long, default_value = "0xffffffff", value_parser = parse_u32)]
+    pub egress_id_wide: u32,
+    /// Namespace data the sender writes (bit 5).
+    #[arg(long, default_value = "0xffffffff", value_parser = parse_u32)]
+    pub ns_data: u32,
+    /// Wide namespace data the sender writes (bit 10).
+    #[arg(long, default_value = "0xffffffffffffffff", value_parser = parse_num)]
+    pub ns_data_wide: u64,
+    /// Hop limit written in the sender's record.
+    #[arg(long, default_value_t = 64)]
+    pub hop_limit: u8,
+    /// Schema ID of the CLT opaque state.
+    #[arg(long, default_value = "0x434c54", value_parser = parse_u32)]
+    pub clt_schema_id: u32,
+    /// Carry the ids in the legacy CLT header instead of the opaque state.
+    #[arg(long)]
+    pub legacy_clt: bool,
+    /// Number of datagrams (or TCP writes).
+    #[arg(long, default_value_t = 1)]
+    pub count: u64,
+    /// Pause between datagrams, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pub interval_ms: u64,
+    /// Payload of each datagram (default `ioam send <n>`).
+    #[arg(long)]
+    pub payload: Option<String>,
+    /// Attach the header to each datagram (sendmsg ancillary data) instead
+    /// of the socket.
+    #[arg(long, conflicts_with = "tcp")]
+    pub per_packet: bool,
+    /// A new span id for every datagram (child spans of the traceparent's
+    /// trace); implies --per-packet for UDP.
+    #[arg(long)]
+    pub span_per_packet: bool,
+    /// Connect over TCP and set the header on the connected socket.
+    #[arg(long)]
+    pub tcp: bool,
+}
+
+/// The sender's record values for the current time.
+fn sender_node(args: &SendArgs, now: SystemTime) -> NodeData<'static> {
+    let t = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    NodeData {
+        hop_limit: args.hop_limit,
+        node_id: args.node_id,
+        ingress_if_id: 0xffff,
+        egress_if_id: args.egress_id,
+        timestamp_secs: t.as_secs() as u32,
+        timestamp_frac: t.subsec_micros(),
+        namespace_data: args.ns_data,
+        node_id_wide: args.node_id_wide,
+        egress_if_id_wide: args.egress_id_wide,
+        namespace_data_wide: args.ns_data_wide,
+        queue_depth: 0,
+        ..NodeData::unavailable()
+    }
+}
+
+/// The Hop-by-Hop header for `ctx`, built by clt-context's injector.
+pub fn build_header(args: &SendArgs, ctx: SpanContext, now: SystemTime) -> Result<Vec<u8>> {
+    let tt = TraceType::from_bits(args.trace_type).ok_or_else(|| {
+        anyhow!(
+            "--trace-type 0x{:x} does not fit in 24 bits",
+            args.trace_type
+        )
+    })?;
+    let mut inj = HopByHopInjector::new(args.ns, tt, args.hops, sender_node(args, now), ctx);
+    inj.schema_id = args.clt_schema_id;
+    if args.legacy_clt {
+        inj.encoding = Encoding::Legacy;
+    }
+    let hbh = inj
+        .build()
+        .map_err(|e| anyhow!("the IOAM Hop-by-Hop header cannot be built: {e}"))?;
+    Ok(hbh.as_bytes().to_vec())
+}
+
+/// Span ids for `--span-per-packet`: splitmix64 seeded from the clock and
+/// the process id (unique enough for test traffic; never zero).
+struct SpanIds(u64);
+
+impl SpanIds {
+    fn new() -> Self {
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as u64;
+        SpanIds(t ^ (u64::from(std::process::id()) << 32))
+    }
+
+    fn next(&mut self) -> SpanId {
+        loop {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            if z != 0 {
+                return SpanId(z.to_be_bytes());
+            }
+        }
+    }
+}
+
+/// Explain an OS error of `setsockopt`/`sendmsg` with a Hop-by-Hop header.
+fn explain(e: io::Error, what: &str, hbh_len: usize, payload_len: usize) -> anyhow::Error {
+    match e.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) => anyhow!(
+            "{what}: {e}: attaching IOAM options to IPv6 packets needs CAP_NET_RAW \
+             (run as root, or `setcap cap_net_raw+ep` on the ioam binary)"
+        ),
+        Some(libc::EMSGSIZE) => anyhow!(
+            "{what}: {e}: {payload_len} payload bytes plus the {hbh_len}-byte Hop-by-Hop header do not fit the path MTU"
+        ),
+        Some(libc::EINVAL) => anyhow!(
+            "{what}: {e}: the kernel rejected the {hbh_len}-byte Hop-by-Hop header"
+        ),
+        _ => anyhow!("{what}: {e}"),
+    }
+}
+
+fn log_line(
+    out: &mut impl Write,
+    seq: u64,
+    ctx: &SpanContext,
+    payload_len: usize,
+    hbh_len: usize,
+    mode: &str,
+) -> io::Result<()> {
+    let tp = clt_context::traceparent::format(ctx);
+    let line = serde_json::json!({
+        "seq": seq,
+        "traceparent": tp.as_str(),
+        "trace_id": ctx.trace_id.to_string(),
+        "span_id": ctx.span_id.to_string(),
+        "payload_bytes": payload_len,
+        "hbh_bytes": hbh_len,
+        "mode": mode,
+    });
+    writeln!(out, "{line}")?;
+    out.flush()
+}
 
 /// Run `ioam send`.
-pub fn run(_args: &SendArgs) -> Result<()> {
-    anyhow::bail!("ioam send: not available yet")
+pub fn run(args: &SendArgs) -> Result<()> {
+    if !args.to.is_ipv6() {
+        bail!("--to {}: IOAM needs an IPv6 destination", args.to);
+    }
+    if args.count == 0 {
+        return Ok(());
+    }
+    let base = args.traceparent;
+    let mut ids = SpanIds::new();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let payload_of = |seq: u64| -> Vec<u8> {
+        args.payload
+            .clone()
+            .unwrap_or_else(|| format!("ioam send {seq}"))
+            .into_bytes()
+    };
+    let ctx_of = |ids: &mut SpanIds| -> SpanContext {
+        if args.span_per_packet {
+            SpanContext::new(base.trace_id, ids.next(), base.flags)
+        } else {
+            base
+        }
+    };
+    let pause = || std::thread::sleep(core::time::Duration::from_millis(args.interval_ms));
+
+    if args.tcp {
+        let stream = TcpStream::connect(args.to).with_context(|| format!("connect {}", args.to))?;
+        let fd = stream.as_raw_fd();
+        let mut stream = stream;
+        for seq in 1..=args.count {
+            let ctx = ctx_of(&mut ids);
+            let hbh = build_header(args, ctx, SystemTime::now())?;
+            if seq == 1 || args.span_per_packet {
+                sock::set_hopopts(fd, &hbh)
+                    .map_err(|e| explain(e, "setsockopt(IPV6_HOPOPTS)", hbh.len(), 0))?;
+            }
+            let payload = payload_of(seq);
+            stream
+                .write_all(&payload)
+                .map_err(|e| explain(e, "write", hbh.len(), payload.len()))?;
+            stream.flush()?;
+            log_line(&mut out, seq, &ctx, payload.len(), hbh.len(), "tcp-socket")?;
+            if seq < args.count {
+                pause();
+            }
+        }
+        return Ok(());
+    }
+
+    let bind: SocketAddr = "[::]:0".parse().map_err(|e| anyhow!("{e}"))?;
+    let socket = UdpSocket::bind(bind).context("bind an IPv6 UDP socket")?;
+    socket
+        .connect(args.to)
+        .with_context(|| format!("connect {}", args.to))?;
+    let fd = socket.as_raw_fd();
+    let per_packet = args.per_packet || args.span_per_packet;
+    for seq in 1..=args.count {
+        let ctx = ctx_of(&mut ids);
+        let hbh = build_header(args, ctx, SystemTime::now())?;
+        let payload = payload_of(seq);
+        if per_packet {
+            sock::send_with_hopopts(fd, &payload, &hbh)
+                .map_err(|e| explain(e, "sendmsg(IPV6_HOPOPTS)", hbh.len(), payload.len()))?;
+        } else {
+            // The header is set again for each datagram so that its
+            // timestamps are those of the send.
+            sock::set_hopopts(fd, &hbh)
+                .map_err(|e| explain(e, "setsockopt(IPV6_HOPOPTS)", hbh.len(), payload.len()))?;
+            socket
+                .send(&payload)
+                .map_err(|e| explain(e, "send", hbh.len(), payload.len()))?;
+        }
+        let mode = if per_packet {
+            "udp-datagram"
+        } else {
+            "udp-socket"
+        };
+        log_line(&mut out, seq, &ctx, payload.len(), hbh.len(), mode)?;
+        if seq < args.count {
+            pause();
+        }
+    }
+    Ok(())
 }

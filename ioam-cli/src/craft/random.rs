@@ -446,7 +446,9 @@ fn malformed(rng: &mut Rng, kind: usize) -> Option<(Vec<u8>, &'static str)> {
         8 => {
             let mut p = base(rng)?;
             let (_, b, _) = first_option(&p)?;
-            p[b + 5] |= 0x08 << rng.below(5);
+            // Bit k of the 24-bit trace type is bit (k % 8) of byte k / 8.
+            let k = rng.range(12, 21) as usize;
+            p[b + 4 + k / 8] |= 0x80 >> (k % 8);
             (p, "malformed:undefined-bits")
         }
         9 => {

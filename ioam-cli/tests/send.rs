@@ -1,0 +1,250 @@
+//! `ioam send` over the loopback interface: the receiver asks the kernel for
+//! the Hop-by-Hop header of each datagram (IPV6_RECVHOPOPTS) and decodes it
+//! with the core crates. Needs Linux and CAP_NET_RAW; without them the tests
+//! say so loudly and check the error message instead.
+
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use core::time::Duration;
+use std::net::{TcpListener, UdpSocket};
+use std::os::fd::AsRawFd;
+
+use clt_context::{find_context, ContextLookup, CLT_SCHEMA_ID};
+use ioam_trace::{Trace, Validation};
+use serde_json::Value;
+
+use common::{json_lines, run, TRACEPARENT, TRACE_ID};
+
+fn skip(why: &str) {
+    eprintln!(
+        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+         !! SKIPPED: ioam send test: {why}\n\
+         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+    );
+}
+
+fn receiver() -> Option<UdpSocket> {
+    let sock = match UdpSocket::bind("[::1]:0") {
+        Ok(s) => s,
+        Err(e) => {
+            skip(&format!("no IPv6 loopback ({e})"));
+            return None;
+        }
+    };
+    ioam_cli::sock::enable_recv_hopopts(sock.as_raw_fd()).expect("IPV6_RECVHOPOPTS");
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    Some(sock)
+}
+
+/// Run `ioam send`; `None` (with a loud skip) when not permitted.
+fn send(args: &[&str]) -> Option<Vec<Value>> {
+    let mut a = vec!["send"];
+    a.extend_from_slice(args);
+    let out = run(&a, None);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    if !out.status.success() {
+        if err.contains("CAP_NET_RAW") {
+            skip(&format!("not permitted here: {}", err.trim()));
+            return None;
+        }
+        panic!("ioam send {args:?} failed: {err}");
+    }
+    Some(json_lines(&String::from_utf8(out.stdout).unwrap()))
+}
+
+/// Receive one datagram; return its payload and the decoded CLT context
+/// (trace id, span id) and the sender's node id.
+fn receive(sock: &UdpSocket) -> (Vec<u8>, String, String, u32) {
+    let mut buf = [0u8; 2048];
+    let (n, hbh) = ioam_cli::sock::recv_with_hopopts(sock.as_raw_fd(), &mut buf).expect("recv");
+    let hbh = hbh.expect("the datagram arrived with a Hop-by-Hop header");
+    // NH HEL | 01 00 | 31 LEN 00 00 | trace body
+    assert_eq!(&hbh[2..4], &[0x01, 0x00]);
+    assert_eq!(hbh[4], 0x31);
+    assert_eq!(hbh[7], 0x00, "IOAM type pre-allocated trace");
+    let body = &hbh[8..8 + usize::from(hbh[5]) - 2];
+    let trace = Trace::parse_preallocated(body, Validation::Strict).expect("trace parses");
+    let ctx = match find_context(&trace, CLT_SCHEMA_ID) {
+        ContextLookup::Found(f) => f.ctx,
+        other => panic!("no CLT context: {other}"),
+    };
+    let first = trace.records_path_order().next().unwrap().unwrap();
+    (
+        buf[..n].to_vec(),
+        ctx.trace_id.to_string(),
+        ctx.span_id.to_string(),
+        first.node_id().unwrap(),
+    )
+}
+
+#[test]
+fn udp_per_datagram_with_a_span_per_packet() {
+    let Some(sock) = receiver() else { return };
+    let to = format!("[::1]:{}", sock.local_addr().unwrap().port());
+    let Some(log) = send(&[
+        "--to",
+        &to,
+        "--traceparent",
+        TRACEPARENT,
+        "--count",
+        "3",
+        "--interval-ms",
+        "0",
+        "--span-per-packet",
+        "--node-id",
+        "7",
+    ]) else {
+        return;
+    };
+    assert_eq!(log.len(), 3);
+    let mut spans = std::collections::BTreeSet::new();
+    for (i, line) in log.iter().enumerate() {
+        let (payload, trace_id, span_id, node) = receive(&sock);
+        assert_eq!(payload, format!("ioam send {}", i + 1).as_bytes());
+        assert_eq!(trace_id, TRACE_ID);
+        assert_eq!(node, 7);
+        // The logged span id is the one in the packet, and new each time.
+        assert_eq!(line["seq"], i as u64 + 1);
+        assert_eq!(line["span_id"], span_id);
+        assert_eq!(line["mode"], "udp-datagram");
+        assert_eq!(line["traceparent"], format!("00-{TRACE_ID}-{span_id}-01"));
+        assert!(spans.insert(span_id));
+    }
+}
+
+#[test]
+fn udp_per_socket_keeps_the_traceparent() {
+    let Some(sock) = receiver() else { return };
+    let to = format!("[::1]:{}", sock.local_addr().unwrap().port());
+    let Some(log) = send(&[
+        "--to",
+        &to,
+        "--traceparent",
+        TRACEPARENT,
+        "--count",
+        "2",
+        "--interval-ms",
+        "0",
+        "--trace-type",
+        "0xf00002",
+        "--hops",
+        "2",
+        "--payload",
+        "hello",
+    ]) else {
+        return;
+    };
+    for line in &log {
+        let (payload, trace_id, span_id, _) = receive(&sock);
+        assert_eq!(payload, b"hello");
+        assert_eq!(trace_id, TRACE_ID);
+        assert_eq!(span_id, common::SPAN_ID);
+        assert_eq!(line["traceparent"], TRACEPARENT);
+        assert_eq!(line["mode"], "udp-socket");
+        // 8 framing + 8 header + sender (4 fields + OSS 32 = 48) + 2 hops
+        // of 20 bytes = 104, already a multiple of 8.
+        assert_eq!(line["hbh_bytes"], 104);
+    }
+}
+
+#[test]
+fn tcp_sets_the_header_on_the_connected_socket() {
+    let listener = match TcpListener::bind("[::1]:0") {
+        Ok(l) => l,
+        Err(e) => return skip(&format!("no IPv6 loopback ({e})")),
+    };
+    let to = format!("[::1]:{}", listener.local_addr().unwrap().port());
+    let server = std::thread::spawn(move || {
+        use std::io::Read;
+        let (mut c, _) = listener.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut got = Vec::new();
+        let _ = c.read_to_end(&mut got);
+        got
+    });
+    let log = send(&[
+        "--to",
+        &to,
+        "--tcp",
+        "--traceparent",
+        TRACEPARENT,
+        "--count",
+        "2",
+        "--interval-ms",
+        "0",
+        "--payload",
+        "abc",
+    ]);
+    let got = server.join().unwrap();
+    let Some(log) = log else { return };
+    assert_eq!(got, b"abcabc");
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0]["mode"], "tcp-socket");
+}
+
+#[test]
+fn clear_errors() {
+    // The header does not fit: 0xfff002 records are 64 bytes per hop.
+    let out = run(
+        &[
+            "send",
+            "--to",
+            "[::1]:9",
+            "--traceparent",
+            TRACEPARENT,
+            "--trace-type",
+            "0xfff002",
+            "--hops",
+            "10",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("does not fit"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+
+    let out = run(
+        &["send", "--to", "127.0.0.1:9", "--traceparent", TRACEPARENT],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("IPv6 destination"));
+}
+
+#[test]
+fn without_cap_net_raw_the_error_says_so() {
+    // setpriv drops CAP_NET_RAW from the bounding set, so even root lacks it.
+    let probe = std::process::Command::new("setpriv")
+        .args(["--bounding-set=-net_raw", "true"])
+        .output();
+    match probe {
+        Ok(o) if o.status.success() => {}
+        _ => return skip("setpriv cannot drop CAP_NET_RAW here"),
+    }
+    for extra in [&[][..], &["--per-packet"][..]] {
+        let mut args = vec![
+            "--bounding-set=-net_raw",
+            "--inh-caps=-net_raw",
+            env!("CARGO_BIN_EXE_ioam"),
+            "send",
+            "--to",
+            "[::1]:9",
+            "--traceparent",
+            TRACEPARENT,
+        ];
+        args.extend_from_slice(extra);
+        let out = std::process::Command::new("setpriv")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{extra:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("CAP_NET_RAW"), "{extra:?}: {err}");
+        assert_eq!(err.lines().count(), 1);
+    }
+}
