@@ -7,7 +7,8 @@
 //! `ip ioam namespace add 123 data 0xdead000<i> wide 0xcafe00000000000<i>`,
 //! `ioam6_id` 10 / 20, `ioam6_id_wide` 1000 / 2000, ingress interface ids
 //! 11 / 21 (wide 101 / 201), egress 12 / 22 (wide 102 / 202), IOAM enabled
-//! on the ingress interface, no schema bound. The capture (tcpdump on the
+//! on the ingress interface, no schema bound unless a test says otherwise.
+//! The capture (tcpdump on the
 //! receiver's interface) shows the header as the receiver got it; the
 //! kernel rewrote its Next Header byte to 17 (UDP).
 
@@ -116,4 +117,43 @@ fn overflow_after_the_reserved_room() {
 OpaqueStateData=0x0af7651916cd43dd8448eb211c80319cb7ad6b716920333103000000; \n\
 ioam_namespace123_node2=HopLimit=63; Id=10; OpaqueStateSchemaId=16777215; OpaqueStateData=0x; \n"
     );
+}
+
+/// Type 0xc00002, room for 3 more hops of 3 words; r2 has schema 777 bound
+/// (`ip ioam schema add 777 "clt!x"`, data zero-padded by the kernel to 8
+/// bytes), so its snapshot takes 3 words and its record 5.
+const SENT_SCHEMA: &str = "3b0b010031560000007b1009c000020000000000000000000000000000000000000000000000000000000000000000000000000040000007ffffffff07434c540af7651916cd43dd8448eb211c80319cb7ad6b71692033310100000001020000";
+const RECEIVED_SCHEMA: &str = "110b010031560000007b1001c0000200000000003e0000140015001602000309636c7421780000003f00000a000b000c00ffffff40000007ffffffff07434c540af7651916cd43dd8448eb211c80319cb7ad6b71692033310100000001020000";
+
+#[test]
+fn router_with_a_bound_schema() {
+    let ctx: SpanContext = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        .parse()
+        .unwrap();
+    let t = TraceType::HOP_LIM_NODE_ID | TraceType::INTERFACE_IDS | TraceType::OPAQUE_STATE;
+    let built = HopByHopInjector::new(123, t, 3, sender(7), ctx)
+        .build()
+        .unwrap();
+    assert_eq!(built.as_bytes(), &unhex(SENT_SCHEMA)[..]);
+
+    let rx = unhex(RECEIVED_SCHEMA);
+    let body = &rx[BODY_OFFSET..rx.len() - 4];
+    let view = CltView::parse_preallocated(body, Validation::Strict, CLT_SCHEMA_ID).unwrap();
+    assert_eq!(view.trace().free_space(), 4);
+    assert_eq!(view.context().context(), Some(ctx));
+    assert_eq!(
+        attributes(&view),
+        "ioam_namespace123_node1=HopLimit=64; Id=7; IngressId=65535; EgressId=65535; \
+OpaqueStateSchemaId=4410452; \
+OpaqueStateData=0x0af7651916cd43dd8448eb211c80319cb7ad6b716920333101000000; \n\
+ioam_namespace123_node2=HopLimit=63; Id=10; IngressId=11; EgressId=12; \
+OpaqueStateSchemaId=16777215; OpaqueStateData=0x; \n\
+ioam_namespace123_node3=HopLimit=62; Id=20; IngressId=21; EgressId=22; \
+OpaqueStateSchemaId=777; OpaqueStateData=0x636c742178000000; \n"
+    );
+    // Under schema 777 the lookup finds r2's snapshot, not a CLT one.
+    assert!(matches!(
+        find_context(view.trace(), 777),
+        ContextLookup::BadOss { hop: 3, .. }
+    ));
 }
