@@ -8,9 +8,8 @@
 //! `ioam6_id` 10 / 20, `ioam6_id_wide` 1000 / 2000, ingress interface ids
 //! 11 / 21 (wide 101 / 201), egress 12 / 22 (wide 102 / 202), IOAM enabled
 //! on the ingress interface, no schema bound unless a test says otherwise.
-//! The capture (tcpdump on the
-//! receiver's interface) shows the header as the receiver got it; the
-//! kernel rewrote its Next Header byte to 17 (UDP).
+//! The capture (tcpdump on the receiver's interface) shows the header as the
+//! receiver got it; the kernel rewrote its Next Header byte to 17 (UDP).
 
 use clt_context::injector::{HopByHopInjector, BODY_OFFSET};
 use clt_context::{find_context, CltView, ContextLookup, SpanContext, CLT_SCHEMA_ID};
