@@ -152,8 +152,8 @@ impl<'a> PreallocatedTraceBuilder<'a> {
     ///
     /// # Errors
     /// [`TraceError::EmptyTraceType`], [`TraceError::UndefinedBits`],
-    /// [`TraceError::ValueOutOfRange`] (space, or originator values, or an
-    /// originator record larger than the space),
+    /// [`TraceError::ValueOutOfRange`] (space, originator values),
+    /// [`TraceError::RecordTooLarge`] (originator record larger than the space),
     /// [`TraceError::LoopbackTraceType`].
     pub fn check(&self) -> Result<(), TraceError> {
         check_encap_trace_type(self.trace_type)?;
@@ -169,10 +169,9 @@ impl<'a> PreallocatedTraceBuilder<'a> {
             node.check(self.trace_type)?;
             let need = node.record_len(self.trace_type);
             if need > self.space {
-                return Err(TraceError::ValueOutOfRange {
-                    field: Field::Space,
-                    value: self.space as u64,
-                    max: need as u64,
+                return Err(TraceError::RecordTooLarge {
+                    required: need,
+                    space: self.space,
                 });
             }
         }
@@ -231,10 +230,9 @@ impl<'a> PreallocatedTraceBuilder<'a> {
                 TransitOutcome::Written { .. } => {}
                 // `check` made sure the record fits; an overflow cannot happen.
                 _ => {
-                    return Err(TraceError::ValueOutOfRange {
-                        field: Field::Space,
-                        value: self.space as u64,
-                        max: node.record_len(self.trace_type) as u64,
+                    return Err(TraceError::RecordTooLarge {
+                        required: node.record_len(self.trace_type),
+                        space: self.space,
                     })
                 }
             }

@@ -180,6 +180,14 @@ pub enum TraceError {
         /// The largest value the field holds.
         max: u64,
     },
+    /// A record is larger than the space it must fit (an encapsulator's own
+    /// record in the space it reserves).
+    RecordTooLarge {
+        /// Bytes of the record.
+        required: usize,
+        /// Bytes of space.
+        space: usize,
+    },
     /// An incremental trace option would exceed 255 data bytes, or the
     /// packet would exceed the IPv6 Payload Length limit.
     TooLong {
@@ -296,7 +304,7 @@ impl TraceError {
                 offset: offset + base,
                 bits,
             },
-            TraceError::ValueOutOfRange { .. } => self,
+            TraceError::ValueOutOfRange { .. } | TraceError::RecordTooLarge { .. } => self,
             TraceError::TooLong {
                 offset,
                 required,
@@ -380,6 +388,10 @@ impl fmt::Display for TraceError {
                 f,
                 "{} value {value:#x} exceeds the maximum {max:#x}",
                 field.name()
+            ),
+            TraceError::RecordTooLarge { required, space } => write!(
+                f,
+                "a {required}-byte record does not fit {space} bytes of trace space"
             ),
             TraceError::TooLong {
                 offset,

@@ -163,11 +163,14 @@ fn builder_rules() {
     assert_eq!(buf[11], 0x02);
     // Originator record larger than the space.
     let n = NodeData::unavailable();
-    assert!(
+    assert_eq!(
         PreallocatedTraceBuilder::new(1, t | TraceType::OPAQUE_STATE, 4)
             .with_originator(&n)
-            .emit(&mut buf)
-            .is_err()
+            .emit(&mut buf),
+        Err(TraceError::RecordTooLarge {
+            required: 8,
+            space: 4
+        })
     );
     // Output buffer too small.
     assert!(matches!(
