@@ -575,3 +575,33 @@ fn empty_type_lenient_is_like_linux() {
     );
     assert_eq!(b[2], 0x04);
 }
+
+#[test]
+fn writer_on_every_truncation() {
+    let full = empty_trace();
+    for n in 0..full.len() {
+        let mut b = full[..n].to_vec();
+        let e = write_transit(&mut b, 123, &router1(), &TransitConfig::default()).unwrap_err();
+        if n < 8 {
+            assert_eq!(
+                e,
+                TraceError::Truncated {
+                    part: Part::Header,
+                    offset: 0,
+                    required: 8,
+                    actual: n
+                }
+            );
+        } else {
+            assert_eq!(
+                e,
+                TraceError::RemainingLenBeyondSpace {
+                    offset: 3,
+                    remaining_len: 36,
+                    space: n - 8
+                }
+            );
+        }
+        assert_eq!(&b[..], &full[..n]);
+    }
+}
