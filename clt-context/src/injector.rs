@@ -170,6 +170,7 @@ impl From<LegacyError> for InjectError {
 /// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct HopByHopInjector<'a> {
     /// The IOAM namespace.
     pub namespace_id: u16,

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::id::strategies::valid_span_context;
-use crate::legacy::LegacyTrace;
+use crate::legacy::{LegacyIds, LegacyTrace};
 use crate::view::{find_context, CltView, ContextLookup};
 use crate::TraceFlags;
 use ioam_trace::writer::{TransitConfig, TransitOutcome};
@@ -348,6 +348,54 @@ proptest! {
                     + usize::from(inj.trace_type.node_len()) * 4,
             })
         );
+    }
+
+    #[test]
+    fn any_parameters_give_bytes_or_an_error(
+        ctx in crate::id::strategies::any_span_context(),
+        t in prop_oneof![
+            3 => (0u32..=0xfff, any::<bool>()).prop_map(|(l, oss)| (l << 12) | if oss { 2 } else { 0 }),
+            1 => 0u32..=0xff_ffff,
+        ],
+        ns in any::<u16>(),
+        extra_hops in prop_oneof![4 => 0usize..8, 1 => any::<usize>()],
+        hop_oss_words in prop_oneof![4 => 0usize..4, 1 => any::<usize>()],
+        schema_id in prop_oneof![4 => 0u32..=0xff_ffff, 1 => any::<u32>()],
+        v in (
+            any::<u8>(),
+            prop_oneof![4 => 0u32..=0xff_ffff, 1 => any::<u32>()],
+            prop_oneof![4 => 0u64..=0x00ff_ffff_ffff_ffff, 1 => any::<u64>()],
+        ),
+        legacy in any::<bool>(),
+    ) {
+        let node = NodeData { hop_limit: v.0, node_id: v.1, node_id_wide: v.2, ..NodeData::unavailable() };
+        let mut inj = HopByHopInjector::new(ns, TraceType::from_bits(t).unwrap(), extra_hops, node, ctx);
+        inj.hop_oss_words = hop_oss_words;
+        inj.schema_id = schema_id;
+        if legacy {
+            inj.encoding = Encoding::Legacy;
+        }
+        let mut buf = [0x5a; HBH_MAX_LEN + 8];
+        match inj.emit(&mut buf) {
+            Ok(n) => {
+                prop_assert!(n <= HBH_MAX_LEN);
+                prop_assert_eq!(Ok(n), inj.buffer_len());
+                prop_assert!(buf[n..].iter().all(|&b| b == 0x5a));
+                let body = &buf[BODY_OFFSET..BODY_OFFSET + inj.layout().unwrap().body_len];
+                if legacy {
+                    let lt = LegacyTrace::from_body(body).unwrap();
+                    prop_assert_eq!(lt.ids(), LegacyIds::from(ctx));
+                } else {
+                    let trace = Trace::parse_preallocated(body, Validation::Strict).unwrap();
+                    let found = find_context(&trace, schema_id);
+                    prop_assert_eq!(found.found().map(|f| f.ctx), Some(ctx));
+                }
+            }
+            Err(e) => {
+                prop_assert!(buf.iter().all(|&b| b == 0x5a), "{}", e);
+                prop_assert_eq!(Err(e), inj.buffer_len());
+            }
+        }
     }
 
     #[test]
