@@ -28,8 +28,12 @@
 //! - namespace data and opaque state data are `0x` followed by lowercase hex
 //!   of every byte (Go `hex.EncodeToString`), so 8 digits for the short
 //!   namespace data, 16 for the wide one, `0x` alone for empty OSS data;
-//! - the opaque state schema ID is the full 24-bit value in decimal (the Go
-//!   agent's 12-bit mask is a known bug not reproduced);
+//! - the opaque state items are written for every record of a trace with
+//!   bit 22, the schema ID as its full 24-bit value in decimal, as the
+//!   Python agent reports them (the Go agent masks the schema ID to 12 bits
+//!   and drops a snapshot of Length 0, which then prints as
+//!   `OpaqueStateSchemaId=0; OpaqueStateData=0x; `: known bugs, not
+//!   reproduced);
 //! - when bits 0 and 8 are both set, the agents keep a single `HopLimit`
 //!   that the wide field overwrites, so both `HopLimit=` items show the
 //!   hop limit of the wide field. This module does the same; the typed
