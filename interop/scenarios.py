@@ -537,20 +537,24 @@ def tshark_diff(results: H.Results, label: str, pcaps: list[str], decoder, stats
                     continue
                 if not opts and not t["ioam"]:
                     continue
+                theirs_opts = t["ioam"]
+                for dev in DEV.explain_packet(pkt):
+                    kept_ours, kept_theirs = dev.adjust(opts, theirs_opts)
+                    if (kept_ours, kept_theirs) != (opts, theirs_opts):
+                        _bump(stats, "deviations", dev.id)
+                    opts, theirs_opts = kept_ours, kept_theirs
+                if not opts and not theirs_opts:
+                    total += 1
+                    continue
                 if not opts:
-                    dev = DEV.explain_packet(pkt)
-                    if dev is not None:
-                        stats["deviations"][dev.id] = stats["deviations"].get(dev.id, 0) + 1
-                        total += 1
-                    else:
-                        c.check(False, f"{name}#{frame}: tshark shows IOAM, our decoder shows none "
-                                       f"(errors: {pkt.get('errors')})")
+                    c.check(False, f"{name}#{frame}: tshark shows IOAM, our decoder shows none "
+                                   f"(errors: {pkt.get('errors')})")
                     continue
                 for o in t["ioam"]:
                     for n in o.get("nodes", []):
                         if "_unmapped" in n:
                             c.check(False, f"{name}#{frame}: unmapped tshark fields {n['_unmapped']}")
-                compare_options(c, f"{name}#{frame}", opts, t["ioam"], stats)
+                compare_options(c, f"{name}#{frame}", opts, theirs_opts, stats)
                 total += 1
             for frame, t in theirs.items():
                 if t["ioam"] and frame not in ours:

@@ -171,7 +171,8 @@ def _newest_record_without_oss(ours: dict, theirs: dict) -> tuple[dict, dict]:
     for d in (a, b):
         nodes = d.get("nodes", [])
         newest = nodes[-1:]  # path order: the newest record is last
-        d["nodes"] = [{k: v for k, v in n.items() if k not in ("hop", "oss")} for n in newest]
+        stripped = [{k: v for k, v in n.items() if k not in ("hop", "oss")} for n in newest]
+        d["nodes"] = [n for n in stripped if n]  # a record with no Trace-Type field shows nothing
     return a, b
 
 
@@ -230,7 +231,20 @@ def explain(ours: dict) -> list[Deviation]:
 
 
 # ---------------------------------------------------------------------------
-# Packet-level: tshark shows an IOAM option where ioam decode shows none.
+# Packet-level: ioam decode rejects a whole extension header (a packet-level
+# error) where tshark still shows IOAM options from it. `adjust` here takes
+# (our options, tshark options) of the packet and drops tshark's options of
+# every header type that ours reports nothing for.
+
+
+def _msg_has(*words: str) -> Callable[[dict], bool]:
+    return lambda p: any(all(w in e.get("message", "") for w in words) for e in p.get("errors", []))
+
+
+def _drop_headers_we_rejected(ours: list, theirs: list) -> tuple[list, list]:
+    ours_headers = {o.get("header") for o in ours}
+    return ours, [t for t in theirs if t.get("header") in ours_headers]
+
 
 PACKET_DEVIATIONS: list[Deviation] = [
     Deviation(
@@ -240,22 +254,44 @@ PACKET_DEVIATIONS: list[Deviation] = [
             "The Hop-by-Hop or Destination Options header is longer than the captured packet (a "
             "truncated capture or a lying Hdr Ext Len, RFC 8200 section 4.3). ioam decode rejects the "
             "whole header with the offset and the byte counts; tshark dissects the options that fit "
-            "and marks the rest as malformed. Nothing else is compared for such a packet."
+            "and marks the rest as malformed. The options of that header are not compared."
         ),
         applies=lambda p: any(("needs" in e.get("message", "") and "available" in e.get("message", ""))
                               or "beyond" in e.get("message", "") or "truncated" in e.get("message", "")
                               for e in p.get("errors", [])),
-        adjust=lambda a, b: (a, b),
+        adjust=_drop_headers_we_rejected,
+    ),
+    Deviation(
+        id="hop-by-hop-not-first",
+        wrong="neither",
+        reason=(
+            "A Hop-by-Hop Options header that does not immediately follow the IPv6 header violates RFC "
+            "8200 section 4.1 (Linux answers with ICMPv6 Parameter Problem and drops it). ioam decode "
+            "reports the packet as malformed and does not decode that header; tshark adds a warning and "
+            "decodes the options anyway. The options of that header are not compared."
+        ),
+        applies=_msg_has("Hop-by-Hop", "immediately follow"),
+        adjust=_drop_headers_we_rejected,
+    ),
+    Deviation(
+        id="ioam-option-shorter-than-its-header",
+        wrong="tshark",
+        reason=(
+            "An IOAM option with Opt Data Len 0 or 1 has no room for Reserved and IOAM Option-Type (RFC "
+            "9486 section 4; Linux drops the packet). tshark flags 'Invalid length' but reads the "
+            "IOAM-Type and the trace header from the bytes after the option, then goes on with the "
+            "following options; ioam decode reports the error and stops decoding that header. The "
+            "options of that header are not compared."
+        ),
+        applies=_msg_has("leaves no room for Reserved"),
+        adjust=_drop_headers_we_rejected,
     ),
 ]
 
 
-def explain_packet(packet: dict) -> Deviation | None:
-    """The packet-level deviation explaining why our decoder shows no IOAM option, if any."""
-    for d in PACKET_DEVIATIONS:
-        if d.applies(packet):
-            return d
-    return None
+def explain_packet(packet: dict) -> list[Deviation]:
+    """Packet-level deviations that apply to one of our decoded packets."""
+    return [d for d in PACKET_DEVIATIONS if d.applies(packet)]
 
 
 def as_markdown() -> str:
