@@ -40,12 +40,9 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use ioam_trace::writer::{write_transit, NodeData, TransitConfig, TransitOutcome, UndefinedFill};
+use ioam_trace::packet::write_transit_hbh;
+use ioam_trace::writer::{NodeData, TransitConfig, TransitOutcome, UndefinedFill};
 use ioam_trace::Validation;
-use ioam_wire::ext::ExtKind;
-use ioam_wire::ioam::{IoamType, OPT_IOAM};
-use ioam_wire::opt::ParseMode;
-use ioam_wire::packet::IoamOptions;
 
 /// Node values and switches from the command line.
 struct Args {
@@ -196,18 +193,6 @@ fn run() -> Result<Vec<u8>, (u8, String)> {
         return Err((2, "packet shorter than an IPv6 header".into()));
     }
 
-    // Find the pre-allocated traces of the Hop-by-Hop header first (absolute
-    // body ranges), then write into each.
-    let mut bodies = Vec::new();
-    for o in IoamOptions::new(&packet, ParseMode::Strict).map_err(|e| (1, format!("drop: {e}")))? {
-        let o = o.map_err(|e| (1, format!("drop: {e}")))?;
-        if o.header == ExtKind::HopByHop
-            && o.option.option_type == OPT_IOAM
-            && o.option.ioam_type == IoamType::PreallocatedTrace
-        {
-            bodies.push((o.absolute_body_offset(), o.option.body.len()));
-        }
-    }
     let received_hop_limit = packet[7];
     let node = NodeData {
         hop_limit: args
@@ -216,16 +201,14 @@ fn run() -> Result<Vec<u8>, (u8, String)> {
         oss: args.schema.as_ref().map(|(id, d)| (*id, &d[..])),
         ..args.node
     };
-    for (off, len) in bodies {
-        let body = &mut packet[off..off + len];
-        match write_transit(body, args.ns, &node, &args.cfg) {
-            Ok(TransitOutcome::Written { offset, len }) => {
-                eprintln!("trace at {off}: wrote {len} bytes at {}", off + offset)
-            }
-            Ok(other) => eprintln!("trace at {off}: {other:?}"),
-            Err(e) => return Err((1, format!("drop: trace at {off}: {}", e.with_base(off)))),
+    let report = |off: usize, outcome: TransitOutcome| match outcome {
+        TransitOutcome::Written { offset, len } => {
+            eprintln!("trace at {off}: wrote {len} bytes at {}", off + offset)
         }
-    }
+        other => eprintln!("trace at {off}: {other:?}"),
+    };
+    write_transit_hbh(&mut packet, args.ns, &node, &args.cfg, report)
+        .map_err(|e| (1, format!("drop: {e}")))?;
     if received_hop_limit <= 1 {
         return Err((1, "drop: hop limit exceeded".into()));
     }

@@ -217,7 +217,8 @@ pub enum TraceError {
 pub enum PacketProblem {
     /// The IPv6 Next Header is not Hop-by-Hop (0).
     NoHopByHop,
-    /// The Hop-by-Hop header runs past the end of the packet.
+    /// The packet is shorter than its IPv6 header, or its Hop-by-Hop
+    /// header runs past its end.
     Truncated,
     /// The IPv6 Payload Length does not match the packet length (or is 0,
     /// a jumbogram).
@@ -228,7 +229,9 @@ impl PacketProblem {
     const fn text(self) -> &'static str {
         match self {
             PacketProblem::NoHopByHop => "IPv6 Next Header is not Hop-by-Hop",
-            PacketProblem::Truncated => "Hop-by-Hop header runs past the end of the packet",
+            PacketProblem::Truncated => {
+                "packet shorter than its IPv6 header or its Hop-by-Hop header"
+            }
             PacketProblem::PayloadLenMismatch => {
                 "IPv6 Payload Length does not match the packet length"
             }

@@ -36,7 +36,8 @@
 //! ```
 //!
 //! A transit write is shown in [`writer`], the encapsulator in [`encap`],
-//! the Incremental Trace insert in [`incremental`].
+//! the Incremental Trace insert in [`incremental`], a Linux-like transit
+//! pass over a whole packet in [`packet`].
 //!
 //! The example `transit` (`cargo run -p ioam-trace --example transit --
 //! --ns 123 --node-id 1 < packet.hex`) applies the transit writer to a
@@ -72,6 +73,7 @@ pub mod encap;
 pub mod error;
 pub mod header;
 pub mod incremental;
+pub mod packet;
 pub mod record;
 pub mod timestamp;
 pub mod trace;
@@ -83,6 +85,7 @@ pub use header::{
     TraceFlags, TraceHeader, TraceHeaderRepr, NODE_LEN_MAX, REMAINING_LEN_MAX, TRACE_DATA_MAX,
     TRACE_HEADER_LEN,
 };
+pub use packet::write_transit_hbh;
 pub use record::{NodeRecord, OpaqueState};
 pub use trace::{PathOrder, Records, Trace, TraceKind, Validation, MAX_RECORDS};
 pub use trace_type::TraceType;
