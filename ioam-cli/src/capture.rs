@@ -553,6 +553,45 @@ mod tests {
         }
     }
 
+    /// Every truncation and many single-byte changes of pcap and pcapng
+    /// files end in frames or an error, never a panic or an endless loop.
+    #[test]
+    fn damaged_captures_never_panic() {
+        use crate::pcapwrite::PcapNgWriter;
+        let t = Timestamp {
+            secs: 1_700_000_000,
+            nanos: 1,
+        };
+        let mut ng = PcapNgWriter::new(Vec::new(), linktype::ETHERNET).unwrap();
+        ng.write(t, &[0xab; 61]).unwrap();
+        ng.write(t, &[0xcd; 3]).unwrap();
+        let ng = ng.into_inner().unwrap();
+        let mut pc = PcapWriter::new(Vec::new(), linktype::RAW).unwrap();
+        pc.write(t, &[0x60; 41]).unwrap();
+        pc.write(t, &[0x60; 7]).unwrap();
+        let pc = pc.into_inner().unwrap();
+        for file in [&ng, &pc] {
+            let walk = |b: &[u8]| -> usize {
+                match Frames::new(b) {
+                    Ok(f) => f.take(1000).count(),
+                    Err(_) => 0,
+                }
+            };
+            for cut in 0..file.len() {
+                assert!(walk(&file[..cut]) <= 3);
+            }
+            let mut b = file.clone();
+            for i in 0..b.len() {
+                for v in [0x00, 0xff, 0x7f, 0x80, b[i] ^ 0x01] {
+                    let old = b[i];
+                    b[i] = v;
+                    assert!(walk(&b) < 1000);
+                    b[i] = old;
+                }
+            }
+        }
+    }
+
     #[test]
     fn ticks() {
         assert_eq!(

@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use ioam_cli::capture::{Frames, Timestamp};
 use ioam_cli::decode::{self, DecodeOptions, TimestampFormat};
-use ioam_cli::otlp::OtlpExport;
+use ioam_cli::otlp::OtlpStream;
 use ioam_cli::{craft, send, text};
 
 #[derive(Debug, Parser)]
@@ -186,7 +186,7 @@ impl Progress {
 struct Output {
     out: io::BufWriter<io::StdoutLock<'static>>,
     format: OutputFormat,
-    otlp: OtlpExport,
+    otlp: OtlpStream,
 }
 
 impl Output {
@@ -202,10 +202,7 @@ impl Output {
                 serde_json::to_writer(&mut self.out, report)?;
                 self.out.write_all(b"\n")
             }
-            OutputFormat::OtlpJson => {
-                self.otlp.add_packet(input, report, time);
-                Ok(())
-            }
+            OutputFormat::OtlpJson => self.otlp.add_packet(&mut self.out, input, report, time),
         }
     }
 }
@@ -256,7 +253,7 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
     let mut out = Output {
         out: io::BufWriter::new(stdout.lock()),
         format: args.format,
-        otlp: OtlpExport::new(),
+        otlp: OtlpStream::new(),
     };
     let mut failed = false;
     let mut total = Summary::default();
@@ -321,8 +318,7 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
         }
     }
     if args.format == OutputFormat::OtlpJson {
-        serde_json::to_writer(&mut out.out, &out.otlp.to_json())?;
-        writeln!(out.out)?;
+        out.otlp.finish(&mut out.out)?;
     }
     match out.out.flush() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),

@@ -4,7 +4,9 @@
 //! The JSON follows the OTLP/HTTP JSON encoding: ids are lowercase hex
 //! strings (not base64), 64-bit integers are strings, enums are integers.
 
-use serde_json::{json, Value};
+use std::io::{self, Write};
+
+use serde::Serialize;
 
 use crate::capture::Timestamp;
 use crate::model::{hex, PacketReport, SpanInfo};
@@ -14,10 +16,47 @@ pub const SPAN_NAME: &str = "ioam-span";
 /// `SPAN_KIND_INTERNAL`.
 const SPAN_KIND_INTERNAL: u8 = 1;
 
-/// Collects spans while a capture is decoded.
+/// The request up to the span list.
+const PREFIX: &str = concat!(
+    r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"ioam-collector"}}]},"#,
+    r#""scopeSpans":[{"scope":{"name":"ioam-cli","version":""#,
+    env!("CARGO_PKG_VERSION"),
+    r#""},"spans":["#
+);
+/// The request after the span list.
+const SUFFIX: &str = "]}]}]}";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AnyValue<'a> {
+    string_value: &'a str,
+}
+
+#[derive(Serialize)]
+struct KeyValue<'a> {
+    key: &'a str,
+    value: AnyValue<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Span<'a> {
+    trace_id: String,
+    span_id: String,
+    parent_span_id: String,
+    name: &'static str,
+    kind: u8,
+    start_time_unix_nano: String,
+    end_time_unix_nano: String,
+    attributes: Vec<KeyValue<'a>>,
+}
+
+/// Writes one `ExportTraceServiceRequest` while a capture is decoded, span
+/// by span, in constant memory: [`add_packet`](Self::add_packet) for each
+/// packet, then [`finish`](Self::finish) once.
 #[derive(Debug, Default)]
-pub struct OtlpExport {
-    spans: Vec<Value>,
+pub struct OtlpStream {
+    spans: usize,
 }
 
 /// A deterministic, non-zero span id derived from what identifies the span:
@@ -52,25 +91,32 @@ fn nanos_of(t: Option<Timestamp>) -> u64 {
         .unwrap_or(0)
 }
 
-impl OtlpExport {
-    /// A new, empty export.
+impl OtlpStream {
+    /// A new stream; nothing is written until the first span or `finish`.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Number of spans collected so far.
+    /// Spans written so far.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.spans
     }
 
-    /// True if no span has been collected.
+    /// True if no span has been written.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.spans == 0
     }
 
-    /// Add one span per CLT-tagged option of `packet` (`input` is the index
-    /// of the capture in the command line, for unique span ids).
-    pub fn add_packet(&mut self, input: usize, packet: &PacketReport, time: Option<Timestamp>) {
+    /// Write one span per CLT-tagged option of `packet` (`input` is the
+    /// index of the capture on the command line, for unique span ids;
+    /// `time` the capture time, used when the records carry no timestamp).
+    pub fn add_packet(
+        &mut self,
+        out: &mut impl Write,
+        input: usize,
+        packet: &PacketReport,
+        time: Option<Timestamp>,
+    ) -> io::Result<()> {
         for (idx, opt) in packet.ioam.iter().enumerate() {
             let Some(info) = &opt.span else { continue };
             let span_id = derive_span_id(input, packet.frame, idx, info);
@@ -78,39 +124,37 @@ impl OtlpExport {
                 let t = nanos_of(time);
                 (t, t)
             });
-            let attributes: Vec<Value> = info
-                .attributes
-                .iter()
-                .map(|(k, v)| json!({"key": k, "value": {"stringValue": v}}))
-                .collect();
-            self.spans.push(json!({
-                "traceId": hex(&info.trace_id),
-                "spanId": hex(&span_id),
-                "parentSpanId": hex(&info.parent_span_id),
-                "name": SPAN_NAME,
-                "kind": SPAN_KIND_INTERNAL,
-                "startTimeUnixNano": start.to_string(),
-                "endTimeUnixNano": end.to_string(),
-                "attributes": attributes,
-            }));
+            let span = Span {
+                trace_id: hex(&info.trace_id),
+                span_id: hex(&span_id),
+                parent_span_id: hex(&info.parent_span_id),
+                name: SPAN_NAME,
+                kind: SPAN_KIND_INTERNAL,
+                start_time_unix_nano: start.to_string(),
+                end_time_unix_nano: end.to_string(),
+                attributes: info
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| KeyValue {
+                        key: k,
+                        value: AnyValue { string_value: v },
+                    })
+                    .collect(),
+            };
+            out.write_all(if self.spans == 0 { PREFIX } else { "," }.as_bytes())?;
+            serde_json::to_writer(&mut *out, &span)?;
+            self.spans += 1;
         }
+        Ok(())
     }
 
-    /// The `ExportTraceServiceRequest` JSON value.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "resourceSpans": [{
-                "resource": {
-                    "attributes": [
-                        {"key": "service.name", "value": {"stringValue": "ioam-collector"}}
-                    ]
-                },
-                "scopeSpans": [{
-                    "scope": {"name": "ioam-cli", "version": env!("CARGO_PKG_VERSION")},
-                    "spans": self.spans,
-                }]
-            }]
-        })
+    /// Close the request (one line).
+    pub fn finish(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if self.spans == 0 {
+            out.write_all(PREFIX.as_bytes())?;
+        }
+        out.write_all(SUFFIX.as_bytes())?;
+        out.write_all(b"\n")
     }
 }
 
@@ -138,8 +182,20 @@ mod tests {
     }
 
     #[test]
+    fn empty_request_is_valid_json() {
+        let mut out = Vec::new();
+        OtlpStream::new().finish(&mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["resourceSpans"][0]["scopeSpans"][0]["spans"],
+            serde_json::json!([])
+        );
+    }
+
+    #[test]
     fn request_shape() {
-        let mut e = OtlpExport::new();
+        let mut e = OtlpStream::new();
+        let mut out = Vec::new();
         let p = PacketReport {
             frame: 3,
             time: None,
@@ -151,8 +207,15 @@ mod tests {
             }],
             errors: vec![],
         };
-        e.add_packet(0, &p, Some(Timestamp { secs: 2, nanos: 5 }));
-        let v = e.to_json();
+        let t = Some(Timestamp { secs: 2, nanos: 5 });
+        e.add_packet(&mut out, 0, &p, t).unwrap();
+        e.finish(&mut out).unwrap();
+        assert_eq!(e.len(), 1);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["resourceSpans"][0]["scopeSpans"][0]["scope"]["name"],
+            "ioam-cli"
+        );
         let span = &v["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
         assert_eq!(span["traceId"], "11".repeat(16));
         assert_eq!(span["parentSpanId"], "22".repeat(8));

@@ -1,7 +1,7 @@
 //! `ioam send`: CLT-tagged traffic from a stock Linux host (SPEC §6.2).
 //!
 //! The Hop-by-Hop header comes from clt-context's
-//! [`HopByHopInjector`](clt_context::injector::HopByHopInjector): one IOAM
+//! `clt_context::injector::HopByHopInjector`: one IOAM
 //! pre-allocated trace whose first record is the sender's, its opaque state
 //! snapshot carrying the span context, with free space for the routers on
 //! the path. The kernel attaches it to the sender's packets, either to every
