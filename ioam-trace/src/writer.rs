@@ -263,21 +263,28 @@ pub enum TransitOutcome {
 
 /// Small write cursor over an exactly sized record slot.
 struct Cursor<'b> {
-    out: &'b mut [u8],
-    pos: usize,
+    rest: &'b mut [u8],
 }
 
 impl Cursor<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        let end = self.pos + bytes.len();
-        if let Some(dst) = self.out.get_mut(self.pos..end) {
-            dst.copy_from_slice(bytes);
+    fn put<const N: usize>(&mut self, bytes: [u8; N]) {
+        let rest = core::mem::take(&mut self.rest);
+        if let Some((dst, tail)) = rest.split_first_chunk_mut::<N>() {
+            *dst = bytes;
+            self.rest = tail;
         }
-        self.pos = end;
+    }
+
+    fn put_slice(&mut self, bytes: &[u8]) {
+        let rest = core::mem::take(&mut self.rest);
+        if let Some((dst, tail)) = rest.split_at_mut_checked(bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.rest = tail;
+        }
     }
 
     fn put_u32(&mut self, v: u32) {
-        self.put(&v.to_be_bytes());
+        self.put(v.to_be_bytes());
     }
 }
 
@@ -285,14 +292,14 @@ impl Cursor<'_> {
 /// exactly [`NodeData::record_len`] bytes; bits 12-21 become 0xffffffff.
 /// Values are assumed checked with [`NodeData::check`].
 fn fill_record(trace_type: TraceType, node: &NodeData<'_>, out: &mut [u8]) {
-    let mut c = Cursor { out, pos: 0 };
+    let mut c = Cursor { rest: out };
     let t = trace_type;
     if t.contains(TraceType::HOP_LIM_NODE_ID) {
         c.put_u32((u32::from(node.hop_limit) << 24) | (node.node_id & unavailable::NODE_ID));
     }
     if t.contains(TraceType::INTERFACE_IDS) {
-        c.put(&node.ingress_if_id.to_be_bytes());
-        c.put(&node.egress_if_id.to_be_bytes());
+        c.put(node.ingress_if_id.to_be_bytes());
+        c.put(node.egress_if_id.to_be_bytes());
     }
     for (bit, v) in [
         (TraceType::TIMESTAMP_SECS, node.timestamp_secs),
@@ -308,14 +315,14 @@ fn fill_record(trace_type: TraceType, node: &NodeData<'_>, out: &mut [u8]) {
     }
     if t.contains(TraceType::HOP_LIM_NODE_ID_WIDE) {
         let w = (u64::from(node.hop_limit) << 56) | (node.node_id_wide & unavailable::NODE_ID_WIDE);
-        c.put(&w.to_be_bytes());
+        c.put(w.to_be_bytes());
     }
     if t.contains(TraceType::INTERFACE_IDS_WIDE) {
         c.put_u32(node.ingress_if_id_wide);
         c.put_u32(node.egress_if_id_wide);
     }
     if t.contains(TraceType::NAMESPACE_DATA_WIDE) {
-        c.put(&node.namespace_data_wide.to_be_bytes());
+        c.put(node.namespace_data_wide.to_be_bytes());
     }
     if t.contains(TraceType::BUFFER_OCCUPANCY) {
         c.put_u32(node.buffer_occupancy);
@@ -329,13 +336,13 @@ fn fill_record(trace_type: TraceType, node: &NodeData<'_>, out: &mut [u8]) {
             Some((schema, data)) => {
                 let words = data.len().div_ceil(4);
                 c.put_u32(((words as u32) << 24) | (schema & unavailable::SCHEMA_ID_NONE));
-                c.put(data);
+                c.put_slice(data);
                 let pad = words * 4 - data.len();
-                c.put(&[0u8; 3][..pad]);
+                c.put_slice(&[0u8; 3][..pad]);
             }
         }
     }
-    debug_assert_eq!(c.pos, c.out.len());
+    debug_assert!(c.rest.is_empty());
 }
 
 /// Serializes one node's record for `trace_type` into the front of `out`
