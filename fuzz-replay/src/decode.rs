@@ -1,0 +1,95 @@
+//! Check for the `ioam decode` per-packet decoder (`ioam_cli::decode`).
+
+use ioam_cli::capture::{linktype, Frame};
+use ioam_cli::decode::{decode_frame, decode_ipv6, DecodeOptions};
+use ioam_cli::model::PacketReport;
+use ioam_wire::ext::ExtHeaders;
+use ioam_wire::opt::ParseMode;
+use ioam_wire::packet::IoamOptions;
+
+fn check_report(r: &PacketReport, len: usize) {
+    for e in &r.errors {
+        assert!(
+            e.offset <= len,
+            "packet error offset {} > {len}: {}",
+            e.offset,
+            e.message
+        );
+        assert!(!e.message.is_empty());
+    }
+    for o in &r.ioam {
+        for e in &o.errors {
+            assert!(
+                e.offset <= len,
+                "option error offset {} > {len}: {}",
+                e.offset,
+                e.message
+            );
+            assert!(!e.message.is_empty());
+        }
+    }
+    let _ = r.is_malformed();
+    serde_json::to_string(r).expect("a report serialises");
+    let _ = ioam_cli::text::render(r);
+}
+
+/// The tool's per-packet decode path, strict and lenient: every error
+/// offset lies inside the packet, the report lists exactly the IOAM options
+/// the packet scan finds, and it serialises and renders. The first input
+/// byte also picks a link type for the frame decoder.
+pub fn check_decode(data: &[u8]) {
+    let len = data.len();
+    for strict in [true, false] {
+        let opts = DecodeOptions {
+            strict,
+            legacy_clt_ns: if data.len() > 49 {
+                vec![u16::from_be_bytes([data[48], data[49]])]
+            } else {
+                Vec::new()
+            },
+            ..DecodeOptions::default()
+        };
+        let mode = if strict {
+            ParseMode::Strict
+        } else {
+            ParseMode::Lenient
+        };
+        let report = decode_ipv6(1, None, data, &opts);
+        if let Some(r) = &report {
+            check_report(r, len);
+        }
+        if ExtHeaders::new(data).is_ok() {
+            let found = IoamOptions::new(data, mode)
+                .map(|it| it.filter(Result::is_ok).count())
+                .unwrap_or(0);
+            let reported = report.as_ref().map_or(0, |r| r.ioam.len());
+            assert_eq!(reported, found, "report lists every IOAM option");
+        }
+        let opts = DecodeOptions {
+            strict,
+            ..DecodeOptions::default()
+        };
+        if let Some((&sel, rest)) = data.split_first() {
+            let lt = [
+                linktype::RAW,
+                linktype::ETHERNET,
+                linktype::NULL,
+                linktype::LOOP,
+                linktype::LINUX_SLL,
+                linktype::LINUX_SLL2,
+                linktype::IPV6,
+                u32::from(sel),
+            ][usize::from(sel % 8)];
+            let frame = Frame {
+                number: 1,
+                time: None,
+                linktype: lt,
+                data: rest,
+                orig_len: rest.len() as u32,
+            };
+            if let Some(r) = decode_frame(&frame, &opts) {
+                check_report(&r, rest.len());
+            }
+        }
+    }
+}
