@@ -178,3 +178,113 @@ fn malformed_trace_header_is_reported_with_packet_offsets() {
         })
     );
 }
+
+mod props {
+    use super::*;
+    use ioam_trace::writer::emit_record;
+    use ioam_trace::TraceType;
+    use ioam_wire::build::{Align, Body, OptionSpec, OptionsBuilder};
+    use ioam_wire::ioam::OPT_IOAM;
+    use ioam_wire::opt::{Opt, Options};
+    use proptest::prelude::*;
+
+    /// An experimental option type (act 00, chg 1): never padding or IOAM.
+    const EXP: u8 = 0x3e;
+
+    fn align(k: u8) -> Align {
+        match k % 3 {
+            0 => Align::NONE,
+            1 => Align { x: 2, y: 0 },
+            _ => Align { x: 4, y: 2 },
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn insert_keeps_the_packet_valid(
+            before in proptest::collection::vec((0usize..12, any::<u8>()), 0..3),
+            after in proptest::collection::vec((0usize..12, any::<u8>()), 0..3),
+            existing in 0usize..5,
+            budget in 0u8..=20,
+            bits in prop_oneof![Just(0x80_0000u32), Just(0xc0_0000), Just(0x80_0002), Just(0xf0_0000)],
+            id in 0u32..=0xff_ffff,
+            oss in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..9)),
+            room in 0usize..64,
+        ) {
+            let t = TraceType::from_bits(bits).unwrap();
+            // Trace body: header, then `existing` records of node ids 1..=existing (newest first).
+            let mut body = vec![0u8; 8];
+            body[..2].copy_from_slice(&[0, 5]);
+            body[2] = t.node_len() << 3;
+            body[3] = budget;
+            body[4..7].copy_from_slice(&bits.to_be_bytes()[1..]);
+            for k in (1..=existing).rev() {
+                let mut rec = [0u8; 64];
+                let n = emit_record(t, &NodeData { node_id: k as u32, ..NodeData::unavailable() }, &mut rec).unwrap();
+                body.extend_from_slice(&rec[..n]);
+            }
+            let datas: Vec<Vec<u8>> = before.iter().chain(after.iter()).map(|&(n, b)| vec![b; n]).collect();
+            let mut specs = Vec::new();
+            for (i, &(_, a)) in before.iter().enumerate() {
+                specs.push(OptionSpec::Raw { option_type: EXP, align: align(a), data: Body::Bytes(&datas[i]) });
+            }
+            specs.push(OptionSpec::Ioam { option_type: OPT_IOAM, ioam_type: IoamType::IncrementalTrace, body: Body::Bytes(&body) });
+            for (i, &(_, a)) in after.iter().enumerate() {
+                specs.push(OptionSpec::Raw { option_type: EXP, align: align(a), data: Body::Bytes(&datas[before.len() + i]) });
+            }
+            let b = OptionsBuilder::new(17, &specs);
+            let mut hbh = vec![0u8; b.buffer_len().unwrap()];
+            b.emit(&mut hbh).unwrap();
+            let (mut p, len) = packet(&hbh, room);
+            let p0 = p.clone();
+
+            let node = NodeData { hop_limit: 33, node_id: id, oss: oss.as_ref().map(|d| (0x434c54, &d[..])), ..NodeData::unavailable() };
+            let need = node.record_len(t);
+            match insert_incremental(&mut p, len, 5, &node, &TransitConfig::default()) {
+                Err(TraceError::Truncated { part: Part::OutputBuffer, required, .. }) => {
+                    prop_assert!(required > p.len());
+                    prop_assert_eq!(&p, &p0);
+                }
+                Err(e) => prop_assert!(false, "unexpected {e}"),
+                Ok(done) => {
+                    let new_len = done.packet_len;
+                    prop_assert_eq!(usize::from(u16::from_be_bytes([p[4], p[5]])) + 40, new_len);
+                    prop_assert_eq!(&p[new_len - 12..new_len], &UDP[..]);
+                    let hbh_len = (usize::from(p[41]) + 1) * 8;
+                    prop_assert_eq!(40 + hbh_len + 12, new_len);
+                    // Strict walk (Linux rules: pad runs, 4n IOAM alignment) over the new header.
+                    let mut raw = Vec::new();
+                    let mut trace = None;
+                    for o in Options::new(&p[40..40 + hbh_len], ioam_wire::opt::ParseMode::Strict) {
+                        match o.unwrap() {
+                            Opt::Unknown(u) => raw.push(u.data.to_vec()),
+                            Opt::Ioam(io) => trace = Some(io.body.to_vec()),
+                            _ => {}
+                        }
+                    }
+                    prop_assert_eq!(&raw, &datas);
+                    let tb = trace.unwrap();
+                    let tr = Trace::parse_incremental(&tb, Validation::Strict).unwrap();
+                    let ids: Vec<u32> = tr.records().map(|r| r.unwrap().node_id().unwrap()).collect();
+                    let old: Vec<u32> = (1..=existing as u32).rev().collect();
+                    match done.outcome {
+                        TransitOutcome::Written { offset, len: wl } => {
+                            prop_assert_eq!(wl, need);
+                            prop_assert_eq!(&ids[1..], &old[..]);
+                            prop_assert_eq!(ids[0], id);
+                            prop_assert_eq!(usize::from(tr.header().remaining_len) * 4 + need, usize::from(budget) * 4);
+                            prop_assert_eq!(&p[offset..offset + 4], &(u32::from(33u8) << 24 | id).to_be_bytes()[..]);
+                        }
+                        TransitOutcome::Overflowed => {
+                            prop_assert!(budget == 0 || usize::from(budget) * 4 < need);
+                            prop_assert!(tr.header().flags.overflow);
+                            prop_assert_eq!(&ids, &old);
+                            prop_assert_eq!(new_len, len);
+                        }
+                        other => prop_assert!(false, "{:?}", other),
+                    }
+                }
+            }
+        }
+    }
+}
