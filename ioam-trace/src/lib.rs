@@ -53,8 +53,13 @@
 //! - RemainingLen beyond the data area: dropped.
 //! - Overflow already set: the node adds nothing. RemainingLen 0, or smaller
 //!   than NodeLen plus the opaque state words: Overflow set, nothing written.
+//! - A trace type with no bit set passes the transit path and gets nothing
+//!   written (Overflow if RemainingLen is 0); only the Linux encapsulator
+//!   refuses it. [`Validation::Strict`] rejects it, [`Validation::Lenient`]
+//!   follows the transit path.
 //! - Loopback, Active and the unassigned flag are neither checked nor
-//!   changed by a transit node.
+//!   changed by a transit node (the RFC 9322 rule is checked on request:
+//!   [`Trace::check_loopback`], and by the encapsulator).
 //! - Undefined bits 12-21 are filled with 0xffffffff words; bit 22 without a
 //!   schema gives the single word 0x00ffffff; a schema's data is zero-padded
 //!   to 4n.
