@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 PREFIX = "ioamit"
 IOAM_NS = 123  # the IOAM namespace every router knows
 OTHER_NS = 0x7ABC  # a namespace no router is configured for
+SINK_PORT = 9999  # UDP port the receiver listens on
 
 
 class TopologyError(Exception):
@@ -175,6 +176,24 @@ class Topology:
                 sh("ip", "ioam", "schema", "add", str(r.schema_id), r.schema_data.decode(), ns=n)
                 sh("ip", "ioam", "namespace", "set", str(IOAM_NS), "schema", str(r.schema_id), ns=n)
         self.verify_config()
+        self.start_sink()
+
+    def start_sink(self) -> None:
+        """A UDP socket on the receiver, so datagrams are consumed instead of drawing ICMPv6
+        Port Unreachable (which would make a connected sender see ECONNREFUSED)."""
+        code = ("import socket\n"
+                "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+                f"s.bind(('::', {SINK_PORT}))\n"
+                "while True:\n    s.recv(65535)\n")
+        self.sink = subprocess.Popen(["ip", "netns", "exec", self.ns("rcv"), "python3", "-c", code],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            r = sh("ss", "-Hlun", f"sport = :{SINK_PORT}", ns=self.ns("rcv"), check=False)
+            if r.stdout.strip():
+                return
+            time.sleep(0.05)
+        raise TopologyError("UDP sink on the receiver did not start")
 
     def verify_config(self) -> None:
         """Read back what the kernel holds, so a misconfiguration fails loudly."""
@@ -194,6 +213,13 @@ class Topology:
                 raise TopologyError(f"{r.name}: namespace wide {out!r}, wanted 0x{r.ns_data_wide:016x}")
 
     def down(self) -> None:
+        sink = getattr(self, "sink", None)
+        if sink is not None and sink.poll() is None:
+            sink.terminate()
+            try:
+                sink.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                sink.kill()
         for name in reversed(self.created):
             kill_ns_pids(name)
             sh("ip", "netns", "del", name, check=False)

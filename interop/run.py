@@ -125,13 +125,17 @@ def main() -> int:
         def py_make(tag, tt, clt, mode):
             return H.py_packet(tag, tt, topo.routers, clt=clt, mode=mode)
 
-        def py_make_space(tag, tt, clt, space):
-            return H.py_packet(tag, tt, topo.routers, clt=clt, space=space)
+        def cli_make(tag, tt, clt, mode):
+            return H.cli_packet(tag, tt, topo.routers, clt=clt, mode=mode)
 
         if want("trace-type"):
             S.scenario_trace_types(run, "python sender", py_make, H.py_send)
+            if cli.get("send"):
+                S.scenario_trace_types(run, "ioam send", cli_make, H.cli_send)
         if want("overflow"):
-            S.scenario_overflow(run, py_make_space, H.py_send, "python sender")
+            S.scenario_overflow(run, S.py_r1_only(topo), H.py_send, "python sender")
+            if cli.get("send"):
+                S.scenario_overflow(run, S.cli_r1_only(topo), H.cli_send, "ioam send")
         if want("kernel"):
             strict = {"python decoder": S.py_strict_errors}
             if cli.get("decode"):
@@ -142,6 +146,8 @@ def main() -> int:
             S.scenario_ioam_disabled(run)
         if want("span"):
             S.scenario_span_per_packet_py(run)
+            if cli.get("send"):
+                S.scenario_span_per_packet_cli(run)
         if want("transit"):
             writers = {"python model": S.py_transit}
             if S.transit_bin() and not args.python_only:
