@@ -605,3 +605,41 @@ fn writer_on_every_truncation() {
         assert_eq!(&b[..], &full[..n]);
     }
 }
+
+/// SPEC §3: NodeLen 0 with only bit 22 set is valid; each record is just a
+/// snapshot, walked by its own Length.
+#[test]
+fn opaque_state_only_trace() {
+    #[rustfmt::skip]
+    let body = [
+        0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x00, // NodeLen 0, RemLen 1, type 0x000002
+        0, 0, 0, 0,
+        0x01, 0x00, 0x03, 0x09, b'a', b'b', 0, 0, // Length 1, schema 777
+        0x00, 0xff, 0xff, 0xff, // nothing to report
+    ];
+    let t = Trace::parse_preallocated(&body, Validation::Strict).unwrap();
+    let recs: Vec<_> = t.records().map(Result::unwrap).collect();
+    assert_eq!(recs.len(), 2);
+    assert_eq!((recs[0].offset(), recs[0].len()), (12, 8));
+    assert_eq!(recs[0].hop_limit(), None);
+    let o = recs[0].oss().unwrap();
+    assert_eq!(
+        (o.length(), o.schema_id(), o.data()),
+        (1, 777, &b"ab\0\0"[..])
+    );
+    assert!(recs[1].oss().unwrap().is_none());
+
+    let mut b = [0u8; 20];
+    b[..8].copy_from_slice(&[0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x02, 0x00]);
+    let cfg = TransitConfig::default();
+    write_transit(&mut b, 1, &NodeData::unavailable(), &cfg).unwrap();
+    let n = NodeData {
+        oss: Some((777, b"ab")),
+        ..NodeData::unavailable()
+    };
+    assert_eq!(
+        write_transit(&mut b, 1, &n, &cfg),
+        Ok(TransitOutcome::Written { offset: 12, len: 8 })
+    );
+    assert_eq!(b[..], body[..]);
+}
