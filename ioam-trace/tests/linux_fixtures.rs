@@ -629,8 +629,8 @@ fn opaque_state_only_trace() {
     );
     assert!(recs[1].oss().unwrap().is_none());
 
-    let mut b = [0u8; 20];
-    b[..8].copy_from_slice(&[0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x02, 0x00]);
+    let mut b = [0u8; 24];
+    b[..8].copy_from_slice(&[0x00, 0x01, 0x00, 0x04, 0x00, 0x00, 0x02, 0x00]);
     let cfg = TransitConfig::default();
     write_transit(&mut b, 1, &NodeData::unavailable(), &cfg).unwrap();
     let n = NodeData {
