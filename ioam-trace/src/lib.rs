@@ -91,7 +91,7 @@ pub use header::{
     TRACE_HEADER_LEN,
 };
 pub use packet::write_transit_hbh;
-pub use record::{NodeRecord, OpaqueState};
+pub use record::{unavailable, NodeRecord, OpaqueState};
 pub use trace::{PathOrder, Records, Trace, TraceKind, Validation, MAX_RECORDS};
 pub use trace_type::TraceType;
 pub use writer::{
