@@ -629,7 +629,7 @@ fn decode_trace_body(
     let nodes: Vec<NodeReport> = records
         .iter()
         .enumerate()
-        .map(|(i, rec)| node_report(i + 1, rec))
+        .map(|(i, rec)| node_report(i + 1, rec, opts.timestamp_format))
         .collect();
 
     // The CLT context and the collector attributes come from clt-context.
@@ -657,7 +657,7 @@ fn decode_trace_body(
                 parent_span_id: found.ctx.span_id.0,
                 trace_flags: found.ctx.flags.0,
                 attributes,
-                time_range: time_range(&nodes, opts.timestamp_format),
+                time_range: time_range(&nodes),
             });
         }
         ContextLookup::ZeroIds(found) => r.clt = Some(clt_report(&found.ctx, encoding)),
@@ -673,7 +673,7 @@ fn decode_trace_body(
     r.nodes = Some(nodes);
 }
 
-fn node_report(hop: usize, rec: &NodeRecord<'_>) -> NodeReport {
+fn node_report(hop: usize, rec: &NodeRecord<'_>, format: TimestampFormat) -> NodeReport {
     let undefined: Vec<u32> = (12..=21).filter_map(|b| rec.undefined(b)).collect();
     NodeReport {
         hop,
@@ -698,6 +698,12 @@ fn node_report(hop: usize, rec: &NodeRecord<'_>) -> NodeReport {
             schema_id: o.schema_id(),
             data: hex(o.data()),
         }),
+        unix_nanos: match (rec.timestamp_secs(), rec.timestamp_frac()) {
+            // All ones is "unavailable" (RFC 9197 §4.4.2).
+            (Some(u32::MAX), _) => None,
+            (Some(secs), frac) => timestamp_nanos(secs, frac, format),
+            (None, _) => None,
+        },
     }
 }
 
@@ -717,25 +723,10 @@ pub fn timestamp_nanos(secs: u32, frac: Option<u32>, format: TimestampFormat) ->
     ioam_trace::timestamp::TimestampFormat::from(format).to_unix_nanos(secs, frac.unwrap_or(0))
 }
 
-fn time_range(nodes: &[NodeReport], format: TimestampFormat) -> Option<(u64, u64)> {
-    let mut range: Option<(u64, u64)> = None;
-    for n in nodes {
-        let Some(secs) = n.timestamp_secs else {
-            continue;
-        };
-        // All-ones is "unavailable" (RFC 9197 §4.4.2.3).
-        if secs == u32::MAX {
-            continue;
-        }
-        let Some(t) = timestamp_nanos(secs, n.timestamp_frac, format) else {
-            continue;
-        };
-        range = Some(match range {
-            None => (t, t),
-            Some((a, b)) => (a.min(t), b.max(t)),
-        });
-    }
-    range
+fn time_range(nodes: &[NodeReport]) -> Option<(u64, u64)> {
+    let mut times = nodes.iter().filter_map(|n| n.unix_nanos);
+    let first = times.next()?;
+    Some(times.fold((first, first), |(a, b), t| (a.min(t), b.max(t))))
 }
 
 /// The capture recorded from real Linux IOAM routers (`data/sample-linux.pcap`

@@ -125,6 +125,10 @@ pub struct NodeReport {
     /// Bit 22: opaque state snapshot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oss: Option<OssReport>,
+    /// Bits 2 and 3 read in the namespace's timestamp format, as
+    /// nanoseconds since the Unix epoch (for the text view; not serialised).
+    #[serde(skip)]
+    pub unix_nanos: Option<u64>,
 }
 
 /// CLT context found in a trace.

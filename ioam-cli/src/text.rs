@@ -17,8 +17,18 @@ const COLUMNS: &[Column] = &[
     ("node_id", |n| opt(&n.node_id)),
     ("ingress", |n| opt(&n.ingress_if_id)),
     ("egress", |n| opt(&n.egress_if_id)),
-    ("ts_secs", |n| opt(&n.timestamp_secs)),
-    ("ts_frac", |n| opt(&n.timestamp_frac)),
+    ("ts_secs", |n| {
+        n.unix_nanos
+            .is_none()
+            .then(|| opt(&n.timestamp_secs))
+            .flatten()
+    }),
+    ("ts_frac", |n| {
+        n.unix_nanos
+            .is_none()
+            .then(|| opt(&n.timestamp_frac))
+            .flatten()
+    }),
     ("transit_delay", |n| opt(&n.transit_delay)),
     ("ns_data", |n| n.namespace_data.clone()),
     ("queue_depth", |n| opt(&n.queue_depth)),
@@ -48,17 +58,55 @@ const COLUMNS: &[Column] = &[
     }),
 ];
 
+/// Time of day (UTC) with microseconds, from Unix nanoseconds.
+fn time_of_day(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let sod = secs % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:06}",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60,
+        (ns % 1_000_000_000) / 1000
+    )
+}
+
+/// Signed offset in seconds with microseconds: `+0.000125`.
+fn offset(ns: u64, from: u64) -> String {
+    let (sign, d) = if ns >= from {
+        ('+', ns - from)
+    } else {
+        ('-', from - ns)
+    };
+    format!(
+        "{sign}{}.{:06}",
+        d / 1_000_000_000,
+        (d % 1_000_000_000) / 1000
+    )
+}
+
 fn render_table(out: &mut String, nodes: &[NodeReport]) {
     let cols: Vec<&Column> = COLUMNS
         .iter()
         .filter(|(_, get)| nodes.iter().any(|n| get(n).is_some()))
         .collect();
+    // Like the timeline of a tracing UI: when the records carry timestamps,
+    // the time of each hop and its offset from the first timestamped hop.
+    let t0 = nodes.iter().find_map(|n| n.unix_nanos);
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(nodes.len() + 1);
     let mut header = vec!["hop".to_string()];
+    if t0.is_some() {
+        header.push("time (UTC)".into());
+        header.push("offset (s)".into());
+    }
     header.extend(cols.iter().map(|(h, _)| (*h).to_string()));
     rows.push(header);
     for n in nodes {
         let mut row = vec![n.hop.to_string()];
+        if let Some(t0) = t0 {
+            row.push(n.unix_nanos.map_or_else(|| "-".into(), time_of_day));
+            row.push(n.unix_nanos.map_or_else(|| "-".into(), |t| offset(t, t0)));
+        }
         row.extend(
             cols.iter()
                 .map(|(_, get)| get(n).unwrap_or_else(|| "-".into())),
@@ -201,6 +249,35 @@ pub fn render(p: &PacketReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_become_a_timeline() {
+        let t = 1_700_000_000_000_000_000u64;
+        let nodes = vec![
+            NodeReport {
+                hop: 1,
+                timestamp_secs: Some(1_700_000_000),
+                timestamp_frac: Some(0),
+                unix_nanos: Some(t),
+                ..Default::default()
+            },
+            NodeReport {
+                hop: 2,
+                timestamp_secs: Some(1_700_000_000),
+                timestamp_frac: Some(125),
+                unix_nanos: Some(t + 125_000),
+                ..Default::default()
+            },
+        ];
+        let mut s = String::new();
+        render_table(&mut s, &nodes);
+        let want = [
+            "      hop       time (UTC)  offset (s)",
+            "        1  22:13:20.000000  +0.000000",
+            "        2  22:13:20.000125  +0.000125",
+        ];
+        assert_eq!(s, want.join("\n") + "\n");
+    }
 
     #[test]
     fn table_has_only_present_columns() {
