@@ -109,14 +109,7 @@ class Topology:
             if not m:
                 continue
             pid = int(m.group(1))
-            alive = True
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                alive = False
-            except PermissionError:
-                pass
-            if not alive or pid == os.getpid():
+            if not driver_alive(pid) or pid == os.getpid():
                 kill_ns_pids(name)
                 sh("ip", "netns", "del", name, check=False)
                 removed.append(name)
@@ -230,6 +223,18 @@ class Topology:
             if r.name == name:
                 return r
         raise KeyError(name)
+
+
+def driver_alive(pid: int) -> bool:
+    """Whether `pid` is a live (not zombie) interop driver; a reused pid does not count."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read()
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X") and b"run.py" in cmd
 
 
 def kill_ns_pids(name: str) -> None:

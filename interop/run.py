@@ -171,6 +171,10 @@ def main() -> int:
                 stats = stats_cli
             results.facts["tshark_packets"] = stats.get("packets", 0)
             results.facts["tshark_deviations"] = dict(stats["deviations"])
+        if want("craft") and cli.get("decode") and cli.get("craft"):
+            st = {"deviations": {}}
+            S.scenario_craft_linktypes(run, st)
+            results.facts["craft_linktype_packets"] = st.get("packets", 0)
         if want("corpus") and cli.get("decode"):
             import corpus as C
 
@@ -208,4 +212,12 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    except Exception:  # a crash of the driver itself is a failure with the summary line
+        import traceback
+
+        traceback.print_exc()
+        print("0 passed, 1 failed")
+        code = 1
+    sys.exit(code)

@@ -710,3 +710,35 @@ def rust_transit(ip6: bytes, r) -> bytes:
     if p.returncode != 0:
         raise RuntimeError(f"transit exit {p.returncode}: {p.stderr.strip()}")
     return bytes.fromhex("".join(p.stdout.split()))
+
+
+CRAFT_LINKTYPES = [("raw", []), ("ipv6", []), ("ethernet", []), ("ethernet", ["--vlan", "100"]), ("sll", []),
+                   ("sll2", []), ("null", []), ("loop", []), ("raw", ["--pcapng"])]
+
+
+def scenario_craft_linktypes(run: Run, stats: dict) -> None:
+    """`ioam craft` traces in every link type it writes: tshark and ioam decode must agree, CLT intact."""
+    clt = H.new_clt()
+    pcaps = []
+    with run.results.case(f"ioam craft: CLT traces in {len(CRAFT_LINKTYPES)} link-layer framings, "
+                          "decoded by ioam decode") as c:
+        for i, (lt, extra) in enumerate(CRAFT_LINKTYPES):
+            tt = [0x800002, 0xFFF002, 0xC00002, 0xF00002, 0x3F0002][i % 5]
+            path = run.path(f"craft-{i}-{lt}{''.join(extra).replace('-', '')}.{'pcapng' if extra == ['--pcapng'] else 'pcap'}")
+            r = subprocess.run([H.ioam_bin(), "craft", "-o", path, "--linktype", lt, "--traceparent", H.traceparent(clt),
+                                "--trace-type", "0x%06x" % tt, "--hops", "2", "--count", "3"] + extra,
+                               capture_output=True, text=True)
+            if not c.check(r.returncode == 0, f"ioam craft --linktype {lt} {extra}: {r.stderr.strip()}"):
+                continue
+            pcaps.append(path)
+            objs = H.ioam_decode_json(path)
+            c.eq(len(objs), 3, f"{lt} {extra}: packets decoded")
+            for o in objs:
+                opt = (o.get("ioam") or [{}])[0]
+                got = opt.get("clt") or {}
+                c.eq((got.get("trace_id"), got.get("span_id")), (clt["trace_id"], clt["span_id"]),
+                     f"{lt} {extra} frame {o.get('frame')}: CLT context")
+                c.eq(opt.get("trace_type"), "0x%06x" % tt, f"{lt} {extra}: trace type")
+                c.check(not o.get("errors") and not opt.get("errors"), f"{lt} {extra}: errors {o.get('errors')} {opt.get('errors')}")
+    tshark_diff(run.results, f"ioam craft traces in every link type ({len(pcaps)} captures), ioam decode --lenient",
+                pcaps, cli_decoder, stats)
