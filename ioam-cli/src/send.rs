@@ -284,18 +284,32 @@ pub fn run(args: &SendArgs) -> Result<()> {
         let ctx = ctx_of(&mut ids);
         let hbh = build_header(args, ctx, SystemTime::now())?;
         let payload = payload_of(seq);
-        if per_packet {
-            sock::send_with_hopopts(fd, &payload, &hbh)
-                .map_err(|e| explain(e, "sendmsg(IPV6_HOPOPTS)", hbh.len(), payload.len()))?;
-        } else {
+        if !per_packet {
             // The header is set again for each datagram so that its
             // timestamps are those of the send.
             sock::set_hopopts(fd, &hbh)
                 .map_err(|e| explain(e, "setsockopt(IPV6_HOPOPTS)", hbh.len(), payload.len()))?;
-            socket
-                .send(&payload)
-                .map_err(|e| explain(e, "send", hbh.len(), payload.len()))?;
         }
+        let send_once = || {
+            if per_packet {
+                sock::send_with_hopopts(fd, &payload, &hbh)
+            } else {
+                socket.send(&payload)
+            }
+        };
+        // A connected UDP socket reports an ICMP "port unreachable" for an
+        // earlier datagram on the next send, which then sends nothing:
+        // that error concerns the past, so send again.
+        let sent = match send_once() {
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => send_once(),
+            r => r,
+        };
+        let what = if per_packet {
+            "sendmsg(IPV6_HOPOPTS)"
+        } else {
+            "send"
+        };
+        sent.map_err(|e| explain(e, what, hbh.len(), payload.len()))?;
         let mode = if per_packet {
             "udp-datagram"
         } else {

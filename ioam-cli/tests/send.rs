@@ -248,3 +248,29 @@ fn without_cap_net_raw_the_error_says_so() {
         assert_eq!(err.lines().count(), 1);
     }
 }
+
+#[test]
+fn a_closed_port_does_not_stop_the_sender() {
+    // Nothing listens: the kernel answers each datagram with an ICMP port
+    // unreachable, reported on the next send of the connected socket.
+    let port = {
+        let s = UdpSocket::bind("[::1]:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let to = format!("[::1]:{port}");
+    for mode in [&[][..], &["--per-packet"][..]] {
+        let mut args = vec![
+            "--to",
+            &to,
+            "--traceparent",
+            TRACEPARENT,
+            "--count",
+            "4",
+            "--interval-ms",
+            "5",
+        ];
+        args.extend_from_slice(mode);
+        let Some(log) = send(&args) else { return };
+        assert_eq!(log.len(), 4, "{mode:?}");
+    }
+}
