@@ -139,14 +139,21 @@ def py_packet(tag: str, trace_type: int, routers: list[Router], *, clt: dict | N
     nodelen = None
     if kind == "nodelen":
         nodelen = ib.node_len(trace_type) + 1
-    hbh = ib.build_hbh(ns, trace_type, space, orig, nodelen=nodelen, misalign=(kind == "misaligned"), flags=flags)
+    lead = {"pad8": b"\x01\x08" + bytes(8), "padn-nonzero": b"\x01\x04\xaa\xbb\xcc\xdd"}.get(kind)
+    hbh = ib.build_hbh(ns, trace_type, space, orig, nodelen=nodelen, misalign=(kind == "misaligned"), flags=flags,
+                       lead=lead)
+    if kind == "optlen0":
+        # An IOAM option with Opt Data Len 0: PadN(0) | 31 00 | PadN(0) (8 bytes).
+        hbh = bytes([0, 0, 1, 0, 0x31, 0, 1, 0])
+        return Sent(tag=tag, trace_type=trace_type, space=0, hop_limit=hop_limit, ns=ns, originator=None,
+                    initial_rem=0, clt=None, kind=kind, hbh=hbh, mode=mode)
     if kind == "remlen-overrun":
         # RemainingLen claims more words than the option holds.
         hbh = bytearray(hbh)
         base = 4 if hbh[2] == 1 else 2
         hbh[base + 4 + 3] = (hbh[base + 4 + 3] & 0x80) | 0x7F
         hbh = bytes(hbh)
-    body_off = 4 + 4 if kind != "misaligned" else 2 + 4
+    body_off = {"misaligned": 2, "pad8": 12, "padn-nonzero": 8}.get(kind, 4) + 4
     rem = hbh[body_off + 3] & 0x7F
     return Sent(tag=tag, trace_type=trace_type, space=space, hop_limit=hop_limit, ns=ns, originator=orig,
                 initial_rem=rem, clt=clt, kind=kind, hbh=hbh, mode=mode)

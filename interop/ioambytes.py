@@ -133,6 +133,7 @@ def build_hbh(
     nodelen: int | None = None,
     flags: int = 0,
     misalign: bool = False,
+    lead: bytes | None = None,
 ) -> bytes:
     """Hop-by-Hop header carrying one pre-allocated trace option.
 
@@ -155,6 +156,8 @@ def build_hbh(
     opt = bytes([OPT_IOAM, 2 + len(body), 0, 0]) + body
     if misalign:
         inner = opt
+    elif lead is not None:
+        inner = lead + opt  # caller-chosen padding before the option (must keep 4n alignment)
     else:
         inner = b"\x01\x00" + opt
     total = 2 + len(inner)
@@ -454,7 +457,10 @@ def decode_packet(ip6: bytes, strict: bool = True) -> dict:
         if nh in (0, 60):
             try:
                 for o, t, d in iter_options(hdr):
-                    if t in (OPT_IOAM, OPT_IOAM_NOCHANGE) and len(d) >= 2:
+                    if t in (OPT_IOAM, OPT_IOAM_NOCHANGE) and len(d) < 2:
+                        res["errors"].append({"offset": off + o, "message": f"IOAM option data length {len(d)} < 2"})
+                        break
+                    if t in (OPT_IOAM, OPT_IOAM_NOCHANGE):
                         entry = {
                             "header": EXT_HDRS[nh],
                             "option_type": t,

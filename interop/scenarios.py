@@ -195,13 +195,18 @@ def cli_r1_only(topo: Topology):
 def scenario_kernel_rules(run: Run, strict_decoders: dict, transit_writers: dict | None = None) -> None:
     """Bad packets are each followed by a valid marker on the same path."""
     topo = run.topo
+    # (kind, description, Linux drops it, our strict decoders must agree)
     cases = [
-        ("misaligned", "misaligned IOAM option (offset 2)", True),
-        ("nodelen", "NodeLen one more than the trace type needs", True),
-        ("remlen-overrun", "RemainingLen beyond the option", True),
-        ("unknown-ns", "namespace no router knows", False),
+        ("misaligned", "misaligned IOAM option (offset 2)", True, True),
+        ("nodelen", "NodeLen one more than the trace type needs", True, True),
+        ("remlen-overrun", "RemainingLen beyond the option", True, True),
+        ("optlen0", "IOAM option with Opt Data Len 0", True, True),
+        ("unknown-ns", "namespace no router knows", False, True),
+        # Generic option rules Linux enforces (SPEC 2); the suite's own small decoder does not check them.
+        ("pad8", "8 bytes of padding before the IOAM option", True, False),
+        ("padn-nonzero", "PadN with a non-zero payload", True, False),
     ]
-    for kind, desc, dropped in cases:
+    for kind, desc, dropped, must_agree in cases:
         with run.results.case(f"kernel rule: {desc} -> {'dropped by r1' if dropped else 'forwarded untouched'}") as c:
             tt = 0x800002
             clt = H.new_clt()
@@ -235,6 +240,9 @@ def scenario_kernel_rules(run: Run, strict_decoders: dict, transit_writers: dict
             for who, strict_decoder in strict_decoders.items():
                 if bad.tag in at_r1:
                     errs = strict_decoder(at_r1[bad.tag])
+                    if not must_agree and who == "python decoder":
+                        c.note(f"{who} (not asserted): {errs if errs else 'no error'}")
+                        continue
                     if dropped:
                         c.check(bool(errs), f"{who} accepted a packet Linux drops ({kind})")
                     else:
