@@ -70,7 +70,13 @@ def main() -> int:
     ap.add_argument("--sample-out", default=SAMPLE)
     ap.add_argument("--keep", action="store_true", help="keep the capture directory")
     ap.add_argument("--python-only", action="store_true", help="ignore the ioam binary even when built")
+    ap.add_argument("--deviations", action="store_true", help="print the known tshark deviations (markdown) and exit")
     args = ap.parse_args()
+    if args.deviations:
+        import tshark_deviations
+
+        print(tshark_deviations.as_markdown())
+        return 0
 
     ok, why = netns_available()
     if not ok:
