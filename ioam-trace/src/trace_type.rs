@@ -284,6 +284,19 @@ mod tests {
     }
 
     #[test]
+    fn node_len_every_single_bit() {
+        for k in 0..24u8 {
+            let t = TraceType::bit(k).unwrap();
+            let want = match k {
+                8..=10 => 2,
+                22 | 23 => 0,
+                _ => 1,
+            };
+            assert_eq!(t.node_len(), want, "bit {k}");
+        }
+    }
+
+    #[test]
     fn word_offsets() {
         let t = TraceType::from_bits_truncate(0xfff002);
         assert_eq!(t.word_offset(0), 0);

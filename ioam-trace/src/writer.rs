@@ -46,11 +46,9 @@
 //! ```
 
 use crate::error::{Field, Part, TraceError};
-use crate::header::{
-    TraceHeader, TraceHeaderRepr, REMAINING_LEN_OFFSET, TRACE_HEADER_LEN, TRACE_TYPE_OFFSET,
-};
+use crate::header::{NODE_LEN_OFFSET, REMAINING_LEN_OFFSET, TRACE_HEADER_LEN, TRACE_TYPE_OFFSET};
 use crate::record::unavailable;
-use crate::trace::{check_node_len, Validation};
+use crate::trace::Validation;
 use crate::trace_type::TraceType;
 
 /// Largest opaque state data a node can add: 255 words (the Length field is
@@ -327,8 +325,10 @@ fn fill_record(trace_type: TraceType, node: &NodeData<'_>, out: &mut [u8]) {
     if t.contains(TraceType::BUFFER_OCCUPANCY) {
         c.put_u32(node.buffer_occupancy);
     }
-    for _ in 0..t.undefined_bits().bits().count_ones() {
-        c.put_u32(unavailable::U32);
+    if t.intersects(TraceType::UNDEFINED) {
+        for _ in 0..t.undefined_bits().bits().count_ones() {
+            c.put_u32(unavailable::U32);
+        }
     }
     if t.has_oss() {
         match node.oss {
@@ -391,56 +391,84 @@ pub fn write_transit(
     node: &NodeData<'_>,
     cfg: &TransitConfig,
 ) -> Result<TransitOutcome, TraceError> {
-    let mut view = TraceHeader::new_checked(&mut *body)?;
-    let hdr = TraceHeaderRepr::parse(&view)?;
-    let space = view.data().len();
-    let free_words = usize::from(hdr.remaining_len);
-    if free_words * 4 > space {
+    // One pass over the 8 header bytes, read in place (RFC 9197 §4.4.1).
+    let actual = body.len();
+    let Some((hdr, data)) = body.split_first_chunk_mut::<TRACE_HEADER_LEN>() else {
+        return Err(TraceError::Truncated {
+            part: Part::Header,
+            offset: 0,
+            required: TRACE_HEADER_LEN,
+            actual,
+        });
+    };
+    let node_len = hdr[2] >> 3;
+    let free_words = usize::from(hdr[3] & 0x7f);
+    let trace_type = TraceType::from_bits_truncate(u32::from_be_bytes([0, hdr[4], hdr[5], hdr[6]]));
+    if free_words * 4 > data.len() {
         return Err(TraceError::RemainingLenBeyondSpace {
             offset: REMAINING_LEN_OFFSET,
-            remaining_len: hdr.remaining_len,
-            space,
+            remaining_len: free_words as u8,
+            space: data.len(),
         });
     }
-    check_node_len(hdr.node_len, hdr.trace_type, cfg.validation)?;
-    if hdr.node_len != hdr.trace_type.node_len() {
+    let expected = trace_type.node_len();
+    if cfg.validation == Validation::Strict && trace_type.is_empty() {
+        return Err(TraceError::EmptyTraceType {
+            offset: TRACE_TYPE_OFFSET,
+        });
+    }
+    if node_len != expected {
         // Lenient parsing accepts a larger NodeLen; a writer cannot.
-        return Err(TraceError::NodeLenMismatch {
-            offset: crate::header::NODE_LEN_OFFSET,
-            node_len: hdr.node_len,
-            expected: hdr.trace_type.node_len(),
-        });
+        return Err(
+            if cfg.validation == Validation::Lenient && node_len < expected {
+                TraceError::NodeLenTooSmall {
+                    offset: NODE_LEN_OFFSET,
+                    node_len,
+                    required: expected,
+                }
+            } else {
+                TraceError::NodeLenMismatch {
+                    offset: NODE_LEN_OFFSET,
+                    node_len,
+                    expected,
+                }
+            },
+        );
     }
-    if hdr.namespace_id != namespace_id {
+    if u16::from_be_bytes([hdr[0], hdr[1]]) != namespace_id {
         return Ok(TransitOutcome::Skipped(SkipReason::OtherNamespace));
     }
-    if hdr.flags.overflow {
+    if hdr[2] & OVERFLOW_BIT != 0 {
         return Ok(TransitOutcome::Skipped(SkipReason::OverflowSet));
     }
-    if cfg.undefined_bits == UndefinedFill::NoData && !hdr.trace_type.undefined_bits().is_empty() {
+    if cfg.undefined_bits == UndefinedFill::NoData && trace_type.intersects(TraceType::UNDEFINED) {
         return Ok(TransitOutcome::Skipped(SkipReason::UndefinedBits));
     }
-    node.check(hdr.trace_type)?;
-    let need_bytes = node.record_len(hdr.trace_type);
-    let need_words = need_bytes / 4;
+    node.check(trace_type)?;
+    let need_words = usize::from(expected) + node.oss_words(trace_type);
     if free_words == 0 || free_words < need_words {
-        view.set_overflow(true);
+        hdr[2] |= OVERFLOW_BIT;
         return Ok(TransitOutcome::Overflowed);
     }
     if need_words == 0 {
         return Ok(TransitOutcome::Skipped(SkipReason::NothingToWrite));
     }
     let new_free = free_words - need_words;
-    view.set_remaining_len(new_free as u8);
-    let offset = TRACE_HEADER_LEN + new_free * 4;
-    if let Some(slot) = body.get_mut(offset..offset + need_bytes) {
-        fill_record(hdr.trace_type, node, slot);
+    // Keep the unassigned flag bit that shares the byte.
+    hdr[3] = (hdr[3] & 0x80) | new_free as u8;
+    let start = new_free * 4;
+    let len = need_words * 4;
+    if let Some(slot) = data.get_mut(start..start + len) {
+        fill_record(trace_type, node, slot);
     }
     Ok(TransitOutcome::Written {
-        offset,
-        len: need_bytes,
+        offset: TRACE_HEADER_LEN + start,
+        len,
     })
 }
+
+/// The Overflow flag in byte 2 of the trace header (0x0400 of the word).
+const OVERFLOW_BIT: u8 = 0x04;
 
 /// Checks a trace type an encapsulator is about to use: not empty, no
 /// undefined bit 12-21 and not the reserved bit 23 (what the Linux
@@ -538,7 +566,7 @@ mod tests {
 
     use super::strategy::node;
     use super::*;
-    use crate::header::TraceFlags;
+    use crate::header::{TraceFlags, TraceHeader, TraceHeaderRepr};
     use crate::trace::Trace;
     use crate::trace_type::strategy::trace_type;
     use proptest::prelude::*;
