@@ -324,7 +324,8 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         r => r?,
     }
-    if !args.quiet {
+    // A run where no input could be read says only why.
+    if !args.quiet && !(failed && total.packets == 0) {
         let name = if args.files.len() > 1 { "total" } else { "" };
         print_summary(name, total, started.elapsed());
     }

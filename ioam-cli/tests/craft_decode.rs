@@ -195,6 +195,10 @@ fn inputs_that_are_not_captures_fail_with_one_line() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.starts_with("ioam: ") && err.contains(want), "{err}");
     }
+    // Without -q too: no summary when nothing could be read.
+    let out = run(&["decode", s(&text)], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
     // Frames before the truncation are still decoded.
     let out = run(&["decode", "--format", "json", "-q", s(&cut)], None);
     assert_eq!(json_lines(&String::from_utf8(out.stdout).unwrap()).len(), 1);
