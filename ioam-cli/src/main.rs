@@ -325,7 +325,8 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
         r => r?,
     }
     // A run where no input could be read says only why.
-    if !args.quiet && !(failed && total.packets == 0) {
+    let nothing_read = failed && total.packets == 0;
+    if !(args.quiet || nothing_read) {
         let name = if args.files.len() > 1 { "total" } else { "" };
         print_summary(name, total, started.elapsed());
     }
