@@ -15,14 +15,16 @@ else
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 mkdir -p logs
-cargo +nightly fuzz build -O "${targets[@]:0:0}" >/dev/null
+# Release build with debug assertions and overflow checks (the cargo-fuzz
+# default): an arithmetic overflow is a crash too.
+cargo +nightly fuzz build >/dev/null
 status=0
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "artifacts/$t"
     # New inputs go to a scratch directory so the committed corpus stays small.
     work="target/corpus-work/$t"
     mkdir -p "$work"
-    if cargo +nightly fuzz run -O "$t" "$work" "corpus/$t" -- \
+    if cargo +nightly fuzz run "$t" "$work" "corpus/$t" -- \
         -max_total_time="$secs" -jobs=1 -workers=1 -print_final_stats=1 \
         -rss_limit_mb=2048 -timeout=10 >"logs/$t.log" 2>&1; then
         result=ok
@@ -31,6 +33,8 @@ for t in "${targets[@]}"; do
         status=1
     fi
     execs=$(grep -a 'stat::number_of_executed_units' "logs/$t.log" | tail -1 | awk '{print $2}')
+    # After a crash there are no final stats: take the last progress line.
+    [ -n "$execs" ] || execs=$(grep -a -o '^#[0-9]*' "logs/$t.log" | tail -1 | tr -d '#')
     cov=$(grep -a -o 'cov: [0-9]*' "logs/$t.log" | tail -1 | awk '{print $2}')
     printf '%-20s %-5s executions=%s coverage=%s\n' "$t" "$result" "${execs:-?}" "${cov:-?}"
     if [ "$result" = CRASH ]; then

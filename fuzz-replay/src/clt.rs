@@ -4,7 +4,8 @@
 use arbitrary::{Arbitrary, Unstructured};
 use clt_context::injector::{Encoding, HopByHopInjector, BODY_OFFSET};
 use clt_context::legacy::{
-    decode_ids, encode_ids, to_legacy_body, LegacyIds, LegacyTrace, LEGACY_HEADER_LEN,
+    decode_ids, encode_ids, to_legacy_body, LegacyIds, LegacyTrace, LEGACY_DATA_MAX,
+    LEGACY_HEADER_LEN,
 };
 use clt_context::oss::{decode_snapshot, encode_snapshot, OSS_SNAPSHOT_LEN};
 use clt_context::{
@@ -114,8 +115,12 @@ pub fn check_clt_legacy(data: &[u8]) {
             let std_body = lt.standard_body();
             assert_eq!(std_body.len() + LEGACY_HEADER_LEN - 8, len);
             let mut out = vec![0u8; len];
-            assert_eq!(to_legacy_body(std_body, &lt.ids(), &mut out), Ok(len));
-            assert_eq!(out, data, "legacy body re-assembled");
+            // `from_body` takes up to 244 data bytes (a standard trace's
+            // worth); the legacy form of an IOAM body holds at most 220.
+            if len - LEGACY_HEADER_LEN <= LEGACY_DATA_MAX {
+                assert_eq!(to_legacy_body(std_body, &lt.ids(), &mut out), Ok(len));
+                assert_eq!(out, data, "legacy body re-assembled");
+            }
             assert_eq!(decode_ids(data), Ok(lt.ids()));
             for v in VALIDATIONS {
                 if let Ok(t) = Trace::parse_preallocated(std_body, v) {
@@ -171,7 +176,8 @@ pub fn check_traceparent(data: &[u8]) {
                 if tp.version == 0 {
                     assert_eq!(text.as_str(), s, "format(parse(s)) == s");
                 } else {
-                    assert_eq!(&text.as_bytes()[2..], &data[2..55]);
+                    // Only the flags known to version 00 are kept.
+                    assert_eq!(&text.as_bytes()[2..53], &data[2..53]);
                     assert_eq!(tp.ctx.flags.unknown_bits(), 0);
                 }
                 let back = traceparent::parse(&text).expect("formatted text parses");
@@ -342,7 +348,7 @@ fn encapsulator(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         return Ok(());
     };
     let mut buf = vec![0xa5u8; len + 8];
-    assert_eq!(b.emit(&mut buf), Ok(len));
+    assert_eq!(b.emit(&mut buf), Ok(len), "buffer_len accepted {b:?}");
     assert!(
         buf[len..].iter().all(|&x| x == 0xa5),
         "wrote past its length"
