@@ -235,6 +235,15 @@ impl<'a> Frames<'a> {
         })
     }
 
+    /// The link type of a classic pcap (one for the whole file); `None` for
+    /// pcapng, where each interface has its own.
+    pub fn pcap_linktype(&self) -> Option<u32> {
+        match self.state {
+            State::Pcap { linktype, .. } => Some(linktype),
+            State::PcapNg { .. } => None,
+        }
+    }
+
     /// Bytes of the capture consumed so far (for progress reporting).
     pub fn position(&self) -> usize {
         self.pos

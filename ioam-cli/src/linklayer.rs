@@ -93,6 +93,27 @@ fn is_af_inet6(af: u32) -> bool {
     matches!(af, 10 | 24 | 28 | 30)
 }
 
+/// DLT_RAW as some systems number it in old captures (12 on most BSDs,
+/// 14 on OpenBSD); files should say LINKTYPE_RAW (101).
+const DLT_RAW_12: u32 = 12;
+const DLT_RAW_14: u32 = 14;
+
+/// Whether [`ipv6_payload`] understands link type `linktype`.
+pub fn is_supported(linktype: u32) -> bool {
+    matches!(
+        linktype,
+        linktype::NULL
+            | linktype::ETHERNET
+            | linktype::RAW
+            | linktype::LOOP
+            | linktype::LINUX_SLL
+            | linktype::IPV6
+            | linktype::LINUX_SLL2
+            | DLT_RAW_12
+            | DLT_RAW_14
+    )
+}
+
 /// Locate the IPv6 packet in `data`, a frame of link type `linktype`.
 pub fn ipv6_payload(linktype: u32, data: &[u8]) -> Result<Payload<'_>, LinkError> {
     match linktype {
@@ -114,7 +135,7 @@ pub fn ipv6_payload(linktype: u32, data: &[u8]) -> Result<Payload<'_>, LinkError
                 Ok(Payload::Other)
             }
         }
-        linktype::RAW | linktype::IPV6 => {
+        linktype::RAW | linktype::IPV6 | DLT_RAW_12 | DLT_RAW_14 => {
             need("raw IP packet", data, 1)?;
             if data[0] >> 4 == 6 {
                 Ok(ipv6_at(data, 0))
@@ -278,5 +299,13 @@ mod tests {
             ipv6_payload(147, &[0]),
             Err(LinkError::UnsupportedLinkType(147))
         );
+        assert!(!is_supported(147));
+        for lt in ALL {
+            assert!(is_supported(lt));
+        }
+        assert!(matches!(
+            ipv6_payload(12, &[0x60]).unwrap(),
+            Payload::Ipv6 { offset: 0, .. }
+        ));
     }
 }

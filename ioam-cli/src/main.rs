@@ -216,6 +216,14 @@ fn decode_bytes(
     summary: &mut Summary,
 ) -> Result<()> {
     let mut frames = Frames::new(bytes)?;
+    if let Some(lt) = frames.pcap_linktype() {
+        if !ioam_cli::linklayer::is_supported(lt) {
+            bail!(
+                "{}",
+                ioam_cli::linklayer::LinkError::UnsupportedLinkType(lt)
+            );
+        }
+    }
     let mut progress = Progress::new(bytes.len());
     let mut result = Ok(());
     while let Some(item) = frames.next() {

@@ -181,6 +181,11 @@ fn inputs_that_are_not_captures_fail_with_one_line() {
     let header_only = dir.join("header.pcap");
     std::fs::write(&header_only, &bytes[..10]).unwrap();
 
+    // A pcap of a link type the tool does not read (105, IEEE 802.11).
+    let wifi = dir.join("wifi.pcap");
+    let mut w = bytes.clone();
+    w[20..24].copy_from_slice(&105u32.to_le_bytes());
+    std::fs::write(&wifi, &w).unwrap();
     let missing = dir.join("missing.pcap");
     for (path, want) in [
         (&text, "not a pcap or pcapng capture"),
@@ -188,6 +193,7 @@ fn inputs_that_are_not_captures_fail_with_one_line() {
         (&missing, "No such file"),
         (&cut, "capture truncated: pcap record"),
         (&header_only, "pcap file header"),
+        (&wifi, "unsupported link type 105"),
     ] {
         let out = run(&["decode", "--format", "json", "-q", s(path)], None);
         assert_eq!(out.status.code(), Some(1), "{path:?}");
