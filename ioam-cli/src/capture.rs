@@ -601,6 +601,150 @@ mod tests {
         }
     }
 
+    /// A classic pcap header and records, in either byte order, micro- or
+    /// nanosecond magic.
+    fn classic(big_endian: bool, nanos: bool, lt: u32, recs: &[(u32, u32, &[u8])]) -> Vec<u8> {
+        let w32 = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let w16 = |v: u16| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut b = Vec::new();
+        b.extend_from_slice(&w32(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
+        b.extend_from_slice(&w16(2));
+        b.extend_from_slice(&w16(4));
+        b.extend_from_slice(&w32(0));
+        b.extend_from_slice(&w32(0));
+        b.extend_from_slice(&w32(65535));
+        b.extend_from_slice(&w32(lt));
+        for (sec, frac, data) in recs {
+            b.extend_from_slice(&w32(*sec));
+            b.extend_from_slice(&w32(*frac));
+            b.extend_from_slice(&w32(data.len() as u32));
+            b.extend_from_slice(&w32(data.len() as u32 + 10));
+            b.extend_from_slice(data);
+        }
+        b
+    }
+
+    #[test]
+    fn classic_pcap_byte_orders_and_resolutions() {
+        for big_endian in [false, true] {
+            for nanos in [false, true] {
+                let b = classic(big_endian, nanos, 113, &[(7, 999, &[1, 2, 3])]);
+                let f: Vec<_> = Frames::new(&b).unwrap().collect::<Result<_, _>>().unwrap();
+                assert_eq!(f.len(), 1);
+                assert_eq!(f[0].linktype, 113);
+                assert_eq!(f[0].data, &[1, 2, 3]);
+                assert_eq!(f[0].orig_len, 13);
+                let ns = if nanos { 999 } else { 999_000 };
+                assert_eq!(f[0].time, Some(Timestamp { secs: 7, nanos: ns }));
+            }
+        }
+        // A fraction out of range gives no time rather than a wrong one.
+        let b = classic(false, false, 1, &[(7, 1_000_000, &[0])]);
+        let f: Vec<_> = Frames::new(&b).unwrap().collect::<Result<_, _>>().unwrap();
+        assert_eq!(f[0].time, None);
+    }
+
+    /// A pcapng block in the given byte order.
+    fn ng_block(be: bool, t: u32, body: &[u8]) -> Vec<u8> {
+        let w = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+        let mut b = Vec::new();
+        b.extend_from_slice(&w(t));
+        b.extend_from_slice(&w(12 + body.len() as u32));
+        b.extend_from_slice(body);
+        b.extend_from_slice(&w(12 + body.len() as u32));
+        b
+    }
+
+    fn ng_section(be: bool, lt: u16, tsresol: Option<u8>, frames: &[&[u8]]) -> Vec<u8> {
+        let w32 = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+        let w16 = |v: u16| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&w32(0x1a2b_3c4d));
+        shb.extend_from_slice(&w16(1));
+        shb.extend_from_slice(&w16(0));
+        shb.extend_from_slice(&[0xff; 8]);
+        let mut out = ng_block(be, 0x0a0d_0d0a, &shb);
+        let mut idb = Vec::new();
+        idb.extend_from_slice(&w16(lt));
+        idb.extend_from_slice(&w16(0));
+        idb.extend_from_slice(&w32(0));
+        if let Some(r) = tsresol {
+            idb.extend_from_slice(&w16(9));
+            idb.extend_from_slice(&w16(1));
+            idb.extend_from_slice(&[r, 0, 0, 0]);
+            idb.extend_from_slice(&[0; 4]);
+        }
+        out.extend(ng_block(be, 1, &idb));
+        for (i, f) in frames.iter().enumerate() {
+            let mut epb = Vec::new();
+            epb.extend_from_slice(&w32(0));
+            epb.extend_from_slice(&w32(0));
+            epb.extend_from_slice(&w32(1_500_000 + i as u32));
+            epb.extend_from_slice(&w32(f.len() as u32));
+            epb.extend_from_slice(&w32(f.len() as u32));
+            epb.extend_from_slice(f);
+            while epb.len() % 4 != 0 {
+                epb.push(0);
+            }
+            out.extend(ng_block(be, 6, &epb));
+            // A Simple Packet Block as well: no time, interface 0.
+            let mut spb = Vec::new();
+            spb.extend_from_slice(&w32(f.len() as u32));
+            spb.extend_from_slice(f);
+            while spb.len() % 4 != 0 {
+                spb.push(0);
+            }
+            out.extend(ng_block(be, 3, &spb));
+        }
+        out
+    }
+
+    #[test]
+    fn pcapng_sections_byte_orders_and_block_kinds() {
+        // Section 1: little-endian, Ethernet, default microseconds.
+        // Section 2: big-endian, SLL2, nanoseconds.
+        let mut b = ng_section(false, 1, None, &[&[0xaa; 5]]);
+        b.extend(ng_section(true, 276, Some(9), &[&[0xbb; 6], &[0xcc; 1]]));
+        let f: Vec<_> = Frames::new(&b).unwrap().collect::<Result<_, _>>().unwrap();
+        let summary: Vec<(u64, u32, usize, Option<Timestamp>)> = f
+            .iter()
+            .map(|f| (f.number, f.linktype, f.data.len(), f.time))
+            .collect();
+        let t = |secs, nanos| Some(Timestamp { secs, nanos });
+        assert_eq!(
+            summary,
+            [
+                (1, 1, 5, t(1, 500_000_000)),
+                (2, 1, 5, None),
+                (3, 276, 6, t(0, 1_500_000)),
+                (4, 276, 6, None),
+                (5, 276, 1, t(0, 1_500_001)),
+                (6, 276, 1, None),
+            ]
+        );
+        // A packet block before any interface description is an error.
+        let mut no_idb = ng_section(false, 1, None, &[]);
+        no_idb.truncate(28);
+        no_idb.extend(ng_block(false, 3, &[1, 0, 0, 0, 9, 0, 0, 0]));
+        let r: Vec<_> = Frames::new(&no_idb).unwrap().collect();
+        assert!(
+            matches!(r.last(), Some(Err(CaptureError::Malformed { .. }))),
+            "{r:?}"
+        );
+    }
+
     #[test]
     fn ticks() {
         assert_eq!(
