@@ -458,7 +458,7 @@ def decode_packet(ip6: bytes, strict: bool = True) -> dict:
             try:
                 for o, t, d in iter_options(hdr):
                     if t in (OPT_IOAM, OPT_IOAM_NOCHANGE) and len(d) < 2:
-                        res["errors"].append({"offset": off + o, "message": f"IOAM option data length {len(d)} < 2"})
+                        res["errors"].append({"offset": off + o, "message": f"IOAM option data length {len(d)} leaves no room for Reserved and IOAM-Type"})
                         break
                     if t in (OPT_IOAM, OPT_IOAM_NOCHANGE):
                         entry = {

@@ -166,13 +166,16 @@ def main() -> int:
             pcaps = list(run.pcaps)
             if os.path.exists(SAMPLE):
                 pcaps.append(SAMPLE)
-            S.tshark_diff(results, f"captured packets, python decoder ({len(pcaps)} captures)", pcaps,
-                          S.py_decoder, stats)
+            merged = run.path("all-captures.pcap")
+            origin = S.merge_captures(pcaps, merged)
+            results.facts["captures_merged"] = f"{len(pcaps)} captures, {len(origin)} frames in {merged}"
+            S.tshark_diff(results, f"captured packets, python decoder ({len(pcaps)} captures)", [merged],
+                          S.py_decoder, stats, origin)
             if cli.get("decode"):
                 stats_cli = {"deviations": {}}
-                S.tshark_diff(results, f"captured packets, ioam decode --lenient ({len(pcaps)} captures)", pcaps,
-                              S.cli_decoder, stats_cli)
-                S.decoder_diff(results, "captured packets, python decoder vs ioam decode --lenient", pcaps,
+                S.tshark_diff(results, f"captured packets, ioam decode --lenient ({len(pcaps)} captures)", [merged],
+                              S.cli_decoder, stats_cli, origin)
+                S.decoder_diff(results, "captured packets, python decoder vs ioam decode --lenient", [merged],
                                S.py_decoder, S.cli_decoder)
                 stats = stats_cli
             results.facts["tshark_packets"] = stats.get("packets", 0)

@@ -601,20 +601,26 @@ def canonical(o: dict) -> dict:
     return out
 
 
-def tshark_diff(results: H.Results, label: str, pcaps: list[str], decoder, stats: dict) -> None:
-    """decoder(pcap) -> {frame: packet object with "ioam" and "errors"} in the CLI JSON shape."""
+def tshark_diff(results: H.Results, label: str, pcaps: list[str], decoder, stats: dict,
+                labels: dict[int, str] | None = None) -> None:
+    """decoder(pcap) -> {frame: packet object with "ioam" and "errors"} in the CLI JSON shape.
+
+    labels: frame -> original capture and frame, for a merged file."""
     with results.case(f"tshark differential: {label}") as c:
         total = 0
         for pcap in pcaps:
             if not os.path.exists(pcap):
                 continue
             name = os.path.basename(pcap)
+
+            def where(frame: int, name=name) -> str:
+                return f"{name}#{frame}" + (f" ({labels[frame]})" if labels and frame in labels else "")
             ours = decoder(pcap)
             theirs = {e["frame"]: e for e in TS.normalise(TS.run_tshark(pcap))}
             for frame, pkt in ours.items():
                 opts = pkt.get("ioam", [])
                 t = theirs.get(frame)
-                if not c.check(t is not None, f"{name}#{frame}: tshark did not show the frame"):
+                if not c.check(t is not None, f"{where(frame)}: tshark did not show the frame"):
                     continue
                 if not opts and not t["ioam"]:
                     continue
@@ -628,18 +634,18 @@ def tshark_diff(results: H.Results, label: str, pcaps: list[str], decoder, stats
                     total += 1
                     continue
                 if not opts:
-                    c.check(False, f"{name}#{frame}: tshark shows IOAM, our decoder shows none "
+                    c.check(False, f"{where(frame)}: tshark shows IOAM, our decoder shows none "
                                    f"(errors: {pkt.get('errors')})")
                     continue
                 for o in t["ioam"]:
                     for n in o.get("nodes", []):
                         if "_unmapped" in n:
-                            c.check(False, f"{name}#{frame}: unmapped tshark fields {n['_unmapped']}")
-                compare_options(c, f"{name}#{frame}", opts, theirs_opts, stats)
+                            c.check(False, f"{where(frame)}: unmapped tshark fields {n['_unmapped']}")
+                compare_options(c, f"{where(frame)}", opts, theirs_opts, stats)
                 total += 1
             for frame, t in theirs.items():
                 if t["ioam"] and frame not in ours:
-                    c.check(False, f"{name}#{frame}: tshark shows IOAM, our decoder did not report the frame")
+                    c.check(False, f"{where(frame)}: tshark shows IOAM, our decoder did not report the frame")
         stats["packets"] = stats.get("packets", 0) + total
         c.note(f"{total} packets compared; deviations applied: {stats['deviations'] or 'none'}")
         c.check(total > 0, "no packet compared")
@@ -750,3 +756,18 @@ def scenario_craft_linktypes(run: Run, stats: dict) -> None:
                 c.check(not o.get("errors") and not opt.get("errors"), f"{lt} {extra}: errors {o.get('errors')} {opt.get('errors')}")
     tshark_diff(run.results, f"ioam craft traces in every link type ({len(pcaps)} captures), ioam decode --lenient",
                 pcaps, cli_decoder, stats)
+
+
+def merge_captures(pcaps: list[str], out: str) -> dict[int, str]:
+    """Concatenate Ethernet captures into one file (one tshark run); returns merged frame -> origin."""
+    frames, origin = [], {}
+    for pcap in pcaps:
+        if not os.path.exists(pcap):
+            continue
+        for fr in ib.read_pcap(pcap):
+            if fr.linktype != ib.LINKTYPE_ETHERNET:
+                raise ValueError(f"{pcap}: link type {fr.linktype}, merge expects Ethernet")
+            frames.append(ib.Frame(len(frames) + 1, fr.ts_sec, fr.ts_usec, fr.linktype, fr.data))
+            origin[len(frames)] = f"{os.path.basename(pcap)}#{fr.number}"
+    ib.write_pcap(out, frames)
+    return origin
