@@ -21,7 +21,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::ValueEnum;
 
 use clt_context::{oss, SpanContext};
-use ioam_trace::{write_transit, NodeData, TraceHeader, TraceHeaderRepr, TraceType};
+use ioam_trace::encap::PreallocatedTraceBuilder;
+use ioam_trace::{write_transit, NodeData, TraceType};
 use ioam_trace::{TransitConfig, TransitOutcome};
 use ioam_wire::build::{Body, OptionSpec, OptionsBuilder};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
@@ -253,31 +254,27 @@ pub fn trace_packet(spec: &TraceSpec, index: usize) -> Result<Vec<u8>> {
     let orig = spec
         .originator
         .map(|id| originator_data(spec, id, index, &oss_data));
-    let space = match spec.space {
-        Some(s) => s,
-        None => {
-            let o = orig.map_or(0, |o| o.record_len(tt));
-            let t = transit_data(spec, 0, 1, 0, 64).record_len(tt);
-            (o + t * spec.hops.len()).min(ioam_trace::TRACE_DATA_MAX)
-        }
-    };
-    let legacy_max = clt_context::legacy::LEGACY_DATA_MAX;
-    let max = if spec.legacy {
-        legacy_max
+    let nodes = spec.hops.len() + usize::from(orig.is_some());
+    let oss_words = if spec.ctx.is_some() && !spec.legacy {
+        oss::OSS_DATA_LEN / 4
     } else {
-        ioam_trace::TRACE_DATA_MAX
+        0
     };
-    if !space.is_multiple_of(4) || space > max {
-        bail!("trace space {space}: must be a multiple of 4 and at most {max} bytes");
+    let space = spec
+        .space
+        .unwrap_or_else(|| ioam_trace::encap::trace_space_for(nodes, tt, 0, oss_words));
+    // The encapsulator's builder writes the header and the originator's
+    // record; each simulated hop then runs the transit writer.
+    let mut builder = PreallocatedTraceBuilder::new(spec.ns, tt, space);
+    if let Some(o) = &orig {
+        builder = builder.with_originator(o);
     }
-    let mut body = vec![0u8; ioam_trace::TRACE_HEADER_LEN + space];
-    TraceHeaderRepr::new(spec.ns, tt, (space / 4) as u8)
-        .emit(&mut TraceHeader::new_unchecked(&mut body[..]));
+    let mut body = vec![0u8; builder.body_len()];
+    builder
+        .emit_body(&mut body)
+        .map_err(|e| anyhow!("trace of {space} bytes: {e}"))?;
     let cfg = TransitConfig::default();
     let mut hop_limit = spec.hop_limit;
-    if let Some(o) = &orig {
-        write_transit(&mut body, spec.ns, o, &cfg).map_err(|e| anyhow!("originator: {e}"))?;
-    }
     for (j, id) in spec.hops.iter().enumerate() {
         let node = transit_data(spec, *id, j + 1, index, hop_limit);
         match write_transit(&mut body, spec.ns, &node, &cfg) {
