@@ -174,7 +174,16 @@ class Topology:
     def start_sink(self) -> None:
         """A UDP socket on the receiver, so datagrams are consumed instead of drawing ICMPv6
         Port Unreachable (which would make a connected sender see ECONNREFUSED)."""
-        code = ("import socket\n"
+        code = ("import socket, threading\n"
+                "def tcp():\n"
+                "    t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)\n"
+                "    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                f"    t.bind(('::', {SINK_PORT})); t.listen(16)\n"
+                "    while True:\n"
+                "        c, _ = t.accept()\n"
+                "        threading.Thread(target=lambda c=c: [None for _ in iter(lambda: c.recv(65535), b'')] and c.close(),"
+                " daemon=True).start()\n"
+                "threading.Thread(target=tcp, daemon=True).start()\n"
                 "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
                 f"s.bind(('::', {SINK_PORT}))\n"
                 "while True:\n    s.recv(65535)\n")
@@ -182,8 +191,8 @@ class Topology:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
-            r = sh("ss", "-Hlun", f"sport = :{SINK_PORT}", ns=self.ns("rcv"), check=False)
-            if r.stdout.strip():
+            r = sh("ss", "-Hlutn", f"sport = :{SINK_PORT}", ns=self.ns("rcv"), check=False)
+            if len(r.stdout.strip().splitlines()) >= 2:
                 return
             time.sleep(0.05)
         raise TopologyError("UDP sink on the receiver did not start")

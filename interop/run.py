@@ -150,6 +150,8 @@ def main() -> int:
             S.scenario_kernel_rules(run, strict, tw)
         if want("ioam disabled"):
             S.scenario_ioam_disabled(run)
+        if want("tcp") and cli.get("send"):
+            S.scenario_tcp_cli(run)
         if want("span"):
             S.scenario_span_per_packet_py(run)
             if cli.get("send"):

@@ -771,3 +771,39 @@ def merge_captures(pcaps: list[str], out: str) -> dict[int, str]:
             origin[len(frames)] = f"{os.path.basename(pcap)}#{fr.number}"
     ib.write_pcap(out, frames)
     return origin
+
+
+def scenario_tcp_cli(run: Run) -> None:
+    """`ioam send --tcp`: the header set on a connected TCP socket reaches the receiver on the data segments."""
+    topo = run.topo
+    with run.results.case("ioam send --tcp: Hop-by-Hop header on a connected socket, every field of every hop") as c:
+        clt = H.new_clt()
+        tt = 0x800002
+        p = H.cli_packet("tcp", tt, topo.routers, clt=clt)
+        path = run.path("tcp-rcv-rcv0.pcap")
+        cap = Capture(topo.ns("rcv"), "rcv0", path, bpf="ip6[6] == 0 and ip6[40] == 6").start()
+        run.pcaps.append(path)
+        try:
+            t0 = time.time()
+            args = [H.ioam_bin(), "send", "--tcp", "--to", f"[{topo.receiver_addr}]:{H.UDP_PORT}",
+                    "--traceparent", H.traceparent(clt), "--trace-type", "0x%06x" % tt, "--hops", str(p.hops),
+                    "--count", "3", "--interval-ms", "20"] + H.CLI_SENDER_ARGS
+            r = sh(*args, ns=topo.ns("snd"), check=False)
+            cap.wait_for(1, timeout=3)
+            time.sleep(0.2)
+            t1 = time.time()
+        finally:
+            cap.stop()
+        if not c.check(r.returncode == 0, f"ioam send --tcp failed: {r.stderr.strip()}"):
+            return
+        frames = ib.decode_pcap(path)
+        if run.cli_decode:
+            by_frame = {o.get("frame"): o for o in H.ioam_decode_json(path)}
+            for d in frames:
+                d.cli = by_frame.get(d.pkt["frame"])
+        data = [d for d in frames if d.pkt["ioam"]]
+        c.check(len(data) >= 1, f"no TCP segment with IOAM captured ({len(frames)} frames)")
+        for d in data:
+            for who, pkt in d.views():
+                H.check_trace(c, pkt["ioam"][0], p, topo.routers, (t0, t1), f"{who} frame {d.pkt['frame']}")
+        c.note(f"{len(data)} TCP segments with IOAM captured")
