@@ -49,7 +49,8 @@ enum OutputFormat {
 #[derive(Debug, Args)]
 struct DecodeArgs {
     /// Capture files (pcap or pcapng); `-` reads standard input. Without any,
-    /// decodes the capture from real Linux IOAM routers shipped with the tool.
+    /// decodes the capture from real Linux IOAM routers shipped with the tool
+    /// (or the file named by IOAM_SAMPLE_CAPTURE).
     #[arg(value_name = "FILE", conflicts_with = "hex")]
     files: Vec<PathBuf>,
     /// Decode one IPv6 packet given in hex (spaces and colons allowed).
