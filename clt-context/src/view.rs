@@ -44,7 +44,7 @@ use core::iter::FusedIterator;
 
 use ioam_trace::{NodeRecord, Trace, TraceError, Validation};
 
-use crate::id::{write_hex, SpanContext};
+use crate::id::{hex_into, SpanContext};
 use crate::legacy::LegacyIds;
 use crate::oss::{decode_oss_with, OssError};
 
@@ -336,9 +336,18 @@ pub struct AttributeKey {
     pub index: usize,
 }
 
+impl AttributeKey {
+    fn write_into<W: fmt::Write>(&self, out: &mut Ascii<'_, W>) -> fmt::Result {
+        out.str("ioam_namespace")?;
+        out.dec(self.namespace_id.into())?;
+        out.str("_node")?;
+        out.dec(self.index as u64)
+    }
+}
+
 impl fmt::Display for AttributeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ioam_namespace{}_node{}", self.namespace_id, self.index)
+        self.write_into(&mut Ascii::new(f))
     }
 }
 
@@ -351,70 +360,107 @@ pub struct AttributeValue<'a> {
 impl AttributeValue<'_> {
     /// Writes the value into any `fmt::Write` (no allocation).
     pub fn write_to(&self, w: &mut impl fmt::Write) -> fmt::Result {
+        self.write_into(&mut Ascii::new(w))
+    }
+
+    fn write_into<W: fmt::Write>(&self, out: &mut Ascii<'_, W>) -> fmt::Result {
         let h = &self.fields;
         // The agents keep one HopLimit, overwritten by the wide field.
-        let hop_limit = h.hop_limit_wide.or(h.hop_limit);
+        let hop_limit = h.hop_limit_wide.or(h.hop_limit).map(u64::from);
         if let (Some(_), Some(id)) = (h.hop_limit, h.node_id) {
-            item(w, "HopLimit", hop_limit)?;
-            item(w, "Id", Some(id))?;
+            out.dec_item("HopLimit=", hop_limit)?;
+            out.dec_item("Id=", Some(id.into()))?;
         }
         if let (Some(i), Some(e)) = (h.ingress_if_id, h.egress_if_id) {
-            item(w, "IngressId", Some(i))?;
-            item(w, "EgressId", Some(e))?;
+            out.dec_item("IngressId=", Some(i.into()))?;
+            out.dec_item("EgressId=", Some(e.into()))?;
         }
-        item(w, "TimestampSecs", h.timestamp_secs)?;
-        item(w, "TimestampFrac", h.timestamp_frac)?;
-        item(w, "TransitDelay", h.transit_delay)?;
-        hex_item(
-            w,
-            "NamespaceData",
-            h.namespace_data
-                .map(u32::to_be_bytes)
-                .as_ref()
-                .map(|b| &b[..]),
-        )?;
-        item(w, "QueueDepth", h.queue_depth)?;
-        item(w, "CsumComp", h.checksum_complement)?;
+        out.dec_item("TimestampSecs=", h.timestamp_secs.map(u64::from))?;
+        out.dec_item("TimestampFrac=", h.timestamp_frac.map(u64::from))?;
+        out.dec_item("TransitDelay=", h.transit_delay.map(u64::from))?;
+        if let Some(v) = h.namespace_data {
+            out.hex_item("NamespaceData=", &v.to_be_bytes())?;
+        }
+        out.dec_item("QueueDepth=", h.queue_depth.map(u64::from))?;
+        out.dec_item("CsumComp=", h.checksum_complement.map(u64::from))?;
         if let (Some(_), Some(id)) = (h.hop_limit_wide, h.node_id_wide) {
-            item(w, "HopLimit", hop_limit)?;
-            item(w, "IdWide", Some(id))?;
+            out.dec_item("HopLimit=", hop_limit)?;
+            out.dec_item("IdWide=", Some(id))?;
         }
         if let (Some(i), Some(e)) = (h.ingress_if_id_wide, h.egress_if_id_wide) {
-            item(w, "IngressIdWide", Some(i))?;
-            item(w, "EgressIdWide", Some(e))?;
+            out.dec_item("IngressIdWide=", Some(i.into()))?;
+            out.dec_item("EgressIdWide=", Some(e.into()))?;
         }
-        hex_item(
-            w,
-            "NamespaceDataWide",
-            h.namespace_data_wide
-                .map(u64::to_be_bytes)
-                .as_ref()
-                .map(|b| &b[..]),
-        )?;
-        item(w, "BufferOccupancy", h.buffer_occupancy)?;
+        if let Some(v) = h.namespace_data_wide {
+            out.hex_item("NamespaceDataWide=", &v.to_be_bytes())?;
+        }
+        out.dec_item("BufferOccupancy=", h.buffer_occupancy.map(u64::from))?;
         if let Some(oss) = h.oss {
-            item(w, "OpaqueStateSchemaId", Some(oss.schema_id))?;
-            hex_item(w, "OpaqueStateData", Some(oss.data))?;
+            out.dec_item("OpaqueStateSchemaId=", Some(oss.schema_id.into()))?;
+            out.hex_item("OpaqueStateData=", oss.data)?;
         }
         Ok(())
     }
 }
 
-fn item<V: fmt::Display>(w: &mut impl fmt::Write, key: &str, v: Option<V>) -> fmt::Result {
-    match v {
-        Some(v) => write!(w, "{key}={v}; "),
-        None => Ok(()),
-    }
+/// The attribute text is ASCII made of `&str` pieces, decimal and hex
+/// digits: written here piece by piece with `write_str`, without the
+/// `core::fmt` argument machinery.
+struct Ascii<'w, W: fmt::Write> {
+    w: &'w mut W,
 }
 
-fn hex_item(w: &mut impl fmt::Write, key: &str, v: Option<&[u8]>) -> fmt::Result {
-    match v {
-        Some(bytes) => {
-            write!(w, "{key}=0x")?;
-            write_hex(w, bytes)?;
-            w.write_str("; ")
+impl<'w, W: fmt::Write> Ascii<'w, W> {
+    fn new(w: &'w mut W) -> Self {
+        Self { w }
+    }
+
+    fn str(&mut self, s: &str) -> fmt::Result {
+        self.w.write_str(s)
+    }
+
+    fn dec(&mut self, mut v: u64) -> fmt::Result {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
         }
-        None => Ok(()),
+        // Only ASCII digits were written.
+        self.w
+            .write_str(core::str::from_utf8(&digits[i..]).map_err(|_| fmt::Error)?)
+    }
+
+    fn hex(&mut self, bytes: &[u8]) -> fmt::Result {
+        let mut buf = [0u8; 64];
+        for chunk in bytes.chunks(buf.len() / 2) {
+            let out = &mut buf[..2 * chunk.len()];
+            hex_into(chunk, out);
+            // Only ASCII hex digits were written.
+            self.w
+                .write_str(core::str::from_utf8(out).map_err(|_| fmt::Error)?)?;
+        }
+        Ok(())
+    }
+
+    /// `Key=<decimal>; ` when the value is present (`key` includes the `=`).
+    fn dec_item(&mut self, key: &str, v: Option<u64>) -> fmt::Result {
+        let Some(v) = v else { return Ok(()) };
+        self.str(key)?;
+        self.dec(v)?;
+        self.str("; ")
+    }
+
+    /// `Key=0x<lowercase hex of every byte>; ` (`key` includes the `=`).
+    fn hex_item(&mut self, key: &str, bytes: &[u8]) -> fmt::Result {
+        self.str(key)?;
+        self.str("0x")?;
+        self.hex(bytes)?;
+        self.str("; ")
     }
 }
 
@@ -568,11 +614,13 @@ impl<'a> CltView<'a> {
     /// written. On a malformed trace nothing is written.
     pub fn write_attributes(&self, w: &mut impl fmt::Write) -> Result<usize, AttributeError> {
         let mut n = 0;
+        let mut out = Ascii::new(w);
         for hop in self.hops() {
             let hop = hop.map_err(AttributeError::Trace)?;
-            write!(w, "{}=", hop.attribute_key())?;
-            hop.attribute_value().write_to(w)?;
-            w.write_char('\n')?;
+            hop.attribute_key().write_into(&mut out)?;
+            out.str("=")?;
+            hop.attribute_value().write_into(&mut out)?;
+            out.str("\n")?;
             n += 1;
         }
         Ok(n)
