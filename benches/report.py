@@ -45,7 +45,7 @@ def main():
         floor = next((c for c in by_key[(group, fixture)] if c[3] == "Floor"), None)
         peer = next((c for c in by_key[(group, fixture)] if c[3] == "Peer"), None)
         def ratio(other, use_instr):
-            if other is None or role != "Subject":
+            if other is None or role not in ("Subject", "Prototype"):
                 return ""
             if use_instr:
                 return f"{instr / other[4]:.1f}x"

@@ -39,6 +39,8 @@ use ioam_wire::ioam::IoamType;
 use ioam_wire::opt::ParseMode;
 use ioam_wire::packet::{first_hbh_ioam, IoamOptions};
 
+pub mod proto;
+
 /// The IOAM namespace of every fixture.
 pub const NAMESPACE: u16 = 123;
 
@@ -537,6 +539,23 @@ pub fn clt_render(body: &[u8], out: &mut String) -> u64 {
     }
 }
 
+/// Group 5 with the prototype writer ([`proto::render_attributes`]).
+#[must_use]
+pub fn clt_render_proto(body: &[u8], out: &mut String) -> u64 {
+    out.clear();
+    let Ok(t) = Trace::parse_preallocated(body, Validation::Strict) else {
+        return FAILED;
+    };
+    let view = CltView::new(t, CLT_SCHEMA_ID);
+    if view.context().context().is_none() {
+        return FAILED;
+    }
+    match proto::render_attributes(&view, out) {
+        Ok(n) => (n + out.len()) as u64,
+        Err(_) => FAILED,
+    }
+}
+
 /// Group 6: `traceparent` parse.
 #[must_use]
 pub fn tp_parse(s: &str) -> u64 {
@@ -628,6 +647,12 @@ pub fn verify_all() {
             "{}",
             f.name
         );
+        assert_eq!(
+            iterate_fields(&t),
+            proto::iterate_fields_table(&t),
+            "{}: prototype differs",
+            f.name
+        );
         if t.trace_type().has_oss() {
             assert_eq!(
                 find_context(&t, CLT_SCHEMA_ID).context(),
@@ -702,6 +727,12 @@ pub fn verify_all() {
             "{name}"
         );
         assert_ne!(clt_context_of(&body), FAILED, "{name}");
+        let mut fast = String::new();
+        assert_eq!(
+            clt_render_proto(&body, &mut fast),
+            clt_render(&body, &mut out)
+        );
+        assert_eq!(fast, out, "{name}: prototype output differs");
     }
     let mut s = String::new();
     assert_eq!(traceparent::format(&ctx).as_str(), TRACEPARENT);
@@ -723,6 +754,8 @@ pub enum Role {
     Peer,
     /// The least any implementation must do (copying the bytes).
     Floor,
+    /// A prototype of a proposed fix (see [`proto`]).
+    Prototype,
 }
 
 /// One measured case.
@@ -825,6 +858,13 @@ pub fn cases() -> Vec<Case> {
             Role::Subject,
             move || iterate_fields_path_order(black_box(&t)),
         ));
+        v.push(case(
+            "iterate",
+            "offset-table-proto",
+            &f.name,
+            Role::Prototype,
+            move || proto::iterate_fields_table(black_box(&t)),
+        ));
     }
 
     // 1+2. The goal's composite beside the memcpy floor.
@@ -914,6 +954,15 @@ pub fn cases() -> Vec<Case> {
         v.push(case("clt", "render", &name, Role::Subject, move || {
             clt_render(black_box(&b), black_box(&mut out))
         }));
+        let b = body.clone();
+        let mut out = String::with_capacity(8192);
+        v.push(case(
+            "clt",
+            "render-proto",
+            &name,
+            Role::Prototype,
+            move || clt_render_proto(black_box(&b), black_box(&mut out)),
+        ));
         let mut rendered = String::new();
         let _ = clt_render(&body, &mut rendered);
         let src = rendered.into_bytes();
