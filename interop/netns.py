@@ -51,6 +51,7 @@ class Router:
     ns_data_wide: int
     schema_id: int | None = None
     schema_data: bytes = b""
+    local: bool = False  # the destination: egress ids and queue depth unavailable
 
     @property
     def hop(self) -> int:

@@ -150,6 +150,9 @@ def main() -> int:
             S.scenario_kernel_rules(run, strict, tw)
         if want("ioam disabled"):
             S.scenario_ioam_disabled(run)
+        if want("destination"):
+            lw = {"transit.rs --local": S.rust_transit_local} if (S.transit_bin() and not args.python_only) else {}
+            S.scenario_destination_events(run, lw)
         if want("tcp") and cli.get("send"):
             S.scenario_tcp_cli(run)
         if want("span"):

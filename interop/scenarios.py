@@ -711,13 +711,23 @@ def transit_bin() -> str | None:
     return None
 
 
-def rust_transit(ip6: bytes, r) -> bytes:
-    """ioam-trace's transit writer (examples/transit.rs) configured like router r."""
+def rust_transit_local(ip6: bytes, r) -> bytes:
+    """ioam-trace's transit writer as the destination node (`--local`)."""
+    return rust_transit(ip6, r, local=True)
+
+
+def rust_transit(ip6: bytes, r, local: bool = False) -> bytes:
+    """ioam-trace's transit writer (examples/transit.rs) configured like router r.
+
+    local: r is the destination (`--local`: egress ids and queue depth unavailable)."""
     args = [transit_bin(), "--ns", str(IOAM_NS), "--node-id", hex(r.node_id), "--node-id-wide", hex(r.node_id_wide),
-            "--in-if-id", str(r.in_id), "--out-if-id", str(r.out_id),
-            "--in-if-id-wide", hex(r.in_id_wide), "--out-if-id-wide", hex(r.out_id_wide),
+            "--in-if-id", str(r.in_id), "--in-if-id-wide", hex(r.in_id_wide),
             "--ns-data", hex(r.ns_data), "--ns-data-wide", hex(r.ns_data_wide),
-            "--timestamp-secs", "0", "--timestamp-frac", "0", "--queue-depth", "0"]
+            "--timestamp-secs", "0", "--timestamp-frac", "0"]
+    if local:
+        args.append("--local")
+    else:
+        args += ["--out-if-id", str(r.out_id), "--out-if-id-wide", hex(r.out_id_wide), "--queue-depth", "0"]
     if r.schema_id is not None:
         args += ["--schema-id", hex(r.schema_id), "--schema-data", r.schema_data.hex()]
     p = subprocess.run(args, input=ip6.hex(), capture_output=True, text=True)
@@ -807,3 +817,119 @@ def scenario_tcp_cli(run: Run) -> None:
             for who, pkt in d.views():
                 H.check_trace(c, pkt["ioam"][0], p, topo.routers, (t0, t1), f"{who} frame {d.pkt['frame']}")
         c.note(f"{len(data)} TCP segments with IOAM captured")
+
+
+RECEIVER = dict(node_id=0x0A0004, node_id_wide=0x0A00000000AA04, in_if="rcv0", in_id=401, in_id_wide=0x0B000401,
+                ns_data=0xD4000004, ns_data_wide=0xD4D4000000000004)
+
+
+def _receiver_router():
+    from netns import Router
+    r = RECEIVER
+    # Delivered locally: egress ids unavailable (SPEC 4). out_if is only used for the sysctl names.
+    return Router("r4", r["node_id"], r["node_id_wide"], r["in_if"], "lo", r["in_id"], 0xFFFF, r["in_id_wide"],
+                  0xFFFFFFFF, r["ns_data"], r["ns_data_wide"], local=True)
+
+
+def scenario_destination_events(run: Run, writers: dict) -> None:
+    """The receiver as the IOAM destination: its own record, seen through the kernel's IOAM6 netlink events."""
+    topo = run.topo
+    n = topo.ns("rcv")
+    r = RECEIVER
+    sh("sysctl", "-qw", f"net.ipv6.ioam6_id={r['node_id']}", f"net.ipv6.ioam6_id_wide={r['node_id_wide']}",
+       "net.ipv6.conf.rcv0.ioam6_enabled=1", f"net.ipv6.conf.rcv0.ioam6_id={r['in_id']}",
+       f"net.ipv6.conf.rcv0.ioam6_id_wide={r['in_id_wide']}", ns=n)
+    sh("ip", "ioam", "namespace", "add", str(IOAM_NS), "data", str(r["ns_data"]), "wide", f"{r['ns_data_wide']:016x}",
+       ns=n, check=False)
+    rcv = _receiver_router()
+    path = topo.routers + [rcv]
+    pkts = [
+        H.py_packet(run.tag("dest-800002"), 0x800002, path, clt=H.new_clt()),
+        H.py_packet(run.tag("dest-c20000"), 0xC20000, path, clt=None),
+        H.py_packet(run.tag("dest-fff000"), 0xFFF000, path, clt=None, with_originator=False),
+        H.py_packet(run.tag("dest-03e002"), 0x03E002, path, clt=H.new_clt()),
+    ]
+    mon = subprocess.Popen(["ip", "netns", "exec", n, "python3", os.path.join(H.HERE, "ioam6_events.py"), "4"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with run.results.case(f"destination: the receiver's own record via IOAM6 netlink events ({len(pkts)} packets)") as c:
+            first = mon.stdout.readline().strip()
+            if not c.check(first == "ready", f"event listener: {first} {mon.stderr.read() if mon.poll() is not None else ''}"):
+                return
+            got, window = run.send_and_capture(pkts, "destination")
+            events = []
+            deadline = time.monotonic() + 3
+            while len(events) < len(pkts) and time.monotonic() < deadline:
+                line = mon.stdout.readline()
+                if not line:
+                    break
+                events.append(json.loads(line))
+            c.eq(len(events), len(pkts), "events received")
+            rx = by_tag(got[("rcv", "rcv0")])
+            compared: dict[str, int] = {}
+            for p, ev in zip(pkts, events):
+                d = rx.get(p.tag)
+                if not c.check(d is not None, f"{p.tag}: not captured"):
+                    continue
+                c.eq(ev["namespace"], IOAM_NS, f"{p.tag}: event namespace")
+                c.eq(ev["type"] >> 8, p.trace_type, f"{p.tag}: event trace type")
+                c.eq(ev["nodelen"], ib.node_len(p.trace_type), f"{p.tag}: event NodeLen")
+                # The event carries the populated records, newest (the receiver's) first.
+                data = bytes.fromhex(ev["data"])
+                body = ib.trace_header(IOAM_NS, ib.node_len(p.trace_type), 0, 0, p.trace_type) + data
+                tr = ib.decode_trace(body, strict=True)
+                c.check(not tr["errors"], f"{p.tag}: event data does not decode: {tr['errors']}")
+                opt = dict(tr, remaining_len=(d.pkt["ioam"][0]["remaining_len"]
+                                              - ib.node_len(p.trace_type) - (1 if ib.has_oss(p.trace_type) else 0)))
+                opt["flags"] = d.pkt["ioam"][0]["flags"]
+                clt = ib.find_clt(opt)
+                if clt:
+                    opt["clt"] = clt
+                H.check_trace(c, opt, p, path, window, f"{p.tag} event")
+                # Older records are the bytes the capture shows.
+                cap_opt = d.pkt["ioam"][0]
+                c.eq([{k: v for k, v in x.items() if k != "hop"} for x in opt["nodes"][:-1]],
+                     [{k: v for k, v in x.items() if k != "hop"} for x in cap_opt["nodes"]],
+                     f"{p.tag}: event records other than the receiver's equal the captured ones")
+                # Our transit writer in local-delivery mode, configured like the receiver.
+                for name, fn in writers.items():
+                    try:
+                        out = fn(d.ip6, rcv)
+                    except Exception as e:  # noqa: BLE001
+                        c.check(False, f"{p.tag}: {name} failed: {e}")
+                        continue
+                    od = ib.decode_packet(out, strict=True)["ioam"][0]
+                    body_off = od["option_offset"] + 4
+                    rem = od["remaining_len"]
+                    end = od["option_offset"] + 2 + out[od["option_offset"] + 1]
+                    ours = mask_records(out[body_off + 8 + rem * 4:end], p.trace_type)
+                    if c.eq(ours.hex(), mask_records(data, p.trace_type).hex(),
+                            f"{p.tag}: {name} (local delivery) vs the kernel's records, timestamps masked"):
+                        compared[name] = compared.get(name, 0) + 1
+            c.note(f"byte-identical to the kernel's records: {compared or 'no writer built'}")
+    finally:
+        if mon.poll() is None:
+            mon.terminate()
+        mon.wait(timeout=3)
+        sh("sysctl", "-qw", "net.ipv6.conf.rcv0.ioam6_enabled=0", ns=n)
+
+
+def mask_records(data: bytes, tt: int) -> bytes:
+    """Zero the timestamp words of every record in a populated data area (newest first)."""
+    out = bytearray(data)
+    nl = ib.node_len(tt)
+    p = 0
+    while p < len(out):
+        q = p + (4 if tt & ib.BIT[0] else 0) + (4 if tt & ib.BIT[1] else 0)
+        for b in (2, 3):
+            if tt & ib.BIT[b]:
+                out[q:q + 4] = bytes(4)
+                q += 4
+        p += nl * 4
+        if ib.has_oss(tt):
+            if p >= len(out):
+                break
+            p += 4 + out[p] * 4
+        if nl == 0 and not ib.has_oss(tt):
+            break
+    return bytes(out)
