@@ -567,3 +567,32 @@ proptest! {
         prop_assert_eq!(l.found().map(|f| f.hop), Some(1));
     }
 }
+
+#[test]
+fn decimal_digits_match_core_fmt() {
+    let mut values: heapless::Vec<u64, 128> = heapless::Vec::new();
+    let mut p = 1u64;
+    for _ in 0..20 {
+        for v in [p.wrapping_sub(1), p, p.wrapping_add(1), p.wrapping_mul(5)] {
+            values.push(v).unwrap();
+        }
+        p = p.wrapping_mul(10);
+    }
+    values.push(u64::MAX).unwrap();
+    for v in values {
+        let (mut a, mut b) = (Text::new(), Text::new());
+        Ascii::new(&mut a).dec(v).unwrap();
+        write!(b, "{v}").unwrap();
+        assert_eq!(a, b);
+    }
+}
+
+proptest! {
+    #[test]
+    fn decimal_of_any_u64(v in any::<u64>()) {
+        let (mut a, mut b) = (Text::new(), Text::new());
+        Ascii::new(&mut a).dec(v).unwrap();
+        write!(b, "{v}").unwrap();
+        prop_assert_eq!(a, b);
+    }
+}
