@@ -108,6 +108,6 @@ pub mod traceparent;
 pub mod view;
 
 pub use id::{HexDigitError, IdParseError, SpanContext, SpanId, TraceFlags, TraceId};
-pub use oss::{OssError, CLT_SCHEMA_ID};
+pub use oss::{CltSnapshot, OssError, CLT_SCHEMA_ID};
 pub use traceparent::{Traceparent, TraceparentError};
 pub use view::{find_context, CltView, ContextLookup, FoundContext, Hop};

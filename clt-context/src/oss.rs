@@ -233,6 +233,52 @@ pub fn decode_snapshot(expected: u32, bytes: &[u8]) -> Result<(SpanContext, usiz
     decode_oss_with(expected, schema_id, data).map(|ctx| (ctx, total))
 }
 
+/// A CLT schema-v1 snapshot as a value (smoltcp-style repr): the span
+/// context and the schema ID it was written under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct CltSnapshot {
+    /// The span context.
+    pub ctx: SpanContext,
+    /// The schema ID (24 bits), [`CLT_SCHEMA_ID`] by default.
+    pub schema_id: u32,
+}
+
+impl CltSnapshot {
+    /// A snapshot under the default [`CLT_SCHEMA_ID`].
+    pub const fn new(ctx: SpanContext) -> Self {
+        Self {
+            ctx,
+            schema_id: CLT_SCHEMA_ID,
+        }
+    }
+
+    /// Reads the snapshot at the start of `bytes`, expecting `schema_id`
+    /// (see [`decode_snapshot`]).
+    pub fn parse(bytes: &[u8], schema_id: u32) -> Result<Self, OssError> {
+        decode_snapshot(schema_id, bytes).map(|(ctx, _)| Self { ctx, schema_id })
+    }
+
+    /// Bytes the snapshot takes: 32.
+    pub const fn buffer_len(&self) -> usize {
+        OSS_SNAPSHOT_LEN
+    }
+
+    /// Writes the snapshot into the first 32 bytes of `out`; nothing else
+    /// is touched.
+    pub fn emit(&self, out: &mut [u8]) -> Result<(), OssError> {
+        let actual = out.len();
+        let out: &mut [u8; OSS_SNAPSHOT_LEN] = out
+            .get_mut(..OSS_SNAPSHOT_LEN)
+            .and_then(|o| o.try_into().ok())
+            .ok_or(OssError::Truncated {
+                required: OSS_SNAPSHOT_LEN,
+                actual,
+            })?;
+        encode_snapshot(&self.ctx, self.schema_id, out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,6 +412,26 @@ mod tests {
         s[4..28].fill(0);
         let (ctx, _) = decode_snapshot(CLT_SCHEMA_ID, &s).unwrap();
         assert!(!ctx.is_valid());
+    }
+
+    #[test]
+    fn repr_parse_emit() {
+        let r = CltSnapshot::parse(&SNAPSHOT, CLT_SCHEMA_ID).unwrap();
+        assert_eq!(r, CltSnapshot::new(sample()));
+        assert_eq!(r.buffer_len(), 32);
+        let mut out = [0xee; 40];
+        r.emit(&mut out).unwrap();
+        assert_eq!(&out[..32], &SNAPSHOT);
+        assert_eq!(&out[32..], &[0xee; 8]);
+        let mut short = [0xee; 31];
+        assert_eq!(
+            r.emit(&mut short),
+            Err(OssError::Truncated {
+                required: 32,
+                actual: 31
+            })
+        );
+        assert_eq!(short, [0xee; 31]);
     }
 
     proptest! {
