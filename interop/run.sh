@@ -23,12 +23,12 @@ command -v python3 >/dev/null || fail "python3 not found"
 
 if [ "${IOAM_INTEROP_NO_BUILD:-}" != "1" ] && command -v cargo >/dev/null; then
     if [ -f ioam-cli/Cargo.toml ] && grep -q '^name *= *"ioam-cli"' ioam-cli/Cargo.toml; then
-        echo "interop: cargo build --release -p ioam-cli"
-        cargo build --release -q -p ioam-cli || fail "cargo build --release -p ioam-cli failed"
+        echo "interop: cargo build --release --locked -p ioam-cli"
+        cargo build --release -q --locked -p ioam-cli || fail "cargo build --release -p ioam-cli failed"
     fi
     if [ -f ioam-trace/examples/transit.rs ]; then
-        echo "interop: cargo build --release -p ioam-trace --example transit"
-        cargo build --release -q -p ioam-trace --example transit ||
+        echo "interop: cargo build --release --locked -p ioam-trace --example transit"
+        cargo build --release -q --locked -p ioam-trace --example transit ||
             fail "cargo build --release -p ioam-trace --example transit failed"
     fi
 fi
