@@ -596,3 +596,107 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+/// An independent model of the reference pipeline, written from the CLT
+/// agent (records sliced by NodeLen, fields unpacked in bit order, the list
+/// reversed into path order, one HopLimit) and the Go collector (`ParseNode`:
+/// decimal integers, `0x` + hex of the bytes).
+fn reference_attributes(body: &[u8], out: &mut impl Write) {
+    let ns = u16::from_be_bytes([body[0], body[1]]);
+    let node_len = usize::from(body[2] >> 3) * 4;
+    let free = usize::from(body[3] & 0x7f) * 4;
+    let ttype = u32::from_be_bytes([0, body[4], body[5], body[6]]);
+    let has = |bit: u32| ttype & (1 << (23 - bit)) != 0;
+    let data = &body[8 + free..];
+    let mut starts: heapless::Vec<(usize, usize), 64> = heapless::Vec::new();
+    let mut i = 0;
+    while i < data.len() {
+        let start = i;
+        i += node_len;
+        if has(22) {
+            i += 4 + usize::from(data[i]) * 4;
+        }
+        starts.push((start, i)).unwrap();
+    }
+    for (n, &(start, end)) in starts.iter().rev().enumerate() {
+        let rec = &data[start..end];
+        let u32_at = |o: usize| u32::from_be_bytes(rec[o..o + 4].try_into().unwrap());
+        let u64_at = |o: usize| u64::from_be_bytes(rec[o..o + 8].try_into().unwrap());
+        write!(out, "ioam_namespace{ns}_node{}=", n + 1).unwrap();
+        // First pass: the agent's single HopLimit (the wide one wins).
+        let mut o = 0;
+        let mut hop_limit = 0u8;
+        for bit in 0..12 {
+            if !has(bit) {
+                continue;
+            }
+            if bit == 0 || bit == 8 {
+                hop_limit = rec[o];
+            }
+            o += if (8..=10).contains(&bit) { 8 } else { 4 };
+        }
+        let mut o = 0;
+        for bit in 0..12 {
+            if !has(bit) {
+                continue;
+            }
+            match bit {
+                0 => write!(out, "HopLimit={hop_limit}; Id={}; ", u32_at(o) & 0xff_ffff),
+                1 => write!(
+                    out,
+                    "IngressId={}; EgressId={}; ",
+                    u32_at(o) >> 16,
+                    u32_at(o) & 0xffff
+                ),
+                2 => write!(out, "TimestampSecs={}; ", u32_at(o)),
+                3 => write!(out, "TimestampFrac={}; ", u32_at(o)),
+                4 => write!(out, "TransitDelay={}; ", u32_at(o)),
+                5 => write!(out, "NamespaceData=0x{:08x}; ", u32_at(o)),
+                6 => write!(out, "QueueDepth={}; ", u32_at(o)),
+                7 => write!(out, "CsumComp={}; ", u32_at(o)),
+                8 => write!(
+                    out,
+                    "HopLimit={hop_limit}; IdWide={}; ",
+                    u64_at(o) & 0x00ff_ffff_ffff_ffff
+                ),
+                9 => write!(
+                    out,
+                    "IngressIdWide={}; EgressIdWide={}; ",
+                    u32_at(o),
+                    u32_at(o + 4)
+                ),
+                10 => write!(out, "NamespaceDataWide=0x{:016x}; ", u64_at(o)),
+                _ => write!(out, "BufferOccupancy={}; ", u32_at(o)),
+            }
+            .unwrap();
+            o += if (8..=10).contains(&bit) { 8 } else { 4 };
+        }
+        if has(22) {
+            let hdr = u32_at(node_len);
+            write!(
+                out,
+                "OpaqueStateSchemaId={}; OpaqueStateData=0x",
+                hdr & 0xff_ffff
+            )
+            .unwrap();
+            for b in &rec[node_len + 4..] {
+                write!(out, "{b:02x}").unwrap();
+            }
+            out.write_str("; ").unwrap();
+        }
+        out.write_str("\n").unwrap();
+    }
+}
+
+type Long = heapless::String<8192>;
+
+proptest! {
+    #[test]
+    fn attributes_match_the_reference_model(b in structured_body()) {
+        let view = CltView::parse_preallocated(&b, Validation::Strict, CLT_SCHEMA_ID).unwrap();
+        let (mut ours, mut reference) = (Long::new(), Long::new());
+        view.write_attributes(&mut ours).unwrap();
+        reference_attributes(&b, &mut reference);
+        prop_assert_eq!(ours, reference);
+    }
+}
