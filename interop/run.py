@@ -39,9 +39,8 @@ def banner(msg: str) -> None:
     print(f"{line}\n!! {msg}\n{line}", flush=True)
 
 
-def record_sample(run: S.Run, out: str) -> int:
-    """Send CLT-tagged packets of several trace types (one overflows) and keep the receiver capture."""
-    topo = run.topo
+def sample_packets(topo: Topology) -> list[H.Sent]:
+    """The packets of data/sample-linux.pcap (ioam-cli/tests/decode_sample.rs depends on this layout)."""
     pkts = []
     span_base = 0x00F067AA0BA90200
     for i, tt in enumerate([0x800000, 0xC00000, 0xFFF000, 0x800002, 0xFFF002]):
@@ -51,6 +50,15 @@ def record_sample(run: S.Run, out: str) -> int:
     clt = {"trace_id": SAMPLE_TRACE_ID, "span_id": f"{span_base + 9:016x}", "trace_flags": 1}
     pkts.append(H.py_packet("ioam-interop sample 6 overflow at r2", 0x800002, topo.routers, clt=clt,
                             space=(1 + 8 + 1 + 1) * 4))
+    for p in pkts:
+        if not ib.has_oss(p.trace_type):
+            p.clt = None  # CLT travels in the opaque state only
+    return pkts
+
+
+def record_sample(run: S.Run, out: str) -> int:
+    """Send CLT-tagged packets of several trace types (one overflows) and keep the receiver capture."""
+    pkts = sample_packets(run.topo)
     got, _ = run.send_and_capture(pkts, "sample")
     frames = got[("rcv", "rcv0")]
     if len(frames) != len(pkts):
@@ -61,6 +69,23 @@ def record_sample(run: S.Run, out: str) -> int:
     over = sum(1 for d in frames if d.pkt["ioam"] and d.pkt["ioam"][0]["flags"]["overflow"])
     print(f"wrote {out}: {len(frames)} packets, {over} with Overflow set")
     return 0
+
+
+def check_sample(results: H.Results, topo: Topology) -> None:
+    """The committed sample still matches this topology's configuration, record by record."""
+    with results.case(f"sample capture {os.path.relpath(SAMPLE, H.ROOT)} matches the topology") as c:
+        if not c.check(os.path.exists(SAMPLE), "missing: run `bash interop/run.sh --record-sample`"):
+            return
+        frames = ib.decode_pcap(SAMPLE)
+        want = sample_packets(topo)
+        c.eq(len(frames), len(want), "packets")
+        for d, p in zip(frames, want):
+            c.eq(ib.udp_payload(d.ip6), p.payload, f"frame {d.pkt['frame']}: payload")
+            p.exact_timestamps = False
+            window = (d.frame.time - 2.0, d.frame.time)
+            H.check_trace(c, d.pkt["ioam"][0], p, topo.routers, window, f"frame {d.pkt['frame']}")
+        over = [d.pkt["frame"] for d in frames if d.pkt["ioam"] and d.pkt["ioam"][0]["flags"]["overflow"]]
+        c.eq(over, [5, 6], "frames with Overflow set")
 
 
 def main() -> int:
@@ -134,6 +159,8 @@ def main() -> int:
         def cli_make(tag, tt, clt, mode):
             return H.cli_packet(tag, tt, topo.routers, clt=clt, mode=mode)
 
+        if want("sample"):
+            check_sample(results, topo)
         if want("trace-type"):
             S.scenario_trace_types(run, "python sender", py_make, H.py_send)
             if cli.get("send"):
