@@ -147,6 +147,22 @@ def py_packet(tag: str, trace_type: int, routers: list[Router], *, clt: dict | N
         hbh = bytes([0, 0, 1, 0, 0x31, 0, 1, 0])
         return Sent(tag=tag, trace_type=trace_type, space=0, hop_limit=hop_limit, ns=ns, originator=None,
                     initial_rem=0, clt=None, kind=kind, hbh=hbh, mode=mode)
+    if kind in ("incremental", "pot"):
+        # Option types Linux does not process: an incremental trace (type 1, budget of 12 words, no record
+        # yet) and a POT type 0 body (PktID, Cumulative); both in option 0x31 at 4n.
+        if kind == "incremental":
+            body = ib.trace_header(ns, ib.node_len(trace_type), 0, 12, trace_type)
+            itype = 1
+        else:
+            body = bytes.fromhex("007b0000") + bytes(range(1, 17))
+            itype = 2
+        opt = bytes([ib.OPT_IOAM, 2 + len(body), 0, itype]) + body
+        inner = b"\x01\x00" + opt
+        pad = -(2 + len(inner)) % 8
+        inner += (b"\x00" if pad == 1 else (bytes([1, pad - 2]) + bytes(pad - 2) if pad else b""))
+        hbh = bytes([0, (2 + len(inner)) // 8 - 1]) + inner
+        return Sent(tag=tag, trace_type=trace_type, space=0, hop_limit=hop_limit, ns=ns, originator=None,
+                    initial_rem=0, clt=None, kind=kind, hbh=hbh, mode=mode)
     if kind == "remlen-overrun":
         # RemainingLen claims more words than the option holds.
         hbh = bytearray(hbh)

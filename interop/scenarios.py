@@ -201,6 +201,8 @@ def scenario_kernel_rules(run: Run, strict_decoders: dict, transit_writers: dict
         ("remlen-overrun", "RemainingLen beyond the option", True, True),
         ("optlen0", "IOAM option with Opt Data Len 0", True, True),
         ("unknown-ns", "namespace no router knows", False, True),
+        ("incremental", "incremental trace (IOAM type 1)", False, True),
+        ("pot", "Proof of Transit option (IOAM type 2)", False, True),
         # Generic option rules Linux enforces (SPEC 2); the suite's own small decoder does not check them.
         ("pad8", "8 bytes of padding before the IOAM option", True, False),
         ("padn-nonzero", "PadN with a non-zero payload", True, False),
@@ -230,7 +232,7 @@ def scenario_kernel_rules(run: Run, strict_decoders: dict, transit_writers: dict
                 c.note(f"r1 counters moved: {interesting}")
             else:
                 d = rx.get(bad.tag)
-                if c.check(d is not None, "packet for an unknown namespace was dropped"):
+                if c.check(d is not None, f"{desc}: packet dropped"):
                     sent_body = bad.hbh[2:]
                     off = d.pkt["ioam"][0]["option_offset"] - 40 if d.pkt["ioam"] else 0
                     c.eq(d.ip6[40 + 2:40 + len(bad.hbh)].hex(), sent_body.hex(), "HbH options untouched")
@@ -266,7 +268,7 @@ def scenario_kernel_rules(run: Run, strict_decoders: dict, transit_writers: dict
                 else:
                     want = bytearray(pkt_in)
                     want[7] -= 1
-                    c.check(out == bytes(want), f"{who} changed a packet of an unknown namespace: {verdict or ''}")
+                    c.check(out == bytes(want), f"{who} changed a packet Linux forwards untouched ({desc}): {verdict or ''}")
 
 
 def scenario_ioam_disabled(run: Run) -> None:
