@@ -700,6 +700,44 @@ pub fn verify_all() {
             "{name}"
         );
     }
+    for f in transit_fixtures() {
+        // The prototype writes the same bytes as the crate's writer, also
+        // on a trace that already holds records, and overflows alike.
+        let tt = Trace::parse_preallocated(&f.template, Validation::Strict)
+            .expect(f.name)
+            .trace_type();
+        let tpl = proto::TransitTemplate::new(NAMESPACE, tt, &f.node).expect(f.name);
+        let (mut a, mut b) = (f.template.clone(), f.template.clone());
+        loop {
+            let before = a.clone();
+            let ours = tpl.write(&mut a, f.node.hop_limit);
+            let theirs =
+                write_transit(&mut b, NAMESPACE, &f.node, &TransitConfig::default()).expect(f.name);
+            assert_eq!(a, b, "{}: prototype differs", f.name);
+            match (ours, theirs) {
+                (proto::TemplateOutcome::Written(x), TransitOutcome::Written { offset, .. }) => {
+                    assert_eq!(x, offset, "{}", f.name);
+                }
+                (proto::TemplateOutcome::NotWritten, TransitOutcome::Overflowed) => {
+                    assert_ne!(before, a, "{}: overflow flag", f.name);
+                    break;
+                }
+                other => panic!("{}: {other:?}", f.name),
+            }
+        }
+    }
+    for (name, inj) in injector_fixtures() {
+        // The prototype gives the injector's bytes for another context too.
+        let tpl = proto::InjectorTemplate::new(&inj).expect(name);
+        let other: SpanContext = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+            .parse()
+            .expect("valid traceparent");
+        let (mut a, mut b) = ([0u8; 264], [0u8; 264]);
+        let n = tpl.emit(&other, &mut a);
+        let inj2 = HopByHopInjector { ctx: other, ..inj };
+        assert_eq!(inj2.emit(&mut b).expect(name), n, "{name}");
+        assert_eq!(a[..n], b[..n], "{name}: prototype differs");
+    }
     for (name, b) in encap_fixtures() {
         let mut buf = [0u8; 264];
         let n = b.emit(&mut buf).expect(name);
@@ -914,6 +952,33 @@ pub fn cases() -> Vec<Case> {
         ));
     }
 
+    for f in transit_fixtures() {
+        let tt = TraceType::from_bits(u32::from_be_bytes([
+            0,
+            f.template[4],
+            f.template[5],
+            f.template[6],
+        ]))
+        .expect("24 bits");
+        let tpl = proto::TransitTemplate::new(NAMESPACE, tt, &f.node).expect("verified fixture");
+        let mut buf = f.template.clone();
+        let (template, hop_limit) = (f.template.clone(), f.node.hop_limit);
+        v.push(case(
+            "transit",
+            "template-proto",
+            f.name,
+            Role::Prototype,
+            move || {
+                let buf = black_box(&mut buf);
+                buf.copy_from_slice(black_box(&template));
+                match tpl.write(buf, black_box(hop_limit)) {
+                    proto::TemplateOutcome::Written(at) => at as u64,
+                    proto::TemplateOutcome::NotWritten => FAILED,
+                }
+            },
+        ));
+    }
+
     // 4. Injector (CLT) and encapsulator headers, beside a copy of the same
     // bytes.
     for (name, inj) in injector_fixtures() {
@@ -928,6 +993,21 @@ pub fn cases() -> Vec<Case> {
         v.push(case("header", "memcpy", name, Role::Floor, move || {
             copy_floor(black_box(&src), black_box(&mut dst))
         }));
+    }
+    for (name, inj) in injector_fixtures() {
+        let tpl = proto::InjectorTemplate::new(&inj).expect("verified fixture");
+        let ctx = inj.ctx;
+        let mut buf = [0u8; 264];
+        v.push(case(
+            "header",
+            "template-proto",
+            name,
+            Role::Prototype,
+            move || {
+                let n = tpl.emit(black_box(&ctx), black_box(&mut buf));
+                n as u64 + u64::from(buf[n - 1])
+            },
+        ));
     }
     for (name, b) in encap_fixtures() {
         let mut buf = [0u8; 264];

@@ -234,3 +234,140 @@ pub fn render_attributes(view: &CltView<'_>, w: &mut impl Write) -> Result<usize
     }
     Ok(n)
 }
+
+/// The CLT sender's header built once per (namespace, trace type, path
+/// length, sender values) and patched per packet: only the 25 bytes of the
+/// span context in the originator's snapshot change between packets.
+#[derive(Debug, Clone)]
+pub struct InjectorTemplate {
+    bytes: Vec<u8>,
+    /// Offset of the snapshot data (trace id) from the header start.
+    ctx_at: usize,
+}
+
+impl InjectorTemplate {
+    /// Builds the template with the injector's own code and finds the
+    /// snapshot through the decoder.
+    ///
+    /// # Errors
+    /// When the injector refuses or its output carries no context.
+    pub fn new(inj: &clt_context::injector::HopByHopInjector<'_>) -> Result<Self, &'static str> {
+        let built = inj.build().map_err(|_| "injector")?;
+        let body = crate::body_of(&built);
+        let t =
+            Trace::parse_preallocated(body, ioam_trace::Validation::Strict).map_err(|_| "trace")?;
+        let found = clt_context::find_context(&t, inj.schema_id);
+        let f = found.found().ok_or("context")?;
+        Ok(Self {
+            bytes: built.to_vec(),
+            ctx_at: ioam_wire::build::IOAM_HEADER_BODY_OFFSET + f.offset + 4,
+        })
+    }
+
+    /// Writes the header for `ctx` into the start of `buf`; returns its
+    /// length, or 0 if `buf` is too short.
+    #[inline]
+    pub fn emit(&self, ctx: &clt_context::SpanContext, buf: &mut [u8]) -> usize {
+        let n = self.bytes.len();
+        let Some(out) = buf.get_mut(..n) else {
+            return 0;
+        };
+        out.copy_from_slice(&self.bytes);
+        let at = self.ctx_at;
+        out[at..at + 16].copy_from_slice(&ctx.trace_id.0);
+        out[at + 16..at + 24].copy_from_slice(&ctx.span_id.0);
+        out[at + 24] = ctx.flags.0;
+        n
+    }
+}
+
+/// A transit node's record serialized once (its values change rarely;
+/// the hop limit is patched per packet), then written per packet after the
+/// header checks `ioam_trace::write_transit` makes, in the same order.
+#[derive(Debug, Clone)]
+pub struct TransitTemplate {
+    namespace_id: u16,
+    /// The trace type the record was built for (24 bits, big-endian).
+    trace_type: [u8; 3],
+    /// NodeLen of that type.
+    node_len: u8,
+    /// The record bytes.
+    record: Vec<u8>,
+    /// Offsets of the hop limit bytes (bits 0 and 8) in the record;
+    /// `u8::MAX` when absent. Other per-packet values (timestamps, queue
+    /// depth) would be patched the same way.
+    hop_limit_at: [u8; 2],
+}
+
+/// What [`TransitTemplate::write`] did: the same cases as
+/// `ioam_trace::TransitOutcome`, without the error details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateOutcome {
+    /// Written at this offset.
+    Written(usize),
+    /// Not written: malformed header, other namespace or type, overflow
+    /// already set, or no room (Overflow then set).
+    NotWritten,
+}
+
+impl TransitTemplate {
+    /// Serializes `node`'s record for `trace_type` with the crate's
+    /// `emit_record`.
+    ///
+    /// # Errors
+    /// When `emit_record` refuses the values.
+    pub fn new(
+        namespace_id: u16,
+        trace_type: TraceType,
+        node: &ioam_trace::NodeData<'_>,
+    ) -> Result<Self, ioam_trace::TraceError> {
+        let mut record = vec![0u8; node.record_len(trace_type)];
+        ioam_trace::emit_record(trace_type, node, &mut record)?;
+        let b = trace_type.bits().to_be_bytes();
+        Ok(Self {
+            namespace_id,
+            trace_type: [b[1], b[2], b[3]],
+            node_len: trace_type.node_len(),
+            record,
+            hop_limit_at: {
+                let offs = FieldOffsets::new(trace_type);
+                [offs.at[0], offs.at[8]]
+            },
+        })
+    }
+
+    /// Adds the record to the pre-allocated trace `body` with `hop_limit`.
+    /// Only for bodies of the template's trace type (others are left
+    /// untouched: the caller falls back to `write_transit`).
+    #[inline]
+    pub fn write(&self, body: &mut [u8], hop_limit: u8) -> TemplateOutcome {
+        let [n0, n1, b2, b3, t0, t1, t2, _, data @ ..] = body else {
+            return TemplateOutcome::NotWritten;
+        };
+        if [*t0, *t1, *t2] != self.trace_type
+            || u16::from_be_bytes([*n0, *n1]) != self.namespace_id
+            || *b2 >> 3 != self.node_len
+        {
+            return TemplateOutcome::NotWritten;
+        }
+        let free = usize::from(*b3 & 0x7f) * 4;
+        if free > data.len() || *b2 & 0x04 != 0 {
+            return TemplateOutcome::NotWritten;
+        }
+        let need = self.record.len();
+        if free < need || free == 0 {
+            *b2 |= 0x04;
+            return TemplateOutcome::NotWritten;
+        }
+        let at = free - need;
+        *b3 = (*b3 & 0x80) | (at / 4) as u8;
+        let slot = &mut data[at..free];
+        slot.copy_from_slice(&self.record);
+        for &h in &self.hop_limit_at {
+            if let Some(b) = slot.get_mut(usize::from(h)) {
+                *b = hop_limit;
+            }
+        }
+        TemplateOutcome::Written(8 + at)
+    }
+}
