@@ -97,6 +97,13 @@ pub enum CaptureError {
         /// Bytes that were still available from `offset`.
         available: usize,
     },
+    /// The input could not be read.
+    Read {
+        /// Capture offset where reading failed.
+        offset: usize,
+        /// The operating system's reason.
+        message: String,
+    },
     /// A block or header is malformed.
     Malformed {
         /// Offset of the block or header.
@@ -132,6 +139,9 @@ impl fmt::Display for CaptureError {
             ),
             CaptureError::Malformed { offset, message } => {
                 write!(f, "malformed capture at byte {offset}: {message}")
+            }
+            CaptureError::Read { offset, message } => {
+                write!(f, "read error at byte {offset}: {message}")
             }
         }
     }
@@ -179,6 +189,298 @@ enum State {
     },
 }
 
+/// Largest record or block accepted (a guard against a corrupted length
+/// making a streaming reader buffer the rest of the input).
+pub const MAX_RECORD_LEN: usize = 256 << 20;
+
+/// A frame located in the input of [`parse_one`].
+#[derive(Debug, Clone, Copy)]
+struct Located {
+    time: Option<Timestamp>,
+    linktype: u32,
+    /// Where the captured bytes are in the input.
+    data_at: usize,
+    data_len: usize,
+    orig_len: u32,
+}
+
+/// What [`parse_one`] found at the start of its input.
+#[derive(Debug)]
+enum Step {
+    /// A frame; `consumed` bytes of input used.
+    Frame { consumed: usize, frame: Located },
+    /// A block that is not a packet (interface description, statistics...).
+    Skip { consumed: usize },
+    /// The input ends inside a record or block.
+    NeedMore,
+    /// The record or block is malformed.
+    Error(CaptureError),
+}
+
+/// Read the classic pcap file header: (state, header length).
+fn parse_pcap_header(bytes: &[u8]) -> Result<(State, usize), CaptureError> {
+    match pcap_parser::pcap::parse_pcap_header(bytes) {
+        Ok((rest, hdr)) => Ok((
+            State::Pcap {
+                big_endian: hdr.is_bigendian(),
+                nanos: hdr.is_nanosecond_precision(),
+                modified: hdr.is_modified_format(),
+                linktype: u32::from_ne_bytes(hdr.network.0.to_ne_bytes()),
+            },
+            bytes.len() - rest.len(),
+        )),
+        Err(_) => Err(CaptureError::Truncated {
+            offset: 0,
+            what: "pcap file header (24 bytes)",
+            available: bytes.len(),
+        }),
+    }
+}
+
+fn new_state(format: Format, bytes: &[u8]) -> Result<(State, usize), CaptureError> {
+    match format {
+        Format::Pcap => parse_pcap_header(bytes),
+        Format::PcapNg => Ok((
+            State::PcapNg {
+                big_endian: false,
+                interfaces: Vec::new(),
+            },
+            0,
+        )),
+    }
+}
+
+fn u32_at(input: &[u8], at: usize, big_endian: bool) -> Option<u32> {
+    let b: [u8; 4] = input.get(at..at + 4)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    })
+}
+
+/// Parse the record or block at the start of `input`; `offset` is where
+/// `input` starts in the capture (for errors).
+fn parse_one(state: &mut State, input: &[u8], offset: usize) -> Step {
+    match state {
+        State::Pcap {
+            big_endian,
+            nanos,
+            modified,
+            linktype,
+        } => {
+            let header_len = if *modified { 24 } else { 16 };
+            if input.len() < header_len {
+                return Step::NeedMore;
+            }
+            match u32_at(input, 8, *big_endian) {
+                Some(caplen) if caplen as usize > MAX_RECORD_LEN => {
+                    return Step::Error(CaptureError::Malformed {
+                        offset,
+                        message: format!(
+                            "pcap record of {caplen} bytes exceeds the {MAX_RECORD_LEN}-byte limit"
+                        ),
+                    })
+                }
+                _ => {}
+            }
+            let parsed = if *modified {
+                pcap_parser::pcap::parse_pcap_frame_modified(input)
+            } else if *big_endian {
+                pcap_parser::pcap::parse_pcap_frame_be(input)
+            } else {
+                pcap_parser::pcap::parse_pcap_frame(input)
+            };
+            match parsed {
+                Ok((rest, block)) => {
+                    let frac = if *nanos {
+                        block.ts_usec
+                    } else {
+                        block.ts_usec.saturating_mul(1000)
+                    };
+                    // An out-of-range fraction is reported as a missing time
+                    // rather than silently wrapped.
+                    let time = (frac < 1_000_000_000).then_some(Timestamp {
+                        secs: i64::from(block.ts_sec),
+                        nanos: frac,
+                    });
+                    let consumed = input.len() - rest.len();
+                    Step::Frame {
+                        consumed,
+                        frame: Located {
+                            time,
+                            linktype: *linktype,
+                            data_at: consumed - block.data.len(),
+                            data_len: block.data.len(),
+                            orig_len: block.origlen,
+                        },
+                    }
+                }
+                Err(pcap_parser::nom::Err::Incomplete(_)) => Step::NeedMore,
+                Err(_) => Step::Error(CaptureError::Malformed {
+                    offset,
+                    message: "pcap record does not parse".into(),
+                }),
+            }
+        }
+        State::PcapNg {
+            big_endian,
+            interfaces,
+        } => {
+            if input.len() < 12 {
+                return Step::NeedMore;
+            }
+            let is_shb = input.get(..4) == Some(&PCAPNG_SHB[..]);
+            if offset == 0 && !is_shb {
+                return Step::Error(CaptureError::Malformed {
+                    offset,
+                    message: "pcapng file does not start with a Section Header Block".into(),
+                });
+            }
+            if !is_shb {
+                match u32_at(input, 4, *big_endian) {
+                    Some(len) if len as usize > MAX_RECORD_LEN => {
+                        return Step::Error(CaptureError::Malformed {
+                            offset,
+                            message: format!(
+                                "pcapng block of {len} bytes exceeds the {MAX_RECORD_LEN}-byte limit"
+                            ),
+                        })
+                    }
+                    _ => {}
+                }
+            }
+            // A Section Header Block resets the byte order and the interfaces.
+            let parsed = if is_shb {
+                pcap_parser::pcapng::parse_sectionheaderblock(input).map(|(r, shb)| {
+                    let be = SectionHeaderBlock::big_endian(&shb);
+                    (r, Block::SectionHeader(shb), Some(be))
+                })
+            } else if *big_endian {
+                pcap_parser::pcapng::parse_block_be(input).map(|(r, b)| (r, b, None))
+            } else {
+                pcap_parser::pcapng::parse_block_le(input).map(|(r, b)| (r, b, None))
+            };
+            let (rest, block, new_order) = match parsed {
+                Ok(v) => v,
+                Err(pcap_parser::nom::Err::Incomplete(_)) => return Step::NeedMore,
+                Err(pcap_parser::nom::Err::Error(e) | pcap_parser::nom::Err::Failure(e)) => {
+                    return Step::Error(CaptureError::Malformed {
+                        offset,
+                        message: describe_pcap_error(&e),
+                    })
+                }
+            };
+            let consumed = input.len() - rest.len();
+            if consumed == 0 {
+                // pcap-parser always consumes a block; guard against a loop anyway.
+                return Step::Error(CaptureError::Malformed {
+                    offset,
+                    message: "block of length zero".into(),
+                });
+            }
+            if let Some(be) = new_order {
+                *big_endian = be;
+                interfaces.clear();
+            }
+            // pcap-parser returns the packet data as a sub-slice of `input`:
+            // its position, checked to lie inside `input`.
+            let located = |data: &[u8]| -> Option<usize> {
+                (data.as_ptr() as usize)
+                    .checked_sub(input.as_ptr() as usize)
+                    .filter(|at| at + data.len() <= input.len())
+            };
+            let misplaced = || {
+                Step::Error(CaptureError::Malformed {
+                    offset,
+                    message: "packet data outside its block".into(),
+                })
+            };
+            match block {
+                Block::InterfaceDescription(idb) => {
+                    let Some(resolution) = idb.ts_resolution() else {
+                        return Step::Error(CaptureError::Malformed {
+                            offset,
+                            message: format!(
+                                "interface description has an unusable if_tsresol {:#04x}",
+                                idb.if_tsresol
+                            ),
+                        });
+                    };
+                    interfaces.push(Interface {
+                        linktype: u32::from_ne_bytes(idb.linktype.0.to_ne_bytes()) & 0xffff,
+                        resolution,
+                        offset_secs: idb.if_tsoffset,
+                    });
+                    Step::Skip { consumed }
+                }
+                Block::EnhancedPacket(epb) => {
+                    let known = interfaces.len();
+                    let Some(iface) = interfaces.get(epb.if_id as usize).copied() else {
+                        return Step::Error(CaptureError::Malformed {
+                            offset,
+                            message: format!(
+                                "enhanced packet block names interface {} but only {known} are described",
+                                epb.if_id
+                            ),
+                        });
+                    };
+                    let ticks = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                    let caplen = (epb.caplen as usize).min(epb.data.len());
+                    let Some(data_at) = located(epb.data) else {
+                        return misplaced();
+                    };
+                    Step::Frame {
+                        consumed,
+                        frame: Located {
+                            time: ticks_to_time(ticks, iface.resolution, iface.offset_secs),
+                            linktype: iface.linktype,
+                            data_at,
+                            data_len: caplen,
+                            orig_len: epb.origlen,
+                        },
+                    }
+                }
+                Block::SimplePacket(spb) => {
+                    let Some(iface) = interfaces.first().copied() else {
+                        return Step::Error(CaptureError::Malformed {
+                            offset,
+                            message: "simple packet block before any interface description".into(),
+                        });
+                    };
+                    let caplen = (spb.origlen as usize).min(spb.data.len());
+                    let Some(data_at) = located(spb.data) else {
+                        return misplaced();
+                    };
+                    Step::Frame {
+                        consumed,
+                        frame: Located {
+                            time: None,
+                            linktype: iface.linktype,
+                            data_at,
+                            data_len: caplen,
+                            orig_len: spb.origlen,
+                        },
+                    }
+                }
+                // Name resolution, statistics, custom blocks...: not packets.
+                _ => Step::Skip { consumed },
+            }
+        }
+    }
+}
+
+fn truncated(state: &State, offset: usize, available: usize) -> CaptureError {
+    CaptureError::Truncated {
+        offset,
+        what: match state {
+            State::Pcap { .. } => "pcap record",
+            State::PcapNg { .. } => "pcapng block",
+        },
+        available,
+    }
+}
+
 /// Iterator over the frames of an in-memory capture. Fused: after an error or
 /// the end of the capture it yields `None`.
 #[derive(Debug)]
@@ -194,38 +496,7 @@ impl<'a> Frames<'a> {
     /// Start reading `bytes` as a pcap or pcapng capture. Fails if the format
     /// is not recognised or the file header is malformed.
     pub fn new(bytes: &'a [u8]) -> Result<Self, CaptureError> {
-        let format = detect(bytes)?;
-        let (pos, state) = match format {
-            Format::Pcap => {
-                let (rest, hdr) = match pcap_parser::pcap::parse_pcap_header(bytes) {
-                    Ok(v) => v,
-                    Err(_) => {
-                        return Err(CaptureError::Truncated {
-                            offset: 0,
-                            what: "pcap file header (24 bytes)",
-                            available: bytes.len(),
-                        })
-                    }
-                };
-                let linktype = u32::from_ne_bytes(hdr.network.0.to_ne_bytes());
-                (
-                    bytes.len() - rest.len(),
-                    State::Pcap {
-                        big_endian: hdr.is_bigendian(),
-                        nanos: hdr.is_nanosecond_precision(),
-                        modified: hdr.is_modified_format(),
-                        linktype,
-                    },
-                )
-            }
-            Format::PcapNg => (
-                0,
-                State::PcapNg {
-                    big_endian: false,
-                    interfaces: Vec::new(),
-                },
-            ),
-        };
+        let (state, pos) = new_state(detect(bytes)?, bytes)?;
         Ok(Frames {
             bytes,
             pos,
@@ -253,203 +524,193 @@ impl<'a> Frames<'a> {
     pub fn total_len(&self) -> usize {
         self.bytes.len()
     }
+}
 
-    fn fail(&mut self, e: CaptureError) -> Option<Result<Frame<'a>, CaptureError>> {
-        self.done = true;
-        Some(Err(e))
-    }
+impl<'a> Iterator for Frames<'a> {
+    type Item = Result<Frame<'a>, CaptureError>;
 
-    fn next_pcap(
-        &mut self,
-        big_endian: bool,
-        nanos: bool,
-        modified: bool,
-        linktype: u32,
-    ) -> Option<Result<Frame<'a>, CaptureError>> {
-        let input = self.bytes.get(self.pos..).unwrap_or_default();
-        if input.is_empty() {
-            self.done = true;
-            return None;
-        }
-        let parsed = if modified {
-            pcap_parser::pcap::parse_pcap_frame_modified(input)
-        } else if big_endian {
-            pcap_parser::pcap::parse_pcap_frame_be(input)
-        } else {
-            pcap_parser::pcap::parse_pcap_frame(input)
-        };
-        match parsed {
-            Ok((rest, block)) => {
-                let offset = self.pos;
-                self.pos = self.bytes.len() - rest.len();
-                let frac = if nanos {
-                    block.ts_usec
-                } else {
-                    block.ts_usec.saturating_mul(1000)
-                };
-                let time = if frac >= 1_000_000_000 {
-                    // An out-of-range fraction is reported as a missing time
-                    // rather than silently wrapped.
-                    let _ = offset;
-                    None
-                } else {
-                    Some(Timestamp {
-                        secs: i64::from(block.ts_sec),
-                        nanos: frac,
-                    })
-                };
-                let number = self.next_number;
-                self.next_number += 1;
-                Some(Ok(Frame {
-                    number,
-                    time,
-                    linktype,
-                    data: block.data,
-                    orig_len: block.origlen,
-                }))
-            }
-            Err(_) => {
-                let e = CaptureError::Truncated {
-                    offset: self.pos,
-                    what: "pcap record",
-                    available: input.len(),
-                };
-                self.fail(e)
-            }
-        }
-    }
-
-    fn next_pcapng(&mut self) -> Option<Result<Frame<'a>, CaptureError>> {
+    fn next(&mut self) -> Option<Self::Item> {
         loop {
+            if self.done {
+                return None;
+            }
             let input = self.bytes.get(self.pos..).unwrap_or_default();
             if input.is_empty() {
                 self.done = true;
                 return None;
             }
-            let offset = self.pos;
-            if input.len() < 12 {
-                return self.fail(CaptureError::Truncated {
-                    offset,
-                    what: "pcapng block",
-                    available: input.len(),
-                });
-            }
-            let State::PcapNg {
-                big_endian,
-                interfaces,
-            } = &mut self.state
-            else {
-                return None;
-            };
-            // A Section Header Block resets the byte order and the interfaces.
-            let is_shb = input.get(..4) == Some(&PCAPNG_SHB[..]);
-            let parsed = if is_shb {
-                pcap_parser::pcapng::parse_sectionheaderblock(input).map(|(r, shb)| {
-                    let be = SectionHeaderBlock::big_endian(&shb);
-                    (r, Block::SectionHeader(shb), Some(be))
-                })
-            } else if offset == 0 {
-                return self.fail(CaptureError::Malformed {
-                    offset,
-                    message: "pcapng file does not start with a Section Header Block".into(),
-                });
-            } else if *big_endian {
-                pcap_parser::pcapng::parse_block_be(input).map(|(r, b)| (r, b, None))
-            } else {
-                pcap_parser::pcapng::parse_block_le(input).map(|(r, b)| (r, b, None))
-            };
-            let (rest, block, new_order) = match parsed {
-                Ok(v) => v,
-                Err(nom_err) => {
-                    let e = match nom_err {
-                        pcap_parser::nom::Err::Incomplete(_) => CaptureError::Truncated {
-                            offset,
-                            what: "pcapng block",
-                            available: input.len(),
-                        },
-                        pcap_parser::nom::Err::Error(e) | pcap_parser::nom::Err::Failure(e) => {
-                            CaptureError::Malformed {
-                                offset,
-                                message: describe_pcap_error(&e),
-                            }
-                        }
-                    };
-                    return self.fail(e);
+            match parse_one(&mut self.state, input, self.pos) {
+                Step::Frame { consumed, frame } => {
+                    self.pos += consumed;
+                    let number = self.next_number;
+                    self.next_number += 1;
+                    let data = input.get(frame.data_at..frame.data_at + frame.data_len)?;
+                    return Some(Ok(Frame {
+                        number,
+                        time: frame.time,
+                        linktype: frame.linktype,
+                        data,
+                        orig_len: frame.orig_len,
+                    }));
                 }
-            };
-            self.pos = self.bytes.len() - rest.len();
-            if self.pos <= offset {
-                // pcap-parser always consumes a block; guard against a loop anyway.
-                return self.fail(CaptureError::Malformed {
-                    offset,
-                    message: "block of length zero".into(),
-                });
+                Step::Skip { consumed } => self.pos += consumed,
+                Step::NeedMore => {
+                    self.done = true;
+                    return Some(Err(truncated(&self.state, self.pos, input.len())));
+                }
+                Step::Error(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
             }
-            if let Some(be) = new_order {
-                *big_endian = be;
-                interfaces.clear();
-            }
-            match block {
-                Block::InterfaceDescription(idb) => {
-                    let Some(resolution) = idb.ts_resolution() else {
-                        return self.fail(CaptureError::Malformed {
-                            offset,
-                            message: format!(
-                                "interface description has an unusable if_tsresol {:#04x}",
-                                idb.if_tsresol
-                            ),
-                        });
-                    };
-                    interfaces.push(Interface {
-                        linktype: u32::from_ne_bytes(idb.linktype.0.to_ne_bytes()) & 0xffff,
-                        resolution,
-                        offset_secs: idb.if_tsoffset,
+        }
+    }
+}
+
+impl core::iter::FusedIterator for Frames<'_> {}
+
+/// Reads a capture from any [`Read`](std::io::Read) (a file, standard input,
+/// a pipe from `tcpdump -w -`) in bounded memory, yielding each frame as
+/// soon as its record is complete.
+///
+/// `next_frame` lends the frame until the next call (the bytes live in the
+/// reader's buffer), so this is not an `Iterator`.
+#[derive(Debug)]
+pub struct CaptureReader<R> {
+    inner: R,
+    /// Read buffer handed to `inner`.
+    chunk: Vec<u8>,
+    buf: Vec<u8>,
+    /// Start of the unparsed bytes in `buf`.
+    start: usize,
+    /// Capture offset of `buf[0]`.
+    base: usize,
+    eof: bool,
+    state: State,
+    next_number: u64,
+    done: bool,
+}
+
+/// Bytes asked of the underlying reader at a time.
+const READ_CHUNK: usize = 256 << 10;
+
+impl<R: std::io::Read> CaptureReader<R> {
+    /// Read the file header of a pcap or pcapng capture.
+    pub fn new(inner: R) -> Result<Self, CaptureError> {
+        let mut r = CaptureReader {
+            inner,
+            chunk: vec![0; READ_CHUNK],
+            buf: Vec::new(),
+            start: 0,
+            base: 0,
+            eof: false,
+            state: State::PcapNg {
+                big_endian: false,
+                interfaces: Vec::new(),
+            },
+            next_number: 1,
+            done: false,
+        };
+        while r.buf.len() < 24 && !r.eof {
+            r.fill()?;
+        }
+        let (state, pos) = new_state(detect(&r.buf)?, &r.buf)?;
+        r.state = state;
+        r.start = pos;
+        Ok(r)
+    }
+
+    /// Append what the reader has (at least one byte unless at the end).
+    fn fill(&mut self) -> Result<(), CaptureError> {
+        // Drop consumed bytes first so the buffer holds one record or so.
+        if self.start > 0 && self.start >= self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.base += self.start;
+            self.start = 0;
+        }
+        loop {
+            match self.inner.read(&mut self.chunk[..]) {
+                Ok(n) => {
+                    self.buf.extend_from_slice(&self.chunk[..n]);
+                    if n == 0 {
+                        self.eof = true;
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(CaptureError::Read {
+                        offset: self.base + self.buf.len(),
+                        message: e.to_string(),
                     });
                 }
-                Block::EnhancedPacket(epb) => {
-                    let known = interfaces.len();
-                    let Some(iface) = interfaces.get(epb.if_id as usize).copied() else {
-                        return self.fail(CaptureError::Malformed {
-                            offset,
-                            message: format!(
-                                "enhanced packet block names interface {} but only {known} are described",
-                                epb.if_id
-                            ),
-                        });
-                    };
-                    let ticks = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
-                    let time = ticks_to_time(ticks, iface.resolution, iface.offset_secs);
-                    let caplen = (epb.caplen as usize).min(epb.data.len());
+            }
+        }
+    }
+
+    /// The link type of a classic pcap; `None` for pcapng.
+    pub fn pcap_linktype(&self) -> Option<u32> {
+        match self.state {
+            State::Pcap { linktype, .. } => Some(linktype),
+            State::PcapNg { .. } => None,
+        }
+    }
+
+    /// Bytes of the capture consumed so far.
+    pub fn position(&self) -> usize {
+        self.base + self.start
+    }
+
+    /// The next frame, `None` at the end of the capture or after an error.
+    pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, CaptureError>> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let input = self.buf.get(self.start..).unwrap_or_default();
+            if input.is_empty() && self.eof {
+                self.done = true;
+                return None;
+            }
+            let offset = self.base + self.start;
+            let step = if input.is_empty() {
+                Step::NeedMore
+            } else {
+                parse_one(&mut self.state, input, offset)
+            };
+            match step {
+                Step::Frame { consumed, frame } => {
+                    let at = self.start;
+                    self.start += consumed;
                     let number = self.next_number;
                     self.next_number += 1;
+                    let data = self
+                        .buf
+                        .get(at + frame.data_at..at + frame.data_at + frame.data_len)?;
                     return Some(Ok(Frame {
                         number,
-                        time,
-                        linktype: iface.linktype,
-                        data: &epb.data[..caplen],
-                        orig_len: epb.origlen,
+                        time: frame.time,
+                        linktype: frame.linktype,
+                        data,
+                        orig_len: frame.orig_len,
                     }));
                 }
-                Block::SimplePacket(spb) => {
-                    let Some(iface) = interfaces.first().copied() else {
-                        return self.fail(CaptureError::Malformed {
-                            offset,
-                            message: "simple packet block before any interface description".into(),
-                        });
-                    };
-                    let caplen = (spb.origlen as usize).min(spb.data.len());
-                    let number = self.next_number;
-                    self.next_number += 1;
-                    return Some(Ok(Frame {
-                        number,
-                        time: None,
-                        linktype: iface.linktype,
-                        data: &spb.data[..caplen],
-                        orig_len: spb.origlen,
-                    }));
+                Step::Skip { consumed } => self.start += consumed,
+                Step::NeedMore if self.eof => {
+                    self.done = true;
+                    let available = self.buf.len() - self.start;
+                    return Some(Err(truncated(&self.state, offset, available)));
                 }
-                // Name resolution, statistics, custom blocks...: not packets.
-                _ => {}
+                Step::NeedMore => {
+                    if let Err(e) = self.fill() {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+                Step::Error(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
             }
         }
     }
@@ -479,27 +740,6 @@ fn ticks_to_time(ticks: u64, resolution: u64, offset_secs: i64) -> Option<Timest
         nanos: frac as u32,
     })
 }
-
-impl<'a> Iterator for Frames<'a> {
-    type Item = Result<Frame<'a>, CaptureError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.state {
-            State::Pcap {
-                big_endian,
-                nanos,
-                modified,
-                linktype,
-            } => self.next_pcap(big_endian, nanos, modified, linktype),
-            State::PcapNg { .. } => self.next_pcapng(),
-        }
-    }
-}
-
-impl core::iter::FusedIterator for Frames<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -742,6 +982,101 @@ mod tests {
         assert!(
             matches!(r.last(), Some(Err(CaptureError::Malformed { .. }))),
             "{r:?}"
+        );
+    }
+
+    /// A reader that hands out one byte per call, like a slow pipe.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((b, rest)), Some(out)) => {
+                    *out = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    /// (number, time, link type, data, orig len) of every frame, and the
+    /// final error, read with `Frames` or with `CaptureReader`.
+    type Summary = (
+        Vec<(u64, Option<Timestamp>, u32, Vec<u8>, u32)>,
+        Option<CaptureError>,
+    );
+
+    fn with_frames(b: &[u8]) -> Summary {
+        let mut out = Vec::new();
+        let mut err = None;
+        match Frames::new(b) {
+            Ok(frames) => {
+                for f in frames {
+                    match f {
+                        Ok(f) => {
+                            out.push((f.number, f.time, f.linktype, f.data.to_vec(), f.orig_len))
+                        }
+                        Err(e) => err = Some(e),
+                    }
+                }
+            }
+            Err(e) => err = Some(e),
+        }
+        (out, err)
+    }
+
+    fn with_reader(b: &[u8], trickle: bool) -> Summary {
+        let mut out = Vec::new();
+        let mut err = None;
+        let r = if trickle {
+            CaptureReader::new(Box::new(Trickle(b)) as Box<dyn std::io::Read>)
+        } else {
+            CaptureReader::new(Box::new(b) as Box<dyn std::io::Read>)
+        };
+        match r {
+            Ok(mut r) => {
+                while let Some(f) = r.next_frame() {
+                    match f {
+                        Ok(f) => {
+                            out.push((f.number, f.time, f.linktype, f.data.to_vec(), f.orig_len))
+                        }
+                        Err(e) => err = Some(e),
+                    }
+                }
+            }
+            Err(e) => err = Some(e),
+        }
+        (out, err)
+    }
+
+    #[test]
+    fn streaming_reader_matches_the_in_memory_reader() {
+        let mut ng = ng_section(false, 1, None, &[&[0xaa; 5], &[0x11; 300]]);
+        ng.extend(ng_section(true, 276, Some(9), &[&[0xbb; 6]]));
+        let pc = classic(true, true, 1, &[(1, 2, &[9; 70]), (3, 4, &[8; 1])]);
+        for file in [&ng, &pc] {
+            for cut in (0..=file.len()).rev() {
+                let want = with_frames(&file[..cut]);
+                assert_eq!(with_reader(&file[..cut], false), want, "cut {cut}");
+                if cut == file.len() || cut % 7 == 0 {
+                    assert_eq!(with_reader(&file[..cut], true), want, "trickle cut {cut}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_records_are_rejected_without_reading_them() {
+        let mut b = classic(false, false, 1, &[]);
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&(MAX_RECORD_LEN as u32 + 1).to_le_bytes());
+        b.extend_from_slice(&[0; 4]);
+        let (_, err) = with_reader(&b, false);
+        assert!(
+            matches!(err, Some(CaptureError::Malformed { offset: 24, .. })),
+            "{err:?}"
         );
     }
 

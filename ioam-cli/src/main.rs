@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use ioam_cli::capture::{Frames, Timestamp};
+use ioam_cli::capture::{CaptureReader, Timestamp};
 use ioam_cli::decode::{self, DecodeOptions, TimestampFormat};
 use ioam_cli::otlp::OtlpStream;
 use ioam_cli::{craft, send, text};
@@ -101,17 +101,38 @@ fn parse_u16(s: &str) -> Result<u16, String> {
     u16::try_from(v).map_err(|_| format!("{v} does not fit in 16 bits"))
 }
 
-/// Where the bundled sample capture is, and its bytes.
-fn sample_capture() -> Result<(String, Vec<u8>)> {
+/// One input of `ioam decode`: its name, a reader, its size when known,
+/// and whether it is a live stream (standard input: flush each packet).
+struct Input {
+    name: String,
+    reader: Box<dyn Read>,
+    len: Option<usize>,
+    live: bool,
+}
+
+fn open_file(path: &std::path::Path) -> Result<Input> {
+    let f = std::fs::File::open(path)?;
+    let len = f.metadata().ok().map(|m| m.len() as usize);
+    Ok(Input {
+        name: path.display().to_string(),
+        reader: Box::new(f),
+        len,
+        live: false,
+    })
+}
+
+/// The bundled sample capture (or the file named by IOAM_SAMPLE_CAPTURE).
+fn sample_capture() -> Result<Input> {
     if let Some(p) = std::env::var_os("IOAM_SAMPLE_CAPTURE") {
         let path = PathBuf::from(p);
-        let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
-        return Ok((path.display().to_string(), bytes));
+        return open_file(&path).with_context(|| format!("{}", path.display()));
     }
-    Ok((
-        "data/sample-linux.pcap".to_string(),
-        decode::SAMPLE_CAPTURE.to_vec(),
-    ))
+    Ok(Input {
+        name: "data/sample-linux.pcap".to_string(),
+        reader: Box::new(decode::SAMPLE_CAPTURE),
+        len: Some(decode::SAMPLE_CAPTURE.len()),
+        live: false,
+    })
 }
 
 /// Parse `--hex`: hex digits, ignoring whitespace, `:` and `-`, and an
@@ -208,16 +229,15 @@ impl Output {
     }
 }
 
-fn decode_bytes(
-    input: usize,
-    name: &str,
-    bytes: &[u8],
+fn decode_input(
+    index: usize,
+    input: Input,
     opts: &DecodeOptions,
     out: &mut Output,
     summary: &mut Summary,
 ) -> Result<()> {
-    let mut frames = Frames::new(bytes)?;
-    if let Some(lt) = frames.pcap_linktype() {
+    let mut reader = CaptureReader::new(input.reader)?;
+    if let Some(lt) = reader.pcap_linktype() {
         if !ioam_cli::linklayer::is_supported(lt) {
             bail!(
                 "{}",
@@ -225,12 +245,13 @@ fn decode_bytes(
             );
         }
     }
-    let mut progress = Progress::new(bytes.len());
+    let mut progress = Progress::new(input.len.unwrap_or(0));
     let mut result = Ok(());
-    while let Some(item) = frames.next() {
-        let frame = match item {
-            Ok(f) => f,
-            Err(e) => {
+    loop {
+        let frame = match reader.next_frame() {
+            None => break,
+            Some(Ok(f)) => f,
+            Some(Err(e)) => {
                 result = Err(anyhow::Error::new(e));
                 break;
             }
@@ -243,9 +264,15 @@ fn decode_bytes(
             if report.is_malformed() {
                 summary.malformed += 1;
             }
-            out.packet(input, &report, frame.time)?;
+            let time = frame.time;
+            out.packet(index, &report, time)?;
+            if input.live && out.format != OutputFormat::OtlpJson {
+                out.out.flush()?;
+            }
         }
-        progress.update(name, frames.position(), frames.total_len());
+        if let Some(total) = input.len {
+            progress.update(&input.name, reader.position(), total);
+        }
     }
     progress.finish();
     result
@@ -279,34 +306,30 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
             writeln!(out.out, "frame 1: no IOAM option\n")?;
         }
     } else {
-        let inputs: Vec<(String, Result<Vec<u8>>)> = if args.files.is_empty() {
-            vec![match sample_capture() {
-                Ok((name, bytes)) => (name, Ok(bytes)),
-                Err(e) => ("sample capture".to_string(), Err(e)),
-            }]
+        let paths: Vec<Option<&PathBuf>> = if args.files.is_empty() {
+            vec![None]
         } else {
-            args.files
-                .iter()
-                .map(|p| {
-                    if p.as_os_str() == "-" {
-                        let mut buf = Vec::new();
-                        let r = io::stdin()
-                            .lock()
-                            .read_to_end(&mut buf)
-                            .map(|_| buf)
-                            .map_err(anyhow::Error::new);
-                        ("<stdin>".to_string(), r)
-                    } else {
-                        let r = std::fs::read(p).map_err(anyhow::Error::new);
-                        (p.display().to_string(), r)
-                    }
-                })
-                .collect()
+            args.files.iter().map(Some).collect()
         };
-        for (i, (name, bytes)) in inputs.into_iter().enumerate() {
+        for (i, path) in paths.into_iter().enumerate() {
             let mut s = Summary::default();
             let t0 = Instant::now();
-            let r = bytes.and_then(|b| decode_bytes(i, &name, &b, &opts, &mut out, &mut s));
+            let opened = match path {
+                None => sample_capture(),
+                Some(p) if p.as_os_str() == "-" => Ok(Input {
+                    name: "<stdin>".to_string(),
+                    reader: Box::new(io::stdin()),
+                    len: None,
+                    live: true,
+                }),
+                Some(p) => open_file(p).with_context(|| format!("{}", p.display())),
+            };
+            let name = match (&opened, path) {
+                (Ok(input), _) => input.name.clone(),
+                (Err(_), Some(p)) => p.display().to_string(),
+                (Err(_), None) => "sample capture".to_string(),
+            };
+            let r = opened.and_then(|input| decode_input(i, input, &opts, &mut out, &mut s));
             if let Err(e) = r {
                 // An I/O error on stdout (closed pipe) ends the run quietly.
                 if let Some(ioe) = e.downcast_ref::<io::Error>() {
@@ -315,7 +338,14 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
                     }
                 }
                 out.out.flush().ok();
-                eprintln!("ioam: {name}: {e}");
+                // The error chain on one line, without repeating the name.
+                let msg = e
+                    .chain()
+                    .map(ToString::to_string)
+                    .filter(|m| *m != name)
+                    .collect::<Vec<_>>()
+                    .join(": ");
+                eprintln!("ioam: {name}: {msg}");
                 failed = true;
             }
             if !args.quiet && args.files.len() > 1 {

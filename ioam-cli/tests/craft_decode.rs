@@ -383,3 +383,49 @@ fn craft_reports_bad_parameters() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn standard_input_is_decoded_as_it_arrives() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let dir = tmpdir("live");
+    let p = dir.join("ref.pcap");
+    craft_reference(s(&p), &[]);
+    let bytes = std::fs::read(&p).unwrap();
+    let (_, recs) = read_pcap(&bytes);
+    let first_end = 24 + 16 + recs[0].len();
+
+    let mut child = common::ioam()
+        .args(["decode", "--format", "json", "-q", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // Like `tcpdump -U -w - | ioam decode -`: the first packet is printed
+    // while the capture is still open.
+    stdin.write_all(&bytes[..first_end]).unwrap();
+    stdin.flush().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        let mut line = String::new();
+        while stdout.read_line(&mut line).unwrap() > 0 {
+            tx.send(()).unwrap();
+            lines.push(core::mem::take(&mut line));
+        }
+        lines
+    });
+    rx.recv_timeout(core::time::Duration::from_secs(10))
+        .expect("first packet decoded before the input ended");
+    stdin.write_all(&bytes[first_end..]).unwrap();
+    drop(stdin);
+    let lines = reader.join().unwrap();
+    assert!(child.wait().unwrap().success());
+    let packets: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    check_reference(&packets);
+}
