@@ -343,7 +343,7 @@ def decode_record(data: bytes, off: int, trace_type: int, nodelen: int) -> tuple
     return node, p - off
 
 
-def decode_trace(body: bytes, strict: bool = True) -> dict:
+def decode_trace(body: bytes, strict: bool = True, incremental: bool = False) -> dict:
     """Decode a pre-allocated trace body (from Namespace-ID on).
 
     Header fields are always reported; a problem adds an entry to "errors"
@@ -375,9 +375,10 @@ def decode_trace(body: bytes, strict: bool = True) -> dict:
             raise DecodeError(2, f"NodeLen {nodelen} differs from {node_len(trace_type)} computed from trace type")
         if nodelen < node_len(trace_type):
             raise DecodeError(2, f"NodeLen {nodelen} too small for trace type ({node_len(trace_type)} words)")
-        if remlen * 4 > len(data):
+        if not incremental and remlen * 4 > len(data):
             raise DecodeError(3, f"RemainingLen {remlen} words exceeds the {len(data)}-byte data area")
-        p = remlen * 4
+        # Pre-allocated: records start after the free space; incremental: right after the header.
+        p = 0 if incremental else remlen * 4
         while p < len(data):
             if nodelen == 0 and not has_oss(trace_type):
                 raise DecodeError(8 + p, "NodeLen 0 without opaque state")
@@ -473,8 +474,10 @@ def decode_packet(ip6: bytes, strict: bool = True) -> dict:
                             if strict:
                                 res["ioam"].append(entry)
                                 continue
-                        if d[1] == 0:
-                            tr = decode_trace(d[2:], strict)
+                        if d[1] in (2, 3, 4) and len(d) >= 4:
+                            entry["namespace_id"] = _u(d, 2, 2)
+                        if d[1] in (0, 1):
+                            tr = decode_trace(d[2:], strict, incremental=(d[1] == 1))
                             errs = tr.pop("errors")
                             entry.update(tr)
                             for e in errs:
