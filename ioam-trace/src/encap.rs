@@ -223,8 +223,12 @@ impl<'a> PreallocatedTraceBuilder<'a> {
             actual,
         })?;
         out.fill(0);
-        self.header()
-            .emit(&mut TraceHeader::new_unchecked(&mut *out));
+        // The originator's record goes in before the requested flags: a
+        // transit write skips a trace whose Overflow flag is already set.
+        let header = self.header();
+        let mut unflagged = header;
+        unflagged.flags.overflow = false;
+        unflagged.emit(&mut TraceHeader::new_unchecked(&mut *out));
         if let Some(node) = self.originator {
             match write_transit(out, self.namespace_id, node, &TransitConfig::default())? {
                 TransitOutcome::Written { .. } => {}
@@ -236,6 +240,9 @@ impl<'a> PreallocatedTraceBuilder<'a> {
                     })
                 }
             }
+        }
+        if header.flags.overflow {
+            TraceHeader::new_unchecked(&mut *out).set_overflow(true);
         }
         Ok(len)
     }

@@ -190,3 +190,32 @@ fn space_helper() {
     // Without bit 22 the OSS sizes do not count.
     assert_eq!(trace_space_for(2, TraceType::HOP_LIM_NODE_ID, 5, 5), 8);
 }
+
+/// Regression (found by the `injector` fuzz target): an encapsulator that
+/// asks for the Overflow flag and its own record must still write the record;
+/// the flag is applied after it.
+#[test]
+fn overflow_flag_with_originator_writes_the_record() {
+    let t = TraceType::from_bits(0x800000).unwrap();
+    let me = NodeData {
+        hop_limit: 64,
+        node_id: 7,
+        ..NodeData::unavailable()
+    };
+    let flags = TraceFlags {
+        overflow: true,
+        ..TraceFlags::default()
+    };
+    let b = PreallocatedTraceBuilder::new(1, t, 12)
+        .with_flags(flags)
+        .with_originator(&me);
+    let len = b.buffer_len().unwrap();
+    let mut out = [0u8; 64];
+    assert_eq!(b.emit(&mut out), Ok(len));
+    let (_, body) = only_ioam_body(&out[..len]);
+    let tr = Trace::parse_preallocated(body, Validation::Strict).unwrap();
+    assert!(tr.header().flags.overflow);
+    assert_eq!(tr.free_space(), 8);
+    let rec = tr.records().next().unwrap().unwrap();
+    assert_eq!((rec.hop_limit(), rec.node_id()), (Some(64), Some(7)));
+}
