@@ -117,16 +117,22 @@ fn render_table(out: &mut String, nodes: &[NodeReport]) {
     let widths: Vec<usize> = (0..ncols)
         .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
         .collect();
+    // Numbers right-aligned; the free-text columns left-aligned.
+    let left: Vec<bool> = rows[0]
+        .iter()
+        .map(|h| h == "oss" || h == "undefined")
+        .collect();
     for row in rows {
-        out.push_str("      ");
-        let last = row.len() - 1;
+        let mut line = String::from("    ");
         for (c, cell) in row.iter().enumerate() {
-            if c == last {
-                out.push_str(cell);
+            line.push_str("  ");
+            if left[c] {
+                let _ = write!(line, "{cell:<w$}", w = widths[c]);
             } else {
-                let _ = write!(out, "{cell:>w$}  ", w = widths[c]);
+                let _ = write!(line, "{cell:>w$}", w = widths[c]);
             }
         }
+        out.push_str(line.trim_end());
         out.push('\n');
     }
 }
@@ -273,8 +279,8 @@ mod tests {
         render_table(&mut s, &nodes);
         let want = [
             "      hop       time (UTC)  offset (s)",
-            "        1  22:13:20.000000  +0.000000",
-            "        2  22:13:20.000125  +0.000125",
+            "        1  22:13:20.000000   +0.000000",
+            "        2  22:13:20.000125   +0.000125",
         ];
         assert_eq!(s, want.join("\n") + "\n");
     }
@@ -299,7 +305,7 @@ mod tests {
         render_table(&mut s, &nodes);
         assert_eq!(
             s,
-            "      hop  hop_limit  node_id\n        1         64  1\n        2         63  22\n"
+            "      hop  hop_limit  node_id\n        1         64        1\n        2         63       22\n"
         );
     }
 }
