@@ -457,7 +457,18 @@ def decode_packet(ip6: bytes, strict: bool = True) -> dict:
             return res
         if nh in (0, 60):
             try:
+                padrun = 0
                 for o, t, d in iter_options(hdr):
+                    # Padding rules Linux enforces (RFC 4942 2.1.9.5): at most 7 consecutive pad bytes,
+                    # PadN data all zero.
+                    if t in (0, 1):
+                        padrun += 1 if t == 0 else 2 + len(d)
+                        if strict and t == 1 and any(d):
+                            raise DecodeError(o, "PadN with non-zero data")
+                        if strict and padrun > 7:
+                            raise DecodeError(o, f"{padrun} consecutive padding bytes (at most 7)")
+                        continue
+                    padrun = 0
                     if t in (OPT_IOAM, OPT_IOAM_NOCHANGE) and len(d) < 2:
                         res["errors"].append({"offset": off + o, "message": f"IOAM option data length {len(d)} leaves no room for Reserved and IOAM-Type"})
                         break

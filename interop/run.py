@@ -210,6 +210,7 @@ def main() -> int:
                 S.decoder_diff(results, "captured packets, python decoder vs ioam decode --lenient", [merged],
                                S.py_decoder, S.cli_decoder)
                 stats = stats_cli
+                S.scenario_otlp_attributes(results, merged)
             results.facts["tshark_packets"] = stats.get("packets", 0)
             results.facts["tshark_deviations"] = dict(stats["deviations"])
         if want("craft") and cli.get("decode") and cli.get("craft"):

@@ -203,9 +203,9 @@ def scenario_kernel_rules(run: Run, strict_decoders: dict, transit_writers: dict
         ("unknown-ns", "namespace no router knows", False, True),
         ("incremental", "incremental trace (IOAM type 1)", False, True),
         ("pot", "Proof of Transit option (IOAM type 2)", False, True),
-        # Generic option rules Linux enforces (SPEC 2); the suite's own small decoder does not check them.
-        ("pad8", "8 bytes of padding before the IOAM option", True, False),
-        ("padn-nonzero", "PadN with a non-zero payload", True, False),
+        # Generic option rules Linux enforces (SPEC 2).
+        ("pad8", "8 bytes of padding before the IOAM option", True, True),
+        ("padn-nonzero", "PadN with a non-zero payload", True, True),
     ]
     for kind, desc, dropped, must_agree in cases:
         with run.results.case(f"kernel rule: {desc} -> {'dropped by r1' if dropped else 'forwarded untouched'}") as c:
@@ -934,3 +934,65 @@ def mask_records(data: bytes, tt: int) -> bytes:
         if nl == 0 and not ib.has_oss(tt):
             break
     return bytes(out)
+
+
+def collector_attributes(opt: dict) -> list[tuple[str, str]]:
+    """SPEC 6.4: the reference collector's `ioam_namespace<ns>_node<i>` strings, from a decoded trace."""
+    tt = int(opt["trace_type"], 16)
+    out = []
+    for n in opt["nodes"]:
+        v = ""
+        if tt & ib.BIT[0]:
+            v += f"HopLimit={n['hop_limit']}; Id={n['node_id']}; "
+        if tt & ib.BIT[1]:
+            v += f"IngressId={n['ingress_if_id']}; EgressId={n['egress_if_id']}; "
+        if tt & ib.BIT[2]:
+            v += f"TimestampSecs={n['timestamp_secs']}; "
+        if tt & ib.BIT[3]:
+            v += f"TimestampFrac={n['timestamp_frac']}; "
+        if tt & ib.BIT[4]:
+            v += f"TransitDelay={n['transit_delay']}; "
+        if tt & ib.BIT[5]:
+            v += f"NamespaceData={n['namespace_data']}; "
+        if tt & ib.BIT[6]:
+            v += f"QueueDepth={n['queue_depth']}; "
+        if tt & ib.BIT[7]:
+            v += f"CsumComp={n['checksum_complement']}; "
+        if tt & ib.BIT[8]:
+            v += f"HopLimit={n['hop_limit_wide']}; IdWide={n['node_id_wide']}; "
+        if tt & ib.BIT[9]:
+            v += f"IngressIdWide={n['ingress_if_id_wide']}; EgressIdWide={n['egress_if_id_wide']}; "
+        if tt & ib.BIT[10]:
+            v += f"NamespaceDataWide={n['namespace_data_wide']}; "
+        if tt & ib.BIT[11]:
+            v += f"BufferOccupancy={n['buffer_occupancy']}; "
+        if tt & ib.BIT[22]:
+            v += f"OpaqueStateSchemaId={n['oss']['schema_id']}; OpaqueStateData=0x{n['oss']['data']}; "
+        out.append((f"ioam_namespace{opt['namespace_id']}_node{n['hop']}", v))
+    return out
+
+
+def scenario_otlp_attributes(results: H.Results, pcap: str) -> None:
+    """`ioam decode --format otlp-json`: one ioam-span per CLT-tagged trace, ids and per-hop attributes as the
+    reference collector writes them, recomputed here from the suite's own decode."""
+    with results.case("otlp-json: ioam-span ids and collector attributes of every CLT-tagged captured trace") as c:
+        expected = []
+        for d in ib.decode_pcap(pcap, strict=True):
+            for opt in d.pkt["ioam"]:
+                if opt.get("clt") and not opt.get("errors"):
+                    expected.append((opt["clt"], collector_attributes(opt)))
+        r = subprocess.run([H.ioam_bin(), "decode", "-q", "--format", "otlp-json", pcap], capture_output=True, text=True)
+        if not c.check(r.returncode == 0, f"ioam decode --format otlp-json: {r.stderr.strip()}"):
+            return
+        doc = json.loads(r.stdout)
+        spans = [sp for rs in doc.get("resourceSpans", []) for ss in rs.get("scopeSpans", []) for sp in ss.get("spans", [])]
+        if not c.eq(len(spans), len(expected), "one ioam-span per CLT-tagged trace"):
+            return
+        for i, (sp, (clt, attrs)) in enumerate(zip(spans, expected)):
+            c.eq(sp.get("name"), "ioam-span", f"span {i} name")
+            c.eq(sp.get("traceId"), clt["trace_id"], f"span {i} traceId")
+            c.eq(sp.get("parentSpanId"), clt["span_id"], f"span {i} parentSpanId")
+            got = [(a.get("key"), a.get("value", {}).get("stringValue")) for a in sp.get("attributes", [])
+                   if str(a.get("key", "")).startswith("ioam_namespace")]
+            c.eq(got, attrs, f"span {i} (trace {clt['trace_id']}) collector attributes")
+        c.note(f"{len(spans)} spans compared")
