@@ -180,6 +180,8 @@ def main() -> int:
         if want("destination"):
             lw = {"transit.rs --local": S.rust_transit_local} if (S.transit_bin() and not args.python_only) else {}
             S.scenario_destination_events(run, lw)
+        if want("pipe") and cli.get("decode"):
+            S.scenario_live_pipe(run)
         if want("tcp") and cli.get("send"):
             S.scenario_tcp_cli(run)
         if want("span"):

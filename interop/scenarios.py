@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -11,7 +12,7 @@ import harness as H
 import ioambytes as ib
 import tsharkjson as TS
 import tshark_deviations as DEV
-from capture import Capture
+from capture import HBH_UDP_FILTER, Capture
 from netns import IOAM_NS, OTHER_NS, Topology, sh
 
 TRACE_TYPES = [0x800000, 0xC00000, 0xFFF000, 0xFFF002, 0x800002]
@@ -996,3 +997,48 @@ def scenario_otlp_attributes(results: H.Results, pcap: str) -> None:
                    if str(a.get("key", "")).startswith("ioam_namespace")]
             c.eq(got, attrs, f"span {i} (trace {clt['trace_id']}) collector attributes")
         c.note(f"{len(spans)} spans compared")
+
+
+def scenario_live_pipe(run: Run) -> None:
+    """`tcpdump -w - | ioam decode -`: decoding a live capture stream on the receiver."""
+    topo = run.topo
+    with run.results.case("live pipe: tcpdump -U -w - | ioam decode --format json - on the receiver") as c:
+        pkts = [H.py_packet(run.tag(f"pipe-{i}"), 0x800002, topo.routers, clt=H.new_clt()) for i in range(5)]
+        tcpdump = subprocess.Popen(["ip", "netns", "exec", topo.ns("rcv"), "tcpdump", "-i", "rcv0", "-U",
+                                    "--immediate-mode", "-n", "-s", "0", "-w", "-", HBH_UDP_FILTER],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        dec = subprocess.Popen([H.ioam_bin(), "decode", "-q", "--format", "json", "-"], stdin=tcpdump.stdout,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        tcpdump.stdout.close()
+        try:
+            line = b""
+            deadline = time.monotonic() + 5
+            while b"listening on" not in line and time.monotonic() < deadline:
+                chunk = tcpdump.stderr.readline()
+                if not chunk:
+                    break
+                line += chunk
+            if not c.check(b"listening on" in line, f"tcpdump did not start: {line!r}"):
+                return
+            t0 = time.time()
+            H.py_send(topo, pkts)
+            time.sleep(0.5)
+            t1 = time.time()
+        finally:
+            tcpdump.send_signal(signal.SIGINT)
+            try:
+                tcpdump.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                tcpdump.kill()
+            try:
+                out, err = dec.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                dec.kill()
+                out, err = dec.communicate()
+        c.eq(dec.returncode, 0, f"ioam decode exit status ({err.strip()})")
+        objs = [json.loads(x) for x in out.splitlines() if x.strip()]
+        c.eq(len(objs), len(pkts), "packets decoded from the stream")
+        for p, o in zip(pkts, objs):
+            opts = o.get("ioam", [])
+            if c.check(len(opts) == 1, f"{p.tag}: IOAM options {len(opts)}"):
+                H.check_trace(c, opts[0], p, topo.routers, (t0, t1), f"pipe frame {o.get('frame')}")
