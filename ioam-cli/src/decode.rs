@@ -102,7 +102,25 @@ fn error(offset: usize, message: impl Display) -> ErrorReport {
 /// of the IPv6 header (from the frame start for link-layer errors).
 pub fn decode_frame(frame: &Frame<'_>, opts: &DecodeOptions) -> Option<PacketReport> {
     match ipv6_payload(frame.linktype, frame.data) {
-        Ok(Payload::Ipv6 { packet, .. }) => decode_ipv6(frame.number, frame.time, packet, opts),
+        Ok(Payload::Ipv6 { packet, .. }) => {
+            let mut report = decode_ipv6(frame.number, frame.time, packet, opts)?;
+            let captured = frame.data.len();
+            let on_wire = frame.orig_len as usize;
+            if on_wire > captured {
+                // A snap length cut the frame: say so next to every error,
+                // which then concerns the capture rather than the packet.
+                let note =
+                    format!(" (only {captured} of the {on_wire} bytes of the frame were captured)");
+                let all = report
+                    .errors
+                    .iter_mut()
+                    .chain(report.ioam.iter_mut().flat_map(|o| o.errors.iter_mut()));
+                for e in all {
+                    e.message.push_str(&note);
+                }
+            }
+            Some(report)
+        }
         Ok(Payload::Other) => None,
         Err(e) => Some(PacketReport {
             frame: frame.number,

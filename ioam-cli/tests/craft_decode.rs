@@ -201,6 +201,19 @@ fn inputs_that_are_not_captures_fail_with_one_line() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.starts_with("ioam: ") && err.contains(want), "{err}");
     }
+    // A capture cut by a snap length: the errors say so.
+    let snapped = dir.join("snapped.pcap");
+    let mut b = bytes[..24].to_vec();
+    let rec = &bytes[24..];
+    let caplen = 60u32; // IPv6 header and part of the Hop-by-Hop header
+    b.extend_from_slice(&rec[..8]);
+    b.extend_from_slice(&caplen.to_le_bytes());
+    b.extend_from_slice(&rec[12..16]);
+    b.extend_from_slice(&rec[16..16 + caplen as usize]);
+    std::fs::write(&snapped, &b).unwrap();
+    let packets = decode_json(&[s(&snapped)]);
+    let msg = packets[0]["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("only 60 of the"), "{msg}");
     // Without -q too: no summary when nothing could be read.
     let out = run(&["decode", s(&text)], None);
     assert_eq!(out.status.code(), Some(1));
