@@ -58,6 +58,9 @@ pub struct DecodeOptions {
     pub clt_schema_id: u32,
     /// Timestamp format of node records.
     pub timestamp_format: TimestampFormat,
+    /// Read DEX Extension-Flags in the pre-RFC 9326 bit order (flow id
+    /// 0x01, sequence number 0x02), as some older captures use.
+    pub legacy_dex: bool,
 }
 
 impl Default for DecodeOptions {
@@ -67,6 +70,7 @@ impl Default for DecodeOptions {
             legacy_clt_ns: Vec::new(),
             clt_schema_id: clt_context::CLT_SCHEMA_ID,
             timestamp_format: TimestampFormat::Posix,
+            legacy_dex: false,
         }
     }
 }
@@ -263,7 +267,7 @@ fn decode_option(kind: ExtKind, o: &IoamOption<'_>, opts: &DecodeOptions) -> Opt
         }
         IoamType::ProofOfTransit => decode_pot(&mut r, o.body, o.body_offset),
         IoamType::EdgeToEdge => decode_e2e(&mut r, o.body, o.body_offset),
-        IoamType::DirectExport => decode_dex(&mut r, o.body, o.body_offset),
+        IoamType::DirectExport => decode_dex(&mut r, o.body, o.body_offset, opts.legacy_dex),
         IoamType::IntegrityPreallocatedTrace
         | IoamType::IntegrityIncrementalTrace
         | IoamType::IntegrityProofOfTransit
@@ -381,12 +385,18 @@ fn dex_error(e: DexError, base: usize) -> ErrorReport {
     error(offset, e)
 }
 
-fn decode_dex(r: &mut OptionReport, body: &[u8], base: usize) {
-    match DexRepr::parse_bytes(body) {
+fn decode_dex(r: &mut OptionReport, body: &[u8], base: usize, legacy: bool) {
+    let parsed = if legacy {
+        DexRepr::parse_legacy(body)
+    } else {
+        DexRepr::parse_bytes(body)
+    };
+    match parsed {
         Ok(d) => {
             r.namespace_id = Some(d.namespace_id);
             r.dex_flags = Some(d.flags);
-            r.extension_flags = Some(d.extension_flags());
+            // The byte as received (its bit order depends on the layout).
+            r.extension_flags = body.get(3).copied();
             r.trace_type = Some(format!("0x{:06x}", d.trace_type));
             r.flow_id = d.flow_id;
             r.seq_num = d.sequence_number.map(u64::from);

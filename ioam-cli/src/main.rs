@@ -75,6 +75,10 @@ struct DecodeArgs {
     /// Timestamp format of the namespaces (for span start/end times).
     #[arg(long, value_enum, default_value_t = TimestampFormat::Posix)]
     timestamp_format: TimestampFormat,
+    /// Read DEX Extension-Flags in the pre-RFC 9326 bit order (flow id
+    /// 0x01, sequence number 0x02) used by some older captures.
+    #[arg(long)]
+    legacy_dex: bool,
     /// No summary on standard error.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -284,6 +288,7 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
         legacy_clt_ns: args.legacy_clt_ns.clone(),
         clt_schema_id: args.clt_schema_id,
         timestamp_format: args.timestamp_format,
+        legacy_dex: args.legacy_dex,
     };
     let stdout: &'static io::Stdout = Box::leak(Box::new(io::stdout()));
     let mut out = Output {

@@ -86,3 +86,36 @@ fn malformed_corpus_packets_carry_errors() {
         }
     }
 }
+
+#[test]
+fn dex_legacy_layout_only_on_request() {
+    use ioam_wire::build::{Body, OptionSpec};
+    use ioam_wire::ioam::{IoamType, OPT_IOAM_NOCHANGE};
+    // Namespace 5, flags 0, Extension-Flags 0x03 in the pre-RFC order (flow
+    // id 0x01, sequence number 0x02), trace type 0x800000, then both fields.
+    let body = [0, 5, 0, 0x03, 0x80, 0, 0, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0x0b];
+    let hbh = ioam_cli::craft::options_header(&[OptionSpec::Ioam {
+        option_type: OPT_IOAM_NOCHANGE,
+        ioam_type: IoamType::DirectExport,
+        body: Body::Bytes(&body),
+    }])
+    .unwrap();
+    let pkt = ioam_cli::craft::ipv6_udp_packet([0; 16], [0; 16], 64, &[(0, hbh)], b"x");
+
+    let legacy = DecodeOptions {
+        legacy_dex: true,
+        ..DecodeOptions::default()
+    };
+    let r = decode_ipv6(1, None, &pkt, &legacy).unwrap();
+    let o = &r.ioam[0];
+    assert_eq!(o.errors, []);
+    assert_eq!(o.extension_flags, Some(0x03));
+    assert_eq!((o.flow_id, o.seq_num), (Some(0x0a), Some(0x0b)));
+
+    // Read as RFC 9326, bits 6 and 7 are unassigned fields: kept opaque.
+    let r = decode_ipv6(1, None, &pkt, &DecodeOptions::default()).unwrap();
+    let o = &r.ioam[0];
+    assert_eq!(o.errors, []);
+    assert_eq!((o.flow_id, o.seq_num), (None, None));
+    assert_eq!(o.data.as_deref(), Some("0000000a0000000b"));
+}
