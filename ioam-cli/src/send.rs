@@ -87,7 +87,7 @@ pub struct SendArgs {
     /// Wide namespace data the sender writes (bit 10).
     #[arg(long, default_value = "0xffffffffffffffff", value_parser = parse_num)]
     pub ns_data_wide: u64,
-    /// Hop limit written in the sender's record.
+    /// Hop limit of the packets, also written in the sender's record.
     #[arg(long, default_value_t = 64)]
     pub hop_limit: u8,
     /// Schema ID of the CLT opaque state.
@@ -252,6 +252,7 @@ pub fn run(args: &SendArgs) -> Result<()> {
     if args.tcp {
         let stream = TcpStream::connect(args.to).with_context(|| format!("connect {}", args.to))?;
         let fd = stream.as_raw_fd();
+        sock::set_unicast_hops(fd, args.hop_limit).context("setsockopt(IPV6_UNICAST_HOPS)")?;
         let mut stream = stream;
         for seq in 1..=args.count {
             let ctx = ctx_of(&mut ids);
@@ -279,6 +280,7 @@ pub fn run(args: &SendArgs) -> Result<()> {
         .connect(args.to)
         .with_context(|| format!("connect {}", args.to))?;
     let fd = socket.as_raw_fd();
+    sock::set_unicast_hops(fd, args.hop_limit).context("setsockopt(IPV6_UNICAST_HOPS)")?;
     let per_packet = args.per_packet || args.span_per_packet;
     for seq in 1..=args.count {
         let ctx = ctx_of(&mut ids);

@@ -58,6 +58,28 @@ pub fn set_hopopts(fd: RawFd, hbh: &[u8]) -> io::Result<()> {
     }
 }
 
+/// Set the hop limit of unicast packets sent on socket `fd`
+/// (`IPV6_UNICAST_HOPS`, RFC 3493 §5.1), so that the hop limit a sender
+/// writes in its own IOAM record is the one the packet leaves with.
+pub fn set_unicast_hops(fd: RawFd, hops: u8) -> io::Result<()> {
+    let v = libc::c_int::from(hops);
+    // SAFETY: pointer and size of a live c_int.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_IPV6,
+            libc::IPV6_UNICAST_HOPS,
+            (&v as *const libc::c_int).cast::<libc::c_void>(),
+            core::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// Send `payload` on the connected datagram socket `fd` with `hbh` as the
 /// Hop-by-Hop header of this datagram only (an `IPV6_HOPOPTS` ancillary
 /// message, RFC 3542 §6.3). Returns the bytes sent.
