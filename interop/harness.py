@@ -60,7 +60,7 @@ class Results:
         self.cases.append(c)
         dt = time.monotonic() - t0
         status = "ok  " if not c.failures else "FAIL"
-        print(f"{status} {name} ({dt:.1f}s)", flush=True)
+        print(f"{status} {c.name} ({dt:.1f}s)", flush=True)
         for n in c.notes:
             print(f"       note: {n}")
         for f in c.failures[:25]:

@@ -121,7 +121,8 @@ def scenario_trace_types(run: Run, sender_name: str, make_packet, send) -> None:
                     got, window = run.send_and_capture([p], f"tt{tt:06x}-{mode}", sender=send)
                 except RuntimeError as e:
                     if send is H.cli_send and _refuses_without_oss(tt, e):
-                        c.note(f"refused as documented (no CLT without bit 22): {str(e).splitlines()[0]}")
+                        c.name += " -> refused (CLT needs bit 22)"
+                        c.note(f"{str(e).splitlines()[0]}")
                         continue
                     raise
                 rx = by_tag(got[("rcv", "rcv0")])
@@ -155,7 +156,8 @@ def scenario_overflow(run: Run, make_r1_only, send, sender_name: str) -> None:
                 got, window = run.send_and_capture([p], f"overflow{tt:06x}", sender=send)
             except RuntimeError as e:
                 if send is H.cli_send and _refuses_without_oss(tt, e):
-                    c.note(f"refused as documented (no CLT without bit 22): {str(e).splitlines()[0]}")
+                    c.name += " -> refused (CLT needs bit 22)"
+                    c.note(f"{str(e).splitlines()[0]}")
                     continue
                 raise
             d = by_tag(got[("rcv", "rcv0")]).get(p.tag)
