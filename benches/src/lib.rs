@@ -539,23 +539,6 @@ pub fn clt_render(body: &[u8], out: &mut String) -> u64 {
     }
 }
 
-/// Group 5 with the prototype writer ([`proto::render_attributes`]).
-#[must_use]
-pub fn clt_render_proto(body: &[u8], out: &mut String) -> u64 {
-    out.clear();
-    let Ok(t) = Trace::parse_preallocated(body, Validation::Strict) else {
-        return FAILED;
-    };
-    let view = CltView::new(t, CLT_SCHEMA_ID);
-    if view.context().context().is_none() {
-        return FAILED;
-    }
-    match proto::render_attributes(&view, out) {
-        Ok(n) => (n + out.len()) as u64,
-        Err(_) => FAILED,
-    }
-}
-
 /// Group 6: `traceparent` parse.
 #[must_use]
 pub fn tp_parse(s: &str) -> u64 {
@@ -765,12 +748,6 @@ pub fn verify_all() {
             "{name}"
         );
         assert_ne!(clt_context_of(&body), FAILED, "{name}");
-        let mut fast = String::new();
-        assert_eq!(
-            clt_render_proto(&body, &mut fast),
-            clt_render(&body, &mut out)
-        );
-        assert_eq!(fast, out, "{name}: prototype output differs");
     }
     let mut s = String::new();
     assert_eq!(traceparent::format(&ctx).as_str(), TRACEPARENT);
@@ -1034,15 +1011,6 @@ pub fn cases() -> Vec<Case> {
         v.push(case("clt", "render", &name, Role::Subject, move || {
             clt_render(black_box(&b), black_box(&mut out))
         }));
-        let b = body.clone();
-        let mut out = String::with_capacity(8192);
-        v.push(case(
-            "clt",
-            "render-proto",
-            &name,
-            Role::Prototype,
-            move || clt_render_proto(black_box(&b), black_box(&mut out)),
-        ));
         let mut rendered = String::new();
         let _ = clt_render(&body, &mut rendered);
         let src = rendered.into_bytes();

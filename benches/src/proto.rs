@@ -8,14 +8,11 @@
 //!   field computed once per trace instead of per accessor call
 //!   (`NodeRecord::at` in ioam-trace computes `TraceType::word_offset`,
 //!   two population counts, on every call).
-//! - [`render_attributes`]: the collector attribute strings written with
-//!   `write_str` and a digit buffer instead of `write!` per item and
-//!   `write_char` per hex digit (`clt_context::view`).
+//! - [`TransitTemplate`]: a transit node's record serialized once and
+//!   copied per packet, with the hop limit patched.
+//! - [`InjectorTemplate`]: the CLT sender's Hop-by-Hop header built once
+//!   and patched per packet with the span context.
 
-use core::fmt::{self, Write};
-
-use clt_context::view::HopFields;
-use clt_context::CltView;
 use ioam_trace::{Trace, TraceType};
 
 /// Byte offset of each field inside a record for one trace type, computed
@@ -120,119 +117,6 @@ pub fn iterate_fields_table(t: &Trace<'_>) -> u64 {
         }
     }
     s
-}
-
-/// Writes `v` in decimal with one `write_str`.
-#[inline]
-fn dec(w: &mut impl Write, v: u64) -> fmt::Result {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    w.write_str(core::str::from_utf8(&buf[i..]).map_err(|_| fmt::Error)?)
-}
-
-/// Writes `0x` and the lowercase hex of `bytes`, 32 bytes per `write_str`.
-#[inline]
-fn hex(w: &mut impl Write, bytes: &[u8]) -> fmt::Result {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    w.write_str("0x")?;
-    let mut buf = [0u8; 64];
-    for chunk in bytes.chunks(32) {
-        for (b, pair) in chunk.iter().zip(buf.chunks_exact_mut(2)) {
-            pair[0] = HEX[usize::from(b >> 4)];
-            pair[1] = HEX[usize::from(b & 0x0f)];
-        }
-        w.write_str(core::str::from_utf8(&buf[..chunk.len() * 2]).map_err(|_| fmt::Error)?)?;
-    }
-    Ok(())
-}
-
-#[inline]
-fn item(w: &mut impl Write, key: &str, v: Option<u64>) -> fmt::Result {
-    if let Some(v) = v {
-        w.write_str(key)?;
-        dec(w, v)?;
-        w.write_str("; ")?;
-    }
-    Ok(())
-}
-
-#[inline]
-fn hex_item(w: &mut impl Write, key: &str, v: Option<&[u8]>) -> fmt::Result {
-    if let Some(b) = v {
-        w.write_str(key)?;
-        hex(w, b)?;
-        w.write_str("; ")?;
-    }
-    Ok(())
-}
-
-/// One hop's attribute value, the same text as
-/// `clt_context::view::AttributeValue::write_to`.
-fn value(w: &mut impl Write, h: &HopFields<'_>) -> fmt::Result {
-    let hop_limit = h.hop_limit_wide.or(h.hop_limit).map(u64::from);
-    if let (Some(_), Some(id)) = (h.hop_limit, h.node_id) {
-        item(w, "HopLimit=", hop_limit)?;
-        item(w, "Id=", Some(u64::from(id)))?;
-    }
-    if let (Some(i), Some(e)) = (h.ingress_if_id, h.egress_if_id) {
-        item(w, "IngressId=", Some(u64::from(i)))?;
-        item(w, "EgressId=", Some(u64::from(e)))?;
-    }
-    item(w, "TimestampSecs=", h.timestamp_secs.map(u64::from))?;
-    item(w, "TimestampFrac=", h.timestamp_frac.map(u64::from))?;
-    item(w, "TransitDelay=", h.transit_delay.map(u64::from))?;
-    let ns = h.namespace_data.map(u32::to_be_bytes);
-    hex_item(w, "NamespaceData=", ns.as_ref().map(|b| &b[..]))?;
-    item(w, "QueueDepth=", h.queue_depth.map(u64::from))?;
-    item(w, "CsumComp=", h.checksum_complement.map(u64::from))?;
-    if let (Some(_), Some(id)) = (h.hop_limit_wide, h.node_id_wide) {
-        item(w, "HopLimit=", hop_limit)?;
-        item(w, "IdWide=", Some(id))?;
-    }
-    if let (Some(i), Some(e)) = (h.ingress_if_id_wide, h.egress_if_id_wide) {
-        item(w, "IngressIdWide=", Some(u64::from(i)))?;
-        item(w, "EgressIdWide=", Some(u64::from(e)))?;
-    }
-    let nsw = h.namespace_data_wide.map(u64::to_be_bytes);
-    hex_item(w, "NamespaceDataWide=", nsw.as_ref().map(|b| &b[..]))?;
-    item(w, "BufferOccupancy=", h.buffer_occupancy.map(u64::from))?;
-    if let Some(oss) = h.oss {
-        item(w, "OpaqueStateSchemaId=", Some(u64::from(oss.schema_id)))?;
-        hex_item(w, "OpaqueStateData=", Some(oss.data))?;
-    }
-    Ok(())
-}
-
-/// The lines of `CltView::write_attributes`, written without `core::fmt`
-/// argument formatting. Returns the number of hops.
-///
-/// # Errors
-/// When the trace cannot be walked or the writer fails.
-pub fn render_attributes(view: &CltView<'_>, w: &mut impl Write) -> Result<usize, fmt::Error> {
-    let mut n = 0;
-    for hop in view.hops() {
-        let hop = hop.map_err(|_| fmt::Error)?;
-        let key = hop.attribute_key();
-        w.write_str("ioam_namespace")?;
-        dec(w, u64::from(key.namespace_id))?;
-        w.write_str("_node")?;
-        dec(w, key.index as u64)?;
-        w.write_char('=')?;
-        value(w, &hop.fields())?;
-        w.write_char('\n')?;
-        n += 1;
-    }
-    Ok(n)
 }
 
 /// The CLT sender's header built once per (namespace, trace type, path
