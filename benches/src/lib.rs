@@ -636,6 +636,12 @@ pub fn verify_all() {
             "{}: prototype differs",
             f.name
         );
+        assert_eq!(
+            iterate_fields(&t),
+            proto::iterate_fields_one_pass(&t),
+            "{}: one-pass prototype differs",
+            f.name
+        );
         if t.trace_type().has_oss() {
             assert_eq!(
                 find_context(&t, CLT_SCHEMA_ID).context(),
@@ -880,6 +886,13 @@ pub fn cases() -> Vec<Case> {
             Role::Prototype,
             move || proto::iterate_fields_table(black_box(&t)),
         ));
+        v.push(case(
+            "iterate",
+            "one-pass-proto",
+            &f.name,
+            Role::Prototype,
+            move || proto::iterate_fields_one_pass(black_box(&t)),
+        ));
     }
 
     // 1+2. The goal's composite beside the memcpy floor.
@@ -908,6 +921,21 @@ pub fn cases() -> Vec<Case> {
             &f.name,
             Role::Floor,
             move || copy_floor(black_box(&p), black_box(&mut dst)),
+        ));
+    }
+
+    // The goal's composite with the fast path and the one-pass prototype.
+    for f in &packets {
+        let p = f.packet.clone();
+        v.push(case(
+            "decode_iterate",
+            "one-pass-proto",
+            &f.name,
+            Role::Prototype,
+            move || {
+                locate_trace_fast(black_box(&p))
+                    .map_or(FAILED, |t| proto::iterate_fields_one_pass(&t))
+            },
         ));
     }
 

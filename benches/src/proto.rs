@@ -255,3 +255,75 @@ impl TransitTemplate {
         TemplateOutcome::Written(8 + at)
     }
 }
+
+/// Reads `N` bytes at `at`, zeros past the end (the record iterator has
+/// already checked the record covers NodeLen words).
+#[inline]
+fn word<const N: usize>(rec: &[u8], at: usize) -> [u8; N] {
+    rec.get(at..at + N)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or([0; N])
+}
+
+/// Every field of the record `rec` decoded in one pass over the bits that
+/// are set (most significant first, each field read once at a running
+/// offset), summed like [`crate::sum_fields`]: the cost follows the fields
+/// present, not the 17 accessors.
+#[inline]
+#[must_use]
+pub fn sum_fields_one_pass(t: TraceType, node_len: u8, rec: &[u8]) -> u64 {
+    let mut bits = t.bits() & 0x00ff_f000; // bits 0-11
+    let mut pos = 0usize;
+    let mut s = 0u64;
+    while bits != 0 {
+        let top = 31 - bits.leading_zeros(); // 23 - RFC bit number
+        bits ^= 1 << top;
+        let k = 23 - top;
+        if (8..=10).contains(&k) {
+            let d = u64::from_be_bytes(word::<8>(rec, pos));
+            pos += 8;
+            s = s.wrapping_add(match k {
+                8 => (d >> 56) + (d & 0x00ff_ffff_ffff_ffff),
+                9 => (d >> 32) + (d & 0xffff_ffff),
+                _ => d,
+            });
+        } else {
+            let w = u32::from_be_bytes(word::<4>(rec, pos));
+            pos += 4;
+            s = s.wrapping_add(u64::from(match k {
+                0 => (w >> 24) + (w & 0x00ff_ffff),
+                1 => (w >> 16) + (w & 0xffff),
+                _ => w,
+            }));
+        }
+    }
+    if t.has_oss() {
+        let at = usize::from(node_len) * 4;
+        let h = word::<4>(rec, at);
+        let first = if h[0] > 0 {
+            rec.get(at + 4).copied().unwrap_or(0)
+        } else {
+            0
+        };
+        s = s.wrapping_add(
+            u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]]))
+                + u64::from(h[0])
+                + u64::from(first),
+        );
+    }
+    s
+}
+
+/// Group 2 with [`sum_fields_one_pass`].
+#[must_use]
+pub fn iterate_fields_one_pass(t: &Trace<'_>) -> u64 {
+    let (tt, node_len) = (t.trace_type(), t.header().node_len);
+    let mut s = 0u64;
+    for r in t.records() {
+        match r {
+            Ok(r) => s = s.wrapping_add(sum_fields_one_pass(tt, node_len, r.as_bytes())),
+            Err(_) => return crate::FAILED,
+        }
+    }
+    s
+}
