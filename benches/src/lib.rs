@@ -642,6 +642,12 @@ pub fn verify_all() {
             "{}: one-pass prototype differs",
             f.name
         );
+        assert_eq!(
+            iterate_fields(&t),
+            proto::iterate_fields_layout(&t),
+            "{}: layout prototype differs",
+            f.name
+        );
         if t.trace_type().has_oss() {
             assert_eq!(
                 find_context(&t, CLT_SCHEMA_ID).context(),
@@ -893,6 +899,13 @@ pub fn cases() -> Vec<Case> {
             Role::Prototype,
             move || proto::iterate_fields_one_pass(black_box(&t)),
         ));
+        v.push(case(
+            "iterate",
+            "layout-proto",
+            &f.name,
+            Role::Prototype,
+            move || proto::iterate_fields_layout(black_box(&t)),
+        ));
     }
 
     // 1+2. The goal's composite beside the memcpy floor.
@@ -935,6 +948,17 @@ pub fn cases() -> Vec<Case> {
             move || {
                 locate_trace_fast(black_box(&p))
                     .map_or(FAILED, |t| proto::iterate_fields_one_pass(&t))
+            },
+        ));
+        let p = f.packet.clone();
+        v.push(case(
+            "decode_iterate",
+            "layout-proto",
+            &f.name,
+            Role::Prototype,
+            move || {
+                locate_trace_fast(black_box(&p))
+                    .map_or(FAILED, |t| proto::iterate_fields_layout(&t))
             },
         ));
     }
