@@ -49,6 +49,19 @@ fn trace_type() -> impl Strategy<Value = TraceType> {
     (0u32..=0xff_ffff).prop_map(TraceType::from_bits_truncate)
 }
 
+/// A trace type an encapsulator accepts: no undefined bit, not bit 23.
+fn encap_trace_type() -> impl Strategy<Value = TraceType> {
+    (1u32..=0xff_ffff).prop_map(|b| {
+        let t = TraceType::from_bits_truncate(b)
+            .difference(TraceType::UNDEFINED.union(TraceType::RESERVED_23));
+        if t.is_empty() {
+            TraceType::HOP_LIM_NODE_ID
+        } else {
+            t
+        }
+    })
+}
+
 fn header_repr() -> impl Strategy<Value = TraceHeaderRepr> {
     (
         any::<u16>(),
@@ -142,7 +155,7 @@ proptest! {
     #[test]
     fn preallocated_builder_parses_back(
         ns in any::<u16>(),
-        t in trace_type(),
+        t in prop_oneof![trace_type(), encap_trace_type()],
         words in 0usize..=61,
         f in flags(),
         originator in proptest::option::of(node()),
