@@ -309,12 +309,7 @@ impl<'a> OptionsBuilder<'a> {
     /// Only the first [`buffer_len`](Self::buffer_len) bytes are written.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, WireError> {
         let total = self.buffer_len()?;
-        let Some(out) = buf.get_mut(..total) else {
-            return Err(WireError::BufferTooSmall {
-                required: total,
-                actual: buf.len(),
-            });
-        };
+        let out = prefix_mut(buf, total)?;
         out[0] = self.next_header;
         out[1] = (total / 8 - 1) as u8;
         let end = self.layout(|off, len, i| {
@@ -342,6 +337,26 @@ pub fn ioam_option_len(body_len: usize) -> Result<usize, WireError> {
     .map(|(_, len)| len)
 }
 
+/// The first `len` bytes of an output buffer.
+#[inline]
+fn prefix_mut(buf: &mut [u8], len: usize) -> Result<&mut [u8], WireError> {
+    let actual = buf.len();
+    buf.get_mut(..len).ok_or(WireError::BufferTooSmall {
+        required: len,
+        actual,
+    })
+}
+
+/// The first `len` bytes of an output buffer that will hold an option of
+/// type `option_type`, which must not be a padding type.
+#[inline]
+fn option_area(buf: &mut [u8], len: usize, option_type: u8) -> Result<&mut [u8], WireError> {
+    if option_type == OPT_PAD1 || option_type == OPT_PADN {
+        return Err(WireError::invalid(Rule::PaddingAsOption, 0));
+    }
+    prefix_mut(buf, len)
+}
+
 /// Writes one IOAM option (`option_type`, Opt Data Len, Reserved = 0,
 /// `ioam_type`, body) at the start of `buf`, an options area position the
 /// caller has aligned. `write_body` receives the `body_len` body bytes
@@ -355,15 +370,7 @@ pub fn write_ioam_option<R>(
     write_body: impl FnOnce(&mut [u8]) -> R,
 ) -> Result<(usize, R), WireError> {
     let len = ioam_option_len(body_len)?;
-    if option_type == OPT_PAD1 || option_type == OPT_PADN {
-        return Err(WireError::invalid(Rule::PaddingAsOption, 0));
-    }
-    let Some(out) = buf.get_mut(..len) else {
-        return Err(WireError::BufferTooSmall {
-            required: len,
-            actual: buf.len(),
-        });
-    };
+    let out = option_area(buf, len, option_type)?;
     out[0] = option_type;
     out[1] = (body_len + 2) as u8;
     out[2] = 0;
@@ -402,15 +409,7 @@ pub fn ioam_header<R>(
     write_body: impl FnOnce(&mut [u8]) -> R,
 ) -> Result<(usize, R), WireError> {
     let total = ioam_header_len(body_len)?;
-    if option_type == OPT_PAD1 || option_type == OPT_PADN {
-        return Err(WireError::invalid(Rule::PaddingAsOption, 0));
-    }
-    let Some(out) = buf.get_mut(..total) else {
-        return Err(WireError::BufferTooSmall {
-            required: total,
-            actual: buf.len(),
-        });
-    };
+    let out = option_area(buf, total, option_type)?;
     out[0] = next_header;
     out[1] = (total / 8 - 1) as u8;
     write_pad(&mut out[2..4]);

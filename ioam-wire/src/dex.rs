@@ -55,7 +55,7 @@
 
 use core::fmt;
 
-use crate::build::{ioam_header, ioam_header_len, Body, OptionSpec};
+use crate::body::IoamBody;
 use crate::error::WireError;
 use crate::ioam::{IoamOption, IoamType};
 
@@ -546,60 +546,34 @@ impl DexRepr {
 
     /// Parses the body of an IOAM option found by the options parser
     /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]) in the RFC
-    /// 9326 layout; error offsets are relative to [`IoamOption::body`].
+    /// 9326 layout; error offsets are relative to [`IoamOption::body`]. See
+    /// [`IoamBody::from_option`].
+    #[inline]
     pub fn from_option(option: &IoamOption<'_>) -> Result<Self, DexError> {
-        if option.ioam_type != IoamType::DirectExport {
-            return Err(DexError::WrongIoamType(option.ioam_type.to_u8()));
-        }
-        Self::parse_bytes(option.body)
-    }
-
-    /// Places the body in an IOAM option for
-    /// [`OptionsBuilder`](crate::build::OptionsBuilder): option code 0x11,
-    /// IOAM Option-Type 4, in a Hop-by-Hop header. The body is written into
-    /// `scratch` first.
-    pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, DexError> {
-        let n = self.emit(scratch)?;
-        Ok(OptionSpec::Ioam {
-            option_type: IPV6_OPTION_CODE,
-            ioam_type: IoamType::DirectExport,
-            body: Body::Bytes(&scratch[..n]),
-        })
+        <Self as IoamBody<'_>>::from_option(option)
     }
 
     /// Length of the Hop-by-Hop header [`DexRepr::emit_ext_header`] writes.
+    #[inline]
     pub fn ext_header_len(&self) -> Result<usize, DexError> {
-        ioam_header_len(self.buffer_len()).map_err(DexError::Wire)
+        IoamBody::ext_header_len(self)
     }
 
     /// Writes a whole Hop-by-Hop header holding this DEX option, laid out
     /// `NH HEL | 01 00 | 11 LEN 00 04 | body | padding`, and returns its
     /// length. Insert it into a packet with
-    /// [`insert_ext_header`](crate::build::insert_ext_header).
+    /// [`insert_ext_header`](crate::build::insert_ext_header). See
+    /// [`IoamBody::emit_ext_header`].
+    #[inline]
     pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, DexError> {
-        if self.trace_type > 0x00ff_ffff {
-            return Err(DexError::TraceTypeTooWide(self.trace_type));
-        }
-        let (n, r) = ioam_header(
-            buf,
-            next_header,
-            IPV6_OPTION_CODE,
-            IoamType::DirectExport,
-            self.buffer_len(),
-            |body| self.emit(body),
-        )
-        .map_err(DexError::Wire)?;
-        r?;
-        Ok(n)
+        IoamBody::emit_ext_header(self, buf, next_header)
     }
 
     /// Writes the body (RFC 9326 layout) into the first
     /// [`DexRepr::buffer_len`] bytes of `out` and returns that length.
     /// Nothing is written on error.
     pub fn emit(&self, out: &mut [u8]) -> Result<usize, DexError> {
-        if self.trace_type > 0x00ff_ffff {
-            return Err(DexError::TraceTypeTooWide(self.trace_type));
-        }
+        self.validate()?;
         let required = self.buffer_len();
         let actual = out.len();
         let b = out
@@ -622,44 +596,70 @@ impl DexRepr {
     }
 }
 
+/// The DEX body in IPv6: option code 0x11, IOAM Option-Type 4, in a
+/// Hop-by-Hop header (RFC 9486 §4, RFC 9326 §3).
+impl<'a> IoamBody<'a> for DexRepr {
+    const IOAM_TYPE: IoamType = IoamType::DirectExport;
+    const OPTION_CODE: u8 = IPV6_OPTION_CODE;
+    type Error = DexError;
+
+    #[inline]
+    fn buffer_len(&self) -> usize {
+        DexRepr::buffer_len(self)
+    }
+
+    /// The IOAM-Trace-Type must fit in 24 bits.
+    #[inline]
+    fn validate(&self) -> Result<(), DexError> {
+        if self.trace_type > 0x00ff_ffff {
+            return Err(DexError::TraceTypeTooWide(self.trace_type));
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn emit(&self, out: &mut [u8]) -> Result<usize, DexError> {
+        DexRepr::emit(self, out)
+    }
+
+    /// Parses the RFC 9326 layout.
+    #[inline]
+    fn parse_bytes(body: &'a [u8]) -> Result<Self, DexError> {
+        DexRepr::parse_bytes(body)
+    }
+
+    #[inline]
+    fn wrong_ioam_type(found: u8) -> DexError {
+        DexError::WrongIoamType(found)
+    }
+}
+
+impl From<WireError> for DexError {
+    #[inline]
+    fn from(e: WireError) -> Self {
+        DexError::Wire(e)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod strategies {
     //! proptest strategies for the DEX types.
     use super::DexRepr;
     use proptest::prelude::*;
 
-    /// Any DEX body that [`DexRepr::emit`] accepts.
-    pub(crate) fn dex_repr() -> impl Strategy<Value = DexRepr> {
-        (
-            any::<u16>(),
-            any::<u8>(),
-            0u32..=0x00ff_ffff,
-            any::<u8>(),
-            any::<Option<u32>>(),
-            any::<Option<u32>>(),
-            any::<[Option<u32>; 6]>(),
-        )
-            .prop_map(
-                |(
-                    namespace_id,
-                    flags,
-                    trace_type,
-                    reserved,
-                    flow_id,
-                    sequence_number,
-                    unassigned,
-                )| {
-                    DexRepr {
-                        namespace_id,
-                        flags,
-                        trace_type,
-                        reserved,
-                        flow_id,
-                        sequence_number,
-                        unassigned,
-                    }
-                },
-            )
+    prop_compose! {
+        /// Any DEX body that [`DexRepr::emit`] accepts.
+        pub(crate) fn dex_repr()(
+            namespace_id in any::<u16>(),
+            flags in any::<u8>(),
+            trace_type in 0u32..=0x00ff_ffff,
+            reserved in any::<u8>(),
+            flow_id in any::<Option<u32>>(),
+            sequence_number in any::<Option<u32>>(),
+            unassigned in any::<[Option<u32>; 6]>(),
+        ) -> DexRepr {
+            DexRepr { namespace_id, flags, trace_type, reserved, flow_id, sequence_number, unassigned }
+        }
     }
 }
 

@@ -57,7 +57,7 @@
 
 use core::fmt;
 
-use crate::build::{ioam_header, ioam_header_len, Body, OptionSpec};
+use crate::body::IoamBody;
 use crate::error::WireError;
 use crate::ioam::{IoamOption, IoamType};
 
@@ -611,17 +611,6 @@ impl<'a> E2eRepr<'a> {
         HEADER_LEN + self.data_len()
     }
 
-    fn validate(&self) -> Result<(), E2eError> {
-        let u = self.undefined_bits;
-        if u & !E2eType::UNDEFINED.0 != 0 || (u == 0 && !self.opaque.is_empty()) {
-            return Err(E2eError::InvalidUndefined {
-                bits: u,
-                opaque_len: self.opaque.len(),
-            });
-        }
-        Ok(())
-    }
-
     pub(crate) fn emit_header(&self, out: &mut [u8]) -> Result<(), E2eError> {
         self.validate()?;
         let actual = out.len();
@@ -663,31 +652,18 @@ impl<'a> E2eRepr<'a> {
 
     /// Parses the body of an IOAM option found by the options parser
     /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]); error
-    /// offsets are relative to [`IoamOption::body`].
+    /// offsets are relative to [`IoamOption::body`]. See
+    /// [`IoamBody::from_option`].
+    #[inline]
     pub fn from_option(option: &IoamOption<'a>) -> Result<Self, E2eError> {
-        if option.ioam_type != IoamType::EdgeToEdge {
-            return Err(E2eError::WrongIoamType(option.ioam_type.to_u8()));
-        }
-        Self::parse_bytes(option.body)
-    }
-
-    /// Places the body in an IOAM option for
-    /// [`OptionsBuilder`](crate::build::OptionsBuilder): option code 0x11,
-    /// IOAM Option-Type 3, in a Destination Options header (RFC 9486).
-    /// The body is written into `scratch` first.
-    pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, E2eError> {
-        let n = self.emit(scratch)?;
-        Ok(OptionSpec::Ioam {
-            option_type: IPV6_OPTION_CODE,
-            ioam_type: IoamType::EdgeToEdge,
-            body: Body::Bytes(&scratch[..n]),
-        })
+        <Self as IoamBody<'a>>::from_option(option)
     }
 
     /// Length of the Destination Options header
     /// [`E2eRepr::emit_ext_header`] writes.
+    #[inline]
     pub fn ext_header_len(&self) -> Result<usize, E2eError> {
-        ioam_header_len(self.buffer_len()).map_err(E2eError::Wire)
+        IoamBody::ext_header_len(self)
     }
 
     /// Writes a whole Destination Options header holding this E2E option,
@@ -695,19 +671,10 @@ impl<'a> E2eRepr<'a> {
     /// (RFC 9486), and returns its length. Insert it into a packet with
     /// [`insert_ext_header`](crate::build::insert_ext_header) as
     /// [`ExtKind::DestinationOptions`](crate::ext::ExtKind::DestinationOptions).
+    /// See [`IoamBody::emit_ext_header`].
+    #[inline]
     pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, E2eError> {
-        self.validate()?;
-        let (n, r) = ioam_header(
-            buf,
-            next_header,
-            IPV6_OPTION_CODE,
-            IoamType::EdgeToEdge,
-            self.buffer_len(),
-            |body| self.emit(body),
-        )
-        .map_err(E2eError::Wire)?;
-        r?;
-        Ok(n)
+        IoamBody::emit_ext_header(self, buf, next_header)
     }
 
     /// Writes the body into the first [`E2eRepr::buffer_len`] bytes of
@@ -724,6 +691,55 @@ impl<'a> E2eRepr<'a> {
         self.emit_header(out)?;
         self.emit_data(&mut out[HEADER_LEN..])?;
         Ok(required)
+    }
+}
+
+/// The E2E body in IPv6: option code 0x11, IOAM Option-Type 3, in a
+/// Destination Options header (RFC 9486 §4).
+impl<'a> IoamBody<'a> for E2eRepr<'a> {
+    const IOAM_TYPE: IoamType = IoamType::EdgeToEdge;
+    const OPTION_CODE: u8 = IPV6_OPTION_CODE;
+    type Error = E2eError;
+
+    #[inline]
+    fn buffer_len(&self) -> usize {
+        E2eRepr::buffer_len(self)
+    }
+
+    /// Opaque bytes need an undefined bit, and undefined bits must lie in
+    /// bits 4-15.
+    #[inline]
+    fn validate(&self) -> Result<(), E2eError> {
+        let u = self.undefined_bits;
+        if u & !E2eType::UNDEFINED.0 != 0 || (u == 0 && !self.opaque.is_empty()) {
+            return Err(E2eError::InvalidUndefined {
+                bits: u,
+                opaque_len: self.opaque.len(),
+            });
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn emit(&self, out: &mut [u8]) -> Result<usize, E2eError> {
+        E2eRepr::emit(self, out)
+    }
+
+    #[inline]
+    fn parse_bytes(body: &'a [u8]) -> Result<Self, E2eError> {
+        E2eRepr::parse_bytes(body)
+    }
+
+    #[inline]
+    fn wrong_ioam_type(found: u8) -> E2eError {
+        E2eError::WrongIoamType(found)
+    }
+}
+
+impl From<WireError> for E2eError {
+    #[inline]
+    fn from(e: WireError) -> Self {
+        E2eError::Wire(e)
     }
 }
 

@@ -182,6 +182,21 @@ impl WireError {
         }
     }
 
+    /// The offset, required and actual lengths of a
+    /// [`WireError::Truncated`].
+    #[cfg(test)]
+    pub(crate) const fn truncated(&self) -> Option<(usize, usize, usize)> {
+        match *self {
+            WireError::Truncated {
+                offset,
+                required,
+                actual,
+                ..
+            } => Some((offset, required, actual)),
+            _ => None,
+        }
+    }
+
     /// Shorthand for a [`WireError::Invalid`].
     #[inline]
     pub(crate) const fn invalid(rule: Rule, offset: usize) -> Self {

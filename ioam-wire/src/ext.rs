@@ -455,13 +455,7 @@ mod tests {
                 );
             } else {
                 let e = res.unwrap_err();
-                let WireError::Truncated {
-                    offset,
-                    required,
-                    actual,
-                    ..
-                } = e
-                else {
+                let Some((offset, required, actual)) = e.truncated() else {
                     panic!("{cut}: {e:?}");
                 };
                 assert!(

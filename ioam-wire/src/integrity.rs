@@ -76,7 +76,8 @@
 
 use core::fmt;
 
-use crate::build::{ioam_header, Body, OptionSpec};
+use crate::body::{header_with, spec_with};
+use crate::build::OptionSpec;
 use crate::e2e::{E2eError, E2eRepr};
 use crate::error::WireError;
 use crate::ioam::{IoamOption, IoamType};
@@ -356,6 +357,12 @@ impl From<E2eError> for IntegrityError {
     }
 }
 
+impl From<WireError> for IntegrityError {
+    fn from(e: WireError) -> Self {
+        IntegrityError::Wire(e)
+    }
+}
+
 fn take(
     body: &[u8],
     part: IntegrityPart,
@@ -588,12 +595,9 @@ impl<'a> IntegrityOption<'a> {
     /// ([`IoamType::default_option_code`]: 0x31 for traces and POT, 0x11
     /// for E2E). The body is written into `scratch` first.
     pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, IntegrityError> {
-        let n = self.emit(scratch)?;
         let ioam_type = IoamType::from_u8(self.ioam_type);
-        Ok(OptionSpec::Ioam {
-            option_type: ioam_type.default_option_code(),
-            ioam_type,
-            body: Body::Bytes(&scratch[..n]),
+        spec_with(scratch, ioam_type.default_option_code(), ioam_type, |b| {
+            self.emit(b)
         })
     }
 
@@ -609,17 +613,14 @@ impl<'a> IntegrityOption<'a> {
     ) -> Result<usize, IntegrityError> {
         self.validate()?;
         let ioam_type = IoamType::from_u8(self.ioam_type);
-        let (n, r) = ioam_header(
+        header_with(
             buf,
             next_header,
             ioam_type.default_option_code(),
             ioam_type,
             self.buffer_len(),
-            |body| self.emit(body),
+            |b| self.emit(b),
         )
-        .map_err(IntegrityError::Wire)?;
-        r?;
-        Ok(n)
     }
 
     /// Bytes [`IntegrityOption::emit`] writes.

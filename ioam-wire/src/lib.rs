@@ -13,7 +13,8 @@
 //!   and a fast path for the first one in the Hop-by-Hop header.
 //! - [`build`]: options-area builders and extension-header insertion and
 //!   removal.
-//! - [`pot`], [`e2e`], [`dex`], [`integrity`]: IOAM option bodies.
+//! - [`pot`], [`e2e`], [`dex`], [`integrity`]: IOAM option bodies;
+//!   [`body::IoamBody`] frames the first three in IPv6 options.
 //!
 //! Nothing allocates; malformed input yields a [`error::WireError`] naming
 //! the rule, the offset and the lengths involved, never a panic.
@@ -66,6 +67,7 @@
 #[cfg(feature = "arbitrary")]
 extern crate std;
 
+pub mod body;
 pub mod build;
 pub mod error;
 pub mod ext;

@@ -44,7 +44,7 @@
 
 use core::fmt;
 
-use crate::build::{ioam_header, ioam_header_len, Body, OptionSpec};
+use crate::body::IoamBody;
 use crate::error::WireError;
 use crate::ioam::{IoamOption, IoamType};
 
@@ -548,57 +548,27 @@ impl<'a> PotRepr<'a> {
 
     /// Parses the body of an IOAM option found by the options parser
     /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]); error
-    /// offsets are relative to [`IoamOption::body`].
+    /// offsets are relative to [`IoamOption::body`]. See
+    /// [`IoamBody::from_option`].
+    #[inline]
     pub fn from_option(option: &IoamOption<'a>) -> Result<Self, PotError> {
-        if option.ioam_type != IoamType::ProofOfTransit {
-            return Err(PotError::WrongIoamType(option.ioam_type.to_u8()));
-        }
-        Self::parse_bytes(option.body)
-    }
-
-    /// Places the body in an IOAM option for
-    /// [`OptionsBuilder`](crate::build::OptionsBuilder): option code 0x31,
-    /// IOAM Option-Type 2, in a Hop-by-Hop header (RFC 9486). The body
-    /// is written into `scratch` first ([`PotRepr::buffer_len`] bytes, at
-    /// most [`IOAM_BODY_MAX`](crate::ioam::IOAM_BODY_MAX)).
-    pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, PotError> {
-        let n = self.emit(scratch)?;
-        Ok(OptionSpec::Ioam {
-            option_type: IPV6_OPTION_CODE,
-            ioam_type: IoamType::ProofOfTransit,
-            body: Body::Bytes(&scratch[..n]),
-        })
+        <Self as IoamBody<'a>>::from_option(option)
     }
 
     /// Length of the Hop-by-Hop header [`PotRepr::emit_ext_header`] writes.
+    #[inline]
     pub fn ext_header_len(&self) -> Result<usize, PotError> {
-        ioam_header_len(self.buffer_len()).map_err(PotError::Wire)
+        IoamBody::ext_header_len(self)
     }
 
     /// Writes a whole Hop-by-Hop header holding this POT option, in the
     /// Linux layout `NH HEL | 01 00 | 31 LEN 00 02 | body | padding`
     /// (RFC 9486), and returns its length. Insert it into a packet with
-    /// [`insert_ext_header`](crate::build::insert_ext_header).
+    /// [`insert_ext_header`](crate::build::insert_ext_header). See
+    /// [`IoamBody::emit_ext_header`].
+    #[inline]
     pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, PotError> {
-        self.validate()?;
-        let (n, r) = ioam_header(
-            buf,
-            next_header,
-            IPV6_OPTION_CODE,
-            IoamType::ProofOfTransit,
-            self.buffer_len(),
-            |body| self.emit(body),
-        )
-        .map_err(PotError::Wire)?;
-        r?;
-        Ok(n)
-    }
-
-    fn validate(&self) -> Result<(), PotError> {
-        match self.data {
-            PotData::Unknown { pot_type: 0, .. } => Err(PotError::UnknownUsesKnownType),
-            _ => Ok(()),
-        }
+        IoamBody::emit_ext_header(self, buf, next_header)
     }
 
     /// Writes the body into the first [`PotRepr::buffer_len`] bytes of
@@ -615,6 +585,50 @@ impl<'a> PotRepr<'a> {
         self.emit_header(out)?;
         self.emit_data(&mut out[HEADER_LEN..])?;
         Ok(required)
+    }
+}
+
+/// The POT body in IPv6: option code 0x31, IOAM Option-Type 2, in a
+/// Hop-by-Hop header (RFC 9486 §4).
+impl<'a> IoamBody<'a> for PotRepr<'a> {
+    const IOAM_TYPE: IoamType = IoamType::ProofOfTransit;
+    const OPTION_CODE: u8 = IPV6_OPTION_CODE;
+    type Error = PotError;
+
+    #[inline]
+    fn buffer_len(&self) -> usize {
+        PotRepr::buffer_len(self)
+    }
+
+    /// [`PotData::Unknown`] must not use POT type 0.
+    #[inline]
+    fn validate(&self) -> Result<(), PotError> {
+        match self.data {
+            PotData::Unknown { pot_type: 0, .. } => Err(PotError::UnknownUsesKnownType),
+            _ => Ok(()),
+        }
+    }
+
+    #[inline]
+    fn emit(&self, out: &mut [u8]) -> Result<usize, PotError> {
+        PotRepr::emit(self, out)
+    }
+
+    #[inline]
+    fn parse_bytes(body: &'a [u8]) -> Result<Self, PotError> {
+        PotRepr::parse_bytes(body)
+    }
+
+    #[inline]
+    fn wrong_ioam_type(found: u8) -> PotError {
+        PotError::WrongIoamType(found)
+    }
+}
+
+impl From<WireError> for PotError {
+    #[inline]
+    fn from(e: WireError) -> Self {
+        PotError::Wire(e)
     }
 }
 

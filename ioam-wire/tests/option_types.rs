@@ -3,6 +3,7 @@
 //! built by the option builders, put into an IPv6 packet, found again by
 //! the packet's IOAM option walk and decoded by the body views.
 
+use ioam_wire::body::IoamBody;
 use ioam_wire::build::{insert_ext_header, OptionsBuilder};
 use ioam_wire::dex::{Dex, DexError, DexRepr};
 use ioam_wire::e2e::{E2e, E2eError, E2eRepr, E2eType, SequenceNumber};
