@@ -1,6 +1,9 @@
 //! The 8-byte trace option header shared by the Pre-allocated and the
 //! Incremental trace (RFC 9197 §4.4.1, flags of RFC 9322 §4).
 
+use zerocopy::byteorder::network_endian;
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
 use crate::error::{Part, TraceError};
 use crate::trace_type::TraceType;
 
@@ -95,6 +98,190 @@ impl TraceFlags {
     }
 }
 
+/// The 8-byte trace option header exactly as it sits on the wire (RFC 9197
+/// §4.4.1), for zero-copy reads and in-place writes: any 8 bytes are a
+/// valid value and it has no alignment.
+///
+/// ```
+/// use ioam_trace::header::RawTraceHeader;
+/// use zerocopy::FromBytes;
+/// let body = [0x00, 0x7b, 0x7e, 0x3d, 0xff, 0xf0, 0x02, 0x00, 0xaa];
+/// let (h, rest) = RawTraceHeader::ref_from_prefix(&body[..]).unwrap();
+/// assert_eq!(h.namespace_id(), 123);
+/// assert_eq!((h.node_len(), h.remaining_len()), (15, 0x3d));
+/// assert!(h.flags().overflow && h.flags().loopback);
+/// assert_eq!(h.trace_type().bits(), 0xfff002);
+/// assert_eq!(rest, [0xaa]);
+/// ```
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Debug, Clone, Copy, PartialEq, Eq, Hash,
+)]
+#[repr(C)]
+pub struct RawTraceHeader {
+    /// Namespace-ID.
+    namespace_id: network_endian::U16,
+    /// NodeLen (5 bits), Flags (4 bits), RemainingLen (7 bits), big-endian.
+    len_flags: [u8; 2],
+    /// IOAM-Trace-Type (24 bits, big-endian).
+    trace_type: [u8; 3],
+    /// Reserved.
+    reserved: u8,
+}
+
+// The struct and the byte ranges of `field` describe the same layout.
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(size_of::<RawTraceHeader>() == TRACE_HEADER_LEN);
+    assert!(offset_of!(RawTraceHeader, namespace_id) == field::NAMESPACE_ID.start);
+    assert!(offset_of!(RawTraceHeader, len_flags) == field::LEN_FLAGS.start);
+    assert!(offset_of!(RawTraceHeader, trace_type) == field::TRACE_TYPE.start);
+    assert!(offset_of!(RawTraceHeader, reserved) == field::RESERVED);
+};
+
+impl RawTraceHeader {
+    /// The header at the start of `body` and the node-data area after it.
+    ///
+    /// # Errors
+    /// [`TraceError::Truncated`] (part [`Part::Header`]) if `body` is
+    /// shorter than 8 bytes.
+    #[inline]
+    pub fn split(body: &[u8]) -> Result<(&Self, &[u8]), TraceError> {
+        Self::ref_from_prefix(body).map_err(|_| header_truncated(body.len()))
+    }
+
+    /// The header at the start of `body`, writable, and the node-data area.
+    ///
+    /// # Errors
+    /// As [`split`](Self::split).
+    #[inline]
+    pub fn split_mut(body: &mut [u8]) -> Result<(&mut Self, &mut [u8]), TraceError> {
+        let len = body.len();
+        Self::mut_from_prefix(body).map_err(|_| header_truncated(len))
+    }
+
+    /// The 16-bit word of NodeLen, the flags and RemainingLen.
+    #[inline]
+    const fn word(&self) -> u16 {
+        u16::from_be_bytes(self.len_flags)
+    }
+
+    #[inline]
+    const fn set_word(&mut self, word: u16) {
+        self.len_flags = word.to_be_bytes();
+    }
+
+    /// Namespace-ID.
+    #[must_use]
+    #[inline]
+    pub fn namespace_id(&self) -> u16 {
+        self.namespace_id.get()
+    }
+
+    /// Sets the Namespace-ID.
+    #[inline]
+    pub fn set_namespace_id(&mut self, id: u16) {
+        self.namespace_id.set(id);
+    }
+
+    /// NodeLen: words of node data per node, excluding the opaque state.
+    #[must_use]
+    #[inline]
+    pub const fn node_len(&self) -> u8 {
+        self.len_flags[0] >> 3
+    }
+
+    /// Sets NodeLen (the low 5 bits of `len`).
+    #[inline]
+    pub const fn set_node_len(&mut self, len: u8) {
+        let w = self.word() & !(field::NODE_LEN_MASK << field::NODE_LEN_SHIFT);
+        self.set_word(w | ((len as u16 & field::NODE_LEN_MASK) << field::NODE_LEN_SHIFT));
+    }
+
+    /// All four flags.
+    #[must_use]
+    #[inline]
+    pub const fn flags(&self) -> TraceFlags {
+        TraceFlags::from_word(self.word())
+    }
+
+    /// Sets all four flags.
+    #[inline]
+    pub const fn set_flags(&mut self, flags: TraceFlags) {
+        let w = self.word() & !field::FLAGS_MASK;
+        self.set_word(w | flags.to_word());
+    }
+
+    /// The Overflow flag (RFC 9197 §4.4.1).
+    #[must_use]
+    #[inline]
+    pub const fn overflow(&self) -> bool {
+        self.word() & field::OVERFLOW != 0
+    }
+
+    /// Sets or clears the Overflow flag, touching no other bit.
+    #[inline]
+    pub const fn set_overflow(&mut self, on: bool) {
+        let w = self.word();
+        self.set_word(if on {
+            w | field::OVERFLOW
+        } else {
+            w & !field::OVERFLOW
+        });
+    }
+
+    /// RemainingLen in 4-byte words.
+    #[must_use]
+    #[inline]
+    pub const fn remaining_len(&self) -> u8 {
+        self.len_flags[1] & field::REMAINING_LEN_MASK as u8
+    }
+
+    /// Sets RemainingLen (the low 7 bits of `len`), keeping the flags.
+    #[inline]
+    pub const fn set_remaining_len(&mut self, len: u8) {
+        let w = self.word() & !field::REMAINING_LEN_MASK;
+        self.set_word(w | (len as u16 & field::REMAINING_LEN_MASK));
+    }
+
+    /// IOAM-Trace-Type.
+    #[must_use]
+    #[inline]
+    pub const fn trace_type(&self) -> TraceType {
+        let [a, b, c] = self.trace_type;
+        TraceType::from_bits_truncate(u32::from_be_bytes([0, a, b, c]))
+    }
+
+    /// Sets the IOAM-Trace-Type.
+    #[inline]
+    pub const fn set_trace_type(&mut self, t: TraceType) {
+        let [_, a, b, c] = t.bits().to_be_bytes();
+        self.trace_type = [a, b, c];
+    }
+
+    /// The Reserved byte.
+    #[must_use]
+    #[inline]
+    pub const fn reserved(&self) -> u8 {
+        self.reserved
+    }
+
+    /// Sets the Reserved byte.
+    #[inline]
+    pub const fn set_reserved(&mut self, v: u8) {
+        self.reserved = v;
+    }
+}
+
+/// The error for a body of `len` bytes, too short for the header.
+const fn header_truncated(len: usize) -> TraceError {
+    TraceError::Truncated {
+        part: Part::Header,
+        offset: 0,
+        required: TRACE_HEADER_LEN,
+        actual: len,
+    }
+}
+
 /// A read/write view of a trace option header over a body slice that starts
 /// at the Namespace-ID (RFC 9197 §4.4.1).
 ///
@@ -125,17 +312,7 @@ impl<T: AsRef<[u8]>> TraceHeader<T> {
     /// # Errors
     /// [`TraceError::Truncated`] with the required and present lengths.
     pub fn check_len(&self) -> Result<(), TraceError> {
-        let len = self.buffer.as_ref().len();
-        if len < TRACE_HEADER_LEN {
-            Err(TraceError::Truncated {
-                part: Part::Header,
-                offset: 0,
-                required: TRACE_HEADER_LEN,
-                actual: len,
-            })
-        } else {
-            Ok(())
-        }
+        RawTraceHeader::split(self.buffer.as_ref()).map(|_| ())
     }
 
     /// The underlying buffer.
@@ -143,60 +320,62 @@ impl<T: AsRef<[u8]>> TraceHeader<T> {
         self.buffer
     }
 
-    fn word(&self) -> u16 {
-        let b = self.buffer.as_ref();
-        u16::from_be_bytes([b[field::LEN_FLAGS.start], b[field::LEN_FLAGS.start + 1]])
+    /// The header fields in place.
+    ///
+    /// # Panics
+    /// If the buffer is shorter than 8 bytes, which only a view made with
+    /// [`new_unchecked`](Self::new_unchecked) can be.
+    #[inline]
+    pub fn raw(&self) -> &RawTraceHeader {
+        match RawTraceHeader::split(self.buffer.as_ref()) {
+            Ok((h, _)) => h,
+            Err(e) => panic!("{e}"),
+        }
     }
 
     /// Namespace-ID.
     pub fn namespace_id(&self) -> u16 {
-        let b = self.buffer.as_ref();
-        u16::from_be_bytes([
-            b[field::NAMESPACE_ID.start],
-            b[field::NAMESPACE_ID.start + 1],
-        ])
+        self.raw().namespace_id()
     }
 
     /// NodeLen: words of node data per node, excluding the opaque state.
     pub fn node_len(&self) -> u8 {
-        ((self.word() >> field::NODE_LEN_SHIFT) & field::NODE_LEN_MASK) as u8
+        self.raw().node_len()
     }
 
     /// All four flags.
     pub fn flags(&self) -> TraceFlags {
-        TraceFlags::from_word(self.word())
+        self.raw().flags()
     }
 
     /// The Overflow flag.
     pub fn overflow(&self) -> bool {
-        self.word() & field::OVERFLOW != 0
+        self.raw().overflow()
     }
 
     /// The Loopback flag (RFC 9322).
     pub fn loopback(&self) -> bool {
-        self.word() & field::LOOPBACK != 0
+        self.raw().flags().loopback
     }
 
     /// The Active flag (RFC 9322).
     pub fn active(&self) -> bool {
-        self.word() & field::ACTIVE != 0
+        self.raw().flags().active
     }
 
     /// RemainingLen in 4-byte words.
     pub fn remaining_len(&self) -> u8 {
-        (self.word() & field::REMAINING_LEN_MASK) as u8
+        self.raw().remaining_len()
     }
 
     /// IOAM-Trace-Type.
     pub fn trace_type(&self) -> TraceType {
-        let b = self.buffer.as_ref();
-        let t = field::TRACE_TYPE.start;
-        TraceType::from_bits_truncate(u32::from_be_bytes([0, b[t], b[t + 1], b[t + 2]]))
+        self.raw().trace_type()
     }
 
     /// The Reserved byte.
     pub fn reserved(&self) -> u8 {
-        self.buffer.as_ref()[field::RESERVED]
+        self.raw().reserved()
     }
 
     /// The bytes after the header: the node-data area.
@@ -206,36 +385,36 @@ impl<T: AsRef<[u8]>> TraceHeader<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> TraceHeader<T> {
-    fn set_word(&mut self, word: u16) {
-        let b = self.buffer.as_mut();
-        b[field::LEN_FLAGS].copy_from_slice(&word.to_be_bytes());
+    /// The header fields in place, writable.
+    ///
+    /// # Panics
+    /// As [`raw`](Self::raw).
+    #[inline]
+    pub fn raw_mut(&mut self) -> &mut RawTraceHeader {
+        match RawTraceHeader::split_mut(self.buffer.as_mut()) {
+            Ok((h, _)) => h,
+            Err(e) => panic!("{e}"),
+        }
     }
 
     /// Sets the Namespace-ID.
     pub fn set_namespace_id(&mut self, id: u16) {
-        self.buffer.as_mut()[field::NAMESPACE_ID].copy_from_slice(&id.to_be_bytes());
+        self.raw_mut().set_namespace_id(id);
     }
 
     /// Sets NodeLen (the low 5 bits of `len`).
     pub fn set_node_len(&mut self, len: u8) {
-        let w = self.word() & !(field::NODE_LEN_MASK << field::NODE_LEN_SHIFT);
-        self.set_word(w | ((u16::from(len) & field::NODE_LEN_MASK) << field::NODE_LEN_SHIFT));
+        self.raw_mut().set_node_len(len);
     }
 
     /// Sets all four flags.
     pub fn set_flags(&mut self, flags: TraceFlags) {
-        let w = self.word() & !field::FLAGS_MASK;
-        self.set_word(w | flags.to_word());
-    }
-
-    fn set_bit(&mut self, bit: u16, on: bool) {
-        let w = self.word();
-        self.set_word(if on { w | bit } else { w & !bit });
+        self.raw_mut().set_flags(flags);
     }
 
     /// Sets or clears the Overflow flag.
     pub fn set_overflow(&mut self, on: bool) {
-        self.set_bit(field::OVERFLOW, on);
+        self.raw_mut().set_overflow(on);
     }
 
     /// Sets or clears the Loopback flag (RFC 9322 §4.1, encapsulator only).
@@ -243,29 +422,35 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TraceHeader<T> {
     /// This setter does not enforce the trace-type rule; see
     /// [`TraceHeaderRepr::check_loopback`].
     pub fn set_loopback(&mut self, on: bool) {
-        self.set_bit(field::LOOPBACK, on);
+        let h = self.raw_mut();
+        h.set_flags(TraceFlags {
+            loopback: on,
+            ..h.flags()
+        });
     }
 
     /// Sets or clears the Active flag (RFC 9322 §4.2, encapsulator only).
     pub fn set_active(&mut self, on: bool) {
-        self.set_bit(field::ACTIVE, on);
+        let h = self.raw_mut();
+        h.set_flags(TraceFlags {
+            active: on,
+            ..h.flags()
+        });
     }
 
     /// Sets RemainingLen (the low 7 bits of `len`), keeping the flags.
     pub fn set_remaining_len(&mut self, len: u8) {
-        let w = self.word() & !field::REMAINING_LEN_MASK;
-        self.set_word(w | (u16::from(len) & field::REMAINING_LEN_MASK));
+        self.raw_mut().set_remaining_len(len);
     }
 
     /// Sets the IOAM-Trace-Type.
     pub fn set_trace_type(&mut self, t: TraceType) {
-        let bytes = t.bits().to_be_bytes();
-        self.buffer.as_mut()[field::TRACE_TYPE].copy_from_slice(&bytes[1..]);
+        self.raw_mut().set_trace_type(t);
     }
 
     /// Sets the Reserved byte.
     pub fn set_reserved(&mut self, v: u8) {
-        self.buffer.as_mut()[field::RESERVED] = v;
+        self.raw_mut().set_reserved(v);
     }
 
     /// The node-data area, writable.
@@ -317,15 +502,22 @@ impl TraceHeaderRepr {
     /// # Errors
     /// [`TraceError::Truncated`] if the view is shorter than 8 bytes.
     pub fn parse<T: AsRef<[u8]>>(header: &TraceHeader<T>) -> Result<Self, TraceError> {
-        header.check_len()?;
-        Ok(Self {
-            namespace_id: header.namespace_id(),
-            node_len: header.node_len(),
-            flags: header.flags(),
-            remaining_len: header.remaining_len(),
-            trace_type: header.trace_type(),
-            reserved: header.reserved(),
-        })
+        let (raw, _) = RawTraceHeader::split(header.buffer.as_ref())?;
+        Ok(Self::from_raw(raw))
+    }
+
+    /// Decodes the header fields in place.
+    #[must_use]
+    #[inline]
+    pub fn from_raw(raw: &RawTraceHeader) -> Self {
+        Self {
+            namespace_id: raw.namespace_id(),
+            node_len: raw.node_len(),
+            flags: raw.flags(),
+            remaining_len: raw.remaining_len(),
+            trace_type: raw.trace_type(),
+            reserved: raw.reserved(),
+        }
     }
 
     /// Bytes the header takes: 8.
@@ -338,13 +530,19 @@ impl TraceHeaderRepr {
     /// RemainingLen are masked to their 5 and 7 bits; use
     /// [`check`](Self::check) first to reject values that do not fit.
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, header: &mut TraceHeader<T>) {
-        header.set_namespace_id(self.namespace_id);
+        self.emit_raw(header.raw_mut());
+    }
+
+    /// Writes the header fields in place; see [`emit`](Self::emit).
+    #[inline]
+    pub fn emit_raw(&self, raw: &mut RawTraceHeader) {
+        raw.set_namespace_id(self.namespace_id);
         let word = ((u16::from(self.node_len) & field::NODE_LEN_MASK) << field::NODE_LEN_SHIFT)
             | self.flags.to_word()
             | (u16::from(self.remaining_len) & field::REMAINING_LEN_MASK);
-        header.set_word(word);
-        header.set_trace_type(self.trace_type);
-        header.set_reserved(self.reserved);
+        raw.set_word(word);
+        raw.set_trace_type(self.trace_type);
+        raw.set_reserved(self.reserved);
     }
 
     /// Checks that NodeLen and RemainingLen fit their fields.

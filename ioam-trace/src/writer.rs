@@ -46,7 +46,9 @@
 //! ```
 
 use crate::error::{Field, Part, TraceError};
-use crate::header::{NODE_LEN_OFFSET, REMAINING_LEN_OFFSET, TRACE_HEADER_LEN, TRACE_TYPE_OFFSET};
+use crate::header::{
+    RawTraceHeader, NODE_LEN_OFFSET, REMAINING_LEN_OFFSET, TRACE_HEADER_LEN, TRACE_TYPE_OFFSET,
+};
 use crate::record::unavailable;
 use crate::trace::Validation;
 use crate::trace_type::TraceType;
@@ -391,19 +393,10 @@ pub fn write_transit(
     node: &NodeData<'_>,
     cfg: &TransitConfig,
 ) -> Result<TransitOutcome, TraceError> {
-    // One pass over the 8 header bytes, read in place (RFC 9197 §4.4.1).
-    let actual = body.len();
-    let Some((hdr, data)) = body.split_first_chunk_mut::<TRACE_HEADER_LEN>() else {
-        return Err(TraceError::Truncated {
-            part: Part::Header,
-            offset: 0,
-            required: TRACE_HEADER_LEN,
-            actual,
-        });
-    };
-    let node_len = hdr[2] >> 3;
-    let free_words = usize::from(hdr[3] & 0x7f);
-    let trace_type = TraceType::from_bits_truncate(u32::from_be_bytes([0, hdr[4], hdr[5], hdr[6]]));
+    // The 8 header bytes, read and updated in place (RFC 9197 §4.4.1).
+    let (hdr, data) = RawTraceHeader::split_mut(body)?;
+    let node_len = hdr.node_len();
+    let free_words = usize::from(hdr.remaining_len());
     if free_words * 4 > data.len() {
         return Err(TraceError::RemainingLenBeyondSpace {
             offset: REMAINING_LEN_OFFSET,
@@ -411,12 +404,13 @@ pub fn write_transit(
             space: data.len(),
         });
     }
-    let expected = trace_type.node_len();
+    let trace_type = hdr.trace_type();
     if cfg.validation == Validation::Strict && trace_type.is_empty() {
         return Err(TraceError::EmptyTraceType {
             offset: TRACE_TYPE_OFFSET,
         });
     }
+    let expected = trace_type.node_len();
     if node_len != expected {
         // Lenient parsing accepts a larger NodeLen; a writer cannot.
         return Err(
@@ -435,10 +429,10 @@ pub fn write_transit(
             },
         );
     }
-    if u16::from_be_bytes([hdr[0], hdr[1]]) != namespace_id {
+    if hdr.namespace_id() != namespace_id {
         return Ok(TransitOutcome::Skipped(SkipReason::OtherNamespace));
     }
-    if hdr[2] & OVERFLOW_BIT != 0 {
+    if hdr.overflow() {
         return Ok(TransitOutcome::Skipped(SkipReason::OverflowSet));
     }
     if cfg.undefined_bits == UndefinedFill::NoData && trace_type.intersects(TraceType::UNDEFINED) {
@@ -447,15 +441,15 @@ pub fn write_transit(
     node.check(trace_type)?;
     let need_words = usize::from(expected) + node.oss_words(trace_type);
     if free_words == 0 || free_words < need_words {
-        hdr[2] |= OVERFLOW_BIT;
+        hdr.set_overflow(true);
         return Ok(TransitOutcome::Overflowed);
     }
     if need_words == 0 {
         return Ok(TransitOutcome::Skipped(SkipReason::NothingToWrite));
     }
     let new_free = free_words - need_words;
-    // Keep the unassigned flag bit that shares the byte.
-    hdr[3] = (hdr[3] & 0x80) | new_free as u8;
+    // Keeps the unassigned flag bit that shares the byte.
+    hdr.set_remaining_len(new_free as u8);
     let start = new_free * 4;
     let len = need_words * 4;
     if let Some(slot) = data.get_mut(start..start + len) {
@@ -466,9 +460,6 @@ pub fn write_transit(
         len,
     })
 }
-
-/// The Overflow flag in byte 2 of the trace header (0x0400 of the word).
-const OVERFLOW_BIT: u8 = 0x04;
 
 /// Checks a trace type an encapsulator is about to use: not empty, no
 /// undefined bit 12-21 and not the reserved bit 23 (what the Linux
