@@ -35,6 +35,12 @@
 //! # Ok::<(), ioam_trace::TraceError>(())
 //! ```
 //!
+//! Reading a field costs one table load and one bounds-checked read: the
+//! record iterators compute the [`RecordLayout`] of the trace type (the byte
+//! offset of every field) once, and every [`NodeRecord`] carries it. The
+//! 8-byte header is read and written in place through the zerocopy struct
+//! [`header::RawTraceHeader`].
+//!
 //! A transit write is shown in [`writer`], the encapsulator in [`encap`],
 //! the Incremental Trace insert in [`incremental`], a Linux-like transit
 //! pass over a whole packet in [`packet`].
@@ -78,6 +84,7 @@ pub mod encap;
 pub mod error;
 pub mod header;
 pub mod incremental;
+pub mod layout;
 pub mod packet;
 pub mod record;
 pub mod timestamp;
@@ -90,6 +97,7 @@ pub use header::{
     TraceFlags, TraceHeader, TraceHeaderRepr, NODE_LEN_MAX, REMAINING_LEN_MAX, TRACE_DATA_MAX,
     TRACE_HEADER_LEN,
 };
+pub use layout::RecordLayout;
 pub use packet::write_transit_hbh;
 pub use record::{unavailable, NodeRecord, OpaqueState};
 pub use trace::{PathOrder, Records, Trace, TraceKind, Validation, MAX_RECORDS};

@@ -1,6 +1,7 @@
 //! One node's record in a trace: the data fields of every trace-type bit and
 //! the opaque state snapshot (RFC 9197 §4.4.2).
 
+use crate::layout::{self, RecordLayout};
 use crate::trace_type::TraceType;
 
 /// "Unavailable" values (RFC 9197 §4.4.2: all ones unless a field says
@@ -60,11 +61,6 @@ pub mod unavailable {
     }
 }
 
-/// Reads a big-endian integer of `N` bytes at `at`; `None` past the end.
-fn be<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
-    bytes.get(at..at.checked_add(N)?)?.try_into().ok()
-}
-
 /// The opaque state snapshot of one record (RFC 9197 §4.4.2).
 ///
 /// ```text
@@ -116,40 +112,52 @@ impl<'a> OpaqueState<'a> {
 /// Each accessor returns `None` when the trace type does not carry the field,
 /// never a zero. Field values are returned raw; the [`unavailable`]
 /// predicates tell the "unavailable" conventions apart.
+///
+/// The record carries the [`RecordLayout`] of its trace type, computed once
+/// per trace: an accessor is one table load and one bounds-checked read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeRecord<'a> {
     bytes: &'a [u8],
-    offset: usize,
-    trace_type: TraceType,
-    fields_len: usize,
+    layout: RecordLayout,
+    /// Offset from the body start (a body is at most 252 bytes).
+    offset: u8,
+    /// NodeLen * 4 as the header says (at least `layout.fields_len()`).
+    fields_len: u8,
 }
 
 impl<'a> NodeRecord<'a> {
     /// A record over `bytes` (its whole extent, fields and snapshot) at
     /// `offset` from the body start; `fields_len` is NodeLen * 4 and must
-    /// cover the trace type's fields. Built by the trace iterators.
-    pub(crate) const fn new(
+    /// cover the layout's fields. Built by the trace iterators, from a body
+    /// of at most 252 bytes: every record is shorter than 255 bytes, which
+    /// the absent-field convention of [`RecordLayout`] relies on.
+    #[inline]
+    pub(crate) fn new(
         bytes: &'a [u8],
         offset: usize,
-        trace_type: TraceType,
+        layout: RecordLayout,
         fields_len: usize,
     ) -> Self {
+        debug_assert!(bytes.len() < usize::from(layout::ABSENT));
+        debug_assert!(offset <= usize::from(u8::MAX) && fields_len <= usize::from(u8::MAX));
         Self {
             bytes,
-            offset,
-            trace_type,
-            fields_len,
+            layout,
+            offset: offset as u8,
+            fields_len: fields_len as u8,
         }
     }
 
     /// Offset of the record from the start of the trace body.
     #[must_use]
+    #[inline]
     pub const fn offset(&self) -> usize {
-        self.offset
+        self.offset as usize
     }
 
     /// Length of the record in bytes, snapshot included.
     #[must_use]
+    #[inline]
     pub const fn len(&self) -> usize {
         self.bytes.len()
     }
@@ -157,65 +165,87 @@ impl<'a> NodeRecord<'a> {
     /// Whether the record has no bytes (only for a trace type without
     /// fields; such records are never yielded by the iterators).
     #[must_use]
+    #[inline]
     pub const fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
 
     /// The raw bytes of the record.
     #[must_use]
+    #[inline]
     pub const fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
     /// The trace type the record follows.
     #[must_use]
+    #[inline]
     pub const fn trace_type(&self) -> TraceType {
-        self.trace_type
+        self.layout.trace_type()
     }
 
-    fn at<const N: usize>(&self, bit: u8, extra: usize) -> Option<[u8; N]> {
-        if !self.trace_type.has_bit(bit) {
+    /// Where the fields of this record sit.
+    #[must_use]
+    #[inline]
+    pub const fn layout(&self) -> &RecordLayout {
+        &self.layout
+    }
+
+    /// `N` bytes of the field of `bit` (< 22), from `extra` bytes into it.
+    #[inline]
+    fn at<const N: usize>(&self, bit: usize, extra: usize) -> Option<[u8; N]> {
+        // The bit test makes absent fields (most of them in the usual
+        // sparse trace types) a single test; the read is bounds-checked
+        // all the same.
+        if !self.layout.trace_type().has_bit(bit as u8) {
             return None;
         }
-        be::<N>(self.bytes, self.trace_type.word_offset(bit) * 4 + extra)
+        layout::read::<N>(self.bytes, self.layout.raw(bit), extra)
     }
 
-    fn u32_of(&self, bit: u8) -> Option<u32> {
+    #[inline]
+    fn u32_of(&self, bit: usize) -> Option<u32> {
         self.at::<4>(bit, 0).map(u32::from_be_bytes)
     }
 
     /// Bit 0: hop limit (RFC 9197 §4.4.2).
     #[must_use]
+    #[inline]
     pub fn hop_limit(&self) -> Option<u8> {
         self.at::<1>(0, 0).map(|b| b[0])
     }
 
     /// Bit 0: 24-bit node id.
     #[must_use]
+    #[inline]
     pub fn node_id(&self) -> Option<u32> {
         self.u32_of(0).map(|w| w & 0x00ff_ffff)
     }
 
     /// Bit 1: 16-bit ingress interface id (§4.4.2).
     #[must_use]
+    #[inline]
     pub fn ingress_if_id(&self) -> Option<u16> {
         self.at::<2>(1, 0).map(u16::from_be_bytes)
     }
 
     /// Bit 1: 16-bit egress interface id.
     #[must_use]
+    #[inline]
     pub fn egress_if_id(&self) -> Option<u16> {
         self.at::<2>(1, 2).map(u16::from_be_bytes)
     }
 
     /// Bit 2: timestamp seconds (§4.4.2); see [`crate::timestamp`].
     #[must_use]
+    #[inline]
     pub fn timestamp_secs(&self) -> Option<u32> {
         self.u32_of(2)
     }
 
     /// Bit 3: timestamp fraction (§4.4.2); see [`crate::timestamp`].
     #[must_use]
+    #[inline]
     pub fn timestamp_frac(&self) -> Option<u32> {
         self.u32_of(3)
     }
@@ -223,6 +253,7 @@ impl<'a> NodeRecord<'a> {
     /// Bit 4: transit delay in nanoseconds, raw (§4.4.2): the top bit
     /// flags an overflow, all ones means unavailable.
     #[must_use]
+    #[inline]
     pub fn transit_delay(&self) -> Option<u32> {
         self.u32_of(4)
     }
@@ -230,6 +261,7 @@ impl<'a> NodeRecord<'a> {
     /// Bit 4: the transit delay when it is a measurement: `None` when
     /// absent, unavailable or overflowed.
     #[must_use]
+    #[inline]
     pub fn transit_delay_ns(&self) -> Option<u32> {
         self.transit_delay().filter(|v| v & 0x8000_0000 == 0)
     }
@@ -237,6 +269,7 @@ impl<'a> NodeRecord<'a> {
     /// Bit 4: whether the transit delay reports an overflow (false when
     /// absent or unavailable).
     #[must_use]
+    #[inline]
     pub fn transit_delay_overflowed(&self) -> bool {
         self.transit_delay()
             .is_some_and(unavailable::is_transit_delay_overflow)
@@ -244,30 +277,35 @@ impl<'a> NodeRecord<'a> {
 
     /// Bit 5: namespace-specific data, short (§4.4.2).
     #[must_use]
+    #[inline]
     pub fn namespace_data(&self) -> Option<u32> {
         self.u32_of(5)
     }
 
     /// Bit 6: queue depth (§4.4.2).
     #[must_use]
+    #[inline]
     pub fn queue_depth(&self) -> Option<u32> {
         self.u32_of(6)
     }
 
     /// Bit 7: checksum complement (§4.4.2).
     #[must_use]
+    #[inline]
     pub fn checksum_complement(&self) -> Option<u32> {
         self.u32_of(7)
     }
 
     /// Bit 8: hop limit of the wide field (§4.4.2).
     #[must_use]
+    #[inline]
     pub fn hop_limit_wide(&self) -> Option<u8> {
         self.at::<1>(8, 0).map(|b| b[0])
     }
 
     /// Bit 8: 56-bit wide node id.
     #[must_use]
+    #[inline]
     pub fn node_id_wide(&self) -> Option<u64> {
         self.at::<8>(8, 0)
             .map(|b| u64::from_be_bytes(b) & unavailable::NODE_ID_WIDE)
@@ -275,24 +313,28 @@ impl<'a> NodeRecord<'a> {
 
     /// Bit 9: 32-bit ingress interface id (§4.4.2).
     #[must_use]
+    #[inline]
     pub fn ingress_if_id_wide(&self) -> Option<u32> {
         self.at::<4>(9, 0).map(u32::from_be_bytes)
     }
 
     /// Bit 9: 32-bit egress interface id.
     #[must_use]
+    #[inline]
     pub fn egress_if_id_wide(&self) -> Option<u32> {
         self.at::<4>(9, 4).map(u32::from_be_bytes)
     }
 
     /// Bit 10: namespace-specific data, wide (§4.4.2).
     #[must_use]
+    #[inline]
     pub fn namespace_data_wide(&self) -> Option<u64> {
         self.at::<8>(10, 0).map(u64::from_be_bytes)
     }
 
     /// Bit 11: buffer occupancy (§4.4.2).
     #[must_use]
+    #[inline]
     pub fn buffer_occupancy(&self) -> Option<u32> {
         self.u32_of(11)
     }
@@ -300,9 +342,10 @@ impl<'a> NodeRecord<'a> {
     /// The word of an undefined bit 12..=21 (§4.4.1); `None` for any
     /// other bit or when the bit is not set.
     #[must_use]
+    #[inline]
     pub fn undefined(&self, bit: u8) -> Option<u32> {
         if (12..=21).contains(&bit) {
-            self.u32_of(bit)
+            self.u32_of(usize::from(bit))
         } else {
             None
         }
@@ -312,26 +355,103 @@ impl<'a> NodeRecord<'a> {
     /// present only when a lenient parse met a NodeLen larger than the type
     /// needs.
     #[must_use]
+    #[inline]
     pub fn extra_words(&self) -> &'a [u8] {
-        let start = usize::from(self.trace_type.node_len()) * 4;
-        self.bytes.get(start..self.fields_len).unwrap_or(&[])
+        let start = self.layout.fields_len();
+        self.bytes
+            .get(start..usize::from(self.fields_len))
+            .unwrap_or(&[])
     }
 
     /// Bit 22: the opaque state snapshot.
     #[must_use]
+    #[inline]
     pub fn oss(&self) -> Option<OpaqueState<'a>> {
-        if !self.trace_type.has_oss() {
+        if !self.layout.has_oss() {
             return None;
         }
-        let hdr = u32::from_be_bytes(be::<4>(self.bytes, self.fields_len)?);
-        let length = (hdr >> 24) as u8;
-        let start = self.fields_len + 4;
+        let [length, s0, s1, s2] = layout::read::<4>(self.bytes, self.fields_len, 0)?;
+        let start = usize::from(self.fields_len) + 4;
         let data = self.bytes.get(start..start + usize::from(length) * 4)?;
         Some(OpaqueState {
             length,
-            schema_id: hdr & 0x00ff_ffff,
+            schema_id: u32::from_be_bytes([0, s0, s1, s2]),
             data,
-            offset: self.offset + self.fields_len,
+            offset: self.offset() + usize::from(self.fields_len),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::trace::{Trace, Validation};
+    use crate::trace_type::TraceType;
+
+    /// A one-record pre-allocated trace of type `bits` whose record bytes
+    /// are 0, 1, 2, ...; the snapshot (if any) is the "none" word.
+    fn one_record(bits: u32, buf: &mut [u8; 252]) -> usize {
+        let t = TraceType::from_bits_truncate(bits);
+        let fields = usize::from(t.node_len()) * 4;
+        let len = fields + if t.has_oss() { 4 } else { 0 };
+        let [_, a, b, c] = bits.to_be_bytes();
+        buf[..8].copy_from_slice(&[0, 1, t.node_len() << 3, 0, a, b, c, 0]);
+        for (i, x) in buf[8..8 + fields].iter_mut().enumerate() {
+            *x = i as u8;
+        }
+        if t.has_oss() {
+            buf[8 + fields..8 + len].copy_from_slice(&[0x00, 0xff, 0xff, 0xff]);
+        }
+        8 + len
+    }
+
+    /// The big-endian value of `n` bytes at `at` of a record holding 0, 1, 2, ...
+    fn counting(at: usize, n: usize) -> u64 {
+        (at..at + n).fold(0, |v, b| (v << 8) | b as u64)
+    }
+
+    #[test]
+    fn every_accessor_reads_its_own_offset() {
+        let mut types = alloc::vec![0xff_f002u32, 0x80_0000, 0x00_e000, 0xff_fffe, 0x4a_5a02];
+        types.extend((0..22).map(|k| 1u32 << (23 - k)));
+        for bits in types {
+            let t = TraceType::from_bits_truncate(bits);
+            let mut buf = [0u8; 252];
+            let n = one_record(bits, &mut buf);
+            let trace = Trace::parse_preallocated(&buf[..n], Validation::Strict).unwrap();
+            let r = trace.records().next().unwrap().unwrap();
+            let off = |k: u8| t.has_bit(k).then(|| t.word_offset(k) * 4);
+            let u32_at = |k: u8, extra: usize| off(k).map(|o| counting(o + extra, 4) as u32);
+            assert_eq!(r.hop_limit(), off(0).map(|o| o as u8), "{bits:#x}");
+            assert_eq!(r.node_id(), u32_at(0, 0).map(|v| v & 0xff_ffff));
+            assert_eq!(r.ingress_if_id(), off(1).map(|o| counting(o, 2) as u16));
+            assert_eq!(r.egress_if_id(), off(1).map(|o| counting(o + 2, 2) as u16));
+            assert_eq!(r.timestamp_secs(), u32_at(2, 0));
+            assert_eq!(r.timestamp_frac(), u32_at(3, 0));
+            assert_eq!(r.transit_delay(), u32_at(4, 0));
+            assert_eq!(r.namespace_data(), u32_at(5, 0));
+            assert_eq!(r.queue_depth(), u32_at(6, 0));
+            assert_eq!(r.checksum_complement(), u32_at(7, 0));
+            assert_eq!(r.hop_limit_wide(), off(8).map(|o| o as u8));
+            assert_eq!(
+                r.node_id_wide(),
+                off(8).map(|o| counting(o, 8) & 0x00ff_ffff_ffff_ffff)
+            );
+            assert_eq!(r.ingress_if_id_wide(), u32_at(9, 0));
+            assert_eq!(r.egress_if_id_wide(), u32_at(9, 4));
+            assert_eq!(r.namespace_data_wide(), off(10).map(|o| counting(o, 8)));
+            assert_eq!(r.buffer_occupancy(), u32_at(11, 0));
+            for k in 0..24 {
+                let want = if (12..=21).contains(&k) {
+                    u32_at(k, 0)
+                } else {
+                    None
+                };
+                assert_eq!(r.undefined(k), want, "{bits:#x} bit {k}");
+            }
+            assert_eq!(r.oss().is_some(), t.has_oss());
+            assert!(r.oss().is_none_or(|o| o.is_none()));
+            assert_eq!(r.layout(), &crate::RecordLayout::new(t));
+            assert_eq!(r.trace_type(), t);
+        }
     }
 }

@@ -4,9 +4,10 @@ use core::iter::FusedIterator;
 
 use crate::error::{Part, TraceError};
 use crate::header::{
-    TraceHeader, TraceHeaderRepr, NODE_LEN_OFFSET, REMAINING_LEN_OFFSET, TRACE_DATA_MAX,
+    RawTraceHeader, TraceHeaderRepr, NODE_LEN_OFFSET, REMAINING_LEN_OFFSET, TRACE_DATA_MAX,
     TRACE_HEADER_LEN, TRACE_TYPE_OFFSET,
 };
+use crate::layout::RecordLayout;
 use crate::record::NodeRecord;
 use crate::trace_type::TraceType;
 
@@ -140,8 +141,9 @@ impl<'a> Trace<'a> {
         validation: Validation,
         kind: TraceKind,
     ) -> Result<Self, TraceError> {
-        let header = TraceHeaderRepr::parse(&TraceHeader::new_checked(body)?)?;
-        let space = body.len() - TRACE_HEADER_LEN;
+        let (raw, data) = RawTraceHeader::split(body)?;
+        let header = TraceHeaderRepr::from_raw(raw);
+        let space = data.len();
         if !space.is_multiple_of(4) {
             return Err(TraceError::DataNotWordAligned {
                 offset: TRACE_HEADER_LEN,
@@ -243,6 +245,19 @@ impl<'a> Trace<'a> {
         self.header.check_loopback()
     }
 
+    /// Where the fields of each record sit. Computed on each call (a few
+    /// table lookups); the iterators compute it once and every record they
+    /// yield carries it.
+    #[must_use]
+    pub const fn layout(&self) -> RecordLayout {
+        RecordLayout::new(self.header.trace_type)
+    }
+
+    /// NodeLen * 4 as the header says.
+    const fn fields_len(&self) -> usize {
+        self.header.node_len as usize * 4
+    }
+
     /// The records in wire order, newest first. Fused; a malformed record is
     /// the last item.
     #[must_use]
@@ -250,44 +265,71 @@ impl<'a> Trace<'a> {
         Records {
             body: self.body,
             pos: self.records_start,
-            trace_type: self.header.trace_type,
-            fields_len: usize::from(self.header.node_len) * 4,
+            layout: self.layout(),
+            fields_len: self.fields_len(),
             done: false,
         }
     }
 
     /// The records in path order, first hop (oldest) first, without
-    /// allocating: one forward walk fills a fixed index of at most
-    /// [`MAX_RECORDS`] offsets, then the index is read backwards.
+    /// allocating.
+    ///
+    /// Without an opaque state snapshot every record has NodeLen * 4
+    /// bytes and the records are located by arithmetic. With one, one
+    /// forward walk fills a fixed index of at most [`MAX_RECORDS`] offsets,
+    /// then the index is read backwards.
     ///
     /// If the walk meets a malformed record, the first hops cannot be
     /// located: the error is the first and only item.
     #[must_use]
     pub fn records_path_order(&self) -> PathOrder<'a> {
-        let mut index = heapless::Vec::new();
-        let mut error = None;
-        for r in self.records() {
-            match r {
-                Ok(rec) => {
-                    // At most MAX_RECORDS records fit 244 bytes, and offsets
-                    // and lengths fit in a byte.
-                    if index.push((rec.offset() as u8, rec.len() as u8)).is_err() {
+        let fields_len = self.fields_len();
+        let layout = self.layout();
+        let has_oss = layout.has_oss();
+        let start = self.records_start;
+        let mut p = PathOrder {
+            body: self.body,
+            layout,
+            fields_len: fields_len as u8,
+            start: start as u8,
+            stride: 0,
+            count: 0,
+            index: heapless::Vec::new(),
+            error: None,
+        };
+        let populated = self.body.len() - start;
+        if !has_oss && fields_len != 0 {
+            // Fixed-size records: whole ones, then at most a truncated tail.
+            let count = populated / fields_len;
+            let tail = start + count * fields_len;
+            if tail < self.body.len() {
+                p.error = record_len_at(self.body, tail, false, fields_len).err();
+            } else {
+                // A body holds at most 244 / 4 records of at most 124 bytes.
+                p.stride = fields_len as u8;
+                p.count = count as u8;
+            }
+            return p;
+        }
+        let mut pos = start;
+        while pos < self.body.len() {
+            match record_len_at(self.body, pos, has_oss, fields_len) {
+                // At most MAX_RECORDS records fit 244 bytes, and offsets
+                // and lengths fit in a byte.
+                Ok(len) => {
+                    if p.index.push((pos as u8, len as u8)).is_err() {
                         break;
                     }
+                    pos += len;
                 }
-                Err(e) => error = Some(e),
+                Err(e) => {
+                    p.index.clear();
+                    p.error = Some(e);
+                    break;
+                }
             }
         }
-        if error.is_some() {
-            index.clear();
-        }
-        PathOrder {
-            body: self.body,
-            trace_type: self.header.trace_type,
-            fields_len: usize::from(self.header.node_len) * 4,
-            index,
-            error,
-        }
+        p
     }
 }
 
@@ -345,7 +387,7 @@ fn record_len_at(
 pub struct Records<'a> {
     body: &'a [u8],
     pos: usize,
-    trace_type: TraceType,
+    layout: RecordLayout,
     fields_len: usize,
     done: bool,
 }
@@ -353,23 +395,20 @@ pub struct Records<'a> {
 impl<'a> Iterator for Records<'a> {
     type Item = Result<NodeRecord<'a>, TraceError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done || self.pos >= self.body.len() {
             return None;
         }
-        match record_len_at(
-            self.body,
-            self.pos,
-            self.trace_type.has_oss(),
-            self.fields_len,
-        ) {
+        match record_len_at(self.body, self.pos, self.layout.has_oss(), self.fields_len) {
             Ok(len) => {
                 let start = self.pos;
                 self.pos += len;
+                let bytes = self.body.get(start..self.pos)?;
                 Some(Ok(NodeRecord::new(
-                    &self.body[start..start + len],
+                    bytes,
                     start,
-                    self.trace_type,
+                    self.layout,
                     self.fields_len,
                 )))
             }
@@ -388,8 +427,16 @@ impl FusedIterator for Records<'_> {}
 #[derive(Debug, Clone)]
 pub struct PathOrder<'a> {
     body: &'a [u8],
-    trace_type: TraceType,
-    fields_len: usize,
+    layout: RecordLayout,
+    fields_len: u8,
+    /// Offset of the newest record.
+    start: u8,
+    /// Length of every record when fixed (no opaque state); 0 when the
+    /// records are located through `index`.
+    stride: u8,
+    /// Records left in the fixed-size case; the oldest is the last.
+    count: u8,
+    /// `(offset, length)` of each record in wire order (variable size).
     index: heapless::Vec<(u8, u8), MAX_RECORDS>,
     error: Option<TraceError>,
 }
@@ -397,26 +444,104 @@ pub struct PathOrder<'a> {
 impl<'a> Iterator for PathOrder<'a> {
     type Item = Result<NodeRecord<'a>, TraceError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(e) = self.error.take() {
             return Some(Err(e));
         }
-        let (off, len) = self.index.pop()?;
-        let (off, len) = (usize::from(off), usize::from(len));
+        let (off, len) = if self.stride != 0 {
+            self.count = self.count.checked_sub(1)?;
+            let len = usize::from(self.stride);
+            (usize::from(self.start) + usize::from(self.count) * len, len)
+        } else {
+            let (off, len) = self.index.pop()?;
+            (usize::from(off), usize::from(len))
+        };
         let bytes = self.body.get(off..off + len)?;
         Some(Ok(NodeRecord::new(
             bytes,
             off,
-            self.trace_type,
-            self.fields_len,
+            self.layout,
+            usize::from(self.fields_len),
         )))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.index.len() + usize::from(self.error.is_some());
+        let n = self.index.len() + usize::from(self.count) + usize::from(self.error.is_some());
         (n, Some(n))
     }
 }
 
 impl ExactSizeIterator for PathOrder<'_> {}
 impl FusedIterator for PathOrder<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use super::*;
+
+    /// A pre-allocated body of type `bits` with NodeLen `node_len`, one
+    /// free word, then `data` as the records area.
+    fn body(bits: u32, node_len: u8, data: &[u8]) -> Vec<u8> {
+        let [_, a, b, c] = bits.to_be_bytes();
+        let mut v = Vec::from([0, 1, node_len << 3, 1, a, b, c, 0, 0, 0, 0, 0]);
+        v.extend_from_slice(data);
+        v
+    }
+
+    /// Path order is wire order reversed, or the walk's error alone.
+    fn check_orders(t: &Trace<'_>) {
+        let wire: Vec<_> = t.records().collect();
+        let path: Vec<_> = t.records_path_order().collect();
+        assert_eq!(t.records_path_order().len(), path.len());
+        if wire.iter().all(Result::is_ok) {
+            let mut rev = wire;
+            rev.reverse();
+            assert_eq!(path, rev);
+        } else {
+            assert_eq!(path.len(), 1);
+            assert_eq!(path.last(), wire.last());
+        }
+    }
+
+    #[test]
+    fn path_order_fixed_and_variable_records_every_length() {
+        // Records of 4 and 8 bytes (fixed), lenient NodeLen 3 for a 1-word
+        // type (fixed, extra words), with snapshots of 0 and 1 data words
+        // (variable).
+        let oss = [
+            0x01, 0, 0, 1, 0x00, 0xff, 0xff, 0xff, 0x01, 0, 0, 2, 0xaa, 0xbb, 0xcc, 0xdd,
+        ];
+        let cases: [(u32, u8, Validation, &[u8]); 4] = [
+            (0x80_0000, 1, Validation::Strict, &[1; 40]),
+            (0xc0_0000, 2, Validation::Strict, &[2; 40]),
+            (0x80_0000, 3, Validation::Lenient, &[3; 48]),
+            (0x80_0002, 1, Validation::Strict, &oss),
+        ];
+        for (bits, node_len, v, data) in cases {
+            for n in (0..=data.len()).step_by(4) {
+                let b = body(bits, node_len, &data[..n]);
+                let t = Trace::parse_preallocated(&b, v).unwrap();
+                check_orders(&t);
+                let ok = t.records_path_order().all(|r| r.is_ok());
+                let fixed = bits & 2 == 0;
+                if fixed {
+                    let rec = usize::from(node_len) * 4;
+                    assert_eq!(ok, n % rec == 0, "{bits:#x} {n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn path_order_empty_type_lenient_reports_empty_record() {
+        let b = body(0, 0, &[0; 8]);
+        let t = Trace::parse_preallocated(&b, Validation::Lenient).unwrap();
+        check_orders(&t);
+        assert!(matches!(
+            t.records_path_order().next(),
+            Some(Err(TraceError::EmptyRecord { offset: 12, .. }))
+        ));
+    }
+}

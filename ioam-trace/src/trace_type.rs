@@ -166,9 +166,16 @@ impl TraceType {
     ///
     /// The result is at most 25, so it always fits NodeLen's 5 bits.
     #[must_use]
+    #[inline]
     pub const fn node_len(self) -> u8 {
-        (self.0 & Self::SHORT_FIELDS.0).count_ones() as u8
-            + 2 * (self.0 & Self::WIDE_FIELDS.0).count_ones() as u8
+        // Bits 0-11 by table lookup; the undefined bits are rarely set.
+        let named = crate::layout::named_fields_len(self.0) / 4;
+        let undefined = self.0 & Self::UNDEFINED.0;
+        if undefined == 0 {
+            named
+        } else {
+            named + undefined.count_ones() as u8
+        }
     }
 
     /// Whether bit 22 (opaque state snapshot) is set.
@@ -184,7 +191,9 @@ impl TraceType {
     }
 
     /// Word offset, inside a record, of the field of RFC bit `k`: the words
-    /// of the set bits before it. Meaningful for `k <= 21`.
+    /// of the set bits before it. Meaningful for `k <= 21`. The reference
+    /// that [`crate::RecordLayout`] is tested against.
+    #[cfg(test)]
     #[must_use]
     pub(crate) const fn word_offset(self, k: u8) -> usize {
         // Bits 0..k are the values above 1 << (23 - k).
@@ -280,6 +289,21 @@ mod tests {
             let w = bits << 8;
             let linux = (w & 0xff1f_fc00).count_ones() + 2 * (w & 0x00e0_0000).count_ones();
             assert_eq!(u32::from(t.node_len()), linux, "{bits:#x}");
+        }
+    }
+
+    #[test]
+    fn node_len_matches_bit_counting_for_every_named_combination() {
+        // All 4096 values of bits 0-11, with and without undefined bits,
+        // bit 22 and bit 23.
+        for named in 0u32..4096 {
+            for low in [0u32, 0x000002, 0x000001, 0x000800, 0x000ffc, 0x0005a6] {
+                let bits = (named << 12) | low;
+                let t = TraceType::from_bits_truncate(bits);
+                let want = (bits & TraceType::SHORT_FIELDS.0).count_ones()
+                    + 2 * (bits & TraceType::WIDE_FIELDS.0).count_ones();
+                assert_eq!(u32::from(t.node_len()), want, "{bits:#x}");
+            }
         }
     }
 
