@@ -27,9 +27,11 @@
 
 use core::fmt;
 
+use zerocopy::FromBytes;
+
 use crate::error::{Layer, Limit, Rule, WireError};
 use crate::ext::{ExtHeaders, ExtKind};
-use crate::ioam::{IoamType, IOAM_FRAME_LEN};
+use crate::ioam::{IoamType, RawIoamOptionHeader, IOAM_FRAME_LEN};
 use crate::ipv6::{Ipv6Header, IPV6_HEADER_LEN, NEXT_HEADER_OFFSET};
 use crate::opt::{OPT_PAD1, OPT_PADN};
 
@@ -189,11 +191,11 @@ impl OptionSpec<'_> {
                 ioam_type,
                 body,
             } => {
-                out[0] = *option_type;
-                out[1] = (body.len() + 2) as u8;
-                out[2] = 0;
-                out[3] = ioam_type.to_u8();
-                body.write(&mut out[IOAM_FRAME_LEN..]);
+                // `check` made room for the 4-byte header.
+                if let Ok((h, rest)) = RawIoamOptionHeader::mut_from_prefix(out) {
+                    *h = RawIoamOptionHeader::new(*option_type, *ioam_type, body.len());
+                    body.write(rest);
+                }
             }
             OptionSpec::Raw {
                 option_type, data, ..
@@ -371,11 +373,15 @@ pub fn write_ioam_option<R>(
 ) -> Result<(usize, R), WireError> {
     let len = ioam_option_len(body_len)?;
     let out = option_area(buf, len, option_type)?;
-    out[0] = option_type;
-    out[1] = (body_len + 2) as u8;
-    out[2] = 0;
-    out[3] = ioam_type.to_u8();
-    let body = &mut out[IOAM_FRAME_LEN..];
+    let actual = out.len();
+    let Ok((h, body)) = RawIoamOptionHeader::mut_from_prefix(out) else {
+        // Not reached: `ioam_option_len` counts the 4-byte header.
+        return Err(WireError::BufferTooSmall {
+            required: IOAM_FRAME_LEN,
+            actual,
+        });
+    };
+    *h = RawIoamOptionHeader::new(option_type, ioam_type, body_len);
     body.fill(0);
     Ok((len, write_body(body)))
 }

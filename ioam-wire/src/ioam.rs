@@ -13,6 +13,8 @@
 
 use core::fmt;
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
 use crate::ext::ExtKind;
 
 /// IPv6 option type of IOAM options whose data may change en route
@@ -26,6 +28,58 @@ pub const OPT_IOAM_NOCHANGE: u8 = 0x11;
 /// Bytes of the frame before the body: Option Type, Opt Data Len,
 /// Reserved, IOAM Option-Type.
 pub const IOAM_FRAME_LEN: usize = 4;
+
+/// The four bytes that open an IOAM option (RFC 9486 §4), exactly as they
+/// sit on the wire, for zero-copy reads and in-place writes: any four bytes
+/// are a value, and it has no alignment.
+///
+/// ```
+/// use ioam_wire::ioam::{IoamType, RawIoamOptionHeader};
+/// use zerocopy::FromBytes;
+///
+/// let option = [0x31, 0x0e, 0x00, 0x00, 0x00, 0x7b];
+/// let (h, body) = RawIoamOptionHeader::ref_from_prefix(&option[..]).unwrap();
+/// assert_eq!((h.option_type, h.opt_data_len), (0x31, 14));
+/// assert_eq!(h.ioam_type(), IoamType::PreallocatedTrace);
+/// assert_eq!(body, [0x00, 0x7b]);
+/// ```
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Debug, Clone, Copy, PartialEq, Eq, Hash,
+)]
+#[repr(C)]
+pub struct RawIoamOptionHeader {
+    /// The IPv6 option type: [`OPT_IOAM`] or [`OPT_IOAM_NOCHANGE`].
+    pub option_type: u8,
+    /// Opt Data Len: 2 + the body length.
+    pub opt_data_len: u8,
+    /// Reserved (0 on send, ignored on receive).
+    pub reserved: u8,
+    /// The IOAM Option-Type, as on the wire.
+    pub ioam_type: u8,
+}
+
+const _: () = assert!(core::mem::size_of::<RawIoamOptionHeader>() == IOAM_FRAME_LEN);
+
+impl RawIoamOptionHeader {
+    /// The header of an option with a `body_len`-byte body; Reserved 0.
+    /// `body_len` must be at most 253 (callers check
+    /// [`IOAM_BODY_MAX`] first).
+    #[inline]
+    pub const fn new(option_type: u8, ioam_type: IoamType, body_len: usize) -> Self {
+        RawIoamOptionHeader {
+            option_type,
+            opt_data_len: (body_len + 2) as u8,
+            reserved: 0,
+            ioam_type: ioam_type.to_u8(),
+        }
+    }
+
+    /// The IOAM Option-Type.
+    #[inline]
+    pub const fn ioam_type(&self) -> IoamType {
+        IoamType::from_u8(self.ioam_type)
+    }
+}
 
 /// Largest IOAM body in an IPv6 option: Opt Data Len is at most 255, and
 /// 4n alignment makes it `2 mod 4`, so at most 254 = 2 + 252 (RFC 9486 §4).
@@ -272,6 +326,24 @@ pub struct IoamOption<'a> {
 }
 
 impl<'a> IoamOption<'a> {
+    /// The option whose first four bytes `header` are at `offset` from the
+    /// header start, followed by `body`.
+    #[inline]
+    pub(crate) const fn from_raw(
+        offset: usize,
+        header: &RawIoamOptionHeader,
+        body: &'a [u8],
+    ) -> Self {
+        IoamOption {
+            offset,
+            option_type: header.option_type,
+            reserved: header.reserved,
+            ioam_type: header.ioam_type(),
+            body,
+            body_offset: offset + IOAM_FRAME_LEN,
+        }
+    }
+
     /// Opt Data Len of the option: 2 + body length.
     #[inline]
     pub const fn data_len(&self) -> usize {
@@ -312,6 +384,23 @@ impl<'a> IoamOption<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zerocopy::IntoBytes;
+
+    #[test]
+    fn raw_header_is_the_rfc9486_frame() {
+        // Linux trace option: 0x31, Opt Data Len 14, Reserved, type 0.
+        let h = RawIoamOptionHeader::new(OPT_IOAM, IoamType::PreallocatedTrace, 12);
+        assert_eq!(h.as_bytes(), [0x31, 14, 0, 0]);
+        let h = RawIoamOptionHeader::new(OPT_IOAM_NOCHANGE, IoamType::DirectExport, IOAM_BODY_MAX);
+        assert_eq!(h.as_bytes(), [0x11, 254, 0, 4]);
+        let body = [9u8; 4];
+        let raw = RawIoamOptionHeader::read_from_bytes(&[0x11, 6, 0xaa, 67][..]).unwrap();
+        assert_eq!(raw.ioam_type(), IoamType::IntegrityEdgeToEdge);
+        let o = IoamOption::from_raw(12, &raw, &body);
+        assert_eq!((o.offset, o.body_offset, o.reserved), (12, 16, 0xaa));
+        assert_eq!((o.option_type, o.data_len(), o.len()), (0x11, 6, 8));
+        assert!(RawIoamOptionHeader::ref_from_prefix(&[0x31, 2, 0][..]).is_err());
+    }
 
     #[test]
     fn ioam_type_round_trips_every_byte() {

@@ -1,5 +1,8 @@
 //! The fixed IPv6 header (RFC 8200 §3) as a zero-copy view.
 
+use zerocopy::network_endian::{U16, U32};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
 use crate::error::{Layer, Rule, WireError};
 
 /// Length of the fixed IPv6 header in bytes (RFC 8200 §3).
@@ -31,6 +34,91 @@ mod field {
 /// Offset of the Next Header byte in the fixed IPv6 header.
 pub const NEXT_HEADER_OFFSET: usize = field::NEXT_HEADER;
 
+/// The fixed IPv6 header exactly as it sits on the wire (RFC 8200 §3), for
+/// zero-copy reads and in-place writes: any 40 bytes are a value, and it
+/// has no alignment. [`Ipv6Header`] reads and writes through it.
+///
+/// ```
+/// use ioam_wire::ipv6::RawIpv6Header;
+/// use zerocopy::FromBytes;
+///
+/// let mut packet = [0u8; 48];
+/// packet[..8].copy_from_slice(&[0x6a, 0xb1, 0x23, 0x45, 0x00, 0x08, 17, 64]);
+/// let (h, payload) = RawIpv6Header::ref_from_prefix(&packet[..]).unwrap();
+/// assert_eq!((h.version(), h.traffic_class(), h.flow_label()), (6, 0xab, 0x12345));
+/// assert_eq!((h.payload_len.get(), h.next_header, h.hop_limit), (8, 17, 64));
+/// assert_eq!(payload.len(), 8);
+/// ```
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Debug, Clone, Copy, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct RawIpv6Header {
+    /// Version (4 bits), Traffic Class (8 bits), Flow Label (20 bits).
+    pub ver_tc_flow: U32,
+    /// Payload Length.
+    pub payload_len: U16,
+    /// Next Header.
+    pub next_header: u8,
+    /// Hop Limit.
+    pub hop_limit: u8,
+    /// Source address.
+    pub src_addr: [u8; 16],
+    /// Destination address.
+    pub dst_addr: [u8; 16],
+}
+
+// The struct and the byte ranges of `field` describe the same layout.
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(size_of::<RawIpv6Header>() == IPV6_HEADER_LEN);
+    assert!(offset_of!(RawIpv6Header, ver_tc_flow) == field::VER_TC_FL.start);
+    assert!(offset_of!(RawIpv6Header, payload_len) == field::PAYLOAD_LEN.start);
+    assert!(offset_of!(RawIpv6Header, next_header) == field::NEXT_HEADER);
+    assert!(offset_of!(RawIpv6Header, hop_limit) == field::HOP_LIMIT);
+    assert!(offset_of!(RawIpv6Header, src_addr) == field::SRC_ADDR.start);
+    assert!(offset_of!(RawIpv6Header, dst_addr) == field::DST_ADDR.start);
+};
+
+impl RawIpv6Header {
+    /// Version (4 bits).
+    #[inline]
+    pub const fn version(&self) -> u8 {
+        (self.ver_tc_flow.get() >> 28) as u8
+    }
+
+    /// Traffic Class (8 bits).
+    #[inline]
+    pub const fn traffic_class(&self) -> u8 {
+        (self.ver_tc_flow.get() >> 20) as u8
+    }
+
+    /// Flow Label (20 bits).
+    #[inline]
+    pub const fn flow_label(&self) -> u32 {
+        self.ver_tc_flow.get() & 0x000f_ffff
+    }
+
+    /// The first word from its three fields; bits above their widths are
+    /// dropped.
+    #[inline]
+    pub const fn word0(version: u8, traffic_class: u8, flow_label: u32) -> U32 {
+        U32::new(
+            ((version as u32 & 0x0f) << 28)
+                | ((traffic_class as u32) << 20)
+                | (flow_label & 0x000f_ffff),
+        )
+    }
+}
+
+/// The panic of an accessor of an unchecked view on a short buffer.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn short_view(len: usize) -> ! {
+    panic!("IPv6 header view on {len} bytes, {IPV6_HEADER_LEN} needed (RFC 8200 §3)")
+}
+
 /// A view of the fixed IPv6 header at the start of a buffer (RFC 8200 §3).
 ///
 /// After [`Ipv6Header::new_checked`] (or a successful
@@ -60,16 +148,16 @@ impl<T: AsRef<[u8]>> Ipv6Header<T> {
     /// (offset 0 of the buffer).
     #[inline]
     pub fn check_len(&self) -> Result<(), WireError> {
-        let len = self.buffer.as_ref().len();
-        if len < IPV6_HEADER_LEN {
-            return Err(WireError::Truncated {
+        let b = self.buffer.as_ref();
+        match RawIpv6Header::ref_from_prefix(b) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(WireError::Truncated {
                 layer: Layer::Ipv6Header,
                 offset: 0,
                 required: IPV6_HEADER_LEN,
-                actual: len,
-            });
+                actual: b.len(),
+            }),
         }
-        Ok(())
     }
 
     /// Checks the length and that the version is 6.
@@ -95,64 +183,64 @@ impl<T: AsRef<[u8]>> Ipv6Header<T> {
         self.buffer.as_ref()
     }
 
+    /// The header as its wire layout; panics on a buffer shorter than
+    /// [`IPV6_HEADER_LEN`] (see [`new_unchecked`](Self::new_unchecked)).
     #[inline]
-    fn word0(&self) -> u32 {
-        let b = &self.buffer.as_ref()[field::VER_TC_FL];
-        u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+    pub fn raw(&self) -> &RawIpv6Header {
+        let b = self.buffer.as_ref();
+        match RawIpv6Header::ref_from_prefix(b) {
+            Ok((h, _)) => h,
+            Err(_) => short_view(b.len()),
+        }
     }
 
     /// Version (4 bits); 6 for IPv6.
     #[inline]
     pub fn version(&self) -> u8 {
-        self.buffer.as_ref()[0] >> 4
+        self.raw().version()
     }
 
     /// Traffic Class (8 bits).
     #[inline]
     pub fn traffic_class(&self) -> u8 {
-        (self.word0() >> 20) as u8
+        self.raw().traffic_class()
     }
 
     /// Flow Label (20 bits).
     #[inline]
     pub fn flow_label(&self) -> u32 {
-        self.word0() & 0x000f_ffff
+        self.raw().flow_label()
     }
 
     /// Payload Length: bytes after the fixed header, extension headers
     /// included (0 for a jumbogram, RFC 2675).
     #[inline]
     pub fn payload_len(&self) -> u16 {
-        let b = &self.buffer.as_ref()[field::PAYLOAD_LEN];
-        u16::from_be_bytes([b[0], b[1]])
+        self.raw().payload_len.get()
     }
 
     /// Next Header: protocol number of the header that follows.
     #[inline]
     pub fn next_header(&self) -> u8 {
-        self.buffer.as_ref()[field::NEXT_HEADER]
+        self.raw().next_header
     }
 
     /// Hop Limit.
     #[inline]
     pub fn hop_limit(&self) -> u8 {
-        self.buffer.as_ref()[field::HOP_LIMIT]
+        self.raw().hop_limit
     }
 
     /// Source address.
     #[inline]
     pub fn src_addr(&self) -> [u8; 16] {
-        let mut a = [0; 16];
-        a.copy_from_slice(&self.buffer.as_ref()[field::SRC_ADDR]);
-        a
+        self.raw().src_addr
     }
 
     /// Destination address.
     #[inline]
     pub fn dst_addr(&self) -> [u8; 16] {
-        let mut a = [0; 16];
-        a.copy_from_slice(&self.buffer.as_ref()[field::DST_ADDR]);
-        a
+        self.raw().dst_addr
     }
 
     /// The bytes after the fixed header (whatever the buffer holds; the
@@ -164,60 +252,67 @@ impl<T: AsRef<[u8]>> Ipv6Header<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Header<T> {
+    /// The header as its wire layout, for in-place writes; panics on a
+    /// buffer shorter than [`IPV6_HEADER_LEN`].
     #[inline]
-    fn set_word0(&mut self, w: u32) {
-        self.buffer.as_mut()[field::VER_TC_FL].copy_from_slice(&w.to_be_bytes());
+    pub fn raw_mut(&mut self) -> &mut RawIpv6Header {
+        let b = self.buffer.as_mut();
+        let len = b.len();
+        match RawIpv6Header::mut_from_prefix(b) {
+            Ok((h, _)) => h,
+            Err(_) => short_view(len),
+        }
     }
 
     /// Sets the Version (low 4 bits of `v`).
     #[inline]
     pub fn set_version(&mut self, v: u8) {
-        let b = &mut self.buffer.as_mut()[0];
-        *b = (*b & 0x0f) | (v << 4);
+        let h = self.raw_mut();
+        h.ver_tc_flow = RawIpv6Header::word0(v, h.traffic_class(), h.flow_label());
     }
 
     /// Sets the Traffic Class.
     #[inline]
     pub fn set_traffic_class(&mut self, tc: u8) {
-        let w = (self.word0() & 0xf00f_ffff) | (u32::from(tc) << 20);
-        self.set_word0(w);
+        let h = self.raw_mut();
+        h.ver_tc_flow = RawIpv6Header::word0(h.version(), tc, h.flow_label());
     }
 
     /// Sets the Flow Label (low 20 bits of `fl`).
     #[inline]
     pub fn set_flow_label(&mut self, fl: u32) {
-        let w = (self.word0() & 0xfff0_0000) | (fl & 0x000f_ffff);
-        self.set_word0(w);
+        let h = self.raw_mut();
+        h.ver_tc_flow = RawIpv6Header::word0(h.version(), h.traffic_class(), fl);
     }
 
     /// Sets the Payload Length.
     #[inline]
     pub fn set_payload_len(&mut self, len: u16) {
-        self.buffer.as_mut()[field::PAYLOAD_LEN].copy_from_slice(&len.to_be_bytes());
+        self.raw_mut().payload_len.set(len);
     }
 
     /// Sets the Next Header.
     #[inline]
     pub fn set_next_header(&mut self, nh: u8) {
-        self.buffer.as_mut()[field::NEXT_HEADER] = nh;
+        self.raw_mut().next_header = nh;
     }
 
     /// Sets the Hop Limit.
     #[inline]
     pub fn set_hop_limit(&mut self, hl: u8) {
-        self.buffer.as_mut()[field::HOP_LIMIT] = hl;
+        self.raw_mut().hop_limit = hl;
     }
 
     /// Sets the source address.
     #[inline]
     pub fn set_src_addr(&mut self, a: [u8; 16]) {
-        self.buffer.as_mut()[field::SRC_ADDR].copy_from_slice(&a);
+        self.raw_mut().src_addr = a;
     }
 
     /// Sets the destination address.
     #[inline]
     pub fn set_dst_addr(&mut self, a: [u8; 16]) {
-        self.buffer.as_mut()[field::DST_ADDR].copy_from_slice(&a);
+        self.raw_mut().dst_addr = a;
     }
 
     /// The bytes after the fixed header, mutable.
@@ -270,21 +365,21 @@ impl Ipv6HeaderRepr {
 
     /// Writes the header (version 6) into the first 40 bytes of `buf`.
     pub fn emit(&self, buf: &mut [u8]) -> Result<(), WireError> {
-        let Some(b) = buf.get_mut(..IPV6_HEADER_LEN) else {
+        let actual = buf.len();
+        let Ok((h, _)) = RawIpv6Header::mut_from_prefix(buf) else {
             return Err(WireError::BufferTooSmall {
                 required: IPV6_HEADER_LEN,
-                actual: buf.len(),
+                actual,
             });
         };
-        let mut h = Ipv6Header::new_unchecked(b);
-        h.set_word0(0x6000_0000);
-        h.set_traffic_class(self.traffic_class);
-        h.set_flow_label(self.flow_label);
-        h.set_payload_len(self.payload_len);
-        h.set_next_header(self.next_header);
-        h.set_hop_limit(self.hop_limit);
-        h.set_src_addr(self.src_addr);
-        h.set_dst_addr(self.dst_addr);
+        *h = RawIpv6Header {
+            ver_tc_flow: RawIpv6Header::word0(6, self.traffic_class, self.flow_label),
+            payload_len: U16::new(self.payload_len),
+            next_header: self.next_header,
+            hop_limit: self.hop_limit,
+            src_addr: self.src_addr,
+            dst_addr: self.dst_addr,
+        };
         Ok(())
     }
 }
@@ -366,5 +461,48 @@ mod tests {
                 actual: 39
             })
         );
+    }
+
+    #[test]
+    fn raw_layout_reads_and_writes_in_place() {
+        let mut b = [0u8; 44];
+        b[..40].copy_from_slice(&HDR);
+        b[40..].copy_from_slice(&[1, 2, 3, 4]);
+        let (raw, rest) = RawIpv6Header::ref_from_prefix(&b[..]).unwrap();
+        assert_eq!(raw.ver_tc_flow.get(), 0x6ab1_2345);
+        assert_eq!(raw.payload_len.get(), 16);
+        assert_eq!((raw.next_header, raw.hop_limit), (0, 64));
+        assert_eq!(raw.src_addr, HDR[8..24]);
+        assert_eq!(raw.dst_addr, HDR[24..40]);
+        assert_eq!(rest, [1, 2, 3, 4]);
+        assert_eq!(
+            *Ipv6Header::new_checked(&b[..]).unwrap().raw(),
+            RawIpv6Header::read_from_bytes(&HDR[..]).unwrap()
+        );
+        // Setters change only their field's bits.
+        let mut h = Ipv6Header::new_checked(&mut b[..]).unwrap();
+        h.set_version(0x12);
+        h.set_traffic_class(0xff);
+        h.raw_mut().payload_len.set(0xbeef);
+        assert_eq!(b[..6], [0x2f, 0xf1, 0x23, 0x45, 0xbe, 0xef]);
+        assert_eq!(b[6..40], HDR[6..]);
+        assert_eq!(b[40..], [1, 2, 3, 4]);
+        assert!(RawIpv6Header::ref_from_prefix(&HDR[..39]).is_err());
+    }
+
+    #[test]
+    fn emit_writes_only_the_header() {
+        let r = Ipv6HeaderRepr::parse(&Ipv6Header::new_checked(&HDR[..]).unwrap()).unwrap();
+        let mut out = [0xeeu8; 48];
+        r.emit(&mut out).unwrap();
+        assert_eq!(out[..40], HDR);
+        assert!(out[40..].iter().all(|&b| b == 0xee));
+        // Out-of-range Traffic Class/Flow Label bits do not leak.
+        let wide = Ipv6HeaderRepr {
+            flow_label: 0xfff1_2345,
+            ..r
+        };
+        wide.emit(&mut out).unwrap();
+        assert_eq!(out[..40], HDR);
     }
 }

@@ -11,8 +11,10 @@
 use core::fmt;
 use core::iter::FusedIterator;
 
+use zerocopy::FromBytes;
+
 use crate::error::{Layer, Rule, WireError};
-use crate::ioam::{is_ioam_option_type, IoamOption, IoamType};
+use crate::ioam::{is_ioam_option_type, IoamOption, RawIoamOptionHeader};
 
 /// Option type of Pad1 (RFC 8200 §4.2).
 pub const OPT_PAD1: u8 = 0x00;
@@ -329,7 +331,7 @@ impl<'a> Iterator for Options<'a> {
         }
         self.pad_run = 0;
         if is_ioam_option_type(t) {
-            let [reserved, ioam_type, body @ ..] = data else {
+            let Ok((header, body)) = RawIoamOptionHeader::ref_from_prefix(opt) else {
                 return self.fail(WireError::invalid(
                     Rule::IoamDataLenTooShort(data_len),
                     offset,
@@ -338,14 +340,7 @@ impl<'a> Iterator for Options<'a> {
             if strict && !offset.is_multiple_of(4) {
                 return self.fail(WireError::invalid(Rule::IoamMisaligned, offset));
             }
-            return Some(Ok(Opt::Ioam(IoamOption {
-                offset,
-                option_type: t,
-                reserved: *reserved,
-                ioam_type: IoamType::from_u8(*ioam_type),
-                body,
-                body_offset: offset + 4,
-            })));
+            return Some(Ok(Opt::Ioam(IoamOption::from_raw(offset, header, body))));
         }
         Some(Ok(Opt::Unknown(UnknownOption {
             offset,
@@ -360,6 +355,7 @@ impl FusedIterator for Options<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ioam::IoamType;
     use crate::ioam::{OPT_IOAM, OPT_IOAM_NOCHANGE};
 
     fn collect<'a>(h: &'a [u8], mode: ParseMode) -> ([Option<Opt<'a>>; 16], Option<WireError>) {

@@ -9,8 +9,10 @@ use core::iter::FusedIterator;
 
 use crate::error::{Layer, WireError};
 use crate::ext::{ChainEnd, ExtHeaders, ExtKind};
-use crate::ioam::{is_ioam_option_type, IoamOption, IoamType, Placement};
-use crate::ipv6::{IPV6_HEADER_LEN, NEXT_HEADER_OFFSET};
+use zerocopy::FromBytes;
+
+use crate::ioam::{is_ioam_option_type, IoamOption, Placement, RawIoamOptionHeader};
+use crate::ipv6::{RawIpv6Header, IPV6_HEADER_LEN, NEXT_HEADER_OFFSET};
 use crate::opt::{Opt, Options, ParseMode, OPT_PADN};
 use crate::proto;
 
@@ -146,34 +148,28 @@ impl FusedIterator for IoamOptions<'_> {}
 /// it. Error offsets are from the packet start.
 #[inline]
 pub fn first_hbh_ioam(packet: &[u8], mode: ParseMode) -> Result<Option<PacketIoam<'_>>, WireError> {
-    match packet.get(NEXT_HEADER_OFFSET) {
-        Some(&proto::HOP_BY_HOP) => {}
-        Some(_) => return Ok(None),
-        None => {
-            return Err(WireError::Truncated {
+    let Ok((ip, rest)) = RawIpv6Header::ref_from_prefix(packet) else {
+        // A short packet whose Next Header is there and is not Hop-by-Hop
+        // has no Hop-by-Hop header to look into.
+        return match packet.get(NEXT_HEADER_OFFSET) {
+            Some(&nh) if nh != proto::HOP_BY_HOP => Ok(None),
+            _ => Err(WireError::Truncated {
                 layer: Layer::Ipv6Header,
                 offset: 0,
                 required: IPV6_HEADER_LEN,
                 actual: packet.len(),
-            })
-        }
+            }),
+        };
+    };
+    if ip.next_header != proto::HOP_BY_HOP {
+        return Ok(None);
     }
-    let rest = packet.get(IPV6_HEADER_LEN..).unwrap_or(&[]);
     let Some(&hel) = rest.get(1) else {
-        return Err(if packet.len() < IPV6_HEADER_LEN {
-            WireError::Truncated {
-                layer: Layer::Ipv6Header,
-                offset: 0,
-                required: IPV6_HEADER_LEN,
-                actual: packet.len(),
-            }
-        } else {
-            WireError::Truncated {
-                layer: Layer::ExtHeader(ExtKind::HopByHop),
-                offset: IPV6_HEADER_LEN,
-                required: 2,
-                actual: rest.len(),
-            }
+        return Err(WireError::Truncated {
+            layer: Layer::ExtHeader(ExtKind::HopByHop),
+            offset: IPV6_HEADER_LEN,
+            required: 2,
+            actual: rest.len(),
         });
     };
     let len = (usize::from(hel) + 1) * 8;
@@ -188,21 +184,16 @@ pub fn first_hbh_ioam(packet: &[u8], mode: ParseMode) -> Result<Option<PacketIoa
     // The layout every Linux encapsulator and our builder produce:
     // `NH HEL | 01 00 | T L R TY | body`, with the option inside the header.
     // Both modes accept it as is, so skip the general walk.
-    if let [_, _, OPT_PADN, 0, t, l, reserved, ty, rest @ ..] = hbh {
-        if is_ioam_option_type(*t) && *l >= 2 {
-            if let Some(body) = rest.get(..usize::from(*l) - 2) {
-                return Ok(Some(PacketIoam {
-                    header: ExtKind::HopByHop,
-                    header_offset: IPV6_HEADER_LEN,
-                    option: IoamOption {
-                        offset: 4,
-                        option_type: *t,
-                        reserved: *reserved,
-                        ioam_type: IoamType::from_u8(*ty),
-                        body,
-                        body_offset: 8,
-                    },
-                }));
+    if let [_, _, OPT_PADN, 0, option @ ..] = hbh {
+        if let Ok((h, after)) = RawIoamOptionHeader::ref_from_prefix(option) {
+            if is_ioam_option_type(h.option_type) && h.opt_data_len >= 2 {
+                if let Some(body) = after.get(..usize::from(h.opt_data_len) - 2) {
+                    return Ok(Some(PacketIoam {
+                        header: ExtKind::HopByHop,
+                        header_offset: IPV6_HEADER_LEN,
+                        option: IoamOption::from_raw(4, h, body),
+                    }));
+                }
             }
         }
     }
