@@ -38,8 +38,8 @@ def main():
     for c in cases:
         by_key.setdefault((c[0], c[2]), []).append(c)
 
-    print("| case | median | vs floor (time) | vs peer (time) | instr/op | vs floor (instr) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| case | median | vs floor (time) | vs peer (time) | instr/op | vs floor (instr) | vs peer (instr) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for group, function, fixture, role, instr in cases:
         med = median_ns(group, function, fixture)
         floor = next((c for c in by_key[(group, fixture)] if c[3] == "Floor"), None)
@@ -55,7 +55,7 @@ def main():
             return f"{med / om:.1f}x"
         name = f"{group}/{function}/{fixture}" + ("" if role == "Subject" else f" ({role.lower()})")
         m = "" if med is None else (f"{med:.1f} ns" if med < 10_000 else f"{med / 1000:.2f} µs")
-        print(f"| {name} | {m} | {ratio(floor, False)} | {ratio(peer, False)} | {instr:.0f} | {ratio(floor, True)} |")
+        print(f"| {name} | {m} | {ratio(floor, False)} | {ratio(peer, False)} | {instr:.0f} | {ratio(floor, True)} | {ratio(peer, True)} |")
 
 
 if __name__ == "__main__":
