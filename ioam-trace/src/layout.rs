@@ -85,22 +85,6 @@ pub(crate) const fn named_fields_len(bits: u32) -> u8 {
         + WIDE_GROUPS[((bits >> 12) & 0xf) as usize].len
 }
 
-/// The entries of the undefined bits 12-21 (one word each) of `bits`, whose
-/// first field is at `offset`, and the offset after them.
-#[cold]
-const fn undefined_offsets(bits: u32, mut offset: u8) -> ([u8; 10], u8) {
-    let mut at = [ABSENT; 10];
-    let mut i = 0;
-    while i < 10 {
-        if bits & (1 << (11 - i)) != 0 {
-            at[i] = offset;
-            offset += 4;
-        }
-        i += 1;
-    }
-    (at, offset)
-}
-
 /// Byte offset of every data field inside a record of one trace type
 /// (RFC 9197 §4.4.2), with the length of the fields.
 ///
@@ -137,21 +121,33 @@ impl RecordLayout {
         let [a0, a1, a2, a3] = g0.place(0);
         let [a4, a5, a6, a7] = g1.place(g0.len);
         let [a8, a9, a10, a11] = g2.place(g0.len + g1.len);
-        let offset = g0.len + g1.len + g2.len;
-        let (rest, offset) = if bits & TraceType::UNDEFINED.bits() == 0 {
-            ([ABSENT; 10], offset)
-        } else {
-            undefined_offsets(bits, offset)
-        };
-        let [r0, r1, r2, r3, r4, r5, r6, r7, r8, r9] = rest;
-        let at = [
-            a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, r0, r1, r2, r3, r4, r5, r6, r7, r8,
-            r9,
-        ];
-        Self {
-            at,
-            fields_len: offset,
+        let x = ABSENT;
+        let mut layout = Self {
+            at: [
+                a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, x, x, x, x, x, x, x, x, x, x,
+            ],
+            fields_len: g0.len + g1.len + g2.len,
             trace_type,
+        };
+        if bits & TraceType::UNDEFINED.bits() != 0 {
+            layout.place_undefined();
+        }
+        layout
+    }
+
+    /// Places the undefined bits 12-21 that are set (one word each) after
+    /// the named fields. Kept out of line: these bits are rarely set.
+    #[cold]
+    #[inline(never)]
+    const fn place_undefined(&mut self) {
+        let bits = self.trace_type.bits();
+        let mut k = 12;
+        while k < FIELD_BITS {
+            if bits & (1 << (23 - k)) != 0 {
+                self.at[k] = self.fields_len;
+                self.fields_len += 4;
+            }
+            k += 1;
         }
     }
 
