@@ -173,12 +173,7 @@ impl OptionSpec<'_> {
         if t == OPT_PAD1 || t == OPT_PADN {
             return Err(WireError::invalid(Rule::PaddingAsOption, 0));
         }
-        if data_len > Limit::OptionDataLen.max() {
-            return Err(WireError::TooLong {
-                limit: Limit::OptionDataLen,
-                actual: data_len,
-            });
-        }
+        Limit::OptionDataLen.check(data_len)?;
         Ok((align, data_len + 2))
     }
 
@@ -269,12 +264,7 @@ impl<'a> OptionsBuilder<'a> {
             off += pad;
             visit(off, len, Some(i));
             off += len;
-            if off > Limit::ExtHeaderLen.max() {
-                return Err(WireError::TooLong {
-                    limit: Limit::ExtHeaderLen,
-                    actual: off,
-                });
-            }
+            Limit::ExtHeaderLen.check(off)?;
         }
         Ok(off)
     }
@@ -283,14 +273,7 @@ impl<'a> OptionsBuilder<'a> {
     #[inline]
     pub fn buffer_len(&self) -> Result<usize, WireError> {
         let end = self.layout(|_, _, _| {})?;
-        let total = end.next_multiple_of(8);
-        if total > Limit::ExtHeaderLen.max() {
-            return Err(WireError::TooLong {
-                limit: Limit::ExtHeaderLen,
-                actual: total,
-            });
-        }
-        Ok(total)
+        Limit::ExtHeaderLen.check(end.next_multiple_of(8))
     }
 
     /// Offset of the option type byte of option `index` from the header
@@ -501,13 +484,7 @@ pub fn insert_ext_header(
         return Err(WireError::invalid(Rule::HeaderLenMismatch, 0));
     }
     let payload = payload_len_of(packet)?;
-    let new_payload = payload + hlen;
-    if new_payload > Limit::PayloadLen.max() {
-        return Err(WireError::TooLong {
-            limit: Limit::PayloadLen,
-            actual: new_payload,
-        });
-    }
+    let new_payload = Limit::PayloadLen.check(payload + hlen)?;
     let (pos, field) = match kind {
         ExtKind::HopByHop => {
             if packet[NEXT_HEADER_OFFSET] == kind.protocol() {

@@ -53,6 +53,18 @@ impl Limit {
             Limit::PayloadLen => 65535,
         }
     }
+
+    /// `actual` if the field can express it, else [`WireError::TooLong`].
+    #[inline]
+    pub const fn check(self, actual: usize) -> Result<usize, WireError> {
+        if actual > self.max() {
+            return Err(WireError::TooLong {
+                limit: self,
+                actual,
+            });
+        }
+        Ok(actual)
+    }
 }
 
 /// A content rule, named after the specification that states it.
@@ -329,6 +341,22 @@ mod tests {
         };
         assert_eq!(e.with_base(9), e);
         assert_eq!(e.offset(), None);
+    }
+
+    #[test]
+    fn limits_pass_up_to_their_maximum() {
+        assert_eq!(Limit::OptionDataLen.check(255), Ok(255));
+        assert_eq!(
+            Limit::OptionDataLen.check(256),
+            Err(WireError::TooLong {
+                limit: Limit::OptionDataLen,
+                actual: 256
+            })
+        );
+        assert_eq!(Limit::ExtHeaderLen.check(2048), Ok(2048));
+        assert!(Limit::ExtHeaderLen.check(2049).is_err());
+        assert_eq!(Limit::PayloadLen.check(65535), Ok(65535));
+        assert!(Limit::PayloadLen.check(65536).is_err());
     }
 
     #[test]
