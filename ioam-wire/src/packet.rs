@@ -7,10 +7,10 @@
 
 use core::iter::FusedIterator;
 
-use crate::error::{Layer, WireError};
-use crate::ext::{ChainEnd, ExtHeaders, ExtKind};
 use zerocopy::FromBytes;
 
+use crate::error::{Layer, WireError};
+use crate::ext::{ChainEnd, ExtHeaders, ExtKind};
 use crate::ioam::{is_ioam_option_type, IoamOption, Placement, RawIoamOptionHeader};
 use crate::ipv6::{RawIpv6Header, IPV6_HEADER_LEN, NEXT_HEADER_OFFSET};
 use crate::opt::{Opt, Options, ParseMode, OPT_PADN};
