@@ -71,8 +71,39 @@ const fn groups(widths: [u8; 4]) -> [Group; 16] {
     table
 }
 
-/// Bits 0-3 and 4-7: one word each.
-const SHORT_GROUPS: [Group; 16] = groups([4, 4, 4, 4]);
+/// Bits 0-7, one word each, for every value of those bits: the table
+/// entries of the eight bits as the bytes (little-endian) of one `u64`.
+const FIRST_BYTE: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut value = 0;
+    while value < 256 {
+        let mut entries = [ABSENT; 8];
+        let mut offset = 0u8;
+        let mut i = 0;
+        while i < 8 {
+            // RFC bit i is the most significant of the eight first.
+            if value & (0x80 >> i) != 0 {
+                entries[i] = offset;
+                offset += 4;
+            }
+            i += 1;
+        }
+        table[value] = u64::from_le_bytes(entries);
+        value += 1;
+    }
+    table
+};
+
+/// Bytes of the fields of bits 0-7, for every value of those bits.
+const FIRST_BYTE_LEN: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut value = 0;
+    while value < 256 {
+        table[value] = (value as u8).count_ones() as u8 * 4;
+        value += 1;
+    }
+    table
+};
 /// Bits 8-11: two words each for 8-10, one for 11.
 const WIDE_GROUPS: [Group; 16] = groups([8, 8, 8, 4]);
 
@@ -80,9 +111,7 @@ const WIDE_GROUPS: [Group; 16] = groups([8, 8, 8, 4]);
 /// lookups, no bit counting.
 #[inline]
 pub(crate) const fn named_fields_len(bits: u32) -> u8 {
-    SHORT_GROUPS[((bits >> 20) & 0xf) as usize].len
-        + SHORT_GROUPS[((bits >> 16) & 0xf) as usize].len
-        + WIDE_GROUPS[((bits >> 12) & 0xf) as usize].len
+    FIRST_BYTE_LEN[((bits >> 16) & 0xff) as usize] + WIDE_GROUPS[((bits >> 12) & 0xf) as usize].len
 }
 
 /// Byte offset of every data field inside a record of one trace type
@@ -114,19 +143,18 @@ impl RecordLayout {
     #[inline]
     pub const fn new(trace_type: TraceType) -> Self {
         let bits = trace_type.bits();
-        // Bits 0-11 as three groups of four, each placed by table lookup.
-        let g0 = SHORT_GROUPS[((bits >> 20) & 0xf) as usize];
-        let g1 = SHORT_GROUPS[((bits >> 16) & 0xf) as usize];
+        // Bits 0-7 by one table lookup, bits 8-11 by another placed after them.
+        let first = ((bits >> 16) & 0xff) as usize;
+        let [a0, a1, a2, a3, a4, a5, a6, a7] = FIRST_BYTE[first].to_le_bytes();
+        let len0 = FIRST_BYTE_LEN[first];
         let g2 = WIDE_GROUPS[((bits >> 12) & 0xf) as usize];
-        let [a0, a1, a2, a3] = g0.place(0);
-        let [a4, a5, a6, a7] = g1.place(g0.len);
-        let [a8, a9, a10, a11] = g2.place(g0.len + g1.len);
+        let [a8, a9, a10, a11] = g2.place(len0);
         let x = ABSENT;
         let mut layout = Self {
             at: [
                 a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, x, x, x, x, x, x, x, x, x, x,
             ],
-            fields_len: g0.len + g1.len + g2.len,
+            fields_len: len0 + g2.len,
             trace_type,
         };
         if bits & TraceType::UNDEFINED.bits() != 0 {
