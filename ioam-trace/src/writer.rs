@@ -49,6 +49,7 @@ use crate::error::{Field, Part, TraceError};
 use crate::header::{
     RawTraceHeader, NODE_LEN_OFFSET, REMAINING_LEN_OFFSET, TRACE_HEADER_LEN, TRACE_TYPE_OFFSET,
 };
+use crate::layout::RecordLayout;
 use crate::record::unavailable;
 use crate::trace::Validation;
 use crate::trace_type::TraceType;
@@ -261,90 +262,68 @@ pub enum TransitOutcome {
     Skipped(SkipReason),
 }
 
-/// Small write cursor over an exactly sized record slot.
-struct Cursor<'b> {
-    rest: &'b mut [u8],
-}
-
-impl Cursor<'_> {
-    fn put<const N: usize>(&mut self, bytes: [u8; N]) {
-        let rest = core::mem::take(&mut self.rest);
-        if let Some((dst, tail)) = rest.split_first_chunk_mut::<N>() {
-            *dst = bytes;
-            self.rest = tail;
+/// Writes one node's record into `out`, which must be exactly
+/// [`NodeData::record_len`] bytes for the layout's trace type: each field
+/// with one store at its offset, bits 12-21 as 0xffffffff, then the
+/// opaque state snapshot. Values are assumed checked with
+/// [`NodeData::check`].
+fn fill_record(layout: &RecordLayout, node: &NodeData<'_>, out: &mut [u8]) {
+    let Some((fields, oss)) = out.split_at_mut_checked(layout.fields_len()) else {
+        return;
+    };
+    let t = layout.trace_type();
+    // Absent fields are skipped by a bit test; a present field's slot is
+    // inside `fields` by construction of the layout.
+    let mut put = |bit: u8, extra: usize, v: &[u8]| {
+        if t.has_bit(bit) {
+            let at = usize::from(layout.raw(usize::from(bit))) + extra;
+            if let Some(dst) = fields.get_mut(at..at + v.len()) {
+                dst.copy_from_slice(v);
+            }
         }
-    }
-
-    fn put_slice(&mut self, bytes: &[u8]) {
-        let rest = core::mem::take(&mut self.rest);
-        if let Some((dst, tail)) = rest.split_at_mut_checked(bytes.len()) {
-            dst.copy_from_slice(bytes);
-            self.rest = tail;
-        }
-    }
-
-    fn put_u32(&mut self, v: u32) {
-        self.put(v.to_be_bytes());
-    }
-}
-
-/// Writes one node's record for `trace_type` into `out`, which must be
-/// exactly [`NodeData::record_len`] bytes; bits 12-21 become 0xffffffff.
-/// Values are assumed checked with [`NodeData::check`].
-fn fill_record(trace_type: TraceType, node: &NodeData<'_>, out: &mut [u8]) {
-    let mut c = Cursor { rest: out };
-    let t = trace_type;
-    if t.contains(TraceType::HOP_LIM_NODE_ID) {
-        c.put_u32((u32::from(node.hop_limit) << 24) | (node.node_id & unavailable::NODE_ID));
-    }
-    if t.contains(TraceType::INTERFACE_IDS) {
-        c.put(node.ingress_if_id.to_be_bytes());
-        c.put(node.egress_if_id.to_be_bytes());
-    }
-    for (bit, v) in [
-        (TraceType::TIMESTAMP_SECS, node.timestamp_secs),
-        (TraceType::TIMESTAMP_FRAC, node.timestamp_frac),
-        (TraceType::TRANSIT_DELAY, node.transit_delay),
-        (TraceType::NAMESPACE_DATA, node.namespace_data),
-        (TraceType::QUEUE_DEPTH, node.queue_depth),
-        (TraceType::CHECKSUM_COMPLEMENT, node.checksum_complement),
-    ] {
-        if t.contains(bit) {
-            c.put_u32(v);
-        }
-    }
-    if t.contains(TraceType::HOP_LIM_NODE_ID_WIDE) {
-        let w = (u64::from(node.hop_limit) << 56) | (node.node_id_wide & unavailable::NODE_ID_WIDE);
-        c.put(w.to_be_bytes());
-    }
-    if t.contains(TraceType::INTERFACE_IDS_WIDE) {
-        c.put_u32(node.ingress_if_id_wide);
-        c.put_u32(node.egress_if_id_wide);
-    }
-    if t.contains(TraceType::NAMESPACE_DATA_WIDE) {
-        c.put(node.namespace_data_wide.to_be_bytes());
-    }
-    if t.contains(TraceType::BUFFER_OCCUPANCY) {
-        c.put_u32(node.buffer_occupancy);
-    }
+    };
+    let hop = u32::from(node.hop_limit) << 24;
+    put(
+        0,
+        0,
+        &(hop | (node.node_id & unavailable::NODE_ID)).to_be_bytes(),
+    );
+    put(1, 0, &node.ingress_if_id.to_be_bytes());
+    put(1, 2, &node.egress_if_id.to_be_bytes());
+    put(2, 0, &node.timestamp_secs.to_be_bytes());
+    put(3, 0, &node.timestamp_frac.to_be_bytes());
+    put(4, 0, &node.transit_delay.to_be_bytes());
+    put(5, 0, &node.namespace_data.to_be_bytes());
+    put(6, 0, &node.queue_depth.to_be_bytes());
+    put(7, 0, &node.checksum_complement.to_be_bytes());
+    let wide = (u64::from(hop) << 32) | (node.node_id_wide & unavailable::NODE_ID_WIDE);
+    put(8, 0, &wide.to_be_bytes());
+    put(9, 0, &node.ingress_if_id_wide.to_be_bytes());
+    put(9, 4, &node.egress_if_id_wide.to_be_bytes());
+    put(10, 0, &node.namespace_data_wide.to_be_bytes());
+    put(11, 0, &node.buffer_occupancy.to_be_bytes());
     if t.intersects(TraceType::UNDEFINED) {
-        for _ in 0..t.undefined_bits().bits().count_ones() {
-            c.put_u32(unavailable::U32);
+        for bit in 12..22 {
+            put(bit, 0, &unavailable::U32.to_be_bytes());
         }
     }
-    if t.has_oss() {
-        match node.oss {
-            None => c.put_u32(unavailable::OSS_NONE_WORD),
-            Some((schema, data)) => {
-                let words = data.len().div_ceil(4);
-                c.put_u32(((words as u32) << 24) | (schema & unavailable::SCHEMA_ID_NONE));
-                c.put_slice(data);
-                let pad = words * 4 - data.len();
-                c.put_slice(&[0u8; 3][..pad]);
+    if !t.has_oss() {
+        return;
+    }
+    let Some((head, rest)) = oss.split_first_chunk_mut::<4>() else {
+        return;
+    };
+    match node.oss {
+        None => *head = unavailable::OSS_NONE_WORD.to_be_bytes(),
+        Some((schema, data)) => {
+            let words = data.len().div_ceil(4);
+            *head = (((words as u32) << 24) | (schema & unavailable::SCHEMA_ID_NONE)).to_be_bytes();
+            if let Some((dst, pad)) = rest.split_at_mut_checked(data.len()) {
+                dst.copy_from_slice(data);
+                pad.fill(0);
             }
         }
     }
-    debug_assert!(c.rest.is_empty());
 }
 
 /// Serializes one node's record for `trace_type` into the front of `out`
@@ -371,7 +350,7 @@ pub fn emit_record(
         required: len,
         actual,
     })?;
-    fill_record(trace_type, node, slot);
+    fill_record(&RecordLayout::new(trace_type), node, slot);
     Ok(len)
 }
 
@@ -410,7 +389,9 @@ pub fn write_transit(
             offset: TRACE_TYPE_OFFSET,
         });
     }
-    let expected = trace_type.node_len();
+    // Computed once: NodeLen and where each field goes.
+    let layout = RecordLayout::new(trace_type);
+    let expected = (layout.fields_len() / 4) as u8;
     if node_len != expected {
         // Lenient parsing accepts a larger NodeLen; a writer cannot.
         return Err(
@@ -453,7 +434,7 @@ pub fn write_transit(
     let start = new_free * 4;
     let len = need_words * 4;
     if let Some(slot) = data.get_mut(start..start + len) {
-        fill_record(trace_type, node, slot);
+        fill_record(&layout, node, slot);
     }
     Ok(TransitOutcome::Written {
         offset: TRACE_HEADER_LEN + start,
