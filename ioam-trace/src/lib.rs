@@ -39,7 +39,7 @@
 //! record iterators compute the [`RecordLayout`] of the trace type (the byte
 //! offset of every field) once, and every [`NodeRecord`] carries it. The
 //! 8-byte header is read and written in place through the zerocopy struct
-//! [`header::RawTraceHeader`].
+//! [`RawTraceHeader`].
 //!
 //! A transit write is shown in [`writer`], the encapsulator in [`encap`],
 //! the Incremental Trace insert in [`incremental`], a Linux-like transit
@@ -94,8 +94,8 @@ pub mod writer;
 
 pub use error::TraceError;
 pub use header::{
-    TraceFlags, TraceHeader, TraceHeaderRepr, NODE_LEN_MAX, REMAINING_LEN_MAX, TRACE_DATA_MAX,
-    TRACE_HEADER_LEN,
+    RawTraceHeader, TraceFlags, TraceHeader, TraceHeaderRepr, NODE_LEN_MAX, REMAINING_LEN_MAX,
+    TRACE_DATA_MAX, TRACE_HEADER_LEN,
 };
 pub use layout::RecordLayout;
 pub use packet::write_transit_hbh;
