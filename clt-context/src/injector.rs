@@ -201,12 +201,27 @@ pub struct HopByHopInjector<'a> {
 pub struct HopByHopBytes {
     buf: [u8; HBH_MAX_LEN],
     len: usize,
+    slot: ContextSlot,
 }
 
 impl HopByHopBytes {
     /// The header bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
+    }
+
+    /// Replaces the span context: afterwards the bytes are exactly what the
+    /// injector that built them gives with `ctx` (the per-packet fast path:
+    /// 25 bytes written, nothing checked again). See
+    /// [`HopByHopInjector::build`].
+    #[inline]
+    pub fn set_context(&mut self, ctx: &SpanContext) {
+        self.slot.patch(&mut self.buf, ctx);
+    }
+
+    /// Where the span context sits in these bytes.
+    pub const fn context_slot(&self) -> ContextSlot {
+        self.slot
     }
 }
 
@@ -312,10 +327,17 @@ impl<'a> HopByHopInjector<'a> {
         Ok(node)
     }
 
-    /// Computes the sizes, checking that everything fits.
-    pub fn layout(&self) -> Result<Layout, InjectError> {
-        let data = oss_data(&self.ctx);
-        let node = self.sender_node(&data)?;
+    /// Checks the parameters and computes the sizes once: the layout and the
+    /// sender's values (with the CLT snapshot `data` in place for
+    /// [`Encoding::Oss`]).
+    fn prepare<'d>(
+        &self,
+        data: &'d [u8; OSS_DATA_LEN],
+    ) -> Result<(Layout, NodeData<'d>), InjectError>
+    where
+        'a: 'd,
+    {
+        let node = self.sender_node(data)?;
         let sender_record = node.record_len(self.trace_type);
         let per_hop = self.per_hop();
         let free = self.extra_hops.saturating_mul(per_hop);
@@ -335,14 +357,52 @@ impl<'a> HopByHopInjector<'a> {
                 Encoding::Oss => 0,
                 Encoding::Legacy => LEGACY_IDS_LEN,
             };
-        Ok(Layout {
+        let layout = Layout {
             sender_record,
             per_hop,
             data_len,
             free,
             body_len,
             header_len: ioam_header_len(body_len)?,
-        })
+        };
+        Ok((layout, node))
+    }
+
+    /// Computes the sizes, checking that everything fits.
+    pub fn layout(&self) -> Result<Layout, InjectError> {
+        let data = oss_data(&self.ctx);
+        self.prepare(&data).map(|(layout, _)| layout)
+    }
+
+    /// Where the span context sits in the header this injector builds, for
+    /// patching it per packet ([`ContextSlot::apply`],
+    /// [`HopByHopBytes::set_context`]). Fails exactly when
+    /// [`build`](Self::build) fails for want of a valid configuration.
+    pub fn context_slot(&self) -> Result<ContextSlot, InjectError> {
+        self.layout().map(|l| self.slot(&l))
+    }
+
+    /// The context slot for a checked layout.
+    fn slot(&self, layout: &Layout) -> ContextSlot {
+        let header_len = layout.header_len;
+        match self.encoding {
+            // The sender's record ends the data area; its snapshot follows
+            // the NodeLen fixed words, and the data its 4-byte header.
+            Encoding::Oss => ContextSlot {
+                at: BODY_OFFSET
+                    + TRACE_HEADER_LEN
+                    + layout.free
+                    + usize::from(self.trace_type.node_len()) * 4
+                    + 4,
+                header_len,
+                encoding: Encoding::Oss,
+            },
+            Encoding::Legacy => ContextSlot {
+                at: BODY_OFFSET + TRACE_HEADER_LEN,
+                header_len,
+                encoding: Encoding::Legacy,
+            },
+        }
     }
 
     /// The most further hops that fit with the sender's record.
@@ -363,13 +423,26 @@ impl<'a> HopByHopInjector<'a> {
 
     /// Writes the Hop-by-Hop header at the start of `buf`; returns its
     /// length. Bytes of `buf` after it are not touched.
+    ///
+    /// For a stream of packets that differ only in their span context, build
+    /// once and patch per packet with [`HopByHopBytes::set_context`] or
+    /// [`ContextSlot::apply`].
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, InjectError> {
-        let layout = self.layout()?;
         let data = oss_data(&self.ctx);
-        let node = self.sender_node(&data)?;
+        let (layout, node) = self.prepare(&data)?;
+        self.emit_prepared(&layout, &node, buf)
+    }
+
+    /// [`emit`](Self::emit) with the layout and sender's values computed.
+    fn emit_prepared(
+        &self,
+        layout: &Layout,
+        node: &NodeData<'_>,
+        buf: &mut [u8],
+    ) -> Result<usize, InjectError> {
         let builder =
             PreallocatedTraceBuilder::new(self.namespace_id, self.trace_type, layout.data_len)
-                .with_originator(&node)
+                .with_originator(node)
                 .with_next_header(self.next_header);
         match self.encoding {
             Encoding::Oss => Ok(builder.emit(buf)?),
@@ -392,10 +465,119 @@ impl<'a> HopByHopInjector<'a> {
     }
 
     /// Builds the Hop-by-Hop header into an inline buffer.
+    ///
+    /// The result remembers where the span context sits, so the header of
+    /// a later packet is [`HopByHopBytes::set_context`] away:
+    ///
+    /// ```
+    /// use clt_context::injector::HopByHopInjector;
+    /// use clt_context::SpanContext;
+    /// use ioam_trace::{NodeData, TraceType};
+    ///
+    /// let first: SpanContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse()?;
+    /// let next: SpanContext = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00".parse()?;
+    /// let t = TraceType::HOP_LIM_NODE_ID | TraceType::OPAQUE_STATE;
+    /// let sender = NodeData { hop_limit: 64, node_id: 1, ..NodeData::unavailable() };
+    /// let mut inj = HopByHopInjector::new(123, t, 3, sender, first);
+    ///
+    /// let mut hbh = inj.build()?; // once per socket
+    /// hbh.set_context(&next); // per packet: 25 bytes patched
+    ///
+    /// inj.ctx = next;
+    /// assert_eq!(hbh, inj.build()?);
+    /// # Ok::<(), Box<dyn core::error::Error>>(())
+    /// ```
     pub fn build(&self) -> Result<HopByHopBytes, InjectError> {
+        let data = oss_data(&self.ctx);
+        let (layout, node) = self.prepare(&data)?;
         let mut buf = [0u8; HBH_MAX_LEN];
-        let len = self.emit(&mut buf)?;
-        Ok(HopByHopBytes { buf, len })
+        let len = self.emit_prepared(&layout, &node, &mut buf)?;
+        Ok(HopByHopBytes {
+            buf,
+            len,
+            slot: self.slot(&layout),
+        })
+    }
+}
+
+/// Where a built header carries the span context, from
+/// [`HopByHopInjector::context_slot`]: a header of the same injector with
+/// another context differs only there.
+///
+/// With [`Encoding::Oss`] the slot is the snapshot data of the sender's
+/// record (trace id, span id, flags: SPEC §6.1); with [`Encoding::Legacy`]
+/// the 24 id bytes of the legacy trace header (trace id, span id: SPEC §6.3;
+/// that header has no flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ContextSlot {
+    /// Offset of the trace id from the start of the Hop-by-Hop header.
+    at: usize,
+    /// Length of the whole header.
+    header_len: usize,
+    /// Which layout the slot has.
+    encoding: Encoding,
+}
+
+impl ContextSlot {
+    /// Offset of the trace id from the start of the Hop-by-Hop header; the
+    /// span id follows it (16 bytes on), then, for [`Encoding::Oss`], the
+    /// flags byte (24 bytes on).
+    pub const fn offset(&self) -> usize {
+        self.at
+    }
+
+    /// Length of the Hop-by-Hop header the slot belongs to.
+    pub const fn header_len(&self) -> usize {
+        self.header_len
+    }
+
+    /// Where the context goes.
+    pub const fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Writes `ctx` into `header`, a Hop-by-Hop header built by the
+    /// injector this slot came from (its first [`header_len`](Self::header_len)
+    /// bytes): afterwards it is byte for byte what that injector builds
+    /// with `ctx`. Only the context bytes are written.
+    pub fn apply(&self, header: &mut [u8], ctx: &SpanContext) -> Result<(), InjectError> {
+        let actual = header.len();
+        let header = header.get_mut(..self.header_len).ok_or(InjectError::Wire(
+            WireError::BufferTooSmall {
+                required: self.header_len,
+                actual,
+            },
+        ))?;
+        self.patch(header, ctx);
+        Ok(())
+    }
+
+    /// Patches a header known to be at least `header_len` bytes long. The
+    /// slot lies inside the header by construction; `get_mut` keeps a
+    /// mismatched header from panicking (nothing is written then).
+    #[inline]
+    fn patch(&self, header: &mut [u8], ctx: &SpanContext) {
+        match self.encoding {
+            Encoding::Oss => {
+                if let Some(d) = header
+                    .get_mut(self.at..self.at + 25)
+                    .and_then(|d| <&mut [u8; 25]>::try_from(d).ok())
+                {
+                    d[..16].copy_from_slice(&ctx.trace_id.0);
+                    d[16..24].copy_from_slice(&ctx.span_id.0);
+                    d[24] = ctx.flags.0;
+                }
+            }
+            Encoding::Legacy => {
+                if let Some(d) = header
+                    .get_mut(self.at..self.at + LEGACY_IDS_LEN)
+                    .and_then(|d| <&mut [u8; LEGACY_IDS_LEN]>::try_from(d).ok())
+                {
+                    d[..16].copy_from_slice(&ctx.trace_id.0);
+                    d[16..].copy_from_slice(&ctx.span_id.0);
+                }
+            }
+        }
     }
 }
 

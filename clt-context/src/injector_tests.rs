@@ -417,3 +417,139 @@ proptest! {
         }
     }
 }
+
+/// Any injector parameters, valid or not, for both encodings.
+fn any_injector() -> impl Strategy<Value = HopByHopInjector<'static>> {
+    (
+        crate::id::strategies::any_span_context(),
+        prop_oneof![
+            3 => (0u32..=0xfff, any::<bool>()).prop_map(|(l, oss)| (l << 12) | if oss { 2 } else { 0 }),
+            1 => 0u32..=0xff_ffff,
+        ],
+        any::<u16>(),
+        prop_oneof![4 => 0usize..8, 1 => any::<usize>()],
+        prop_oneof![4 => 0usize..4, 1 => any::<usize>()],
+        prop_oneof![4 => 0u32..=0xff_ffff, 1 => any::<u32>()],
+        (
+            any::<u8>(),
+            prop_oneof![4 => 0u32..=0xff_ffff, 1 => any::<u32>()],
+            any::<(u16, u16, u32, u32)>(),
+        ),
+        any::<(bool, u8)>(),
+    )
+        .prop_map(|(ctx, t, ns, extra_hops, hop_oss_words, schema_id, v, (legacy, nh))| {
+            let node = NodeData {
+                hop_limit: v.0,
+                node_id: v.1,
+                ingress_if_id: v.2 .0,
+                egress_if_id: v.2 .1,
+                timestamp_secs: v.2 .2,
+                timestamp_frac: v.2 .3,
+                ..NodeData::unavailable()
+            };
+            let mut inj =
+                HopByHopInjector::new(ns, TraceType::from_bits(t).unwrap(), extra_hops, node, ctx);
+            inj.hop_oss_words = hop_oss_words;
+            inj.schema_id = schema_id;
+            inj.next_header = nh;
+            if legacy {
+                inj.encoding = Encoding::Legacy;
+            }
+            inj
+        })
+}
+
+proptest! {
+    #[test]
+    fn set_context_gives_the_bytes_of_a_fresh_build(
+        inj in any_injector(),
+        ctx2 in crate::id::strategies::any_span_context(),
+    ) {
+        let with2 = HopByHopInjector { ctx: ctx2, ..inj };
+        match inj.build() {
+            Ok(mut hbh) => {
+                let fresh = with2.build().unwrap();
+                let slot = inj.context_slot().unwrap();
+                prop_assert_eq!(hbh.context_slot(), slot);
+                prop_assert_eq!(slot.header_len(), hbh.len());
+                prop_assert_eq!(slot.encoding(), inj.encoding);
+                // Through the inline bytes.
+                let mut patched = hbh;
+                patched.set_context(&ctx2);
+                prop_assert_eq!(patched.as_bytes(), fresh.as_bytes());
+                prop_assert_eq!(patched, fresh);
+                // Through the slot, on a caller's buffer; nothing after the
+                // header is written.
+                let mut buf = [0x5a; HBH_MAX_LEN + 8];
+                let n = inj.emit(&mut buf).unwrap();
+                slot.apply(&mut buf, &ctx2).unwrap();
+                prop_assert_eq!(&buf[..n], fresh.as_bytes());
+                prop_assert!(buf[n..].iter().all(|&b| b == 0x5a));
+                // Patching back restores the first header.
+                hbh.set_context(&ctx2);
+                hbh.set_context(&inj.ctx);
+                prop_assert_eq!(hbh, inj.build().unwrap());
+            }
+            Err(e) => {
+                prop_assert_eq!(Err(e), inj.context_slot());
+                prop_assert_eq!(Err(e), with2.build().map(|_| ()));
+            }
+        }
+    }
+}
+
+#[test]
+fn context_slot_offsets() {
+    // FIXTURE: trace id at byte 40 (after 8 framing, 8 header, 16 free,
+    // 4 sender fields, 4 OSS header).
+    let inj = HopByHopInjector::new(123, T_ID_OSS, 2, sender(), ctx());
+    let slot = inj.context_slot().unwrap();
+    assert_eq!(slot.offset(), 40);
+    assert_eq!(slot.header_len(), FIXTURE.len());
+    assert_eq!(&FIXTURE[40..56], &ctx().trace_id.0);
+    assert_eq!(&FIXTURE[56..64], &ctx().span_id.0);
+    assert_eq!(FIXTURE[64], ctx().flags.0);
+
+    let mut legacy = inj;
+    legacy.encoding = Encoding::Legacy;
+    let slot = legacy.context_slot().unwrap();
+    assert_eq!(slot.offset(), BODY_OFFSET + 8);
+    assert_eq!(slot.encoding(), Encoding::Legacy);
+    assert_eq!(&LEGACY_FIXTURE[16..32], &ctx().trace_id.0);
+    assert_eq!(&LEGACY_FIXTURE[32..40], &ctx().span_id.0);
+}
+
+#[test]
+fn context_slot_apply_checks_the_length() {
+    let inj = HopByHopInjector::new(123, T_ID_OSS, 2, sender(), ctx());
+    let slot = inj.context_slot().unwrap();
+    let mut short = FIXTURE;
+    let before = short;
+    assert_eq!(
+        slot.apply(
+            &mut short[..71],
+            &SpanContext::new(
+                crate::TraceId::INVALID,
+                crate::SpanId::INVALID,
+                TraceFlags(0)
+            )
+        ),
+        Err(InjectError::Wire(WireError::BufferTooSmall {
+            required: 72,
+            actual: 71
+        }))
+    );
+    assert_eq!(short, before);
+    slot.apply(
+        &mut short,
+        &SpanContext::new(
+            crate::TraceId::INVALID,
+            crate::SpanId::INVALID,
+            TraceFlags(0),
+        ),
+    )
+    .unwrap();
+    assert!(short[40..65].iter().all(|&b| b == 0));
+    assert_eq!(short[..40], before[..40]);
+    assert_eq!(short[65..], before[65..]);
+}
