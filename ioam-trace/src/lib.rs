@@ -41,7 +41,8 @@
 //! 8-byte header is read and written in place through the zerocopy struct
 //! [`RawTraceHeader`].
 //!
-//! A transit write is shown in [`writer`], the encapsulator in [`encap`],
+//! A transit write is shown in [`writer`], its serialize-once form in
+//! [`prepared`], the encapsulator in [`encap`],
 //! the Incremental Trace insert in [`incremental`], a Linux-like transit
 //! pass over a whole packet in [`packet`].
 //!
@@ -86,6 +87,7 @@ pub mod header;
 pub mod incremental;
 pub mod layout;
 pub mod packet;
+pub mod prepared;
 pub mod record;
 pub mod timestamp;
 pub mod trace;
@@ -99,6 +101,7 @@ pub use header::{
 };
 pub use layout::RecordLayout;
 pub use packet::write_transit_hbh;
+pub use prepared::{write_transit_prepared, PreparedRecord};
 pub use record::{unavailable, NodeRecord, OpaqueState};
 pub use trace::{PathOrder, Records, Trace, TraceKind, Validation, MAX_RECORDS};
 pub use trace_type::TraceType;

@@ -243,6 +243,11 @@ pub enum SkipReason {
     UndefinedBits,
     /// The trace type asks for no data at all (no field bit, no bit 22).
     NothingToWrite,
+    /// The trace type is not the one a
+    /// [`PreparedRecord`](crate::prepared::PreparedRecord) was built for
+    /// (only [`write_transit_prepared`](crate::prepared::write_transit_prepared)
+    /// reports this; [`write_transit`] writes any trace type).
+    OtherTraceType,
 }
 
 /// What the writer did.
@@ -267,7 +272,7 @@ pub enum TransitOutcome {
 /// with one store at its offset, bits 12-21 as 0xffffffff, then the
 /// opaque state snapshot. Values are assumed checked with
 /// [`NodeData::check`].
-fn fill_record(layout: &RecordLayout, node: &NodeData<'_>, out: &mut [u8]) {
+pub(crate) fn fill_record(layout: &RecordLayout, node: &NodeData<'_>, out: &mut [u8]) {
     let Some((fields, oss)) = out.split_at_mut_checked(layout.fields_len()) else {
         return;
     };
@@ -372,74 +377,156 @@ pub fn write_transit(
     node: &NodeData<'_>,
     cfg: &TransitConfig,
 ) -> Result<TransitOutcome, TraceError> {
-    // The 8 header bytes, read and updated in place (RFC 9197 §4.4.1).
-    let (hdr, data) = RawTraceHeader::split_mut(body)?;
-    let node_len = hdr.node_len();
-    let free_words = usize::from(hdr.remaining_len());
-    if free_words * 4 > data.len() {
-        return Err(TraceError::RemainingLenBeyondSpace {
-            offset: REMAINING_LEN_OFFSET,
-            remaining_len: free_words as u8,
-            space: data.len(),
-        });
-    }
-    let trace_type = hdr.trace_type();
-    if cfg.validation == Validation::Strict && trace_type.is_empty() {
-        return Err(TraceError::EmptyTraceType {
-            offset: TRACE_TYPE_OFFSET,
-        });
-    }
-    // Computed once: NodeLen and where each field goes.
-    let layout = RecordLayout::new(trace_type);
-    let expected = (layout.fields_len() / 4) as u8;
-    if node_len != expected {
-        // Lenient parsing accepts a larger NodeLen; a writer cannot.
-        return Err(
-            if cfg.validation == Validation::Lenient && node_len < expected {
-                TraceError::NodeLenTooSmall {
-                    offset: NODE_LEN_OFFSET,
-                    node_len,
-                    required: expected,
-                }
-            } else {
-                TraceError::NodeLenMismatch {
-                    offset: NODE_LEN_OFFSET,
-                    node_len,
-                    expected,
-                }
-            },
-        );
-    }
-    if hdr.namespace_id() != namespace_id {
-        return Ok(TransitOutcome::Skipped(SkipReason::OtherNamespace));
-    }
-    if hdr.overflow() {
-        return Ok(TransitOutcome::Skipped(SkipReason::OverflowSet));
-    }
+    // The layout (NodeLen and where each field goes) is computed once, by
+    // the header check that needs NodeLen.
+    let (mut gate, layout) = match HeaderGate::open(body, namespace_id, cfg.validation, |t| {
+        let l = RecordLayout::new(t);
+        ((l.fields_len() / 4) as u8, l)
+    })? {
+        Gate::Open(g, l) => (g, l),
+        Gate::Closed(outcome) => return Ok(outcome),
+    };
+    let trace_type = layout.trace_type();
     if cfg.undefined_bits == UndefinedFill::NoData && trace_type.intersects(TraceType::UNDEFINED) {
         return Ok(TransitOutcome::Skipped(SkipReason::UndefinedBits));
     }
     node.check(trace_type)?;
-    let need_words = usize::from(expected) + node.oss_words(trace_type);
-    if free_words == 0 || free_words < need_words {
-        hdr.set_overflow(true);
-        return Ok(TransitOutcome::Overflowed);
+    let need_words = layout.fields_len() / 4 + node.oss_words(trace_type);
+    match gate.reserve(need_words) {
+        Ok((slot, written)) => {
+            fill_record(&layout, node, slot);
+            Ok(written)
+        }
+        Err(outcome) => Ok(outcome),
     }
-    if need_words == 0 {
-        return Ok(TransitOutcome::Skipped(SkipReason::NothingToWrite));
+}
+
+/// What [`HeaderGate::open`] decided.
+pub(crate) enum Gate<'b, X> {
+    /// The header is well formed and this node writes into it; with what
+    /// the NodeLen check computed.
+    Open(HeaderGate<'b>, X),
+    /// Nothing to write (other namespace, Overflow already set).
+    Closed(TransitOutcome),
+}
+
+/// A trace header that passed the rules every transit write applies before
+/// it looks at the node (RFC 9197 §4.4.1, Linux `ioam6_fill_trace_data`):
+/// shared by [`write_transit`] and [`write_transit_prepared`].
+pub(crate) struct HeaderGate<'b> {
+    hdr: &'b mut RawTraceHeader,
+    data: &'b mut [u8],
+    /// RemainingLen, in words.
+    free_words: usize,
+}
+
+impl<'b> HeaderGate<'b> {
+    /// Applies the header rules in order: header present, RemainingLen
+    /// within the data area, trace type not empty (strict), NodeLen equal to
+    /// the first value of `describe(trace type)` (in lenient mode a smaller
+    /// NodeLen is reported as too small), then the namespace and Overflow
+    /// skips. The second value of `describe` comes back with an open gate.
+    #[inline]
+    pub(crate) fn open<X>(
+        body: &'b mut [u8],
+        namespace_id: u16,
+        validation: Validation,
+        describe: impl FnOnce(TraceType) -> (u8, X),
+    ) -> Result<Gate<'b, X>, TraceError> {
+        let (hdr, data) = RawTraceHeader::split_mut(body)?;
+        let free_words = usize::from(hdr.remaining_len());
+        if free_words * 4 > data.len() {
+            return Err(TraceError::RemainingLenBeyondSpace {
+                offset: REMAINING_LEN_OFFSET,
+                remaining_len: free_words as u8,
+                space: data.len(),
+            });
+        }
+        let trace_type = hdr.trace_type();
+        if validation == Validation::Strict && trace_type.is_empty() {
+            return Err(TraceError::EmptyTraceType {
+                offset: TRACE_TYPE_OFFSET,
+            });
+        }
+        let node_len = hdr.node_len();
+        let (expected, described) = describe(trace_type);
+        if node_len != expected {
+            return Err(node_len_error(validation, node_len, expected));
+        }
+        if hdr.namespace_id() != namespace_id {
+            return Ok(Gate::Closed(TransitOutcome::Skipped(
+                SkipReason::OtherNamespace,
+            )));
+        }
+        if hdr.overflow() {
+            return Ok(Gate::Closed(TransitOutcome::Skipped(
+                SkipReason::OverflowSet,
+            )));
+        }
+        Ok(Gate::Open(
+            Self {
+                hdr,
+                data,
+                free_words,
+            },
+            described,
+        ))
     }
-    let new_free = free_words - need_words;
-    // Keeps the unassigned flag bit that shares the byte.
-    hdr.set_remaining_len(new_free as u8);
-    let start = new_free * 4;
-    let len = need_words * 4;
-    if let Some(slot) = data.get_mut(start..start + len) {
-        fill_record(&layout, node, slot);
+
+    /// Takes `need_words` words off the end of the free space: lowers
+    /// RemainingLen and returns the record's slot and the outcome to report.
+    /// Sets Overflow instead when RemainingLen is 0 or too small; reports
+    /// [`SkipReason::NothingToWrite`] for an empty record.
+    #[inline]
+    pub(crate) fn reserve(
+        &mut self,
+        need_words: usize,
+    ) -> Result<(&mut [u8], TransitOutcome), TransitOutcome> {
+        let free_words = self.free_words;
+        if free_words == 0 || free_words < need_words {
+            self.hdr.set_overflow(true);
+            return Err(TransitOutcome::Overflowed);
+        }
+        if need_words == 0 {
+            return Err(TransitOutcome::Skipped(SkipReason::NothingToWrite));
+        }
+        let new_free = free_words - need_words;
+        let start = new_free * 4;
+        let len = need_words * 4;
+        // In range: `free_words * 4 <= data.len()` was checked by `open`.
+        let slot = self
+            .data
+            .get_mut(start..start + len)
+            .ok_or(TransitOutcome::Skipped(SkipReason::NothingToWrite))?;
+        // Keeps the unassigned flag bit that shares the byte.
+        self.hdr.set_remaining_len(new_free as u8);
+        Ok((
+            slot,
+            TransitOutcome::Written {
+                offset: TRACE_HEADER_LEN + start,
+                len,
+            },
+        ))
     }
-    Ok(TransitOutcome::Written {
-        offset: TRACE_HEADER_LEN + start,
-        len,
-    })
+}
+
+/// The error for a NodeLen that is not the one computed from the trace
+/// type. Lenient parsing accepts a larger NodeLen; a writer cannot.
+#[cold]
+const fn node_len_error(validation: Validation, node_len: u8, expected: u8) -> TraceError {
+    if matches!(validation, Validation::Lenient) && node_len < expected {
+        TraceError::NodeLenTooSmall {
+            offset: NODE_LEN_OFFSET,
+            node_len,
+            required: expected,
+        }
+    } else {
+        TraceError::NodeLenMismatch {
+            offset: NODE_LEN_OFFSET,
+            node_len,
+            expected,
+        }
+    }
 }
 
 /// Checks a trace type an encapsulator is about to use: not empty, no
@@ -651,7 +738,7 @@ mod tests {
                         SkipReason::OverflowSet => prop_assert!(old.flags.overflow),
                         SkipReason::UndefinedBits => prop_assert!(no_data && !t.undefined_bits().is_empty()),
                         SkipReason::NothingToWrite => prop_assert_eq!(rec_len, 0),
-                        SkipReason::OtherNamespace => prop_assert!(false),
+                        SkipReason::OtherNamespace | SkipReason::OtherTraceType => prop_assert!(false),
                     }
                 }
             }
