@@ -35,10 +35,9 @@ use ioam_wire::ioam::{IoamType, OPT_IOAM};
 
 use crate::error::{Field, TraceError};
 use crate::header::{TraceFlags, TraceHeader, TraceHeaderRepr, TRACE_DATA_MAX, TRACE_HEADER_LEN};
+use crate::layout::RecordLayout;
 use crate::trace_type::TraceType;
-use crate::writer::{
-    check_encap_trace_type, write_transit, NodeData, TransitConfig, TransitOutcome,
-};
+use crate::writer::{check_encap_trace_type, fill_record, NodeData};
 
 /// Space in bytes for a Pre-allocated Trace that `nodes` records fill: the
 /// first is the originator's (its opaque state carries
@@ -223,28 +222,27 @@ impl<'a> PreallocatedTraceBuilder<'a> {
             actual,
         })?;
         out.fill(0);
-        // The originator's record goes in before the requested flags: a
-        // transit write skips a trace whose Overflow flag is already set.
-        let header = self.header();
-        let mut unflagged = header;
-        unflagged.flags.overflow = false;
-        unflagged.emit(&mut TraceHeader::new_unchecked(&mut *out));
+        self.fill_body(out);
+        Ok(len)
+    }
+
+    /// Writes the header and the originator's record into `out`, a zeroed
+    /// area of exactly [`body_len`](Self::body_len) bytes, for a builder
+    /// that passed [`check`](Self::check): the record goes at the end of
+    /// the space, as a transit node would write it, and RemainingLen counts
+    /// the words before it.
+    fn fill_body(&self, out: &mut [u8]) {
+        let mut header = self.header();
         if let Some(node) = self.originator {
-            match write_transit(out, self.namespace_id, node, &TransitConfig::default())? {
-                TransitOutcome::Written { .. } => {}
-                // `check` made sure the record fits; an overflow cannot happen.
-                _ => {
-                    return Err(TraceError::RecordTooLarge {
-                        required: node.record_len(self.trace_type),
-                        space: self.space,
-                    })
-                }
+            let len = node.record_len(self.trace_type);
+            // `check` made sure the record fits the space.
+            let start = TRACE_HEADER_LEN + self.space.saturating_sub(len);
+            if let Some(slot) = out.get_mut(start..start + len) {
+                fill_record(&RecordLayout::new(self.trace_type), node, slot);
+                header.remaining_len = ((self.space - len) / 4) as u8;
             }
         }
-        if header.flags.overflow {
-            TraceHeader::new_unchecked(&mut *out).set_overflow(true);
-        }
-        Ok(len)
+        header.emit(&mut TraceHeader::new_unchecked(out));
     }
 
     /// Writes the whole Hop-by-Hop header into the start of `buf`; returns
@@ -254,16 +252,16 @@ impl<'a> PreallocatedTraceBuilder<'a> {
     /// As [`check`](Self::check); [`TraceError::Wire`] if `buf` is too small.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, TraceError> {
         self.check()?;
-        let (len, r) = ioam_header(
+        // `ioam_header` hands over the body area zeroed.
+        let (len, ()) = ioam_header(
             buf,
             self.next_header,
             OPT_IOAM,
             IoamType::PreallocatedTrace,
             self.body_len(),
-            |body| self.emit_body(body),
+            |body| self.fill_body(body),
         )
         .map_err(TraceError::Wire)?;
-        r?;
         Ok(len)
     }
 }
