@@ -40,8 +40,7 @@ use crate::layout::RecordLayout;
 use crate::trace::Validation;
 use crate::trace_type::TraceType;
 use crate::writer::{
-    fill_record, Gate, HeaderGate, NodeData, SkipReason, TransitConfig, TransitOutcome,
-    UndefinedFill,
+    fill_record, HeaderGate, NodeData, SkipReason, TransitConfig, TransitOutcome, UndefinedFill,
 };
 
 /// Largest record a [`PreparedRecord`] holds: 127 words, the most
@@ -231,18 +230,20 @@ pub fn write_transit_prepared(
     namespace_id: u16,
     rec: &PreparedRecord,
 ) -> Result<TransitOutcome, TraceError> {
-    let mine = rec.trace_type();
-    let mut gate = match HeaderGate::open(body, namespace_id, rec.validation, |t| {
-        if t == mine {
-            (rec.node_len(), true)
-        } else {
-            (t.node_len(), false)
-        }
-    })? {
-        Gate::Open(g, true) => g,
-        Gate::Open(_, false) => return Ok(TransitOutcome::Skipped(SkipReason::OtherTraceType)),
-        Gate::Closed(outcome) => return Ok(outcome),
+    let mut gate = HeaderGate::open(body, rec.validation)?;
+    let theirs = gate.trace_type();
+    let mine = theirs == rec.trace_type();
+    let node_len = if mine {
+        rec.node_len()
+    } else {
+        theirs.node_len()
     };
+    if let Some(skip) = gate.admit(node_len, namespace_id, rec.validation)? {
+        return Ok(skip);
+    }
+    if !mine {
+        return Ok(TransitOutcome::Skipped(SkipReason::OtherTraceType));
+    }
     if rec.skip_undefined {
         return Ok(TransitOutcome::Skipped(SkipReason::UndefinedBits));
     }

@@ -377,15 +377,13 @@ pub fn write_transit(
     node: &NodeData<'_>,
     cfg: &TransitConfig,
 ) -> Result<TransitOutcome, TraceError> {
-    // The layout (NodeLen and where each field goes) is computed once, by
-    // the header check that needs NodeLen.
-    let (mut gate, layout) = match HeaderGate::open(body, namespace_id, cfg.validation, |t| {
-        let l = RecordLayout::new(t);
-        ((l.fields_len() / 4) as u8, l)
-    })? {
-        Gate::Open(g, l) => (g, l),
-        Gate::Closed(outcome) => return Ok(outcome),
-    };
+    let mut gate = HeaderGate::open(body, cfg.validation)?;
+    // Computed once: NodeLen and where each field goes.
+    let layout = RecordLayout::new(gate.trace_type());
+    let node_len = (layout.fields_len() / 4) as u8;
+    if let Some(skip) = gate.admit(node_len, namespace_id, cfg.validation)? {
+        return Ok(skip);
+    }
     let trace_type = layout.trace_type();
     if cfg.undefined_bits == UndefinedFill::NoData && trace_type.intersects(TraceType::UNDEFINED) {
         return Ok(TransitOutcome::Skipped(SkipReason::UndefinedBits));
@@ -401,18 +399,12 @@ pub fn write_transit(
     }
 }
 
-/// What [`HeaderGate::open`] decided.
-pub(crate) enum Gate<'b, X> {
-    /// The header is well formed and this node writes into it; with what
-    /// the NodeLen check computed.
-    Open(HeaderGate<'b>, X),
-    /// Nothing to write (other namespace, Overflow already set).
-    Closed(TransitOutcome),
-}
-
 /// A trace header that passed the rules every transit write applies before
 /// it looks at the node (RFC 9197 §4.4.1, Linux `ioam6_fill_trace_data`):
-/// shared by [`write_transit`] and [`write_transit_prepared`].
+/// shared by [`write_transit`] and
+/// [`write_transit_prepared`](crate::prepared::write_transit_prepared).
+/// [`open`](Self::open) then [`admit`](Self::admit) apply the rules in
+/// order.
 pub(crate) struct HeaderGate<'b> {
     hdr: &'b mut RawTraceHeader,
     data: &'b mut [u8],
@@ -421,18 +413,10 @@ pub(crate) struct HeaderGate<'b> {
 }
 
 impl<'b> HeaderGate<'b> {
-    /// Applies the header rules in order: header present, RemainingLen
-    /// within the data area, trace type not empty (strict), NodeLen equal to
-    /// the first value of `describe(trace type)` (in lenient mode a smaller
-    /// NodeLen is reported as too small), then the namespace and Overflow
-    /// skips. The second value of `describe` comes back with an open gate.
-    #[inline]
-    pub(crate) fn open<X>(
-        body: &'b mut [u8],
-        namespace_id: u16,
-        validation: Validation,
-        describe: impl FnOnce(TraceType) -> (u8, X),
-    ) -> Result<Gate<'b, X>, TraceError> {
+    /// The first rules: header present, RemainingLen within the data area,
+    /// trace type not empty (strict).
+    #[inline(always)]
+    pub(crate) fn open(body: &'b mut [u8], validation: Validation) -> Result<Self, TraceError> {
         let (hdr, data) = RawTraceHeader::split_mut(body)?;
         let free_words = usize::from(hdr.remaining_len());
         if free_words * 4 > data.len() {
@@ -442,42 +426,53 @@ impl<'b> HeaderGate<'b> {
                 space: data.len(),
             });
         }
-        let trace_type = hdr.trace_type();
-        if validation == Validation::Strict && trace_type.is_empty() {
+        if validation == Validation::Strict && hdr.trace_type().is_empty() {
             return Err(TraceError::EmptyTraceType {
                 offset: TRACE_TYPE_OFFSET,
             });
         }
-        let node_len = hdr.node_len();
-        let (expected, described) = describe(trace_type);
+        Ok(Self {
+            hdr,
+            data,
+            free_words,
+        })
+    }
+
+    /// The trace type of the header.
+    #[inline(always)]
+    pub(crate) fn trace_type(&self) -> TraceType {
+        self.hdr.trace_type()
+    }
+
+    /// The next rules: NodeLen equal to `expected` (the value computed from
+    /// the trace type; in lenient mode a smaller NodeLen is reported as too
+    /// small), then the namespace and Overflow skips, returned as
+    /// `Some(outcome)`. `None`: this node writes.
+    #[inline(always)]
+    pub(crate) fn admit(
+        &self,
+        expected: u8,
+        namespace_id: u16,
+        validation: Validation,
+    ) -> Result<Option<TransitOutcome>, TraceError> {
+        let node_len = self.hdr.node_len();
         if node_len != expected {
             return Err(node_len_error(validation, node_len, expected));
         }
-        if hdr.namespace_id() != namespace_id {
-            return Ok(Gate::Closed(TransitOutcome::Skipped(
-                SkipReason::OtherNamespace,
-            )));
+        if self.hdr.namespace_id() != namespace_id {
+            return Ok(Some(TransitOutcome::Skipped(SkipReason::OtherNamespace)));
         }
-        if hdr.overflow() {
-            return Ok(Gate::Closed(TransitOutcome::Skipped(
-                SkipReason::OverflowSet,
-            )));
+        if self.hdr.overflow() {
+            return Ok(Some(TransitOutcome::Skipped(SkipReason::OverflowSet)));
         }
-        Ok(Gate::Open(
-            Self {
-                hdr,
-                data,
-                free_words,
-            },
-            described,
-        ))
+        Ok(None)
     }
 
     /// Takes `need_words` words off the end of the free space: lowers
     /// RemainingLen and returns the record's slot and the outcome to report.
     /// Sets Overflow instead when RemainingLen is 0 or too small; reports
     /// [`SkipReason::NothingToWrite`] for an empty record.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn reserve(
         &mut self,
         need_words: usize,
