@@ -293,20 +293,25 @@ pub(crate) fn fill_record(layout: &RecordLayout, node: &NodeData<'_>, out: &mut 
         0,
         &(hop | (node.node_id & unavailable::NODE_ID)).to_be_bytes(),
     );
-    put(1, 0, &node.ingress_if_id.to_be_bytes());
-    put(1, 2, &node.egress_if_id.to_be_bytes());
-    put(2, 0, &node.timestamp_secs.to_be_bytes());
-    put(3, 0, &node.timestamp_frac.to_be_bytes());
-    put(4, 0, &node.transit_delay.to_be_bytes());
-    put(5, 0, &node.namespace_data.to_be_bytes());
-    put(6, 0, &node.queue_depth.to_be_bytes());
-    put(7, 0, &node.checksum_complement.to_be_bytes());
-    let wide = (u64::from(hop) << 32) | (node.node_id_wide & unavailable::NODE_ID_WIDE);
-    put(8, 0, &wide.to_be_bytes());
-    put(9, 0, &node.ingress_if_id_wide.to_be_bytes());
-    put(9, 4, &node.egress_if_id_wide.to_be_bytes());
-    put(10, 0, &node.namespace_data_wide.to_be_bytes());
-    put(11, 0, &node.buffer_occupancy.to_be_bytes());
+    // Bits 1-7 and 8-11 are skipped as groups when none is set.
+    if t.intersects(TraceType::from_bits_truncate(0x7f_0000)) {
+        put(1, 0, &node.ingress_if_id.to_be_bytes());
+        put(1, 2, &node.egress_if_id.to_be_bytes());
+        put(2, 0, &node.timestamp_secs.to_be_bytes());
+        put(3, 0, &node.timestamp_frac.to_be_bytes());
+        put(4, 0, &node.transit_delay.to_be_bytes());
+        put(5, 0, &node.namespace_data.to_be_bytes());
+        put(6, 0, &node.queue_depth.to_be_bytes());
+        put(7, 0, &node.checksum_complement.to_be_bytes());
+    }
+    if t.intersects(TraceType::from_bits_truncate(0x00_f000)) {
+        let wide = (u64::from(hop) << 32) | (node.node_id_wide & unavailable::NODE_ID_WIDE);
+        put(8, 0, &wide.to_be_bytes());
+        put(9, 0, &node.ingress_if_id_wide.to_be_bytes());
+        put(9, 4, &node.egress_if_id_wide.to_be_bytes());
+        put(10, 0, &node.namespace_data_wide.to_be_bytes());
+        put(11, 0, &node.buffer_occupancy.to_be_bytes());
+    }
     if t.intersects(TraceType::UNDEFINED) {
         for bit in 12..22 {
             put(bit, 0, &unavailable::U32.to_be_bytes());
