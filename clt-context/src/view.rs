@@ -347,7 +347,9 @@ impl AttributeKey {
 
 impl fmt::Display for AttributeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_into(&mut Ascii::new(f))
+        let mut out = Ascii::new(f);
+        self.write_into(&mut out)?;
+        out.flush()
     }
 }
 
@@ -360,7 +362,9 @@ pub struct AttributeValue<'a> {
 impl AttributeValue<'_> {
     /// Writes the value into any `fmt::Write` (no allocation).
     pub fn write_to(&self, w: &mut impl fmt::Write) -> fmt::Result {
-        self.write_into(&mut Ascii::new(w))
+        let mut out = Ascii::new(w);
+        self.write_into(&mut out)?;
+        out.flush()
     }
 
     fn write_into<W: fmt::Write>(&self, out: &mut Ascii<'_, W>) -> fmt::Result {
@@ -403,32 +407,84 @@ impl AttributeValue<'_> {
     }
 }
 
+/// Bytes [`Ascii`] gathers before handing them to the writer.
+const ASCII_BUF: usize = 512;
+
+/// Most decimal digits of a `u64`.
+const U64_DIGITS: usize = 20;
+
 /// The attribute text is ASCII made of `&str` pieces, decimal and hex
-/// digits: written here piece by piece with `write_str`, without the
-/// `core::fmt` argument machinery.
+/// digits. They are gathered in a stack buffer, without the `core::fmt`
+/// argument machinery, and handed to the writer one `write_str` (and one
+/// UTF-8 check) per buffer-full: call [`Ascii::flush`] at the end. The
+/// buffer only ever holds whole `&str` pieces and ASCII digits, so it is
+/// always valid UTF-8.
 struct Ascii<'w, W: fmt::Write> {
     w: &'w mut W,
+    buf: [u8; ASCII_BUF],
+    len: usize,
 }
 
 impl<'w, W: fmt::Write> Ascii<'w, W> {
     fn new(w: &'w mut W) -> Self {
-        Self { w }
+        Self {
+            w,
+            buf: [0; ASCII_BUF],
+            len: 0,
+        }
     }
 
+    /// Hands the gathered text to the writer.
+    fn flush(&mut self) -> fmt::Result {
+        let gathered = self.buf.get(..self.len).unwrap_or_default();
+        self.len = 0;
+        if gathered.is_empty() {
+            return Ok(());
+        }
+        self.w
+            .write_str(core::str::from_utf8(gathered).map_err(|_| fmt::Error)?)
+    }
+
+    /// The next `n` free bytes of the buffer (`n <= ASCII_BUF`), flushing
+    /// first if fewer are left. The caller fills them and then advances
+    /// `len` by `n`.
+    #[inline]
+    fn room(&mut self, n: usize) -> Result<&mut [u8], fmt::Error> {
+        if ASCII_BUF - self.len < n {
+            self.flush()?;
+        }
+        self.buf.get_mut(self.len..self.len + n).ok_or(fmt::Error)
+    }
+
+    #[inline(always)]
     fn str(&mut self, s: &str) -> fmt::Result {
-        self.w.write_str(s)
+        let n = s.len();
+        if n > ASCII_BUF {
+            self.flush()?;
+            return self.w.write_str(s);
+        }
+        self.room(n)?.copy_from_slice(s.as_bytes());
+        self.len += n;
+        Ok(())
     }
 
+    #[inline(always)]
     fn dec(&mut self, mut v: u64) -> fmt::Result {
-        // Two digits per step from a table of "00".."99".
+        // Two digits per step from a table of "00".."99", right-aligned at
+        // `U64_DIGITS` in a scratch array twice that long; then a copy of a
+        // fixed `U64_DIGITS` bytes from the first digit on, so neither the
+        // digit count nor a variable-length copy is needed. Bytes after the
+        // digits land past `len` and are overwritten by what follows.
         const PAIRS: &[u8; 200] = b"\
             0001020304050607080910111213141516171819\
             2021222324252627282930313233343536373839\
             4041424344454647484950515253545556575859\
             6061626364656667686970717273747576777879\
             8081828384858687888990919293949596979899";
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
+        let mut digits = [0u8; 2 * U64_DIGITS];
+        // A u64 has at most 20 digits: at most 9 steps of two leave v < 100,
+        // so `i` stays at 2 or more before each step and 1 or more at the end.
+        let mut i = U64_DIGITS;
         while v >= 100 {
             let p = (v % 100) as usize * 2;
             v /= 100;
@@ -443,24 +499,35 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
             i -= 1;
             digits[i] = b'0' + v as u8;
         }
-        // Only ASCII digits were written.
-        self.w
-            .write_str(core::str::from_utf8(&digits[i..]).map_err(|_| fmt::Error)?)
+        let from: &[u8; U64_DIGITS] = digits[i..i + U64_DIGITS]
+            .try_into()
+            .map_err(|_| fmt::Error)?;
+        let to: &mut [u8; U64_DIGITS] =
+            self.room(U64_DIGITS)?.try_into().map_err(|_| fmt::Error)?;
+        *to = *from;
+        self.len += U64_DIGITS - i;
+        Ok(())
     }
 
-    fn hex(&mut self, bytes: &[u8]) -> fmt::Result {
-        let mut buf = [0u8; 64];
-        for chunk in bytes.chunks(buf.len() / 2) {
-            let out = &mut buf[..2 * chunk.len()];
-            hex_into(chunk, out);
-            // Only ASCII hex digits were written.
-            self.w
-                .write_str(core::str::from_utf8(out).map_err(|_| fmt::Error)?)?;
+    fn hex(&mut self, mut bytes: &[u8]) -> fmt::Result {
+        while !bytes.is_empty() {
+            let mut fit = (ASCII_BUF - self.len) / 2;
+            if fit == 0 {
+                self.flush()?;
+                fit = ASCII_BUF / 2;
+            }
+            let (now, rest) = bytes.split_at(fit.min(bytes.len()));
+            let out = self.room(2 * now.len())?;
+            hex_into(now, out);
+            self.len += 2 * now.len();
+            bytes = rest;
         }
         Ok(())
     }
 
     /// `Key=<decimal>; ` when the value is present (`key` includes the `=`).
+    /// Inlined so that the key's length is a constant at each call.
+    #[inline(always)]
     fn dec_item(&mut self, key: &str, v: Option<u64>) -> fmt::Result {
         let Some(v) = v else { return Ok(()) };
         self.str(key)?;
@@ -469,6 +536,7 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
     }
 
     /// `Key=0x<lowercase hex of every byte>; ` (`key` includes the `=`).
+    #[inline(always)]
     fn hex_item(&mut self, key: &str, bytes: &[u8]) -> fmt::Result {
         self.str(key)?;
         self.str("0x")?;
@@ -636,6 +704,7 @@ impl<'a> CltView<'a> {
             out.str("\n")?;
             n += 1;
         }
+        out.flush()?;
         Ok(n)
     }
 }

@@ -581,7 +581,9 @@ fn decimal_digits_match_core_fmt() {
     values.push(u64::MAX).unwrap();
     for v in values {
         let (mut a, mut b) = (Text::new(), Text::new());
-        Ascii::new(&mut a).dec(v).unwrap();
+        let mut out = Ascii::new(&mut a);
+        out.dec(v).unwrap();
+        out.flush().unwrap();
         write!(b, "{v}").unwrap();
         assert_eq!(a, b);
     }
@@ -591,7 +593,9 @@ proptest! {
     #[test]
     fn decimal_of_any_u64(v in any::<u64>()) {
         let (mut a, mut b) = (Text::new(), Text::new());
-        Ascii::new(&mut a).dec(v).unwrap();
+        let mut out = Ascii::new(&mut a);
+        out.dec(v).unwrap();
+        out.flush().unwrap();
         write!(b, "{v}").unwrap();
         prop_assert_eq!(a, b);
     }
@@ -698,5 +702,69 @@ proptest! {
         view.write_attributes(&mut ours).unwrap();
         reference_attributes(&b, &mut reference);
         prop_assert_eq!(ours, reference);
+    }
+}
+
+extern crate alloc;
+
+#[derive(Debug, Clone)]
+enum Piece {
+    Str(alloc::string::String),
+    Dec(u64),
+    Hex(alloc::vec::Vec<u8>),
+}
+
+fn piece() -> impl Strategy<Value = Piece> {
+    prop_oneof![
+        ".{0,40}".prop_map(Piece::Str),
+        "[a-z]{400,700}".prop_map(Piece::Str),
+        any::<u64>().prop_map(Piece::Dec),
+        proptest::collection::vec(any::<u8>(), 0..400).prop_map(Piece::Hex),
+    ]
+}
+
+/// Counts the `write_str` calls it gets.
+struct Counting(alloc::string::String, usize);
+
+impl Write for Counting {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.push_str(s);
+        self.1 += 1;
+        Ok(())
+    }
+}
+
+proptest! {
+    /// The gathering writer gives the text of one `write!` per piece, across
+    /// buffer-full boundaries, and writes nothing before `flush` unless the
+    /// buffer filled.
+    #[test]
+    fn gathered_text_matches_piece_by_piece(pieces in proptest::collection::vec(piece(), 0..12)) {
+        let mut model = alloc::string::String::new();
+        let mut w = Counting(alloc::string::String::new(), 0);
+        let mut out = Ascii::new(&mut w);
+        for p in &pieces {
+            match p {
+                Piece::Str(s) => {
+                    out.str(s).unwrap();
+                    model.push_str(s);
+                }
+                Piece::Dec(v) => {
+                    out.dec(*v).unwrap();
+                    write!(model, "{v}").unwrap();
+                }
+                Piece::Hex(b) => {
+                    out.hex(b).unwrap();
+                    for x in b {
+                        write!(model, "{x:02x}").unwrap();
+                    }
+                }
+            }
+        }
+        out.flush().unwrap();
+        prop_assert_eq!(&w.0, &model);
+        if model.len() <= ASCII_BUF {
+            prop_assert!(w.1 <= 1);
+        }
     }
 }
