@@ -413,6 +413,41 @@ const ASCII_BUF: usize = 512;
 /// Most decimal digits of a `u64`.
 const U64_DIGITS: usize = 20;
 
+/// The decimal digits of `v`: right-aligned at `U64_DIGITS` in an array
+/// twice that long, from the returned index. Copying a fixed `U64_DIGITS`
+/// bytes from that index needs neither the digit count nor a
+/// variable-length copy; the bytes after the digits are zeros that the
+/// writer overwrites.
+#[inline(always)]
+fn decimal(mut v: u64) -> ([u8; 2 * U64_DIGITS], usize) {
+    // Two digits per step from a table of "00".."99".
+    const PAIRS: &[u8; 200] = b"\
+        0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut digits = [0u8; 2 * U64_DIGITS];
+    // A u64 has at most 20 digits: at most 9 steps of two leave v < 100,
+    // so `i` stays at 2 or more before each step and 1 or more at the end.
+    let mut i = U64_DIGITS;
+    while v >= 100 {
+        let p = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+    }
+    if v >= 10 {
+        let p = v as usize * 2;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+    } else {
+        i -= 1;
+        digits[i] = b'0' + v as u8;
+    }
+    (digits, i)
+}
+
 /// The attribute text is ASCII made of `&str` pieces, decimal and hex
 /// digits. They are gathered in a stack buffer, without the `core::fmt`
 /// argument machinery, and handed to the writer one `write_str` (and one
@@ -469,42 +504,11 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
     }
 
     #[inline(always)]
-    fn dec(&mut self, mut v: u64) -> fmt::Result {
-        // Two digits per step from a table of "00".."99", right-aligned at
-        // `U64_DIGITS` in a scratch array twice that long; then a copy of a
-        // fixed `U64_DIGITS` bytes from the first digit on, so neither the
-        // digit count nor a variable-length copy is needed. Bytes after the
-        // digits land past `len` and are overwritten by what follows.
-        const PAIRS: &[u8; 200] = b"\
-            0001020304050607080910111213141516171819\
-            2021222324252627282930313233343536373839\
-            4041424344454647484950515253545556575859\
-            6061626364656667686970717273747576777879\
-            8081828384858687888990919293949596979899";
-        let mut digits = [0u8; 2 * U64_DIGITS];
-        // A u64 has at most 20 digits: at most 9 steps of two leave v < 100,
-        // so `i` stays at 2 or more before each step and 1 or more at the end.
-        let mut i = U64_DIGITS;
-        while v >= 100 {
-            let p = (v % 100) as usize * 2;
-            v /= 100;
-            i -= 2;
-            digits[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
-        }
-        if v >= 10 {
-            let p = v as usize * 2;
-            i -= 2;
-            digits[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
-        } else {
-            i -= 1;
-            digits[i] = b'0' + v as u8;
-        }
-        let from: &[u8; U64_DIGITS] = digits[i..i + U64_DIGITS]
-            .try_into()
-            .map_err(|_| fmt::Error)?;
+    fn dec(&mut self, v: u64) -> fmt::Result {
+        let (digits, i) = decimal(v);
         let to: &mut [u8; U64_DIGITS] =
             self.room(U64_DIGITS)?.try_into().map_err(|_| fmt::Error)?;
-        *to = *from;
+        to.copy_from_slice(&digits[i..i + U64_DIGITS]);
         self.len += U64_DIGITS - i;
         Ok(())
     }
@@ -528,11 +532,26 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
     /// `Key=<decimal>; ` when the value is present (`key` includes the `=`).
     /// Inlined so that the key's length is a constant at each call.
     #[inline(always)]
+    /// One room check for the whole item (keys are short constants).
     fn dec_item(&mut self, key: &str, v: Option<u64>) -> fmt::Result {
         let Some(v) = v else { return Ok(()) };
-        self.str(key)?;
-        self.dec(v)?;
-        self.str("; ")
+        let k = key.len();
+        if k + U64_DIGITS + 2 > ASCII_BUF {
+            self.str(key)?;
+            self.dec(v)?;
+            return self.str("; ");
+        }
+        let (digits, i) = decimal(v);
+        let n = U64_DIGITS - i;
+        // `room` is k + 22 bytes long and n <= 20: no index below can fail.
+        let room = self.room(k + U64_DIGITS + 2)?;
+        let (key_at, rest) = room.split_at_mut(k);
+        key_at.copy_from_slice(key.as_bytes());
+        rest[..U64_DIGITS].copy_from_slice(&digits[i..i + U64_DIGITS]);
+        // "; " right after the digits, over the zeros copied after them.
+        rest[n..n + 2].copy_from_slice(b"; ");
+        self.len += k + n + 2;
+        Ok(())
     }
 
     /// `Key=0x<lowercase hex of every byte>; ` (`key` includes the `=`).

@@ -589,6 +589,34 @@ fn decimal_digits_match_core_fmt() {
     }
 }
 
+/// `dec_item` reserves room for the whole item at once; values of every
+/// digit count (19 and 20 included) and a buffer about to fill.
+#[test]
+fn decimal_items_of_every_length() {
+    let mut p = 1u64;
+    for _ in 0..20 {
+        for v in [p - 1, p, p.saturating_mul(9), u64::MAX] {
+            for pre in [0, ASCII_BUF - 40, ASCII_BUF - 30, ASCII_BUF - 1] {
+                let mut w = Counting(alloc::string::String::new(), 0);
+                let mut out = Ascii::new(&mut w);
+                for _ in 0..pre {
+                    out.str("x").unwrap();
+                }
+                out.dec_item("Key=", Some(v)).unwrap();
+                out.dec_item("None=", None).unwrap();
+                out.flush().unwrap();
+                let mut model = alloc::string::String::new();
+                for _ in 0..pre {
+                    model.push('x');
+                }
+                write!(model, "Key={v}; ").unwrap();
+                assert_eq!(w.0, model);
+            }
+        }
+        p = p.saturating_mul(10);
+    }
+}
+
 proptest! {
     #[test]
     fn decimal_of_any_u64(v in any::<u64>()) {
