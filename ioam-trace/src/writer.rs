@@ -18,6 +18,12 @@
 //! record's slot; the Loopback, Active and unassigned bits are kept as they
 //! are (Linux ignores them).
 //!
+//! A node that writes many packets with mostly fixed values serializes its
+//! record once with [`PreparedRecord`](crate::prepared::PreparedRecord) and
+//! writes it with
+//! [`write_transit_prepared`](crate::prepared::write_transit_prepared): the
+//! same header rules (the same code), then one copy.
+//!
 //! ```
 //! use ioam_trace::writer::{write_transit, NodeData, TransitConfig, TransitOutcome};
 //! use ioam_trace::{Trace, Validation};
