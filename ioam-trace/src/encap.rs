@@ -265,3 +265,59 @@ impl<'a> PreallocatedTraceBuilder<'a> {
         Ok(len)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace_type::strategy::trace_type;
+    use crate::writer::strategy::node;
+    use crate::writer::{write_transit, TransitConfig, TransitOutcome};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The body equals the one a transit write of the originator into
+        /// the freshly emitted, empty trace gives (Overflow set afterwards).
+        #[test]
+        fn originator_record_as_a_transit_write(
+            t in trace_type(),
+            words in 0usize..=61,
+            n in proptest::option::of(node()),
+            flags in any::<(bool, bool, bool, bool)>(),
+        ) {
+            let t = t.difference(TraceType::UNDEFINED.union(TraceType::RESERVED_23));
+            let flags = TraceFlags { overflow: flags.0, loopback: flags.1, active: flags.2, unassigned: flags.3 };
+            let nd = n.as_ref().map(super::super::writer::strategy::OwnedNode::node);
+            let mut b = PreallocatedTraceBuilder::new(9, t, words * 4).with_flags(flags);
+            if let Some(nd) = nd.as_ref() {
+                b = b.with_originator(nd);
+            }
+            let mut got = [0xaau8; 8 + 244];
+            let res = b.emit_body(&mut got);
+            prop_assert_eq!(res, b.check().map(|()| b.body_len()));
+            if res.is_err() {
+                prop_assert!(got.iter().all(|&x| x == 0xaa));
+                return Ok(());
+            }
+            let len = b.body_len();
+            let mut want = [0xaau8; 8 + 244];
+            want[..len].fill(0);
+            let mut h = b.header();
+            h.flags.overflow = false;
+            h.emit(&mut TraceHeader::new_unchecked(&mut want[..]));
+            if let Some(nd) = nd.as_ref() {
+                let out = write_transit(&mut want[..len], 9, nd, &TransitConfig::default()).unwrap();
+                prop_assert!(matches!(out, TransitOutcome::Written { .. }), "{:?}", out);
+            }
+            if flags.overflow {
+                TraceHeader::new_unchecked(&mut want[..]).set_overflow(true);
+            }
+            prop_assert_eq!(&got[..], &want[..]);
+
+            // The whole header carries the same body.
+            let mut hbh = [0u8; 272];
+            let total = b.emit(&mut hbh).unwrap();
+            prop_assert_eq!(&hbh[PreallocatedTraceBuilder::BODY_OFFSET..][..len], &want[..len]);
+            prop_assert_eq!(Ok(total), b.buffer_len());
+        }
+    }
+}
