@@ -732,6 +732,9 @@ pub fn verify_all() {
         let inj2 = HopByHopInjector { ctx: other, ..inj };
         assert_eq!(inj2.emit(&mut b).expect(name), n, "{name}");
         assert_eq!(a[..n], b[..n], "{name}: prototype differs");
+        let mut built = inj.build().expect(name);
+        built.set_context(&other);
+        assert_eq!(built.as_bytes(), &b[..n], "{name}: set_context differs");
     }
     for (name, b) in encap_fixtures() {
         let mut buf = [0u8; 264];
@@ -1022,6 +1025,30 @@ pub fn cases() -> Vec<Case> {
         v.push(case("header", "memcpy", name, Role::Floor, move || {
             copy_floor(black_box(&src), black_box(&mut dst))
         }));
+    }
+    for (name, inj) in injector_fixtures() {
+        // The crate's per-packet path: the header built once, copied into
+        // the packet buffer and patched with the context.
+        let built = inj.build().expect("verified fixture");
+        let slot = built.context_slot();
+        let src = built.as_bytes().to_vec();
+        let ctx = inj.ctx;
+        let mut buf = [0u8; 264];
+        v.push(case(
+            "header",
+            "copy-set-context",
+            name,
+            Role::Subject,
+            move || {
+                let src = black_box(&src);
+                let buf = black_box(&mut buf);
+                buf[..src.len()].copy_from_slice(src);
+                match slot.apply(buf, black_box(&ctx)) {
+                    Ok(()) => src.len() as u64 + u64::from(buf[src.len() - 1]),
+                    Err(_) => FAILED,
+                }
+            },
+        ));
     }
     for (name, inj) in injector_fixtures() {
         let tpl = proto::InjectorTemplate::new(&inj).expect("verified fixture");
