@@ -29,8 +29,8 @@ use ioam_wire::WireError;
 use crate::capture::{Frame, Timestamp};
 use crate::linklayer::{ipv6_payload, Payload};
 use crate::model::{
-    hex, CltReport, ErrorReport, FlagsReport, IntegrityReport, NodeReport, OptionReport, OssReport,
-    PacketReport, SpanInfo,
+    hex, hex_prefixed, CltReport, ErrorReport, FlagsReport, IntegrityReport, NodeReport,
+    OptionReport, OssReport, PacketReport, SpanInfo,
 };
 use crate::timefmt::rfc3339;
 
@@ -61,6 +61,10 @@ pub struct DecodeOptions {
     /// Read DEX Extension-Flags in the pre-RFC 9326 bit order (flow id
     /// 0x01, sequence number 0x02), as some older captures use.
     pub legacy_dex: bool,
+    /// Build the collector attributes of a CLT-tagged trace
+    /// ([`SpanInfo::attributes`], needed by the OTLP export only). When
+    /// false, `attributes` is left empty.
+    pub collector_attributes: bool,
 }
 
 impl Default for DecodeOptions {
@@ -71,6 +75,7 @@ impl Default for DecodeOptions {
             clt_schema_id: clt_context::CLT_SCHEMA_ID,
             timestamp_format: TimestampFormat::Posix,
             legacy_dex: false,
+            collector_attributes: true,
         }
     }
 }
@@ -138,7 +143,11 @@ pub fn decode_frame(frame: &Frame<'_>, opts: &DecodeOptions) -> Option<PacketRep
 }
 
 fn addr(bytes: [u8; 16]) -> String {
-    core::net::Ipv6Addr::from(bytes).to_string()
+    use core::fmt::Write;
+    let mut s = String::with_capacity(39);
+    // Writing into a String cannot fail.
+    let _ = write!(s, "{}", core::net::Ipv6Addr::from(bytes));
+    s
 }
 
 fn wire_error(e: WireError) -> ErrorReport {
@@ -352,7 +361,7 @@ fn e2e_error(e: E2eError, base: usize) -> ErrorReport {
 
 fn set_e2e(r: &mut OptionReport, p: &E2eRepr<'_>) {
     r.namespace_id = Some(p.namespace_id);
-    r.e2e_type = Some(format!("0x{:04x}", u16::from(p.e2e_type())));
+    r.e2e_type = Some(hex_prefixed(u16::from(p.e2e_type()).into(), 4));
     r.seq_num = p.sequence_number.map(SequenceNumber::value);
     r.timestamp_secs = p.timestamp_secs;
     r.timestamp_frac = p.timestamp_frac;
@@ -397,7 +406,7 @@ fn decode_dex(r: &mut OptionReport, body: &[u8], base: usize, legacy: bool) {
             r.dex_flags = Some(d.flags);
             // The byte as received (its bit order depends on the layout).
             r.extension_flags = body.get(3).copied();
-            r.trace_type = Some(format!("0x{:06x}", d.trace_type));
+            r.trace_type = Some(hex_prefixed(d.trace_type.into(), 6));
             r.flow_id = d.flow_id;
             r.seq_num = d.sequence_number.map(u64::from);
             let unassigned: Vec<u8> = d
@@ -594,8 +603,8 @@ fn decode_trace(
 /// without a traceparent, which W3C forbids for them).
 fn clt_report(ctx: &clt_context::SpanContext, encoding: &'static str) -> CltReport {
     CltReport {
-        trace_id: ctx.trace_id.to_string(),
-        span_id: ctx.span_id.to_string(),
+        trace_id: hex(&ctx.trace_id.0),
+        span_id: hex(&ctx.span_id.0),
         trace_flags: ctx.flags.0,
         encoding,
         traceparent: ctx
@@ -613,7 +622,7 @@ fn set_header(r: &mut OptionReport, h: &TraceHeaderRepr) {
         active: h.flags.active,
     });
     r.remaining_len = Some(h.remaining_len);
-    r.trace_type = Some(format!("0x{:06x}", h.trace_type.bits()));
+    r.trace_type = Some(hex_prefixed(h.trace_type.bits().into(), 6));
 }
 
 fn decode_trace_body(
@@ -674,11 +683,13 @@ fn decode_trace_body(
         ContextLookup::Found(found) => {
             r.clt = Some(clt_report(&found.ctx, encoding));
             let mut attributes = Vec::new();
-            for hop in view.hops().flatten() {
-                let mut value = String::new();
-                // Writing into a String cannot fail.
-                let _ = hop.attribute_value().write_to(&mut value);
-                attributes.push((hop.attribute_key().to_string(), value));
+            if opts.collector_attributes {
+                for hop in view.hops().flatten() {
+                    let mut value = String::new();
+                    // Writing into a String cannot fail.
+                    let _ = hop.attribute_value().write_to(&mut value);
+                    attributes.push((hop.attribute_key().to_string(), value));
+                }
             }
             r.span = Some(SpanInfo {
                 trace_id: found.ctx.trace_id.0,
@@ -712,14 +723,14 @@ fn node_report(hop: usize, rec: &NodeRecord<'_>, format: TimestampFormat) -> Nod
         timestamp_secs: rec.timestamp_secs(),
         timestamp_frac: rec.timestamp_frac(),
         transit_delay: rec.transit_delay(),
-        namespace_data: rec.namespace_data().map(|v| format!("0x{v:08x}")),
+        namespace_data: rec.namespace_data().map(|v| hex_prefixed(v.into(), 8)),
         queue_depth: rec.queue_depth(),
         checksum_complement: rec.checksum_complement(),
         hop_limit_wide: rec.hop_limit_wide(),
         node_id_wide: rec.node_id_wide(),
         ingress_if_id_wide: rec.ingress_if_id_wide(),
         egress_if_id_wide: rec.egress_if_id_wide(),
-        namespace_data_wide: rec.namespace_data_wide().map(|v| format!("0x{v:016x}")),
+        namespace_data_wide: rec.namespace_data_wide().map(|v| hex_prefixed(v, 16)),
         buffer_occupancy: rec.buffer_occupancy(),
         undefined: (!undefined.is_empty()).then_some(undefined),
         oss: rec.oss().map(|o| OssReport {

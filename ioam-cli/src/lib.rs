@@ -25,6 +25,7 @@
 pub mod capture;
 pub mod craft;
 pub mod decode;
+pub mod jsonline;
 pub mod linklayer;
 pub mod model;
 pub mod otlp;

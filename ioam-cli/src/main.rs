@@ -211,11 +211,24 @@ impl Progress {
 /// Output sink shared by all inputs of one run.
 struct Output {
     out: io::BufWriter<io::StdoutLock<'static>>,
+    /// JSON lines not yet handed to `out` (written straight into this
+    /// buffer, which is then written out whole).
+    lines: Vec<u8>,
     format: OutputFormat,
     otlp: OtlpStream,
 }
 
+/// Size at which pending JSON lines are written out.
+const LINES_FLUSH: usize = 1 << 20;
+
 impl Output {
+    /// Write out everything pending.
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.lines)?;
+        self.lines.clear();
+        self.out.flush()
+    }
+
     fn packet(
         &mut self,
         input: usize,
@@ -225,8 +238,13 @@ impl Output {
         match self.format {
             OutputFormat::Text => self.out.write_all(text::render(report).as_bytes()),
             OutputFormat::Json => {
-                serde_json::to_writer(&mut self.out, report)?;
-                self.out.write_all(b"\n")
+                ioam_cli::jsonline::write_packet(&mut self.lines, report);
+                self.lines.push(b'\n');
+                if self.lines.len() >= LINES_FLUSH {
+                    self.out.write_all(&self.lines)?;
+                    self.lines.clear();
+                }
+                Ok(())
             }
             OutputFormat::OtlpJson => self.otlp.add_packet(&mut self.out, input, report, time),
         }
@@ -271,7 +289,7 @@ fn decode_input(
             let time = frame.time;
             out.packet(index, &report, time)?;
             if input.live && out.format != OutputFormat::OtlpJson {
-                out.out.flush()?;
+                out.flush()?;
             }
         }
         if let Some(total) = input.len {
@@ -289,10 +307,12 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
         clt_schema_id: args.clt_schema_id,
         timestamp_format: args.timestamp_format,
         legacy_dex: args.legacy_dex,
+        collector_attributes: args.format == OutputFormat::OtlpJson,
     };
     let stdout: &'static io::Stdout = Box::leak(Box::new(io::stdout()));
     let mut out = Output {
-        out: io::BufWriter::new(stdout.lock()),
+        out: io::BufWriter::with_capacity(1 << 20, stdout.lock()),
+        lines: Vec::with_capacity(LINES_FLUSH + (64 << 10)),
         format: args.format,
         otlp: OtlpStream::new(),
     };
@@ -342,7 +362,7 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
                         return Ok(ExitCode::SUCCESS);
                     }
                 }
-                out.out.flush().ok();
+                out.flush().ok();
                 // The error chain on one line, without repeating the name.
                 let msg = e
                     .chain()
@@ -364,7 +384,7 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
     if args.format == OutputFormat::OtlpJson {
         out.otlp.finish(&mut out.out)?;
     }
-    match out.out.flush() {
+    match out.flush() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         r => r?,
     }

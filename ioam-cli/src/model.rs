@@ -268,10 +268,31 @@ pub struct SpanInfo {
 
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    use core::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
+    push_hex(&mut s, bytes);
+    s
+}
+
+/// Append the lowercase hex of `bytes` to `s`.
+pub fn push_hex(s: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    s.reserve(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+}
+
+/// `0x` followed by the hex digits of `v` (lowercase), zero-padded to at
+/// least `digits`: what `format!("0x{v:0digits$x}")` gives.
+pub fn hex_prefixed(v: u64, digits: usize) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let needed = (64 - v.leading_zeros() as usize).div_ceil(4);
+    let digits = digits.max(needed);
+    let mut s = String::with_capacity(2 + digits);
+    s.push_str("0x");
+    for i in (0..digits).rev() {
+        s.push(char::from(DIGITS[((v >> (4 * i)) & 0xf) as usize]));
     }
     s
 }

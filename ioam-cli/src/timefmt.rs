@@ -24,15 +24,58 @@ pub fn rfc3339(t: Timestamp) -> String {
     let days = t.secs.div_euclid(86_400);
     let sod = t.secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let (hh, mm, ss) = (sod / 3600, (sod / 60) % 60, sod % 60);
-    let frac = if t.nanos == 0 {
+    if !(0..=9999).contains(&y) {
+        // Outside four-digit years: the general formatter.
+        return format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{}Z",
+            sod / 3600,
+            (sod / 60) % 60,
+            sod % 60,
+            fraction(t.nanos)
+        );
+    }
+    let mut s = String::with_capacity(30);
+    push_digits(&mut s, y as u64, 4);
+    s.push('-');
+    push_digits(&mut s, m.into(), 2);
+    s.push('-');
+    push_digits(&mut s, d.into(), 2);
+    s.push('T');
+    push_digits(&mut s, (sod / 3600) as u64, 2);
+    s.push(':');
+    push_digits(&mut s, ((sod / 60) % 60) as u64, 2);
+    s.push(':');
+    push_digits(&mut s, (sod % 60) as u64, 2);
+    if t.nanos != 0 {
+        s.push('.');
+        if t.nanos.is_multiple_of(1000) {
+            push_digits(&mut s, (t.nanos / 1000).into(), 6);
+        } else {
+            push_digits(&mut s, t.nanos.into(), 9);
+        }
+    }
+    s.push('Z');
+    s
+}
+
+/// The fraction part for the general formatter.
+fn fraction(nanos: u32) -> String {
+    if nanos == 0 {
         String::new()
-    } else if t.nanos.is_multiple_of(1000) {
-        format!(".{:06}", t.nanos / 1000)
+    } else if nanos.is_multiple_of(1000) {
+        format!(".{:06}", nanos / 1000)
     } else {
-        format!(".{:09}", t.nanos)
-    };
-    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}{frac}Z")
+        format!(".{nanos:09}")
+    }
+}
+
+/// Append `v` as exactly `width` decimal digits (`v < 10^width`).
+fn push_digits(s: &mut String, v: u64, width: u32) {
+    let mut div = 10u64.pow(width - 1);
+    while div > 0 {
+        s.push(char::from(b'0' + ((v / div) % 10) as u8));
+        div /= 10;
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +100,9 @@ mod tests {
         );
         assert_eq!(rfc3339(ts(-1, 0)), "1969-12-31T23:59:59Z");
         assert_eq!(rfc3339(ts(4_102_444_800, 0)), "2100-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(ts(253_402_300_800, 120_000_000)),
+            "10000-01-01T00:00:00.120000Z"
+        );
     }
 }
