@@ -7,7 +7,9 @@
 //! the path. The kernel attaches it to the sender's packets, either to every
 //! packet of the socket (`setsockopt(IPV6_HOPOPTS)`) or to one datagram
 //! (`sendmsg` with an `IPV6_HOPOPTS` control message). Linux routers with
-//! IOAM enabled for the namespace then fill their records.
+//! IOAM enabled for the namespace then fill their records. With `--no-clt`
+//! the trace is built by `ioam_trace::encap::PreallocatedTraceBuilder`
+//! instead: the sender's record, no context (for trace types without bit 22).
 //!
 //! Each datagram (or TCP write) is logged on standard output as one JSON
 //! object: sequence number, traceparent, span id, payload and header sizes.
@@ -20,8 +22,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use clt_context::injector::{Encoding, HopByHopInjector};
+use clt_context::injector::{Encoding, HopByHopInjector, InjectError};
 use clt_context::{SpanContext, SpanId};
+use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::{NodeData, TraceType};
 
 use crate::sock;
@@ -94,8 +97,13 @@ pub struct SendArgs {
     #[arg(long, default_value = "0x434c54", value_parser = parse_u32)]
     pub clt_schema_id: u32,
     /// Carry the ids in the legacy CLT header instead of the opaque state.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_clt")]
     pub legacy_clt: bool,
+    /// Send the trace with the sender's record but without the CLT context
+    /// (the only way for trace types without bit 22, e.g. 0x800000, whose
+    /// opaque state would carry it; the traceparent is then only logged).
+    #[arg(long)]
+    pub no_clt: bool,
     /// Number of datagrams (or TCP writes).
     #[arg(long, default_value_t = 1)]
     pub count: u64,
@@ -145,15 +153,39 @@ pub fn build_header(args: &SendArgs, ctx: SpanContext, now: SystemTime) -> Resul
             args.trace_type
         )
     })?;
+    if args.no_clt {
+        return plain_header(args, tt, now);
+    }
     let mut inj = HopByHopInjector::new(args.ns, tt, args.hops, sender_node(args, now), ctx);
     inj.schema_id = args.clt_schema_id;
     if args.legacy_clt {
         inj.encoding = Encoding::Legacy;
     }
-    let hbh = inj
-        .build()
-        .map_err(|e| anyhow!("the IOAM Hop-by-Hop header cannot be built: {e}"))?;
+    let hbh = inj.build().map_err(|e| match e {
+        InjectError::NoOssBit { .. } => anyhow!(
+            "the IOAM Hop-by-Hop header cannot be built: {e}; \
+             use --no-clt to send this trace type without the context"
+        ),
+        e => anyhow!("the IOAM Hop-by-Hop header cannot be built: {e}"),
+    })?;
     Ok(hbh.as_bytes().to_vec())
+}
+
+/// `--no-clt`: the pre-allocated trace with the sender's record and room
+/// for `--hops` more records, no CLT context (a sender's opaque state, under
+/// bit 22, is the "nothing to report" word, as Linux writes without a
+/// schema, and so is each further hop's).
+fn plain_header(args: &SendArgs, tt: TraceType, now: SystemTime) -> Result<Vec<u8>> {
+    let node = sender_node(args, now);
+    let space = node
+        .record_len(tt)
+        .saturating_mul(args.hops.saturating_add(1));
+    let builder = PreallocatedTraceBuilder::new(args.ns, tt, space).with_originator(&node);
+    let cannot = |e| anyhow!("the IOAM Hop-by-Hop header cannot be built: {e}");
+    let mut hbh = vec![0; builder.buffer_len().map_err(cannot)?];
+    let len = builder.emit(&mut hbh).map_err(cannot)?;
+    hbh.truncate(len);
+    Ok(hbh)
 }
 
 /// Span ids for `--span-per-packet`: splitmix64 seeded from the clock and

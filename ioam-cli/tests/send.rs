@@ -150,6 +150,87 @@ fn udp_per_socket_keeps_the_traceparent() {
 }
 
 #[test]
+fn no_clt_sends_trace_types_without_the_opaque_state_bit() {
+    // Without --no-clt the refusal names the way out.
+    let out = run(
+        &[
+            "send",
+            "--to",
+            "[::1]:9",
+            "--traceparent",
+            TRACEPARENT,
+            "--trace-type",
+            "0x800000",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("bit 22") && err.contains("--no-clt"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+
+    let Some(sock) = receiver() else { return };
+    let to = format!("[::1]:{}", sock.local_addr().unwrap().port());
+    // (trace type, record bytes of the sender and of each hop)
+    for (tt, record) in [
+        ("0x800000", 4),
+        ("0xc00000", 8),
+        ("0xfff000", 60),
+        ("0x800002", 8),
+    ] {
+        let Some(log) = send(&[
+            "--to",
+            &to,
+            "--traceparent",
+            TRACEPARENT,
+            "--no-clt",
+            "--trace-type",
+            tt,
+            "--hops",
+            "2",
+            "--node-id",
+            "9",
+            "--interval-ms",
+            "0",
+        ]) else {
+            return;
+        };
+        assert_eq!(log.len(), 1);
+        let mut buf = [0u8; 2048];
+        let (n, hbh) = ioam_cli::sock::recv_with_hopopts(sock.as_raw_fd(), &mut buf).expect("recv");
+        assert_eq!(&buf[..n], b"ioam send 1");
+        let hbh = hbh.expect("the datagram arrived with a Hop-by-Hop header");
+        assert_eq!(log[0]["hbh_bytes"], hbh.len());
+        assert_eq!(hbh[4], 0x31);
+        assert_eq!(hbh[7], 0x00, "IOAM type pre-allocated trace");
+        let body = &hbh[8..8 + usize::from(hbh[5]) - 2];
+        let trace = Trace::parse_preallocated(body, Validation::Strict).expect("trace parses");
+        let h = trace.header();
+        assert_eq!(
+            h.trace_type.bits(),
+            u32::from_str_radix(&tt[2..], 16).unwrap()
+        );
+        // The sender's record written, room for two more of the same size.
+        assert_eq!(usize::from(h.remaining_len) * 4, 2 * record, "{tt}");
+        assert_eq!(body.len(), 8 + 3 * record, "{tt}");
+        let records: Vec<_> = trace.records_path_order().collect();
+        assert_eq!(records.len(), 1, "{tt}");
+        let first = records[0].as_ref().unwrap();
+        assert_eq!(first.node_id(), Some(9), "{tt}");
+        assert_eq!(first.hop_limit(), Some(64), "{tt}");
+        // No CLT context anywhere.
+        assert!(
+            find_context(&trace, CLT_SCHEMA_ID).context().is_none(),
+            "{tt}"
+        );
+        if tt == "0x800002" {
+            let oss = first.oss().unwrap();
+            assert_eq!((oss.schema_id(), oss.data().len()), (0xff_ffff, 0));
+        }
+    }
+}
+
+#[test]
 fn tcp_sets_the_header_on_the_connected_socket() {
     let listener = match TcpListener::bind("[::1]:0") {
         Ok(l) => l,
