@@ -143,11 +143,7 @@ pub fn decode_frame(frame: &Frame<'_>, opts: &DecodeOptions) -> Option<PacketRep
 }
 
 fn addr(bytes: [u8; 16]) -> String {
-    use core::fmt::Write;
-    let mut s = String::with_capacity(39);
-    // Writing into a String cannot fail.
-    let _ = write!(s, "{}", core::net::Ipv6Addr::from(bytes));
-    s
+    crate::model::ipv6_text(bytes)
 }
 
 fn wire_error(e: WireError) -> ErrorReport {

@@ -276,10 +276,87 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Append the lowercase hex of `bytes` to `s`.
 pub fn push_hex(s: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    s.reserve(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    let mut buf = [0u8; 128];
+    for chunk in bytes.chunks(buf.len() / 2) {
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xf)];
+        }
+        let digits = buf.get(..chunk.len() * 2).unwrap_or_default();
+        // Hex digits are ASCII.
+        s.push_str(core::str::from_utf8(digits).unwrap_or_default());
+    }
+}
+
+/// An IPv6 address in the text form of `core::net::Ipv6Addr`'s `Display`
+/// (RFC 5952: lowercase, the first longest run of two or more zero groups
+/// as `::`, IPv4-mapped addresses as `::ffff:a.b.c.d`), without going
+/// through `core::fmt`.
+pub fn ipv6_text(bytes: [u8; 16]) -> String {
+    let addr = core::net::Ipv6Addr::from(bytes);
+    let mut s = String::with_capacity(39);
+    if let Some(v4) = addr.to_ipv4_mapped() {
+        s.push_str("::ffff:");
+        for (i, o) in v4.octets().iter().enumerate() {
+            if i > 0 {
+                s.push('.');
+            }
+            push_decimal(&mut s, *o);
+        }
+        return s;
+    }
+    let groups = addr.segments();
+    // The first longest run of zero groups, if at least two long.
+    let (mut best, mut best_len, mut run, mut run_len) = (0, 0, 0, 0);
+    for (i, &g) in groups.iter().enumerate() {
+        if g == 0 {
+            if run_len == 0 {
+                run = i;
+            }
+            run_len += 1;
+            if run_len > best_len {
+                (best, best_len) = (run, run_len);
+            }
+        } else {
+            run_len = 0;
+        }
+    }
+    let mut i = 0;
+    while i < groups.len() {
+        if best_len > 1 && i == best {
+            s.push_str("::");
+            i += best_len;
+            continue;
+        }
+        if i > 0 && !(best_len > 1 && i == best + best_len) {
+            s.push(':');
+        }
+        push_hex_group(&mut s, groups[i]);
+        i += 1;
+    }
+    s
+}
+
+fn push_decimal(s: &mut String, v: u8) {
+    if v >= 100 {
+        s.push(char::from(b'0' + v / 100));
+    }
+    if v >= 10 {
+        s.push(char::from(b'0' + (v / 10) % 10));
+    }
+    s.push(char::from(b'0' + v % 10));
+}
+
+/// A 16-bit group in lowercase hex without leading zeros.
+fn push_hex_group(s: &mut String, g: u16) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut started = false;
+    for shift in [12u16, 8, 4, 0] {
+        let d = (g >> shift) & 0xf;
+        if d != 0 || started || shift == 0 {
+            started = true;
+            s.push(char::from(DIGITS[usize::from(d)]));
+        }
     }
 }
 
@@ -295,4 +372,66 @@ pub fn hex_prefixed(v: u64, digits: usize) -> String {
         s.push(char::from(DIGITS[((v >> (4 * i)) & 0xf) as usize]));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_of_every_length() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        for n in [0, 1, 2, 63, 64, 65, 128, 200, 256] {
+            let want: String = bytes[..n].iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(hex(&bytes[..n]), want);
+        }
+    }
+
+    #[test]
+    fn hex_prefixed_like_format() {
+        for v in [0u64, 1, 0xabc, 0xffffff, 0x1000000, u64::MAX] {
+            for d in [2, 4, 6, 8, 16] {
+                assert_eq!(hex_prefixed(v, d), format!("0x{v:0d$x}"));
+            }
+        }
+    }
+
+    #[test]
+    fn ipv6_text_like_display() {
+        let check = |b: [u8; 16]| {
+            assert_eq!(
+                ipv6_text(b),
+                core::net::Ipv6Addr::from(b).to_string(),
+                "{b:?}"
+            );
+        };
+        // Every pattern of zero / non-zero groups, with several values.
+        for mask in 0u32..256 {
+            for v in [1u16, 0x0a, 0x100, 0xabcd, 0xffff] {
+                let mut b = [0u8; 16];
+                for g in 0..8 {
+                    if mask & (1 << g) != 0 {
+                        let x = v.wrapping_add(g as u16 * 0x1111);
+                        let x = if x == 0 { 1 } else { x };
+                        b[2 * g..2 * g + 2].copy_from_slice(&x.to_be_bytes());
+                    }
+                }
+                check(b);
+            }
+        }
+        // IPv4-mapped and -compatible addresses.
+        for v4 in [
+            [0, 0, 0, 0],
+            [1, 2, 3, 4],
+            [192, 168, 100, 255],
+            [10, 0, 0, 1],
+        ] {
+            let mut b = [0u8; 16];
+            b[12..].copy_from_slice(&v4);
+            check(b);
+            b[10] = 0xff;
+            b[11] = 0xff;
+            check(b);
+        }
+    }
 }
