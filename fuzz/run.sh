@@ -17,7 +17,7 @@ fi
 mkdir -p logs
 # Release build with debug assertions and overflow checks (the cargo-fuzz
 # default): an arithmetic overflow is a crash too.
-cargo +nightly fuzz build >/dev/null
+cargo +nightly fuzz build >logs/build.log 2>&1 || { cat logs/build.log; exit 1; }
 status=0
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "artifacts/$t"
