@@ -25,7 +25,7 @@ for t in "${targets[@]}"; do
     work="target/corpus-work/$t"
     mkdir -p "$work"
     if cargo +nightly fuzz run "$t" "$work" "corpus/$t" -- \
-        -max_total_time="$secs" -jobs=1 -workers=1 -print_final_stats=1 \
+        -max_total_time="$secs" -print_final_stats=1 \
         -rss_limit_mb=2048 -timeout=10 >"logs/$t.log" 2>&1; then
         result=ok
     else
