@@ -648,22 +648,20 @@ fn decode_trace_body(
     }
     // Wire order is newest first; path order is its reverse. Records read
     // before a malformed one are still shown.
-    let mut records: Vec<NodeRecord<'_>> = Vec::new();
+    let mut nodes: Vec<NodeReport> = Vec::new();
     for rec in trace.records() {
         match rec {
-            Ok(rec) => records.push(rec),
+            Ok(rec) => nodes.push(node_report(0, &rec, opts.timestamp_format)),
             Err(e) => {
                 r.errors.push(map.trace_error(e));
                 break;
             }
         }
     }
-    records.reverse();
-    let nodes: Vec<NodeReport> = records
-        .iter()
-        .enumerate()
-        .map(|(i, rec)| node_report(i + 1, rec, opts.timestamp_format))
-        .collect();
+    nodes.reverse();
+    for (i, n) in nodes.iter_mut().enumerate() {
+        n.hop = i + 1;
+    }
 
     // The CLT context and the collector attributes come from clt-context.
     let (view, encoding) = match legacy {

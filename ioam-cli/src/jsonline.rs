@@ -305,13 +305,18 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Decimal digits of `v`.
-fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+fn push_u64(out: &mut Vec<u8>, v: u64) {
     if v < 10 {
         out.push(b'0' + v as u8);
         return;
     }
+    if v < 100 {
+        out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
+    let mut v = v;
     while v > 0 {
         i -= 1;
         buf[i] = b'0' + (v % 10) as u8;
@@ -352,7 +357,20 @@ mod tests {
 
     #[test]
     fn numbers_like_serde_json() {
-        for v in [0, 1, 9, 10, 99, 100, 12345, u64::from(u32::MAX), u64::MAX] {
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            42,
+            99,
+            100,
+            999,
+            1000,
+            12345,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
             let mut mine = Vec::new();
             push_u64(&mut mine, v);
             assert_eq!(mine, serde_json::to_vec(&v).unwrap());
