@@ -29,6 +29,7 @@ use clt_context::injector::HopByHopInjector;
 use clt_context::{find_context, oss, traceparent, CltView, SpanContext, CLT_SCHEMA_ID};
 use etherparse::{Ipv6ExtensionSlice, Ipv6Slice};
 use ioam_trace::encap::{trace_space_for, PreallocatedTraceBuilder};
+use ioam_trace::prepared::{write_transit_prepared, PreparedRecord};
 use ioam_trace::{
     write_transit, NodeData, NodeRecord, Trace, TraceType, TransitConfig, TransitOutcome,
     Validation,
@@ -1006,6 +1007,32 @@ pub fn cases() -> Vec<Case> {
                 match tpl.write(buf, black_box(hop_limit)) {
                     proto::TemplateOutcome::Written(at) => at as u64,
                     proto::TemplateOutcome::NotWritten => FAILED,
+                }
+            },
+        ));
+    }
+
+    for f in transit_fixtures() {
+        // The crate's serialize-once path: `PreparedRecord` built once per
+        // node, `write_transit_prepared` per packet (same header rules).
+        let tt = Trace::parse_preallocated(&f.template, Validation::Strict)
+            .expect("verified fixture")
+            .trace_type();
+        let rec =
+            PreparedRecord::new(tt, &f.node, &TransitConfig::default()).expect("verified fixture");
+        let mut buf = f.template.clone();
+        let template = f.template.clone();
+        v.push(case(
+            "transit",
+            "prepared",
+            f.name,
+            Role::Subject,
+            move || {
+                let buf = black_box(&mut buf);
+                buf.copy_from_slice(black_box(&template));
+                match write_transit_prepared(buf, NAMESPACE, black_box(&rec)) {
+                    Ok(TransitOutcome::Written { offset, len }) => (offset + len) as u64,
+                    _ => FAILED,
                 }
             },
         ));
