@@ -251,9 +251,12 @@ impl LegacyTrace {
     pub fn from_body(body: &[u8]) -> Result<Self, LegacyError> {
         let ids = decode_ids(body)?;
         let data = &body[field::DATA..];
-        if data.len() > STANDARD_DATA_MAX {
+        // A legacy body fills at most one IOAM option (252 bytes), so its
+        // data area is 24 bytes short of a standard trace's 244: accepting
+        // more would give bodies `to_legacy_body` cannot write back.
+        if data.len() > LEGACY_DATA_MAX {
             return Err(LegacyError::DataTooLong {
-                max: STANDARD_DATA_MAX,
+                max: LEGACY_DATA_MAX,
                 actual: data.len(),
             });
         }
@@ -371,14 +374,15 @@ mod tests {
 
     #[test]
     fn size_limits() {
-        let big = [0u8; 32 + 248];
+        let big = [0u8; 32 + 224];
         assert_eq!(
             LegacyTrace::from_body(&big),
             Err(LegacyError::DataTooLong {
-                max: 244,
-                actual: 248
+                max: 220,
+                actual: 224
             })
         );
+        assert!(LegacyTrace::from_body(&big[..32 + 220]).is_ok());
         let standard = [0u8; 8 + 224];
         let mut out = [0u8; 300];
         assert_eq!(
