@@ -440,6 +440,9 @@ def cli_send(topo: Topology, packets: list[Sent], extra: list[str] | None = None
                 "--hop-limit", str(p.hop_limit), "--count", "1", "--payload", p.tag] + CLI_SENDER_ARGS
         if p.mode == "cmsg":
             args.append("--per-packet")
+        if not p.clt:
+            # A trace type without bit 22 has nowhere to carry CLT (SPEC 6.1).
+            args.append("--no-clt")
         args += extra or []
         r = sh(*args, ns=topo.ns("snd"), check=False)
         if r.returncode != 0:
