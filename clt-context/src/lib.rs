@@ -23,7 +23,7 @@
 //!   the `opentelemetry` crate's `TraceId`, `SpanId`, `TraceFlags` and
 //!   `SpanContext`.
 //!
-//! `#![no_std]`, no allocator, no `unsafe`.
+//! `#![no_std]`, no allocator, `#![forbid(unsafe_code)]`.
 //!
 //! # Example
 //!

@@ -5,7 +5,7 @@
 //!
 //! Everything here works on the trace *body*: the bytes of an IOAM option
 //! after its Reserved and IOAM-Type bytes, starting at the Namespace-ID
-//! (`IoamOption::body` in `ioam_wire`). No allocation, no `unsafe`, no
+//! (`IoamOption::body` in `ioam_wire`). No allocation, `#![forbid(unsafe_code)]`, no
 //! panics on any input.
 //!
 //! Decoding a trace that two Linux routers filled:
