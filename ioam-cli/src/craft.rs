@@ -29,6 +29,7 @@ use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::ipv6::{Ipv6HeaderRepr, IPV6_HEADER_LEN};
 use ioam_wire::proto;
 
+use crate::args::{parse_u16, parse_u32};
 use crate::capture::{linktype, Timestamp};
 use crate::linklayer::ipv6_link_header;
 use crate::pcapwrite::{PcapNgWriter, PcapWriter};
@@ -65,25 +66,6 @@ impl LinkType {
             LinkType::Sll2 => linktype::LINUX_SLL2,
         }
     }
-}
-
-fn parse_num(s: &str) -> Result<u64, String> {
-    let t = s.trim().replace('_', "");
-    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => t.parse::<u64>(),
-    };
-    r.map_err(|e| format!("`{s}` is not a number: {e}"))
-}
-
-fn parse_u32(s: &str) -> Result<u32, String> {
-    let v = parse_num(s)?;
-    u32::try_from(v).map_err(|_| format!("{v} does not fit in 32 bits"))
-}
-
-fn parse_u16(s: &str) -> Result<u16, String> {
-    let v = parse_num(s)?;
-    u16::try_from(v).map_err(|_| format!("{v} does not fit in 16 bits"))
 }
 
 /// Arguments of `ioam craft`.

@@ -22,6 +22,7 @@
 //! assert_eq!(frames[0].data, &pkt[..]);
 //! ```
 
+pub mod args;
 pub mod capture;
 pub mod craft;
 pub mod decode;

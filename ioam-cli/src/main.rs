@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use ioam_cli::args::{parse_u16, parse_u32};
 use ioam_cli::capture::{CaptureReader, Timestamp};
 use ioam_cli::decode::{self, DecodeOptions, TimestampFormat};
 use ioam_cli::otlp::OtlpStream;
@@ -82,27 +83,6 @@ struct DecodeArgs {
     /// No summary on standard error.
     #[arg(long, short = 'q')]
     quiet: bool,
-}
-
-/// Parse a number given in decimal or `0x` hex.
-fn parse_u64(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let r = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        u64::from_str_radix(&h.replace('_', ""), 16)
-    } else {
-        t.replace('_', "").parse::<u64>()
-    };
-    r.map_err(|e| format!("`{s}` is not a number: {e}"))
-}
-
-fn parse_u32(s: &str) -> Result<u32, String> {
-    let v = parse_u64(s)?;
-    u32::try_from(v).map_err(|_| format!("{v} does not fit in 32 bits"))
-}
-
-fn parse_u16(s: &str) -> Result<u16, String> {
-    let v = parse_u64(s)?;
-    u16::try_from(v).map_err(|_| format!("{v} does not fit in 16 bits"))
 }
 
 /// One input of `ioam decode`: its name, a reader, its size when known,

@@ -27,26 +27,8 @@ use clt_context::{SpanContext, SpanId};
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::{NodeData, TraceType};
 
+use crate::args::{parse_num, parse_u16, parse_u32};
 use crate::sock;
-
-fn parse_num(s: &str) -> Result<u64, String> {
-    let t = s.trim().replace('_', "");
-    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => t.parse::<u64>(),
-    };
-    r.map_err(|e| format!("`{s}` is not a number: {e}"))
-}
-
-fn parse_u32(s: &str) -> Result<u32, String> {
-    let v = parse_num(s)?;
-    u32::try_from(v).map_err(|_| format!("{v} does not fit in 32 bits"))
-}
-
-fn parse_u16(s: &str) -> Result<u16, String> {
-    let v = parse_num(s)?;
-    u16::try_from(v).map_err(|_| format!("{v} does not fit in 16 bits"))
-}
 
 fn parse_ctx(s: &str) -> Result<SpanContext, String> {
     clt_context::traceparent::parse(s)
