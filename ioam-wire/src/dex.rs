@@ -33,6 +33,17 @@
 //! [`DexRepr::parse_legacy`] decode that layout; nothing else does, and
 //! nothing writes it.
 //!
+//! Where the legacy order comes from: the Wireshark patch published with the
+//! public `dex.pcap` (repository `Advanced-Observability/ioam-wireshark`)
+//! names mask 0x01 "Flow ID" and 0x02 "Sequence Number", the order used
+//! here, although its dissection code reads the fields the other way round
+//! when only one bit is set; with both bits set (0x03, as in that capture)
+//! both readings give Flow ID first. The later DEX patches from the same
+//! authors (Linux 6.12 kernel and Wireshark, repository
+//! `Advanced-Observability/ioam-direct-exporting`) use the RFC 9326 order,
+//! Flow ID 0x80 and Sequence Number 0x40, which is why the RFC order is the
+//! default.
+//!
 //! In IPv6 the option travels in a Hop-by-Hop header with option code 0x11
 //! (RFC 9486, RFC 9326: act 00, chg 0).
 //!

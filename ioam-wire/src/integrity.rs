@@ -41,14 +41,29 @@
 //!
 //! **Sources.** The placement of the integrity protection header (after the
 //! option-specific header, before the data) and the order nonce-then-ICV
-//! follow the draft. Method-ID 1 for AES-GMAC (12-byte nonce, 16-byte ICV)
-//! is the value the draft and its YANG companion
+//! follow our reading of the draft. Method-ID 1 for AES-GMAC (12-byte
+//! nonce, 16-byte ICV) is the value the draft and its YANG companion
 //! (draft-iuzh-ippm-ioam-integrity-yang, identity `method-1`) use; Method-ID
 //! 0 is not assigned and is reported like any unknown method. The 16-bit
 //! Reserved after Nonce Length keeps the nonce, the ICV and the data 4-byte
 //! aligned. The draft is work in progress: if a later revision moves a
 //! field, [`FIXED_LEN`], [`METHOD_AES_GMAC`] and [`IntegrityOption::parse`]
 //! are the places to change.
+//!
+//! **Compared with the one public implementation.** The Linux kernel proof
+//! of concept published by the draft's authors (repository
+//! `Advanced-Observability/ioam-integrity-linux-kernel`, on net-next 6.8)
+//! uses IOAM type 64 for the protected pre-allocated trace and the same
+//! 32-byte integrity header as this module: Method-ID 1 for AES-GMAC,
+//! Nonce Length 12, two reserved bytes, the 12-byte nonce, the 16-byte ICV.
+//! It differs in one respect: it places that header *before* the
+//! trace header (right after the IOAM option's Reserved and Option-Type
+//! bytes), where this module expects it after the option-specific header.
+//! The draft's figure could not be consulted while writing this module, so
+//! the placement here is a reading of its prose, not a verified fact; a
+//! packet from that kernel is misread here (its integrity header taken for
+//! the trace header). Moving the header is a change to
+//! [`IntegrityOption::parse`] and the writer only.
 //!
 //! As for the other option bodies, parsing starts at the Namespace-ID (the
 //! IOAM body after Reserved and IOAM Option-Type) and every offset in an
