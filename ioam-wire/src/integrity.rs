@@ -52,7 +52,8 @@
 //!
 //! **Compared with the one public implementation.** The Linux kernel proof
 //! of concept published by the draft's authors (repository
-//! `Advanced-Observability/ioam-integrity-linux-kernel`, on net-next 6.8)
+//! `Advanced-Observability/ioam-integrity-linux-kernel`, both variants, on
+//! net-next 6.8)
 //! uses IOAM type 64 for the protected pre-allocated trace and the same
 //! 32-byte integrity header as this module: Method-ID 1 for AES-GMAC,
 //! Nonce Length 12, two reserved bytes, the 12-byte nonce, the 16-byte ICV.
