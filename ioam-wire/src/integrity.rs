@@ -53,12 +53,11 @@
 //! **Compared with the one public implementation.** The Linux kernel proof
 //! of concept published by the draft's authors (repository
 //! `Advanced-Observability/ioam-integrity-linux-kernel`, both variants, on
-//! net-next 6.8)
-//! uses IOAM type 64 for the protected pre-allocated trace and the same
-//! 32-byte integrity header as this module: Method-ID 1 for AES-GMAC,
-//! Nonce Length 12, two reserved bytes, the 12-byte nonce, the 16-byte ICV.
-//! It differs in one respect: it places that header *before* the
-//! trace header (right after the IOAM option's Reserved and Option-Type
+//! net-next 6.8) uses IOAM type 64 for the protected pre-allocated trace
+//! and the same 32-byte integrity header as this module: Method-ID 1 for
+//! AES-GMAC, Nonce Length 12, two reserved bytes, the 12-byte nonce, the
+//! 16-byte ICV. It differs in one respect: it places that header *before*
+//! the trace header (right after the IOAM option's Reserved and Option-Type
 //! bytes), where this module expects it after the option-specific header.
 //! The draft's figure could not be consulted while writing this module, so
 //! the placement here is a reading of its prose, not a verified fact; a
