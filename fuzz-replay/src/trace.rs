@@ -3,10 +3,12 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use ioam_trace::incremental::insert_incremental;
+use ioam_trace::prepared::PREPARED_RECORD_MAX;
 use ioam_trace::writer::emit_record;
 use ioam_trace::{
-    NodeData, NodeRecord, Trace, TraceFlags, TraceHeader, TraceHeaderRepr, TraceKind, TraceType,
-    TransitConfig, TransitOutcome, Validation, MAX_RECORDS, TRACE_DATA_MAX, TRACE_HEADER_LEN,
+    write_transit_prepared, NodeData, NodeRecord, PreparedRecord, Trace, TraceFlags, TraceHeader,
+    TraceHeaderRepr, TraceKind, TraceType, TransitConfig, TransitOutcome, Validation, MAX_RECORDS,
+    TRACE_DATA_MAX, TRACE_HEADER_LEN,
 };
 use ioam_wire::build::{Body, OptionSpec, OptionsBuilder};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
@@ -322,6 +324,56 @@ fn transit(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
                 assert_eq!(first.offset(), offset);
                 assert_eq!(first.len(), rlen);
             }
+        }
+    }
+    prepared_agrees(u, &before, &after, res, ns, &node, &cfg)
+}
+
+/// The prepared-record writer against the plain one: a record prepared for
+/// the body's own trace type gives the same outcome and the same bytes; a
+/// record of another type touches nothing.
+fn prepared_agrees(
+    u: &mut Unstructured<'_>,
+    before: &[u8],
+    after: &[u8],
+    res: Result<TransitOutcome, ioam_trace::TraceError>,
+    ns: u16,
+    node: &NodeData<'_>,
+    cfg: &TransitConfig,
+) -> arbitrary::Result<()> {
+    let theirs = TraceHeader::new_checked(before)
+        .ok()
+        .map(|h| h.trace_type());
+    let tt = match theirs {
+        Some(t) if bool::arbitrary(u)? => t,
+        _ => TraceType::arbitrary(u)?,
+    };
+    let rec = match PreparedRecord::new(tt, node, cfg) {
+        Ok(rec) => rec,
+        Err(e) => {
+            assert!(
+                node.check(tt).is_err() || node.record_len(tt) > PREPARED_RECORD_MAX,
+                "PreparedRecord refused a node the writer accepts: {e}"
+            );
+            return Ok(());
+        }
+    };
+    assert_eq!(rec.len(), node.record_len(tt));
+    let mut p = before.to_vec();
+    let pres = write_transit_prepared(&mut p, ns, &rec);
+    if theirs == Some(tt) {
+        assert_eq!(pres, res, "prepared outcome");
+        assert_eq!(&p[..], after, "prepared bytes");
+    } else {
+        assert_eq!(&p[..], before, "a record of another type changed the trace");
+        if let Ok(outcome) = pres {
+            assert!(
+                matches!(outcome, TransitOutcome::Skipped(_)),
+                "a record of another type was not skipped: {outcome:?}"
+            );
+        }
+        if let Err(e) = pres {
+            inside(trace_offset(&e), before.len(), &e);
         }
     }
     Ok(())
