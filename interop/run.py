@@ -192,6 +192,8 @@ def main() -> int:
             writers = {"python model": S.py_transit}
             if S.transit_bin() and not args.python_only:
                 writers["ioam-trace transit writer (examples/transit.rs)"] = S.rust_transit
+                writers["ioam-trace prepared-record writer (examples/transit.rs --prepared)"] = \
+                    S.rust_transit_prepared
             else:
                 print("note: ioam-trace examples/transit not built; transit differential uses the python model only")
             S.scenario_transit_differential(run, writers)

@@ -702,14 +702,22 @@ def rust_transit_local(ip6: bytes, r) -> bytes:
     return rust_transit(ip6, r, local=True)
 
 
-def rust_transit(ip6: bytes, r, local: bool = False) -> bytes:
+def rust_transit_prepared(ip6: bytes, r) -> bytes:
+    """ioam-trace's prepared-record writer (`transit --prepared`) configured like router r."""
+    return rust_transit(ip6, r, prepared=True)
+
+
+def rust_transit(ip6: bytes, r, local: bool = False, prepared: bool = False) -> bytes:
     """ioam-trace's transit writer (examples/transit.rs) configured like router r.
 
-    local: r is the destination (`--local`: egress ids and queue depth unavailable)."""
+    local: r is the destination (`--local`: egress ids and queue depth unavailable).
+    prepared: write through PreparedRecord + write_transit_prepared (`--prepared`)."""
     args = [transit_bin(), "--ns", str(IOAM_NS), "--node-id", hex(r.node_id), "--node-id-wide", hex(r.node_id_wide),
             "--in-if-id", str(r.in_id), "--in-if-id-wide", hex(r.in_id_wide),
             "--ns-data", hex(r.ns_data), "--ns-data-wide", hex(r.ns_data_wide),
             "--timestamp-secs", "0", "--timestamp-frac", "0"]
+    if prepared:
+        args.append("--prepared")
     if local:
         args.append("--local")
     else:

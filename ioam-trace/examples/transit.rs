@@ -32,6 +32,7 @@
 //! | `--local` | delivered locally: egress ids and queue depth unavailable | off |
 //! | `--undefined-no-data` | bits 12-21: add no data (RFC 9197 option 2) instead of 0xffffffff words | off |
 //! | `--lenient` | accept an empty trace type like the kernel | off |
+//! | `--prepared` | write through `PreparedRecord` + `write_transit_prepared` (the per-node fast path), first IOAM option of the Hop-by-Hop header only | off |
 //!
 //! Exit status: 0 with the packet on stdout; 1 when Linux would drop the
 //! packet (malformed IOAM option or trace, Hop Limit exhausted), with the
@@ -42,7 +43,10 @@ use std::process::ExitCode;
 
 use ioam_trace::packet::write_transit_hbh;
 use ioam_trace::writer::{NodeData, TransitConfig, TransitOutcome, UndefinedFill};
-use ioam_trace::Validation;
+use ioam_trace::{write_transit_prepared, PreparedRecord, TraceHeader, Validation};
+use ioam_wire::ioam::{IoamType, OPT_IOAM};
+use ioam_wire::opt::ParseMode;
+use ioam_wire::packet::first_hbh_ioam;
 
 /// Node values and switches from the command line.
 struct Args {
@@ -53,6 +57,7 @@ struct Args {
     local: bool,
     explicit_egress: [bool; 3],
     cfg: TransitConfig,
+    prepared: bool,
 }
 
 fn parse_num(flag: &str, v: Option<String>) -> Result<u64, String> {
@@ -99,6 +104,7 @@ fn parse_args() -> Result<Args, String> {
         local: false,
         explicit_egress: [false; 3],
         cfg: TransitConfig::default(),
+        prepared: false,
     };
     let mut ns = None;
     let mut schema_id = None;
@@ -111,6 +117,7 @@ fn parse_args() -> Result<Args, String> {
             "--local" => a.local = true,
             "--undefined-no-data" => a.cfg.undefined_bits = UndefinedFill::NoData,
             "--lenient" => a.cfg.validation = Validation::Lenient,
+            "--prepared" => a.prepared = true,
             "--schema-data" => {
                 schema_data = parse_hex(&it.next().ok_or("--schema-data needs a value")?)?
             }
@@ -174,7 +181,8 @@ fn run() -> Result<Vec<u8>, (u8, String)> {
                      [--node-id-wide N] [--in-if-id N] [--out-if-id N] [--in-if-id-wide N] \
                      [--out-if-id-wide N] [--ns-data N] [--ns-data-wide N] [--schema-id N \
                      [--schema-data HEX]] [--timestamp-secs N] [--timestamp-frac N] \
-                     [--queue-depth N] [--local] [--undefined-no-data] [--lenient] < packet.hex";
+                     [--queue-depth N] [--local] [--undefined-no-data] [--lenient] [--prepared] \
+                     < packet.hex";
         (
             2,
             if e.is_empty() {
@@ -207,13 +215,47 @@ fn run() -> Result<Vec<u8>, (u8, String)> {
         }
         other => eprintln!("trace at {off}: {other:?}"),
     };
-    write_transit_hbh(&mut packet, args.ns, &node, &args.cfg, report)
-        .map_err(|e| (1, format!("drop: {e}")))?;
+    if args.prepared {
+        transit_prepared(&mut packet, args.ns, &node, &args.cfg, report)
+            .map_err(|e| (1, format!("drop: {e}")))?;
+    } else {
+        write_transit_hbh(&mut packet, args.ns, &node, &args.cfg, report)
+            .map_err(|e| (1, format!("drop: {e}")))?;
+    }
     if received_hop_limit <= 1 {
         return Err((1, "drop: hop limit exceeded".into()));
     }
     packet[7] = received_hop_limit - 1;
     Ok(packet)
+}
+
+/// The per-node fast path: the record is prepared once for the trace type
+/// of the first Pre-allocated Trace (0x31) in the Hop-by-Hop header, then
+/// copied in by `write_transit_prepared`.
+fn transit_prepared(
+    packet: &mut [u8],
+    ns: u16,
+    node: &NodeData<'_>,
+    cfg: &TransitConfig,
+    report: impl Fn(usize, TransitOutcome),
+) -> Result<(), String> {
+    let Some(found) = first_hbh_ioam(packet, ParseMode::Strict).map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    if found.option.option_type != OPT_IOAM || found.option.ioam_type != IoamType::PreallocatedTrace
+    {
+        return Ok(());
+    }
+    let (off, len) = (found.absolute_body_offset(), found.option.body.len());
+    let body = &mut packet[off..off + len];
+    let trace_type = TraceHeader::new_checked(&body[..])
+        .map_err(|e| e.with_base(off).to_string())?
+        .trace_type();
+    let rec = PreparedRecord::new(trace_type, node, cfg).map_err(|e| e.to_string())?;
+    let outcome =
+        write_transit_prepared(body, ns, &rec).map_err(|e| e.with_base(off).to_string())?;
+    report(off, outcome);
+    Ok(())
 }
 
 fn main() -> ExitCode {
