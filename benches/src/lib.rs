@@ -22,6 +22,7 @@
 //! therefore that full three-record trace; eight hops exist for the smaller
 //! types (0x800000, 0x800002).
 
+use ioam_wire::Mode;
 use core::fmt::Write as _;
 use core::hint::black_box;
 
@@ -30,14 +31,10 @@ use clt_context::{find_context, oss, traceparent, CltView, SpanContext, CLT_SCHE
 use etherparse::{Ipv6ExtensionSlice, Ipv6Slice};
 use ioam_trace::encap::{trace_space_for, PreallocatedTraceBuilder};
 use ioam_trace::prepared::{write_transit_prepared, PreparedRecord};
-use ioam_trace::{
-    write_transit, NodeData, NodeRecord, Trace, TraceType, TransitConfig, TransitOutcome,
-    Validation,
-};
+use ioam_trace::{write_transit, NodeData, NodeRecord, Trace, TraceType, TransitConfig, TransitOutcome};
 use ioam_wire::build::{insert_ext_header, IOAM_HEADER_BODY_OFFSET};
 use ioam_wire::ext::ExtKind;
 use ioam_wire::ioam::IoamType;
-use ioam_wire::opt::ParseMode;
 use ioam_wire::packet::{first_hbh_ioam, IoamOptions};
 
 pub mod proto;
@@ -338,13 +335,13 @@ pub fn encap_fixtures() -> Vec<(&'static str, PreallocatedTraceBuilder<'static>)
 #[must_use]
 pub fn locate_trace(packet: &[u8]) -> Option<Trace<'_>> {
     let mut found = None;
-    for o in IoamOptions::new(packet, ParseMode::Strict).ok()? {
+    for o in IoamOptions::new(packet, Mode::Strict).ok()? {
         let o = o.ok()?;
         if found.is_none() && o.option.ioam_type == IoamType::PreallocatedTrace {
             found = Some(o.option.body);
         }
     }
-    Trace::parse_preallocated(found?, Validation::Strict).ok()
+    Trace::parse_preallocated(found?, Mode::Strict).ok()
 }
 
 /// Fast path: the first IOAM option of the Hop-by-Hop header
@@ -352,11 +349,11 @@ pub fn locate_trace(packet: &[u8]) -> Option<Trace<'_>> {
 #[inline]
 #[must_use]
 pub fn locate_trace_fast(packet: &[u8]) -> Option<Trace<'_>> {
-    let o = first_hbh_ioam(packet, ParseMode::Strict).ok()??;
+    let o = first_hbh_ioam(packet, Mode::Strict).ok()??;
     if o.option.ioam_type != IoamType::PreallocatedTrace {
         return None;
     }
-    Trace::parse_preallocated(o.option.body, Validation::Strict).ok()
+    Trace::parse_preallocated(o.option.body, Mode::Strict).ok()
 }
 
 /// A summary of a located trace (so the work is observable).
@@ -509,11 +506,11 @@ pub fn encap(b: &PreallocatedTraceBuilder<'_>, buf: &mut [u8]) -> u64 {
         .map_or(FAILED, |n| n as u64 + u64::from(buf[n - 1]))
 }
 
-/// Group 5: the CLT context only (trace header validation, path-order
+/// Group 5: the CLT context only (trace header mode, path-order
 /// index, snapshot decode).
 #[must_use]
 pub fn clt_context_of(body: &[u8]) -> u64 {
-    let Ok(t) = Trace::parse_preallocated(body, Validation::Strict) else {
+    let Ok(t) = Trace::parse_preallocated(body, Mode::Strict) else {
         return FAILED;
     };
     find_context(&t, CLT_SCHEMA_ID)
@@ -527,7 +524,7 @@ pub fn clt_context_of(body: &[u8]) -> u64 {
 #[must_use]
 pub fn clt_render(body: &[u8], out: &mut String) -> u64 {
     out.clear();
-    let Ok(t) = Trace::parse_preallocated(body, Validation::Strict) else {
+    let Ok(t) = Trace::parse_preallocated(body, Mode::Strict) else {
         return FAILED;
     };
     let view = CltView::new(t, CLT_SCHEMA_ID);
@@ -672,7 +669,7 @@ pub fn verify_all() {
         let mut buf = f.template.clone();
         let end = transit_write(&mut buf, &f.template, &f.node);
         assert_eq!(end, f.template.len() as u64, "{}", f.name);
-        let t = Trace::parse_preallocated(&buf, Validation::Strict).expect(f.name);
+        let t = Trace::parse_preallocated(&buf, Mode::Strict).expect(f.name);
         let r = t.records().next().unwrap().expect(f.name);
         assert_eq!(r.len(), f.record_len, "{}", f.name);
         assert_eq!(r.node_id(), Some(3), "{}", f.name);
@@ -684,7 +681,7 @@ pub fn verify_all() {
     for (name, inj) in injector_fixtures() {
         let mut buf = [0u8; 264];
         let n = inj.emit(&mut buf).expect(name);
-        let t = Trace::parse_preallocated(body_of(&buf[..n]), Validation::Strict).expect(name);
+        let t = Trace::parse_preallocated(body_of(&buf[..n]), Mode::Strict).expect(name);
         assert_eq!(
             find_context(&t, CLT_SCHEMA_ID).context(),
             Some(ctx),
@@ -699,7 +696,7 @@ pub fn verify_all() {
     for f in transit_fixtures() {
         // The prototype writes the same bytes as the crate's writer, also
         // on a trace that already holds records, and overflows alike.
-        let tt = Trace::parse_preallocated(&f.template, Validation::Strict)
+        let tt = Trace::parse_preallocated(&f.template, Mode::Strict)
             .expect(f.name)
             .trace_type();
         let tpl = proto::TransitTemplate::new(NAMESPACE, tt, &f.node).expect(f.name);
@@ -740,7 +737,7 @@ pub fn verify_all() {
     for (name, b) in encap_fixtures() {
         let mut buf = [0u8; 264];
         let n = b.emit(&mut buf).expect(name);
-        let t = Trace::parse_preallocated(body_of(&buf[..n]), Validation::Strict).expect(name);
+        let t = Trace::parse_preallocated(body_of(&buf[..n]), Mode::Strict).expect(name);
         assert_eq!(t.records().count(), 0, "{name}");
         assert_eq!(t.free_space(), b.space, "{name}");
     }
@@ -1015,7 +1012,7 @@ pub fn cases() -> Vec<Case> {
     for f in transit_fixtures() {
         // The crate's serialize-once path: `PreparedRecord` built once per
         // node, `write_transit_prepared` per packet (same header rules).
-        let tt = Trace::parse_preallocated(&f.template, Validation::Strict)
+        let tt = Trace::parse_preallocated(&f.template, Mode::Strict)
             .expect("verified fixture")
             .trace_type();
         let rec =

@@ -9,13 +9,14 @@
 //! `decode` prints the CLT context and the collector attributes of each
 //! pre-allocated trace in the header.
 
+use ioam_wire::Mode;
 use std::process::ExitCode;
 
 use clt_context::injector::HopByHopInjector;
 use clt_context::{CltView, SpanContext, CLT_SCHEMA_ID};
-use ioam_trace::{NodeData, Trace, TraceType, Validation};
+use ioam_trace::{NodeData, Trace, TraceType};
 use ioam_wire::ioam::IoamType;
-use ioam_wire::opt::{Opt, Options, ParseMode};
+use ioam_wire::opt::{Opt, Options};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -69,7 +70,7 @@ fn decode(args: &[String]) -> Result<(), String> {
         return Err("decode <hex>".into());
     };
     let bytes = unhex(h).ok_or("not hex")?;
-    for opt in Options::new(&bytes, ParseMode::Lenient) {
+    for opt in Options::new(&bytes, Mode::Lenient) {
         let Opt::Ioam(o) = opt.map_err(|e| e.to_string())? else {
             continue;
         };
@@ -77,7 +78,7 @@ fn decode(args: &[String]) -> Result<(), String> {
             continue;
         }
         let trace =
-            Trace::parse_preallocated(o.body, Validation::Lenient).map_err(|e| e.to_string())?;
+            Trace::parse_preallocated(o.body, Mode::Lenient).map_err(|e| e.to_string())?;
         let view = CltView::new(trace, CLT_SCHEMA_ID);
         println!("context: {}", view.context());
         let mut out = String::new();

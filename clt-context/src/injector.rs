@@ -152,7 +152,7 @@ impl From<LegacyError> for InjectError {
 /// ```
 /// use clt_context::injector::HopByHopInjector;
 /// use clt_context::{find_context, SpanContext, CLT_SCHEMA_ID};
-/// use ioam_trace::{NodeData, Trace, TraceType, Validation};
+/// use ioam_trace::{NodeData, Trace, TraceType, Mode};
 ///
 /// let ctx: SpanContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse()?;
 /// let trace_type = TraceType::HOP_LIM_NODE_ID | TraceType::OPAQUE_STATE; // 0x800002
@@ -165,7 +165,7 @@ impl From<LegacyError> for InjectError {
 /// assert_eq!(&hbh[..8], &[59, 9, 0x01, 0x00, 0x31, 70, 0x00, 0x00]);
 ///
 /// // The trace body decodes back to the same context, in hop 1.
-/// let trace = Trace::parse_preallocated(&hbh[8..76], Validation::Strict)?;
+/// let trace = Trace::parse_preallocated(&hbh[8..76], Mode::Strict)?;
 /// assert_eq!(find_context(&trace, CLT_SCHEMA_ID).context(), Some(ctx));
 /// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```

@@ -1,14 +1,15 @@
 //! Tests of the injector: fixed layouts, limits, and round trips through
 //! the wire parser, the trace parser and the transit writer.
 
+use ioam_wire::Mode;
 use super::*;
 use crate::id::strategies::valid_span_context;
 use crate::legacy::{LegacyIds, LegacyTrace};
 use crate::view::{find_context, CltView, ContextLookup};
 use crate::TraceFlags;
 use ioam_trace::writer::{TransitConfig, TransitOutcome};
-use ioam_trace::{write_transit, Trace, TraceError, Validation};
-use ioam_wire::opt::{Opt, Options, ParseMode};
+use ioam_trace::{write_transit, Trace, TraceError};
+use ioam_wire::opt::{Opt, Options};
 use proptest::prelude::*;
 
 fn ctx() -> SpanContext {
@@ -101,7 +102,7 @@ fn linux_like_transit_fills_the_room() {
         &hbh[16..32],
         &[62, 0, 0, 3, 0, 0xff, 0xff, 0xff, 63, 0, 0, 2, 0, 0xff, 0xff, 0xff]
     );
-    let trace = Trace::parse_preallocated(&hbh[BODY_OFFSET..68], Validation::Strict).unwrap();
+    let trace = Trace::parse_preallocated(&hbh[BODY_OFFSET..68], Mode::Strict).unwrap();
     assert!(trace.header().flags.overflow);
     let view = CltView::new(trace, CLT_SCHEMA_ID);
     assert_eq!(view.context().context(), Some(ctx()));
@@ -115,7 +116,7 @@ fn linux_like_transit_fills_the_room() {
 
 #[test]
 fn wire_parser_sees_one_aligned_ioam_option() {
-    let opts: heapless::Vec<Opt<'_>, 4> = Options::new(&FIXTURE, ParseMode::Strict)
+    let opts: heapless::Vec<Opt<'_>, 4> = Options::new(&FIXTURE, Mode::Strict)
         .map(Result::unwrap)
         .collect();
     assert_eq!(opts.len(), 3);
@@ -241,7 +242,7 @@ fn legacy_fixture() {
     let hbh = inj.build().unwrap();
     assert_eq!(hbh.as_bytes(), &LEGACY_FIXTURE[..]);
     let lt = LegacyTrace::from_body(&hbh[BODY_OFFSET..52]).unwrap();
-    let trace = Trace::parse_preallocated(lt.standard_body(), Validation::Strict).unwrap();
+    let trace = Trace::parse_preallocated(lt.standard_body(), Mode::Strict).unwrap();
     let view = CltView::with_legacy_ids(trace, lt.ids(), TraceFlags::SAMPLED);
     assert_eq!(view.context().context(), Some(ctx()));
     assert_eq!(view.hops().len(), 1);
@@ -291,7 +292,7 @@ proptest! {
         prop_assert_eq!(hbh.len() % 8, 0);
         prop_assert_eq!(usize::from(hbh[1]), hbh.len() / 8 - 1);
         let mut ioam = None;
-        for o in Options::new(&hbh, ParseMode::Strict) {
+        for o in Options::new(&hbh, Mode::Strict) {
             if let Opt::Ioam(o) = o.unwrap() {
                 prop_assert!(ioam.is_none());
                 ioam = Some(o);
@@ -299,7 +300,7 @@ proptest! {
         }
         let o = ioam.unwrap();
         prop_assert!(o.is_aligned());
-        let trace = Trace::parse_preallocated(o.body, Validation::Strict).unwrap();
+        let trace = Trace::parse_preallocated(o.body, Mode::Strict).unwrap();
         prop_assert_eq!(trace.namespace_id(), inj.namespace_id);
         prop_assert_eq!(trace.free_space(), inj.extra_hops * layout.per_hop);
         prop_assert!(trace.data().len() <= 244);
@@ -335,7 +336,7 @@ proptest! {
             }
         }
         prop_assert_eq!(written, inj.extra_hops);
-        let trace = Trace::parse_preallocated(body, Validation::Strict).unwrap();
+        let trace = Trace::parse_preallocated(body, Mode::Strict).unwrap();
         prop_assert_eq!(trace.free_space(), 0);
         let view = CltView::new(trace, inj.schema_id);
         prop_assert_eq!(view.hops().len(), inj.extra_hops + 1);
@@ -386,7 +387,7 @@ proptest! {
                     let lt = LegacyTrace::from_body(body).unwrap();
                     prop_assert_eq!(lt.ids(), LegacyIds::from(ctx));
                 } else {
-                    let trace = Trace::parse_preallocated(body, Validation::Strict).unwrap();
+                    let trace = Trace::parse_preallocated(body, Mode::Strict).unwrap();
                     let found = find_context(&trace, schema_id);
                     prop_assert_eq!(found.found().map(|f| f.ctx), Some(ctx));
                 }
@@ -408,7 +409,7 @@ proptest! {
                 let l = inj.layout().unwrap();
                 let lt = LegacyTrace::from_body(&hbh[BODY_OFFSET..BODY_OFFSET + l.body_len]).unwrap();
                 prop_assert_eq!(lt.ids(), LegacyIds::from(ctx));
-                let trace = Trace::parse_preallocated(lt.standard_body(), Validation::Strict).unwrap();
+                let trace = Trace::parse_preallocated(lt.standard_body(), Mode::Strict).unwrap();
                 prop_assert_eq!(trace.free_space(), l.free);
                 prop_assert_eq!(trace.records().count(), 1);
             }

@@ -35,7 +35,7 @@
 //! use clt_context::injector::{HopByHopInjector, BODY_OFFSET};
 //! use clt_context::{traceparent, CltView, CLT_SCHEMA_ID};
 //! use ioam_trace::writer::{write_transit, TransitConfig};
-//! use ioam_trace::{NodeData, Trace, TraceType, Validation};
+//! use ioam_trace::{NodeData, Trace, TraceType, Mode};
 //!
 //! // The span context of an incoming HTTP request.
 //! let tp = traceparent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")?;
@@ -56,7 +56,7 @@
 //! write_transit(&mut rx[BODY_OFFSET..body_end], 123, &router, &TransitConfig::default())?;
 //!
 //! // The collector's view.
-//! let trace = Trace::parse_preallocated(&rx[BODY_OFFSET..body_end], Validation::Strict)?;
+//! let trace = Trace::parse_preallocated(&rx[BODY_OFFSET..body_end], Mode::Strict)?;
 //! let view = CltView::new(trace, CLT_SCHEMA_ID);
 //! assert_eq!(view.context().context(), Some(tp.ctx));
 //! let mut attrs = heapless::String::<512>::new();

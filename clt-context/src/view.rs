@@ -39,10 +39,11 @@
 //!   hop limit of the wide field. This module does the same; the typed
 //!   [`HopFields`] keep both values.
 
+use ioam_wire::Mode;
 use core::fmt;
 use core::iter::FusedIterator;
 
-use ioam_trace::{NodeRecord, Trace, TraceError, Validation};
+use ioam_trace::{NodeRecord, Trace, TraceError};
 
 use crate::id::{hex_into, SpanContext};
 use crate::legacy::LegacyIds;
@@ -628,7 +629,7 @@ impl From<fmt::Error> for AttributeError {
 ///
 /// ```
 /// use clt_context::{oss, view::{CltView, ContextLookup}, SpanContext, TraceFlags};
-/// use ioam_trace::{Trace, Validation};
+/// use ioam_trace::{Mode, Trace};
 ///
 /// // Namespace 7, type 0x800002 (hop limit + node id, OSS), one record:
 /// // the originator (hop limit 64, node 1) with the CLT snapshot.
@@ -639,7 +640,7 @@ impl From<fmt::Error> for AttributeError {
 /// let snapshot: &mut [u8; 32] = (&mut body[12..44]).try_into()?;
 /// oss::encode_snapshot(&ctx, oss::CLT_SCHEMA_ID, snapshot)?;
 ///
-/// let trace = Trace::parse_preallocated(&body, Validation::Strict)?;
+/// let trace = Trace::parse_preallocated(&body, Mode::Strict)?;
 /// let view = CltView::new(trace, oss::CLT_SCHEMA_ID);
 /// assert_eq!(view.context().context(), Some(ctx));
 ///
@@ -670,10 +671,10 @@ impl<'a> CltView<'a> {
     /// `IoamOption::body` of `ioam_wire`) and builds its view.
     pub fn parse_preallocated(
         body: &'a [u8],
-        validation: Validation,
+        mode: Mode,
         schema_id: u32,
     ) -> Result<Self, TraceError> {
-        Trace::parse_preallocated(body, validation).map(|t| Self::new(t, schema_id))
+        Trace::parse_preallocated(body, mode).map(|t| Self::new(t, schema_id))
     }
 
     /// The view of a legacy-header trace: `trace` parses

@@ -1,13 +1,14 @@
 //! Tests of the CLT view: context lookup outcomes and the collector
 //! attribute strings, byte for byte.
 
+use ioam_wire::Mode;
 use super::*;
 use crate::id::strategies::valid_span_context;
 use crate::legacy::{LegacyIds, LegacyTrace};
 use crate::oss::{encode_snapshot, CLT_SCHEMA_ID};
 use crate::{SpanId, TraceFlags, TraceId};
 use core::fmt::Write;
-use ioam_trace::{TraceType, Validation};
+use ioam_trace::TraceType;
 use proptest::prelude::*;
 
 type Buf = heapless::Vec<u8, 256>;
@@ -33,8 +34,8 @@ fn body(ns: u16, trace_type: u32, free: u8, records: &[&[u8]]) -> Buf {
 }
 
 fn trace(b: &[u8]) -> Trace<'_> {
-    let t = Trace::parse_preallocated(b, Validation::Strict).unwrap();
-    let view = CltView::parse_preallocated(b, Validation::Strict, CLT_SCHEMA_ID).unwrap();
+    let t = Trace::parse_preallocated(b, Mode::Strict).unwrap();
+    let view = CltView::parse_preallocated(b, Mode::Strict, CLT_SCHEMA_ID).unwrap();
     assert_eq!(view.trace(), &t);
     t
 }
@@ -503,7 +504,7 @@ fn structured_body() -> impl Strategy<Value = Buf> {
 proptest! {
     #[test]
     fn attributes_of_any_wellformed_trace(b in structured_body()) {
-        let t = Trace::parse_preallocated(&b, Validation::Strict).unwrap();
+        let t = Trace::parse_preallocated(&b, Mode::Strict).unwrap();
         let view = CltView::new(t, CLT_SCHEMA_ID);
         let mut c = Count { bytes: 0, lines: 0 };
         let n = view.write_attributes(&mut c).unwrap();
@@ -529,7 +530,7 @@ proptest! {
 
     #[test]
     fn attributes_never_panic(b in any_body(), schema in prop_oneof![Just(CLT_SCHEMA_ID), 0u32..=0xff_ffff]) {
-        for v in [Validation::Strict, Validation::Lenient] {
+        for v in [Mode::Strict, Mode::Lenient] {
             let Ok(t) = Trace::parse_preallocated(&b, v) else { continue };
             let view = CltView::new(t, schema);
             let mut c = Count { bytes: 0, lines: 0 };
@@ -725,7 +726,7 @@ type Long = heapless::String<8192>;
 proptest! {
     #[test]
     fn attributes_match_the_reference_model(b in structured_body()) {
-        let view = CltView::parse_preallocated(&b, Validation::Strict, CLT_SCHEMA_ID).unwrap();
+        let view = CltView::parse_preallocated(&b, Mode::Strict, CLT_SCHEMA_ID).unwrap();
         let (mut ours, mut reference) = (Long::new(), Long::new());
         view.write_attributes(&mut ours).unwrap();
         reference_attributes(&b, &mut reference);

@@ -11,9 +11,10 @@
 //! The capture (tcpdump on the receiver's interface) shows the header as the
 //! receiver got it; the kernel rewrote its Next Header byte to 17 (UDP).
 
+use ioam_wire::Mode;
 use clt_context::injector::{HopByHopInjector, BODY_OFFSET};
 use clt_context::{find_context, CltView, ContextLookup, SpanContext, CLT_SCHEMA_ID};
-use ioam_trace::{NodeData, Trace, TraceType, Validation};
+use ioam_trace::{NodeData, Trace, TraceType};
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -62,7 +63,7 @@ fn full_trace_type_through_two_linux_routers() {
     assert_eq!(&rx[144..], &built[144..]);
 
     let body = &rx[BODY_OFFSET..rx.len() - 4];
-    let trace = Trace::parse_preallocated(body, Validation::Strict).unwrap();
+    let trace = Trace::parse_preallocated(body, Mode::Strict).unwrap();
     assert_eq!(trace.free_space(), 0);
     assert!(!trace.header().flags.overflow);
     let view = CltView::new(trace, CLT_SCHEMA_ID);
@@ -105,7 +106,7 @@ fn overflow_after_the_reserved_room() {
 
     let rx = unhex(RECEIVED_SHORT);
     let body = &rx[BODY_OFFSET..rx.len() - 4];
-    let trace = Trace::parse_preallocated(body, Validation::Strict).unwrap();
+    let trace = Trace::parse_preallocated(body, Mode::Strict).unwrap();
     assert!(trace.header().flags.overflow);
     let lookup = find_context(&trace, CLT_SCHEMA_ID);
     assert!(matches!(lookup, ContextLookup::Found(f) if f.ctx == ctx && f.hop == 1));
@@ -137,7 +138,7 @@ fn router_with_a_bound_schema() {
 
     let rx = unhex(RECEIVED_SCHEMA);
     let body = &rx[BODY_OFFSET..rx.len() - 4];
-    let view = CltView::parse_preallocated(body, Validation::Strict, CLT_SCHEMA_ID).unwrap();
+    let view = CltView::parse_preallocated(body, Mode::Strict, CLT_SCHEMA_ID).unwrap();
     assert_eq!(view.trace().free_space(), 4);
     assert_eq!(view.context().context(), Some(ctx));
     assert_eq!(

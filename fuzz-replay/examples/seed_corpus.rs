@@ -4,6 +4,7 @@
 //! `traceparent` examples. Run with
 //! `cargo run -p fuzz-replay --example seed_corpus`.
 
+use ioam_wire::Mode;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
@@ -14,7 +15,6 @@ use ioam_cli::decode::SAMPLE_CAPTURE;
 use ioam_cli::linklayer::{ipv6_payload, Payload};
 use ioam_wire::ext::ExtHeaders;
 use ioam_wire::ioam::IoamType;
-use ioam_wire::opt::ParseMode;
 use ioam_wire::packet::IoamOptions;
 
 const MAX_PER_TARGET: usize = 150;
@@ -61,7 +61,7 @@ fn main() {
                 }
             }
         }
-        let Ok(opts) = IoamOptions::new(p, ParseMode::Lenient) else {
+        let Ok(opts) = IoamOptions::new(p, Mode::Lenient) else {
             continue;
         };
         for o in opts.flatten() {

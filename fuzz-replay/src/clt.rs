@@ -1,6 +1,7 @@
 //! Checks for `clt-context`: context extraction, the legacy header,
 //! `traceparent` and the Hop-by-Hop injector.
 
+use ioam_wire::Mode;
 use arbitrary::{Arbitrary, Unstructured};
 use clt_context::injector::{Encoding, HopByHopInjector, BODY_OFFSET};
 use clt_context::legacy::{
@@ -14,13 +15,13 @@ use clt_context::{
 };
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::writer::emit_record;
-use ioam_trace::{NodeData, Trace, TraceFlags as IoamFlags, TraceType, Validation};
+use ioam_trace::{NodeData, Trace, TraceFlags as IoamFlags, TraceType};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
-use ioam_wire::opt::{Opt, Options, ParseMode};
+use ioam_wire::opt::{Opt, Options};
 
 use crate::util::{inside, legacy_offset, oss_offset, trace_offset, traceparent_offset};
 
-const VALIDATIONS: [Validation; 2] = [Validation::Strict, Validation::Lenient];
+const VALIDATIONS: [Mode; 2] = [Mode::Strict, Mode::Lenient];
 
 /// Checks a lookup result against the trace it came from.
 fn check_lookup(t: &Trace<'_>, body: &[u8], schema: u32, l: &ContextLookup) {
@@ -229,7 +230,7 @@ where
 /// is padding and the header parses strictly.
 fn single_option(hdr: &[u8]) -> (usize, &[u8], u8, IoamType) {
     let mut found = None;
-    for o in Options::new(hdr, ParseMode::Strict) {
+    for o in Options::new(hdr, Mode::Strict) {
         match o.unwrap_or_else(|e| panic!("strict parser rejects built header: {e}")) {
             Opt::Ioam(io) => {
                 assert!(found.is_none());
@@ -302,7 +303,7 @@ fn injector(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             (&standard[..], false)
         }
     };
-    let t = Trace::parse_preallocated(trace_body, Validation::Strict)
+    let t = Trace::parse_preallocated(trace_body, Mode::Strict)
         .unwrap_or_else(|e| panic!("strict parser rejects injected trace: {e}"));
     assert_eq!(t.namespace_id(), inj.namespace_id);
     assert_eq!(t.trace_type(), inj.trace_type);
@@ -354,7 +355,7 @@ fn encapsulator(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     let (_, body, code, ty) = single_option(&buf[..len]);
     assert_eq!((code, ty), (OPT_IOAM, IoamType::PreallocatedTrace));
     assert_eq!(body.len(), b.body_len());
-    let t = Trace::parse_preallocated(body, Validation::Strict)
+    let t = Trace::parse_preallocated(body, Mode::Strict)
         .unwrap_or_else(|e| panic!("strict parser rejects encapsulated trace: {e}"));
     let h = t.header();
     assert_eq!((h.namespace_id, h.trace_type), (b.namespace_id, trace_type));

@@ -1,10 +1,11 @@
 //! Check for the `ioam decode` per-packet decoder (`ioam_cli::decode`).
 
+use ioam_wire::Mode;
 use ioam_cli::capture::{linktype, Frame};
 use ioam_cli::decode::{decode_frame, decode_ipv6, DecodeOptions};
 use ioam_cli::model::PacketReport;
 use ioam_wire::ext::ExtHeaders;
-use ioam_wire::opt::{Opt, ParseMode};
+use ioam_wire::opt::Opt;
 
 fn check_report(r: &PacketReport, len: usize) {
     for e in &r.errors {
@@ -49,9 +50,9 @@ pub fn check_decode(data: &[u8]) {
             ..DecodeOptions::default()
         };
         let mode = if strict {
-            ParseMode::Strict
+            Mode::Strict
         } else {
-            ParseMode::Lenient
+            Mode::Lenient
         };
         let report = decode_ipv6(1, None, data, &opts);
         if let Some(r) = &report {

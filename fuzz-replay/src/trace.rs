@@ -1,23 +1,20 @@
 //! Checks for `ioam-trace`: record iteration, the transit writer and the
 //! incremental insert.
 
+use ioam_wire::Mode;
 use arbitrary::{Arbitrary, Unstructured};
 use ioam_trace::incremental::insert_incremental;
 use ioam_trace::prepared::PREPARED_RECORD_MAX;
 use ioam_trace::writer::emit_record;
-use ioam_trace::{
-    write_transit_prepared, NodeData, NodeRecord, PreparedRecord, Trace, TraceFlags, TraceHeader,
-    TraceHeaderRepr, TraceKind, TraceType, TransitConfig, TransitOutcome, Validation, MAX_RECORDS,
-    TRACE_DATA_MAX, TRACE_HEADER_LEN,
-};
+use ioam_trace::{write_transit_prepared, NodeData, NodeRecord, PreparedRecord, Trace, TraceFlags, TraceHeader, TraceHeaderRepr, TraceKind, TraceType, TransitConfig, TransitOutcome, MAX_RECORDS, TRACE_DATA_MAX, TRACE_HEADER_LEN};
 use ioam_wire::build::{Body, OptionSpec, OptionsBuilder};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
-use ioam_wire::opt::{Opt, Options, ParseMode};
+use ioam_wire::opt::{Opt, Options};
 
 use crate::util::{blob, inside, trace_offset};
 
-const VALIDATIONS: [Validation; 2] = [Validation::Strict, Validation::Lenient];
+const VALIDATIONS: [Mode; 2] = [Mode::Strict, Mode::Lenient];
 const KINDS: [TraceKind; 2] = [TraceKind::Preallocated, TraceKind::Incremental];
 
 /// Every accessor of a record answers exactly for the bits of its type.
@@ -172,7 +169,7 @@ pub fn check_trace_records(data: &[u8]) {
         for v in VALIDATIONS {
             match Trace::parse(data, v, kind) {
                 Ok(t) => {
-                    if v == Validation::Strict {
+                    if v == Mode::Strict {
                         strict_header = Some(*t.header());
                     }
                     check_parsed(&t, data);
@@ -180,14 +177,14 @@ pub fn check_trace_records(data: &[u8]) {
                 Err(e) => {
                     inside(trace_offset(&e), len, &e);
                     assert!(
-                        v == Validation::Strict || strict_header.is_none(),
+                        v == Mode::Strict || strict_header.is_none(),
                         "lenient rejects what strict accepts: {e}"
                     );
                 }
             }
         }
         if let Some(h) = strict_header {
-            let l = Trace::parse(data, Validation::Lenient, kind).expect("lenient");
+            let l = Trace::parse(data, Mode::Lenient, kind).expect("lenient");
             assert_eq!(*l.header(), h);
         }
     }
@@ -319,7 +316,7 @@ fn transit(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
             let mut rec = vec![0u8; rlen];
             assert_eq!(emit_record(h.trace_type, &node, &mut rec), Ok(rlen));
             assert_eq!(&after[offset..offset + rlen], &rec[..], "record bytes");
-            if let Ok(t) = Trace::parse_preallocated(&after, cfg.validation) {
+            if let Ok(t) = Trace::parse_preallocated(&after, cfg.mode) {
                 let first = t.records().next().expect("a record").expect("it parses");
                 assert_eq!(first.offset(), offset);
                 assert_eq!(first.len(), rlen);
@@ -441,7 +438,7 @@ fn incremental_packet(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<u8>> {
 fn hbh_options(packet: &[u8]) -> Vec<(u8, Vec<u8>)> {
     let hel = usize::from(packet[IPV6_HEADER_LEN + 1]);
     let hbh = &packet[IPV6_HEADER_LEN..IPV6_HEADER_LEN + (hel + 1) * 8];
-    Options::new(hbh, ParseMode::Lenient)
+    Options::new(hbh, Mode::Lenient)
         .map(|o| o.expect("options parse"))
         .filter(|o| !o.is_padding())
         .map(|o| match o {

@@ -1,6 +1,7 @@
 //! Checks for `ioam-wire`: extension-header walk, options, option bodies,
 //! header insertion and removal.
 
+use ioam_wire::Mode;
 use arbitrary::{Arbitrary, Unstructured};
 use ioam_wire::build::{
     insert_ext_header, ioam_header, remove_ext_header, Align, Body, OptionSpec, OptionsBuilder,
@@ -12,7 +13,7 @@ use ioam_wire::ext::{ExtHeaders, ExtKind};
 use ioam_wire::integrity::{IntegrityOption, ProtectedOption, Protection};
 use ioam_wire::ioam::{is_ioam_option_type, IoamOption, IoamType, OPT_IOAM, OPT_IOAM_NOCHANGE};
 use ioam_wire::ipv6::{Ipv6Header, Ipv6HeaderRepr, IPV6_HEADER_LEN};
-use ioam_wire::opt::{Opt, Options, ParseMode};
+use ioam_wire::opt::{Opt, Options};
 use ioam_wire::packet::{first_hbh_ioam, IoamOptions, PacketIoam};
 use ioam_wire::pot::{Pot, PotRepr};
 use ioam_wire::WireError;
@@ -21,7 +22,7 @@ use crate::util::{
     blob, dex_offset, e2e_offset, inside, integrity_offset, pot_offset, wire_offset,
 };
 
-const MODES: [ParseMode; 2] = [ParseMode::Strict, ParseMode::Lenient];
+const MODES: [Mode; 2] = [Mode::Strict, Mode::Lenient];
 
 /// Checks one IOAM option found in `header` (offsets relative to it).
 fn check_ioam_in(header: &[u8], io: &IoamOption<'_>) {
@@ -154,7 +155,7 @@ pub fn check_ext_headers(data: &[u8]) {
     }
 }
 
-fn check_option_list(data: &[u8], list: &[Result<Opt<'_>, WireError>], mode: ParseMode) {
+fn check_option_list(data: &[u8], list: &[Result<Opt<'_>, WireError>], mode: Mode) {
     let len = data.len();
     assert!(
         list.len() <= len + 1,
@@ -182,7 +183,7 @@ fn check_option_list(data: &[u8], list: &[Result<Opt<'_>, WireError>], mode: Par
                     Opt::Ioam(io) => {
                         pad_run = 0;
                         check_ioam_in(data, io);
-                        if mode == ParseMode::Strict {
+                        if mode == Mode::Strict {
                             assert!(io.is_aligned(), "strict accepted a misaligned IOAM option");
                         }
                     }
@@ -193,7 +194,7 @@ fn check_option_list(data: &[u8], list: &[Result<Opt<'_>, WireError>], mode: Par
                         assert_eq!(&data[u.offset + 2..u.offset + u.len()], u.data);
                     }
                 }
-                if mode == ParseMode::Strict {
+                if mode == Mode::Strict {
                     assert!(pad_run <= 7, "strict accepted a padding run of {pad_run}");
                     if let Opt::PadN { offset, len } = o {
                         assert!(data[offset + 2..offset + len].iter().all(|&b| b == 0));
@@ -215,10 +216,10 @@ fn check_option_list(data: &[u8], list: &[Result<Opt<'_>, WireError>], mode: Par
 /// The options iterator in strict and lenient mode, and the options builder
 /// (`parse(emit(options)) == options`).
 pub fn check_options(data: &[u8]) {
-    let strict: Vec<_> = Options::new(data, ParseMode::Strict).collect();
-    let lenient: Vec<_> = Options::new(data, ParseMode::Lenient).collect();
-    check_option_list(data, &strict, ParseMode::Strict);
-    check_option_list(data, &lenient, ParseMode::Lenient);
+    let strict: Vec<_> = Options::new(data, Mode::Strict).collect();
+    let lenient: Vec<_> = Options::new(data, Mode::Lenient).collect();
+    check_option_list(data, &strict, Mode::Strict);
+    check_option_list(data, &lenient, Mode::Lenient);
     // Lenient accepts everything strict accepts, with the same result.
     for (i, s) in strict.iter().enumerate() {
         if let Ok(s) = s {
@@ -306,7 +307,7 @@ fn build_options(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     assert_eq!(hdr[0], next_header);
     assert_eq!(usize::from(hdr[1]), total / 8 - 1);
     let mut i = 0;
-    for o in Options::new(hdr, ParseMode::Strict) {
+    for o in Options::new(hdr, Mode::Strict) {
         let o = o.unwrap_or_else(|e| panic!("strict parser rejects builder output: {e}"));
         if o.is_padding() {
             continue;
@@ -339,7 +340,7 @@ fn build_options(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
 /// returns that option.
 fn only_ioam(hdr: &[u8]) -> IoamOption<'_> {
     let mut found = None;
-    for o in Options::new(hdr, ParseMode::Strict) {
+    for o in Options::new(hdr, Mode::Strict) {
         match o.unwrap_or_else(|e| panic!("strict parser rejects emitted header: {e}")) {
             Opt::Ioam(io) => {
                 assert!(found.is_none(), "one IOAM option");

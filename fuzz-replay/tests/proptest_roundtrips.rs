@@ -3,16 +3,14 @@
 //! and its flags, the trace-type bits, the pre-allocated trace
 //! encapsulator and the timestamp conversions.
 
+use ioam_wire::Mode;
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::timestamp::{from_unix_nanos, TimestampFormat};
 use ioam_trace::writer::emit_record;
-use ioam_trace::{
-    NodeData, Trace, TraceFlags, TraceHeader, TraceHeaderRepr, TraceType, Validation,
-    TRACE_DATA_MAX,
-};
+use ioam_trace::{NodeData, Trace, TraceFlags, TraceHeader, TraceHeaderRepr, TraceType, TRACE_DATA_MAX};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::ipv6::{Ipv6Header, Ipv6HeaderRepr};
-use ioam_wire::opt::{Opt, Options, ParseMode};
+use ioam_wire::opt::{Opt, Options};
 use proptest::prelude::*;
 
 fn ipv6_repr() -> impl Strategy<Value = Ipv6HeaderRepr> {
@@ -174,7 +172,7 @@ proptest! {
         prop_assert_eq!(b.emit(&mut buf), Ok(len));
         prop_assert_eq!(buf[0], nh);
         let mut body = None;
-        for o in Options::new(&buf, ParseMode::Strict) {
+        for o in Options::new(&buf, Mode::Strict) {
             match o.unwrap() {
                 Opt::Ioam(io) => {
                     prop_assert_eq!((io.option_type, io.ioam_type), (OPT_IOAM, IoamType::PreallocatedTrace));
@@ -184,7 +182,7 @@ proptest! {
             }
         }
         let body = body.unwrap();
-        let trace = Trace::parse_preallocated(body, Validation::Strict).unwrap();
+        let trace = Trace::parse_preallocated(body, Mode::Strict).unwrap();
         let h = trace.header();
         prop_assert_eq!((h.namespace_id, h.trace_type, h.node_len), (ns, t, t.node_len()));
         prop_assert_eq!((h.flags.overflow, h.flags.loopback, h.flags.active, h.flags.unassigned), (f.overflow, f.loopback, f.active, false));

@@ -13,18 +13,16 @@
 use core::fmt::Display;
 
 use clt_context::{CltView, ContextLookup};
-use ioam_trace::{
-    NodeRecord, Trace, TraceError, TraceHeader, TraceHeaderRepr, TraceKind, Validation,
-};
+use ioam_trace::{NodeRecord, Trace, TraceError, TraceHeader, TraceHeaderRepr, TraceKind};
 use ioam_wire::dex::{DexError, DexRepr};
 use ioam_wire::e2e::{E2eError, E2eRepr, SequenceNumber};
 use ioam_wire::ext::{ExtHeaders, ExtKind};
 use ioam_wire::integrity::{IntegrityError, IntegrityOption, ProtectedOption, Protection};
 use ioam_wire::ioam::{IoamOption, IoamType, Placement};
 use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
-use ioam_wire::opt::{Opt, ParseMode};
+use ioam_wire::opt::Opt;
 use ioam_wire::pot::{PotData, PotError, PotRepr};
-use ioam_wire::WireError;
+use ioam_wire::{Mode, WireError};
 
 use crate::capture::{Frame, Timestamp};
 use crate::linklayer::{ipv6_payload, Payload};
@@ -81,19 +79,11 @@ impl Default for DecodeOptions {
 }
 
 impl DecodeOptions {
-    fn validation(&self) -> Validation {
+    fn mode(&self) -> Mode {
         if self.strict {
-            Validation::Strict
+            Mode::Strict
         } else {
-            Validation::Lenient
-        }
-    }
-
-    fn parse_mode(&self) -> ParseMode {
-        if self.strict {
-            ParseMode::Strict
-        } else {
-            ParseMode::Lenient
+            Mode::Lenient
         }
     }
 }
@@ -186,7 +176,7 @@ pub fn decode_ipv6(
                 break;
             }
         };
-        let Some(options) = header.options(opts.parse_mode()) else {
+        let Some(options) = header.options(opts.mode()) else {
             continue;
         };
         for opt in options {
@@ -629,7 +619,7 @@ fn decode_trace_body(
     opts: &DecodeOptions,
     legacy: Option<clt_context::legacy::LegacyIds>,
 ) {
-    let trace = match Trace::parse(body, opts.validation(), kind) {
+    let trace = match Trace::parse(body, opts.mode(), kind) {
         Ok(t) => t,
         Err(e) => {
             // Show what the header says even when the trace is unusable.

@@ -64,10 +64,10 @@ struct DecodeArgs {
     /// trace header); repeat or separate with commas.
     #[arg(long, value_name = "N", value_delimiter = ',', value_parser = parse_u16)]
     legacy_clt_ns: Vec<u16>,
-    /// Strict validation, as the Linux kernel: NodeLen must match the trace type (default).
+    /// Strict mode, as the Linux kernel: NodeLen must match the trace type (default).
     #[arg(long, conflicts_with = "lenient")]
     strict: bool,
-    /// Lenient validation, as RFC 9197: trust NodeLen.
+    /// Lenient mode, as RFC 9197: trust NodeLen.
     #[arg(long)]
     lenient: bool,
     /// Schema ID of the CLT opaque state snapshot.

@@ -7,12 +7,13 @@
 
 mod common;
 
+use ioam_wire::Mode;
 use core::time::Duration;
 use std::net::{TcpListener, UdpSocket};
 use std::os::fd::AsRawFd;
 
 use clt_context::{find_context, ContextLookup, CLT_SCHEMA_ID};
-use ioam_trace::{Trace, Validation};
+use ioam_trace::Trace;
 use serde_json::Value;
 
 use common::{json_lines, run, TRACEPARENT, TRACE_ID};
@@ -65,7 +66,7 @@ fn receive(sock: &UdpSocket) -> (Vec<u8>, String, String, u32) {
     assert_eq!(hbh[4], 0x31);
     assert_eq!(hbh[7], 0x00, "IOAM type pre-allocated trace");
     let body = &hbh[8..8 + usize::from(hbh[5]) - 2];
-    let trace = Trace::parse_preallocated(body, Validation::Strict).expect("trace parses");
+    let trace = Trace::parse_preallocated(body, Mode::Strict).expect("trace parses");
     let ctx = match find_context(&trace, CLT_SCHEMA_ID) {
         ContextLookup::Found(f) => f.ctx,
         other => panic!("no CLT context: {other}"),
@@ -204,7 +205,7 @@ fn no_clt_sends_trace_types_without_the_opaque_state_bit() {
         assert_eq!(hbh[4], 0x31);
         assert_eq!(hbh[7], 0x00, "IOAM type pre-allocated trace");
         let body = &hbh[8..8 + usize::from(hbh[5]) - 2];
-        let trace = Trace::parse_preallocated(body, Validation::Strict).expect("trace parses");
+        let trace = Trace::parse_preallocated(body, Mode::Strict).expect("trace parses");
         let h = trace.header();
         assert_eq!(
             h.trace_type.bits(),

@@ -38,14 +38,14 @@
 //! packet (malformed IOAM option or trace, Hop Limit exhausted), with the
 //! reason on stderr; 2 for bad arguments or input.
 
+use ioam_wire::Mode;
 use std::io::Read;
 use std::process::ExitCode;
 
 use ioam_trace::packet::write_transit_hbh;
 use ioam_trace::writer::{NodeData, TransitConfig, TransitOutcome, UndefinedFill};
-use ioam_trace::{write_transit_prepared, PreparedRecord, TraceHeader, Validation};
+use ioam_trace::{write_transit_prepared, PreparedRecord, TraceHeader};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
-use ioam_wire::opt::ParseMode;
 use ioam_wire::packet::first_hbh_ioam;
 
 /// Node values and switches from the command line.
@@ -116,7 +116,7 @@ fn parse_args() -> Result<Args, String> {
             "--hop-limit-from-packet" => a.hop_limit = None,
             "--local" => a.local = true,
             "--undefined-no-data" => a.cfg.undefined_bits = UndefinedFill::NoData,
-            "--lenient" => a.cfg.validation = Validation::Lenient,
+            "--lenient" => a.cfg.mode = Mode::Lenient,
             "--prepared" => a.prepared = true,
             "--schema-data" => {
                 schema_data = parse_hex(&it.next().ok_or("--schema-data needs a value")?)?
@@ -239,7 +239,7 @@ fn transit_prepared(
     cfg: &TransitConfig,
     report: impl Fn(usize, TransitOutcome),
 ) -> Result<(), String> {
-    let Some(found) = first_hbh_ioam(packet, ParseMode::Strict).map_err(|e| e.to_string())? else {
+    let Some(found) = first_hbh_ioam(packet, Mode::Strict).map_err(|e| e.to_string())? else {
         return Ok(());
     };
     if found.option.option_type != OPT_IOAM || found.option.ioam_type != IoamType::PreallocatedTrace

@@ -9,7 +9,7 @@
 //! ```
 //! use ioam_trace::incremental::insert_incremental;
 //! use ioam_trace::writer::{NodeData, TransitConfig, TransitOutcome};
-//! use ioam_trace::{Trace, Validation};
+//! use ioam_trace::Trace;
 //!
 //! // IPv6 (payload 24: HbH 16 + 8 bytes of UDP), HbH with an incremental
 //! // trace: ns 5, type 0x800000, budget 4 words, no record yet.
@@ -34,14 +34,15 @@
 //! assert_eq!(&pkt[56..60], &[63, 0, 0, 9]);
 //! assert_eq!(&pkt[60..64], &[0x01, 0x02, 0x00, 0x00]); // padding back to 8n
 //! assert_eq!(&pkt[64..68], &[0x30, 0x39, 0x30, 0x39]); // UDP moved behind
-//! let trace = Trace::parse_incremental(&pkt[48..60], Validation::Strict)?;
+//! let trace = Trace::parse_incremental(&pkt[48..60], Mode::Strict)?;
 //! assert_eq!(trace.free_space(), 12);
 //! # Ok::<(), ioam_trace::TraceError>(())
 //! ```
 
+use ioam_wire::Mode;
 use ioam_wire::ioam::IoamType;
 use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
-use ioam_wire::opt::{Opt, Options, ParseMode, OPT_PAD1, OPT_PADN};
+use ioam_wire::opt::{Opt, Options, OPT_PAD1, OPT_PADN};
 
 use crate::error::PacketProblem;
 use crate::error::{Part, TraceError};
@@ -132,7 +133,7 @@ pub fn insert_incremental(
     // One walk: the target option and the end of the last non-pad option.
     let mut target = None;
     let mut content_end = 2;
-    for o in Options::new(hbh, ParseMode::Lenient) {
+    for o in Options::new(hbh, Mode::Lenient) {
         let o = o.map_err(|e| TraceError::Wire(e.with_base(hbh_start)))?;
         if !o.is_padding() {
             content_end = o.offset() + o.len();
@@ -155,7 +156,7 @@ pub fn insert_incremental(
         &TraceHeader::new_checked(body).map_err(|e| e.with_base(hbh_start + body_off))?,
     )?;
     let at_body = |e: TraceError| e.with_base(hbh_start + body_off);
-    check_node_len(hdr.node_len, hdr.trace_type, cfg.validation).map_err(at_body)?;
+    check_node_len(hdr.node_len, hdr.trace_type, cfg.mode).map_err(at_body)?;
     if hdr.node_len != hdr.trace_type.node_len() {
         return Err(at_body(TraceError::NodeLenMismatch {
             offset: crate::header::NODE_LEN_OFFSET,

@@ -11,7 +11,7 @@
 //! Decoding a trace that two Linux routers filled:
 //!
 //! ```
-//! use ioam_trace::{Trace, TraceType, Validation};
+//! use ioam_trace::{Trace, TraceType};
 //!
 //! // Namespace 123, trace type 0x840000 (bits 0 and 5), NodeLen 2,
 //! // space for 3 nodes (24 bytes), 2 records written: RemainingLen 2.
@@ -21,7 +21,7 @@
 //!     0x3e, 0x00, 0x00, 0x02, 0xde, 0xad, 0xbe, 0xef, // router 2, hop limit 62
 //!     0x3f, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff, // router 1, hop limit 63
 //! ];
-//! let trace = Trace::parse_preallocated(&body, Validation::Strict)?;
+//! let trace = Trace::parse_preallocated(&body, Mode::Strict)?;
 //! assert_eq!(trace.trace_type(), TraceType::HOP_LIM_NODE_ID | TraceType::NAMESPACE_DATA);
 //! assert_eq!(trace.free_space(), 8);
 //! let mut hops = trace.records_path_order();
@@ -56,13 +56,13 @@
 //!
 //! - NodeLen must equal the value computed from the trace type (bits 0-7,
 //!   11 and 12-21 one word, bits 8-10 two words); otherwise the packet is
-//!   dropped ([`Validation::Strict`], and always in the writer).
+//!   dropped ([`Mode::Strict`], and always in the writer).
 //! - RemainingLen beyond the data area: dropped.
 //! - Overflow already set: the node adds nothing. RemainingLen 0, or smaller
 //!   than NodeLen plus the opaque state words: Overflow set, nothing written.
 //! - A trace type with no bit set passes the transit path and gets nothing
 //!   written (Overflow if RemainingLen is 0); only the Linux encapsulator
-//!   refuses it. [`Validation::Strict`] rejects it, [`Validation::Lenient`]
+//!   refuses it. [`Mode::Strict`] rejects it, [`Mode::Lenient`]
 //!   follows the transit path.
 //! - Loopback, Active and the unassigned flag are neither checked nor
 //!   changed by a transit node (the RFC 9322 rule is checked on request:
@@ -103,7 +103,8 @@ pub use layout::RecordLayout;
 pub use packet::write_transit_hbh;
 pub use prepared::{write_transit_prepared, PreparedRecord};
 pub use record::{unavailable, NodeRecord, OpaqueState};
-pub use trace::{PathOrder, Records, Trace, TraceKind, Validation, MAX_RECORDS};
+pub use ioam_wire::Mode;
+pub use trace::{PathOrder, Records, Trace, TraceKind, MAX_RECORDS};
 pub use trace_type::TraceType;
 pub use writer::{
     emit_record, write_transit, NodeData, SkipReason, TransitConfig, TransitOutcome, UndefinedFill,

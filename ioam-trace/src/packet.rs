@@ -1,13 +1,14 @@
 //! Traces inside whole IPv6 packets (RFC 9486 §4): finding the trace of an
 //! IOAM option, and a Linux-like transit pass over a packet.
 
+use ioam_wire::Mode;
 use ioam_wire::ioam::{IoamOption, IoamType, OPT_IOAM};
 use ioam_wire::ipv6::IPV6_HEADER_LEN;
-use ioam_wire::opt::{Opt, Options, ParseMode};
+use ioam_wire::opt::{Opt, Options};
 use ioam_wire::proto;
 
 use crate::error::{PacketProblem, TraceError};
-use crate::trace::{Trace, TraceKind, Validation};
+use crate::trace::{Trace, TraceKind};
 use crate::writer::{write_transit, NodeData, TransitConfig, TransitOutcome};
 
 impl<'a> Trace<'a> {
@@ -21,14 +22,14 @@ impl<'a> Trace<'a> {
     /// As [`Trace::parse`].
     pub fn from_ioam_option(
         option: &IoamOption<'a>,
-        validation: Validation,
+        mode: Mode,
     ) -> Result<Option<Self>, TraceError> {
         let kind = match option.ioam_type {
             IoamType::PreallocatedTrace => TraceKind::Preallocated,
             IoamType::IncrementalTrace => TraceKind::Incremental,
             _ => return Ok(None),
         };
-        Trace::parse(option.body, validation, kind)
+        Trace::parse(option.body, mode, kind)
             .map(Some)
             .map_err(|e| e.with_base(option.body_offset))
     }
@@ -70,7 +71,7 @@ fn nth_preallocated(
     index: usize,
 ) -> Result<Option<(usize, usize)>, TraceError> {
     let mut seen = 0;
-    for o in Options::new(hbh, ParseMode::Strict) {
+    for o in Options::new(hbh, Mode::Strict) {
         let o = o.map_err(|e| TraceError::Wire(e.with_base(base)))?;
         if let Opt::Ioam(io) = o {
             if io.option_type == OPT_IOAM && io.ioam_type == IoamType::PreallocatedTrace {
@@ -91,7 +92,7 @@ fn nth_preallocated(
 /// outcome of each; the return value is the number of such options.
 ///
 /// The options area is checked with the rules Linux applies on receive
-/// (`ioam_wire::opt::ParseMode::Strict`). The IPv6 header, including its
+/// (`ioam_wire::opt::Mode::Strict`). The IPv6 header, including its
 /// Hop Limit, is not touched: pass `NodeData::linux_hop_limit(packet[7])`
 /// as the hop limit to write what Linux writes. Other headers (Destination
 /// Options included) are not looked at. A packet without a Hop-by-Hop
@@ -185,13 +186,13 @@ mod tests {
         assert_eq!(&p[80..84], &[63, 0, 0, 5]);
 
         // From the option, through ioam-wire.
-        let opt = ioam_wire::packet::IoamOptions::new(&p[..96], ParseMode::Strict)
+        let opt = ioam_wire::packet::IoamOptions::new(&p[..96], Mode::Strict)
             .unwrap()
             .nth(1)
             .unwrap()
             .unwrap()
             .absolute();
-        let t = Trace::from_ioam_option(&opt, Validation::Strict)
+        let t = Trace::from_ioam_option(&opt, Mode::Strict)
             .unwrap()
             .unwrap();
         assert_eq!(t.records().next().unwrap().unwrap().node_id(), Some(5));

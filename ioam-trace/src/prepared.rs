@@ -34,10 +34,10 @@
 //! # Ok::<(), ioam_trace::TraceError>(())
 //! ```
 
+use ioam_wire::Mode;
 use crate::error::TraceError;
 use crate::header::REMAINING_LEN_MAX;
 use crate::layout::RecordLayout;
-use crate::trace::Validation;
 use crate::trace_type::TraceType;
 use crate::writer::{
     fill_record, HeaderGate, NodeData, SkipReason, TransitConfig, TransitOutcome, UndefinedFill,
@@ -63,7 +63,7 @@ pub struct PreparedRecord {
     /// Where each field sits, and the trace type.
     layout: RecordLayout,
     /// Header checks to apply.
-    validation: Validation,
+    mode: Mode,
     /// The trace type has undefined bits and the configuration says to add
     /// no data for them (RFC 9197 §4.4.1 option 2).
     skip_undefined: bool,
@@ -97,7 +97,7 @@ impl PreparedRecord {
             bytes,
             len: len as u16,
             layout,
-            validation: cfg.validation,
+            mode: cfg.mode,
             skip_undefined: cfg.undefined_bits == UndefinedFill::NoData
                 && trace_type.intersects(TraceType::UNDEFINED),
         })
@@ -230,7 +230,7 @@ pub fn write_transit_prepared(
     namespace_id: u16,
     rec: &PreparedRecord,
 ) -> Result<TransitOutcome, TraceError> {
-    let mut gate = HeaderGate::open(body, rec.validation)?;
+    let mut gate = HeaderGate::open(body, rec.mode)?;
     let theirs = gate.trace_type();
     let mine = theirs == rec.trace_type();
     let node_len = if mine {
@@ -238,7 +238,7 @@ pub fn write_transit_prepared(
     } else {
         theirs.node_len()
     };
-    if let Some(skip) = gate.admit(node_len, namespace_id, rec.validation)? {
+    if let Some(skip) = gate.admit(node_len, namespace_id, rec.mode)? {
         return Ok(skip);
     }
     if !mine {
@@ -276,10 +276,10 @@ mod tests {
             } else {
                 UndefinedFill::AllOnes
             },
-            validation: if lenient {
-                Validation::Lenient
+            mode: if lenient {
+                Mode::Lenient
             } else {
-                Validation::Strict
+                Mode::Strict
             },
         }
     }

@@ -384,7 +384,8 @@ impl<'a> NodeRecord<'a> {
 
 #[cfg(test)]
 mod tests {
-    use crate::trace::{Trace, Validation};
+    use ioam_wire::Mode;
+    use crate::trace::Trace;
     use crate::trace_type::TraceType;
 
     /// A one-record pre-allocated trace of type `bits` whose record bytes
@@ -417,7 +418,7 @@ mod tests {
             let t = TraceType::from_bits_truncate(bits);
             let mut buf = [0u8; 252];
             let n = one_record(bits, &mut buf);
-            let trace = Trace::parse_preallocated(&buf[..n], Validation::Strict).unwrap();
+            let trace = Trace::parse_preallocated(&buf[..n], Mode::Strict).unwrap();
             let r = trace.records().next().unwrap().unwrap();
             let off = |k: u8| t.has_bit(k).then(|| t.word_offset(k) * 4);
             let u32_at = |k: u8, extra: usize| off(k).map(|o| counting(o + extra, 4) as u32);

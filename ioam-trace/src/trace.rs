@@ -14,22 +14,7 @@ use crate::trace_type::TraceType;
 /// Most records a trace can hold: 244 bytes of data, 4 bytes at least each.
 pub const MAX_RECORDS: usize = TRACE_DATA_MAX / 4;
 
-/// How much a parser or writer trusts the NodeLen field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum Validation {
-    /// Like Linux 6.18: NodeLen must equal the value computed from the trace
-    /// type (`ipv6_hop_ioam` drops the packet otherwise), and a trace type
-    /// with no bit set is rejected (the Linux encapsulator refuses it; the
-    /// Linux transit path forwards it untouched).
-    #[default]
-    Strict,
-    /// Like RFC 9197 §4.4.1: receivers rely on NodeLen to step over records.
-    /// NodeLen may exceed what the type needs (the extra words are kept, see
-    /// [`NodeRecord::extra_words`]) but not fall short of it, and an empty
-    /// trace type is accepted.
-    Lenient,
-}
+use ioam_wire::Mode;
 
 /// Which of the two trace option types a body belongs to (RFC 9197 §4.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,11 +31,11 @@ pub enum TraceKind {
 pub(crate) const fn check_node_len(
     node_len: u8,
     trace_type: TraceType,
-    validation: Validation,
+    mode: Mode,
 ) -> Result<(), TraceError> {
     let expected = trace_type.node_len();
-    match validation {
-        Validation::Strict => {
+    match mode {
+        Mode::Strict => {
             if trace_type.is_empty() {
                 return Err(TraceError::EmptyTraceType {
                     offset: TRACE_TYPE_OFFSET,
@@ -64,7 +49,7 @@ pub(crate) const fn check_node_len(
                 });
             }
         }
-        Validation::Lenient => {
+        Mode::Lenient => {
             if node_len < expected {
                 return Err(TraceError::NodeLenTooSmall {
                     offset: NODE_LEN_OFFSET,
@@ -85,7 +70,7 @@ pub(crate) const fn check_node_len(
 /// iterator's last item.
 ///
 /// ```
-/// use ioam_trace::{Trace, Validation};
+/// use ioam_trace::Trace;
 /// // Namespace 1, type 0x800000 (NodeLen 1), 3 words of space, 2 used.
 /// let body = [
 ///     0x00, 0x01, 0x08, 0x01, 0x80, 0x00, 0x00, 0x00, // header, RemainingLen 1
@@ -93,7 +78,7 @@ pub(crate) const fn check_node_len(
 ///     0x3e, 0x00, 0x00, 0x02, // newest: hop limit 62, node 2
 ///     0x3f, 0x00, 0x00, 0x01, // oldest: hop limit 63, node 1
 /// ];
-/// let trace = Trace::parse_preallocated(&body, Validation::Strict).unwrap();
+/// let trace = Trace::parse_preallocated(&body, Mode::Strict).unwrap();
 /// let ids: Vec<u32> = trace.records().map(|r| r.unwrap().node_id().unwrap()).collect();
 /// assert_eq!(ids, [2, 1]); // wire order, newest first
 /// let ids: Vec<u32> = trace
@@ -117,8 +102,8 @@ impl<'a> Trace<'a> {
     /// [`TraceError::Truncated`] (header), [`TraceError::DataNotWordAligned`],
     /// [`TraceError::DataTooLong`], [`TraceError::RemainingLenBeyondSpace`],
     /// and the NodeLen errors of the validation mode.
-    pub fn parse_preallocated(body: &'a [u8], validation: Validation) -> Result<Self, TraceError> {
-        Self::parse(body, validation, TraceKind::Preallocated)
+    pub fn parse_preallocated(body: &'a [u8], mode: Mode) -> Result<Self, TraceError> {
+        Self::parse(body, mode, TraceKind::Preallocated)
     }
 
     /// Parses an Incremental Trace body (IOAM-Type 1). RemainingLen is a
@@ -128,8 +113,8 @@ impl<'a> Trace<'a> {
     /// # Errors
     /// As [`parse_preallocated`](Self::parse_preallocated), without
     /// [`TraceError::RemainingLenBeyondSpace`].
-    pub fn parse_incremental(body: &'a [u8], validation: Validation) -> Result<Self, TraceError> {
-        Self::parse(body, validation, TraceKind::Incremental)
+    pub fn parse_incremental(body: &'a [u8], mode: Mode) -> Result<Self, TraceError> {
+        Self::parse(body, mode, TraceKind::Incremental)
     }
 
     /// Parses a body of either kind.
@@ -138,7 +123,7 @@ impl<'a> Trace<'a> {
     /// See [`parse_preallocated`](Self::parse_preallocated).
     pub fn parse(
         body: &'a [u8],
-        validation: Validation,
+        mode: Mode,
         kind: TraceKind,
     ) -> Result<Self, TraceError> {
         let (raw, data) = RawTraceHeader::split(body)?;
@@ -157,7 +142,7 @@ impl<'a> Trace<'a> {
                 max: TRACE_DATA_MAX,
             });
         }
-        check_node_len(header.node_len, header.trace_type, validation)?;
+        check_node_len(header.node_len, header.trace_type, mode)?;
         let records_start = match kind {
             TraceKind::Preallocated => {
                 let free = usize::from(header.remaining_len) * 4;
@@ -513,11 +498,11 @@ mod tests {
         let oss = [
             0x01, 0, 0, 1, 0x00, 0xff, 0xff, 0xff, 0x01, 0, 0, 2, 0xaa, 0xbb, 0xcc, 0xdd,
         ];
-        let cases: [(u32, u8, Validation, &[u8]); 4] = [
-            (0x80_0000, 1, Validation::Strict, &[1; 40]),
-            (0xc0_0000, 2, Validation::Strict, &[2; 40]),
-            (0x80_0000, 3, Validation::Lenient, &[3; 48]),
-            (0x80_0002, 1, Validation::Strict, &oss),
+        let cases: [(u32, u8, Mode, &[u8]); 4] = [
+            (0x80_0000, 1, Mode::Strict, &[1; 40]),
+            (0xc0_0000, 2, Mode::Strict, &[2; 40]),
+            (0x80_0000, 3, Mode::Lenient, &[3; 48]),
+            (0x80_0002, 1, Mode::Strict, &oss),
         ];
         for (bits, node_len, v, data) in cases {
             for n in (0..=data.len()).step_by(4) {
@@ -537,7 +522,7 @@ mod tests {
     #[test]
     fn path_order_empty_type_lenient_reports_empty_record() {
         let b = body(0, 0, &[0; 8]);
-        let t = Trace::parse_preallocated(&b, Validation::Lenient).unwrap();
+        let t = Trace::parse_preallocated(&b, Mode::Lenient).unwrap();
         check_orders(&t);
         assert!(matches!(
             t.records_path_order().next(),

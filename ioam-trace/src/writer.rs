@@ -26,7 +26,7 @@
 //!
 //! ```
 //! use ioam_trace::writer::{write_transit, NodeData, TransitConfig, TransitOutcome};
-//! use ioam_trace::{Trace, Validation};
+//! use ioam_trace::Trace;
 //!
 //! // Namespace 7, type 0xc00000 (hop limit + node id, interface ids): NodeLen 2,
 //! // 4 words of zeroed space.
@@ -44,20 +44,20 @@
 //! assert_eq!(out, TransitOutcome::Written { offset: 16, len: 8 });
 //! assert_eq!(&body[16..], &[63, 0x0a, 0x0b, 0x0c, 0, 11, 0, 12]);
 //!
-//! let trace = Trace::parse_preallocated(&body, Validation::Strict).unwrap();
+//! let trace = Trace::parse_preallocated(&body, Mode::Strict).unwrap();
 //! assert_eq!(trace.header().remaining_len, 2);
 //! let rec = trace.records().next().unwrap().unwrap();
 //! assert_eq!(rec.node_id(), Some(0x0a0b0c));
 //! assert_eq!(rec.egress_if_id(), Some(12));
 //! ```
 
+use ioam_wire::Mode;
 use crate::error::{Field, Part, TraceError};
 use crate::header::{
     RawTraceHeader, NODE_LEN_OFFSET, REMAINING_LEN_OFFSET, TRACE_HEADER_LEN, TRACE_TYPE_OFFSET,
 };
 use crate::layout::RecordLayout;
 use crate::record::unavailable;
-use crate::trace::Validation;
 use crate::trace_type::TraceType;
 
 /// Largest opaque state data a node can add: 255 words (the Length field is
@@ -230,10 +230,10 @@ pub struct TransitConfig {
     pub undefined_bits: UndefinedFill,
     /// Header checks. In both modes the writer requires NodeLen to equal the
     /// value computed from the trace type, since it cannot write a record of
-    /// another size; [`Validation::Strict`] also rejects a trace type with no
-    /// bit set, [`Validation::Lenient`] treats it like Linux (nothing to
+    /// another size; [`Mode::Strict`] also rejects a trace type with no
+    /// bit set, [`Mode::Lenient`] treats it like Linux (nothing to
     /// write; Overflow set if RemainingLen is 0).
-    pub validation: Validation,
+    pub mode: Mode,
 }
 
 /// Why the writer added nothing.
@@ -388,11 +388,11 @@ pub fn write_transit(
     node: &NodeData<'_>,
     cfg: &TransitConfig,
 ) -> Result<TransitOutcome, TraceError> {
-    let mut gate = HeaderGate::open(body, cfg.validation)?;
+    let mut gate = HeaderGate::open(body, cfg.mode)?;
     // Computed once: NodeLen and where each field goes.
     let layout = RecordLayout::new(gate.trace_type());
     let node_len = (layout.fields_len() / 4) as u8;
-    if let Some(skip) = gate.admit(node_len, namespace_id, cfg.validation)? {
+    if let Some(skip) = gate.admit(node_len, namespace_id, cfg.mode)? {
         return Ok(skip);
     }
     let trace_type = layout.trace_type();
@@ -427,7 +427,7 @@ impl<'b> HeaderGate<'b> {
     /// The first rules: header present, RemainingLen within the data area,
     /// trace type not empty (strict).
     #[inline(always)]
-    pub(crate) fn open(body: &'b mut [u8], validation: Validation) -> Result<Self, TraceError> {
+    pub(crate) fn open(body: &'b mut [u8], mode: Mode) -> Result<Self, TraceError> {
         let (hdr, data) = RawTraceHeader::split_mut(body)?;
         let free_words = usize::from(hdr.remaining_len());
         if free_words * 4 > data.len() {
@@ -437,7 +437,7 @@ impl<'b> HeaderGate<'b> {
                 space: data.len(),
             });
         }
-        if validation == Validation::Strict && hdr.trace_type().is_empty() {
+        if mode == Mode::Strict && hdr.trace_type().is_empty() {
             return Err(TraceError::EmptyTraceType {
                 offset: TRACE_TYPE_OFFSET,
             });
@@ -464,11 +464,11 @@ impl<'b> HeaderGate<'b> {
         &self,
         expected: u8,
         namespace_id: u16,
-        validation: Validation,
+        mode: Mode,
     ) -> Result<Option<TransitOutcome>, TraceError> {
         let node_len = self.hdr.node_len();
         if node_len != expected {
-            return Err(node_len_error(validation, node_len, expected));
+            return Err(node_len_error(mode, node_len, expected));
         }
         if self.hdr.namespace_id() != namespace_id {
             return Ok(Some(TransitOutcome::Skipped(SkipReason::OtherNamespace)));
@@ -519,8 +519,8 @@ impl<'b> HeaderGate<'b> {
 /// The error for a NodeLen that is not the one computed from the trace
 /// type. Lenient parsing accepts a larger NodeLen; a writer cannot.
 #[cold]
-const fn node_len_error(validation: Validation, node_len: u8, expected: u8) -> TraceError {
-    if matches!(validation, Validation::Lenient) && node_len < expected {
+const fn node_len_error(mode: Mode, node_len: u8, expected: u8) -> TraceError {
+    if matches!(mode, Mode::Lenient) && node_len < expected {
         TraceError::NodeLenTooSmall {
             offset: NODE_LEN_OFFSET,
             node_len,
@@ -683,13 +683,13 @@ mod tests {
             let body = &mut full[..len];
             let cfg = TransitConfig {
                 undefined_bits: if no_data { UndefinedFill::NoData } else { UndefinedFill::AllOnes },
-                validation: Validation::Strict,
+                mode: Mode::Strict,
             };
             let old = TraceHeaderRepr::parse(&TraceHeader::new_checked(&before[..]).unwrap()).unwrap();
             let out = write_transit(body, 7, &n.node(), &cfg).unwrap();
             let after = full;
             let new = TraceHeaderRepr::parse(&TraceHeader::new_checked(&after[..]).unwrap()).unwrap();
-            let trace = Trace::parse_preallocated(&after[..len], Validation::Strict).unwrap();
+            let trace = Trace::parse_preallocated(&after[..len], Mode::Strict).unwrap();
             for r in trace.records() {
                 prop_assert!(r.is_ok(), "{:?}", r);
             }
@@ -758,7 +758,7 @@ mod tests {
         ) {
             let mut b = bytes.clone();
             let cfg = TransitConfig {
-                validation: if lenient { Validation::Lenient } else { Validation::Strict },
+                mode: if lenient { Mode::Lenient } else { Mode::Strict },
                 ..TransitConfig::default()
             };
             let ns = u16::from_be_bytes([bytes.first().copied().unwrap_or(0), bytes.get(1).copied().unwrap_or(0)]);
@@ -781,7 +781,7 @@ mod tests {
             lenient in any::<bool>(),
             incremental in any::<bool>(),
         ) {
-            let v = if lenient { Validation::Lenient } else { Validation::Strict };
+            let v = if lenient { Mode::Lenient } else { Mode::Strict };
             let kind = if incremental { crate::trace::TraceKind::Incremental } else { crate::trace::TraceKind::Preallocated };
             if let Ok(t) = Trace::parse(&bytes, v, kind) {
                 let wire: Vec<_> = t.records().collect();

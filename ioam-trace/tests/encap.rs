@@ -1,15 +1,16 @@
 //! The encapsulator's output: the Linux layout byte for byte (SPEC §2), and
 //! what ioam-wire and the trace parser read back from it.
 
+use ioam_wire::Mode;
 use ioam_trace::encap::{trace_space_for, PreallocatedTraceBuilder};
 use ioam_trace::writer::NodeData;
-use ioam_trace::{Trace, TraceError, TraceFlags, TraceType, Validation};
+use ioam_trace::{Trace, TraceError, TraceFlags, TraceType};
 use ioam_wire::ioam::IoamType;
-use ioam_wire::opt::{Opt, Options, ParseMode};
+use ioam_wire::opt::{Opt, Options};
 
 fn only_ioam_body(hbh: &[u8]) -> (usize, &[u8]) {
     let mut found = None;
-    for o in Options::new(hbh, ParseMode::Strict) {
+    for o in Options::new(hbh, Mode::Strict) {
         match o.unwrap() {
             Opt::Ioam(io) => {
                 assert!(found.is_none());
@@ -45,7 +46,7 @@ fn type_800000_linux_layout() {
 
     let (off, body) = only_ioam_body(&out[..56]);
     assert_eq!(off, PreallocatedTraceBuilder::BODY_OFFSET);
-    let tr = Trace::parse_preallocated(body, Validation::Strict).unwrap();
+    let tr = Trace::parse_preallocated(body, Mode::Strict).unwrap();
     assert_eq!(tr.free_space(), 40);
     assert_eq!(tr.records().count(), 0);
 }
@@ -100,7 +101,7 @@ fn type_fff002_full_space_with_originator() {
     assert_eq!(&out[..], &expected[..]);
 
     let (_, body) = only_ioam_body(&out);
-    let tr = Trace::parse_preallocated(body, Validation::Strict).unwrap();
+    let tr = Trace::parse_preallocated(body, Mode::Strict).unwrap();
     let recs: Vec<_> = tr.records().collect::<Result<_, _>>().unwrap();
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].offset(), 160);
@@ -213,7 +214,7 @@ fn overflow_flag_with_originator_writes_the_record() {
     let mut out = [0u8; 64];
     assert_eq!(b.emit(&mut out), Ok(len));
     let (_, body) = only_ioam_body(&out[..len]);
-    let tr = Trace::parse_preallocated(body, Validation::Strict).unwrap();
+    let tr = Trace::parse_preallocated(body, Mode::Strict).unwrap();
     assert!(tr.header().flags.overflow);
     assert_eq!(tr.free_space(), 8);
     let rec = tr.records().next().unwrap().unwrap();

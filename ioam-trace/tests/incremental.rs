@@ -1,11 +1,11 @@
 //! Inserting records into an Incremental Trace inside a packet.
 
+use ioam_wire::Mode;
 use ioam_trace::error::{PacketProblem, Part};
 use ioam_trace::incremental::insert_incremental;
 use ioam_trace::writer::{NodeData, SkipReason, TransitConfig, TransitOutcome};
-use ioam_trace::{Trace, TraceError, Validation};
+use ioam_trace::{Trace, TraceError};
 use ioam_wire::ioam::IoamType;
-use ioam_wire::opt::ParseMode;
 use ioam_wire::packet::IoamOptions;
 
 const UDP: [u8; 12] = [0x30, 0x39, 0x30, 0x39, 0, 12, 0xab, 0xcd, 1, 2, 3, 4];
@@ -33,12 +33,12 @@ fn node(id: u32) -> NodeData<'static> {
 
 /// Every IOAM option of the packet, checked in strict mode.
 fn traces(p: &[u8]) -> Vec<(u16, Vec<u32>, usize)> {
-    IoamOptions::new(p, ParseMode::Strict)
+    IoamOptions::new(p, Mode::Strict)
         .unwrap()
         .map(|o| {
             let o = o.unwrap();
             assert_eq!(o.option.ioam_type, IoamType::IncrementalTrace);
-            let t = Trace::parse_incremental(o.option.body, Validation::Strict).unwrap();
+            let t = Trace::parse_incremental(o.option.body, Mode::Strict).unwrap();
             let ids = t.records().map(|r| r.unwrap().node_id().unwrap()).collect();
             (t.namespace_id(), ids, t.free_space())
         })
@@ -255,7 +255,7 @@ mod props {
                     // Strict walk (Linux rules: pad runs, 4n IOAM alignment) over the new header.
                     let mut raw = Vec::new();
                     let mut trace = None;
-                    for o in Options::new(&p[40..40 + hbh_len], ioam_wire::opt::ParseMode::Strict) {
+                    for o in Options::new(&p[40..40 + hbh_len], ioam_wire::opt::Mode::Strict) {
                         match o.unwrap() {
                             Opt::Unknown(u) => raw.push(u.data.to_vec()),
                             Opt::Ioam(io) => trace = Some(io.body.to_vec()),
@@ -264,7 +264,7 @@ mod props {
                     }
                     prop_assert_eq!(&raw, &datas);
                     let tb = trace.unwrap();
-                    let tr = Trace::parse_incremental(&tb, Validation::Strict).unwrap();
+                    let tr = Trace::parse_incremental(&tb, Mode::Strict).unwrap();
                     let ids: Vec<u32> = tr.records().map(|r| r.unwrap().node_id().unwrap()).collect();
                     let old: Vec<u32> = (1..=existing as u32).rev().collect();
                     match done.outcome {

@@ -8,9 +8,9 @@
 //! and queue depths the kernel wrote): the result must be byte-identical
 //! to what the kernel produced.
 
+use ioam_wire::Mode;
 use ioam_trace::writer::{write_transit, NodeData, TransitConfig, TransitOutcome};
-use ioam_trace::{Trace, TraceHeader, Validation};
-use ioam_wire::opt::ParseMode;
+use ioam_trace::{Trace, TraceHeader};
 use ioam_wire::packet::IoamOptions;
 
 const PCAP: &[u8] = include_bytes!("../../data/sample-linux.pcap");
@@ -83,7 +83,7 @@ fn packets() -> Vec<&'static [u8]> {
 
 /// Absolute offset and length of the first trace body of the packet.
 fn trace_body(ip6: &[u8]) -> (usize, usize) {
-    let o = IoamOptions::new(ip6, ParseMode::Strict)
+    let o = IoamOptions::new(ip6, Mode::Strict)
         .unwrap()
         .next()
         .unwrap()
@@ -117,7 +117,7 @@ fn capture_decodes_to_the_router_configuration() {
     let mut hops_seen = 0;
     for ip6 in &pkts {
         let (off, len) = trace_body(ip6);
-        let t = Trace::parse_preallocated(&ip6[off..off + len], Validation::Strict).unwrap();
+        let t = Trace::parse_preallocated(&ip6[off..off + len], Mode::Strict).unwrap();
         assert_eq!(t.namespace_id(), NS);
         let hops: Vec<_> = t.records_path_order().map(Result::unwrap).collect();
         let routers = hops.iter().filter(|r| {
@@ -185,7 +185,7 @@ fn writer_replays_the_kernel_byte_for_byte() {
     for ip6 in packets() {
         let (off, len) = trace_body(ip6);
         let captured = &ip6[off..off + len];
-        let t = Trace::parse_preallocated(captured, Validation::Strict).unwrap();
+        let t = Trace::parse_preallocated(captured, Mode::Strict).unwrap();
         let recs: Vec<_> = t.records_path_order().map(Result::unwrap).collect();
         // The originator (the sender, hop limit 64) may have written the oldest record.
         let origin = recs.first().filter(|r| r.hop_limit() == Some(64));

@@ -1,9 +1,10 @@
 //! Traces laid out exactly as Linux transit routers write them (SPEC §4, §9;
 //! `net/ipv6/ioam6.c`), decoded and re-created with the transit writer.
 
+use ioam_wire::Mode;
 use ioam_trace::error::Part;
 use ioam_trace::writer::{write_transit, NodeData, SkipReason, TransitConfig, TransitOutcome};
-use ioam_trace::{Trace, TraceError, TraceType, Validation};
+use ioam_trace::{Trace, TraceError, TraceType};
 
 /// Namespace 123, trace type 0xfff002 (NodeLen 15), 36 words of space, two
 /// Linux routers passed: RemainingLen 2.
@@ -86,7 +87,7 @@ fn empty_trace() -> [u8; 8 + 144] {
 
 #[test]
 fn decodes_every_field_linux_wrote() {
-    let t = Trace::parse_preallocated(&TWO_HOPS, Validation::Strict).unwrap();
+    let t = Trace::parse_preallocated(&TWO_HOPS, Mode::Strict).unwrap();
     let h = t.header();
     assert_eq!(h.namespace_id, 123);
     assert_eq!(h.node_len, 15);
@@ -184,7 +185,7 @@ fn writer_reproduces_linux_bytes() {
         Ok(TransitOutcome::Skipped(SkipReason::OverflowSet))
     );
     assert_eq!(b, expected);
-    let t = Trace::parse_preallocated(&b, Validation::Strict).unwrap();
+    let t = Trace::parse_preallocated(&b, Mode::Strict).unwrap();
     assert!(t.header().flags.overflow);
     assert_eq!(t.records().count(), 2);
 }
@@ -228,7 +229,7 @@ fn short_type_with_linux_default_id() {
         Ok(TransitOutcome::Overflowed)
     );
     assert_eq!(b[2], 0x0c);
-    let t = Trace::parse_preallocated(&b, Validation::Strict).unwrap();
+    let t = Trace::parse_preallocated(&b, Mode::Strict).unwrap();
     for r in t.records() {
         let r = r.unwrap();
         assert!(ioam_trace::record::unavailable::is_node_id(
@@ -241,7 +242,7 @@ fn short_type_with_linux_default_id() {
 fn every_truncation_of_the_fixture() {
     for n in 0..TWO_HOPS.len() {
         let body = &TWO_HOPS[..n];
-        let res = Trace::parse_preallocated(body, Validation::Strict);
+        let res = Trace::parse_preallocated(body, Mode::Strict);
         if n < 8 {
             assert_eq!(
                 res.unwrap_err(),
@@ -333,7 +334,7 @@ fn every_truncation_of_the_fixture() {
 fn oss_length_overrunning_the_area() {
     let mut b = TWO_HOPS;
     b[148] = 5; // router 1 claims 5 words of OSS data, none are there
-    let t = Trace::parse_preallocated(&b, Validation::Strict).unwrap();
+    let t = Trace::parse_preallocated(&b, Mode::Strict).unwrap();
     let items: Vec<_> = t.records().collect();
     assert_eq!(items.len(), 2);
     assert_eq!(
@@ -351,7 +352,7 @@ fn oss_length_overrunning_the_area() {
 fn node_len_zero_without_oss_does_not_loop() {
     // Type 0x000001 (reserved bit only): NodeLen 0, no OSS, but data present.
     let b = [0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 1, 2, 3, 4];
-    let t = Trace::parse_preallocated(&b, Validation::Strict).unwrap();
+    let t = Trace::parse_preallocated(&b, Mode::Strict).unwrap();
     let items: Vec<_> = t.records().collect();
     assert_eq!(
         items,
@@ -363,10 +364,10 @@ fn node_len_zero_without_oss_does_not_loop() {
     // Lenient with trace type 0 and NodeLen 0: same.
     let b = [0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 1, 2, 3, 4];
     assert_eq!(
-        Trace::parse_preallocated(&b, Validation::Strict).unwrap_err(),
+        Trace::parse_preallocated(&b, Mode::Strict).unwrap_err(),
         TraceError::EmptyTraceType { offset: 4 }
     );
-    let t = Trace::parse_preallocated(&b, Validation::Lenient).unwrap();
+    let t = Trace::parse_preallocated(&b, Mode::Lenient).unwrap();
     assert_eq!(t.records().count(), 1);
 }
 
@@ -375,7 +376,7 @@ fn node_len_checks_per_mode() {
     let mut b = TWO_HOPS;
     b[2] = 0x70; // NodeLen 14 instead of 15
     assert_eq!(
-        Trace::parse_preallocated(&b, Validation::Strict).unwrap_err(),
+        Trace::parse_preallocated(&b, Mode::Strict).unwrap_err(),
         TraceError::NodeLenMismatch {
             offset: 2,
             node_len: 14,
@@ -383,7 +384,7 @@ fn node_len_checks_per_mode() {
         }
     );
     assert_eq!(
-        Trace::parse_preallocated(&b, Validation::Lenient).unwrap_err(),
+        Trace::parse_preallocated(&b, Mode::Lenient).unwrap_err(),
         TraceError::NodeLenTooSmall {
             offset: 2,
             node_len: 14,
@@ -407,8 +408,8 @@ fn node_len_checks_per_mode() {
         0x3f, 0x00, 0x00, 0x05, 0xaa, 0xbb, 0xcc, 0xdd, //
         0x3e, 0x00, 0x00, 0x06, 0x11, 0x22, 0x33, 0x44,
     ];
-    assert!(Trace::parse_preallocated(&body, Validation::Strict).is_err());
-    let t = Trace::parse_preallocated(&body, Validation::Lenient).unwrap();
+    assert!(Trace::parse_preallocated(&body, Mode::Strict).is_err());
+    let t = Trace::parse_preallocated(&body, Mode::Lenient).unwrap();
     let recs: Vec<_> = t.records().map(Result::unwrap).collect();
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0].node_id(), Some(5));
@@ -421,7 +422,7 @@ fn remaining_len_beyond_space() {
     let mut b = TWO_HOPS;
     b[3] = 37;
     assert_eq!(
-        Trace::parse_preallocated(&b, Validation::Strict).unwrap_err(),
+        Trace::parse_preallocated(&b, Mode::Strict).unwrap_err(),
         TraceError::RemainingLenBeyondSpace {
             offset: 3,
             remaining_len: 37,
@@ -437,7 +438,7 @@ fn remaining_len_beyond_space() {
         }
     );
     // An incremental trace treats it as a budget.
-    let t = Trace::parse_incremental(&b, Validation::Strict).unwrap();
+    let t = Trace::parse_incremental(&b, Mode::Strict).unwrap();
     assert_eq!(t.free_space(), 148);
 }
 
@@ -449,7 +450,7 @@ fn incremental_trace_records() {
         0x3e, 0x00, 0x00, 0x02, //
         0x3f, 0x00, 0x00, 0x01,
     ];
-    let t = Trace::parse_incremental(&body, Validation::Strict).unwrap();
+    let t = Trace::parse_incremental(&body, Mode::Strict).unwrap();
     assert_eq!(t.free_space(), 20);
     let ids: Vec<_> = t.records().map(|r| r.unwrap().node_id().unwrap()).collect();
     assert_eq!(ids, [2, 1]);
@@ -494,7 +495,7 @@ fn undefined_bits_filled_or_skipped() {
         &b[8..],
         &[9, 0, 0, 7, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
     );
-    let tr = Trace::parse_preallocated(&b, Validation::Strict).unwrap();
+    let tr = Trace::parse_preallocated(&b, Mode::Strict).unwrap();
     let r = tr.records().next().unwrap().unwrap();
     assert_eq!(r.undefined(12), Some(0xffff_ffff));
     assert_eq!(r.undefined(21), Some(0xffff_ffff));
@@ -514,14 +515,14 @@ fn flags_loopback_active_unassigned_are_kept() {
     };
     write_transit(&mut b, 1, &node, &TransitConfig::default()).unwrap();
     assert_eq!(&b[..8], &[0, 1, 0x0b, 0x81, 0x80, 0, 0, 0]);
-    let t = Trace::parse_preallocated(&b, Validation::Strict).unwrap();
+    let t = Trace::parse_preallocated(&b, Mode::Strict).unwrap();
     let f = t.header().flags;
     assert!(f.loopback && f.active && f.unassigned && !f.overflow);
     assert_eq!(t.check_loopback(), Ok(()));
     // Loopback with another type breaks RFC 9322.
     b[4] = 0xc0;
     b[2] = 0x13;
-    let t = Trace::parse_preallocated(&b, Validation::Lenient).unwrap();
+    let t = Trace::parse_preallocated(&b, Mode::Lenient).unwrap();
     assert!(matches!(
         t.check_loopback(),
         Err(TraceError::LoopbackTraceType { offset: 4, .. })
@@ -555,7 +556,7 @@ fn node_values_out_of_range() {
 #[test]
 fn empty_type_lenient_is_like_linux() {
     let cfg = TransitConfig {
-        validation: Validation::Lenient,
+        mode: Mode::Lenient,
         ..TransitConfig::default()
     };
     let node = NodeData::unavailable();
@@ -617,7 +618,7 @@ fn opaque_state_only_trace() {
         0x01, 0x00, 0x03, 0x09, b'a', b'b', 0, 0, // Length 1, schema 777
         0x00, 0xff, 0xff, 0xff, // nothing to report
     ];
-    let t = Trace::parse_preallocated(&body, Validation::Strict).unwrap();
+    let t = Trace::parse_preallocated(&body, Mode::Strict).unwrap();
     let recs: Vec<_> = t.records().map(Result::unwrap).collect();
     assert_eq!(recs.len(), 2);
     assert_eq!((recs[0].offset(), recs[0].len()), (12, 8));

@@ -4,11 +4,12 @@
 //!
 //! Run with `cargo run -p ioam-wire --example hbh`.
 
+use ioam_wire::Mode;
 use ioam_wire::build::{insert_ext_header, ioam_header, remove_ext_header};
 use ioam_wire::ext::{ExtHeaders, ExtKind};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::ipv6::{Ipv6Header, Ipv6HeaderRepr, IPV6_HEADER_LEN};
-use ioam_wire::opt::{Opt, ParseMode};
+use ioam_wire::opt::Opt;
 use ioam_wire::packet::IoamOptions;
 use ioam_wire::{proto, WireError};
 
@@ -83,7 +84,7 @@ fn main() -> Result<(), WireError> {
             h.len(),
             h.next_header
         );
-        if let Some(opts) = h.options(ParseMode::Strict) {
+        if let Some(opts) = h.options(Mode::Strict) {
             for o in opts {
                 match o? {
                     Opt::Ioam(io) => println!(
@@ -103,7 +104,7 @@ fn main() -> Result<(), WireError> {
         println!("  upper layer: protocol {} at {}", end.protocol, end.offset);
     }
 
-    for found in IoamOptions::new(&buf[..len], ParseMode::Strict)? {
+    for found in IoamOptions::new(&buf[..len], Mode::Strict)? {
         let found = found?;
         println!(
             "IOAM {} in the {} header, body at packet offset {}: {}",

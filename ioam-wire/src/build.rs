@@ -591,9 +591,10 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::Mode;
     use crate::ext::ExtHeaders;
     use crate::ioam::{IoamOption, OPT_IOAM, OPT_IOAM_NOCHANGE};
-    use crate::opt::{Opt, Options, ParseMode};
+    use crate::opt::{Opt, Options};
     use crate::proto;
 
     /// Linux `encap ioam6 trace prealloc type 0x800000 ns 0 size 4`
@@ -712,7 +713,7 @@ mod tests {
             if remlen % 2 == 1 {
                 assert_eq!(buf[total - 4..total], [1, 2, 0, 0]);
             }
-            let opts: Vec<_> = Options::new(&buf[..len], ParseMode::Strict)
+            let opts: Vec<_> = Options::new(&buf[..len], Mode::Strict)
                 .collect::<Result<_, _>>()
                 .unwrap();
             let ioam: Vec<&IoamOption<'_>> = opts
@@ -781,7 +782,7 @@ mod tests {
         assert_eq!(out[50..53], [0x3e, 1, 9]);
         assert_eq!(len, 56);
         assert_eq!(out[53..56], [1, 1, 0]);
-        let items: Vec<Opt<'_>> = Options::new(&out, ParseMode::Strict)
+        let items: Vec<Opt<'_>> = Options::new(&out, Mode::Strict)
             .filter(|o| !o.as_ref().is_ok_and(Opt::is_padding))
             .collect::<Result<_, _>>()
             .unwrap();
@@ -1260,7 +1261,7 @@ mod tests {
             prop_assert!(out[len..].iter().all(|&x| x == 0xa5));
             prop_assert_eq!(out[0], nh);
             prop_assert_eq!((usize::from(out[1]) + 1) * 8, len);
-            let items: Vec<Opt<'_>> = Options::new(&out[..len], ParseMode::Strict)
+            let items: Vec<Opt<'_>> = Options::new(&out[..len], Mode::Strict)
                 .collect::<Result<_, _>>()
                 .map_err(|e| TestCaseError::fail(alloc::format!("{e}")))?;
             let real: Vec<&Opt<'_>> = items.iter().filter(|o| !o.is_padding()).collect();
@@ -1317,7 +1318,7 @@ mod tests {
 
         #[test]
         fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300), start in 0usize..48, nh in any::<u8>()) {
-            for mode in [ParseMode::Strict, ParseMode::Lenient] {
+            for mode in [Mode::Strict, Mode::Lenient] {
                 for o in Options::new(&bytes, mode) { let _ = o; }
                 for o in Options::from_area(&bytes, start, mode) { let _ = o; }
                 if let Ok(it) = crate::packet::IoamOptions::new(&bytes, mode) {
@@ -1350,10 +1351,10 @@ mod tests {
             let p = &p[..cut];
             if let Ok(w) = ExtHeaders::new(p) {
                 for h in w.flatten() {
-                    if let Some(opts) = h.options(ParseMode::Lenient) { for o in opts { let _ = o; } }
+                    if let Some(opts) = h.options(Mode::Lenient) { for o in opts { let _ = o; } }
                 }
             }
-            if let Ok(it) = crate::packet::IoamOptions::new(p, ParseMode::Strict) {
+            if let Ok(it) = crate::packet::IoamOptions::new(p, Mode::Strict) {
                 for o in it { let _ = o; }
             }
         }

@@ -835,7 +835,7 @@ mod tests {
     /// The single IOAM option of an options header, via the strict parser.
     fn only_ioam(header: &[u8]) -> crate::ioam::IoamOption<'_> {
         let mut found =
-            crate::opt::Options::new(header, crate::opt::ParseMode::Strict).filter_map(|o| match o
+            crate::opt::Options::new(header, crate::opt::Mode::Strict).filter_map(|o| match o
                 .unwrap()
             {
                 crate::opt::Opt::Ioam(i) => Some(i),

@@ -7,12 +7,13 @@
 //! payload of a non-first fragment. That end is reported by
 //! [`ExtHeaders::end`].
 
+use crate::Mode;
 use core::fmt;
 use core::iter::FusedIterator;
 
 use crate::error::{Layer, Rule, WireError};
 use crate::ipv6::{Ipv6Header, IPV6_HEADER_LEN, NEXT_HEADER_OFFSET};
-use crate::opt::{Options, ParseMode};
+use crate::opt::Options;
 use crate::proto;
 
 /// The kind of an IPv6 extension header (RFC 8200 §4, IANA "IPv6
@@ -147,7 +148,7 @@ impl<'a> ExtHeader<'a> {
     /// for other kinds. Offsets in the options (and their errors) are
     /// relative to the start of this header.
     #[inline]
-    pub fn options(&self, mode: ParseMode) -> Option<Options<'a>> {
+    pub fn options(&self, mode: Mode) -> Option<Options<'a>> {
         if self.kind.has_options() {
             Some(Options::new(self.bytes, mode))
         } else {
@@ -417,7 +418,7 @@ mod tests {
                 (kind, off, len, nh)
             );
             assert_eq!(h.bytes, &p[off..off + len]);
-            assert_eq!(h.options(ParseMode::Strict).is_some(), kind.has_options());
+            assert_eq!(h.options(Mode::Strict).is_some(), kind.has_options());
         }
         assert!(w.end().is_none());
         assert!(w.next().is_none());

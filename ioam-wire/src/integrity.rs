@@ -964,7 +964,7 @@ mod tests {
         assert_eq!(hdr[..8], [17, 6, 0x01, 0x00, 0x11, 46, 0x00, 67]);
         assert_eq!(hdr[8..52], b);
         assert_eq!(hdr[52..], [0x01, 0x02, 0x00, 0x00]);
-        let opt = crate::opt::Options::new(&hdr, crate::opt::ParseMode::Strict)
+        let opt = crate::opt::Options::new(&hdr, crate::opt::Mode::Strict)
             .find_map(|o| match o.unwrap() {
                 crate::opt::Opt::Ioam(i) => Some(i),
                 _ => None,

@@ -28,8 +28,7 @@
 //! use ioam_wire::build::{insert_ext_header, ioam_header};
 //! use ioam_wire::ext::ExtKind;
 //! use ioam_wire::ioam::{IoamType, OPT_IOAM};
-//! use ioam_wire::opt::ParseMode;
-//! use ioam_wire::packet::IoamOptions;
+//! //! use ioam_wire::packet::IoamOptions;
 //!
 //! // IPv6 + 8-byte UDP header, in a buffer with room to grow.
 //! let mut buf = [0u8; 128];
@@ -48,7 +47,7 @@
 //! len = insert_ext_header(&mut buf, len, ExtKind::HopByHop, &hbh[..hlen])?.packet_len;
 //! assert_eq!((buf[6], buf[40], len), (0, 17, 72));
 //!
-//! let mut found = IoamOptions::new(&buf[..len], ParseMode::Strict)?;
+//! let mut found = IoamOptions::new(&buf[..len], Mode::Strict)?;
 //! let first = found.next().unwrap()?;
 //! assert_eq!(first.header, ExtKind::HopByHop);
 //! assert_eq!(first.option.ioam_type, IoamType::PreallocatedTrace);
@@ -73,6 +72,7 @@ pub mod error;
 pub mod ext;
 pub mod ioam;
 pub mod ipv6;
+pub mod mode;
 pub mod opt;
 pub mod packet;
 
@@ -82,6 +82,7 @@ pub mod integrity;
 pub mod pot;
 
 pub use error::WireError;
+pub use mode::Mode;
 
 /// IPv6 Next Header values (IANA "Assigned Internet Protocol Numbers").
 pub mod proto {

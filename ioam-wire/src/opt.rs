@@ -21,20 +21,7 @@ pub const OPT_PAD1: u8 = 0x00;
 /// Option type of PadN (RFC 8200 §4.2).
 pub const OPT_PADN: u8 = 0x01;
 
-/// How strictly [`Options`] checks an options area.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum ParseMode {
-    /// The rules Linux applies on receive (`ip6_parse_tlv`, `ipv6_hop_ioam`):
-    /// at most 7 consecutive padding bytes, zero PadN payloads, and IOAM
-    /// options 4n aligned from the header start (RFC 9486 §4; applied to
-    /// both IOAM codes, 0x31 and 0x11).
-    #[default]
-    Strict,
-    /// Only what is needed to find the option boundaries: lengths and
-    /// the IOAM frame.
-    Lenient,
-}
+pub use crate::mode::Mode;
 
 /// What a node that does not recognise an option must do, from the two
 /// high bits of the option type (RFC 8200 §4.2).
@@ -201,7 +188,7 @@ pub struct Options<'a> {
     base: usize,
     pos: usize,
     pad_run: usize,
-    mode: ParseMode,
+    mode: Mode,
     short_header: bool,
     done: bool,
 }
@@ -212,7 +199,7 @@ impl<'a> Options<'a> {
     /// Next Header / Hdr Ext Len prefix is skipped). A slice shorter than 2
     /// bytes yields one [`WireError::Truncated`].
     #[inline]
-    pub fn new(header: &'a [u8], mode: ParseMode) -> Self {
+    pub fn new(header: &'a [u8], mode: Mode) -> Self {
         match header.get(2..) {
             Some(area) => Self::from_area(area, 2, mode),
             None => Options {
@@ -230,7 +217,7 @@ impl<'a> Options<'a> {
     /// Iterates an options area alone; `base` is the offset of its first
     /// byte from the start of its extension header (2 for a whole area).
     #[inline]
-    pub const fn from_area(area: &'a [u8], base: usize, mode: ParseMode) -> Self {
+    pub const fn from_area(area: &'a [u8], base: usize, mode: Mode) -> Self {
         Options {
             area,
             base,
@@ -273,7 +260,7 @@ impl<'a> Iterator for Options<'a> {
                 actual: self.area.len(),
             });
         }
-        let strict = self.mode == ParseMode::Strict;
+        let strict = self.mode == Mode::Strict;
         let offset = self.base + self.pos;
         let rest = match self.area.get(self.pos..) {
             Some(r) if !r.is_empty() => r,
@@ -358,7 +345,7 @@ mod tests {
     use crate::ioam::IoamType;
     use crate::ioam::{OPT_IOAM, OPT_IOAM_NOCHANGE};
 
-    fn collect<'a>(h: &'a [u8], mode: ParseMode) -> ([Option<Opt<'a>>; 16], Option<WireError>) {
+    fn collect<'a>(h: &'a [u8], mode: Mode) -> ([Option<Opt<'a>>; 16], Option<WireError>) {
         let mut out = [None; 16];
         let mut err = None;
         for (i, o) in Options::new(h, mode).enumerate() {
@@ -385,7 +372,7 @@ mod tests {
 
     #[test]
     fn parses_linux_layout() {
-        let (opts, err) = collect(&LINUX_800000, ParseMode::Strict);
+        let (opts, err) = collect(&LINUX_800000, Mode::Strict);
         assert_eq!(err, None);
         assert_eq!(opts[0], Some(Opt::PadN { offset: 2, len: 2 }));
         let Some(Opt::Ioam(io)) = opts[1] else {
@@ -406,7 +393,7 @@ mod tests {
         for cut in 0..LINUX_800000.len() {
             let h = &LINUX_800000[..cut];
             let res: Result<usize, _> =
-                Options::new(h, ParseMode::Lenient).try_fold(0, |n, o| o.map(|_| n + 1));
+                Options::new(h, Mode::Lenient).try_fold(0, |n, o| o.map(|_| n + 1));
             match cut {
                 // Cut at an option boundary: a valid, shorter area.
                 2 => assert_eq!(res, Ok(0)),
@@ -431,9 +418,9 @@ mod tests {
         // 8 consecutive pad bytes: Pad1 x2 + PadN(4) + Pad1 x... in an
         // 16-byte header: 2 + 8 pads + unknown option (6 bytes).
         let h = [17, 1, 0, 0, 1, 4, 0, 0, 0, 0, 0x3e, 4, 1, 2, 3, 4];
-        let (_, err) = collect(&h, ParseMode::Strict);
+        let (_, err) = collect(&h, Mode::Strict);
         assert_eq!(err, Some(WireError::invalid(Rule::PadRunTooLong(8), 4)));
-        let (opts, err) = collect(&h, ParseMode::Lenient);
+        let (opts, err) = collect(&h, Mode::Lenient);
         assert_eq!(err, None);
         let Some(Opt::Unknown(u)) = opts[3] else {
             panic!()
@@ -446,20 +433,20 @@ mod tests {
         assert!(u.may_change());
         // 8 Pad1 in a row.
         let h = [17, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 2, 0, 0, 0, 0];
-        let (_, err) = collect(&h, ParseMode::Strict);
+        let (_, err) = collect(&h, Mode::Strict);
         assert_eq!(err, Some(WireError::invalid(Rule::PadRunTooLong(8), 9)));
         // Non-zero PadN.
         let h = [17, 0, 1, 4, 0, 0, 9, 0];
-        let (_, err) = collect(&h, ParseMode::Strict);
+        let (_, err) = collect(&h, Mode::Strict);
         assert_eq!(err, Some(WireError::invalid(Rule::PadNNonZero, 2)));
-        let (opts, err) = collect(&h, ParseMode::Lenient);
+        let (opts, err) = collect(&h, Mode::Lenient);
         assert_eq!(
             (opts[0], err),
             (Some(Opt::PadN { offset: 2, len: 6 }), None)
         );
         // Padding runs reset after a non-pad option.
         let h = [17, 1, 1, 4, 0, 0, 0, 0, 0x3e, 0, 1, 4, 0, 0, 0, 0];
-        assert_eq!(collect(&h, ParseMode::Strict).1, None);
+        assert_eq!(collect(&h, Mode::Strict).1, None);
     }
 
     #[test]
@@ -467,10 +454,10 @@ mod tests {
         // Misaligned: IOAM at offset 2.
         let h = [17, 0, 0x31, 2, 0, 0, 1, 0];
         assert_eq!(
-            collect(&h, ParseMode::Strict).1,
+            collect(&h, Mode::Strict).1,
             Some(WireError::invalid(Rule::IoamMisaligned, 2))
         );
-        let (opts, err) = collect(&h, ParseMode::Lenient);
+        let (opts, err) = collect(&h, Mode::Lenient);
         assert_eq!(err, None);
         let Some(Opt::Ioam(io)) = opts[0] else {
             panic!()
@@ -484,7 +471,7 @@ mod tests {
                 h[6] = 1; // PadN to end
                 h[7] = 0;
             }
-            for mode in [ParseMode::Strict, ParseMode::Lenient] {
+            for mode in [Mode::Strict, Mode::Lenient] {
                 assert_eq!(
                     collect(&h, mode).1,
                     Some(WireError::invalid(Rule::IoamDataLenTooShort(len), 4))
@@ -497,7 +484,7 @@ mod tests {
     fn overrun_reports_offset_and_lengths() {
         let h = [17, 0, 1, 0, 0x31, 6, 0, 0];
         assert_eq!(
-            collect(&h, ParseMode::Strict).1,
+            collect(&h, Mode::Strict).1,
             Some(WireError::Truncated {
                 layer: Layer::Option(0x31),
                 offset: 4,
@@ -506,7 +493,7 @@ mod tests {
             })
         );
         assert_eq!(
-            collect(&[17], ParseMode::Strict).1,
+            collect(&[17], Mode::Strict).1,
             Some(WireError::Truncated {
                 layer: Layer::Option(0),
                 offset: 0,
@@ -529,7 +516,7 @@ mod tests {
     #[test]
     fn fused_after_error() {
         let h = [17, 0, 0x31, 2, 0, 0, 1, 0];
-        let mut it = Options::new(&h, ParseMode::Strict);
+        let mut it = Options::new(&h, Mode::Strict);
         assert!(it.next().unwrap().is_err());
         assert!(it.next().is_none());
         assert!(it.next().is_none());

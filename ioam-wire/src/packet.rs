@@ -5,6 +5,7 @@
 //! [`IoamOptions`] is the complete walk; [`first_hbh_ioam`] is the fast
 //! path for the common case of one IOAM option in a Hop-by-Hop header.
 
+use crate::Mode;
 use core::iter::FusedIterator;
 
 use zerocopy::FromBytes;
@@ -13,7 +14,7 @@ use crate::error::{Layer, WireError};
 use crate::ext::{ChainEnd, ExtHeaders, ExtKind};
 use crate::ioam::{is_ioam_option_type, IoamOption, Placement, RawIoamOptionHeader};
 use crate::ipv6::{RawIpv6Header, IPV6_HEADER_LEN, NEXT_HEADER_OFFSET};
-use crate::opt::{Opt, Options, ParseMode, OPT_PADN};
+use crate::opt::{Opt, Options, OPT_PADN};
 use crate::proto;
 
 /// An IOAM option found in a packet, with the header that holds it.
@@ -59,20 +60,20 @@ impl<'a> PacketIoam<'a> {
 ///
 /// Items are `Result<PacketIoam, WireError>`; an error in the chain or in
 /// an options area ends the walk. Error offsets are from the packet start.
-/// Options other than IOAM are checked (in the given [`ParseMode`]) and
+/// Options other than IOAM are checked (in the given [`Mode`]) and
 /// skipped.
 #[derive(Debug, Clone)]
 pub struct IoamOptions<'a> {
     headers: ExtHeaders<'a>,
     current: Option<(ExtKind, usize, Options<'a>)>,
-    mode: ParseMode,
+    mode: Mode,
     done: bool,
 }
 
 impl<'a> IoamOptions<'a> {
     /// Starts the walk; fails if the packet has no valid IPv6 header.
     #[inline]
-    pub fn new(packet: &'a [u8], mode: ParseMode) -> Result<Self, WireError> {
+    pub fn new(packet: &'a [u8], mode: Mode) -> Result<Self, WireError> {
         Ok(IoamOptions {
             headers: ExtHeaders::new(packet)?,
             current: None,
@@ -147,7 +148,7 @@ impl FusedIterator for IoamOptions<'_> {}
 /// `Ok(None)` when the packet has no Hop-by-Hop header or no IOAM option in
 /// it. Error offsets are from the packet start.
 #[inline]
-pub fn first_hbh_ioam(packet: &[u8], mode: ParseMode) -> Result<Option<PacketIoam<'_>>, WireError> {
+pub fn first_hbh_ioam(packet: &[u8], mode: Mode) -> Result<Option<PacketIoam<'_>>, WireError> {
     let Ok((ip, rest)) = RawIpv6Header::ref_from_prefix(packet) else {
         // A short packet whose Next Header is there and is not Hop-by-Hop
         // has no Hop-by-Hop header to look into.
@@ -235,7 +236,7 @@ mod tests {
 
     #[test]
     fn finds_every_ioam_option_with_absolute_offsets() {
-        let mut it = IoamOptions::new(&PKT, ParseMode::Strict).unwrap();
+        let mut it = IoamOptions::new(&PKT, Mode::Strict).unwrap();
         let a = it.next().unwrap().unwrap();
         assert_eq!(a.header, ExtKind::HopByHop);
         assert_eq!(a.header_offset, 40);
@@ -258,7 +259,7 @@ mod tests {
         assert_eq!((end.protocol, end.offset), (17, 80));
         assert!(it.next().is_none());
 
-        let first = first_hbh_ioam(&PKT, ParseMode::Strict).unwrap().unwrap();
+        let first = first_hbh_ioam(&PKT, Mode::Strict).unwrap().unwrap();
         assert_eq!(first, a);
     }
 
@@ -268,7 +269,7 @@ mod tests {
         p[44] = OPT_IOAM_NOCHANGE; // trace with the 0x11 code
         p[68] = OPT_IOAM; // E2E with the 0x31 code
         let found: [PacketIoam<'_>; 2] = {
-            let mut it = IoamOptions::new(&p, ParseMode::Strict).unwrap();
+            let mut it = IoamOptions::new(&p, Mode::Strict).unwrap();
             [it.next().unwrap().unwrap(), it.next().unwrap().unwrap()]
         };
         assert_eq!(
@@ -297,7 +298,7 @@ mod tests {
         p[42] = 0; // Pad1, then the 0x00 byte of PadN(0) -> Pad1 too
         p[43] = 0;
         p[44] = 0x01; // PadN(14) where the IOAM option was: 16 pad bytes
-        let mut it = IoamOptions::new(&p, ParseMode::Strict).unwrap();
+        let mut it = IoamOptions::new(&p, Mode::Strict).unwrap();
         assert_eq!(
             it.next(),
             Some(Err(WireError::invalid(Rule::PadRunTooLong(18), 44)))
@@ -305,12 +306,12 @@ mod tests {
         assert!(it.next().is_none());
         assert!(it.end().is_none());
         assert_eq!(
-            first_hbh_ioam(&p, ParseMode::Strict),
+            first_hbh_ioam(&p, Mode::Strict),
             Err(WireError::invalid(Rule::PadRunTooLong(18), 44))
         );
         // Lenient: no IOAM option in the HbH, the DO one is still found.
-        assert_eq!(first_hbh_ioam(&p, ParseMode::Lenient), Ok(None));
-        let mut it = IoamOptions::new(&p, ParseMode::Lenient).unwrap();
+        assert_eq!(first_hbh_ioam(&p, Mode::Lenient), Ok(None));
+        let mut it = IoamOptions::new(&p, Mode::Lenient).unwrap();
         assert_eq!(it.next().unwrap().unwrap().absolute_offset(), 68);
     }
 
@@ -324,7 +325,7 @@ mod tests {
                     p[4..6].copy_from_slice(&((cut - 40) as u16).to_be_bytes());
                 }
                 let p = &p[..cut];
-                let res: Result<usize, WireError> = IoamOptions::new(p, ParseMode::Strict)
+                let res: Result<usize, WireError> = IoamOptions::new(p, Mode::Strict)
                     .and_then(|mut it| it.try_fold(0, |n, o| o.map(|_| n + 1)));
                 if cut >= 80 {
                     // Only the UDP header is cut: both options are found.
@@ -336,7 +337,7 @@ mod tests {
                         "{cut} {fix}: {e:?}"
                     );
                 }
-                let fast = first_hbh_ioam(p, ParseMode::Strict);
+                let fast = first_hbh_ioam(p, Mode::Strict);
                 if cut >= 64 {
                     assert!(fast.unwrap().is_some(), "{cut}");
                 } else {
@@ -350,10 +351,10 @@ mod tests {
     fn fast_path_without_hop_by_hop() {
         let mut p = PKT;
         p[6] = 60;
-        assert_eq!(first_hbh_ioam(&p, ParseMode::Strict), Ok(None));
+        assert_eq!(first_hbh_ioam(&p, Mode::Strict), Ok(None));
         // The full walk now reads the first header as Destination Options:
         // both IOAM options are still found.
-        let n = IoamOptions::new(&p, ParseMode::Strict).unwrap().count();
+        let n = IoamOptions::new(&p, Mode::Strict).unwrap().count();
         assert_eq!(n, 2);
     }
 }
@@ -369,7 +370,7 @@ mod proptests {
     use super::*;
 
     /// The general scan `first_hbh_ioam` must agree with.
-    fn slow_first(packet: &[u8], mode: ParseMode) -> Result<Option<PacketIoam<'_>>, WireError> {
+    fn slow_first(packet: &[u8], mode: Mode) -> Result<Option<PacketIoam<'_>>, WireError> {
         let hbh = match ExtHeaders::with_start(packet, packet[6], IPV6_HEADER_LEN).next() {
             Some(Ok(h)) if h.kind == ExtKind::HopByHop => h,
             Some(Err(e)) => return Err(e),
@@ -413,7 +414,7 @@ mod proptests {
             p.extend_from_slice(&tail);
             let plen = (p.len() - 40) as u16;
             p[4..6].copy_from_slice(&plen.to_be_bytes());
-            for mode in [ParseMode::Strict, ParseMode::Lenient] {
+            for mode in [Mode::Strict, Mode::Lenient] {
                 prop_assert_eq!(first_hbh_ioam(&p, mode), slow_first(&p, mode));
             }
         }

@@ -1,11 +1,12 @@
 //! Byte fixtures in the layouts of RFC 9486 §4 and of the Linux `ioam6`
 //! encapsulation, parsed through the public API, and cut at every byte.
 
+use ioam_wire::Mode;
 use ioam_wire::build::{ioam_header, Align, Body, OptionSpec, OptionsBuilder};
 use ioam_wire::error::{Layer, Rule, WireError};
 use ioam_wire::ext::{ExtHeaders, ExtKind};
 use ioam_wire::ioam::{IoamType, Placement, OPT_IOAM, OPT_IOAM_NOCHANGE};
-use ioam_wire::opt::{Opt, Options, ParseMode};
+use ioam_wire::opt::{Opt, Options};
 use ioam_wire::packet::{first_hbh_ioam, IoamOptions, PacketIoam};
 use ioam_wire::proto;
 
@@ -73,7 +74,7 @@ const DO_E2E: [u8; 16] = [
     0x00, 0x07, 0x80, 0x00, 0x00, 0x00, 0x00, 0x2a, // ns 7, seq-number (32 bit), 42
 ];
 
-fn all_ioam(p: &[u8], mode: ParseMode) -> Result<Vec<PacketIoam<'_>>, WireError> {
+fn all_ioam(p: &[u8], mode: Mode) -> Result<Vec<PacketIoam<'_>>, WireError> {
     IoamOptions::new(p, mode)?.collect()
 }
 
@@ -87,7 +88,7 @@ fn assert_truncations(p: &[u8]) {
             if fix && cut > 40 {
                 q[4..6].copy_from_slice(&((cut - 40) as u16).to_be_bytes());
             }
-            for mode in [ParseMode::Strict, ParseMode::Lenient] {
+            for mode in [Mode::Strict, Mode::Lenient] {
                 if let Err(e) = all_ioam(&q, mode) {
                     match e {
                         WireError::Truncated {
@@ -124,14 +125,14 @@ fn linux_full_supported_trace() {
     assert_eq!(built[..n], hbh[..]);
 
     let p = packet(proto::HOP_BY_HOP, &[&hbh, &UDP]);
-    let found = all_ioam(&p, ParseMode::Strict).unwrap();
+    let found = all_ioam(&p, Mode::Strict).unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].absolute_offset(), 44);
     assert_eq!(found[0].option.body.len(), 108);
     assert_eq!(found[0].option.body[..8], hbh[8..16]);
     assert_eq!(found[0].placement(), Placement::Conforms);
     assert_eq!(
-        first_hbh_ioam(&p, ParseMode::Strict).unwrap(),
+        first_hbh_ioam(&p, Mode::Strict).unwrap(),
         Some(found[0])
     );
     assert_eq!(ExtHeaders::chain_end(&p).unwrap().offset, 160);
@@ -141,7 +142,7 @@ fn linux_full_supported_trace() {
 #[test]
 fn several_ioam_options_in_one_header() {
     let p = packet(proto::HOP_BY_HOP, &[&HBH_THREE, &UDP]);
-    let found = all_ioam(&p, ParseMode::Strict).unwrap();
+    let found = all_ioam(&p, Mode::Strict).unwrap();
     let types: Vec<IoamType> = found.iter().map(|f| f.option.ioam_type).collect();
     assert_eq!(
         types,
@@ -159,7 +160,7 @@ fn several_ioam_options_in_one_header() {
     assert_eq!(found[2].option.body, &HBH_THREE[40..60]);
     // The fast path stops at the first.
     assert_eq!(
-        first_hbh_ioam(&p, ParseMode::Strict)
+        first_hbh_ioam(&p, Mode::Strict)
             .unwrap()
             .unwrap()
             .option
@@ -174,7 +175,7 @@ fn dex_in_hop_by_hop_and_e2e_in_destination_options() {
     let mut hbh = HBH_DEX;
     hbh[0] = proto::DEST_OPTS;
     let p = packet(proto::HOP_BY_HOP, &[&hbh, &DO_E2E, &UDP]);
-    let found = all_ioam(&p, ParseMode::Strict).unwrap();
+    let found = all_ioam(&p, Mode::Strict).unwrap();
     assert_eq!(found.len(), 2);
     assert_eq!(
         (found[0].header, found[0].option.ioam_type),
@@ -192,7 +193,7 @@ fn dex_in_hop_by_hop_and_e2e_in_destination_options() {
     let mut e2e_in_hbh = DO_E2E;
     e2e_in_hbh[0] = proto::NO_NEXT;
     let p = packet(proto::HOP_BY_HOP, &[&e2e_in_hbh]);
-    let found = all_ioam(&p, ParseMode::Strict).unwrap();
+    let found = all_ioam(&p, Mode::Strict).unwrap();
     assert_eq!(
         found[0].placement(),
         Placement::Mismatch {
@@ -254,7 +255,7 @@ fn ioam_behind_routing_and_fragment() {
             (ExtKind::Fragment, 80)
         ]
     );
-    let found = all_ioam(&p, ParseMode::Strict).unwrap();
+    let found = all_ioam(&p, Mode::Strict).unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].absolute_offset(), 44);
     assert_truncations(&p);
@@ -269,13 +270,13 @@ fn strict_rules_and_lenient_mode() {
     ];
     let p = packet(proto::HOP_BY_HOP, &[&hbh, &UDP]);
     assert_eq!(
-        all_ioam(&p, ParseMode::Strict),
+        all_ioam(&p, Mode::Strict),
         Err(WireError::Invalid {
             rule: Rule::IoamMisaligned,
             offset: 42
         })
     );
-    let found = all_ioam(&p, ParseMode::Lenient).unwrap();
+    let found = all_ioam(&p, Mode::Lenient).unwrap();
     assert_eq!(found.len(), 1);
     assert!(!found[0].option.is_aligned());
 
@@ -283,7 +284,7 @@ fn strict_rules_and_lenient_mode() {
     let mut bad = HBH_DEX;
     bad[5] = 0x0e;
     let p = packet(proto::HOP_BY_HOP, &[&bad]);
-    for mode in [ParseMode::Strict, ParseMode::Lenient] {
+    for mode in [Mode::Strict, Mode::Lenient] {
         assert_eq!(
             all_ioam(&p, mode),
             Err(WireError::Truncated {
@@ -355,7 +356,7 @@ fn builder_output_matches_hand_written_fixtures() {
     assert_eq!(out[..8], [0x11, 0x02, 0x05, 0x02, 0x00, 0x00, 0x01, 0x00]);
     assert_eq!(out[8..20], HBH_DEX[4..]);
     assert_eq!(out[20..], [0x01, 0x02, 0x00, 0x00]);
-    let items: Vec<Opt<'_>> = Options::new(&out, ParseMode::Strict)
+    let items: Vec<Opt<'_>> = Options::new(&out, Mode::Strict)
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(items.len(), 4);

@@ -3,6 +3,7 @@
 //! built by the option builders, put into an IPv6 packet, found again by
 //! the packet's IOAM option walk and decoded by the body views.
 
+use ioam_wire::Mode;
 use ioam_wire::body::IoamBody;
 use ioam_wire::build::{insert_ext_header, OptionsBuilder};
 use ioam_wire::dex::{Dex, DexError, DexRepr};
@@ -13,7 +14,6 @@ use ioam_wire::integrity::{
     IntegrityError, IntegrityOption, IntegrityPart, OpaqueReason, ProtectedOption, Protection,
 };
 use ioam_wire::ioam::{IoamType, Placement};
-use ioam_wire::opt::ParseMode;
 use ioam_wire::packet::{IoamOptions, PacketIoam};
 use ioam_wire::pot::{Pot, PotData, PotError, PotRepr};
 use ioam_wire::{dex, e2e, pot, proto};
@@ -42,7 +42,7 @@ fn insert_and_scan(kind: ExtKind, header: &[u8]) -> ([u8; 256], usize) {
 }
 
 fn only_option(packet: &[u8]) -> PacketIoam<'_> {
-    let mut it = IoamOptions::new(packet, ParseMode::Strict).unwrap();
+    let mut it = IoamOptions::new(packet, Mode::Strict).unwrap();
     let first = it.next().expect("one IOAM option").unwrap();
     assert!(it.next().is_none());
     first
@@ -342,7 +342,7 @@ fn pot_and_dex_share_one_hop_by_hop_header() {
     let n = builder.emit(&mut hbh).unwrap();
     assert_eq!(n % 8, 0);
     let (buf, len) = insert_and_scan(ExtKind::HopByHop, &hbh[..n]);
-    let all: Vec<_> = IoamOptions::new(&buf[..len], ParseMode::Strict)
+    let all: Vec<_> = IoamOptions::new(&buf[..len], Mode::Strict)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();

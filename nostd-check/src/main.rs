@@ -5,13 +5,13 @@
 #![no_std]
 #![no_main]
 
+use ioam_wire::Mode;
 use core::panic::PanicInfo;
 
 use clt_context::injector::{HopByHopInjector, BODY_OFFSET};
 use clt_context::{traceparent, CltView, CLT_SCHEMA_ID};
 use ioam_trace::writer::{write_transit, TransitConfig};
-use ioam_trace::{NodeData, Trace, TraceType, Validation};
-use ioam_wire::opt::ParseMode;
+use ioam_trace::{NodeData, Trace, TraceType};
 use ioam_wire::packet::IoamOptions;
 
 // The C runtime provides `_start` and `__libc_start_main`; nothing else of libc is used.
@@ -62,7 +62,7 @@ fn run() -> Option<()> {
     packet[7] = 64;
     packet[40..40 + hbh.len()].copy_from_slice(hbh);
     packet[40] = 17;
-    let found = IoamOptions::new(&packet[..total], ParseMode::Strict)
+    let found = IoamOptions::new(&packet[..total], Mode::Strict)
         .ok()?
         .count();
 
@@ -73,7 +73,7 @@ fn run() -> Option<()> {
     };
     let body = &mut packet[40 + BODY_OFFSET..40 + body_end];
     write_transit(body, 123, &router, &TransitConfig::default()).ok()?;
-    let trace = Trace::parse_preallocated(body, Validation::Strict).ok()?;
+    let trace = Trace::parse_preallocated(body, Mode::Strict).ok()?;
     let view = CltView::new(trace, CLT_SCHEMA_ID);
     let ok = found == 1 && view.context().context() == Some(tp.ctx);
     ok.then_some(())

@@ -7,19 +7,17 @@
 //! The generator is a self-contained splitmix64, so a seed gives the same
 //! bytes on every platform and version of the dependencies.
 
+use ioam_wire::Mode;
 use core::net::Ipv6Addr;
 
 use clt_context::{SpanContext, SpanId, TraceFlags, TraceId};
-use ioam_trace::{
-    emit_record, NodeData, Trace, TraceHeader, TraceHeaderRepr, TraceKind, TraceType, Validation,
-};
+use ioam_trace::{emit_record, NodeData, Trace, TraceHeader, TraceHeaderRepr, TraceKind, TraceType};
 use ioam_wire::build::{Body, OptionSpec};
 use ioam_wire::dex::DexRepr;
 use ioam_wire::e2e::{E2eRepr, SequenceNumber};
 use ioam_wire::ext::ExtHeaders;
 use ioam_wire::integrity::IntegrityOption;
 use ioam_wire::ioam::{IoamType, OPT_IOAM, OPT_IOAM_NOCHANGE};
-use ioam_wire::opt::ParseMode;
 use ioam_wire::packet::IoamOptions;
 use ioam_wire::pot::{PotData, PotRepr};
 use ioam_wire::proto;
@@ -352,7 +350,7 @@ const VALID: &[(&str, Generator)] = &[
 
 /// Absolute offsets of the first IOAM option of `pkt`: (option, body).
 fn first_option(pkt: &[u8]) -> Option<(usize, usize, IoamType)> {
-    let o = IoamOptions::new(pkt, ParseMode::Lenient)
+    let o = IoamOptions::new(pkt, Mode::Lenient)
         .ok()?
         .next()?
         .ok()?;
@@ -457,7 +455,7 @@ fn malformed(rng: &mut Rng, kind: usize) -> Option<(Vec<u8>, &'static str)> {
                 let p = base(rng)?;
                 let (o, b, _) = first_option(&p)?;
                 let end = o + 2 + usize::from(p[o + 1]);
-                let t = Trace::parse(p.get(b..end)?, Validation::Strict, TraceKind::Preallocated)
+                let t = Trace::parse(p.get(b..end)?, Mode::Strict, TraceKind::Preallocated)
                     .ok()?;
                 let off = t.records().last()?.ok()?.oss()?.offset();
                 let mut p = p.clone();
