@@ -9,7 +9,7 @@
 //! ```
 //! use ioam_trace::incremental::insert_incremental;
 //! use ioam_trace::writer::{NodeData, TransitConfig, TransitOutcome};
-//! use ioam_trace::Trace;
+//! use ioam_trace::{Mode, Trace};
 //!
 //! // IPv6 (payload 24: HbH 16 + 8 bytes of UDP), HbH with an incremental
 //! // trace: ns 5, type 0x800000, budget 4 words, no record yet.

@@ -11,7 +11,7 @@
 //! Decoding a trace that two Linux routers filled:
 //!
 //! ```
-//! use ioam_trace::{Trace, TraceType};
+//! use ioam_trace::{Mode, Trace, TraceType};
 //!
 //! // Namespace 123, trace type 0x840000 (bits 0 and 5), NodeLen 2,
 //! // space for 3 nodes (24 bytes), 2 records written: RemainingLen 2.

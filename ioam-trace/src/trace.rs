@@ -70,7 +70,7 @@ pub(crate) const fn check_node_len(
 /// iterator's last item.
 ///
 /// ```
-/// use ioam_trace::Trace;
+/// use ioam_trace::{Mode, Trace};
 /// // Namespace 1, type 0x800000 (NodeLen 1), 3 words of space, 2 used.
 /// let body = [
 ///     0x00, 0x01, 0x08, 0x01, 0x80, 0x00, 0x00, 0x00, // header, RemainingLen 1

@@ -26,7 +26,7 @@
 //!
 //! ```
 //! use ioam_trace::writer::{write_transit, NodeData, TransitConfig, TransitOutcome};
-//! use ioam_trace::Trace;
+//! use ioam_trace::{Mode, Trace};
 //!
 //! // Namespace 7, type 0xc00000 (hop limit + node id, interface ids): NodeLen 2,
 //! // 4 words of zeroed space.
