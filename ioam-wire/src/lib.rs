@@ -28,7 +28,8 @@
 //! use ioam_wire::build::{insert_ext_header, ioam_header};
 //! use ioam_wire::ext::ExtKind;
 //! use ioam_wire::ioam::{IoamType, OPT_IOAM};
-//! //! use ioam_wire::packet::IoamOptions;
+//! use ioam_wire::packet::IoamOptions;
+//! use ioam_wire::Mode;
 //!
 //! // IPv6 + 8-byte UDP header, in a buffer with room to grow.
 //! let mut buf = [0u8; 128];
