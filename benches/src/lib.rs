@@ -22,16 +22,18 @@
 //! therefore that full three-record trace; eight hops exist for the smaller
 //! types (0x800000, 0x800002).
 
-use ioam_wire::Mode;
 use core::fmt::Write as _;
 use core::hint::black_box;
+use ioam_wire::Mode;
 
 use clt_context::injector::HopByHopInjector;
 use clt_context::{find_context, oss, traceparent, CltView, SpanContext, CLT_SCHEMA_ID};
 use etherparse::{Ipv6ExtensionSlice, Ipv6Slice};
 use ioam_trace::encap::{trace_space_for, PreallocatedTraceBuilder};
 use ioam_trace::prepared::{write_transit_prepared, PreparedRecord};
-use ioam_trace::{write_transit, NodeData, NodeRecord, Trace, TraceType, TransitConfig, TransitOutcome};
+use ioam_trace::{
+    write_transit, NodeData, NodeRecord, Trace, TraceType, TransitConfig, TransitOutcome,
+};
 use ioam_wire::build::{insert_ext_header, IOAM_HEADER_BODY_OFFSET};
 use ioam_wire::ext::ExtKind;
 use ioam_wire::ioam::IoamType;

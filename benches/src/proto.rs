@@ -138,8 +138,7 @@ impl InjectorTemplate {
     pub fn new(inj: &clt_context::injector::HopByHopInjector<'_>) -> Result<Self, &'static str> {
         let built = inj.build().map_err(|_| "injector")?;
         let body = crate::body_of(&built);
-        let t =
-            Trace::parse_preallocated(body, ioam_trace::Mode::Strict).map_err(|_| "trace")?;
+        let t = Trace::parse_preallocated(body, ioam_trace::Mode::Strict).map_err(|_| "trace")?;
         let found = clt_context::find_context(&t, inj.schema_id);
         let f = found.found().ok_or("context")?;
         Ok(Self {

@@ -77,8 +77,7 @@ fn decode(args: &[String]) -> Result<(), String> {
         if o.ioam_type != IoamType::PreallocatedTrace {
             continue;
         }
-        let trace =
-            Trace::parse_preallocated(o.body, Mode::Lenient).map_err(|e| e.to_string())?;
+        let trace = Trace::parse_preallocated(o.body, Mode::Lenient).map_err(|e| e.to_string())?;
         let view = CltView::new(trace, CLT_SCHEMA_ID);
         println!("context: {}", view.context());
         let mut out = String::new();

@@ -1,7 +1,6 @@
 //! Tests of the injector: fixed layouts, limits, and round trips through
 //! the wire parser, the trace parser and the transit writer.
 
-use ioam_wire::Mode;
 use super::*;
 use crate::id::strategies::valid_span_context;
 use crate::legacy::{LegacyIds, LegacyTrace};
@@ -10,6 +9,7 @@ use crate::TraceFlags;
 use ioam_trace::writer::{TransitConfig, TransitOutcome};
 use ioam_trace::{write_transit, Trace, TraceError};
 use ioam_wire::opt::{Opt, Options};
+use ioam_wire::Mode;
 use proptest::prelude::*;
 
 fn ctx() -> SpanContext {

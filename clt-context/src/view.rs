@@ -39,9 +39,9 @@
 //!   hop limit of the wide field. This module does the same; the typed
 //!   [`HopFields`] keep both values.
 
-use ioam_wire::Mode;
 use core::fmt;
 use core::iter::FusedIterator;
+use ioam_wire::Mode;
 
 use ioam_trace::{NodeRecord, Trace, TraceError};
 

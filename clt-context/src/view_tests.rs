@@ -1,7 +1,6 @@
 //! Tests of the CLT view: context lookup outcomes and the collector
 //! attribute strings, byte for byte.
 
-use ioam_wire::Mode;
 use super::*;
 use crate::id::strategies::valid_span_context;
 use crate::legacy::{LegacyIds, LegacyTrace};
@@ -9,6 +8,7 @@ use crate::oss::{encode_snapshot, CLT_SCHEMA_ID};
 use crate::{SpanId, TraceFlags, TraceId};
 use core::fmt::Write;
 use ioam_trace::TraceType;
+use ioam_wire::Mode;
 use proptest::prelude::*;
 
 type Buf = heapless::Vec<u8, 256>;

@@ -11,10 +11,10 @@
 //! The capture (tcpdump on the receiver's interface) shows the header as the
 //! receiver got it; the kernel rewrote its Next Header byte to 17 (UDP).
 
-use ioam_wire::Mode;
 use clt_context::injector::{HopByHopInjector, BODY_OFFSET};
 use clt_context::{find_context, CltView, ContextLookup, SpanContext, CLT_SCHEMA_ID};
 use ioam_trace::{NodeData, Trace, TraceType};
+use ioam_wire::Mode;
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())

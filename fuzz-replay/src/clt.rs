@@ -1,7 +1,6 @@
 //! Checks for `clt-context`: context extraction, the legacy header,
 //! `traceparent` and the Hop-by-Hop injector.
 
-use ioam_wire::Mode;
 use arbitrary::{Arbitrary, Unstructured};
 use clt_context::injector::{Encoding, HopByHopInjector, BODY_OFFSET};
 use clt_context::legacy::{
@@ -18,6 +17,7 @@ use ioam_trace::writer::emit_record;
 use ioam_trace::{NodeData, Trace, TraceFlags as IoamFlags, TraceType};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::opt::{Opt, Options};
+use ioam_wire::Mode;
 
 use crate::util::{inside, legacy_offset, oss_offset, trace_offset, traceparent_offset};
 

@@ -1,11 +1,11 @@
 //! Check for the `ioam decode` per-packet decoder (`ioam_cli::decode`).
 
-use ioam_wire::Mode;
 use ioam_cli::capture::{linktype, Frame};
 use ioam_cli::decode::{decode_frame, decode_ipv6, DecodeOptions};
 use ioam_cli::model::PacketReport;
 use ioam_wire::ext::ExtHeaders;
 use ioam_wire::opt::Opt;
+use ioam_wire::Mode;
 
 fn check_report(r: &PacketReport, len: usize) {
     for e in &r.errors {
@@ -49,11 +49,7 @@ pub fn check_decode(data: &[u8]) {
             },
             ..DecodeOptions::default()
         };
-        let mode = if strict {
-            Mode::Strict
-        } else {
-            Mode::Lenient
-        };
+        let mode = if strict { Mode::Strict } else { Mode::Lenient };
         let report = decode_ipv6(1, None, data, &opts);
         if let Some(r) = &report {
             check_report(r, len);

@@ -1,16 +1,20 @@
 //! Checks for `ioam-trace`: record iteration, the transit writer and the
 //! incremental insert.
 
-use ioam_wire::Mode;
 use arbitrary::{Arbitrary, Unstructured};
 use ioam_trace::incremental::insert_incremental;
 use ioam_trace::prepared::PREPARED_RECORD_MAX;
 use ioam_trace::writer::emit_record;
-use ioam_trace::{write_transit_prepared, NodeData, NodeRecord, PreparedRecord, Trace, TraceFlags, TraceHeader, TraceHeaderRepr, TraceKind, TraceType, TransitConfig, TransitOutcome, MAX_RECORDS, TRACE_DATA_MAX, TRACE_HEADER_LEN};
+use ioam_trace::{
+    write_transit_prepared, NodeData, NodeRecord, PreparedRecord, Trace, TraceFlags, TraceHeader,
+    TraceHeaderRepr, TraceKind, TraceType, TransitConfig, TransitOutcome, MAX_RECORDS,
+    TRACE_DATA_MAX, TRACE_HEADER_LEN,
+};
 use ioam_wire::build::{Body, OptionSpec, OptionsBuilder};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
 use ioam_wire::opt::{Opt, Options};
+use ioam_wire::Mode;
 
 use crate::util::{blob, inside, trace_offset};
 

@@ -1,7 +1,6 @@
 //! Checks for `ioam-wire`: extension-header walk, options, option bodies,
 //! header insertion and removal.
 
-use ioam_wire::Mode;
 use arbitrary::{Arbitrary, Unstructured};
 use ioam_wire::build::{
     insert_ext_header, ioam_header, remove_ext_header, Align, Body, OptionSpec, OptionsBuilder,
@@ -16,6 +15,7 @@ use ioam_wire::ipv6::{Ipv6Header, Ipv6HeaderRepr, IPV6_HEADER_LEN};
 use ioam_wire::opt::{Opt, Options};
 use ioam_wire::packet::{first_hbh_ioam, IoamOptions, PacketIoam};
 use ioam_wire::pot::{Pot, PotRepr};
+use ioam_wire::Mode;
 use ioam_wire::WireError;
 
 use crate::util::{

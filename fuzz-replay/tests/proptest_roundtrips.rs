@@ -3,14 +3,16 @@
 //! and its flags, the trace-type bits, the pre-allocated trace
 //! encapsulator and the timestamp conversions.
 
-use ioam_wire::Mode;
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::timestamp::{from_unix_nanos, TimestampFormat};
 use ioam_trace::writer::emit_record;
-use ioam_trace::{NodeData, Trace, TraceFlags, TraceHeader, TraceHeaderRepr, TraceType, TRACE_DATA_MAX};
+use ioam_trace::{
+    NodeData, Trace, TraceFlags, TraceHeader, TraceHeaderRepr, TraceType, TRACE_DATA_MAX,
+};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::ipv6::{Ipv6Header, Ipv6HeaderRepr};
 use ioam_wire::opt::{Opt, Options};
+use ioam_wire::Mode;
 use proptest::prelude::*;
 
 fn ipv6_repr() -> impl Strategy<Value = Ipv6HeaderRepr> {

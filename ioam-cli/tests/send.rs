@@ -7,8 +7,8 @@
 
 mod common;
 
-use ioam_wire::Mode;
 use core::time::Duration;
+use ioam_wire::Mode;
 use std::net::{TcpListener, UdpSocket};
 use std::os::fd::AsRawFd;
 

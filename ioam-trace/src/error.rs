@@ -9,7 +9,11 @@
 
 use core::fmt;
 
-use ioam_wire::error::WireError;
+use ioam_wire::dex::DexError;
+use ioam_wire::e2e::E2eError;
+use ioam_wire::error::{Diagnostic, Lengths, WireError};
+use ioam_wire::integrity::IntegrityError;
+use ioam_wire::pot::PotError;
 
 use crate::trace_type::TraceType;
 
@@ -146,9 +150,25 @@ pub enum TraceError {
         /// Offset of the IOAM-Trace-Type field (4).
         offset: usize,
     },
+    /// A node record (its fixed data, its opaque state header or data)
+    /// runs past the end of the trace.
+    RecordTruncated {
+        /// Index of the record in wire order (0: nearest the header).
+        hop: u8,
+        /// The part of the record that does not fit.
+        part: Part,
+        /// Offset where the part starts.
+        offset: usize,
+        /// Bytes the part needs.
+        required: usize,
+        /// Bytes available from `offset`.
+        actual: usize,
+    },
     /// A record would be empty (NodeLen 0 and no opaque state snapshot)
     /// while data remains: the area cannot be walked.
     EmptyRecord {
+        /// Index of the record in wire order (0: nearest the header).
+        hop: u8,
         /// Offset of the first byte that cannot be attributed to a record.
         offset: usize,
         /// Bytes left from `offset`.
@@ -201,6 +221,15 @@ pub enum TraceError {
     /// An error of the IPv6 layer below the trace (packet, extension
     /// header or option framing, builder buffer), with its own offsets.
     Wire(WireError),
+    /// A malformed Proof of Transit body met by the packet walk
+    /// ([`crate::IoamPacket`]).
+    Pot(PotError),
+    /// A malformed Edge-to-Edge body met by the packet walk.
+    E2e(E2eError),
+    /// A malformed Direct Export body met by the packet walk.
+    Dex(DexError),
+    /// A malformed integrity-protected option met by the packet walk.
+    Integrity(IntegrityError),
     /// The packet around an incremental trace does not have what the
     /// operation needs.
     Packet {
@@ -295,7 +324,25 @@ impl TraceError {
             TraceError::EmptyTraceType { offset } => TraceError::EmptyTraceType {
                 offset: offset + base,
             },
-            TraceError::EmptyRecord { offset, remaining } => TraceError::EmptyRecord {
+            TraceError::RecordTruncated {
+                hop,
+                part,
+                offset,
+                required,
+                actual,
+            } => TraceError::RecordTruncated {
+                hop,
+                part,
+                offset: offset + base,
+                required,
+                actual,
+            },
+            TraceError::EmptyRecord {
+                hop,
+                offset,
+                remaining,
+            } => TraceError::EmptyRecord {
+                hop,
                 offset: offset + base,
                 remaining,
             },
@@ -322,6 +369,10 @@ impl TraceError {
                 reason,
             },
             TraceError::Wire(e) => TraceError::Wire(e.with_base(base)),
+            TraceError::Pot(e) => TraceError::Pot(e.with_base(base)),
+            TraceError::E2e(e) => TraceError::E2e(e.with_base(base)),
+            TraceError::Dex(e) => TraceError::Dex(e.with_base(base)),
+            TraceError::Integrity(e) => TraceError::Integrity(e.with_base(base)),
         }
     }
 }
@@ -375,9 +426,24 @@ impl fmt::Display for TraceError {
             TraceError::EmptyTraceType { offset } => {
                 write!(f, "trace type at offset {offset} has no bit set")
             }
-            TraceError::EmptyRecord { offset, remaining } => write!(
+            TraceError::RecordTruncated {
+                hop,
+                part,
+                offset,
+                required,
+                actual,
+            } => write!(
                 f,
-                "records are empty (NodeLen 0, no opaque state) but {remaining} bytes remain at offset {offset}"
+                "{} of record {hop} (wire order) truncated at offset {offset}: {required} bytes required, {actual} present",
+                part.name()
+            ),
+            TraceError::EmptyRecord {
+                hop,
+                offset,
+                remaining,
+            } => write!(
+                f,
+                "record {hop} (wire order) is empty (NodeLen 0, no opaque state) but {remaining} bytes remain at offset {offset}"
             ),
             TraceError::LoopbackTraceType { offset, trace_type } => write!(
                 f,
@@ -408,6 +474,10 @@ impl fmt::Display for TraceError {
                 write!(f, "{} (offset {offset})", reason.text())
             }
             TraceError::Wire(e) => write!(f, "{e}"),
+            TraceError::Pot(e) => write!(f, "{e}"),
+            TraceError::E2e(e) => write!(f, "{e}"),
+            TraceError::Dex(e) => write!(f, "{e}"),
+            TraceError::Integrity(e) => write!(f, "{e}"),
         }
     }
 }
@@ -416,8 +486,148 @@ impl core::error::Error for TraceError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             TraceError::Wire(e) => Some(e),
+            TraceError::Pot(e) => Some(e),
+            TraceError::E2e(e) => Some(e),
+            TraceError::Dex(e) => Some(e),
+            TraceError::Integrity(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+impl Diagnostic for TraceError {
+    fn layer(&self) -> &'static str {
+        match *self {
+            TraceError::Truncated { part, .. } | TraceError::RecordTruncated { part, .. } => {
+                part.name()
+            }
+            TraceError::DataNotWordAligned { .. } | TraceError::DataTooLong { .. } => {
+                "trace data area"
+            }
+            TraceError::RemainingLenBeyondSpace { .. }
+            | TraceError::NodeLenMismatch { .. }
+            | TraceError::NodeLenTooSmall { .. }
+            | TraceError::EmptyTraceType { .. }
+            | TraceError::LoopbackTraceType { .. }
+            | TraceError::UndefinedBits { .. } => "trace option header",
+            TraceError::EmptyRecord { .. } => "node data record",
+            TraceError::ValueOutOfRange { .. } => "node data value",
+            TraceError::RecordTooLarge { .. } => "trace space",
+            TraceError::TooLong { .. } => "incremental trace option",
+            TraceError::Packet { .. } => "IPv6 packet",
+            TraceError::Wire(e) => e.layer(),
+            TraceError::Pot(e) => e.layer(),
+            TraceError::E2e(e) => e.layer(),
+            TraceError::Dex(e) => e.layer(),
+            TraceError::Integrity(e) => e.layer(),
+        }
+    }
+
+    fn rule(&self) -> &'static str {
+        match *self {
+            TraceError::Truncated { .. } => "8-byte trace header (RFC 9197 §4.4.1)",
+            TraceError::RecordTruncated { .. } => {
+                "records of NodeLen words plus their opaque state (RFC 9197 §4.4.2)"
+            }
+            TraceError::DataNotWordAligned { .. } => "data area a multiple of 4 (RFC 9486 §4)",
+            TraceError::DataTooLong { .. } => "data area at most 244 bytes (RFC 9486 §4)",
+            TraceError::RemainingLenBeyondSpace { .. } => {
+                "RemainingLen within the data area (RFC 9197 §4.4.1)"
+            }
+            TraceError::NodeLenMismatch { .. } => {
+                "NodeLen matches the trace type (Linux, strict mode)"
+            }
+            TraceError::NodeLenTooSmall { .. } => {
+                "NodeLen holds the fields of the trace type (RFC 9197 §4.4.1)"
+            }
+            TraceError::EmptyTraceType { .. } => "trace type has a bit set (strict mode)",
+            TraceError::EmptyRecord { .. } => "records are not empty",
+            TraceError::LoopbackTraceType { .. } => {
+                "Loopback needs trace type 0x800000 (RFC 9322 §4)"
+            }
+            TraceError::UndefinedBits { .. } => {
+                "builders set no undefined bit 12-21 (RFC 9197 §4.4.1)"
+            }
+            TraceError::ValueOutOfRange { .. } => "value fits its field (RFC 9197 §4.4.2)",
+            TraceError::RecordTooLarge { .. } => "record fits the trace space",
+            TraceError::TooLong { .. } => {
+                "option at most 255 bytes, packet at most 65535 (RFC 8200)"
+            }
+            TraceError::Packet { reason, .. } => reason.text(),
+            TraceError::Wire(e) => e.rule(),
+            TraceError::Pot(e) => e.rule(),
+            TraceError::E2e(e) => e.rule(),
+            TraceError::Dex(e) => e.rule(),
+            TraceError::Integrity(e) => e.rule(),
+        }
+    }
+
+    fn offset(&self) -> Option<usize> {
+        Some(match *self {
+            TraceError::Truncated { offset, .. }
+            | TraceError::RecordTruncated { offset, .. }
+            | TraceError::DataNotWordAligned { offset, .. }
+            | TraceError::DataTooLong { offset, .. }
+            | TraceError::RemainingLenBeyondSpace { offset, .. }
+            | TraceError::NodeLenMismatch { offset, .. }
+            | TraceError::NodeLenTooSmall { offset, .. }
+            | TraceError::EmptyTraceType { offset }
+            | TraceError::EmptyRecord { offset, .. }
+            | TraceError::LoopbackTraceType { offset, .. }
+            | TraceError::UndefinedBits { offset, .. }
+            | TraceError::TooLong { offset, .. }
+            | TraceError::Packet { offset, .. } => offset,
+            TraceError::ValueOutOfRange { .. } | TraceError::RecordTooLarge { .. } => return None,
+            TraceError::Wire(e) => return e.offset(),
+            TraceError::Pot(e) => return e.offset(),
+            TraceError::E2e(e) => return e.offset(),
+            TraceError::Dex(e) => return e.offset(),
+            TraceError::Integrity(e) => return e.offset(),
+        })
+    }
+
+    fn hop(&self) -> Option<usize> {
+        match *self {
+            TraceError::RecordTruncated { hop, .. } | TraceError::EmptyRecord { hop, .. } => {
+                Some(usize::from(hop))
+            }
+            _ => None,
+        }
+    }
+
+    fn lengths(&self) -> Option<Lengths> {
+        match *self {
+            TraceError::Truncated {
+                required, actual, ..
+            }
+            | TraceError::RecordTruncated {
+                required, actual, ..
+            } => Lengths::of(required, actual),
+            TraceError::DataTooLong { len, max, .. } => Lengths::of(max, len),
+            TraceError::RemainingLenBeyondSpace {
+                remaining_len,
+                space,
+                ..
+            } => Lengths::of(usize::from(remaining_len) * 4, space),
+            TraceError::NodeLenMismatch {
+                node_len, expected, ..
+            } => Lengths::of(usize::from(expected) * 4, usize::from(node_len) * 4),
+            TraceError::NodeLenTooSmall {
+                node_len, required, ..
+            } => Lengths::of(usize::from(required) * 4, usize::from(node_len) * 4),
+            TraceError::RecordTooLarge { required, space } => Lengths::of(required, space),
+            TraceError::TooLong { required, max, .. } => Lengths::of(max, required),
+            TraceError::Wire(e) => e.lengths(),
+            TraceError::Pot(e) => e.lengths(),
+            TraceError::E2e(e) => e.lengths(),
+            TraceError::Dex(e) => e.lengths(),
+            TraceError::Integrity(e) => e.lengths(),
+            _ => None,
+        }
+    }
+
+    fn with_base(self, base: usize) -> Self {
+        TraceError::with_base(self, base)
     }
 }
 

@@ -39,10 +39,10 @@
 //! # Ok::<(), ioam_trace::TraceError>(())
 //! ```
 
-use ioam_wire::Mode;
 use ioam_wire::ioam::IoamType;
 use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
 use ioam_wire::opt::{Opt, Options, OPT_PAD1, OPT_PADN};
+use ioam_wire::Mode;
 
 use crate::error::PacketProblem;
 use crate::error::{Part, TraceError};

@@ -92,6 +92,7 @@ pub mod record;
 pub mod timestamp;
 pub mod trace;
 pub mod trace_type;
+pub mod walk;
 pub mod writer;
 
 pub use error::TraceError;
@@ -99,13 +100,14 @@ pub use header::{
     RawTraceHeader, TraceFlags, TraceHeader, TraceHeaderRepr, NODE_LEN_MAX, REMAINING_LEN_MAX,
     TRACE_DATA_MAX, TRACE_HEADER_LEN,
 };
+pub use ioam_wire::Mode;
 pub use layout::RecordLayout;
 pub use packet::write_transit_hbh;
 pub use prepared::{write_transit_prepared, PreparedRecord};
 pub use record::{unavailable, NodeRecord, OpaqueState};
-pub use ioam_wire::Mode;
 pub use trace::{PathOrder, Records, Trace, TraceKind, MAX_RECORDS};
 pub use trace_type::TraceType;
+pub use walk::{IoamItem, IoamPacket, OptionBody};
 pub use writer::{
     emit_record, write_transit, NodeData, SkipReason, TransitConfig, TransitOutcome, UndefinedFill,
 };

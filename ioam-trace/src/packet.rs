@@ -1,11 +1,11 @@
 //! Traces inside whole IPv6 packets (RFC 9486 §4): finding the trace of an
 //! IOAM option, and a Linux-like transit pass over a packet.
 
-use ioam_wire::Mode;
 use ioam_wire::ioam::{IoamOption, IoamType, OPT_IOAM};
 use ioam_wire::ipv6::IPV6_HEADER_LEN;
 use ioam_wire::opt::{Opt, Options};
 use ioam_wire::proto;
+use ioam_wire::Mode;
 
 use crate::error::{PacketProblem, TraceError};
 use crate::trace::{Trace, TraceKind};

@@ -34,7 +34,6 @@
 //! # Ok::<(), ioam_trace::TraceError>(())
 //! ```
 
-use ioam_wire::Mode;
 use crate::error::TraceError;
 use crate::header::REMAINING_LEN_MAX;
 use crate::layout::RecordLayout;
@@ -42,6 +41,7 @@ use crate::trace_type::TraceType;
 use crate::writer::{
     fill_record, HeaderGate, NodeData, SkipReason, TransitConfig, TransitOutcome, UndefinedFill,
 };
+use ioam_wire::Mode;
 
 /// Largest record a [`PreparedRecord`] holds: 127 words, the most
 /// RemainingLen can offer (its field has 7 bits), so the largest record any
@@ -276,11 +276,7 @@ mod tests {
             } else {
                 UndefinedFill::AllOnes
             },
-            mode: if lenient {
-                Mode::Lenient
-            } else {
-                Mode::Strict
-            },
+            mode: if lenient { Mode::Lenient } else { Mode::Strict },
         }
     }
 

@@ -384,9 +384,9 @@ impl<'a> NodeRecord<'a> {
 
 #[cfg(test)]
 mod tests {
-    use ioam_wire::Mode;
     use crate::trace::Trace;
     use crate::trace_type::TraceType;
+    use ioam_wire::Mode;
 
     /// A one-record pre-allocated trace of type `bits` whose record bytes
     /// are 0, 1, 2, ...; the snapshot (if any) is the "none" word.

@@ -90,6 +90,8 @@ pub(crate) const fn check_node_len(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trace<'a> {
     body: &'a [u8],
+    /// Added to the offsets of the errors the record iterators report.
+    base: usize,
     header: TraceHeaderRepr,
     kind: TraceKind,
     records_start: usize,
@@ -121,11 +123,7 @@ impl<'a> Trace<'a> {
     ///
     /// # Errors
     /// See [`parse_preallocated`](Self::parse_preallocated).
-    pub fn parse(
-        body: &'a [u8],
-        mode: Mode,
-        kind: TraceKind,
-    ) -> Result<Self, TraceError> {
+    pub fn parse(body: &'a [u8], mode: Mode, kind: TraceKind) -> Result<Self, TraceError> {
         let (raw, data) = RawTraceHeader::split(body)?;
         let header = TraceHeaderRepr::from_raw(raw);
         let space = data.len();
@@ -159,10 +157,28 @@ impl<'a> Trace<'a> {
         };
         Ok(Self {
             body,
+            base: 0,
             header,
             kind,
             records_start,
         })
+    }
+
+    /// The same trace, with the errors of its record iterators counting
+    /// offsets from `base` bytes before the body (the offset of the body in
+    /// the packet, as `IoamPacket` sets it). Offsets of [`NodeRecord`]s
+    /// stay relative to the body.
+    #[must_use]
+    pub const fn with_base(mut self, base: usize) -> Self {
+        self.base = base;
+        self
+    }
+
+    /// Where the body starts in the buffer error offsets count from (0
+    /// unless set by [`Trace::with_base`]).
+    #[must_use]
+    pub const fn base(&self) -> usize {
+        self.base
     }
 
     /// The decoded header.
@@ -249,6 +265,8 @@ impl<'a> Trace<'a> {
     pub fn records(&self) -> Records<'a> {
         Records {
             body: self.body,
+            base: self.base,
+            hop: 0,
             pos: self.records_start,
             layout: self.layout(),
             fields_len: self.fields_len(),
@@ -288,7 +306,9 @@ impl<'a> Trace<'a> {
             let count = populated / fields_len;
             let tail = start + count * fields_len;
             if tail < self.body.len() {
-                p.error = record_len_at(self.body, tail, false, fields_len).err();
+                p.error = record_len_at(self.body, tail, count, false, fields_len)
+                    .err()
+                    .map(|e| e.with_base(self.base));
             } else {
                 // A body holds at most 244 / 4 records of at most 124 bytes.
                 p.stride = fields_len as u8;
@@ -298,7 +318,7 @@ impl<'a> Trace<'a> {
         }
         let mut pos = start;
         while pos < self.body.len() {
-            match record_len_at(self.body, pos, has_oss, fields_len) {
+            match record_len_at(self.body, pos, p.index.len(), has_oss, fields_len) {
                 // At most MAX_RECORDS records fit 244 bytes, and offsets
                 // and lengths fit in a byte.
                 Ok(len) => {
@@ -309,7 +329,7 @@ impl<'a> Trace<'a> {
                 }
                 Err(e) => {
                     p.index.clear();
-                    p.error = Some(e);
+                    p.error = Some(e.with_base(self.base));
                     break;
                 }
             }
@@ -322,13 +342,16 @@ impl<'a> Trace<'a> {
 fn record_len_at(
     body: &[u8],
     pos: usize,
+    hop: usize,
     has_oss: bool,
     fields_len: usize,
 ) -> Result<usize, TraceError> {
+    let hop = hop.min(usize::from(u8::MAX)) as u8;
     let left = body.len() - pos;
     let fixed = fields_len + if has_oss { 4 } else { 0 };
     if fixed == 0 {
         return Err(TraceError::EmptyRecord {
+            hop,
             offset: pos,
             remaining: left,
         });
@@ -343,7 +366,8 @@ fn record_len_at(
             Part::NodeData => (pos, fields_len, left),
             _ => (pos + fields_len, 4, left - fields_len),
         };
-        return Err(TraceError::Truncated {
+        return Err(TraceError::RecordTruncated {
+            hop,
             part,
             offset,
             required,
@@ -357,7 +381,8 @@ fn record_len_at(
     let data_at = pos + fixed;
     let avail = body.len() - data_at;
     if words * 4 > avail {
-        return Err(TraceError::Truncated {
+        return Err(TraceError::RecordTruncated {
+            hop,
             part: Part::OssData,
             offset: data_at,
             required: words * 4,
@@ -371,6 +396,8 @@ fn record_len_at(
 #[derive(Debug, Clone)]
 pub struct Records<'a> {
     body: &'a [u8],
+    base: usize,
+    hop: usize,
     pos: usize,
     layout: RecordLayout,
     fields_len: usize,
@@ -385,8 +412,15 @@ impl<'a> Iterator for Records<'a> {
         if self.done || self.pos >= self.body.len() {
             return None;
         }
-        match record_len_at(self.body, self.pos, self.layout.has_oss(), self.fields_len) {
+        match record_len_at(
+            self.body,
+            self.pos,
+            self.hop,
+            self.layout.has_oss(),
+            self.fields_len,
+        ) {
             Ok(len) => {
+                self.hop += 1;
                 let start = self.pos;
                 self.pos += len;
                 let bytes = self.body.get(start..self.pos)?;
@@ -399,7 +433,7 @@ impl<'a> Iterator for Records<'a> {
             }
             Err(e) => {
                 self.done = true;
-                Some(Err(e))
+                Some(Err(e.with_base(self.base)))
             }
         }
     }

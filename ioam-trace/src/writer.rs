@@ -51,7 +51,6 @@
 //! assert_eq!(rec.egress_if_id(), Some(12));
 //! ```
 
-use ioam_wire::Mode;
 use crate::error::{Field, Part, TraceError};
 use crate::header::{
     RawTraceHeader, NODE_LEN_OFFSET, REMAINING_LEN_OFFSET, TRACE_HEADER_LEN, TRACE_TYPE_OFFSET,
@@ -59,6 +58,7 @@ use crate::header::{
 use crate::layout::RecordLayout;
 use crate::record::unavailable;
 use crate::trace_type::TraceType;
+use ioam_wire::Mode;
 
 /// Largest opaque state data a node can add: 255 words (the Length field is
 /// 8 bits; Linux `IOAM6_MAX_SCHEMA_DATA_LEN`).

@@ -1,12 +1,12 @@
 //! The encapsulator's output: the Linux layout byte for byte (SPEC §2), and
 //! what ioam-wire and the trace parser read back from it.
 
-use ioam_wire::Mode;
 use ioam_trace::encap::{trace_space_for, PreallocatedTraceBuilder};
 use ioam_trace::writer::NodeData;
 use ioam_trace::{Trace, TraceError, TraceFlags, TraceType};
 use ioam_wire::ioam::IoamType;
 use ioam_wire::opt::{Opt, Options};
+use ioam_wire::Mode;
 
 fn only_ioam_body(hbh: &[u8]) -> (usize, &[u8]) {
     let mut found = None;

@@ -1,12 +1,12 @@
 //! Inserting records into an Incremental Trace inside a packet.
 
-use ioam_wire::Mode;
 use ioam_trace::error::{PacketProblem, Part};
 use ioam_trace::incremental::insert_incremental;
 use ioam_trace::writer::{NodeData, SkipReason, TransitConfig, TransitOutcome};
 use ioam_trace::{Trace, TraceError};
 use ioam_wire::ioam::IoamType;
 use ioam_wire::packet::IoamOptions;
+use ioam_wire::Mode;
 
 const UDP: [u8; 12] = [0x30, 0x39, 0x30, 0x39, 0, 12, 0xab, 0xcd, 1, 2, 3, 4];
 

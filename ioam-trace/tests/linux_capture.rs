@@ -8,10 +8,10 @@
 //! and queue depths the kernel wrote): the result must be byte-identical
 //! to what the kernel produced.
 
-use ioam_wire::Mode;
 use ioam_trace::writer::{write_transit, NodeData, TransitConfig, TransitOutcome};
 use ioam_trace::{Trace, TraceHeader};
 use ioam_wire::packet::IoamOptions;
+use ioam_wire::Mode;
 
 const PCAP: &[u8] = include_bytes!("../../data/sample-linux.pcap");
 

@@ -1,10 +1,10 @@
 //! Traces laid out exactly as Linux transit routers write them (SPEC §4, §9;
 //! `net/ipv6/ioam6.c`), decoded and re-created with the transit writer.
 
-use ioam_wire::Mode;
 use ioam_trace::error::Part;
 use ioam_trace::writer::{write_transit, NodeData, SkipReason, TransitConfig, TransitOutcome};
 use ioam_trace::{Trace, TraceError, TraceType};
+use ioam_wire::Mode;
 
 /// Namespace 123, trace type 0xfff002 (NodeLen 15), 36 words of space, two
 /// Linux routers passed: RemainingLen 2.
@@ -281,32 +281,37 @@ fn every_truncation_of_the_fixture() {
         let last = items.last().copied();
         let expected_err = match n {
             16 => None,
-            17..=75 => Some(TraceError::Truncated {
+            17..=75 => Some(TraceError::RecordTruncated {
+                hop: 0,
                 part: Part::NodeData,
                 offset: 16,
                 required: 60,
                 actual: n - 16,
             }),
-            76..=79 => Some(TraceError::Truncated {
+            76..=79 => Some(TraceError::RecordTruncated {
+                hop: 0,
                 part: Part::OssHeader,
                 offset: 76,
                 required: 4,
                 actual: n - 76,
             }),
-            80..=87 => Some(TraceError::Truncated {
+            80..=87 => Some(TraceError::RecordTruncated {
+                hop: 0,
                 part: Part::OssData,
                 offset: 80,
                 required: 8,
                 actual: n - 80,
             }),
             88 => None,
-            89..=147 => Some(TraceError::Truncated {
+            89..=147 => Some(TraceError::RecordTruncated {
+                hop: 1,
                 part: Part::NodeData,
                 offset: 88,
                 required: 60,
                 actual: n - 88,
             }),
-            148..=151 => Some(TraceError::Truncated {
+            148..=151 => Some(TraceError::RecordTruncated {
+                hop: 1,
                 part: Part::OssHeader,
                 offset: 148,
                 required: 4,
@@ -339,7 +344,8 @@ fn oss_length_overrunning_the_area() {
     assert_eq!(items.len(), 2);
     assert_eq!(
         items[1],
-        Err(TraceError::Truncated {
+        Err(TraceError::RecordTruncated {
+            hop: 1,
             part: Part::OssData,
             offset: 152,
             required: 20,
@@ -357,6 +363,7 @@ fn node_len_zero_without_oss_does_not_loop() {
     assert_eq!(
         items,
         [Err(TraceError::EmptyRecord {
+            hop: 0,
             offset: 8,
             remaining: 4
         })]

@@ -4,13 +4,13 @@
 //!
 //! Run with `cargo run -p ioam-wire --example hbh`.
 
-use ioam_wire::Mode;
 use ioam_wire::build::{insert_ext_header, ioam_header, remove_ext_header};
 use ioam_wire::ext::{ExtHeaders, ExtKind};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::ipv6::{Ipv6Header, Ipv6HeaderRepr, IPV6_HEADER_LEN};
 use ioam_wire::opt::Opt;
 use ioam_wire::packet::IoamOptions;
+use ioam_wire::Mode;
 use ioam_wire::{proto, WireError};
 
 fn hex(bytes: &[u8]) -> String {

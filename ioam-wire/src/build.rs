@@ -591,11 +591,11 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::Mode;
     use crate::ext::ExtHeaders;
     use crate::ioam::{IoamOption, OPT_IOAM, OPT_IOAM_NOCHANGE};
     use crate::opt::{Opt, Options};
     use crate::proto;
+    use crate::Mode;
 
     /// Linux `encap ioam6 trace prealloc type 0x800000 ns 0 size 4`
     /// (tools/testing/selftests/net/ioam6.sh): Hop-by-Hop header as built by

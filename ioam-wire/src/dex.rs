@@ -211,6 +211,7 @@ impl DexError {
                 required,
                 actual,
             },
+            DexError::Wire(e) => DexError::Wire(e.with_base(base)),
             other => other,
         }
     }
@@ -255,6 +256,59 @@ impl fmt::Display for DexError {
 }
 
 impl core::error::Error for DexError {}
+
+impl crate::error::Diagnostic for DexError {
+    fn layer(&self) -> &'static str {
+        match self {
+            DexError::Wire(e) => e.layer(),
+            DexError::BufferTooSmall { .. } => "output buffer",
+            _ => "DEX option",
+        }
+    }
+
+    fn rule(&self) -> &'static str {
+        match self {
+            DexError::HeaderTruncated { .. } => "8-byte DEX fixed part (RFC 9326 §3.2)",
+            DexError::LengthMismatch { .. } => {
+                "body is 8 + 4 bytes per Extension-Flag (RFC 9326 §3.2)"
+            }
+            DexError::BufferTooSmall { .. } => "output fits the buffer",
+            DexError::TraceTypeTooWide(_) => "IOAM-Trace-Type is 24 bits (RFC 9326 §3.2)",
+            DexError::WrongIoamType(_) => "IOAM Option-Type 4 (RFC 9326 §3.2)",
+            DexError::Wire(e) => e.rule(),
+        }
+    }
+
+    fn offset(&self) -> Option<usize> {
+        match *self {
+            DexError::HeaderTruncated { offset, .. } | DexError::LengthMismatch { offset, .. } => {
+                Some(offset)
+            }
+            DexError::Wire(e) => e.offset(),
+            _ => None,
+        }
+    }
+
+    fn lengths(&self) -> Option<crate::error::Lengths> {
+        match *self {
+            DexError::HeaderTruncated {
+                required, actual, ..
+            }
+            | DexError::LengthMismatch {
+                required, actual, ..
+            }
+            | DexError::BufferTooSmall { required, actual } => {
+                crate::error::Lengths::of(required, actual)
+            }
+            DexError::Wire(e) => e.lengths(),
+            _ => None,
+        }
+    }
+
+    fn with_base(self, base: usize) -> Self {
+        DexError::with_base(self, base)
+    }
+}
 
 /// A read/write view of a DEX body (RFC 9326 §3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -835,11 +889,11 @@ mod tests {
     /// The single IOAM option of an options header, via the strict parser.
     fn only_ioam(header: &[u8]) -> crate::ioam::IoamOption<'_> {
         let mut found =
-            crate::opt::Options::new(header, crate::opt::Mode::Strict).filter_map(|o| match o
-                .unwrap()
-            {
-                crate::opt::Opt::Ioam(i) => Some(i),
-                _ => None,
+            crate::opt::Options::new(header, crate::opt::Mode::Strict).filter_map(|o| {
+                match o.unwrap() {
+                    crate::opt::Opt::Ioam(i) => Some(i),
+                    _ => None,
+                }
             });
         let first = found.next().unwrap();
         assert!(found.next().is_none());

@@ -293,6 +293,7 @@ impl E2eError {
                 actual,
                 e2e_type,
             },
+            E2eError::Wire(e) => E2eError::Wire(e.with_base(base)),
             other => other,
         }
     }
@@ -349,6 +350,69 @@ impl fmt::Display for E2eError {
 }
 
 impl core::error::Error for E2eError {}
+
+impl crate::error::Diagnostic for E2eError {
+    fn layer(&self) -> &'static str {
+        match self {
+            E2eError::Wire(e) => e.layer(),
+            E2eError::BufferTooSmall { .. } => "output buffer",
+            _ => "E2E option",
+        }
+    }
+
+    fn rule(&self) -> &'static str {
+        match self {
+            E2eError::HeaderTruncated { .. } => "4-byte E2E header (RFC 9197 §4.6)",
+            E2eError::BothSequenceNumbers { .. } => {
+                "E2E-Type bits 0 and 1 exclude each other (RFC 9197 §4.6)"
+            }
+            E2eError::DataTruncated { .. } => {
+                "data holds the fields of E2E-Type bits 0-3 (RFC 9197 §4.6)"
+            }
+            E2eError::DataTooLong { .. } => {
+                "data is exactly the fields of the E2E-Type bits (RFC 9197 §4.6)"
+            }
+            E2eError::BufferTooSmall { .. } => "output fits the buffer",
+            E2eError::InvalidUndefined { .. } => "opaque data only with undefined bits 4-15",
+            E2eError::WrongIoamType(_) => "IOAM Option-Type 3 (RFC 9197 §4.6)",
+            E2eError::Wire(e) => e.rule(),
+        }
+    }
+
+    fn offset(&self) -> Option<usize> {
+        match *self {
+            E2eError::HeaderTruncated { offset, .. }
+            | E2eError::BothSequenceNumbers { offset }
+            | E2eError::DataTruncated { offset, .. }
+            | E2eError::DataTooLong { offset, .. } => Some(offset),
+            E2eError::Wire(e) => e.offset(),
+            _ => None,
+        }
+    }
+
+    fn lengths(&self) -> Option<crate::error::Lengths> {
+        match *self {
+            E2eError::HeaderTruncated {
+                required, actual, ..
+            }
+            | E2eError::DataTruncated {
+                required, actual, ..
+            }
+            | E2eError::DataTooLong {
+                required, actual, ..
+            }
+            | E2eError::BufferTooSmall { required, actual } => {
+                crate::error::Lengths::of(required, actual)
+            }
+            E2eError::Wire(e) => e.lengths(),
+            _ => None,
+        }
+    }
+
+    fn with_base(self, base: usize) -> Self {
+        E2eError::with_base(self, base)
+    }
+}
 
 /// Checks the data that follows an E2E header of type `t`; `data_offset` is
 /// where the data starts in the caller's slice.
@@ -920,11 +984,11 @@ mod tests {
     /// The single IOAM option of an options header, via the strict parser.
     fn only_ioam(header: &[u8]) -> crate::ioam::IoamOption<'_> {
         let mut found =
-            crate::opt::Options::new(header, crate::opt::Mode::Strict).filter_map(|o| match o
-                .unwrap()
-            {
-                crate::opt::Opt::Ioam(i) => Some(i),
-                _ => None,
+            crate::opt::Options::new(header, crate::opt::Mode::Strict).filter_map(|o| {
+                match o.unwrap() {
+                    crate::opt::Opt::Ioam(i) => Some(i),
+                    _ => None,
+                }
             });
         let first = found.next().unwrap();
         assert!(found.next().is_none());

@@ -216,6 +216,188 @@ impl WireError {
     }
 }
 
+/// What every error of the core crates (`ioam-wire`, `ioam-trace`,
+/// `clt-context`) tells, through the same methods.
+///
+/// - [`layer`](Diagnostic::layer): the structure the error is about ("IPv6
+///   header", "Hop-by-Hop Options header", "IOAM option", "trace header",
+///   "node record", ...);
+/// - [`rule`](Diagnostic::rule): the rule that was broken, with the
+///   document that states it;
+/// - [`offset`](Diagnostic::offset): the byte offset of the offending item.
+///   An error from a parser given a whole packet (the IOAM walk of
+///   `ioam_trace::IoamPacket`, [`crate::packet::IoamOptions`]) counts from
+///   the first byte of the IPv6 header; an error from a parser given a part
+///   (an options area, an IOAM body) counts from the start of that part.
+///   The library shifts offsets once, with [`with_base`](Diagnostic::with_base),
+///   where it knows where the part sits;
+/// - [`hop`](Diagnostic::hop): for an error in a node record, the index of
+///   the record in wire order (0 is the record nearest the trace header,
+///   written by the last node);
+/// - [`lengths`](Diagnostic::lengths): for a length error, the bytes
+///   required and the bytes that were there.
+///
+/// `Display` prints all of it on one line.
+///
+/// ```
+/// use ioam_wire::error::Diagnostic;
+/// use ioam_wire::packet::IoamOptions;
+/// use ioam_wire::Mode;
+///
+/// // An IPv6 header cut after 20 bytes.
+/// let err = IoamOptions::new(&[0x60; 20], Mode::Strict).unwrap_err();
+/// assert_eq!(err.layer(), "IPv6 header");
+/// assert_eq!(err.offset(), Some(0));
+/// assert_eq!(err.lengths().map(|l| (l.required, l.actual)), Some((40, 20)));
+/// assert_eq!(err.hop(), None);
+/// ```
+pub trait Diagnostic: fmt::Display + fmt::Debug {
+    /// The structure the error is about.
+    fn layer(&self) -> &'static str;
+    /// The rule that was broken, with the document that states it.
+    fn rule(&self) -> &'static str;
+    /// The byte offset of the offending item, if the error has one.
+    fn offset(&self) -> Option<usize>;
+    /// The wire-order index of the node record the error is in.
+    fn hop(&self) -> Option<usize> {
+        None
+    }
+    /// Bytes required and bytes present, for a length error.
+    fn lengths(&self) -> Option<Lengths> {
+        None
+    }
+    /// The same error with every offset moved by `base` bytes.
+    #[must_use]
+    fn with_base(self, base: usize) -> Self
+    where
+        Self: Sized;
+}
+
+/// What a length error needed and found, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lengths {
+    /// Bytes (or the length) required.
+    pub required: usize,
+    /// Bytes (or the length) present.
+    pub actual: usize,
+}
+
+impl Lengths {
+    /// Shorthand for a `Some(Lengths { .. })`.
+    #[inline]
+    #[must_use]
+    pub const fn of(required: usize, actual: usize) -> Option<Self> {
+        Some(Lengths { required, actual })
+    }
+}
+
+impl Layer {
+    /// The name of the layer.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Layer::Ipv6Header => "IPv6 header",
+            Layer::ExtHeader(ExtKind::HopByHop) => "Hop-by-Hop Options header",
+            Layer::ExtHeader(ExtKind::DestinationOptions) => "Destination Options header",
+            Layer::ExtHeader(_) => "extension header",
+            Layer::Option(_) => "option",
+            Layer::IoamOption => "IOAM option",
+        }
+    }
+}
+
+impl Rule {
+    /// The layer a rule is about.
+    const fn layer(self) -> &'static str {
+        match self {
+            Rule::Ipv6Version(_) | Rule::JumboPayload | Rule::PayloadLenMismatch => "IPv6 header",
+            Rule::HopByHopNotFirst
+            | Rule::HeaderLenMismatch
+            | Rule::Duplicate(_)
+            | Rule::NotFound(_)
+            | Rule::UnsupportedKind(_) => "extension header",
+            Rule::PadRunTooLong(_)
+            | Rule::PadNNonZero
+            | Rule::BadAlignment
+            | Rule::PaddingAsOption => "option",
+            Rule::IoamMisaligned | Rule::IoamDataLenTooShort(_) | Rule::IoamBodyUnaligned(_) => {
+                "IOAM option"
+            }
+        }
+    }
+
+    /// The rule, with the document that states it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Rule::Ipv6Version(_) => "IPv6 version must be 6 (RFC 8200 §3)",
+            Rule::HopByHopNotFirst => {
+                "Hop-by-Hop header must follow the IPv6 header (RFC 8200 §4.1)"
+            }
+            Rule::PadRunTooLong(_) => "at most 7 consecutive padding bytes (RFC 4942 §2.1.9.5)",
+            Rule::PadNNonZero => "PadN payload must be zero (RFC 4942 §2.1.9.5)",
+            Rule::IoamMisaligned => "IOAM option aligned 4n (RFC 9486 §4)",
+            Rule::IoamDataLenTooShort(_) => "IOAM Opt Data Len at least 2 (RFC 9486 §4)",
+            Rule::IoamBodyUnaligned(_) => "IOAM option body a multiple of 4 (RFC 9486 §4)",
+            Rule::BadAlignment => "option alignment xn+y (RFC 8200 §4.2)",
+            Rule::PaddingAsOption => "padding is placed by the builder",
+            Rule::HeaderLenMismatch => "header length (Hdr Ext Len + 1) * 8 (RFC 8200 §4.3)",
+            Rule::Duplicate(_) => "at most one header of this kind (RFC 8200 §4.1)",
+            Rule::NotFound(_) => "header to remove must be present",
+            Rule::UnsupportedKind(_) => "only Hop-by-Hop and Destination Options are placed",
+            Rule::JumboPayload => "Payload Length 0 is a jumbogram (RFC 2675)",
+            Rule::PayloadLenMismatch => "Payload Length within the packet (RFC 8200 §3)",
+        }
+    }
+}
+
+impl Diagnostic for WireError {
+    fn layer(&self) -> &'static str {
+        match *self {
+            WireError::Truncated { layer, .. } => layer.name(),
+            WireError::Invalid { rule, .. } => rule.layer(),
+            WireError::BufferTooSmall { .. } => "output buffer",
+            WireError::TooLong { limit, .. } => match limit {
+                Limit::ExtHeaderLen => "extension header",
+                Limit::OptionDataLen => "option",
+                Limit::PayloadLen => "IPv6 header",
+            },
+        }
+    }
+
+    fn rule(&self) -> &'static str {
+        match *self {
+            WireError::Truncated { .. } => "length within the enclosing bytes",
+            WireError::Invalid { rule, .. } => rule.name(),
+            WireError::BufferTooSmall { .. } => "output fits the buffer",
+            WireError::TooLong { limit, .. } => match limit {
+                Limit::ExtHeaderLen => "at most 2048 bytes (RFC 8200 §4.3)",
+                Limit::OptionDataLen => "at most 255 option data bytes (RFC 8200 §4.2)",
+                Limit::PayloadLen => "Payload Length at most 65535 (RFC 8200 §3)",
+            },
+        }
+    }
+
+    fn offset(&self) -> Option<usize> {
+        WireError::offset(self)
+    }
+
+    fn lengths(&self) -> Option<Lengths> {
+        match *self {
+            WireError::Truncated {
+                required, actual, ..
+            }
+            | WireError::BufferTooSmall { required, actual } => Lengths::of(required, actual),
+            WireError::TooLong { limit, actual } => Lengths::of(limit.max(), actual),
+            WireError::Invalid { .. } => None,
+        }
+    }
+
+    fn with_base(self, base: usize) -> Self {
+        WireError::with_base(self, base)
+    }
+}
+
 impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -319,6 +319,7 @@ impl IntegrityError {
             },
             IntegrityError::Pot(e) => IntegrityError::Pot(e.with_base(base)),
             IntegrityError::E2e(e) => IntegrityError::E2e(e.with_base(base)),
+            IntegrityError::Wire(e) => IntegrityError::Wire(e.with_base(base)),
             other => other,
         }
     }
@@ -359,6 +360,65 @@ impl fmt::Display for IntegrityError {
 }
 
 impl core::error::Error for IntegrityError {}
+
+impl crate::error::Diagnostic for IntegrityError {
+    fn layer(&self) -> &'static str {
+        match self {
+            IntegrityError::Pot(e) => e.layer(),
+            IntegrityError::E2e(e) => e.layer(),
+            IntegrityError::Wire(e) => e.layer(),
+            IntegrityError::BufferTooSmall { .. } => "output buffer",
+            _ => "integrity-protected option",
+        }
+    }
+
+    fn rule(&self) -> &'static str {
+        match self {
+            IntegrityError::NotIntegrityType(_) => {
+                "IOAM Option-Type 64-67 (draft-ietf-ippm-ioam-data-integrity)"
+            }
+            IntegrityError::Truncated { .. } => {
+                "option header, integrity header, nonce and ICV within the body (draft-ietf-ippm-ioam-data-integrity)"
+            }
+            IntegrityError::Pot(e) => e.rule(),
+            IntegrityError::E2e(e) => e.rule(),
+            IntegrityError::OptionHeaderLength { .. } => "option header length of the IOAM type",
+            IntegrityError::PartsMismatch => "nonce and ICV lengths match the method",
+            IntegrityError::BufferTooSmall { .. } => "output fits the buffer",
+            IntegrityError::Wire(e) => e.rule(),
+        }
+    }
+
+    fn offset(&self) -> Option<usize> {
+        match *self {
+            IntegrityError::Truncated { offset, .. } => Some(offset),
+            IntegrityError::Pot(e) => e.offset(),
+            IntegrityError::E2e(e) => e.offset(),
+            IntegrityError::Wire(e) => e.offset(),
+            _ => None,
+        }
+    }
+
+    fn lengths(&self) -> Option<crate::error::Lengths> {
+        match *self {
+            IntegrityError::Truncated {
+                required, actual, ..
+            }
+            | IntegrityError::OptionHeaderLength { required, actual }
+            | IntegrityError::BufferTooSmall { required, actual } => {
+                crate::error::Lengths::of(required, actual)
+            }
+            IntegrityError::Pot(e) => e.lengths(),
+            IntegrityError::E2e(e) => e.lengths(),
+            IntegrityError::Wire(e) => e.lengths(),
+            _ => None,
+        }
+    }
+
+    fn with_base(self, base: usize) -> Self {
+        IntegrityError::with_base(self, base)
+    }
+}
 
 impl From<PotError> for IntegrityError {
     fn from(e: PotError) -> Self {

@@ -183,6 +183,7 @@ impl PotError {
                 required,
                 actual,
             },
+            PotError::Wire(e) => PotError::Wire(e.with_base(base)),
             other => other,
         }
     }
@@ -228,6 +229,58 @@ impl fmt::Display for PotError {
 }
 
 impl core::error::Error for PotError {}
+
+impl crate::error::Diagnostic for PotError {
+    fn layer(&self) -> &'static str {
+        match self {
+            PotError::Wire(e) => e.layer(),
+            PotError::BufferTooSmall { .. } => "output buffer",
+            _ => "POT option",
+        }
+    }
+
+    fn rule(&self) -> &'static str {
+        match self {
+            PotError::HeaderTruncated { .. } => "4-byte POT header (RFC 9197 §4.5.1)",
+            PotError::Type0DataLength { .. } => "POT type 0 data is 16 bytes (RFC 9197 §4.5.2)",
+            PotError::BufferTooSmall { .. } => "output fits the buffer",
+            PotError::UnknownUsesKnownType => "POT type 0 has a defined layout (RFC 9197 §4.5.2)",
+            PotError::NotType0(_) => "type 0 fields need POT type 0 (RFC 9197 §4.5.2)",
+            PotError::WrongIoamType(_) => "IOAM Option-Type 2 (RFC 9197 §4.5)",
+            PotError::Wire(e) => e.rule(),
+        }
+    }
+
+    fn offset(&self) -> Option<usize> {
+        match *self {
+            PotError::HeaderTruncated { offset, .. } | PotError::Type0DataLength { offset, .. } => {
+                Some(offset)
+            }
+            PotError::Wire(e) => e.offset(),
+            _ => None,
+        }
+    }
+
+    fn lengths(&self) -> Option<crate::error::Lengths> {
+        match *self {
+            PotError::HeaderTruncated {
+                required, actual, ..
+            }
+            | PotError::Type0DataLength {
+                required, actual, ..
+            }
+            | PotError::BufferTooSmall { required, actual } => {
+                crate::error::Lengths::of(required, actual)
+            }
+            PotError::Wire(e) => e.lengths(),
+            _ => None,
+        }
+    }
+
+    fn with_base(self, base: usize) -> Self {
+        PotError::with_base(self, base)
+    }
+}
 
 fn be_u64(bytes: &[u8], range: core::ops::Range<usize>) -> Option<u64> {
     let b: [u8; 8] = bytes.get(range)?.try_into().ok()?;
@@ -806,11 +859,11 @@ mod tests {
     /// The single IOAM option of an options header, via the strict parser.
     fn only_ioam(header: &[u8]) -> crate::ioam::IoamOption<'_> {
         let mut found =
-            crate::opt::Options::new(header, crate::opt::Mode::Strict).filter_map(|o| match o
-                .unwrap()
-            {
-                crate::opt::Opt::Ioam(i) => Some(i),
-                _ => None,
+            crate::opt::Options::new(header, crate::opt::Mode::Strict).filter_map(|o| {
+                match o.unwrap() {
+                    crate::opt::Opt::Ioam(i) => Some(i),
+                    _ => None,
+                }
             });
         let first = found.next().unwrap();
         assert!(found.next().is_none());

@@ -1,7 +1,6 @@
 //! Byte fixtures in the layouts of RFC 9486 §4 and of the Linux `ioam6`
 //! encapsulation, parsed through the public API, and cut at every byte.
 
-use ioam_wire::Mode;
 use ioam_wire::build::{ioam_header, Align, Body, OptionSpec, OptionsBuilder};
 use ioam_wire::error::{Layer, Rule, WireError};
 use ioam_wire::ext::{ExtHeaders, ExtKind};
@@ -9,6 +8,7 @@ use ioam_wire::ioam::{IoamType, Placement, OPT_IOAM, OPT_IOAM_NOCHANGE};
 use ioam_wire::opt::{Opt, Options};
 use ioam_wire::packet::{first_hbh_ioam, IoamOptions, PacketIoam};
 use ioam_wire::proto;
+use ioam_wire::Mode;
 
 /// 40-byte IPv6 header, 2001:db8::1 -> 2001:db8::2.
 fn ipv6(payload_len: usize, next_header: u8) -> Vec<u8> {
@@ -131,10 +131,7 @@ fn linux_full_supported_trace() {
     assert_eq!(found[0].option.body.len(), 108);
     assert_eq!(found[0].option.body[..8], hbh[8..16]);
     assert_eq!(found[0].placement(), Placement::Conforms);
-    assert_eq!(
-        first_hbh_ioam(&p, Mode::Strict).unwrap(),
-        Some(found[0])
-    );
+    assert_eq!(first_hbh_ioam(&p, Mode::Strict).unwrap(), Some(found[0]));
     assert_eq!(ExtHeaders::chain_end(&p).unwrap().offset, 160);
     assert_truncations(&p);
 }

@@ -3,7 +3,6 @@
 //! built by the option builders, put into an IPv6 packet, found again by
 //! the packet's IOAM option walk and decoded by the body views.
 
-use ioam_wire::Mode;
 use ioam_wire::body::IoamBody;
 use ioam_wire::build::{insert_ext_header, OptionsBuilder};
 use ioam_wire::dex::{Dex, DexError, DexRepr};
@@ -16,6 +15,7 @@ use ioam_wire::integrity::{
 use ioam_wire::ioam::{IoamType, Placement};
 use ioam_wire::packet::{IoamOptions, PacketIoam};
 use ioam_wire::pot::{Pot, PotData, PotError, PotRepr};
+use ioam_wire::Mode;
 use ioam_wire::{dex, e2e, pot, proto};
 
 /// IPv6 header + 8-byte UDP header, in a buffer with room for extension

@@ -7,11 +7,13 @@
 //! The generator is a self-contained splitmix64, so a seed gives the same
 //! bytes on every platform and version of the dependencies.
 
-use ioam_wire::Mode;
 use core::net::Ipv6Addr;
+use ioam_wire::Mode;
 
 use clt_context::{SpanContext, SpanId, TraceFlags, TraceId};
-use ioam_trace::{emit_record, NodeData, Trace, TraceHeader, TraceHeaderRepr, TraceKind, TraceType};
+use ioam_trace::{
+    emit_record, NodeData, Trace, TraceHeader, TraceHeaderRepr, TraceKind, TraceType,
+};
 use ioam_wire::build::{Body, OptionSpec};
 use ioam_wire::dex::DexRepr;
 use ioam_wire::e2e::{E2eRepr, SequenceNumber};
@@ -350,10 +352,7 @@ const VALID: &[(&str, Generator)] = &[
 
 /// Absolute offsets of the first IOAM option of `pkt`: (option, body).
 fn first_option(pkt: &[u8]) -> Option<(usize, usize, IoamType)> {
-    let o = IoamOptions::new(pkt, Mode::Lenient)
-        .ok()?
-        .next()?
-        .ok()?;
+    let o = IoamOptions::new(pkt, Mode::Lenient).ok()?.next()?.ok()?;
     Some((
         o.absolute_offset(),
         o.absolute_body_offset(),
@@ -455,8 +454,7 @@ fn malformed(rng: &mut Rng, kind: usize) -> Option<(Vec<u8>, &'static str)> {
                 let p = base(rng)?;
                 let (o, b, _) = first_option(&p)?;
                 let end = o + 2 + usize::from(p[o + 1]);
-                let t = Trace::parse(p.get(b..end)?, Mode::Strict, TraceKind::Preallocated)
-                    .ok()?;
+                let t = Trace::parse(p.get(b..end)?, Mode::Strict, TraceKind::Preallocated).ok()?;
                 let off = t.records().last()?.ok()?.oss()?.offset();
                 let mut p = p.clone();
                 p[b + off] = 0xff;
