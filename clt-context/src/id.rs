@@ -10,6 +10,8 @@
 use core::fmt;
 use core::str::FromStr;
 
+use crate::error::{DigitKind, TraceparentError, TraceparentField};
+
 /// Lowercase hex digits.
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -30,29 +32,20 @@ pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
     }
 }
 
-/// What is wrong with one character of a hex field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HexDigitError {
-    /// An uppercase hex digit (`A`-`F`): W3C Trace Context allows lowercase only.
-    Uppercase,
-    /// A character that is not a hex digit at all.
-    NotHex,
-}
-
 /// Value of one lowercase hex digit.
-pub(crate) const fn hex_val(c: u8) -> Result<u8, HexDigitError> {
+pub(crate) const fn hex_val(c: u8) -> Result<u8, DigitKind> {
     match c {
         b'0'..=b'9' => Ok(c - b'0'),
         b'a'..=b'f' => Ok(c - b'a' + 10),
-        b'A'..=b'F' => Err(HexDigitError::Uppercase),
-        _ => Err(HexDigitError::NotHex),
+        b'A'..=b'F' => Err(DigitKind::Uppercase),
+        _ => Err(DigitKind::NotHex),
     }
 }
 
 /// Decodes `2 * N` lowercase hex characters into `N` bytes.
 ///
 /// On error returns the offset (within `s`) of the first bad character.
-pub(crate) fn decode_hex<const N: usize>(s: &[u8]) -> Result<[u8; N], (usize, HexDigitError)> {
+pub(crate) fn decode_hex<const N: usize>(s: &[u8]) -> Result<[u8; N], (usize, DigitKind)> {
     let mut out = [0u8; N];
     for (i, (byte, pair)) in out.iter_mut().zip(s.chunks_exact(2)).enumerate() {
         let hi = hex_val(pair[0]).map_err(|e| (2 * i, e))?;
@@ -62,64 +55,27 @@ pub(crate) fn decode_hex<const N: usize>(s: &[u8]) -> Result<[u8; N], (usize, He
     Ok(out)
 }
 
-/// Error from parsing a [`TraceId`], [`SpanId`] or [`TraceFlags`] from hex text.
-///
-/// Offsets are relative to the start of the string given to `from_str`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdParseError {
-    /// The text does not have the required number of hex digits.
-    Length {
-        /// Required number of characters.
-        required: usize,
-        /// Number of characters (bytes) given.
-        actual: usize,
-    },
-    /// A character is not a lowercase hex digit.
-    Digit {
-        /// Offset of the character (in bytes, from the start of the text).
-        offset: usize,
-        /// Why the character is rejected.
-        kind: HexDigitError,
-    },
-}
-
-impl fmt::Display for IdParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Length { required, actual } => write!(
-                f,
-                "identifier needs exactly {required} lowercase hex digits, got {actual} characters"
-            ),
-            Self::Digit {
-                offset,
-                kind: HexDigitError::Uppercase,
-            } => write!(
-                f,
-                "uppercase hex digit at offset {offset}: identifiers are lowercase hex (W3C Trace Context 3.2.2)"
-            ),
-            Self::Digit {
-                offset,
-                kind: HexDigitError::NotHex,
-            } => write!(f, "character at offset {offset} is not a hex digit"),
-        }
-    }
-}
-
-impl core::error::Error for IdParseError {}
-
-fn parse_fixed<const N: usize>(s: &str) -> Result<[u8; N], IdParseError> {
+fn parse_fixed<const N: usize>(
+    s: &str,
+    field: TraceparentField,
+) -> Result<[u8; N], TraceparentError> {
     let b = s.as_bytes();
     if b.len() != 2 * N {
-        return Err(IdParseError::Length {
+        return Err(TraceparentError::IdLength {
+            field,
             required: 2 * N,
             actual: b.len(),
         });
     }
-    decode_hex::<N>(b).map_err(|(offset, kind)| IdParseError::Digit { offset, kind })
+    decode_hex::<N>(b).map_err(|(offset, kind)| TraceparentError::Digit {
+        field,
+        offset,
+        kind,
+    })
 }
 
 macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident, $len:expr, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $len:expr, $what:literal, $field:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
         #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -200,13 +156,13 @@ macro_rules! id_type {
         }
 
         impl FromStr for $name {
-            type Err = IdParseError;
+            type Err = TraceparentError;
 
             /// Parses exactly the lowercase hex digits of the identifier
             /// (uppercase is rejected, as in `traceparent`). The all-zero
             /// value parses; check [`Self::is_valid`] where it matters.
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                parse_fixed::<$len>(s).map(Self)
+                parse_fixed::<$len>(s, TraceparentField::$field).map(Self)
             }
         }
     };
@@ -220,14 +176,16 @@ id_type!(
     /// as two big-endian 64-bit halves, which is the same thing).
     TraceId,
     16,
-    "trace id"
+    "trace id",
+    TraceId
 );
 
 id_type!(
     /// An 8-byte span identifier, the `parent-id` of W3C Trace Context §3.2.2.4.
     SpanId,
     8,
-    "span id"
+    "span id",
+    ParentId
 );
 
 impl TraceId {
@@ -395,11 +353,11 @@ impl fmt::Debug for TraceFlags {
 }
 
 impl FromStr for TraceFlags {
-    type Err = IdParseError;
+    type Err = TraceparentError;
 
     /// Parses exactly two lowercase hex digits.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_fixed::<1>(s).map(|[b]| Self(b))
+        parse_fixed::<1>(s, TraceparentField::TraceFlags).map(|[b]| Self(b))
     }
 }
 
@@ -432,23 +390,6 @@ impl SpanContext {
     /// Whether both identifiers are non-zero (W3C Trace Context §3.2.2.3-4).
     pub const fn is_valid(&self) -> bool {
         self.trace_id.is_valid() && self.span_id.is_valid()
-    }
-}
-
-impl fmt::Display for SpanContext {
-    /// The version-00 `traceparent` text (55 characters).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::traceparent::write(f, self)
-    }
-}
-
-impl FromStr for SpanContext {
-    type Err = crate::traceparent::TraceparentError;
-
-    /// Parses a `traceparent` value with [`crate::traceparent::parse`] and
-    /// keeps its span context.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::traceparent::parse(s).map(|tp| tp.ctx)
     }
 }
 
@@ -532,37 +473,41 @@ mod tests {
     fn id_parse_errors() {
         assert_eq!(
             "4bf9".parse::<TraceId>(),
-            Err(IdParseError::Length {
+            Err(TraceparentError::IdLength {
+                field: TraceparentField::TraceId,
                 required: 32,
                 actual: 4
             })
         );
         assert_eq!(
             "00f067aa0ba902B7".parse::<SpanId>(),
-            Err(IdParseError::Digit {
+            Err(TraceparentError::Digit {
+                field: TraceparentField::ParentId,
                 offset: 14,
-                kind: HexDigitError::Uppercase
+                kind: DigitKind::Uppercase
             })
         );
         assert_eq!(
             "00f067aa0ba9g2b7".parse::<SpanId>(),
-            Err(IdParseError::Digit {
+            Err(TraceparentError::Digit {
+                field: TraceparentField::ParentId,
                 offset: 12,
-                kind: HexDigitError::NotHex
+                kind: DigitKind::NotHex
             })
         );
         // A multi-byte character counts by bytes and is not hex.
         assert_eq!(
             "00f067aa0ba902é".parse::<SpanId>(),
-            Err(IdParseError::Digit {
+            Err(TraceparentError::Digit {
+                field: TraceparentField::ParentId,
                 offset: 14,
-                kind: HexDigitError::NotHex
+                kind: DigitKind::NotHex
             })
         );
         let e = "0".parse::<TraceFlags>().unwrap_err();
         assert_eq!(
             show(&e).as_str(),
-            "identifier needs exactly 2 lowercase hex digits, got 1 characters"
+            "trace-flags needs exactly 2 lowercase hex digits, got 1 characters"
         );
     }
 

@@ -29,13 +29,14 @@ use core::fmt;
 
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::writer::check_encap_trace_type;
-use ioam_trace::{NodeData, TraceError, TraceType, TRACE_DATA_MAX, TRACE_HEADER_LEN};
+use ioam_trace::{NodeData, TraceType, TRACE_DATA_MAX, TRACE_HEADER_LEN};
 use ioam_wire::build::{ioam_header, ioam_header_len, IOAM_HEADER_BODY_OFFSET};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::WireError;
 
+use crate::error::CltError;
 use crate::id::SpanContext;
-use crate::legacy::{to_legacy_body, LegacyError, LegacyIds, LEGACY_DATA_MAX, LEGACY_IDS_LEN};
+use crate::legacy::{to_legacy_body, LegacyIds, LEGACY_DATA_MAX, LEGACY_IDS_LEN};
 use crate::oss::{oss_data, CLT_SCHEMA_ID, OSS_DATA_LEN, SCHEMA_ID_MAX};
 
 /// The largest Hop-by-Hop header the injector builds: 252-byte option body
@@ -59,92 +60,6 @@ pub enum Encoding {
     /// In the 32-byte legacy CLT trace header (SPEC §6.3). Only receivers
     /// told to expect it can read the trace.
     Legacy,
-}
-
-/// Why the header cannot be built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InjectError {
-    /// [`Encoding::Oss`] needs the opaque state bit (22) in the trace type.
-    NoOssBit {
-        /// The trace type given.
-        trace_type: TraceType,
-    },
-    /// The schema ID does not fit in 24 bits.
-    SchemaIdOutOfRange {
-        /// The value given.
-        schema_id: u32,
-    },
-    /// The sender's record plus the space for the requested hops exceeds the
-    /// node-data area an IPv6 option can carry (244 bytes; 220 after a
-    /// legacy header).
-    TooLarge {
-        /// Bytes of node data required.
-        required: usize,
-        /// Bytes available.
-        max: usize,
-        /// Bytes of the sender's record.
-        sender_record: usize,
-        /// Bytes each further hop adds.
-        per_hop: usize,
-    },
-    /// The trace type or a node value is rejected by the trace layer
-    /// (empty type, undefined bits 12-21 or bit 23, a value too wide).
-    Trace(TraceError),
-    /// The framing layer refused (e.g. the output buffer is too small).
-    Wire(WireError),
-    /// The legacy header could not be built.
-    Legacy(LegacyError),
-}
-
-impl fmt::Display for InjectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Self::NoOssBit { trace_type } => write!(
-                f,
-                "trace type 0x{:06x} lacks the opaque state bit 22 (0x000002) that carries the CLT context",
-                trace_type.bits()
-            ),
-            Self::SchemaIdOutOfRange { schema_id } => {
-                write!(f, "schema ID 0x{schema_id:x} does not fit in 24 bits")
-            }
-            Self::TooLarge {
-                required,
-                max,
-                sender_record,
-                per_hop,
-            } => write!(
-                f,
-                "trace data of {required} bytes does not fit the {max} bytes an IPv6 option holds \
-                 (sender record {sender_record} bytes, {per_hop} bytes per further hop)"
-            ),
-            Self::Trace(e) => write!(f, "{e}"),
-            Self::Wire(e) => write!(f, "{e}"),
-            Self::Legacy(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl core::error::Error for InjectError {}
-
-impl From<TraceError> for InjectError {
-    fn from(e: TraceError) -> Self {
-        match e {
-            TraceError::Wire(w) => Self::Wire(w),
-            other => Self::Trace(other),
-        }
-    }
-}
-
-impl From<WireError> for InjectError {
-    fn from(e: WireError) -> Self {
-        Self::Wire(e)
-    }
-}
-
-impl From<LegacyError> for InjectError {
-    fn from(e: LegacyError) -> Self {
-        Self::Legacy(e)
-    }
 }
 
 /// Builds the Hop-by-Hop header of a CLT sender. See the module docs.
@@ -304,7 +219,7 @@ impl<'a> HopByHopInjector<'a> {
 
     /// Checks the parameters; returns the sender's values with the CLT
     /// snapshot in place (for [`Encoding::Oss`]).
-    fn sender_node<'d>(&self, data: &'d [u8; OSS_DATA_LEN]) -> Result<NodeData<'d>, InjectError>
+    fn sender_node<'d>(&self, data: &'d [u8; OSS_DATA_LEN]) -> Result<NodeData<'d>, CltError>
     where
         'a: 'd,
     {
@@ -312,12 +227,12 @@ impl<'a> HopByHopInjector<'a> {
         let mut node = self.sender;
         if self.encoding == Encoding::Oss {
             if !self.trace_type.has_oss() {
-                return Err(InjectError::NoOssBit {
+                return Err(CltError::NoOssBit {
                     trace_type: self.trace_type,
                 });
             }
             if self.schema_id > SCHEMA_ID_MAX {
-                return Err(InjectError::SchemaIdOutOfRange {
+                return Err(CltError::SchemaIdOutOfRange {
                     schema_id: self.schema_id,
                 });
             }
@@ -330,10 +245,7 @@ impl<'a> HopByHopInjector<'a> {
     /// Checks the parameters and computes the sizes once: the layout and the
     /// sender's values (with the CLT snapshot `data` in place for
     /// [`Encoding::Oss`]).
-    fn prepare<'d>(
-        &self,
-        data: &'d [u8; OSS_DATA_LEN],
-    ) -> Result<(Layout, NodeData<'d>), InjectError>
+    fn prepare<'d>(&self, data: &'d [u8; OSS_DATA_LEN]) -> Result<(Layout, NodeData<'d>), CltError>
     where
         'a: 'd,
     {
@@ -344,7 +256,7 @@ impl<'a> HopByHopInjector<'a> {
         let data_len = free.saturating_add(sender_record);
         let max = self.data_max();
         if data_len > max {
-            return Err(InjectError::TooLarge {
+            return Err(CltError::TooLarge {
                 required: data_len,
                 max,
                 sender_record,
@@ -369,7 +281,7 @@ impl<'a> HopByHopInjector<'a> {
     }
 
     /// Computes the sizes, checking that everything fits.
-    pub fn layout(&self) -> Result<Layout, InjectError> {
+    pub fn layout(&self) -> Result<Layout, CltError> {
         let data = oss_data(&self.ctx);
         self.prepare(&data).map(|(layout, _)| layout)
     }
@@ -378,7 +290,7 @@ impl<'a> HopByHopInjector<'a> {
     /// patching it per packet ([`ContextSlot::apply`],
     /// [`HopByHopBytes::set_context`]). Fails exactly when
     /// [`build`](Self::build) fails for want of a valid configuration.
-    pub fn context_slot(&self) -> Result<ContextSlot, InjectError> {
+    pub fn context_slot(&self) -> Result<ContextSlot, CltError> {
         self.layout().map(|l| self.slot(&l))
     }
 
@@ -406,7 +318,7 @@ impl<'a> HopByHopInjector<'a> {
     }
 
     /// The most further hops that fit with the sender's record.
-    pub fn max_extra_hops(&self) -> Result<usize, InjectError> {
+    pub fn max_extra_hops(&self) -> Result<usize, CltError> {
         let probe = Self {
             extra_hops: 0,
             ..*self
@@ -417,7 +329,7 @@ impl<'a> HopByHopInjector<'a> {
     }
 
     /// Bytes of the Hop-by-Hop header.
-    pub fn buffer_len(&self) -> Result<usize, InjectError> {
+    pub fn buffer_len(&self) -> Result<usize, CltError> {
         self.layout().map(|l| l.header_len)
     }
 
@@ -427,7 +339,7 @@ impl<'a> HopByHopInjector<'a> {
     /// For a stream of packets that differ only in their span context, build
     /// once and patch per packet with [`HopByHopBytes::set_context`] or
     /// [`ContextSlot::apply`].
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, InjectError> {
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, CltError> {
         let data = oss_data(&self.ctx);
         let (layout, node) = self.prepare(&data)?;
         self.emit_prepared(&layout, &node, buf)
@@ -439,7 +351,7 @@ impl<'a> HopByHopInjector<'a> {
         layout: &Layout,
         node: &NodeData<'_>,
         buf: &mut [u8],
-    ) -> Result<usize, InjectError> {
+    ) -> Result<usize, CltError> {
         let builder =
             PreallocatedTraceBuilder::new(self.namespace_id, self.trace_type, layout.data_len)
                 .with_originator(node)
@@ -487,7 +399,7 @@ impl<'a> HopByHopInjector<'a> {
     /// assert_eq!(hbh, inj.build()?);
     /// # Ok::<(), Box<dyn core::error::Error>>(())
     /// ```
-    pub fn build(&self) -> Result<HopByHopBytes, InjectError> {
+    pub fn build(&self) -> Result<HopByHopBytes, CltError> {
         let data = oss_data(&self.ctx);
         let (layout, node) = self.prepare(&data)?;
         let mut buf = [0u8; HBH_MAX_LEN];
@@ -540,14 +452,15 @@ impl ContextSlot {
     /// injector this slot came from (its first [`header_len`](Self::header_len)
     /// bytes): afterwards it is byte for byte what that injector builds
     /// with `ctx`. Only the context bytes are written.
-    pub fn apply(&self, header: &mut [u8], ctx: &SpanContext) -> Result<(), InjectError> {
+    pub fn apply(&self, header: &mut [u8], ctx: &SpanContext) -> Result<(), CltError> {
         let actual = header.len();
-        let header = header.get_mut(..self.header_len).ok_or(InjectError::Wire(
-            WireError::BufferTooSmall {
-                required: self.header_len,
-                actual,
-            },
-        ))?;
+        let header =
+            header
+                .get_mut(..self.header_len)
+                .ok_or(CltError::Wire(WireError::BufferTooSmall {
+                    required: self.header_len,
+                    actual,
+                }))?;
         self.patch(header, ctx);
         Ok(())
     }

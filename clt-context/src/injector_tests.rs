@@ -71,7 +71,7 @@ fn emit_touches_only_its_bytes() {
     assert_eq!(&buf[..72], &FIXTURE[..]);
     assert!(buf[72..].iter().all(|&b| b == 0xaa));
     let mut small = [0xaa; 71];
-    assert!(matches!(inj.emit(&mut small), Err(InjectError::Wire(_))));
+    assert!(matches!(inj.emit(&mut small), Err(CltError::Wire(_))));
     assert!(small.iter().all(|&b| b == 0xaa));
 }
 
@@ -149,7 +149,7 @@ fn errors() {
     let full = TraceType::from_bits(0xff_f002).unwrap();
     assert_eq!(
         HopByHopInjector::new(1, full, 3, sender(), ctx()).build(),
-        Err(InjectError::TooLarge {
+        Err(CltError::TooLarge {
             required: 284,
             max: 244,
             sender_record: 92,
@@ -158,7 +158,7 @@ fn errors() {
     );
     assert_eq!(
         HopByHopInjector::new(1, TraceType::HOP_LIM_NODE_ID, 3, sender(), ctx()).build(),
-        Err(InjectError::NoOssBit {
+        Err(CltError::NoOssBit {
             trace_type: TraceType::HOP_LIM_NODE_ID
         })
     );
@@ -171,17 +171,17 @@ fn errors() {
             ctx()
         )
         .build(),
-        Err(InjectError::Trace(TraceError::UndefinedBits { .. }))
+        Err(CltError::Trace(TraceError::UndefinedBits { .. }))
     ));
     assert!(matches!(
         HopByHopInjector::new(1, TraceType::EMPTY, 1, sender(), ctx()).build(),
-        Err(InjectError::Trace(TraceError::EmptyTraceType { .. }))
+        Err(CltError::Trace(TraceError::EmptyTraceType { .. }))
     ));
     let mut inj = HopByHopInjector::new(1, T_ID_OSS, 1, sender(), ctx());
     inj.schema_id = 0x0100_0000;
     assert_eq!(
         inj.build(),
-        Err(InjectError::SchemaIdOutOfRange {
+        Err(CltError::SchemaIdOutOfRange {
             schema_id: 0x0100_0000
         })
     );
@@ -189,13 +189,13 @@ fn errors() {
     inj.sender.node_id = 0x0100_0000;
     assert!(matches!(
         inj.build(),
-        Err(InjectError::Trace(TraceError::ValueOutOfRange { .. }))
+        Err(CltError::Trace(TraceError::ValueOutOfRange { .. }))
     ));
     let mut inj = HopByHopInjector::new(1, TraceType::HOP_LIM_NODE_ID, 55, sender(), ctx());
     inj.encoding = Encoding::Legacy;
     assert_eq!(
         inj.build(),
-        Err(InjectError::TooLarge {
+        Err(CltError::TooLarge {
             required: 224,
             max: 220,
             sender_record: 4,
@@ -413,7 +413,7 @@ proptest! {
                 prop_assert_eq!(trace.free_space(), l.free);
                 prop_assert_eq!(trace.records().count(), 1);
             }
-            Err(InjectError::TooLarge { required, max, .. }) => prop_assert!(required > max),
+            Err(CltError::TooLarge { required, max, .. }) => prop_assert!(required > max),
             Err(e) => prop_assert!(false, "{e}"),
         }
     }
@@ -535,7 +535,7 @@ fn context_slot_apply_checks_the_length() {
                 TraceFlags(0)
             )
         ),
-        Err(InjectError::Wire(WireError::BufferTooSmall {
+        Err(CltError::Wire(WireError::BufferTooSmall {
             required: 72,
             actual: 71
         }))

@@ -38,6 +38,7 @@
 
 use core::fmt;
 
+use crate::error::{CltError, CltPart};
 use crate::id::{SpanContext, SpanId, TraceFlags, TraceId};
 
 /// Size of the standard trace option header (RFC 9197 §4.4).
@@ -64,65 +65,6 @@ mod field {
     pub(super) const IDS: Range<usize> = 8..32;
     pub(super) const DATA: usize = 32;
 }
-
-/// Errors of the legacy header codec. Offsets are relative to the start of
-/// the trace body (the Namespace-ID).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LegacyError {
-    /// The body is shorter than the 32-byte legacy header.
-    Truncated {
-        /// Bytes required (32).
-        required: usize,
-        /// Bytes available.
-        actual: usize,
-    },
-    /// The node-data area after the legacy header is larger than a standard
-    /// trace can hold, so it cannot be re-framed for a standard parser.
-    DataTooLong {
-        /// Largest data area accepted.
-        max: usize,
-        /// Data bytes found after the legacy header (which starts at offset 32).
-        actual: usize,
-    },
-    /// The output buffer is too small for the legacy body.
-    BufferTooSmall {
-        /// Bytes required.
-        required: usize,
-        /// Bytes available.
-        actual: usize,
-    },
-}
-
-impl LegacyError {
-    /// Byte offset of the problem, from the start of the trace body.
-    pub const fn offset(&self) -> usize {
-        match self {
-            Self::Truncated { actual, .. } | Self::BufferTooSmall { actual, .. } => *actual,
-            Self::DataTooLong { .. } => field::DATA,
-        }
-    }
-}
-
-impl fmt::Display for LegacyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Self::Truncated { required, actual } => write!(
-                f,
-                "legacy CLT trace header needs {required} bytes, only {actual} present"
-            ),
-            Self::DataTooLong { max, actual } => write!(
-                f,
-                "legacy CLT trace holds {actual} bytes of node data from offset 32, at most {max} fit a trace"
-            ),
-            Self::BufferTooSmall { required, actual } => write!(
-                f,
-                "output buffer of {actual} bytes is too small, {required} bytes required"
-            ),
-        }
-    }
-}
-
-impl core::error::Error for LegacyError {}
 
 /// The ids of a legacy CLT header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -166,8 +108,9 @@ impl From<SpanContext> for LegacyIds {
 }
 
 /// Reads the ids of a legacy trace body (starting at the Namespace-ID).
-pub fn decode_ids(body: &[u8]) -> Result<LegacyIds, LegacyError> {
-    let truncated = LegacyError::Truncated {
+pub fn decode_ids(body: &[u8]) -> Result<LegacyIds, CltError> {
+    let truncated = CltError::Truncated {
+        part: CltPart::LegacyHeader,
         required: LEGACY_HEADER_LEN,
         actual: body.len(),
     };
@@ -186,9 +129,10 @@ pub fn decode_ids(body: &[u8]) -> Result<LegacyIds, LegacyError> {
 }
 
 /// Writes `ids` at offsets 8..32 of a legacy trace body.
-pub fn encode_ids(ids: &LegacyIds, body: &mut [u8]) -> Result<(), LegacyError> {
+pub fn encode_ids(ids: &LegacyIds, body: &mut [u8]) -> Result<(), CltError> {
     let len = body.len();
-    let out = body.get_mut(field::IDS).ok_or(LegacyError::Truncated {
+    let out = body.get_mut(field::IDS).ok_or(CltError::Truncated {
+        part: CltPart::LegacyHeader,
         required: LEGACY_HEADER_LEN,
         actual: len,
     })?;
@@ -199,25 +143,22 @@ pub fn encode_ids(ids: &LegacyIds, body: &mut [u8]) -> Result<(), LegacyError> {
 /// Builds a legacy trace body from a standard one (8-byte header + data) by
 /// inserting `ids` after the header. Returns the length written
 /// (`standard.len() + 24`). Meant for tests and for the legacy injector.
-pub fn to_legacy_body(
-    standard: &[u8],
-    ids: &LegacyIds,
-    out: &mut [u8],
-) -> Result<usize, LegacyError> {
-    let header = standard.get(field::HEADER).ok_or(LegacyError::Truncated {
+pub fn to_legacy_body(standard: &[u8], ids: &LegacyIds, out: &mut [u8]) -> Result<usize, CltError> {
+    let header = standard.get(field::HEADER).ok_or(CltError::Truncated {
+        part: CltPart::TraceHeader,
         required: STANDARD_HEADER_LEN,
         actual: standard.len(),
     })?;
     let data = &standard[STANDARD_HEADER_LEN..];
     if data.len() > LEGACY_DATA_MAX {
-        return Err(LegacyError::DataTooLong {
+        return Err(CltError::LegacyDataTooLong {
             max: LEGACY_DATA_MAX,
             actual: data.len(),
         });
     }
     let total = LEGACY_HEADER_LEN + data.len();
     let actual = out.len();
-    let out = out.get_mut(..total).ok_or(LegacyError::BufferTooSmall {
+    let out = out.get_mut(..total).ok_or(CltError::BufferTooSmall {
         required: total,
         actual,
     })?;
@@ -248,14 +189,14 @@ impl LegacyTrace {
 
     /// Splits a legacy trace body (from the Namespace-ID to the end of the
     /// IOAM option) into its ids and a standard body.
-    pub fn from_body(body: &[u8]) -> Result<Self, LegacyError> {
+    pub fn from_body(body: &[u8]) -> Result<Self, CltError> {
         let ids = decode_ids(body)?;
         let data = &body[field::DATA..];
         // A legacy body fills at most one IOAM option (252 bytes), so its
         // data area is 24 bytes short of a standard trace's 244: accepting
         // more would give bodies `to_legacy_body` cannot write back.
         if data.len() > LEGACY_DATA_MAX {
-            return Err(LegacyError::DataTooLong {
+            return Err(CltError::LegacyDataTooLong {
                 max: LEGACY_DATA_MAX,
                 actual: data.len(),
             });
@@ -299,6 +240,7 @@ impl fmt::Debug for LegacyTrace {
 mod tests {
     use super::*;
     use crate::id::strategies::any_span_context;
+    use ioam_wire::error::Diagnostic;
     use proptest::prelude::*;
 
     /// Namespace 123, NodeLen 1, RemainingLen 0, type 0x800000, ids, one
@@ -362,12 +304,13 @@ mod tests {
             let e = LegacyTrace::from_body(&LEGACY[..n]).unwrap_err();
             assert_eq!(
                 e,
-                LegacyError::Truncated {
+                CltError::Truncated {
+                    part: CltPart::LegacyHeader,
                     required: 32,
                     actual: n
                 }
             );
-            assert_eq!(e.offset(), n);
+            assert_eq!(Diagnostic::offset(&e), Some(n));
         }
         assert!(LegacyTrace::from_body(&LEGACY[..32]).is_ok());
     }
@@ -377,7 +320,7 @@ mod tests {
         let big = [0u8; 32 + 224];
         assert_eq!(
             LegacyTrace::from_body(&big),
-            Err(LegacyError::DataTooLong {
+            Err(CltError::LegacyDataTooLong {
                 max: 220,
                 actual: 224
             })
@@ -387,21 +330,22 @@ mod tests {
         let mut out = [0u8; 300];
         assert_eq!(
             to_legacy_body(&standard, &ids(), &mut out),
-            Err(LegacyError::DataTooLong {
+            Err(CltError::LegacyDataTooLong {
                 max: 220,
                 actual: 224
             })
         );
         assert_eq!(
             to_legacy_body(&standard[..12], &ids(), &mut out[..35]),
-            Err(LegacyError::BufferTooSmall {
+            Err(CltError::BufferTooSmall {
                 required: 36,
                 actual: 35
             })
         );
         assert_eq!(
             encode_ids(&ids(), &mut out[..31]),
-            Err(LegacyError::Truncated {
+            Err(CltError::Truncated {
+                part: CltPart::LegacyHeader,
                 required: 32,
                 actual: 31
             })

@@ -98,6 +98,7 @@
 #[cfg(any(feature = "std", feature = "arbitrary", test))]
 extern crate std;
 
+pub mod error;
 mod id;
 pub mod injector;
 pub mod legacy;
@@ -107,7 +108,8 @@ mod otel;
 pub mod traceparent;
 pub mod view;
 
-pub use id::{HexDigitError, IdParseError, SpanContext, SpanId, TraceFlags, TraceId};
-pub use oss::{CltSnapshot, OssError, CLT_SCHEMA_ID};
-pub use traceparent::{Traceparent, TraceparentError};
+pub use error::{CltError, TraceparentError};
+pub use id::{SpanContext, SpanId, TraceFlags, TraceId};
+pub use oss::{CltSnapshot, CLT_SCHEMA_ID};
+pub use traceparent::Traceparent;
 pub use view::{find_context, CltView, ContextLookup, FoundContext, Hop};

@@ -25,8 +25,7 @@
 //! function takes the schema ID to use or to expect; [`CLT_SCHEMA_ID`]
 //! ("CLT" in ASCII) is the default.
 
-use core::fmt;
-
+pub use crate::error::{CltError, CltPart};
 use crate::id::{SpanContext, SpanId, TraceFlags, TraceId};
 
 /// The default CLT schema ID: the ASCII bytes `CLT`.
@@ -36,7 +35,7 @@ pub const CLT_SCHEMA_ID: u32 = 0x43_4c_54;
 pub const SCHEMA_ID_MAX: u32 = 0x00ff_ffff;
 
 /// The OSS Length field for schema v1: 7 words of data.
-pub const OSS_LENGTH_WORDS: u8 = 7;
+pub const OSS_LENGTH_WORDS: u8 = crate::error::OSS_LENGTH_WORDS;
 
 /// Bytes of OSS data for schema v1 (`OSS_LENGTH_WORDS * 4`).
 pub const OSS_DATA_LEN: usize = 28;
@@ -56,77 +55,6 @@ mod field {
     pub(super) const SCHEMA_ID: Range<usize> = 1..4;
     pub(super) const DATA: usize = 4;
 }
-
-/// Why an opaque state snapshot is not a CLT span context, or cannot be
-/// written.
-///
-/// Offsets are relative to the start of the snapshot (the Length byte); for
-/// [`decode_oss`], which receives only the data, the data starts at offset 4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OssError {
-    /// The Schema ID is not the one expected for this namespace. Offset 1.
-    WrongSchema {
-        /// The schema ID configured for CLT.
-        expected: u32,
-        /// The schema ID found.
-        actual: u32,
-    },
-    /// The OSS data is not 7 words (28 bytes) long. Offset 0 (the Length byte).
-    WrongLength {
-        /// Required data length in bytes (28).
-        required: usize,
-        /// Data length found, in bytes.
-        actual: usize,
-    },
-    /// The buffer ends before the snapshot does.
-    Truncated {
-        /// Bytes the snapshot needs (from its start).
-        required: usize,
-        /// Bytes available.
-        actual: usize,
-    },
-    /// A schema ID above 24 bits cannot be encoded.
-    SchemaIdOutOfRange {
-        /// The value given.
-        schema_id: u32,
-    },
-}
-
-impl OssError {
-    /// Byte offset of the problem, from the start of the snapshot.
-    pub const fn offset(&self) -> usize {
-        match self {
-            Self::WrongSchema { .. } => field::SCHEMA_ID.start,
-            Self::WrongLength { .. } | Self::SchemaIdOutOfRange { .. } => field::LENGTH,
-            Self::Truncated { actual, .. } => *actual,
-        }
-    }
-}
-
-impl fmt::Display for OssError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Self::WrongSchema { expected, actual } => write!(
-                f,
-                "opaque state schema ID 0x{actual:06x} at offset 1 is not the CLT schema 0x{expected:06x}"
-            ),
-            Self::WrongLength { required, actual } => write!(
-                f,
-                "CLT opaque state needs {required} data bytes (Length {OSS_LENGTH_WORDS}), found {actual} bytes (offset 0)"
-            ),
-            Self::Truncated { required, actual } => write!(
-                f,
-                "opaque state truncated: {required} bytes required, {actual} available"
-            ),
-            Self::SchemaIdOutOfRange { schema_id } => write!(
-                f,
-                "schema ID 0x{schema_id:x} does not fit in 24 bits"
-            ),
-        }
-    }
-}
-
-impl core::error::Error for OssError {}
 
 /// Writes the 28 bytes of CLT OSS data for `ctx` (reserved bytes zeroed).
 ///
@@ -152,9 +80,9 @@ pub fn encode_snapshot(
     ctx: &SpanContext,
     schema_id: u32,
     out: &mut [u8; OSS_SNAPSHOT_LEN],
-) -> Result<(), OssError> {
+) -> Result<(), CltError> {
     if schema_id > SCHEMA_ID_MAX {
-        return Err(OssError::SchemaIdOutOfRange { schema_id });
+        return Err(CltError::SchemaIdOutOfRange { schema_id });
     }
     out[field::LENGTH] = OSS_LENGTH_WORDS;
     out[field::SCHEMA_ID].copy_from_slice(&schema_id.to_be_bytes()[1..]);
@@ -166,7 +94,7 @@ pub fn encode_snapshot(
 
 /// Decodes CLT OSS data found under `schema_id`, expecting the default
 /// [`CLT_SCHEMA_ID`]. See [`decode_oss_with`].
-pub fn decode_oss(schema_id: u32, data: &[u8]) -> Result<SpanContext, OssError> {
+pub fn decode_oss(schema_id: u32, data: &[u8]) -> Result<SpanContext, CltError> {
     decode_oss_with(CLT_SCHEMA_ID, schema_id, data)
 }
 
@@ -181,14 +109,14 @@ pub fn decode_oss_with(
     expected: u32,
     schema_id: u32,
     data: &[u8],
-) -> Result<SpanContext, OssError> {
+) -> Result<SpanContext, CltError> {
     if schema_id != expected {
-        return Err(OssError::WrongSchema {
+        return Err(CltError::WrongSchema {
             expected,
             actual: schema_id,
         });
     }
-    let data: &[u8; OSS_DATA_LEN] = data.try_into().map_err(|_| OssError::WrongLength {
+    let data: &[u8; OSS_DATA_LEN] = data.try_into().map_err(|_| CltError::WrongLength {
         required: OSS_DATA_LEN,
         actual: data.len(),
     })?;
@@ -208,25 +136,27 @@ pub fn decode_oss_with(
 /// bytes the snapshot occupies (4 + Length × 4).
 ///
 /// The schema is checked before the length, so a snapshot of another schema
-/// is reported as [`OssError::WrongSchema`] whatever its length.
-pub fn decode_snapshot(expected: u32, bytes: &[u8]) -> Result<(SpanContext, usize), OssError> {
+/// is reported as [`CltError::WrongSchema`] whatever its length.
+pub fn decode_snapshot(expected: u32, bytes: &[u8]) -> Result<(SpanContext, usize), CltError> {
     let header: &[u8; 4] = bytes
         .get(..field::DATA)
         .and_then(|h| h.try_into().ok())
-        .ok_or(OssError::Truncated {
+        .ok_or(CltError::Truncated {
+            part: CltPart::Snapshot,
             required: field::DATA,
             actual: bytes.len(),
         })?;
     let length_words = header[field::LENGTH];
     let schema_id = u32::from_be_bytes([0, header[1], header[2], header[3]]);
     if schema_id != expected {
-        return Err(OssError::WrongSchema {
+        return Err(CltError::WrongSchema {
             expected,
             actual: schema_id,
         });
     }
     let total = field::DATA + 4 * usize::from(length_words);
-    let data = bytes.get(field::DATA..total).ok_or(OssError::Truncated {
+    let data = bytes.get(field::DATA..total).ok_or(CltError::Truncated {
+        part: CltPart::Snapshot,
         required: total,
         actual: bytes.len(),
     })?;
@@ -255,7 +185,7 @@ impl CltSnapshot {
 
     /// Reads the snapshot at the start of `bytes`, expecting `schema_id`
     /// (see [`decode_snapshot`]).
-    pub fn parse(bytes: &[u8], schema_id: u32) -> Result<Self, OssError> {
+    pub fn parse(bytes: &[u8], schema_id: u32) -> Result<Self, CltError> {
         decode_snapshot(schema_id, bytes).map(|(ctx, _)| Self { ctx, schema_id })
     }
 
@@ -266,12 +196,13 @@ impl CltSnapshot {
 
     /// Writes the snapshot into the first 32 bytes of `out`; nothing else
     /// is touched.
-    pub fn emit(&self, out: &mut [u8]) -> Result<(), OssError> {
+    pub fn emit(&self, out: &mut [u8]) -> Result<(), CltError> {
         let actual = out.len();
         let out: &mut [u8; OSS_SNAPSHOT_LEN] = out
             .get_mut(..OSS_SNAPSHOT_LEN)
             .and_then(|o| o.try_into().ok())
-            .ok_or(OssError::Truncated {
+            .ok_or(CltError::Truncated {
+                part: CltPart::Snapshot,
                 required: OSS_SNAPSHOT_LEN,
                 actual,
             })?;
@@ -283,6 +214,7 @@ impl CltSnapshot {
 mod tests {
     use super::*;
     use crate::id::strategies::any_span_context;
+    use ioam_wire::error::Diagnostic;
     use proptest::prelude::*;
 
     fn sample() -> SpanContext {
@@ -333,14 +265,14 @@ mod tests {
         assert_eq!(decode_snapshot(1, &out), Ok((sample(), 32)));
         assert_eq!(
             decode_snapshot(CLT_SCHEMA_ID, &out),
-            Err(OssError::WrongSchema {
+            Err(CltError::WrongSchema {
                 expected: CLT_SCHEMA_ID,
                 actual: 1
             })
         );
         assert_eq!(
             encode_snapshot(&sample(), 0x0100_0000, &mut out),
-            Err(OssError::SchemaIdOutOfRange {
+            Err(CltError::SchemaIdOutOfRange {
                 schema_id: 0x0100_0000
             })
         );
@@ -351,16 +283,16 @@ mod tests {
         let e = decode_oss(0xff_ffff, &SNAPSHOT[4..]).unwrap_err();
         assert_eq!(
             e,
-            OssError::WrongSchema {
+            CltError::WrongSchema {
                 expected: CLT_SCHEMA_ID,
                 actual: 0xff_ffff
             }
         );
-        assert_eq!(e.offset(), 1);
+        assert_eq!(Diagnostic::offset(&e), Some(1));
         // The "nothing to report" snapshot of a Linux transit node.
         assert_eq!(
             decode_snapshot(CLT_SCHEMA_ID, &[0x00, 0xff, 0xff, 0xff]),
-            Err(OssError::WrongSchema {
+            Err(CltError::WrongSchema {
                 expected: CLT_SCHEMA_ID,
                 actual: 0xff_ffff
             })
@@ -373,7 +305,7 @@ mod tests {
             let data = [0x11u8; 40];
             assert_eq!(
                 decode_oss(CLT_SCHEMA_ID, &data[..len]),
-                Err(OssError::WrongLength {
+                Err(CltError::WrongLength {
                     required: 28,
                     actual: len
                 })
@@ -383,7 +315,7 @@ mod tests {
         s[..4].copy_from_slice(&[0x08, 0x43, 0x4c, 0x54]);
         assert_eq!(
             decode_snapshot(CLT_SCHEMA_ID, &s),
-            Err(OssError::WrongLength {
+            Err(CltError::WrongLength {
                 required: 28,
                 actual: 32
             })
@@ -397,12 +329,13 @@ mod tests {
             let required = if n < 4 { 4 } else { 32 };
             assert_eq!(
                 e,
-                OssError::Truncated {
+                CltError::Truncated {
+                    part: CltPart::Snapshot,
                     required,
                     actual: n
                 }
             );
-            assert_eq!(e.offset(), n);
+            assert_eq!(Diagnostic::offset(&e), Some(n));
         }
     }
 
@@ -426,7 +359,8 @@ mod tests {
         let mut short = [0xee; 31];
         assert_eq!(
             r.emit(&mut short),
-            Err(OssError::Truncated {
+            Err(CltError::Truncated {
+                part: CltPart::Snapshot,
                 required: 32,
                 actual: 31
             })

@@ -26,10 +26,13 @@
 
 use core::fmt;
 
-use crate::id::{decode_hex, hex_into, HexDigitError, SpanContext, SpanId, TraceFlags, TraceId};
+use core::str::FromStr;
+
+pub use crate::error::{DigitKind, TraceparentError, TraceparentField};
+use crate::id::{decode_hex, hex_into, SpanContext, SpanId, TraceFlags, TraceId};
 
 /// Length of a version-00 `traceparent` value.
-pub const TRACEPARENT_LEN: usize = 55;
+pub const TRACEPARENT_LEN: usize = crate::error::TRACEPARENT_LEN;
 
 /// The version this crate writes.
 pub const VERSION_00: u8 = 0x00;
@@ -59,142 +62,22 @@ pub struct Traceparent {
     pub ctx: SpanContext,
 }
 
-/// The fields of a `traceparent` value, for error reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TraceparentField {
-    /// `version` (offsets 0..2).
-    Version,
-    /// `trace-id` (offsets 3..35).
-    TraceId,
-    /// `parent-id` (offsets 36..52).
-    ParentId,
-    /// `trace-flags` (offsets 53..55).
-    TraceFlags,
-}
-
-impl TraceparentField {
-    const fn name(self) -> &'static str {
-        match self {
-            Self::Version => "version",
-            Self::TraceId => "trace-id",
-            Self::ParentId => "parent-id",
-            Self::TraceFlags => "trace-flags",
-        }
-    }
-}
-
-/// Why a `traceparent` value is invalid. Each variant is one rule of W3C
-/// Trace Context §3.2; offsets are byte offsets from the start of the value
-/// passed to [`parse`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TraceparentError {
-    /// Fewer than 55 characters: no version can be parsed (§3.2.4, and the
-    /// minimum for a higher version).
-    TooShort {
-        /// Number of bytes given.
-        actual: usize,
-    },
-    /// Version `00` must be exactly 55 characters (§3.2.2.1).
-    Version00Length {
-        /// Number of bytes given.
-        actual: usize,
-    },
-    /// A character of a field is not a lowercase hex digit (§3.2.2: `HEXDIGLC`).
-    Digit {
-        /// The field holding the character.
-        field: TraceparentField,
-        /// Byte offset of the character.
-        offset: usize,
-        /// Uppercase or not hex at all.
-        kind: HexDigitError,
-    },
-    /// Version `ff` is forbidden (§3.2.2.1). Offset 0.
-    ForbiddenVersion,
-    /// A `-` separator is missing.
-    MissingDash {
-        /// Byte offset where the dash is required (2, 35 or 52).
-        offset: usize,
-        /// The byte found there.
-        found: u8,
-    },
-    /// A higher-version value continues after the flags without a `-` (§3.2.4).
-    /// Offset 55.
-    TrailingData {
-        /// The byte found at offset 55.
-        found: u8,
-    },
-    /// The trace-id is all zero (§3.2.2.3). Offset 3.
-    ZeroTraceId,
-    /// The parent-id is all zero (§3.2.2.4). Offset 36.
-    ZeroParentId,
-}
-
-impl TraceparentError {
-    /// Byte offset of the problem in the input.
-    pub const fn offset(&self) -> usize {
-        match *self {
-            Self::TooShort { actual } | Self::Version00Length { actual } => actual,
-            Self::Digit { offset, .. } | Self::MissingDash { offset, .. } => offset,
-            Self::ForbiddenVersion => field::VERSION.start,
-            Self::TrailingData { .. } => field::AFTER_FLAGS,
-            Self::ZeroTraceId => field::TRACE_ID.start,
-            Self::ZeroParentId => field::PARENT_ID.start,
-        }
-    }
-}
-
-impl fmt::Display for TraceparentError {
+impl fmt::Display for SpanContext {
+    /// The version-00 `traceparent` text (55 characters).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Self::TooShort { actual } => write!(
-                f,
-                "traceparent too short: at least {TRACEPARENT_LEN} characters required, {actual} given"
-            ),
-            Self::Version00Length { actual } => write!(
-                f,
-                "traceparent version 00 must be exactly {TRACEPARENT_LEN} characters, {actual} given"
-            ),
-            Self::Digit {
-                field,
-                offset,
-                kind: HexDigitError::Uppercase,
-            } => write!(
-                f,
-                "traceparent {} has an uppercase hex digit at offset {offset}: only lowercase hex is allowed",
-                field.name()
-            ),
-            Self::Digit {
-                field,
-                offset,
-                kind: HexDigitError::NotHex,
-            } => write!(
-                f,
-                "traceparent {} has a non-hex character at offset {offset}",
-                field.name()
-            ),
-            Self::ForbiddenVersion => {
-                f.write_str("traceparent version ff is forbidden (offset 0)")
-            }
-            Self::MissingDash { offset, found } => write!(
-                f,
-                "traceparent needs '-' at offset {offset}, found byte 0x{found:02x}"
-            ),
-            Self::TrailingData { found } => write!(
-                f,
-                "traceparent of a higher version continues at offset 55 with byte 0x{found:02x}: \
-                 only '-' may follow the flags"
-            ),
-            Self::ZeroTraceId => {
-                f.write_str("traceparent trace-id is all zero (invalid), offset 3")
-            }
-            Self::ZeroParentId => {
-                f.write_str("traceparent parent-id is all zero (invalid), offset 36")
-            }
-        }
+        write(f, self)
     }
 }
 
-impl core::error::Error for TraceparentError {}
+impl FromStr for SpanContext {
+    type Err = TraceparentError;
+
+    /// Parses a `traceparent` value with [`parse`] and keeps its span
+    /// context.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse(s).map(|tp| tp.ctx)
+    }
+}
 
 fn hex_field<const N: usize>(
     b: &[u8],
@@ -489,7 +372,7 @@ mod tests {
             Err(TraceparentError::Digit {
                 field: TraceparentField::Version,
                 offset: 0,
-                kind: HexDigitError::NotHex
+                kind: DigitKind::NotHex
             })
         );
     }
@@ -517,7 +400,7 @@ mod tests {
             Err(TraceparentError::Digit {
                 field: TraceparentField::Version,
                 offset: 0,
-                kind: HexDigitError::Uppercase
+                kind: DigitKind::Uppercase
             })
         );
     }
@@ -552,7 +435,7 @@ mod tests {
                 Err(TraceparentError::Digit {
                     field,
                     offset,
-                    kind: HexDigitError::Uppercase
+                    kind: DigitKind::Uppercase
                 }),
                 "{s}"
             );
@@ -566,7 +449,7 @@ mod tests {
             Err(TraceparentError::Digit {
                 field: TraceparentField::TraceId,
                 offset: 34,
-                kind: HexDigitError::NotHex
+                kind: DigitKind::NotHex
             })
         );
         assert_eq!(
@@ -574,7 +457,7 @@ mod tests {
             Err(TraceparentError::Digit {
                 field: TraceparentField::TraceFlags,
                 offset: 53,
-                kind: HexDigitError::NotHex
+                kind: DigitKind::NotHex
             })
         );
         // A multi-byte UTF-8 character: 55 bytes but not hex at its first byte.
@@ -613,7 +496,7 @@ mod tests {
             Err(TraceparentError::Digit {
                 field: TraceparentField::TraceId,
                 offset: 34,
-                kind: HexDigitError::NotHex
+                kind: DigitKind::NotHex
             })
         );
     }
@@ -642,7 +525,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             s.as_str(),
-            "traceparent parent-id has an uppercase hex digit at offset 38: only lowercase hex is allowed"
+            "parent-id has an uppercase hex digit at offset 38: only lowercase hex is allowed (W3C Trace Context §3.2.2)"
         );
     }
 

@@ -45,9 +45,10 @@ use ioam_wire::Mode;
 
 use ioam_trace::{NodeRecord, Trace, TraceError};
 
+use crate::error::CltError;
 use crate::id::{hex_into, SpanContext};
 use crate::legacy::LegacyIds;
-use crate::oss::{decode_oss_with, OssError};
+use crate::oss::decode_oss_with;
 
 /// The name of the span the reference collector creates for a trace.
 pub const IOAM_SPAN_NAME: &str = "ioam-span";
@@ -90,7 +91,7 @@ pub enum ContextLookup {
         /// Offset of the snapshot from the start of the trace body.
         offset: usize,
         /// What is wrong with it.
-        error: OssError,
+        error: CltError,
     },
     /// The records cannot be walked (the first one cannot be located).
     Malformed(TraceError),
@@ -599,32 +600,6 @@ impl<'a> Iterator for Hops<'a> {
 impl FusedIterator for Hops<'_> {}
 impl ExactSizeIterator for Hops<'_> {}
 
-/// Error of [`CltView::write_attributes`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttributeError {
-    /// The records cannot be walked; nothing was written.
-    Trace(TraceError),
-    /// The writer failed (e.g. a fixed-capacity string is full).
-    Fmt,
-}
-
-impl fmt::Display for AttributeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Trace(e) => write!(f, "cannot list the hops: {e}"),
-            Self::Fmt => f.write_str("the output writer failed"),
-        }
-    }
-}
-
-impl core::error::Error for AttributeError {}
-
-impl From<fmt::Error> for AttributeError {
-    fn from(_: fmt::Error) -> Self {
-        Self::Fmt
-    }
-}
-
 /// The CLT view of one trace: its span context and its hops in path order.
 ///
 /// ```
@@ -713,11 +688,11 @@ impl<'a> CltView<'a> {
     /// Writes one line per hop, `<key>=<value>\n` (the key never contains
     /// `=`, so the first `=` splits the line). Returns the number of hops
     /// written. On a malformed trace nothing is written.
-    pub fn write_attributes(&self, w: &mut impl fmt::Write) -> Result<usize, AttributeError> {
+    pub fn write_attributes(&self, w: &mut impl fmt::Write) -> Result<usize, CltError> {
         let mut n = 0;
         let mut out = Ascii::new(w);
         for hop in self.hops() {
-            let hop = hop.map_err(AttributeError::Trace)?;
+            let hop = hop.map_err(CltError::Trace)?;
             hop.attribute_key().write_into(&mut out)?;
             out.str("=")?;
             hop.attribute_value().write_into(&mut out)?;

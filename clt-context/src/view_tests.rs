@@ -339,7 +339,7 @@ fn lookup_outcomes() {
         ContextLookup::BadOss {
             hop: 1,
             offset: 12,
-            error: OssError::WrongLength {
+            error: CltError::WrongLength {
                 required: 28,
                 actual: 24
             }
@@ -355,7 +355,7 @@ fn lookup_outcomes() {
     let mut s = Text::new();
     assert!(matches!(
         CltView::new(t, CLT_SCHEMA_ID).write_attributes(&mut s),
-        Err(AttributeError::Trace(_))
+        Err(CltError::Trace(_))
     ));
     assert!(s.is_empty());
 }
@@ -541,11 +541,11 @@ proptest! {
                     prop_assert_eq!(n, records);
                     prop_assert_eq!(view.hops().len(), n);
                 }
-                Err(AttributeError::Trace(_)) => {
+                Err(CltError::Trace(_)) => {
                     prop_assert_eq!(c.bytes, 0);
                     prop_assert!(matches!(view.context(), ContextLookup::Malformed(_) | ContextLookup::NoOss));
                 }
-                Err(AttributeError::Fmt) => prop_assert!(false, "counting writer never fails"),
+                Err(e) => prop_assert!(false, "counting writer never fails: {e}"),
             }
             let _ = view.context().name();
         }

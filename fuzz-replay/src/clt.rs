@@ -9,8 +9,8 @@ use clt_context::legacy::{
 };
 use clt_context::oss::{decode_snapshot, encode_snapshot, OSS_SNAPSHOT_LEN};
 use clt_context::{
-    find_context, traceparent, CltView, ContextLookup, IdParseError, SpanContext, SpanId,
-    TraceFlags, TraceId, CLT_SCHEMA_ID,
+    find_context, traceparent, CltView, ContextLookup, SpanContext, SpanId, TraceFlags, TraceId,
+    TraceparentError, CLT_SCHEMA_ID,
 };
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::writer::emit_record;
@@ -19,7 +19,8 @@ use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::opt::{Opt, Options};
 use ioam_wire::Mode;
 
-use crate::util::{inside, legacy_offset, oss_offset, trace_offset, traceparent_offset};
+use crate::util::{inside, inside_err};
+use ioam_wire::error::Diagnostic;
 
 const VALIDATIONS: [Mode; 2] = [Mode::Strict, Mode::Lenient];
 
@@ -39,9 +40,9 @@ fn check_lookup(t: &Trace<'_>, body: &[u8], schema: u32, l: &ContextLookup) {
         ContextLookup::BadOss { hop, offset, error } => {
             assert!(*hop >= 1 && *hop <= records);
             assert!(*offset + 4 <= len);
-            inside(oss_offset(error).map(|o| o + offset), len, error);
+            inside(Diagnostic::offset(error).map(|o| o + offset), len, error);
         }
-        ContextLookup::Malformed(e) => inside(trace_offset(e), len, e),
+        ContextLookup::Malformed(e) => inside_err(e, len),
         ContextLookup::NoOss => assert!(!t.trace_type().has_oss()),
         ContextLookup::NoRecords => assert!(t.records().all(|r| r.is_ok())),
         ContextLookup::OtherSchema { schema_id } => assert_ne!(*schema_id, schema),
@@ -94,7 +95,7 @@ pub fn check_clt_context(data: &[u8]) {
         );
         assert_eq!(decode_snapshot(CLT_SCHEMA_ID, &out), Ok((ctx, n)));
     } else if let Err(e) = decode_snapshot(CLT_SCHEMA_ID, data) {
-        inside(oss_offset(&e), data.len(), &e);
+        inside_err(&e, data.len());
     }
     let mut u = Unstructured::new(data);
     if let (Ok(ctx), Ok(schema)) = (SpanContext::arbitrary(&mut u), u32::arbitrary(&mut u)) {
@@ -133,7 +134,7 @@ pub fn check_clt_legacy(data: &[u8]) {
                 }
             }
         }
-        Err(e) => inside(legacy_offset(&e), len, &e),
+        Err(e) => inside_err(&e, len),
     }
     let mut u = Unstructured::new(data);
     let Ok(ids) = LegacyIds::arbitrary(&mut u) else {
@@ -148,7 +149,7 @@ pub fn check_clt_legacy(data: &[u8]) {
         }
         Err(e) => {
             assert!(len < LEGACY_HEADER_LEN);
-            inside(legacy_offset(&e), len, &e);
+            inside_err(&e, len);
         }
     }
     let mut out = vec![0u8; len + 24];
@@ -159,7 +160,7 @@ pub fn check_clt_legacy(data: &[u8]) {
             assert_eq!(lt.ids(), ids);
             assert_eq!(lt.standard_body(), data, "standard body survives");
         }
-        Err(e) => inside(legacy_offset(&e), len, &e),
+        Err(e) => inside_err(&e, len),
     }
 }
 
@@ -184,7 +185,7 @@ pub fn check_traceparent(data: &[u8]) {
                 assert_eq!(s.parse::<SpanContext>(), Ok(tp.ctx));
             }
             Err(e) => {
-                inside(traceparent_offset(&e), data.len(), &e);
+                inside_err(&e, data.len());
                 let _ = e.to_string();
             }
         }
@@ -214,15 +215,16 @@ pub fn check_traceparent(data: &[u8]) {
 
 fn id_from_str<T>(s: &str, hex_len: usize)
 where
-    T: core::str::FromStr<Err = IdParseError> + core::fmt::Display,
+    T: core::str::FromStr<Err = TraceparentError> + core::fmt::Display,
 {
     match s.parse::<T>() {
         Ok(id) => {
             assert_eq!(s.len(), hex_len);
             assert_eq!(id.to_string(), s, "lowercase hex round trip");
         }
-        Err(IdParseError::Digit { offset, .. }) => assert!(offset < s.len()),
-        Err(IdParseError::Length { actual, .. }) => assert_eq!(actual, s.len()),
+        Err(TraceparentError::Digit { offset, .. }) => assert!(offset < s.len()),
+        Err(TraceparentError::IdLength { actual, .. }) => assert_eq!(actual, s.len()),
+        Err(e) => panic!("not an identifier error: {e:?}"),
     }
 }
 

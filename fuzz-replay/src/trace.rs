@@ -16,7 +16,7 @@ use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
 use ioam_wire::opt::{Opt, Options};
 use ioam_wire::Mode;
 
-use crate::util::{blob, inside, trace_offset};
+use crate::util::{blob, inside_err};
 
 const VALIDATIONS: [Mode; 2] = [Mode::Strict, Mode::Lenient];
 const KINDS: [TraceKind; 2] = [TraceKind::Preallocated, TraceKind::Incremental];
@@ -144,7 +144,7 @@ fn check_parsed(t: &Trace<'_>, body: &[u8]) {
                 recs.push(rec);
             }
             Err(e) => {
-                inside(trace_offset(&e), len, &e);
+                inside_err(&e, len);
                 err = Some(e);
             }
         }
@@ -179,7 +179,7 @@ pub fn check_trace_records(data: &[u8]) {
                     check_parsed(&t, data);
                 }
                 Err(e) => {
-                    inside(trace_offset(&e), len, &e);
+                    inside_err(&e, len);
                     assert!(
                         v == Mode::Strict || strict_header.is_none(),
                         "lenient rejects what strict accepts: {e}"
@@ -264,7 +264,7 @@ fn transit(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     match res {
         Err(e) => {
             assert_eq!(after, before, "writer changed the trace and failed: {e}");
-            inside(trace_offset(&e), len, &e);
+            inside_err(&e, len);
         }
         Ok(TransitOutcome::Skipped(_)) => assert_eq!(after, before, "skip changed the trace"),
         Ok(TransitOutcome::Overflowed) => {
@@ -370,7 +370,7 @@ fn prepared_agrees(
         match pres {
             Ok(TransitOutcome::Skipped(_)) => {}
             Ok(other) => panic!("a record of another type was not skipped: {other:?}"),
-            Err(e) => inside(trace_offset(&e), before.len(), &e),
+            Err(e) => inside_err(&e, before.len()),
         }
     }
     Ok(())
@@ -469,7 +469,7 @@ fn incremental(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     match insert_incremental(&mut buf, len, ns, &node, &cfg) {
         Err(e) => {
             assert_eq!(buf, before, "failed insert changed the packet: {e}");
-            inside(trace_offset(&e), len, &e);
+            inside_err(&e, len);
         }
         Ok(out) => match out.outcome {
             TransitOutcome::Skipped(_) => {

@@ -1,14 +1,6 @@
 //! Offset helpers: every error offset must lie inside the input.
 
-use clt_context::legacy::LegacyError;
-use clt_context::oss::OssError;
-use clt_context::TraceparentError;
-use ioam_trace::TraceError;
-use ioam_wire::dex::DexError;
-use ioam_wire::e2e::E2eError;
-use ioam_wire::integrity::IntegrityError;
-use ioam_wire::pot::PotError;
-use ioam_wire::WireError;
+use ioam_wire::error::Diagnostic;
 
 /// A length-prefixed byte string from the front of the input: two bytes of
 /// big-endian length, then that many bytes (fewer if the input ends). Seed
@@ -31,78 +23,14 @@ pub(crate) fn inside(offset: Option<usize>, len: usize, what: &dyn core::fmt::De
     }
 }
 
-pub(crate) fn wire_offset(e: &WireError) -> Option<usize> {
-    e.offset()
-}
-
-pub(crate) fn trace_offset(e: &TraceError) -> Option<usize> {
-    match *e {
-        TraceError::Truncated { offset, .. }
-        | TraceError::DataNotWordAligned { offset, .. }
-        | TraceError::DataTooLong { offset, .. }
-        | TraceError::RemainingLenBeyondSpace { offset, .. }
-        | TraceError::NodeLenMismatch { offset, .. }
-        | TraceError::NodeLenTooSmall { offset, .. }
-        | TraceError::EmptyTraceType { offset }
-        | TraceError::EmptyRecord { offset, .. }
-        | TraceError::LoopbackTraceType { offset, .. }
-        | TraceError::UndefinedBits { offset, .. }
-        | TraceError::TooLong { offset, .. }
-        | TraceError::Packet { offset, .. } => Some(offset),
-        TraceError::Wire(w) => w.offset(),
-        _ => None,
+/// Asserts that the offset of an error, read through the library's
+/// [`Diagnostic`] (no matching of our own), lies inside the input, and that
+/// its one-line report names it.
+#[track_caller]
+pub(crate) fn inside_err<E: Diagnostic>(e: &E, len: usize) {
+    inside(e.offset(), len, e);
+    assert!(!e.layer().is_empty() && !e.rule().is_empty(), "{e:?}");
+    if let Some(l) = e.lengths() {
+        assert_ne!((l.required, l.actual), (0, 0), "{e:?}");
     }
-}
-
-pub(crate) fn pot_offset(e: &PotError) -> Option<usize> {
-    match *e {
-        PotError::HeaderTruncated { offset, .. } | PotError::Type0DataLength { offset, .. } => {
-            Some(offset)
-        }
-        PotError::Wire(w) => w.offset(),
-        _ => None,
-    }
-}
-
-pub(crate) fn e2e_offset(e: &E2eError) -> Option<usize> {
-    match *e {
-        E2eError::HeaderTruncated { offset, .. }
-        | E2eError::BothSequenceNumbers { offset }
-        | E2eError::DataTruncated { offset, .. }
-        | E2eError::DataTooLong { offset, .. } => Some(offset),
-        E2eError::Wire(w) => w.offset(),
-        _ => None,
-    }
-}
-
-pub(crate) fn dex_offset(e: &DexError) -> Option<usize> {
-    match *e {
-        DexError::HeaderTruncated { offset, .. } | DexError::LengthMismatch { offset, .. } => {
-            Some(offset)
-        }
-        DexError::Wire(w) => w.offset(),
-        _ => None,
-    }
-}
-
-pub(crate) fn integrity_offset(e: &IntegrityError) -> Option<usize> {
-    match e {
-        IntegrityError::Truncated { offset, .. } => Some(*offset),
-        IntegrityError::Pot(p) => pot_offset(p),
-        IntegrityError::E2e(p) => e2e_offset(p),
-        IntegrityError::Wire(w) => w.offset(),
-        _ => None,
-    }
-}
-
-pub(crate) fn oss_offset(e: &OssError) -> Option<usize> {
-    Some(e.offset())
-}
-
-pub(crate) fn legacy_offset(e: &LegacyError) -> Option<usize> {
-    Some(e.offset())
-}
-
-pub(crate) fn traceparent_offset(e: &TraceparentError) -> Option<usize> {
-    Some(e.offset())
 }

@@ -18,9 +18,7 @@ use ioam_wire::pot::{Pot, PotRepr};
 use ioam_wire::Mode;
 use ioam_wire::WireError;
 
-use crate::util::{
-    blob, dex_offset, e2e_offset, inside, integrity_offset, pot_offset, wire_offset,
-};
+use crate::util::{blob, inside_err};
 
 const MODES: [Mode; 2] = [Mode::Strict, Mode::Lenient];
 
@@ -62,7 +60,7 @@ pub fn check_ext_headers(data: &[u8]) {
         }
     }
     match ExtHeaders::new(data) {
-        Err(e) => inside(wire_offset(&e), len, &e),
+        Err(e) => inside_err(&e, len),
         Ok(mut walk) => {
             let mut expect = IPV6_HEADER_LEN;
             let mut failed = false;
@@ -85,14 +83,14 @@ pub fn check_ext_headers(data: &[u8]) {
                                     match o {
                                         Ok(Opt::Ioam(io)) => check_ioam_in(h.bytes, &io),
                                         Ok(o) => assert!(o.offset() + o.len() <= h.len()),
-                                        Err(e) => inside(wire_offset(&e), h.len(), &e),
+                                        Err(e) => inside_err(&e, h.len()),
                                     }
                                 }
                             }
                         }
                     }
                     Err(e) => {
-                        inside(wire_offset(&e), len, &e);
+                        inside_err(&e, len);
                         failed = true;
                     }
                 }
@@ -124,7 +122,7 @@ pub fn check_ext_headers(data: &[u8]) {
                             first = Some(p);
                         }
                     }
-                    Err(e) => inside(wire_offset(&e), len, &e),
+                    Err(e) => inside_err(&e, len),
                 }
             }
         }
@@ -135,7 +133,7 @@ pub fn check_ext_headers(data: &[u8]) {
                 check_packet_ioam(data, p);
             }
             Ok(None) => {}
-            Err(e) => inside(wire_offset(e), len, e),
+            Err(e) => inside_err(e, len),
         }
         // On a well-formed IPv6 header whose Payload Length covers exactly
         // the packet, the fast path and the full walk agree on the first
@@ -203,7 +201,7 @@ fn check_option_list(data: &[u8], list: &[Result<Opt<'_>, WireError>], mode: Mod
             }
             Err(e) => {
                 assert_eq!(i + 1, list.len(), "error is the last item");
-                inside(wire_offset(e), len, e);
+                inside_err(e, len);
             }
         }
     }
@@ -366,7 +364,7 @@ pub fn check_pot(data: &[u8]) {
             assert_eq!(out, data, "emit(parse(bytes)) == bytes");
         }
         Err(e) => {
-            inside(pot_offset(&e), len, &e);
+            inside_err(&e, len);
             assert!(Pot::new_checked(data).is_err());
         }
     }
@@ -413,7 +411,7 @@ pub fn check_e2e(data: &[u8]) {
             assert_eq!(out, data, "emit(parse(bytes)) == bytes");
         }
         Err(e) => {
-            inside(e2e_offset(&e), len, &e);
+            inside_err(&e, len);
             assert!(E2e::new_checked(data).is_err());
         }
     }
@@ -456,7 +454,7 @@ pub fn check_dex(data: &[u8]) {
             assert_eq!(r.emit(&mut out), Ok(len));
             assert_eq!(out, data, "emit(parse(bytes)) == bytes");
         }
-        Err(e) => inside(dex_offset(&e), len, &e),
+        Err(e) => inside_err(&e, len),
     }
     match DexRepr::parse_legacy(data) {
         Ok(r) => {
@@ -468,7 +466,7 @@ pub fn check_dex(data: &[u8]) {
             assert_eq!(v.flow_id(), r.flow_id);
             assert_eq!(v.sequence_number(), r.sequence_number);
         }
-        Err(e) => inside(dex_offset(&e), len, &e),
+        Err(e) => inside_err(&e, len),
     }
     let mut u = Unstructured::new(data);
     let Ok(r) = DexRepr::arbitrary(&mut u) else {
@@ -531,10 +529,10 @@ pub fn check_integrity(data: &[u8]) {
                         }
                     }
                 }
-                Some(Err(e)) => inside(integrity_offset(&e), len, &e),
+                Some(Err(e)) => inside_err(&e, len),
             }
         }
-        Err(e) => inside(integrity_offset(&e), len, &e),
+        Err(e) => inside_err(&e, len),
     }
     let mut u = Unstructured::new(data);
     let Ok(o) = IntegrityOption::arbitrary(&mut u) else {
@@ -646,7 +644,7 @@ fn insert_remove(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     match insert_ext_header(&mut buf, len, kind, &header) {
         Err(e) => {
             assert_eq!(buf, before, "failed insert wrote into the buffer");
-            inside(wire_offset(&e), len, &e);
+            inside_err(&e, len);
         }
         Ok(ins) => {
             let hl = header.len();
@@ -680,7 +678,7 @@ fn insert_remove(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     match remove_ext_header(&mut buf, len, kind) {
         Err(e) => {
             assert_eq!(buf, before, "failed removal wrote into the buffer");
-            inside(wire_offset(&e), len, &e);
+            inside_err(&e, len);
         }
         Ok(r) => {
             assert_eq!(r.packet_len + r.len, len);

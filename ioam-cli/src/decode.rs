@@ -572,7 +572,10 @@ fn decode_trace(
                 }
                 Err(e) => {
                     r.namespace_id = Some(ns);
-                    r.errors.push(error(base + e.offset(), e));
+                    r.errors.push(error(
+                        base + ioam_wire::error::Diagnostic::offset(&e).unwrap_or(0),
+                        e,
+                    ));
                 }
             }
             return;
@@ -687,7 +690,10 @@ fn decode_trace_body(
         ContextLookup::BadOss {
             offset, error: e, ..
         } => {
-            r.errors.push(error(map.abs(offset + e.offset()), e));
+            r.errors.push(error(
+                map.abs(offset + ioam_wire::error::Diagnostic::offset(&e).unwrap_or(0)),
+                e,
+            ));
         }
         // No bit 22, no record, another schema: no context, nothing wrong.
         // A malformed record walk was reported above.

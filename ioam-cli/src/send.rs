@@ -22,7 +22,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use clt_context::injector::{Encoding, HopByHopInjector, InjectError};
+use clt_context::injector::{Encoding, HopByHopInjector};
+use clt_context::CltError;
 use clt_context::{SpanContext, SpanId};
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::{NodeData, TraceType};
@@ -144,7 +145,7 @@ pub fn build_header(args: &SendArgs, ctx: SpanContext, now: SystemTime) -> Resul
         inj.encoding = Encoding::Legacy;
     }
     let hbh = inj.build().map_err(|e| match e {
-        InjectError::NoOssBit { .. } => anyhow!(
+        CltError::NoOssBit { .. } => anyhow!(
             "the IOAM Hop-by-Hop header cannot be built: {e}; \
              use --no-clt to send this trace type without the context"
         ),

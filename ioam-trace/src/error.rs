@@ -625,10 +625,6 @@ impl Diagnostic for TraceError {
             _ => None,
         }
     }
-
-    fn with_base(self, base: usize) -> Self {
-        TraceError::with_base(self, base)
-    }
 }
 
 impl From<WireError> for TraceError {

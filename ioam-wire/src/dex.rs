@@ -304,10 +304,6 @@ impl crate::error::Diagnostic for DexError {
             _ => None,
         }
     }
-
-    fn with_base(self, base: usize) -> Self {
-        DexError::with_base(self, base)
-    }
 }
 
 /// A read/write view of a DEX body (RFC 9326 §3.2).

@@ -408,10 +408,6 @@ impl crate::error::Diagnostic for E2eError {
             _ => None,
         }
     }
-
-    fn with_base(self, base: usize) -> Self {
-        E2eError::with_base(self, base)
-    }
 }
 
 /// Checks the data that follows an E2E header of type `t`; `data_offset` is

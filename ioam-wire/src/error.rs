@@ -229,8 +229,8 @@ impl WireError {
 ///   `ioam_trace::IoamPacket`, [`crate::packet::IoamOptions`]) counts from
 ///   the first byte of the IPv6 header; an error from a parser given a part
 ///   (an options area, an IOAM body) counts from the start of that part.
-///   The library shifts offsets once, with [`with_base`](Diagnostic::with_base),
-///   where it knows where the part sits;
+///   The library shifts offsets once, with the `with_base` method of each
+///   packet-level error type, where it knows where the part sits;
 /// - [`hop`](Diagnostic::hop): for an error in a node record, the index of
 ///   the record in wire order (0 is the record nearest the trace header,
 ///   written by the last node);
@@ -266,11 +266,6 @@ pub trait Diagnostic: fmt::Display + fmt::Debug {
     fn lengths(&self) -> Option<Lengths> {
         None
     }
-    /// The same error with every offset moved by `base` bytes.
-    #[must_use]
-    fn with_base(self, base: usize) -> Self
-    where
-        Self: Sized;
 }
 
 /// What a length error needed and found, in bytes.
@@ -391,10 +386,6 @@ impl Diagnostic for WireError {
             WireError::TooLong { limit, actual } => Lengths::of(limit.max(), actual),
             WireError::Invalid { .. } => None,
         }
-    }
-
-    fn with_base(self, base: usize) -> Self {
-        WireError::with_base(self, base)
     }
 }
 

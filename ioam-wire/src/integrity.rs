@@ -414,10 +414,6 @@ impl crate::error::Diagnostic for IntegrityError {
             _ => None,
         }
     }
-
-    fn with_base(self, base: usize) -> Self {
-        IntegrityError::with_base(self, base)
-    }
 }
 
 impl From<PotError> for IntegrityError {

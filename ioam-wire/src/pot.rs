@@ -276,10 +276,6 @@ impl crate::error::Diagnostic for PotError {
             _ => None,
         }
     }
-
-    fn with_base(self, base: usize) -> Self {
-        PotError::with_base(self, base)
-    }
 }
 
 fn be_u64(bytes: &[u8], range: core::ops::Range<usize>) -> Option<u64> {
