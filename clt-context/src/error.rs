@@ -264,34 +264,40 @@ impl CltPart {
 #[non_exhaustive]
 pub enum CltError {
     /// The opaque state Schema ID is not the one expected for the
-    /// namespace. Offset 1.
+    /// namespace.
     WrongSchema {
+        /// Offset of the Schema ID field.
+        offset: usize,
         /// The schema ID configured for CLT.
         expected: u32,
         /// The schema ID found.
         actual: u32,
     },
-    /// The opaque state data is not 7 words (28 bytes) long. Offset 0
-    /// (the Length byte).
+    /// The opaque state data is not 7 words (28 bytes) long.
     WrongLength {
+        /// Offset of the Length byte.
+        offset: usize,
         /// Required data length in bytes (28).
         required: usize,
         /// Data length found, in bytes.
         actual: usize,
     },
-    /// The bytes end before a CLT structure does; the offset is where they
-    /// end (`actual`).
+    /// The bytes end before a CLT structure does.
     Truncated {
         /// What is cut.
         part: CltPart,
-        /// Bytes the structure needs, from its start.
+        /// Where the structure starts.
+        offset: usize,
+        /// Bytes the structure needs, from `offset`.
         required: usize,
-        /// Bytes available.
+        /// Bytes available from `offset`.
         actual: usize,
     },
     /// The node data after a legacy header is larger than a standard trace
-    /// can hold (220 bytes). Offset 32.
+    /// can hold (220 bytes).
     LegacyDataTooLong {
+        /// Offset of the node data (32).
+        offset: usize,
         /// Largest data area accepted.
         max: usize,
         /// Data bytes found after the legacy header.
@@ -337,29 +343,93 @@ pub enum CltError {
     Fmt,
 }
 
+impl CltError {
+    /// The same error with its offset moved by `base` bytes (the errors of
+    /// the layers below are moved too).
+    #[must_use]
+    pub const fn with_base(self, base: usize) -> Self {
+        match self {
+            Self::WrongSchema {
+                offset,
+                expected,
+                actual,
+            } => Self::WrongSchema {
+                offset: offset + base,
+                expected,
+                actual,
+            },
+            Self::WrongLength {
+                offset,
+                required,
+                actual,
+            } => Self::WrongLength {
+                offset: offset + base,
+                required,
+                actual,
+            },
+            Self::Truncated {
+                part,
+                offset,
+                required,
+                actual,
+            } => Self::Truncated {
+                part,
+                offset: offset + base,
+                required,
+                actual,
+            },
+            Self::LegacyDataTooLong {
+                offset,
+                max,
+                actual,
+            } => Self::LegacyDataTooLong {
+                offset: offset + base,
+                max,
+                actual,
+            },
+            Self::Trace(e) => Self::Trace(e.with_base(base)),
+            Self::Wire(e) => Self::Wire(e.with_base(base)),
+            other => other,
+        }
+    }
+}
+
 impl fmt::Display for CltError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::WrongSchema { expected, actual } => write!(
+            Self::WrongSchema {
+                offset,
+                expected,
+                actual,
+            } => write!(
                 f,
-                "opaque state schema ID 0x{actual:06x} at offset 1 is not the CLT schema 0x{expected:06x}"
+                "opaque state schema ID 0x{actual:06x} at offset {offset} is not the CLT schema 0x{expected:06x}"
             ),
-            Self::WrongLength { required, actual } => write!(
-                f,
-                "CLT opaque state needs {required} data bytes (Length {OSS_LENGTH_WORDS}), found {actual} bytes (offset 0)"
-            ),
-            Self::Truncated {
-                part,
+            Self::WrongLength {
+                offset,
                 required,
                 actual,
             } => write!(
                 f,
-                "{} truncated: {required} bytes required, {actual} available",
+                "CLT opaque state at offset {offset} needs {required} data bytes (Length {OSS_LENGTH_WORDS}), found {actual} bytes"
+            ),
+            Self::Truncated {
+                part,
+                offset,
+                required,
+                actual,
+            } => write!(
+                f,
+                "{} at offset {offset} truncated: {required} bytes required, {actual} available",
                 part.name()
             ),
-            Self::LegacyDataTooLong { max, actual } => write!(
+            Self::LegacyDataTooLong {
+                offset,
+                max,
+                actual,
+            } => write!(
                 f,
-                "legacy CLT trace holds {actual} bytes of node data from offset 32, at most {max} fit a trace"
+                "legacy CLT trace holds {actual} bytes of node data from offset {offset}, at most {max} fit a trace"
             ),
             Self::BufferTooSmall { required, actual } => write!(
                 f,
@@ -432,10 +502,10 @@ impl Diagnostic for CltError {
 
     fn offset(&self) -> Option<usize> {
         match *self {
-            Self::WrongSchema { .. } => Some(1),
-            Self::WrongLength { .. } => Some(0),
-            Self::Truncated { actual, .. } => Some(actual),
-            Self::LegacyDataTooLong { .. } => Some(32),
+            Self::WrongSchema { offset, .. }
+            | Self::WrongLength { offset, .. }
+            | Self::Truncated { offset, .. }
+            | Self::LegacyDataTooLong { offset, .. } => Some(offset),
             Self::Trace(e) => e.offset(),
             Self::Wire(e) => e.offset(),
             _ => None,
@@ -451,12 +521,14 @@ impl Diagnostic for CltError {
 
     fn lengths(&self) -> Option<Lengths> {
         match *self {
-            Self::WrongLength { required, actual }
+            Self::WrongLength {
+                required, actual, ..
+            }
             | Self::Truncated {
                 required, actual, ..
             }
             | Self::BufferTooSmall { required, actual } => Lengths::of(required, actual),
-            Self::LegacyDataTooLong { max, actual } => Lengths::of(max, actual),
+            Self::LegacyDataTooLong { max, actual, .. } => Lengths::of(max, actual),
             Self::TooLarge { required, max, .. } => Lengths::of(max, required),
             Self::Trace(e) => e.lengths(),
             Self::Wire(e) => e.lengths(),

@@ -242,8 +242,13 @@ fn legacy_fixture() {
     let hbh = inj.build().unwrap();
     assert_eq!(hbh.as_bytes(), &LEGACY_FIXTURE[..]);
     let lt = LegacyTrace::from_body(&hbh[BODY_OFFSET..52]).unwrap();
-    let trace = Trace::parse_preallocated(lt.standard_body(), Mode::Strict).unwrap();
-    let view = CltView::with_legacy_ids(trace, lt.ids(), TraceFlags::SAMPLED);
+    let view = lt
+        .view(
+            ioam_trace::TraceKind::Preallocated,
+            Mode::Strict,
+            TraceFlags::SAMPLED,
+        )
+        .unwrap();
     assert_eq!(view.context().context(), Some(ctx()));
     assert_eq!(view.hops().len(), 1);
 }

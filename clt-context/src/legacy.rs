@@ -38,8 +38,14 @@
 
 use core::fmt;
 
+use ioam_trace::{Trace, TraceError, TraceKind};
+use ioam_wire::error::Diagnostic;
+use ioam_wire::ioam::IoamOption;
+use ioam_wire::Mode;
+
 use crate::error::{CltError, CltPart};
 use crate::id::{SpanContext, SpanId, TraceFlags, TraceId};
+use crate::view::{CltView, ContextLookup, FoundContext};
 
 /// Size of the standard trace option header (RFC 9197 §4.4).
 pub const STANDARD_HEADER_LEN: usize = 8;
@@ -108,8 +114,9 @@ impl From<SpanContext> for LegacyIds {
 }
 
 /// Reads the ids of a legacy trace body (starting at the Namespace-ID).
-pub fn decode_ids(body: &[u8]) -> Result<LegacyIds, CltError> {
+pub(crate) fn decode_ids(body: &[u8]) -> Result<LegacyIds, CltError> {
     let truncated = CltError::Truncated {
+        offset: 0,
         part: CltPart::LegacyHeader,
         required: LEGACY_HEADER_LEN,
         actual: body.len(),
@@ -132,6 +139,7 @@ pub fn decode_ids(body: &[u8]) -> Result<LegacyIds, CltError> {
 pub fn encode_ids(ids: &LegacyIds, body: &mut [u8]) -> Result<(), CltError> {
     let len = body.len();
     let out = body.get_mut(field::IDS).ok_or(CltError::Truncated {
+        offset: 0,
         part: CltPart::LegacyHeader,
         required: LEGACY_HEADER_LEN,
         actual: len,
@@ -145,6 +153,7 @@ pub fn encode_ids(ids: &LegacyIds, body: &mut [u8]) -> Result<(), CltError> {
 /// (`standard.len() + 24`). Meant for tests and for the legacy injector.
 pub fn to_legacy_body(standard: &[u8], ids: &LegacyIds, out: &mut [u8]) -> Result<usize, CltError> {
     let header = standard.get(field::HEADER).ok_or(CltError::Truncated {
+        offset: 0,
         part: CltPart::TraceHeader,
         required: STANDARD_HEADER_LEN,
         actual: standard.len(),
@@ -152,6 +161,7 @@ pub fn to_legacy_body(standard: &[u8], ids: &LegacyIds, out: &mut [u8]) -> Resul
     let data = &standard[STANDARD_HEADER_LEN..];
     if data.len() > LEGACY_DATA_MAX {
         return Err(CltError::LegacyDataTooLong {
+            offset: 32,
             max: LEGACY_DATA_MAX,
             actual: data.len(),
         });
@@ -180,6 +190,8 @@ pub struct LegacyTrace {
     ids: LegacyIds,
     buf: [u8; STANDARD_HEADER_LEN + STANDARD_DATA_MAX],
     len: usize,
+    /// Where the legacy body starts in the buffer offsets count from.
+    base: usize,
 }
 
 impl LegacyTrace {
@@ -187,8 +199,29 @@ impl LegacyTrace {
     /// for bytes after the header.
     pub const OFFSET_SHIFT: usize = LEGACY_IDS_LEN;
 
+    /// Splits the body of an IOAM option (found by `ioam_trace::IoamPacket`
+    /// or `ioam_wire`'s option walks) into its ids and a standard body.
+    /// Every offset reported afterwards, by this call or by the trace of
+    /// [`LegacyTrace::view`], counts from wherever the option's offsets
+    /// count from (the packet start for `IoamPacket`).
+    ///
+    /// # Errors
+    /// [`CltError::Truncated`] for a body shorter than the 32-byte legacy
+    /// header, [`CltError::LegacyDataTooLong`] for more node data than a
+    /// standard trace can hold.
+    pub fn from_option(option: &IoamOption<'_>) -> Result<Self, CltError> {
+        let base = option.body_offset;
+        let mut lt = Self::from_body(option.body).map_err(|e| e.with_base(base))?;
+        lt.base = base;
+        Ok(lt)
+    }
+
     /// Splits a legacy trace body (from the Namespace-ID to the end of the
-    /// IOAM option) into its ids and a standard body.
+    /// IOAM option) into its ids and a standard body; offsets count from
+    /// the start of `body`.
+    ///
+    /// # Errors
+    /// As [`LegacyTrace::from_option`].
     pub fn from_body(body: &[u8]) -> Result<Self, CltError> {
         let ids = decode_ids(body)?;
         let data = &body[field::DATA..];
@@ -197,6 +230,7 @@ impl LegacyTrace {
         // more would give bodies `to_legacy_body` cannot write back.
         if data.len() > LEGACY_DATA_MAX {
             return Err(CltError::LegacyDataTooLong {
+                offset: 32,
                 max: LEGACY_DATA_MAX,
                 actual: data.len(),
             });
@@ -205,19 +239,54 @@ impl LegacyTrace {
         buf[field::HEADER].copy_from_slice(&body[field::HEADER]);
         let len = STANDARD_HEADER_LEN + data.len();
         buf[STANDARD_HEADER_LEN..len].copy_from_slice(data);
-        Ok(Self { ids, buf, len })
+        Ok(Self {
+            ids,
+            buf,
+            len,
+            base: 0,
+        })
+    }
+
+    /// The CLT view of the trace: its records parsed from the standard body
+    /// in `mode`, the context from the header ids with the trace flags
+    /// supplied by the caller (the legacy header carries none; the
+    /// reference collector uses `sampled`). Offsets of the errors (of the
+    /// parse and of the record walks) are the offsets in the legacy body,
+    /// counted as [`LegacyTrace::from_option`] says.
+    ///
+    /// # Errors
+    /// The errors of `ioam_trace::Trace::parse`.
+    pub fn view(
+        &self,
+        kind: TraceKind,
+        mode: Mode,
+        flags: TraceFlags,
+    ) -> Result<CltView<'_>, TraceError> {
+        // Bytes from offset 8 on sit 24 bytes further in the legacy body.
+        let data_base = self.base + Self::OFFSET_SHIFT;
+        let trace =
+            Trace::parse(self.standard_body(), mode, kind).map_err(
+                |e| match Diagnostic::offset(&e) {
+                    Some(o) if o >= STANDARD_HEADER_LEN => e.with_base(data_base),
+                    _ => e.with_base(self.base),
+                },
+            )?;
+        let found = FoundContext {
+            ctx: self.ids.to_span_context(flags),
+            hop: 0,
+            offset: self.base + STANDARD_HEADER_LEN,
+        };
+        let context = if found.ctx.is_valid() {
+            ContextLookup::Found(found)
+        } else {
+            ContextLookup::ZeroIds(found)
+        };
+        Ok(CltView::with_context(trace.with_base(data_base), context))
     }
 
     /// The ids from offsets 8..32.
     pub const fn ids(&self) -> LegacyIds {
         self.ids
-    }
-
-    /// The context lookup outcome for the header ids, with the trace flags
-    /// supplied by the caller (the legacy header carries none; the reference
-    /// collector uses `sampled`). Found with `hop` 0 and offset 8.
-    pub fn context(&self, flags: TraceFlags) -> crate::view::ContextLookup {
-        crate::view::ContextLookup::from_legacy(self.ids, flags)
     }
 
     /// The equivalent standard trace body: the first 8 bytes of the legacy
@@ -305,12 +374,14 @@ mod tests {
             assert_eq!(
                 e,
                 CltError::Truncated {
+                    offset: 0,
                     part: CltPart::LegacyHeader,
                     required: 32,
                     actual: n
                 }
             );
-            assert_eq!(Diagnostic::offset(&e), Some(n));
+            assert_eq!(Diagnostic::offset(&e), Some(0));
+            assert_eq!(Diagnostic::lengths(&e).map(|l| l.actual), Some(n));
         }
         assert!(LegacyTrace::from_body(&LEGACY[..32]).is_ok());
     }
@@ -321,6 +392,7 @@ mod tests {
         assert_eq!(
             LegacyTrace::from_body(&big),
             Err(CltError::LegacyDataTooLong {
+                offset: 32,
                 max: 220,
                 actual: 224
             })
@@ -331,6 +403,7 @@ mod tests {
         assert_eq!(
             to_legacy_body(&standard, &ids(), &mut out),
             Err(CltError::LegacyDataTooLong {
+                offset: 32,
                 max: 220,
                 actual: 224
             })
@@ -345,6 +418,7 @@ mod tests {
         assert_eq!(
             encode_ids(&ids(), &mut out[..31]),
             Err(CltError::Truncated {
+                offset: 0,
                 part: CltPart::LegacyHeader,
                 required: 32,
                 actual: 31

@@ -112,11 +112,13 @@ pub fn decode_oss_with(
 ) -> Result<SpanContext, CltError> {
     if schema_id != expected {
         return Err(CltError::WrongSchema {
+            offset: 1,
             expected,
             actual: schema_id,
         });
     }
     let data: &[u8; OSS_DATA_LEN] = data.try_into().map_err(|_| CltError::WrongLength {
+        offset: 0,
         required: OSS_DATA_LEN,
         actual: data.len(),
     })?;
@@ -142,6 +144,7 @@ pub fn decode_snapshot(expected: u32, bytes: &[u8]) -> Result<(SpanContext, usiz
         .get(..field::DATA)
         .and_then(|h| h.try_into().ok())
         .ok_or(CltError::Truncated {
+            offset: 0,
             part: CltPart::Snapshot,
             required: field::DATA,
             actual: bytes.len(),
@@ -150,12 +153,14 @@ pub fn decode_snapshot(expected: u32, bytes: &[u8]) -> Result<(SpanContext, usiz
     let schema_id = u32::from_be_bytes([0, header[1], header[2], header[3]]);
     if schema_id != expected {
         return Err(CltError::WrongSchema {
+            offset: 1,
             expected,
             actual: schema_id,
         });
     }
     let total = field::DATA + 4 * usize::from(length_words);
     let data = bytes.get(field::DATA..total).ok_or(CltError::Truncated {
+        offset: 0,
         part: CltPart::Snapshot,
         required: total,
         actual: bytes.len(),
@@ -202,6 +207,7 @@ impl CltSnapshot {
             .get_mut(..OSS_SNAPSHOT_LEN)
             .and_then(|o| o.try_into().ok())
             .ok_or(CltError::Truncated {
+                offset: 0,
                 part: CltPart::Snapshot,
                 required: OSS_SNAPSHOT_LEN,
                 actual,
@@ -266,6 +272,7 @@ mod tests {
         assert_eq!(
             decode_snapshot(CLT_SCHEMA_ID, &out),
             Err(CltError::WrongSchema {
+                offset: 1,
                 expected: CLT_SCHEMA_ID,
                 actual: 1
             })
@@ -284,6 +291,7 @@ mod tests {
         assert_eq!(
             e,
             CltError::WrongSchema {
+                offset: 1,
                 expected: CLT_SCHEMA_ID,
                 actual: 0xff_ffff
             }
@@ -293,6 +301,7 @@ mod tests {
         assert_eq!(
             decode_snapshot(CLT_SCHEMA_ID, &[0x00, 0xff, 0xff, 0xff]),
             Err(CltError::WrongSchema {
+                offset: 1,
                 expected: CLT_SCHEMA_ID,
                 actual: 0xff_ffff
             })
@@ -306,6 +315,7 @@ mod tests {
             assert_eq!(
                 decode_oss(CLT_SCHEMA_ID, &data[..len]),
                 Err(CltError::WrongLength {
+                    offset: 0,
                     required: 28,
                     actual: len
                 })
@@ -316,6 +326,7 @@ mod tests {
         assert_eq!(
             decode_snapshot(CLT_SCHEMA_ID, &s),
             Err(CltError::WrongLength {
+                offset: 0,
                 required: 28,
                 actual: 32
             })
@@ -330,12 +341,14 @@ mod tests {
             assert_eq!(
                 e,
                 CltError::Truncated {
+                    offset: 0,
                     part: CltPart::Snapshot,
                     required,
                     actual: n
                 }
             );
-            assert_eq!(Diagnostic::offset(&e), Some(n));
+            assert_eq!(Diagnostic::offset(&e), Some(0));
+            assert_eq!(Diagnostic::lengths(&e).map(|l| l.actual), Some(n));
         }
     }
 
@@ -360,6 +373,7 @@ mod tests {
         assert_eq!(
             r.emit(&mut short),
             Err(CltError::Truncated {
+                offset: 0,
                 part: CltPart::Snapshot,
                 required: 32,
                 actual: 31

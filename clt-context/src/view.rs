@@ -37,17 +37,16 @@
 //! - when bits 0 and 8 are both set, the agents keep a single `HopLimit`
 //!   that the wide field overwrites, so both `HopLimit=` items show the
 //!   hop limit of the wide field. This module does the same; the typed
-//!   [`HopFields`] keep both values.
+//!   [`NodeFields`] keep both values.
 
 use core::fmt;
 use core::iter::FusedIterator;
 use ioam_wire::Mode;
 
-use ioam_trace::{NodeRecord, Trace, TraceError};
+use ioam_trace::{NodeFields, NodeRecord, Trace, TraceError};
 
 use crate::error::CltError;
 use crate::id::{hex_into, SpanContext};
-use crate::legacy::LegacyIds;
 use crate::oss::decode_oss_with;
 
 /// The name of the span the reference collector creates for a trace.
@@ -62,7 +61,9 @@ pub struct FoundContext {
     /// originator. `0` for a legacy header (the ids sit in the trace header).
     pub hop: usize,
     /// Offset of the snapshot (its Length byte) or, for a legacy header, of
-    /// the ids, from the start of the trace body.
+    /// the ids: from the start of the trace body, plus
+    /// [`Trace::base`] (so from the packet start for a trace found by
+    /// `IoamPacket`).
     pub offset: usize,
 }
 
@@ -88,9 +89,9 @@ pub enum ContextLookup {
     BadOss {
         /// The hop (1-based, path order) of the record.
         hop: usize,
-        /// Offset of the snapshot from the start of the trace body.
+        /// Offset of the snapshot, counted like [`FoundContext::offset`].
         offset: usize,
-        /// What is wrong with it.
+        /// What is wrong with it, its offset counted the same way.
         error: CltError,
     },
     /// The records cannot be walked (the first one cannot be located).
@@ -125,22 +126,6 @@ impl ContextLookup {
             Self::ZeroIds(_) => "zero-ids",
             Self::BadOss { .. } => "bad-oss",
             Self::Malformed(_) => "malformed-trace",
-        }
-    }
-
-    /// The outcome for the ids of a legacy CLT header (SPEC §6.3): the
-    /// header has no flags, so they are supplied (the reference collector
-    /// uses `sampled`).
-    pub fn from_legacy(ids: LegacyIds, flags: crate::TraceFlags) -> Self {
-        let found = FoundContext {
-            ctx: ids.to_span_context(flags),
-            hop: 0,
-            offset: crate::legacy::STANDARD_HEADER_LEN,
-        };
-        if found.ctx.is_valid() {
-            Self::Found(found)
-        } else {
-            Self::ZeroIds(found)
         }
     }
 }
@@ -187,7 +172,7 @@ pub fn find_context(trace: &Trace<'_>, schema_id: u32) -> ContextLookup {
             continue;
         }
         let hop = i + 1;
-        let offset = oss.offset();
+        let offset = trace.base() + oss.offset();
         return match decode_oss_with(schema_id, oss.schema_id(), oss.data()) {
             Ok(ctx) => {
                 let found = FoundContext { ctx, hop, offset };
@@ -197,90 +182,16 @@ pub fn find_context(trace: &Trace<'_>, schema_id: u32) -> ContextLookup {
                     ContextLookup::ZeroIds(found)
                 }
             }
-            Err(error) => ContextLookup::BadOss { hop, offset, error },
+            Err(error) => ContextLookup::BadOss {
+                hop,
+                offset,
+                error: error.with_base(offset),
+            },
         };
     }
     match oldest_schema {
         Some(schema_id) => ContextLookup::OtherSchema { schema_id },
         None => ContextLookup::NoRecords,
-    }
-}
-
-/// Every field of one hop's record, typed; `None` when the trace type does
-/// not carry the field (RFC 9197 §4.4.2). Values are raw: "unavailable" is
-/// all ones (see `ioam_trace::unavailable`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct HopFields<'a> {
-    /// Bit 0: hop limit.
-    pub hop_limit: Option<u8>,
-    /// Bit 0: 24-bit node id.
-    pub node_id: Option<u32>,
-    /// Bit 1: 16-bit ingress interface id.
-    pub ingress_if_id: Option<u16>,
-    /// Bit 1: 16-bit egress interface id.
-    pub egress_if_id: Option<u16>,
-    /// Bit 2: timestamp seconds.
-    pub timestamp_secs: Option<u32>,
-    /// Bit 3: timestamp fraction.
-    pub timestamp_frac: Option<u32>,
-    /// Bit 4: transit delay (top bit: overflow).
-    pub transit_delay: Option<u32>,
-    /// Bit 5: namespace data, short.
-    pub namespace_data: Option<u32>,
-    /// Bit 6: queue depth.
-    pub queue_depth: Option<u32>,
-    /// Bit 7: checksum complement.
-    pub checksum_complement: Option<u32>,
-    /// Bit 8: hop limit of the wide field.
-    pub hop_limit_wide: Option<u8>,
-    /// Bit 8: 56-bit node id.
-    pub node_id_wide: Option<u64>,
-    /// Bit 9: 32-bit ingress interface id.
-    pub ingress_if_id_wide: Option<u32>,
-    /// Bit 9: 32-bit egress interface id.
-    pub egress_if_id_wide: Option<u32>,
-    /// Bit 10: namespace data, wide.
-    pub namespace_data_wide: Option<u64>,
-    /// Bit 11: buffer occupancy.
-    pub buffer_occupancy: Option<u32>,
-    /// Bit 22: the opaque state snapshot.
-    pub oss: Option<OssFields<'a>>,
-}
-
-/// The opaque state snapshot of one hop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OssFields<'a> {
-    /// Schema ID (24 bits).
-    pub schema_id: u32,
-    /// The data (Length words).
-    pub data: &'a [u8],
-}
-
-impl<'a> HopFields<'a> {
-    /// Reads every field of `rec`.
-    pub fn of(rec: &NodeRecord<'a>) -> Self {
-        Self {
-            hop_limit: rec.hop_limit(),
-            node_id: rec.node_id(),
-            ingress_if_id: rec.ingress_if_id(),
-            egress_if_id: rec.egress_if_id(),
-            timestamp_secs: rec.timestamp_secs(),
-            timestamp_frac: rec.timestamp_frac(),
-            transit_delay: rec.transit_delay(),
-            namespace_data: rec.namespace_data(),
-            queue_depth: rec.queue_depth(),
-            checksum_complement: rec.checksum_complement(),
-            hop_limit_wide: rec.hop_limit_wide(),
-            node_id_wide: rec.node_id_wide(),
-            ingress_if_id_wide: rec.ingress_if_id_wide(),
-            egress_if_id_wide: rec.egress_if_id_wide(),
-            namespace_data_wide: rec.namespace_data_wide(),
-            buffer_occupancy: rec.buffer_occupancy(),
-            oss: rec.oss().map(|o| OssFields {
-                schema_id: o.schema_id(),
-                data: o.data(),
-            }),
-        }
     }
 }
 
@@ -309,8 +220,8 @@ impl<'a> Hop<'a> {
     }
 
     /// Every field, typed.
-    pub fn fields(&self) -> HopFields<'a> {
-        HopFields::of(&self.record)
+    pub fn fields(&self) -> NodeFields<'a> {
+        self.record.fields()
     }
 
     /// The collector attribute key: `ioam_namespace<ns>_node<i>`.
@@ -358,7 +269,7 @@ impl fmt::Display for AttributeKey {
 /// The attribute value of one hop; `Display` writes the `Key=value; ` items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttributeValue<'a> {
-    fields: HopFields<'a>,
+    fields: NodeFields<'a>,
 }
 
 impl AttributeValue<'_> {
@@ -402,8 +313,8 @@ impl AttributeValue<'_> {
         }
         out.dec_item("BufferOccupancy=", h.buffer_occupancy.map(u64::from))?;
         if let Some(oss) = h.oss {
-            out.dec_item("OpaqueStateSchemaId=", Some(oss.schema_id.into()))?;
-            out.hex_item("OpaqueStateData=", oss.data)?;
+            out.dec_item("OpaqueStateSchemaId=", Some(oss.schema_id().into()))?;
+            out.hex_item("OpaqueStateData=", oss.data())?;
         }
         Ok(())
     }
@@ -652,14 +563,10 @@ impl<'a> CltView<'a> {
         Trace::parse_preallocated(body, mode).map(|t| Self::new(t, schema_id))
     }
 
-    /// The view of a legacy-header trace: `trace` parses
-    /// [`crate::legacy::LegacyTrace::standard_body`], the context comes from
-    /// the header ids (flags supplied by the caller).
-    pub fn with_legacy_ids(trace: Trace<'a>, ids: LegacyIds, flags: crate::TraceFlags) -> Self {
-        Self {
-            trace,
-            context: ContextLookup::from_legacy(ids, flags),
-        }
+    /// A view whose context was found elsewhere (the legacy header, see
+    /// [`crate::legacy::LegacyTrace::view`]).
+    pub(crate) const fn with_context(trace: Trace<'a>, context: ContextLookup) -> Self {
+        Self { trace, context }
     }
 
     /// The trace.

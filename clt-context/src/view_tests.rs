@@ -7,7 +7,7 @@ use crate::legacy::{LegacyIds, LegacyTrace};
 use crate::oss::{encode_snapshot, CLT_SCHEMA_ID};
 use crate::{SpanId, TraceFlags, TraceId};
 use core::fmt::Write;
-use ioam_trace::TraceType;
+use ioam_trace::{TraceKind, TraceType};
 use ioam_wire::Mode;
 use proptest::prelude::*;
 
@@ -340,6 +340,7 @@ fn lookup_outcomes() {
             hop: 1,
             offset: 12,
             error: CltError::WrongLength {
+                offset: 12,
                 required: 28,
                 actual: 24
             }
@@ -393,10 +394,12 @@ fn legacy_view() {
     let mut legacy = [0u8; 64];
     let n = crate::legacy::to_legacy_body(&std_body, &ids, &mut legacy).unwrap();
     let lt = LegacyTrace::from_body(&legacy[..n]).unwrap();
-    let view = CltView::with_legacy_ids(trace(lt.standard_body()), lt.ids(), TraceFlags::SAMPLED);
+    let view = lt
+        .view(TraceKind::Preallocated, Mode::Strict, TraceFlags::SAMPLED)
+        .unwrap();
+    assert_eq!(view.trace().header(), trace(lt.standard_body()).header());
     let want = SpanContext::new(ids.trace_id, ids.span_id, TraceFlags::SAMPLED);
     assert_eq!(view.context().context(), Some(want));
-    assert_eq!(lt.context(TraceFlags::SAMPLED), *view.context());
     assert_eq!(
         view.context().found().map(|f| (f.hop, f.offset)),
         Some((0, 8))
@@ -405,8 +408,14 @@ fn legacy_view() {
         lines(&view).as_str(),
         "ioam_namespace9_node1=HopLimit=64; Id=1; \n"
     );
-    let none = ContextLookup::from_legacy(LegacyIds::default(), TraceFlags::SAMPLED);
-    assert_eq!(none.name(), "zero-ids");
+    // All-zero ids: the patch's "no ids".
+    let mut zero = legacy;
+    zero[8..32].fill(0);
+    let lt = LegacyTrace::from_body(&zero[..n]).unwrap();
+    let view = lt
+        .view(TraceKind::Preallocated, Mode::Strict, TraceFlags::SAMPLED)
+        .unwrap();
+    assert_eq!(view.context().name(), "zero-ids");
 }
 
 /// A writer that only counts, so any amount of text fits.

@@ -39,9 +39,9 @@ fn check_report(r: &PacketReport, len: usize) {
 /// byte also picks a link type for the frame decoder.
 pub fn check_decode(data: &[u8]) {
     let len = data.len();
-    for strict in [true, false] {
+    for mode in [Mode::Strict, Mode::Lenient] {
         let opts = DecodeOptions {
-            strict,
+            mode,
             legacy_clt_ns: if data.len() > 49 {
                 vec![u16::from_be_bytes([data[48], data[49]])]
             } else {
@@ -49,7 +49,6 @@ pub fn check_decode(data: &[u8]) {
             },
             ..DecodeOptions::default()
         };
-        let mode = if strict { Mode::Strict } else { Mode::Lenient };
         let report = decode_ipv6(1, None, data, &opts);
         if let Some(r) = &report {
             check_report(r, len);
@@ -70,7 +69,7 @@ pub fn check_decode(data: &[u8]) {
             assert_eq!(reported, found, "report lists every IOAM option");
         }
         let opts = DecodeOptions {
-            strict,
+            mode,
             ..DecodeOptions::default()
         };
         if let Some((&sel, rest)) = data.split_first() {

@@ -15,6 +15,7 @@ use ioam_wire::ipv6::{Ipv6Header, Ipv6HeaderRepr, IPV6_HEADER_LEN};
 use ioam_wire::opt::{Opt, Options};
 use ioam_wire::packet::{first_hbh_ioam, IoamOptions, PacketIoam};
 use ioam_wire::pot::{Pot, PotRepr};
+use ioam_wire::prelude::*;
 use ioam_wire::Mode;
 use ioam_wire::WireError;
 
@@ -502,9 +503,9 @@ pub fn check_integrity(data: &[u8]) {
         return;
     };
     // Mostly the four integrity types; sometimes any byte.
-    let ioam_type = if sel >= 0xf0 { sel } else { 64 + sel % 4 };
+    let ioam_type = IoamType::from_u8(if sel >= 0xf0 { sel } else { 64 + sel % 4 });
     let len = body.len();
-    match IntegrityOption::parse(ioam_type, body) {
+    match IntegrityOption::decode(ioam_type, body) {
         Ok(o) => {
             assert_eq!(o.buffer_len(), len);
             let mut out = vec![0u8; len];
@@ -543,7 +544,7 @@ pub fn check_integrity(data: &[u8]) {
         assert_eq!(n, o.buffer_len());
         assert!(out[n..].iter().all(|&b| b == 0xa5));
         assert_eq!(
-            IntegrityOption::parse(o.ioam_type, &out[..n]),
+            IntegrityOption::decode(o.ioam_type, &out[..n]),
             Ok(o),
             "parse(emit(o)) == o"
         );

@@ -12,7 +12,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use ioam_cli::args::{parse_u16, parse_u32};
 use ioam_cli::capture::{CaptureReader, Timestamp};
-use ioam_cli::decode::{self, DecodeOptions, TimestampFormat};
+use ioam_cli::decode::{self, DecodeOptions};
+use ioam_trace::timestamp::TimestampFormat;
+use ioam_wire::dex::DexLayout;
+use ioam_wire::Mode;
+
+/// The `--timestamp-format` names of RFC 9197 §5, as the library spells them.
+fn timestamp_format(s: &str) -> Result<TimestampFormat, String> {
+    TimestampFormat::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = TimestampFormat::ALL.iter().map(|f| f.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
 use ioam_cli::otlp::OtlpStream;
 use ioam_cli::{craft, send, text};
 
@@ -74,7 +85,7 @@ struct DecodeArgs {
     #[arg(long, value_name = "ID", default_value = "0x434c54", value_parser = parse_u32)]
     clt_schema_id: u32,
     /// Timestamp format of the namespaces (for span start/end times).
-    #[arg(long, value_enum, default_value_t = TimestampFormat::Posix)]
+    #[arg(long, default_value = "posix", value_parser = timestamp_format)]
     timestamp_format: TimestampFormat,
     /// Read DEX Extension-Flags in the pre-RFC 9326 bit order (flow id
     /// 0x01, sequence number 0x02) used by some older captures.
@@ -282,11 +293,19 @@ fn decode_input(
 
 fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
     let opts = DecodeOptions {
-        strict: !args.lenient,
+        mode: if args.lenient {
+            Mode::Lenient
+        } else {
+            Mode::Strict
+        },
         legacy_clt_ns: args.legacy_clt_ns.clone(),
         clt_schema_id: args.clt_schema_id,
         timestamp_format: args.timestamp_format,
-        legacy_dex: args.legacy_dex,
+        dex_layout: if args.legacy_dex {
+            DexLayout::Legacy
+        } else {
+            DexLayout::Rfc9326
+        },
         collector_attributes: args.format == OutputFormat::OtlpJson,
     };
     let stdout: &'static io::Stdout = Box::leak(Box::new(io::stdout()));

@@ -10,7 +10,7 @@ fn modes() -> [DecodeOptions; 2] {
     [
         DecodeOptions::default(),
         DecodeOptions {
-            strict: false,
+            mode: ioam_wire::Mode::Lenient,
             ..DecodeOptions::default()
         },
     ]
@@ -103,7 +103,7 @@ fn dex_legacy_layout_only_on_request() {
     let pkt = ioam_cli::craft::ipv6_udp_packet([0; 16], [0; 16], 64, &[(0, hbh)], b"x");
 
     let legacy = DecodeOptions {
-        legacy_dex: true,
+        dex_layout: ioam_wire::dex::DexLayout::Legacy,
         ..DecodeOptions::default()
     };
     let r = decode_ipv6(1, None, &pkt, &legacy).unwrap();

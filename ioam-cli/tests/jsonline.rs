@@ -7,6 +7,8 @@ use ioam_cli::capture::{Frames, Timestamp};
 use ioam_cli::decode::{decode_frame, decode_ipv6, DecodeOptions, SAMPLE_CAPTURE};
 use ioam_cli::jsonline::write_packet;
 use ioam_cli::model::{ErrorReport, PacketReport};
+use ioam_wire::dex::DexLayout;
+use ioam_wire::Mode;
 
 fn same(r: &PacketReport) {
     let mut mine = Vec::new();
@@ -20,11 +22,11 @@ fn same(r: &PacketReport) {
 
 fn all_options() -> Vec<DecodeOptions> {
     let mut v = Vec::new();
-    for strict in [true, false] {
-        for legacy_dex in [false, true] {
+    for mode in [Mode::Strict, Mode::Lenient] {
+        for dex_layout in [DexLayout::Rfc9326, DexLayout::Legacy] {
             v.push(DecodeOptions {
-                strict,
-                legacy_dex,
+                mode,
+                dex_layout,
                 ..DecodeOptions::default()
             });
         }

@@ -9,11 +9,7 @@
 
 use core::fmt;
 
-use ioam_wire::dex::DexError;
-use ioam_wire::e2e::E2eError;
 use ioam_wire::error::{Diagnostic, Lengths, WireError};
-use ioam_wire::integrity::IntegrityError;
-use ioam_wire::pot::PotError;
 
 use crate::trace_type::TraceType;
 
@@ -221,15 +217,6 @@ pub enum TraceError {
     /// An error of the IPv6 layer below the trace (packet, extension
     /// header or option framing, builder buffer), with its own offsets.
     Wire(WireError),
-    /// A malformed Proof of Transit body met by the packet walk
-    /// ([`crate::IoamPacket`]).
-    Pot(PotError),
-    /// A malformed Edge-to-Edge body met by the packet walk.
-    E2e(E2eError),
-    /// A malformed Direct Export body met by the packet walk.
-    Dex(DexError),
-    /// A malformed integrity-protected option met by the packet walk.
-    Integrity(IntegrityError),
     /// The packet around an incremental trace does not have what the
     /// operation needs.
     Packet {
@@ -369,10 +356,6 @@ impl TraceError {
                 reason,
             },
             TraceError::Wire(e) => TraceError::Wire(e.with_base(base)),
-            TraceError::Pot(e) => TraceError::Pot(e.with_base(base)),
-            TraceError::E2e(e) => TraceError::E2e(e.with_base(base)),
-            TraceError::Dex(e) => TraceError::Dex(e.with_base(base)),
-            TraceError::Integrity(e) => TraceError::Integrity(e.with_base(base)),
         }
     }
 }
@@ -474,10 +457,6 @@ impl fmt::Display for TraceError {
                 write!(f, "{} (offset {offset})", reason.text())
             }
             TraceError::Wire(e) => write!(f, "{e}"),
-            TraceError::Pot(e) => write!(f, "{e}"),
-            TraceError::E2e(e) => write!(f, "{e}"),
-            TraceError::Dex(e) => write!(f, "{e}"),
-            TraceError::Integrity(e) => write!(f, "{e}"),
         }
     }
 }
@@ -486,10 +465,6 @@ impl core::error::Error for TraceError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             TraceError::Wire(e) => Some(e),
-            TraceError::Pot(e) => Some(e),
-            TraceError::E2e(e) => Some(e),
-            TraceError::Dex(e) => Some(e),
-            TraceError::Integrity(e) => Some(e),
             _ => None,
         }
     }
@@ -516,10 +491,6 @@ impl Diagnostic for TraceError {
             TraceError::TooLong { .. } => "incremental trace option",
             TraceError::Packet { .. } => "IPv6 packet",
             TraceError::Wire(e) => e.layer(),
-            TraceError::Pot(e) => e.layer(),
-            TraceError::E2e(e) => e.layer(),
-            TraceError::Dex(e) => e.layer(),
-            TraceError::Integrity(e) => e.layer(),
         }
     }
 
@@ -555,10 +526,6 @@ impl Diagnostic for TraceError {
             }
             TraceError::Packet { reason, .. } => reason.text(),
             TraceError::Wire(e) => e.rule(),
-            TraceError::Pot(e) => e.rule(),
-            TraceError::E2e(e) => e.rule(),
-            TraceError::Dex(e) => e.rule(),
-            TraceError::Integrity(e) => e.rule(),
         }
     }
 
@@ -579,10 +546,6 @@ impl Diagnostic for TraceError {
             | TraceError::Packet { offset, .. } => offset,
             TraceError::ValueOutOfRange { .. } | TraceError::RecordTooLarge { .. } => return None,
             TraceError::Wire(e) => return e.offset(),
-            TraceError::Pot(e) => return e.offset(),
-            TraceError::E2e(e) => return e.offset(),
-            TraceError::Dex(e) => return e.offset(),
-            TraceError::Integrity(e) => return e.offset(),
         })
     }
 
@@ -618,10 +581,6 @@ impl Diagnostic for TraceError {
             TraceError::RecordTooLarge { required, space } => Lengths::of(required, space),
             TraceError::TooLong { required, max, .. } => Lengths::of(max, required),
             TraceError::Wire(e) => e.lengths(),
-            TraceError::Pot(e) => e.lengths(),
-            TraceError::E2e(e) => e.lengths(),
-            TraceError::Dex(e) => e.lengths(),
-            TraceError::Integrity(e) => e.lengths(),
             _ => None,
         }
     }

@@ -104,10 +104,10 @@ pub use ioam_wire::Mode;
 pub use layout::RecordLayout;
 pub use packet::write_transit_hbh;
 pub use prepared::{write_transit_prepared, PreparedRecord};
-pub use record::{unavailable, NodeRecord, OpaqueState};
+pub use record::{unavailable, NodeFields, NodeRecord, OpaqueState};
 pub use trace::{PathOrder, Records, Trace, TraceKind, MAX_RECORDS};
 pub use trace_type::TraceType;
-pub use walk::{IoamItem, IoamPacket, OptionBody};
+pub use walk::{IoamItem, IoamPacket, OptionBody, ProtectedTrace, WalkConfig};
 pub use writer::{
     emit_record, write_transit, NodeData, SkipReason, TransitConfig, TransitOutcome, UndefinedFill,
 };

@@ -2,6 +2,7 @@
 //! the opaque state snapshot (RFC 9197 §4.4.2).
 
 use crate::layout::{self, RecordLayout};
+use crate::timestamp::TimestampFormat;
 use crate::trace_type::TraceType;
 
 /// "Unavailable" values (RFC 9197 §4.4.2: all ones unless a field says
@@ -104,6 +105,69 @@ impl<'a> OpaqueState<'a> {
     #[must_use]
     pub const fn is_none(&self) -> bool {
         self.length == 0 && self.schema_id == unavailable::SCHEMA_ID_NONE
+    }
+}
+
+/// Every field of one node record, typed (RFC 9197 §4.4.2); `None` when
+/// the trace type does not carry the field. Values are as written:
+/// "unavailable" is all ones (see [`unavailable`]). Read with
+/// [`NodeRecord::fields`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NodeFields<'a> {
+    /// Bit 0: hop limit.
+    pub hop_limit: Option<u8>,
+    /// Bit 0: 24-bit node id.
+    pub node_id: Option<u32>,
+    /// Bit 1: 16-bit ingress interface id.
+    pub ingress_if_id: Option<u16>,
+    /// Bit 1: 16-bit egress interface id.
+    pub egress_if_id: Option<u16>,
+    /// Bit 2: timestamp seconds.
+    pub timestamp_secs: Option<u32>,
+    /// Bit 3: timestamp fraction.
+    pub timestamp_frac: Option<u32>,
+    /// Bit 4: transit delay (top bit: overflow).
+    pub transit_delay: Option<u32>,
+    /// Bit 5: namespace data, short.
+    pub namespace_data: Option<u32>,
+    /// Bit 6: queue depth.
+    pub queue_depth: Option<u32>,
+    /// Bit 7: checksum complement.
+    pub checksum_complement: Option<u32>,
+    /// Bit 8: hop limit of the wide field.
+    pub hop_limit_wide: Option<u8>,
+    /// Bit 8: 56-bit node id.
+    pub node_id_wide: Option<u64>,
+    /// Bit 9: 32-bit ingress interface id.
+    pub ingress_if_id_wide: Option<u32>,
+    /// Bit 9: 32-bit egress interface id.
+    pub egress_if_id_wide: Option<u32>,
+    /// Bit 10: namespace data, wide.
+    pub namespace_data_wide: Option<u64>,
+    /// Bit 11: buffer occupancy.
+    pub buffer_occupancy: Option<u32>,
+    /// Bits 12-21: the words of the undefined bits that are set
+    /// (`undefined[i]` is bit `12 + i`).
+    pub undefined: [Option<u32>; 10],
+    /// Bit 22: the opaque state snapshot.
+    pub oss: Option<OpaqueState<'a>>,
+}
+
+impl NodeFields<'_> {
+    /// The words of the undefined bits that are set, bits 12-21 in order.
+    pub fn undefined_words(&self) -> impl Iterator<Item = u32> + '_ {
+        self.undefined.iter().flatten().copied()
+    }
+
+    /// Bits 2 and 3 read in `format`, as nanoseconds since the Unix epoch:
+    /// `None` without bit 2, for the "unavailable" seconds (all ones) and
+    /// for a value the format cannot hold. A missing fraction counts as 0.
+    #[must_use]
+    pub fn unix_nanos(&self, format: TimestampFormat) -> Option<u64> {
+        match self.timestamp_secs? {
+            u32::MAX => None,
+            secs => format.to_unix_nanos(secs, self.timestamp_frac.unwrap_or(0)),
+        }
     }
 }
 
@@ -379,6 +443,46 @@ impl<'a> NodeRecord<'a> {
             data,
             offset: self.offset() + usize::from(self.fields_len),
         })
+    }
+
+    /// Every field of the record at once, typed.
+    ///
+    /// ```
+    /// use ioam_trace::{Mode, Trace};
+    /// // Type 0xc00000 (bits 0 and 1): hop limit 63, node 1, interfaces 2 / 3.
+    /// let body = [0, 1, 0x10, 0, 0xc0, 0, 0, 0, 63, 0, 0, 1, 0, 2, 0, 3];
+    /// let trace = Trace::parse_preallocated(&body, Mode::Strict)?;
+    /// let f = trace.records().next().unwrap()?.fields();
+    /// assert_eq!((f.hop_limit, f.node_id, f.ingress_if_id, f.egress_if_id), (Some(63), Some(1), Some(2), Some(3)));
+    /// assert_eq!(f.queue_depth, None); // bit 6 not set: absent, not zero
+    /// # Ok::<(), ioam_trace::TraceError>(())
+    /// ```
+    #[must_use]
+    pub fn fields(&self) -> NodeFields<'a> {
+        let mut undefined = [None; 10];
+        for (bit, slot) in (12u8..).zip(undefined.iter_mut()) {
+            *slot = self.undefined(bit);
+        }
+        NodeFields {
+            hop_limit: self.hop_limit(),
+            node_id: self.node_id(),
+            ingress_if_id: self.ingress_if_id(),
+            egress_if_id: self.egress_if_id(),
+            timestamp_secs: self.timestamp_secs(),
+            timestamp_frac: self.timestamp_frac(),
+            transit_delay: self.transit_delay(),
+            namespace_data: self.namespace_data(),
+            queue_depth: self.queue_depth(),
+            checksum_complement: self.checksum_complement(),
+            hop_limit_wide: self.hop_limit_wide(),
+            node_id_wide: self.node_id_wide(),
+            ingress_if_id_wide: self.ingress_if_id_wide(),
+            egress_if_id_wide: self.egress_if_id_wide(),
+            namespace_data_wide: self.namespace_data_wide(),
+            buffer_occupancy: self.buffer_occupancy(),
+            undefined,
+            oss: self.oss(),
+        }
     }
 }
 

@@ -16,8 +16,11 @@ pub const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
-/// The three timestamp formats of RFC 9197 §5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The three timestamp formats of RFC 9197 §5. The default is POSIX, what
+/// Linux writes. Names for configuration files and command lines:
+/// [`TimestampFormat::name`] and [`TimestampFormat::from_name`] (`"posix"`,
+/// `"ptp"`, `"ntp"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum TimestampFormat {
     /// PTP truncated (RFC 9197 §5): seconds and nanoseconds since the PTP
@@ -29,7 +32,39 @@ pub enum TimestampFormat {
     Ntp,
     /// POSIX (RFC 9197 §5): seconds since 1970-01-01 and microseconds
     /// (what Linux writes).
+    #[default]
     Posix,
+}
+
+impl TimestampFormat {
+    /// Every format, in the order of RFC 9197 §5.
+    pub const ALL: [TimestampFormat; 3] = [
+        TimestampFormat::Ptp,
+        TimestampFormat::Ntp,
+        TimestampFormat::Posix,
+    ];
+
+    /// The format of a [`TimestampFormat::name`].
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The lowercase name: `"ptp"`, `"ntp"` or `"posix"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            TimestampFormat::Ptp => "ptp",
+            TimestampFormat::Ntp => "ntp",
+            TimestampFormat::Posix => "posix",
+        }
+    }
+}
+
+impl core::fmt::Display for TimestampFormat {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl TimestampFormat {

@@ -45,16 +45,19 @@
 
 use core::iter::FusedIterator;
 
-use ioam_wire::dex::DexRepr;
+use ioam_wire::body::IoamBody;
+use ioam_wire::dex::{DexLayout, DexRepr};
 use ioam_wire::e2e::E2eRepr;
+use ioam_wire::error::Diagnostic;
 use ioam_wire::ext::{ChainEnd, ExtKind};
-use ioam_wire::integrity::IntegrityOption;
+use ioam_wire::integrity::{IntegrityOption, ProtectedOption};
 use ioam_wire::ioam::{IoamOption, IoamType, Placement};
 use ioam_wire::packet::IoamOptions;
 use ioam_wire::pot::PotRepr;
-use ioam_wire::Mode;
+use ioam_wire::{Mode, WireError};
 
 use crate::error::TraceError;
+use crate::header::{TRACE_DATA_MAX, TRACE_HEADER_LEN};
 use crate::trace::{Trace, TraceKind};
 
 /// The body of an IOAM option, decoded by its IOAM Option-Type
@@ -70,7 +73,8 @@ pub enum OptionBody<'a> {
     Pot(PotRepr<'a>),
     /// IOAM-Type 3.
     E2e(E2eRepr<'a>),
-    /// IOAM-Type 4, Extension-Flags in the RFC 9326 order.
+    /// IOAM-Type 4, Extension-Flags in the order of
+    /// [`WalkConfig::dex_layout`].
     Dex(DexRepr),
     /// IOAM-Types 64-67; [`IntegrityOption::protected`] decodes the
     /// protected option.
@@ -84,6 +88,27 @@ pub enum OptionBody<'a> {
     },
 }
 
+/// How a walk decodes what it finds. `Mode::Strict.into()` is the usual
+/// value; the default is strict with the RFC 9326 DEX layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct WalkConfig {
+    /// Strict (Linux) or lenient (RFC) checks, for the options areas and
+    /// the traces.
+    pub mode: Mode,
+    /// The Extension-Flags order of DEX bodies (RFC 9326 unless a capture
+    /// is known to use the pre-RFC order).
+    pub dex_layout: DexLayout,
+}
+
+impl From<Mode> for WalkConfig {
+    fn from(mode: Mode) -> Self {
+        WalkConfig {
+            mode,
+            ..WalkConfig::default()
+        }
+    }
+}
+
 impl<'a> OptionBody<'a> {
     /// Decodes the body of `option` by its IOAM Option-Type. Error offsets
     /// count from wherever `option`'s offsets count from (the header the
@@ -95,10 +120,12 @@ impl<'a> OptionBody<'a> {
     ///
     /// # Errors
     /// The error of the body's parser, wrapped in a [`TraceError`].
-    pub fn decode(option: &IoamOption<'a>, mode: Mode) -> Result<Self, TraceError> {
+    pub fn decode(option: &IoamOption<'a>, cfg: &WalkConfig) -> Result<Self, TraceError> {
+        let mode = cfg.mode;
         let base = option.body_offset;
         let body = option.body;
         let at = |e: TraceError| e.with_base(base);
+        let wire = |e: WireError| TraceError::Wire(e.with_base(base));
         Ok(match option.ioam_type {
             IoamType::PreallocatedTrace => OptionBody::PreallocatedTrace(
                 Trace::parse(body, mode, TraceKind::Preallocated)
@@ -110,22 +137,23 @@ impl<'a> OptionBody<'a> {
                     .map_err(at)?
                     .with_base(base),
             ),
-            IoamType::ProofOfTransit => {
-                OptionBody::Pot(PotRepr::parse_bytes(body).map_err(|e| at(TraceError::Pot(e)))?)
+            t @ IoamType::ProofOfTransit => {
+                OptionBody::Pot(PotRepr::decode(t, body).map_err(wire)?)
             }
-            IoamType::EdgeToEdge => {
-                OptionBody::E2e(E2eRepr::parse_bytes(body).map_err(|e| at(TraceError::E2e(e)))?)
-            }
-            IoamType::DirectExport => {
-                OptionBody::Dex(DexRepr::parse_bytes(body).map_err(|e| at(TraceError::Dex(e)))?)
-            }
-            IoamType::IntegrityPreallocatedTrace
+            t @ IoamType::EdgeToEdge => OptionBody::E2e(E2eRepr::decode(t, body).map_err(wire)?),
+            IoamType::DirectExport => OptionBody::Dex(
+                match cfg.dex_layout {
+                    DexLayout::Rfc9326 => DexRepr::parse_bytes(body),
+                    DexLayout::Legacy => DexRepr::parse_legacy(body),
+                }
+                .map_err(wire)?,
+            ),
+            t @ (IoamType::IntegrityPreallocatedTrace
             | IoamType::IntegrityIncrementalTrace
             | IoamType::IntegrityProofOfTransit
-            | IoamType::IntegrityEdgeToEdge => OptionBody::Integrity(
-                IntegrityOption::parse(option.ioam_type.to_u8(), body)
-                    .map_err(|e| at(TraceError::Integrity(e)))?,
-            ),
+            | IoamType::IntegrityEdgeToEdge) => {
+                OptionBody::Integrity(IntegrityOption::decode(t, body).map_err(wire)?)
+            }
             ioam_type => OptionBody::Unknown {
                 ioam_type,
                 data: body,
@@ -152,7 +180,7 @@ pub struct IoamItem<'a> {
     pub header_offset: usize,
     /// The option, with offsets from the packet start.
     pub option: IoamOption<'a>,
-    mode: Mode,
+    cfg: WalkConfig,
 }
 
 impl<'a> IoamItem<'a> {
@@ -181,13 +209,19 @@ impl<'a> IoamItem<'a> {
         self.option.placement(self.header)
     }
 
-    /// The body, decoded in the walk's [`Mode`]; error offsets count from
-    /// the packet start.
+    /// The body, decoded with the walk's [`WalkConfig`]; error offsets
+    /// count from the packet start.
     ///
     /// # Errors
     /// As [`OptionBody::decode`].
     pub fn body(&self) -> Result<OptionBody<'a>, TraceError> {
-        OptionBody::decode(&self.option, self.mode)
+        OptionBody::decode(&self.option, &self.cfg)
+    }
+
+    /// The configuration of the walk that found the option.
+    #[must_use]
+    pub const fn config(&self) -> &WalkConfig {
+        &self.cfg
     }
 }
 
@@ -197,7 +231,7 @@ impl<'a> IoamItem<'a> {
 #[derive(Debug, Clone)]
 pub struct IoamPacket<'a> {
     inner: IoamOptions<'a>,
-    mode: Mode,
+    cfg: WalkConfig,
 }
 
 impl<'a> IoamPacket<'a> {
@@ -207,9 +241,17 @@ impl<'a> IoamPacket<'a> {
     /// [`TraceError::Wire`] when the IPv6 header is truncated or not
     /// version 6.
     pub fn new(packet: &'a [u8], mode: Mode) -> Result<Self, TraceError> {
+        Self::with_config(packet, mode.into())
+    }
+
+    /// [`IoamPacket::new`] with every setting of a [`WalkConfig`].
+    ///
+    /// # Errors
+    /// As [`IoamPacket::new`].
+    pub fn with_config(packet: &'a [u8], cfg: WalkConfig) -> Result<Self, TraceError> {
         Ok(IoamPacket {
-            inner: IoamOptions::new(packet, mode)?,
-            mode,
+            inner: IoamOptions::new(packet, cfg.mode)?,
+            cfg,
         })
     }
 
@@ -231,7 +273,7 @@ impl<'a> Iterator for IoamPacket<'a> {
                 header: found.header,
                 header_offset: found.header_offset,
                 option: found.absolute(),
-                mode: self.mode,
+                cfg: self.cfg,
             }),
             Err(e) => Err(TraceError::Wire(e)),
         })
@@ -239,6 +281,96 @@ impl<'a> Iterator for IoamPacket<'a> {
 }
 
 impl FusedIterator for IoamPacket<'_> {}
+
+/// The trace inside an integrity-protected trace option (IOAM types 64 and
+/// 65): the 8-byte trace header and the node data, which the integrity
+/// header, nonce and ICV separate, copied into one standard trace body (at
+/// most 252 bytes, inline) so that [`Trace`] can read it.
+///
+/// Offsets reported by [`ProtectedTrace::trace`] (parse and record errors)
+/// are the offsets of the bytes in the original option body, counted from
+/// where the option's offsets count from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ProtectedTrace {
+    buf: [u8; TRACE_HEADER_LEN + TRACE_DATA_MAX],
+    len: usize,
+    kind: TraceKind,
+    /// Offset of the body (and of the trace header) in the outer buffer.
+    base: usize,
+    /// Offset of the node data in the outer buffer.
+    data_base: usize,
+}
+
+impl ProtectedTrace {
+    /// The protected trace of `item`, when it is an integrity-protected
+    /// trace whose parts the method locates: `None` for any other option,
+    /// for an unknown method and for a body that does not decode (its
+    /// error comes from [`IoamItem::body`]).
+    ///
+    /// # Errors
+    /// [`TraceError::DataTooLong`] for node data longer than a trace holds.
+    pub fn of(item: &IoamItem<'_>) -> Option<Result<Self, TraceError>> {
+        let OptionBody::Integrity(opt) = item.body().ok()? else {
+            return None;
+        };
+        let (kind, parts) = match opt.protected()?.ok()? {
+            ProtectedOption::PreallocatedTrace(p) => (TraceKind::Preallocated, p),
+            ProtectedOption::IncrementalTrace(p) => (TraceKind::Incremental, p),
+            _ => return None,
+        };
+        let base = item.body_offset();
+        let data_base = base + opt.data_offset()?;
+        let mut buf = [0u8; TRACE_HEADER_LEN + TRACE_DATA_MAX];
+        let Some(data_out) = buf.get_mut(TRACE_HEADER_LEN..TRACE_HEADER_LEN + parts.data.len())
+        else {
+            return Some(Err(TraceError::DataTooLong {
+                offset: data_base,
+                len: parts.data.len(),
+                max: TRACE_DATA_MAX,
+            }));
+        };
+        data_out.copy_from_slice(parts.data);
+        buf[..TRACE_HEADER_LEN].copy_from_slice(parts.header.get(..TRACE_HEADER_LEN)?);
+        Some(Ok(ProtectedTrace {
+            buf,
+            len: TRACE_HEADER_LEN + parts.data.len(),
+            kind,
+            base,
+            data_base,
+        }))
+    }
+
+    /// The standard trace body: the trace header, then the node data.
+    #[must_use]
+    pub fn body(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The trace, parsed in `mode`, with offsets mapped back to the option.
+    ///
+    /// # Errors
+    /// The errors of [`Trace::parse`].
+    pub fn trace(&self, mode: Mode) -> Result<Trace<'_>, TraceError> {
+        let data_shift = self.data_base - TRACE_HEADER_LEN;
+        Trace::parse(&self.buf[..self.len], mode, self.kind)
+            .map(|t| t.with_base(data_shift))
+            .map_err(|e| match Diagnostic::offset(&e) {
+                Some(o) if o >= TRACE_HEADER_LEN => e.with_base(data_shift),
+                _ => e.with_base(self.base),
+            })
+    }
+}
+
+impl core::fmt::Debug for ProtectedTrace {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ProtectedTrace")
+            .field("kind", &self.kind)
+            .field("body", &&self.buf[..self.len])
+            .field("base", &self.base)
+            .field("data_base", &self.data_base)
+            .finish()
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -322,7 +454,7 @@ mod tests {
         let _ = it.next();
         let e = it.next().unwrap().unwrap().body().unwrap_err();
         assert_eq!(e.offset(), Some(74));
-        assert!(matches!(e, TraceError::E2e(_)));
+        assert!(matches!(e, TraceError::Wire(_)));
         assert!(it.next().is_none());
         assert_eq!(it.end().map(|e| (e.protocol, e.offset)), Some((17, 80)));
     }

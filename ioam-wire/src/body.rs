@@ -1,10 +1,11 @@
-//! What every IOAM option body with a fixed IOAM Option-Type has in common
-//! (RFC 9197 §4, RFC 9326 §3, RFC 9486 §4).
+//! What every IOAM option body of this crate has in common
+//! (RFC 9197 §4, RFC 9326 §3, RFC 9486 §4, draft-ietf-ippm-ioam-data-integrity).
 //!
 //! An IOAM body value ([`PotRepr`](crate::pot::PotRepr),
-//! [`E2eRepr`](crate::e2e::E2eRepr), [`DexRepr`](crate::dex::DexRepr))
-//! knows its own length, how to write itself, and how to read itself back
-//! from the bytes after the IOAM Option-Type. [`IoamBody`] adds, once for
+//! [`E2eRepr`](crate::e2e::E2eRepr), [`DexRepr`](crate::dex::DexRepr),
+//! [`IntegrityOption`](crate::integrity::IntegrityOption)) knows its IOAM
+//! Option-Type, its own length, how to write itself, and how to read itself
+//! back from the bytes after the IOAM Option-Type. [`IoamBody`] adds, once for
 //! all of them, the framing that RFC 9486 puts around a body in IPv6:
 //! recognising the body in an option found by the parser
 //! ([`IoamBody::from_option`]), handing it to an
@@ -21,80 +22,114 @@
 //! let mut scratch = [0u8; 20];
 //! let spec: [OptionSpec<'_>; 1] = [pot.option_spec(&mut scratch)?];
 //! let mut hdr = [0u8; 32];
-//! let n = OptionsBuilder::new(17, &spec).emit(&mut hdr).map_err(ioam_wire::pot::PotError::from)?;
+//! let n = OptionsBuilder::new(17, &spec).emit(&mut hdr)?;
 //! // The same bytes as the one-option header Linux lays out.
 //! let mut direct = [0u8; 32];
 //! assert_eq!(pot.emit_ext_header(&mut direct, 17)?, n);
 //! assert_eq!(hdr[..n], direct[..n]);
-//! # Ok::<(), ioam_wire::pot::PotError>(())
+//!
+//! // Read back through the same trait, whatever the body type.
+//! let found = PotRepr::decode(pot.ioam_type(), &scratch)?;
+//! assert_eq!(found, pot);
+//! # Ok::<(), ioam_wire::WireError>(())
 //! ```
 
 use crate::build::{ioam_header, ioam_header_len, Body, OptionSpec};
 use crate::error::WireError;
 use crate::ioam::{IoamOption, IoamType};
 
-/// An IOAM option body whose IOAM Option-Type and IPv6 option code are
-/// fixed (RFC 9486 §4: POT and traces use 0x31, E2E and DEX 0x11).
+/// An IOAM option body of this crate: Proof of Transit, Edge-to-Edge,
+/// Direct Export and the integrity-protected options (traces live in
+/// `ioam-trace`).
 ///
 /// `'a` is the lifetime of the bytes a parsed value may borrow.
 ///
-/// Implementors provide the body codec (`buffer_len`, `validate`, `emit`,
-/// `parse_bytes`); the IPv6 framing methods are provided.
+/// Implementors provide the codec ([`decode`](IoamBody::decode),
+/// [`ioam_type`](IoamBody::ioam_type), [`buffer_len`](IoamBody::buffer_len),
+/// [`validate`](IoamBody::validate), [`emit`](IoamBody::emit)); the IPv6
+/// framing methods are provided once for all of them. Errors of both are
+/// [`WireError`]s.
+///
+/// # Adding an IOAM Option-Type
+///
+/// 1. A module next to `pot.rs` with the value type (`XyzRepr`), its
+///    parser and writer, a `Layer` variant in [`crate::error`] for each
+///    part a length error can name, and `impl IoamBody for XyzRepr`.
+/// 2. The IPv6 placement of the type in
+///    [`IoamType::ipv6_placement`](crate::ioam::IoamType::ipv6_placement).
+/// 3. One variant and one match arm in `ioam_trace::OptionBody::decode`,
+///    the dispatch every packet walk uses.
 pub trait IoamBody<'a>: Sized {
-    /// The IOAM Option-Type of the body.
-    const IOAM_TYPE: IoamType;
-    /// The IPv6 option code that carries the body (RFC 9486 §4).
-    const OPTION_CODE: u8;
+    /// Parses the body of an IOAM option of IOAM Option-Type `ioam_type`
+    /// (the bytes after its Reserved and IOAM Option-Type bytes). Error
+    /// offsets are relative to `body`. An IOAM type this body type does not
+    /// read is [`WireError::WrongIoamType`].
+    ///
+    /// # Errors
+    /// The body's own length and content rules.
+    fn decode(ioam_type: IoamType, body: &'a [u8]) -> Result<Self, WireError>;
 
-    /// Errors of the body codec; framing errors arrive as [`WireError`].
-    type Error: From<WireError>;
+    /// The IOAM Option-Type of the value.
+    fn ioam_type(&self) -> IoamType;
 
     /// Bytes [`IoamBody::emit`] writes.
     fn buffer_len(&self) -> usize;
 
     /// Checks that the value can be written (apart from the size of the
     /// output buffer), as [`IoamBody::emit`] does before writing anything.
-    fn validate(&self) -> Result<(), Self::Error>;
+    ///
+    /// # Errors
+    /// [`WireError::Unencodable`] naming the value.
+    fn validate(&self) -> Result<(), WireError>;
 
     /// Writes the body into the first [`IoamBody::buffer_len`] bytes of
     /// `out` and returns that length. Nothing is written on error.
-    fn emit(&self, out: &mut [u8]) -> Result<usize, Self::Error>;
+    ///
+    /// # Errors
+    /// As [`IoamBody::validate`], and [`WireError::BufferTooSmall`].
+    fn emit(&self, out: &mut [u8]) -> Result<usize, WireError>;
 
-    /// Parses a body: the bytes after the IOAM Reserved and IOAM
-    /// Option-Type bytes. Error offsets are relative to `body`.
-    fn parse_bytes(body: &'a [u8]) -> Result<Self, Self::Error>;
-
-    /// The error for an option of another IOAM Option-Type (`found`).
-    fn wrong_ioam_type(found: u8) -> Self::Error;
+    /// The IPv6 option code that carries the body (RFC 9486 §4: 0x31 for
+    /// traces and POT, 0x11 for E2E and DEX; an integrity-protected type
+    /// uses the code of its unprotected sibling).
+    #[inline]
+    fn option_code(&self) -> u8 {
+        self.ioam_type().default_option_code()
+    }
 
     /// Parses the body of an IOAM option found by the options parser
     /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]); error
-    /// offsets are relative to [`IoamOption::body`]. An option of another
-    /// IOAM Option-Type is an error ([`IoamBody::wrong_ioam_type`]).
+    /// offsets are relative to [`IoamOption::body`].
+    ///
+    /// # Errors
+    /// As [`IoamBody::decode`].
     #[inline]
-    fn from_option(option: &IoamOption<'a>) -> Result<Self, Self::Error> {
-        if option.ioam_type != Self::IOAM_TYPE {
-            return Err(Self::wrong_ioam_type(option.ioam_type.to_u8()));
-        }
-        Self::parse_bytes(option.body)
+    fn from_option(option: &IoamOption<'a>) -> Result<Self, WireError> {
+        Self::decode(option.ioam_type, option.body)
     }
 
     /// Places the body in an IOAM option for
     /// [`OptionsBuilder`](crate::build::OptionsBuilder), with
-    /// [`IoamBody::OPTION_CODE`] and [`IoamBody::IOAM_TYPE`]. The body is
+    /// [`IoamBody::option_code`] and [`IoamBody::ioam_type`]. The body is
     /// written into `scratch` first ([`IoamBody::buffer_len`] bytes, at
     /// most [`IOAM_BODY_MAX`](crate::ioam::IOAM_BODY_MAX)).
+    ///
+    /// # Errors
+    /// As [`IoamBody::emit`] into `scratch`.
     #[inline]
-    fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, Self::Error> {
-        spec_with(scratch, Self::OPTION_CODE, Self::IOAM_TYPE, |b| {
+    fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, WireError> {
+        spec_with(scratch, self.option_code(), self.ioam_type(), |b| {
             self.emit(b)
         })
     }
 
     /// Length of the extension header [`IoamBody::emit_ext_header`] writes.
+    ///
+    /// # Errors
+    /// [`WireError::TooLong`] for a body an option cannot hold.
     #[inline]
-    fn ext_header_len(&self) -> Result<usize, Self::Error> {
-        Ok(ioam_header_len(self.buffer_len())?)
+    fn ext_header_len(&self) -> Result<usize, WireError> {
+        ioam_header_len(self.buffer_len())
     }
 
     /// Writes a whole Hop-by-Hop or Destination Options header holding this
@@ -103,29 +138,51 @@ pub trait IoamBody<'a>: Sized {
     /// and returns its length. Which header it becomes is chosen when it is
     /// inserted ([`insert_ext_header`](crate::build::insert_ext_header));
     /// [`IoamType::ipv6_placement`] names the specified one.
+    ///
+    /// # Errors
+    /// As [`IoamBody::emit`], and the framing errors of
+    /// [`ioam_header`](crate::build::ioam_header).
     #[inline]
-    fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, Self::Error> {
+    fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, WireError> {
         self.validate()?;
         header_with(
             buf,
             next_header,
-            Self::OPTION_CODE,
-            Self::IOAM_TYPE,
+            self.option_code(),
+            self.ioam_type(),
             self.buffer_len(),
             |b| self.emit(b),
         )
     }
 }
 
+/// `Ok` when `found` is `expected`, else the [`WireError::WrongIoamType`]
+/// naming what the parser reads.
+#[inline]
+pub(crate) const fn expect_type(
+    found: IoamType,
+    expected: IoamType,
+    name: &'static str,
+) -> Result<(), WireError> {
+    if found.to_u8() == expected.to_u8() {
+        Ok(())
+    } else {
+        Err(WireError::WrongIoamType {
+            found: found.to_u8(),
+            expected: name,
+        })
+    }
+}
+
 /// Writes a body with `emit` into `scratch` and wraps it in an
 /// [`OptionSpec::Ioam`].
 #[inline]
-pub(crate) fn spec_with<'s, E>(
+fn spec_with<'s>(
     scratch: &'s mut [u8],
     option_type: u8,
     ioam_type: IoamType,
-    emit: impl FnOnce(&mut [u8]) -> Result<usize, E>,
-) -> Result<OptionSpec<'s>, E> {
+    emit: impl FnOnce(&mut [u8]) -> Result<usize, WireError>,
+) -> Result<OptionSpec<'s>, WireError> {
     let n = emit(&mut *scratch)?;
     Ok(OptionSpec::Ioam {
         option_type,
@@ -137,88 +194,15 @@ pub(crate) fn spec_with<'s, E>(
 /// Writes an extension header holding one IOAM option whose `body_len`
 /// body bytes `emit` writes; see [`ioam_header`].
 #[inline]
-pub(crate) fn header_with<E: From<WireError>>(
+fn header_with(
     buf: &mut [u8],
     next_header: u8,
     option_type: u8,
     ioam_type: IoamType,
     body_len: usize,
-    emit: impl FnOnce(&mut [u8]) -> Result<usize, E>,
-) -> Result<usize, E> {
+    emit: impl FnOnce(&mut [u8]) -> Result<usize, WireError>,
+) -> Result<usize, WireError> {
     let (n, written) = ioam_header(buf, next_header, option_type, ioam_type, body_len, emit)?;
     written?;
     Ok(n)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dex::DexRepr;
-    use crate::e2e::E2eRepr;
-    use crate::ext::ExtKind;
-    use crate::pot::PotRepr;
-
-    fn consts<'a, B: IoamBody<'a>>() -> (u8, IoamType) {
-        (B::OPTION_CODE, B::IOAM_TYPE)
-    }
-
-    /// The constants agree with the placement RFC 9486 gives each type.
-    #[test]
-    fn constants_match_rfc9486_placement() {
-        for ((code, ty), header) in [
-            (consts::<PotRepr<'_>>(), ExtKind::HopByHop),
-            (consts::<E2eRepr<'_>>(), ExtKind::DestinationOptions),
-            (consts::<DexRepr>(), ExtKind::HopByHop),
-        ] {
-            assert_eq!(ty.ipv6_placement(), Some((code, header)), "{ty}");
-            assert_eq!(ty.default_option_code(), code, "{ty}");
-        }
-        assert_eq!(PotRepr::IOAM_TYPE.to_u8(), crate::pot::IOAM_TYPE);
-        assert_eq!(E2eRepr::IOAM_TYPE.to_u8(), crate::e2e::IOAM_TYPE);
-        assert_eq!(DexRepr::IOAM_TYPE.to_u8(), crate::dex::IOAM_TYPE);
-        assert_eq!(PotRepr::OPTION_CODE, crate::pot::IPV6_OPTION_CODE);
-        assert_eq!(E2eRepr::OPTION_CODE, crate::e2e::IPV6_OPTION_CODE);
-        assert_eq!(DexRepr::OPTION_CODE, crate::dex::IPV6_OPTION_CODE);
-    }
-
-    #[test]
-    fn from_option_rejects_other_types() {
-        let body = [0u8; 20];
-        let option = IoamOption {
-            offset: 4,
-            option_type: 0x31,
-            reserved: 0,
-            ioam_type: IoamType::EdgeToEdge,
-            body: &body,
-            body_offset: 8,
-        };
-        assert_eq!(
-            <PotRepr<'_> as IoamBody<'_>>::from_option(&option),
-            Err(crate::pot::PotError::WrongIoamType(3))
-        );
-        assert_eq!(
-            <DexRepr as IoamBody<'_>>::from_option(&option),
-            Err(crate::dex::DexError::WrongIoamType(3))
-        );
-    }
-
-    #[test]
-    fn framing_errors_come_through_as_wire() {
-        let pot = PotRepr::new_type0(1, 2, 3);
-        assert_eq!(
-            IoamBody::emit_ext_header(&pot, &mut [0u8; 31], 17),
-            Err(crate::pot::PotError::Wire(WireError::BufferTooSmall {
-                required: 32,
-                actual: 31
-            }))
-        );
-        let mut small = [0u8; 19];
-        assert_eq!(
-            pot.option_spec(&mut small).map(|_| ()),
-            Err(crate::pot::PotError::BufferTooSmall {
-                required: 20,
-                actual: 19
-            })
-        );
-    }
 }

@@ -2,7 +2,7 @@
 //!
 //! The view [`Dex`] and the value [`DexRepr`] work on the IOAM *body*: the
 //! bytes after the IOAM Reserved and IOAM Option-Type bytes, starting at the
-//! Namespace-ID. Every offset in a [`DexError`] is relative to that slice.
+//! Namespace-ID. Every offset in a [`WireError`] is relative to that slice.
 //!
 //! ```text
 //!  0                   1                   2                   3
@@ -22,7 +22,7 @@
 //! Extension-Flags bit 0 (mask 0x80) announces the Flow ID, bit 1 (0x40) the
 //! Sequence Number; bits 2-7 are unassigned, yet each set bit still occupies
 //! 4 bytes, in bit order. So the body is always
-//! `8 + 4 * popcount(Extension-Flags)` bytes ([`DexError::LengthMismatch`]
+//! `8 + 4 * popcount(Extension-Flags)` bytes ([`WireError::LengthMismatch`]
 //! otherwise). Flags and Reserved: 0 on send, exposed as received.
 //! No node data travels with DEX: the Trace-Type tells nodes what to export.
 //!
@@ -48,6 +48,7 @@
 //! (RFC 9486, RFC 9326: act 00, chg 0).
 //!
 //! ```
+//! use ioam_wire::body::IoamBody;
 //! use ioam_wire::dex::{Dex, DexRepr};
 //!
 //! let body = [
@@ -64,11 +65,12 @@
 //! assert_eq!(out, body);
 //! ```
 
-use core::fmt;
+use crate::body::{expect_type, IoamBody};
+use crate::error::{Layer, Unencodable, WireError};
 
-use crate::body::IoamBody;
-use crate::error::WireError;
-use crate::ioam::{IoamOption, IoamType};
+/// What a DEX parser reads, for [`WireError::WrongIoamType`].
+const DEX_EXPECTED: &str = "Direct Export (4, RFC 9326)";
+use crate::ioam::IoamType;
 
 /// IOAM Option-Type value of Direct Export (RFC 9326, IANA).
 pub const IOAM_TYPE: u8 = 4;
@@ -142,170 +144,6 @@ impl DexLayout {
     }
 }
 
-/// Errors of the DEX body (RFC 9326 §3.2).
-///
-/// Offsets are relative to the IOAM body passed to the parse function (the
-/// slice starting at Namespace-ID); [`DexError::with_base`] shifts them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DexError {
-    /// The body ends before the 8-byte fixed part is complete.
-    HeaderTruncated {
-        /// Offset of the DEX body.
-        offset: usize,
-        /// Bytes the fixed part needs (8).
-        required: usize,
-        /// Bytes present.
-        actual: usize,
-    },
-    /// The body length is not `8 + 4 * popcount(Extension-Flags)`.
-    LengthMismatch {
-        /// Offset of the Extension-Flags byte.
-        offset: usize,
-        /// The Extension-Flags value.
-        ext_flags: u8,
-        /// Body length the flags require.
-        required: usize,
-        /// Body length present.
-        actual: usize,
-    },
-    /// Writing: the output buffer is too small.
-    BufferTooSmall {
-        /// Bytes needed.
-        required: usize,
-        /// Bytes available.
-        actual: usize,
-    },
-    /// Writing: an IOAM-Trace-Type above 24 bits.
-    TraceTypeTooWide(u32),
-    /// [`DexRepr::from_option`]: the option is not a DEX option; the IOAM
-    /// Option-Type found.
-    WrongIoamType(u8),
-    /// Placing the body in an IPv6 option or header failed (too long,
-    /// buffer too small); see [`WireError`].
-    Wire(WireError),
-}
-
-impl DexError {
-    /// Adds `base` to every offset.
-    #[must_use]
-    pub const fn with_base(self, base: usize) -> Self {
-        match self {
-            DexError::HeaderTruncated {
-                offset,
-                required,
-                actual,
-            } => DexError::HeaderTruncated {
-                offset: offset + base,
-                required,
-                actual,
-            },
-            DexError::LengthMismatch {
-                offset,
-                ext_flags,
-                required,
-                actual,
-            } => DexError::LengthMismatch {
-                offset: offset + base,
-                ext_flags,
-                required,
-                actual,
-            },
-            DexError::Wire(e) => DexError::Wire(e.with_base(base)),
-            other => other,
-        }
-    }
-}
-
-impl fmt::Display for DexError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DexError::HeaderTruncated {
-                offset,
-                required,
-                actual,
-            } => write!(
-                f,
-                "DEX header truncated at offset {offset}: Namespace-ID, Flags, Extension-Flags, Trace-Type and Reserved need {required} bytes, {actual} present (RFC 9326 §3.2)"
-            ),
-            DexError::LengthMismatch {
-                offset,
-                ext_flags,
-                required,
-                actual,
-            } => write!(
-                f,
-                "DEX body is {actual} bytes but Extension-Flags {ext_flags:#04x} at offset {offset} require 8 + 4 * {} = {required} (RFC 9326 §3.2: one 4-byte field per set flag)",
-                ext_flags.count_ones()
-            ),
-            DexError::BufferTooSmall { required, actual } => write!(
-                f,
-                "DEX body needs {required} bytes, output buffer has {actual}"
-            ),
-            DexError::TraceTypeTooWide(t) => write!(
-                f,
-                "DEX IOAM-Trace-Type {t:#x} does not fit in 24 bits (RFC 9326 §3.2)"
-            ),
-            DexError::WrongIoamType(t) => write!(
-                f,
-                "IOAM Option-Type {t} is not Direct Export ({IOAM_TYPE}, RFC 9326)"
-            ),
-            DexError::Wire(e) => write!(f, "DEX option framing: {e}"),
-        }
-    }
-}
-
-impl core::error::Error for DexError {}
-
-impl crate::error::Diagnostic for DexError {
-    fn layer(&self) -> &'static str {
-        match self {
-            DexError::Wire(e) => e.layer(),
-            DexError::BufferTooSmall { .. } => "output buffer",
-            _ => "DEX option",
-        }
-    }
-
-    fn rule(&self) -> &'static str {
-        match self {
-            DexError::HeaderTruncated { .. } => "8-byte DEX fixed part (RFC 9326 §3.2)",
-            DexError::LengthMismatch { .. } => {
-                "body is 8 + 4 bytes per Extension-Flag (RFC 9326 §3.2)"
-            }
-            DexError::BufferTooSmall { .. } => "output fits the buffer",
-            DexError::TraceTypeTooWide(_) => "IOAM-Trace-Type is 24 bits (RFC 9326 §3.2)",
-            DexError::WrongIoamType(_) => "IOAM Option-Type 4 (RFC 9326 §3.2)",
-            DexError::Wire(e) => e.rule(),
-        }
-    }
-
-    fn offset(&self) -> Option<usize> {
-        match *self {
-            DexError::HeaderTruncated { offset, .. } | DexError::LengthMismatch { offset, .. } => {
-                Some(offset)
-            }
-            DexError::Wire(e) => e.offset(),
-            _ => None,
-        }
-    }
-
-    fn lengths(&self) -> Option<crate::error::Lengths> {
-        match *self {
-            DexError::HeaderTruncated {
-                required, actual, ..
-            }
-            | DexError::LengthMismatch {
-                required, actual, ..
-            }
-            | DexError::BufferTooSmall { required, actual } => {
-                crate::error::Lengths::of(required, actual)
-            }
-            DexError::Wire(e) => e.lengths(),
-            _ => None,
-        }
-    }
-}
-
 /// A read/write view of a DEX body (RFC 9326 §3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dex<T: AsRef<[u8]>> {
@@ -324,18 +162,18 @@ impl<T: AsRef<[u8]>> Dex<T> {
     }
 
     /// Wraps a buffer (RFC 9326 layout) after [`Dex::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, DexError> {
+    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         Self::new_checked_with(buffer, DexLayout::Rfc9326)
     }
 
     /// Wraps a buffer in the pre-RFC Extension-Flags bit order (see the
     /// module documentation), after [`Dex::check_len`].
-    pub fn new_checked_legacy(buffer: T) -> Result<Self, DexError> {
+    pub fn new_checked_legacy(buffer: T) -> Result<Self, WireError> {
         Self::new_checked_with(buffer, DexLayout::Legacy)
     }
 
     /// Wraps a buffer in the given layout after [`Dex::check_len`].
-    pub fn new_checked_with(buffer: T, layout: DexLayout) -> Result<Self, DexError> {
+    pub fn new_checked_with(buffer: T, layout: DexLayout) -> Result<Self, WireError> {
         let v = Dex { buffer, layout };
         v.check_len()?;
         Ok(v)
@@ -343,10 +181,11 @@ impl<T: AsRef<[u8]>> Dex<T> {
 
     /// Checks the fixed part and that the length is exactly
     /// `8 + 4 * popcount(Extension-Flags)`.
-    pub fn check_len(&self) -> Result<(), DexError> {
+    pub fn check_len(&self) -> Result<(), WireError> {
         let len = self.buffer.as_ref().len();
         if len < HEADER_LEN {
-            return Err(DexError::HeaderTruncated {
+            return Err(WireError::Truncated {
+                layer: Layer::DexHeader,
                 offset: 0,
                 required: HEADER_LEN,
                 actual: len,
@@ -355,9 +194,9 @@ impl<T: AsRef<[u8]>> Dex<T> {
         let ext_flags = self.extension_flags();
         let required = body_len(ext_flags);
         if len != required {
-            return Err(DexError::LengthMismatch {
+            return Err(WireError::LengthMismatch {
+                layer: Layer::DexBody(ext_flags),
                 offset: field::EXT_FLAGS,
-                ext_flags,
                 required,
                 actual: len,
             });
@@ -443,7 +282,7 @@ impl<T: AsRef<[u8]>> Dex<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Dex<T> {
-    fn set_byte(&mut self, i: usize, v: u8) -> Result<(), DexError> {
+    fn set_byte(&mut self, i: usize, v: u8) -> Result<(), WireError> {
         let b = self.buffer.as_mut();
         let actual = b.len();
         match b.get_mut(i) {
@@ -451,7 +290,8 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Dex<T> {
                 *slot = v;
                 Ok(())
             }
-            None => Err(DexError::HeaderTruncated {
+            None => Err(WireError::Truncated {
+                layer: Layer::DexHeader,
                 offset: 0,
                 required: HEADER_LEN,
                 actual,
@@ -460,21 +300,21 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Dex<T> {
     }
 
     /// Sets the Namespace-ID.
-    pub fn set_namespace_id(&mut self, v: u16) -> Result<(), DexError> {
+    pub fn set_namespace_id(&mut self, v: u16) -> Result<(), WireError> {
         let [a, b] = v.to_be_bytes();
         self.set_byte(1, b)?;
         self.set_byte(0, a)
     }
 
     /// Sets the Flags (send 0).
-    pub fn set_flags(&mut self, v: u8) -> Result<(), DexError> {
+    pub fn set_flags(&mut self, v: u8) -> Result<(), WireError> {
         self.set_byte(field::FLAGS, v)
     }
 
     /// Sets the IOAM-Trace-Type (24 bits).
-    pub fn set_trace_type(&mut self, v: u32) -> Result<(), DexError> {
+    pub fn set_trace_type(&mut self, v: u32) -> Result<(), WireError> {
         if v > 0x00ff_ffff {
-            return Err(DexError::TraceTypeTooWide(v));
+            return Err(WireError::Unencodable(Unencodable::DexTraceTypeTooWide(v)));
         }
         let [_, a, b, c] = v.to_be_bytes();
         self.set_byte(6, c)?;
@@ -484,13 +324,13 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Dex<T> {
 
     /// Overwrites the field of extension bit `n`, which must be present
     /// (the Extension-Flags are not changed, so the length stays valid).
-    pub fn set_extension_field(&mut self, n: u32, v: u32) -> Result<(), DexError> {
+    pub fn set_extension_field(&mut self, n: u32, v: u32) -> Result<(), WireError> {
         let ext_flags = self.extension_flags();
         let len = self.buffer.as_ref().len();
         let Some(off) = self.layout.field_offset(ext_flags, n) else {
-            return Err(DexError::LengthMismatch {
+            return Err(WireError::LengthMismatch {
+                layer: Layer::DexBody(ext_flags),
                 offset: field::EXT_FLAGS,
-                ext_flags,
                 required: body_len(ext_flags),
                 actual: len,
             });
@@ -500,9 +340,9 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Dex<T> {
                 slot.copy_from_slice(&v.to_be_bytes());
                 Ok(())
             }
-            None => Err(DexError::LengthMismatch {
+            None => Err(WireError::LengthMismatch {
+                layer: Layer::DexBody(ext_flags),
                 offset: field::EXT_FLAGS,
-                ext_flags,
                 required: body_len(ext_flags),
                 actual: len,
             }),
@@ -538,7 +378,7 @@ pub struct DexRepr {
 
 impl DexRepr {
     /// Parses a checked view (in its layout).
-    pub fn parse<T: AsRef<[u8]>>(view: &Dex<T>) -> Result<Self, DexError> {
+    pub fn parse<T: AsRef<[u8]>>(view: &Dex<T>) -> Result<Self, WireError> {
         view.check_len()?;
         let mut unassigned = [None; 6];
         for (i, slot) in unassigned.iter_mut().enumerate() {
@@ -556,12 +396,12 @@ impl DexRepr {
     }
 
     /// Parses a DEX body in the RFC 9326 layout.
-    pub fn parse_bytes(body: &[u8]) -> Result<Self, DexError> {
+    pub fn parse_bytes(body: &[u8]) -> Result<Self, WireError> {
         Self::parse(&Dex::new_checked(body)?)
     }
 
     /// Parses a DEX body in the pre-RFC (legacy) Extension-Flags order.
-    pub fn parse_legacy(body: &[u8]) -> Result<Self, DexError> {
+    pub fn parse_legacy(body: &[u8]) -> Result<Self, WireError> {
         Self::parse(&Dex::new_checked_legacy(body)?)
     }
 
@@ -599,47 +439,48 @@ impl DexRepr {
         }
         f
     }
+}
 
-    /// Bytes [`DexRepr::emit`] writes.
-    pub fn buffer_len(&self) -> usize {
+/// The DEX body in IPv6: option code 0x11, IOAM Option-Type 4, in a
+/// Hop-by-Hop header (RFC 9486 §4, RFC 9326 §3).
+impl<'a> IoamBody<'a> for DexRepr {
+    /// Parses the RFC 9326 layout ([`DexRepr::parse_legacy`] reads the
+    /// pre-RFC Extension-Flags order).
+    #[inline]
+    fn decode(ioam_type: IoamType, body: &'a [u8]) -> Result<Self, WireError> {
+        expect_type(ioam_type, IoamType::DirectExport, DEX_EXPECTED)?;
+        DexRepr::parse_bytes(body)
+    }
+
+    #[inline]
+    fn ioam_type(&self) -> IoamType {
+        IoamType::DirectExport
+    }
+
+    #[inline]
+    fn buffer_len(&self) -> usize {
         body_len(self.extension_flags())
     }
 
-    /// Parses the body of an IOAM option found by the options parser
-    /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]) in the RFC
-    /// 9326 layout; error offsets are relative to [`IoamOption::body`]. See
-    /// [`IoamBody::from_option`].
+    /// The IOAM-Trace-Type must fit in 24 bits.
     #[inline]
-    pub fn from_option(option: &IoamOption<'_>) -> Result<Self, DexError> {
-        <Self as IoamBody<'_>>::from_option(option)
+    fn validate(&self) -> Result<(), WireError> {
+        if self.trace_type > 0x00ff_ffff {
+            return Err(WireError::Unencodable(Unencodable::DexTraceTypeTooWide(
+                self.trace_type,
+            )));
+        }
+        Ok(())
     }
 
-    /// Length of the Hop-by-Hop header [`DexRepr::emit_ext_header`] writes.
-    #[inline]
-    pub fn ext_header_len(&self) -> Result<usize, DexError> {
-        IoamBody::ext_header_len(self)
-    }
-
-    /// Writes a whole Hop-by-Hop header holding this DEX option, laid out
-    /// `NH HEL | 01 00 | 11 LEN 00 04 | body | padding`, and returns its
-    /// length. Insert it into a packet with
-    /// [`insert_ext_header`](crate::build::insert_ext_header). See
-    /// [`IoamBody::emit_ext_header`].
-    #[inline]
-    pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, DexError> {
-        IoamBody::emit_ext_header(self, buf, next_header)
-    }
-
-    /// Writes the body (RFC 9326 layout) into the first
-    /// [`DexRepr::buffer_len`] bytes of `out` and returns that length.
-    /// Nothing is written on error.
-    pub fn emit(&self, out: &mut [u8]) -> Result<usize, DexError> {
+    /// Writes the RFC 9326 layout.
+    fn emit(&self, out: &mut [u8]) -> Result<usize, WireError> {
         self.validate()?;
         let required = self.buffer_len();
         let actual = out.len();
         let b = out
             .get_mut(..required)
-            .ok_or(DexError::BufferTooSmall { required, actual })?;
+            .ok_or(WireError::BufferTooSmall { required, actual })?;
         b[field::NAMESPACE_ID].copy_from_slice(&self.namespace_id.to_be_bytes());
         b[field::FLAGS] = self.flags;
         b[field::EXT_FLAGS] = self.extension_flags();
@@ -654,51 +495,6 @@ impl DexRepr {
             b[at..at + EXTENSION_FIELD_LEN].copy_from_slice(&v.to_be_bytes());
         }
         Ok(required)
-    }
-}
-
-/// The DEX body in IPv6: option code 0x11, IOAM Option-Type 4, in a
-/// Hop-by-Hop header (RFC 9486 §4, RFC 9326 §3).
-impl<'a> IoamBody<'a> for DexRepr {
-    const IOAM_TYPE: IoamType = IoamType::DirectExport;
-    const OPTION_CODE: u8 = IPV6_OPTION_CODE;
-    type Error = DexError;
-
-    #[inline]
-    fn buffer_len(&self) -> usize {
-        DexRepr::buffer_len(self)
-    }
-
-    /// The IOAM-Trace-Type must fit in 24 bits.
-    #[inline]
-    fn validate(&self) -> Result<(), DexError> {
-        if self.trace_type > 0x00ff_ffff {
-            return Err(DexError::TraceTypeTooWide(self.trace_type));
-        }
-        Ok(())
-    }
-
-    #[inline]
-    fn emit(&self, out: &mut [u8]) -> Result<usize, DexError> {
-        DexRepr::emit(self, out)
-    }
-
-    /// Parses the RFC 9326 layout.
-    #[inline]
-    fn parse_bytes(body: &'a [u8]) -> Result<Self, DexError> {
-        DexRepr::parse_bytes(body)
-    }
-
-    #[inline]
-    fn wrong_ioam_type(found: u8) -> DexError {
-        DexError::WrongIoamType(found)
-    }
-}
-
-impl From<WireError> for DexError {
-    #[inline]
-    fn from(e: WireError) -> Self {
-        DexError::Wire(e)
     }
 }
 
@@ -783,7 +579,8 @@ mod tests {
             if n < 8 {
                 assert_eq!(
                     e,
-                    DexError::HeaderTruncated {
+                    WireError::Truncated {
+                        layer: Layer::DexHeader,
                         offset: 0,
                         required: 8,
                         actual: n
@@ -792,9 +589,9 @@ mod tests {
             } else {
                 assert_eq!(
                     e,
-                    DexError::LengthMismatch {
+                    WireError::LengthMismatch {
+                        layer: Layer::DexBody(0xc0),
                         offset: 3,
-                        ext_flags: 0xc0,
                         required: 16,
                         actual: n
                     }
@@ -810,9 +607,9 @@ mod tests {
         let e = Dex::new_checked(&b[..]).unwrap_err();
         assert_eq!(
             e,
-            DexError::LengthMismatch {
+            WireError::LengthMismatch {
+                layer: Layer::DexBody(0xc0),
                 offset: 3,
-                ext_flags: 0xc0,
                 required: 16,
                 actual: 20
             }
@@ -853,7 +650,9 @@ mod tests {
         w.set_trace_type(0x80_0000).unwrap();
         assert_eq!(
             w.set_trace_type(0x100_0000),
-            Err(DexError::TraceTypeTooWide(0x100_0000))
+            Err(WireError::Unencodable(Unencodable::DexTraceTypeTooWide(
+                0x100_0000
+            )))
         );
         assert!(w.set_extension_field(2, 1).is_err());
         let v = Dex::new_checked(&b[..]).unwrap();
@@ -869,7 +668,7 @@ mod tests {
         let mut out = [0xffu8; 11];
         assert_eq!(
             r.emit(&mut out),
-            Err(DexError::BufferTooSmall {
+            Err(WireError::BufferTooSmall {
                 required: 12,
                 actual: 11
             })
@@ -878,7 +677,9 @@ mod tests {
         let wide = DexRepr::new(1, 0x100_0000, None, None);
         assert_eq!(
             wide.emit(&mut [0; 8]),
-            Err(DexError::TraceTypeTooWide(0x100_0000))
+            Err(WireError::Unencodable(Unencodable::DexTraceTypeTooWide(
+                0x100_0000
+            )))
         );
     }
 

@@ -2,7 +2,7 @@
 //!
 //! The view [`E2e`] and the value [`E2eRepr`] work on the IOAM *body*: the
 //! bytes after the IOAM Reserved and IOAM Option-Type bytes, starting at the
-//! Namespace-ID. Every offset in an [`E2eError`] is relative to that slice.
+//! Namespace-ID. Every offset in an [`WireError`] is relative to that slice.
 //!
 //! ```text
 //!  0                   1                   2                   3
@@ -25,7 +25,7 @@
 //! | 4-15| 0x0fff | undefined                              | ?     |
 //!
 //! **Choices made here.** Bits 0 and 1 both set is an error
-//! ([`E2eError::BothSequenceNumbers`]): a packet carries one sequence
+//! ([`WireError::BothSequenceNumbers`]): a packet carries one sequence
 //! number, so this crate treats the two widths as mutually exclusive (RFC
 //! 9197 defines both bits without saying so outright).
 //! Undefined bits (4-15) are *not* an error: the fields of bits 0-3 come
@@ -39,6 +39,7 @@
 //! writes it, only the decapsulating node reads it).
 //!
 //! ```
+//! use ioam_wire::body::IoamBody;
 //! use ioam_wire::e2e::{E2e, E2eRepr, E2eType, SequenceNumber};
 //!
 //! let body = [
@@ -55,11 +56,12 @@
 //! assert_eq!(out, body);
 //! ```
 
-use core::fmt;
+use crate::body::{expect_type, IoamBody};
+use crate::error::{Layer, Rule, Unencodable, WireError};
 
-use crate::body::IoamBody;
-use crate::error::WireError;
-use crate::ioam::{IoamOption, IoamType};
+/// What an E2E parser reads, for [`WireError::WrongIoamType`].
+const E2E_EXPECTED: &str = "Edge-to-Edge (3, RFC 9197 §4.6)";
+use crate::ioam::IoamType;
 
 /// IOAM Option-Type value of Edge-to-Edge (RFC 9197 §4.6, IANA).
 pub const IOAM_TYPE: u8 = 3;
@@ -186,253 +188,30 @@ impl SequenceNumber {
     }
 }
 
-/// Errors of the E2E body (RFC 9197 §4.6).
-///
-/// Offsets are relative to the IOAM body passed to the parse function (the
-/// slice starting at Namespace-ID); [`E2eError::with_base`] shifts them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum E2eError {
-    /// The body ends before the 4-byte E2E header is complete.
-    HeaderTruncated {
-        /// Offset of the E2E header.
-        offset: usize,
-        /// Bytes the header needs (4).
-        required: usize,
-        /// Bytes present.
-        actual: usize,
-    },
-    /// E2E-Type bits 0 and 1 are both set: a 64-bit and a 32-bit sequence
-    /// number cannot travel together.
-    BothSequenceNumbers {
-        /// Offset of the IOAM-E2E-Type field.
-        offset: usize,
-    },
-    /// The data is shorter than the fields of bits 0-3 need.
-    DataTruncated {
-        /// Offset of the data (after the E2E header).
-        offset: usize,
-        /// Bytes the set bits need.
-        required: usize,
-        /// Bytes present.
-        actual: usize,
-        /// The IOAM-E2E-Type value.
-        e2e_type: u16,
-    },
-    /// No undefined bit is set, yet the data is longer than the set bits
-    /// announce.
-    DataTooLong {
-        /// Offset of the data (after the E2E header).
-        offset: usize,
-        /// Bytes the set bits announce.
-        required: usize,
-        /// Bytes present.
-        actual: usize,
-        /// The IOAM-E2E-Type value.
-        e2e_type: u16,
-    },
-    /// Writing: the output buffer is too small.
-    BufferTooSmall {
-        /// Bytes needed.
-        required: usize,
-        /// Bytes available.
-        actual: usize,
-    },
-    /// Writing: opaque bytes given without an undefined bit, or an
-    /// undefined-bits value outside bits 4-15.
-    InvalidUndefined {
-        /// The undefined-bits value given.
-        bits: u16,
-        /// Length of the opaque bytes given.
-        opaque_len: usize,
-    },
-    /// [`E2eRepr::from_option`]: the option is not an E2E option; the IOAM
-    /// Option-Type found.
-    WrongIoamType(u8),
-    /// Placing the body in an IPv6 option or header failed (body not 4n,
-    /// too long, buffer too small); see [`WireError`].
-    Wire(WireError),
-}
-
-impl E2eError {
-    /// Adds `base` to every offset.
-    #[must_use]
-    pub const fn with_base(self, base: usize) -> Self {
-        match self {
-            E2eError::HeaderTruncated {
-                offset,
-                required,
-                actual,
-            } => E2eError::HeaderTruncated {
-                offset: offset + base,
-                required,
-                actual,
-            },
-            E2eError::BothSequenceNumbers { offset } => E2eError::BothSequenceNumbers {
-                offset: offset + base,
-            },
-            E2eError::DataTruncated {
-                offset,
-                required,
-                actual,
-                e2e_type,
-            } => E2eError::DataTruncated {
-                offset: offset + base,
-                required,
-                actual,
-                e2e_type,
-            },
-            E2eError::DataTooLong {
-                offset,
-                required,
-                actual,
-                e2e_type,
-            } => E2eError::DataTooLong {
-                offset: offset + base,
-                required,
-                actual,
-                e2e_type,
-            },
-            E2eError::Wire(e) => E2eError::Wire(e.with_base(base)),
-            other => other,
-        }
-    }
-}
-
-impl fmt::Display for E2eError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            E2eError::HeaderTruncated {
-                offset,
-                required,
-                actual,
-            } => write!(
-                f,
-                "E2E header truncated at offset {offset}: Namespace-ID and IOAM-E2E-Type need {required} bytes, {actual} present (RFC 9197 §4.6)"
-            ),
-            E2eError::BothSequenceNumbers { offset } => write!(
-                f,
-                "IOAM-E2E-Type at offset {offset} sets both bit 0 (64-bit sequence number) and bit 1 (32-bit sequence number); they are mutually exclusive"
-            ),
-            E2eError::DataTruncated {
-                offset,
-                required,
-                actual,
-                e2e_type,
-            } => write!(
-                f,
-                "E2E data at offset {offset} truncated: IOAM-E2E-Type {e2e_type:#06x} announces {required} bytes, {actual} present (RFC 9197 §4.6)"
-            ),
-            E2eError::DataTooLong {
-                offset,
-                required,
-                actual,
-                e2e_type,
-            } => write!(
-                f,
-                "E2E data at offset {offset} is {actual} bytes but IOAM-E2E-Type {e2e_type:#06x} (no undefined bit set) announces exactly {required} (RFC 9197 §4.6)"
-            ),
-            E2eError::BufferTooSmall { required, actual } => write!(
-                f,
-                "E2E body needs {required} bytes, output buffer has {actual}"
-            ),
-            E2eError::InvalidUndefined { bits, opaque_len } => write!(
-                f,
-                "E2E undefined bits {bits:#06x} with {opaque_len} opaque bytes: opaque data needs an undefined bit, and only bits 4-15 (0x0fff) are undefined (RFC 9197 §4.6)"
-            ),
-            E2eError::WrongIoamType(t) => write!(
-                f,
-                "IOAM Option-Type {t} is not Edge-to-Edge ({IOAM_TYPE}, RFC 9197 §4.6)"
-            ),
-            E2eError::Wire(e) => write!(f, "E2E option framing: {e}"),
-        }
-    }
-}
-
-impl core::error::Error for E2eError {}
-
-impl crate::error::Diagnostic for E2eError {
-    fn layer(&self) -> &'static str {
-        match self {
-            E2eError::Wire(e) => e.layer(),
-            E2eError::BufferTooSmall { .. } => "output buffer",
-            _ => "E2E option",
-        }
-    }
-
-    fn rule(&self) -> &'static str {
-        match self {
-            E2eError::HeaderTruncated { .. } => "4-byte E2E header (RFC 9197 §4.6)",
-            E2eError::BothSequenceNumbers { .. } => {
-                "E2E-Type bits 0 and 1 exclude each other (RFC 9197 §4.6)"
-            }
-            E2eError::DataTruncated { .. } => {
-                "data holds the fields of E2E-Type bits 0-3 (RFC 9197 §4.6)"
-            }
-            E2eError::DataTooLong { .. } => {
-                "data is exactly the fields of the E2E-Type bits (RFC 9197 §4.6)"
-            }
-            E2eError::BufferTooSmall { .. } => "output fits the buffer",
-            E2eError::InvalidUndefined { .. } => "opaque data only with undefined bits 4-15",
-            E2eError::WrongIoamType(_) => "IOAM Option-Type 3 (RFC 9197 §4.6)",
-            E2eError::Wire(e) => e.rule(),
-        }
-    }
-
-    fn offset(&self) -> Option<usize> {
-        match *self {
-            E2eError::HeaderTruncated { offset, .. }
-            | E2eError::BothSequenceNumbers { offset }
-            | E2eError::DataTruncated { offset, .. }
-            | E2eError::DataTooLong { offset, .. } => Some(offset),
-            E2eError::Wire(e) => e.offset(),
-            _ => None,
-        }
-    }
-
-    fn lengths(&self) -> Option<crate::error::Lengths> {
-        match *self {
-            E2eError::HeaderTruncated {
-                required, actual, ..
-            }
-            | E2eError::DataTruncated {
-                required, actual, ..
-            }
-            | E2eError::DataTooLong {
-                required, actual, ..
-            }
-            | E2eError::BufferTooSmall { required, actual } => {
-                crate::error::Lengths::of(required, actual)
-            }
-            E2eError::Wire(e) => e.lengths(),
-            _ => None,
-        }
-    }
-}
-
 /// Checks the data that follows an E2E header of type `t`; `data_offset` is
 /// where the data starts in the caller's slice.
-pub(crate) fn check_data(t: E2eType, data: &[u8], data_offset: usize) -> Result<(), E2eError> {
+pub(crate) fn check_data(t: E2eType, data: &[u8], data_offset: usize) -> Result<(), WireError> {
     if t.contains(E2eType::SEQ_NUM_64 | E2eType::SEQ_NUM_32) {
-        return Err(E2eError::BothSequenceNumbers {
+        return Err(WireError::Invalid {
+            rule: Rule::E2eBothSequenceNumbers,
             offset: data_offset.saturating_sub(2),
         });
     }
     let required = t.known_data_len();
     if data.len() < required {
-        return Err(E2eError::DataTruncated {
+        return Err(WireError::Truncated {
+            layer: Layer::E2eData(t.bits()),
             offset: data_offset,
             required,
             actual: data.len(),
-            e2e_type: t.bits(),
         });
     }
     if t.undefined() == 0 && data.len() != required {
-        return Err(E2eError::DataTooLong {
+        return Err(WireError::LengthMismatch {
+            layer: Layer::E2eData(t.bits()),
             offset: data_offset,
             required,
             actual: data.len(),
-            e2e_type: t.bits(),
         });
     }
     Ok(())
@@ -468,7 +247,7 @@ impl<T: AsRef<[u8]>> E2e<T> {
     }
 
     /// Wraps a buffer after [`E2e::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, E2eError> {
+    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         let v = E2e::new_unchecked(buffer);
         v.check_len()?;
         Ok(v)
@@ -476,10 +255,11 @@ impl<T: AsRef<[u8]>> E2e<T> {
 
     /// Checks the header, the exclusive sequence-number bits and the data
     /// length against the E2E-Type (see the module documentation).
-    pub fn check_len(&self) -> Result<(), E2eError> {
+    pub fn check_len(&self) -> Result<(), WireError> {
         let b = self.buffer.as_ref();
         if b.len() < HEADER_LEN {
-            return Err(E2eError::HeaderTruncated {
+            return Err(WireError::Truncated {
+                layer: Layer::E2eHeader,
                 offset: 0,
                 required: HEADER_LEN,
                 actual: b.len(),
@@ -580,13 +360,14 @@ pub struct E2eRepr<'a> {
 
 impl<'a> E2eRepr<'a> {
     /// Parses a checked view.
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(view: &E2e<&'a T>) -> Result<Self, E2eError> {
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(view: &E2e<&'a T>) -> Result<Self, WireError> {
         Self::parse_bytes(T::as_ref(view.buffer))
     }
 
     /// Parses an E2E body (the IOAM body slice, starting at Namespace-ID).
-    pub fn parse_bytes(body: &'a [u8]) -> Result<Self, E2eError> {
-        let header = body.get(..HEADER_LEN).ok_or(E2eError::HeaderTruncated {
+    pub fn parse_bytes(body: &'a [u8]) -> Result<Self, WireError> {
+        let header = body.get(..HEADER_LEN).ok_or(WireError::Truncated {
+            layer: Layer::E2eHeader,
             offset: 0,
             required: HEADER_LEN,
             actual: body.len(),
@@ -601,11 +382,12 @@ impl<'a> E2eRepr<'a> {
         header: &'a [u8],
         data: &'a [u8],
         data_offset: usize,
-    ) -> Result<Self, E2eError> {
+    ) -> Result<Self, WireError> {
         let h: [u8; HEADER_LEN] = header
             .get(..HEADER_LEN)
             .and_then(|h| h.try_into().ok())
-            .ok_or(E2eError::HeaderTruncated {
+            .ok_or(WireError::Truncated {
+                layer: Layer::E2eHeader,
                 offset: 0,
                 required: HEADER_LEN,
                 actual: header.len(),
@@ -666,15 +448,10 @@ impl<'a> E2eRepr<'a> {
         self.e2e_type().known_data_len() + self.opaque.len()
     }
 
-    /// Bytes [`E2eRepr::emit`] writes.
-    pub const fn buffer_len(&self) -> usize {
-        HEADER_LEN + self.data_len()
-    }
-
-    pub(crate) fn emit_header(&self, out: &mut [u8]) -> Result<(), E2eError> {
+    pub(crate) fn emit_header(&self, out: &mut [u8]) -> Result<(), WireError> {
         self.validate()?;
         let actual = out.len();
-        let h = out.get_mut(..HEADER_LEN).ok_or(E2eError::BufferTooSmall {
+        let h = out.get_mut(..HEADER_LEN).ok_or(WireError::BufferTooSmall {
             required: HEADER_LEN,
             actual,
         })?;
@@ -683,13 +460,13 @@ impl<'a> E2eRepr<'a> {
         Ok(())
     }
 
-    pub(crate) fn emit_data(&self, out: &mut [u8]) -> Result<(), E2eError> {
+    pub(crate) fn emit_data(&self, out: &mut [u8]) -> Result<(), WireError> {
         self.validate()?;
         let required = self.data_len();
         let actual = out.len();
         let d = out
             .get_mut(..required)
-            .ok_or(E2eError::BufferTooSmall { required, actual })?;
+            .ok_or(WireError::BufferTooSmall { required, actual })?;
         let mut at = 0;
         let mut put = |bytes: &[u8]| {
             d[at..at + bytes.len()].copy_from_slice(bytes);
@@ -709,41 +486,46 @@ impl<'a> E2eRepr<'a> {
         put(self.opaque);
         Ok(())
     }
+}
 
-    /// Parses the body of an IOAM option found by the options parser
-    /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]); error
-    /// offsets are relative to [`IoamOption::body`]. See
-    /// [`IoamBody::from_option`].
+/// The E2E body in IPv6: option code 0x11, IOAM Option-Type 3, in a
+/// Destination Options header (RFC 9486 §4).
+impl<'a> IoamBody<'a> for E2eRepr<'a> {
     #[inline]
-    pub fn from_option(option: &IoamOption<'a>) -> Result<Self, E2eError> {
-        <Self as IoamBody<'a>>::from_option(option)
+    fn decode(ioam_type: IoamType, body: &'a [u8]) -> Result<Self, WireError> {
+        expect_type(ioam_type, IoamType::EdgeToEdge, E2E_EXPECTED)?;
+        E2eRepr::parse_bytes(body)
     }
 
-    /// Length of the Destination Options header
-    /// [`E2eRepr::emit_ext_header`] writes.
     #[inline]
-    pub fn ext_header_len(&self) -> Result<usize, E2eError> {
-        IoamBody::ext_header_len(self)
+    fn ioam_type(&self) -> IoamType {
+        IoamType::EdgeToEdge
     }
 
-    /// Writes a whole Destination Options header holding this E2E option,
-    /// laid out `NH HEL | 01 00 | 11 LEN 00 03 | body | padding`
-    /// (RFC 9486), and returns its length. Insert it into a packet with
-    /// [`insert_ext_header`](crate::build::insert_ext_header) as
-    /// [`ExtKind::DestinationOptions`](crate::ext::ExtKind::DestinationOptions).
-    /// See [`IoamBody::emit_ext_header`].
     #[inline]
-    pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, E2eError> {
-        IoamBody::emit_ext_header(self, buf, next_header)
+    fn buffer_len(&self) -> usize {
+        HEADER_LEN + self.data_len()
     }
 
-    /// Writes the body into the first [`E2eRepr::buffer_len`] bytes of
-    /// `out` and returns that length. Nothing is written on error.
-    pub fn emit(&self, out: &mut [u8]) -> Result<usize, E2eError> {
+    /// Opaque bytes need an undefined bit, and undefined bits must lie in
+    /// bits 4-15.
+    #[inline]
+    fn validate(&self) -> Result<(), WireError> {
+        let u = self.undefined_bits;
+        if u & !E2eType::UNDEFINED.0 != 0 || (u == 0 && !self.opaque.is_empty()) {
+            return Err(WireError::Unencodable(Unencodable::E2eUndefined {
+                bits: u,
+                opaque_len: self.opaque.len(),
+            }));
+        }
+        Ok(())
+    }
+
+    fn emit(&self, out: &mut [u8]) -> Result<usize, WireError> {
         self.validate()?;
         let required = self.buffer_len();
         if out.len() < required {
-            return Err(E2eError::BufferTooSmall {
+            return Err(WireError::BufferTooSmall {
                 required,
                 actual: out.len(),
             });
@@ -751,55 +533,6 @@ impl<'a> E2eRepr<'a> {
         self.emit_header(out)?;
         self.emit_data(&mut out[HEADER_LEN..])?;
         Ok(required)
-    }
-}
-
-/// The E2E body in IPv6: option code 0x11, IOAM Option-Type 3, in a
-/// Destination Options header (RFC 9486 §4).
-impl<'a> IoamBody<'a> for E2eRepr<'a> {
-    const IOAM_TYPE: IoamType = IoamType::EdgeToEdge;
-    const OPTION_CODE: u8 = IPV6_OPTION_CODE;
-    type Error = E2eError;
-
-    #[inline]
-    fn buffer_len(&self) -> usize {
-        E2eRepr::buffer_len(self)
-    }
-
-    /// Opaque bytes need an undefined bit, and undefined bits must lie in
-    /// bits 4-15.
-    #[inline]
-    fn validate(&self) -> Result<(), E2eError> {
-        let u = self.undefined_bits;
-        if u & !E2eType::UNDEFINED.0 != 0 || (u == 0 && !self.opaque.is_empty()) {
-            return Err(E2eError::InvalidUndefined {
-                bits: u,
-                opaque_len: self.opaque.len(),
-            });
-        }
-        Ok(())
-    }
-
-    #[inline]
-    fn emit(&self, out: &mut [u8]) -> Result<usize, E2eError> {
-        E2eRepr::emit(self, out)
-    }
-
-    #[inline]
-    fn parse_bytes(body: &'a [u8]) -> Result<Self, E2eError> {
-        E2eRepr::parse_bytes(body)
-    }
-
-    #[inline]
-    fn wrong_ioam_type(found: u8) -> E2eError {
-        E2eError::WrongIoamType(found)
-    }
-}
-
-impl From<WireError> for E2eError {
-    #[inline]
-    fn from(e: WireError) -> Self {
-        E2eError::Wire(e)
     }
 }
 
@@ -895,8 +628,13 @@ mod tests {
             for n in 0..fixture.len() {
                 let e = E2e::new_checked(&fixture[..n]).unwrap_err();
                 match e {
-                    E2eError::HeaderTruncated { actual, .. } => assert_eq!(actual, n),
-                    E2eError::DataTruncated {
+                    WireError::Truncated {
+                        layer: Layer::E2eHeader,
+                        actual,
+                        ..
+                    } => assert_eq!(actual, n),
+                    WireError::Truncated {
+                        layer: Layer::E2eData(_),
                         offset,
                         required,
                         actual,
@@ -915,7 +653,13 @@ mod tests {
     fn both_sequence_numbers_is_an_error() {
         let b = [0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         let e = E2e::new_checked(&b[..]).unwrap_err();
-        assert_eq!(e, E2eError::BothSequenceNumbers { offset: 2 });
+        assert_eq!(
+            e,
+            WireError::Invalid {
+                rule: Rule::E2eBothSequenceNumbers,
+                offset: 2
+            }
+        );
         let s = alloc::format!("{e}");
         assert!(s.contains("mutually exclusive") && s.contains("bit 0") && s.contains("bit 1"));
     }
@@ -925,11 +669,11 @@ mod tests {
         let b = [0, 0, 0x20, 0, 1, 1, 1, 1, 2, 2, 2, 2];
         assert_eq!(
             E2e::new_checked(&b[..]).unwrap_err(),
-            E2eError::DataTooLong {
+            WireError::LengthMismatch {
+                layer: Layer::E2eData(0x2000),
                 offset: 4,
                 required: 4,
-                actual: 8,
-                e2e_type: 0x2000
+                actual: 8
             }
         );
     }
@@ -961,10 +705,10 @@ mod tests {
         let mut out = [0u8; 8];
         assert_eq!(
             r.emit(&mut out),
-            Err(E2eError::InvalidUndefined {
+            Err(WireError::Unencodable(Unencodable::E2eUndefined {
                 bits: 0,
                 opaque_len: 4
-            })
+            }))
         );
         assert_eq!(out, [0; 8]);
     }
@@ -972,8 +716,15 @@ mod tests {
     #[test]
     fn with_base_shifts_offsets() {
         assert_eq!(
-            E2eError::BothSequenceNumbers { offset: 2 }.with_base(4),
-            E2eError::BothSequenceNumbers { offset: 6 }
+            WireError::Invalid {
+                rule: Rule::E2eBothSequenceNumbers,
+                offset: 2
+            }
+            .with_base(4),
+            WireError::Invalid {
+                rule: Rule::E2eBothSequenceNumbers,
+                offset: 6
+            }
         );
     }
 

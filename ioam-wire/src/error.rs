@@ -1,21 +1,28 @@
-//! Errors of the wire layer.
+//! The one error type of the wire layer, [`WireError`], and the
+//! [`Diagnostic`] trait every error of the core crates implements.
 //!
-//! Every error says which rule was broken, at which byte offset, and for
-//! length problems how many bytes were required and how many were there.
+//! Every error says which layer it is about, which rule was broken, at
+//! which byte offset, and for length problems how many bytes were required
+//! and how many were there. The IPv6 framing (headers, options) and every
+//! IOAM option body of this crate (POT, E2E, DEX, integrity-protected)
+//! report through the same variants; [`Layer`] says which structure,
+//! [`Rule`] which content rule, [`Unencodable`] which value a builder
+//! refused.
 //!
 //! **Offsets** are relative to the slice handed to the function that
-//! reported the error (a packet, an extension header, an options area),
-//! as documented on that function. Wrappers that know where that slice
-//! starts inside a larger buffer turn them into absolute offsets with
-//! [`WireError::with_base`].
+//! reported the error (a packet, an extension header, an options area, an
+//! IOAM body), as documented on that function. Wrappers that know where
+//! that slice starts inside a larger buffer turn them into absolute offsets
+//! with [`WireError::with_base`]; the packet walks do it for you.
 
 use core::fmt;
 
-use crate::ext::ExtKind;
+use crate::kind::ExtKind;
 
 /// The structure a length error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[non_exhaustive]
 pub enum Layer {
     /// The fixed 40-byte IPv6 header (RFC 8200 §3).
     Ipv6Header,
@@ -27,8 +34,58 @@ pub enum Layer {
     /// The frame of an IOAM option: Reserved and IOAM Option-Type
     /// (RFC 9486 §4).
     IoamOption,
+    /// The 4-byte POT header: Namespace-ID, POT type, flags (RFC 9197 §4.5.1).
+    PotHeader,
+    /// The 16 bytes of POT type 0 data: PktID, Cumulative (RFC 9197 §4.5.2).
+    PotType0Data,
+    /// The 4-byte E2E header: Namespace-ID, IOAM-E2E-Type (RFC 9197 §4.6).
+    E2eHeader,
+    /// The E2E data the IOAM-E2E-Type (the value) announces (RFC 9197 §4.6).
+    E2eData(u16),
+    /// The 8-byte fixed part of a DEX body (RFC 9326 §3.2).
+    DexHeader,
+    /// A DEX body with one 4-byte field per Extension-Flag (the value)
+    /// (RFC 9326 §3.2).
+    DexBody(u8),
+    /// A part of an integrity-protected option
+    /// (draft-ietf-ippm-ioam-data-integrity).
+    Integrity(IntegrityPart),
 }
 
+/// A part of an integrity-protected option, for [`Layer::Integrity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum IntegrityPart {
+    /// The option-specific header (trace, POT or E2E).
+    OptionHeader,
+    /// Method-ID, Nonce Length, Reserved.
+    IntegrityHeader,
+    /// The nonce.
+    Nonce,
+    /// The integrity check value.
+    Icv,
+}
+
+impl IntegrityPart {
+    /// The name of the part.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            IntegrityPart::OptionHeader => "option-specific header",
+            IntegrityPart::IntegrityHeader => {
+                "integrity protection header (Method-ID, Nonce Length, Reserved)"
+            }
+            IntegrityPart::Nonce => "nonce",
+            IntegrityPart::Icv => "ICV",
+        }
+    }
+}
+
+impl fmt::Display for IntegrityPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 /// A length field that has an upper limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -115,10 +172,50 @@ pub enum Rule {
     /// The IPv6 Payload Length claims more bytes than the buffer holds
     /// (RFC 8200 §3); reported by functions that rewrite the packet.
     PayloadLenMismatch,
+    /// IOAM-E2E-Type bits 0 and 1 are both set: a 64-bit and a 32-bit
+    /// sequence number cannot travel together (RFC 9197 §4.6). The offset
+    /// is the IOAM-E2E-Type field's.
+    E2eBothSequenceNumbers,
 }
 
-/// An error from parsing or building IPv6 extension headers and options.
+/// A value a builder cannot write, because the specification gives it
+/// another layout or no room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[non_exhaustive]
+pub enum Unencodable {
+    /// Opaque POT data under POT type 0, whose layout is defined
+    /// (RFC 9197 §4.5.2).
+    PotUnknownUsesType0,
+    /// A POT type 0 field set on a body of another POT type (the value).
+    PotNotType0(u8),
+    /// E2E opaque bytes given without an undefined IOAM-E2E-Type bit, or
+    /// undefined bits outside bits 4-15.
+    E2eUndefined {
+        /// The undefined-bits value given.
+        bits: u16,
+        /// Length of the opaque bytes given.
+        opaque_len: usize,
+    },
+    /// A DEX IOAM-Trace-Type above 24 bits (RFC 9326 §3.2).
+    DexTraceTypeTooWide(u32),
+    /// An integrity-protected option whose option-specific header has
+    /// another length than its IOAM type needs.
+    IntegrityOptionHeaderLength {
+        /// Length the IOAM type needs.
+        required: usize,
+        /// Length given.
+        actual: usize,
+    },
+    /// A nonce longer than 255 bytes, or nonce / ICV lengths that differ
+    /// from what the Method-ID and Nonce Length say.
+    IntegrityPartsMismatch,
+}
+
+/// An error from parsing or building IPv6 extension headers, options and
+/// IOAM option bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum WireError {
     /// `layer`, starting at `offset`, needs `required` bytes from `offset`
     /// but only `actual` are available there (the slice, or the enclosing
@@ -133,12 +230,32 @@ pub enum WireError {
         /// Bytes available from `offset`.
         actual: usize,
     },
+    /// `layer`, starting at `offset`, must be exactly `required` bytes long
+    /// and is `actual` bytes long (a POT type 0 data area, the E2E data of
+    /// the set IOAM-E2E-Type bits, a DEX body and its Extension-Flags).
+    LengthMismatch {
+        /// What has the wrong length.
+        layer: Layer,
+        /// Where it starts.
+        offset: usize,
+        /// The length it must have.
+        required: usize,
+        /// The length it has.
+        actual: usize,
+    },
     /// A content rule is broken by the item starting at `offset`.
     Invalid {
         /// The rule.
         rule: Rule,
         /// Offset of the offending item (or field).
         offset: usize,
+    },
+    /// A body parser was handed an IOAM option of another IOAM Option-Type.
+    WrongIoamType {
+        /// The IOAM Option-Type found.
+        found: u8,
+        /// What the parser reads, e.g. "Proof of Transit (2, RFC 9197 §4.5)".
+        expected: &'static str,
     },
     /// The output buffer of a builder is too small.
     BufferTooSmall {
@@ -154,6 +271,8 @@ pub enum WireError {
         /// The length that was asked for.
         actual: usize,
     },
+    /// A builder was given a value it cannot write.
+    Unencodable(Unencodable),
 }
 
 impl WireError {
@@ -175,6 +294,17 @@ impl WireError {
                 required,
                 actual,
             },
+            WireError::LengthMismatch {
+                layer,
+                offset,
+                required,
+                actual,
+            } => WireError::LengthMismatch {
+                layer,
+                offset: offset.saturating_add(base),
+                required,
+                actual,
+            },
             WireError::Invalid { rule, offset } => WireError::Invalid {
                 rule,
                 offset: offset.saturating_add(base),
@@ -187,9 +317,9 @@ impl WireError {
     #[inline]
     pub const fn offset(&self) -> Option<usize> {
         match self {
-            WireError::Truncated { offset, .. } | WireError::Invalid { offset, .. } => {
-                Some(*offset)
-            }
+            WireError::Truncated { offset, .. }
+            | WireError::LengthMismatch { offset, .. }
+            | WireError::Invalid { offset, .. } => Some(*offset),
             _ => None,
         }
     }
@@ -297,6 +427,32 @@ impl Layer {
             Layer::ExtHeader(_) => "extension header",
             Layer::Option(_) => "option",
             Layer::IoamOption => "IOAM option",
+            Layer::PotHeader => "POT header",
+            Layer::PotType0Data => "POT type 0 data",
+            Layer::E2eHeader => "E2E header",
+            Layer::E2eData(_) => "E2E data",
+            Layer::DexHeader => "DEX header",
+            Layer::DexBody(_) => "DEX body",
+            Layer::Integrity(part) => part.name(),
+        }
+    }
+
+    /// The rule a length error of this layer breaks.
+    const fn length_rule(self) -> &'static str {
+        match self {
+            Layer::Ipv6Header => "40-byte IPv6 header (RFC 8200 §3)",
+            Layer::ExtHeader(_) => "(Hdr Ext Len + 1) * 8 bytes within the packet (RFC 8200 §4)",
+            Layer::Option(_) => "Opt Data Len within the header (RFC 8200 §4.2)",
+            Layer::IoamOption => "Reserved and IOAM Option-Type (RFC 9486 §4)",
+            Layer::PotHeader => "4-byte POT header (RFC 9197 §4.5.1)",
+            Layer::PotType0Data => "POT type 0 data is 16 bytes (RFC 9197 §4.5.2)",
+            Layer::E2eHeader => "4-byte E2E header (RFC 9197 §4.6)",
+            Layer::E2eData(_) => "data holds exactly the fields of the IOAM-E2E-Type bits (RFC 9197 §4.6)",
+            Layer::DexHeader => "8-byte DEX fixed part (RFC 9326 §3.2)",
+            Layer::DexBody(_) => "8 bytes + 4 per Extension-Flag (RFC 9326 §3.2)",
+            Layer::Integrity(_) => {
+                "option header, integrity header, nonce and ICV within the body (draft-ietf-ippm-ioam-data-integrity)"
+            }
         }
     }
 }
@@ -318,6 +474,7 @@ impl Rule {
             Rule::IoamMisaligned | Rule::IoamDataLenTooShort(_) | Rule::IoamBodyUnaligned(_) => {
                 "IOAM option"
             }
+            Rule::E2eBothSequenceNumbers => "E2E header",
         }
     }
 
@@ -342,6 +499,36 @@ impl Rule {
             Rule::UnsupportedKind(_) => "only Hop-by-Hop and Destination Options are placed",
             Rule::JumboPayload => "Payload Length 0 is a jumbogram (RFC 2675)",
             Rule::PayloadLenMismatch => "Payload Length within the packet (RFC 8200 §3)",
+            Rule::E2eBothSequenceNumbers => {
+                "IOAM-E2E-Type bits 0 and 1 exclude each other (RFC 9197 §4.6)"
+            }
+        }
+    }
+}
+
+impl Unencodable {
+    /// The rule the value breaks.
+    const fn rule(self) -> &'static str {
+        match self {
+            Unencodable::PotUnknownUsesType0 => "POT type 0 has a defined layout (RFC 9197 §4.5.2)",
+            Unencodable::PotNotType0(_) => "type 0 fields need POT type 0 (RFC 9197 §4.5.2)",
+            Unencodable::E2eUndefined { .. } => "E2E opaque data only with undefined bits 4-15",
+            Unencodable::DexTraceTypeTooWide(_) => "IOAM-Trace-Type is 24 bits (RFC 9326 §3.2)",
+            Unencodable::IntegrityOptionHeaderLength { .. } => {
+                "option header length of the IOAM type (draft-ietf-ippm-ioam-data-integrity)"
+            }
+            Unencodable::IntegrityPartsMismatch => "nonce and ICV lengths match the method",
+        }
+    }
+
+    /// The layer the value belongs to.
+    const fn layer(self) -> &'static str {
+        match self {
+            Unencodable::PotUnknownUsesType0 | Unencodable::PotNotType0(_) => "POT option",
+            Unencodable::E2eUndefined { .. } => "E2E option",
+            Unencodable::DexTraceTypeTooWide(_) => "DEX option",
+            Unencodable::IntegrityOptionHeaderLength { .. }
+            | Unencodable::IntegrityPartsMismatch => "integrity-protected option",
         }
     }
 }
@@ -349,27 +536,35 @@ impl Rule {
 impl Diagnostic for WireError {
     fn layer(&self) -> &'static str {
         match *self {
-            WireError::Truncated { layer, .. } => layer.name(),
+            WireError::Truncated { layer, .. } | WireError::LengthMismatch { layer, .. } => {
+                layer.name()
+            }
             WireError::Invalid { rule, .. } => rule.layer(),
+            WireError::WrongIoamType { .. } => "IOAM option",
             WireError::BufferTooSmall { .. } => "output buffer",
             WireError::TooLong { limit, .. } => match limit {
                 Limit::ExtHeaderLen => "extension header",
                 Limit::OptionDataLen => "option",
                 Limit::PayloadLen => "IPv6 header",
             },
+            WireError::Unencodable(u) => u.layer(),
         }
     }
 
     fn rule(&self) -> &'static str {
         match *self {
-            WireError::Truncated { .. } => "length within the enclosing bytes",
+            WireError::Truncated { layer, .. } | WireError::LengthMismatch { layer, .. } => {
+                layer.length_rule()
+            }
             WireError::Invalid { rule, .. } => rule.name(),
+            WireError::WrongIoamType { .. } => "the body parser of the option's IOAM Option-Type",
             WireError::BufferTooSmall { .. } => "output fits the buffer",
             WireError::TooLong { limit, .. } => match limit {
                 Limit::ExtHeaderLen => "at most 2048 bytes (RFC 8200 §4.3)",
                 Limit::OptionDataLen => "at most 255 option data bytes (RFC 8200 §4.2)",
                 Limit::PayloadLen => "Payload Length at most 65535 (RFC 8200 §3)",
             },
+            WireError::Unencodable(u) => u.rule(),
         }
     }
 
@@ -382,9 +577,16 @@ impl Diagnostic for WireError {
             WireError::Truncated {
                 required, actual, ..
             }
-            | WireError::BufferTooSmall { required, actual } => Lengths::of(required, actual),
+            | WireError::LengthMismatch {
+                required, actual, ..
+            }
+            | WireError::BufferTooSmall { required, actual }
+            | WireError::Unencodable(Unencodable::IntegrityOptionHeaderLength {
+                required,
+                actual,
+            }) => Lengths::of(required, actual),
             WireError::TooLong { limit, actual } => Lengths::of(limit.max(), actual),
-            WireError::Invalid { .. } => None,
+            _ => None,
         }
     }
 }
@@ -392,10 +594,12 @@ impl Diagnostic for WireError {
 impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Layer::Ipv6Header => f.write_str("IPv6 header"),
             Layer::ExtHeader(kind) => write!(f, "{kind} header"),
             Layer::Option(t) => write!(f, "option 0x{t:02x}"),
-            Layer::IoamOption => f.write_str("IOAM option"),
+            Layer::E2eData(t) => write!(f, "E2E data of IOAM-E2E-Type {t:#06x}"),
+            Layer::DexBody(x) => write!(f, "DEX body of Extension-Flags {x:#04x}"),
+            Layer::Integrity(part) => write!(f, "integrity-protected option {part}"),
+            other => f.write_str(other.name()),
         }
     }
 }
@@ -455,6 +659,38 @@ impl fmt::Display for Rule {
             Rule::PayloadLenMismatch => {
                 f.write_str("IPv6 payload length runs past the end of the packet (RFC 8200 §3)")
             }
+            Rule::E2eBothSequenceNumbers => f.write_str(
+                "IOAM-E2E-Type sets both bit 0 (64-bit sequence number) and bit 1 (32-bit sequence number); they are mutually exclusive (RFC 9197 §4.6)",
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Unencodable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Unencodable::PotUnknownUsesType0 => f.write_str(
+                "opaque POT data cannot use POT type 0, whose layout is defined (RFC 9197 §4.5.2)",
+            ),
+            Unencodable::PotNotType0(t) => write!(
+                f,
+                "POT type 0 field written to a body of POT type {t} (RFC 9197 §4.5.2)"
+            ),
+            Unencodable::E2eUndefined { bits, opaque_len } => write!(
+                f,
+                "E2E opaque data of {opaque_len} bytes with undefined bits {bits:#06x}: opaque data needs an undefined bit, and only bits 4-15 are undefined (RFC 9197 §4.6)"
+            ),
+            Unencodable::DexTraceTypeTooWide(t) => write!(
+                f,
+                "DEX IOAM-Trace-Type {t:#x} does not fit in 24 bits (RFC 9326 §3.2)"
+            ),
+            Unencodable::IntegrityOptionHeaderLength { required, actual } => write!(
+                f,
+                "option-specific header must be {required} bytes for this IOAM type, {actual} given"
+            ),
+            Unencodable::IntegrityPartsMismatch => f.write_str(
+                "nonce or ICV length does not match the Method-ID and Nonce Length (at most 255 nonce bytes; method 1: 12-byte nonce, 16-byte ICV)",
+            ),
         }
     }
 }
@@ -471,7 +707,30 @@ impl fmt::Display for WireError {
                 f,
                 "{layer} at offset {offset} needs {required} bytes but only {actual} are available"
             ),
+            WireError::LengthMismatch {
+                layer: Layer::DexBody(flags),
+                offset,
+                required,
+                actual,
+            } => write!(
+                f,
+                "DEX body is {actual} bytes but Extension-Flags {flags:#04x} at offset {offset} require 8 + 4 * {} = {required} (RFC 9326 §3.2: one 4-byte field per set flag)",
+                flags.count_ones()
+            ),
+            WireError::LengthMismatch {
+                layer,
+                offset,
+                required,
+                actual,
+            } => write!(
+                f,
+                "{layer} at offset {offset} must be {required} bytes, found {actual} ({})",
+                layer.length_rule()
+            ),
             WireError::Invalid { rule, offset } => write!(f, "at offset {offset}: {rule}"),
+            WireError::WrongIoamType { found, expected } => {
+                write!(f, "IOAM Option-Type {found} is not {expected}")
+            }
             WireError::BufferTooSmall { required, actual } => write!(
                 f,
                 "output buffer too small: {required} bytes required, {actual} available"
@@ -481,6 +740,7 @@ impl fmt::Display for WireError {
                 "{limit} of {actual} exceeds the maximum of {}",
                 limit.max()
             ),
+            WireError::Unencodable(u) => write!(f, "{u}"),
         }
     }
 }

@@ -47,7 +47,7 @@
 //! 0 is not assigned and is reported like any unknown method. The 16-bit
 //! Reserved after Nonce Length keeps the nonce, the ICV and the data 4-byte
 //! aligned. The draft is work in progress: if a later revision moves a
-//! field, [`FIXED_LEN`], [`METHOD_AES_GMAC`] and [`IntegrityOption::parse`]
+//! field, [`FIXED_LEN`], [`METHOD_AES_GMAC`] and [`IntegrityOption::decode`](IoamBody::decode)
 //! are the places to change.
 //!
 //! **Compared with the one public implementation.** The Linux kernel proof
@@ -63,13 +63,15 @@
 //! the placement here is a reading of its prose, not a verified fact; a
 //! packet from that kernel is misread here (its integrity header taken for
 //! the trace header). Moving the header is a change to
-//! [`IntegrityOption::parse`] and the writer only.
+//! [`IntegrityOption::decode`](IoamBody::decode) and the writer only.
 //!
 //! As for the other option bodies, parsing starts at the Namespace-ID (the
 //! IOAM body after Reserved and IOAM Option-Type) and every offset in an
-//! [`IntegrityError`] is relative to that slice.
+//! [`WireError`] is relative to that slice.
 //!
 //! ```
+//! use ioam_wire::body::IoamBody;
+//! use ioam_wire::ioam::IoamType;
 //! use ioam_wire::integrity::{IntegrityMethod, IntegrityOption, ProtectedOption, Protection};
 //! use ioam_wire::pot::PotData;
 //!
@@ -77,7 +79,7 @@
 //! body[..4].copy_from_slice(&[0x00, 0x09, 0x00, 0x00]); // POT header, type 0
 //! body[4..8].copy_from_slice(&[1, 12, 0, 0]); // method 1, nonce length 12
 //! body[51] = 5; // Cumulative = 5
-//! let opt = IntegrityOption::parse(66, &body).unwrap();
+//! let opt = IntegrityOption::decode(IoamType::from_u8(66), &body).unwrap();
 //! assert_eq!(opt.method(), IntegrityMethod::AesGmac);
 //! let Protection::Decoded { nonce, icv, .. } = opt.protection else { panic!() };
 //! assert_eq!((nonce.len(), icv.len()), (12, 16));
@@ -91,21 +93,16 @@
 
 use core::fmt;
 
-use crate::body::{header_with, spec_with};
-use crate::build::OptionSpec;
-use crate::e2e::{E2eError, E2eRepr};
-use crate::error::WireError;
-use crate::ioam::{IoamOption, IoamType};
-use crate::pot::{PotError, PotRepr};
+use crate::body::IoamBody;
+use crate::e2e::E2eRepr;
+pub use crate::error::IntegrityPart;
+use crate::error::{Layer, Unencodable, WireError};
 
-/// IOAM Option-Type: integrity-protected Pre-allocated Trace.
-pub const IOAM_TYPE_PREALLOCATED_TRACE: u8 = 64;
-/// IOAM Option-Type: integrity-protected Incremental Trace.
-pub const IOAM_TYPE_INCREMENTAL_TRACE: u8 = 65;
-/// IOAM Option-Type: integrity-protected Proof of Transit.
-pub const IOAM_TYPE_POT: u8 = 66;
-/// IOAM Option-Type: integrity-protected Edge-to-Edge.
-pub const IOAM_TYPE_E2E: u8 = 67;
+/// What an integrity parser reads, for [`WireError::WrongIoamType`].
+const INTEGRITY_EXPECTED: &str = "integrity-protected (64-67, draft-ietf-ippm-ioam-data-integrity)";
+use crate::ioam::IoamType;
+use crate::pot::PotRepr;
+
 /// Length of the fixed part of the integrity protection header:
 /// Method-ID, Nonce Length, Reserved.
 pub const FIXED_LEN: usize = 4;
@@ -118,10 +115,10 @@ pub const AES_GMAC_ICV_LEN: usize = 16;
 
 /// Length of the option-specific header that precedes the integrity
 /// header, for an integrity-protected IOAM type; `None` for other types.
-pub const fn option_header_len(ioam_type: u8) -> Option<usize> {
-    match ioam_type {
-        IOAM_TYPE_PREALLOCATED_TRACE | IOAM_TYPE_INCREMENTAL_TRACE => Some(8),
-        IOAM_TYPE_POT | IOAM_TYPE_E2E => Some(4),
+pub const fn option_header_len(ioam_type: IoamType) -> Option<usize> {
+    match IoamType::from_u8(ioam_type.to_u8()) {
+        IoamType::IntegrityPreallocatedTrace | IoamType::IntegrityIncrementalTrace => Some(8),
+        IoamType::IntegrityProofOfTransit | IoamType::IntegrityEdgeToEdge => Some(4),
         _ => None,
     }
 }
@@ -225,227 +222,13 @@ pub enum Protection<'a> {
     },
 }
 
-/// Errors of an integrity-protected option body.
-///
-/// Offsets are relative to the IOAM body passed to the parse function (the
-/// slice starting at Namespace-ID); [`IntegrityError::with_base`] shifts
-/// them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum IntegrityError {
-    /// The IOAM type is not one of 64-67.
-    NotIntegrityType(u8),
-    /// A part of the option ends before its length.
-    Truncated {
-        /// Which part.
-        part: IntegrityPart,
-        /// Offset of the part.
-        offset: usize,
-        /// Bytes the part needs.
-        required: usize,
-        /// Bytes present from `offset`.
-        actual: usize,
-    },
-    /// The protected POT option is malformed (offsets already relative to
-    /// the whole body).
-    Pot(PotError),
-    /// The protected E2E option is malformed (offsets already relative to
-    /// the whole body).
-    E2e(E2eError),
-    /// Writing: the option header length does not suit the IOAM type.
-    OptionHeaderLength {
-        /// Length the IOAM type needs.
-        required: usize,
-        /// Length given.
-        actual: usize,
-    },
-    /// Writing: a nonce longer than 255 bytes, or decoded parts whose
-    /// lengths differ from what the method and Nonce Length say.
-    PartsMismatch,
-    /// Writing: the output buffer is too small.
-    BufferTooSmall {
-        /// Bytes needed.
-        required: usize,
-        /// Bytes available.
-        actual: usize,
-    },
-    /// Placing the body in an IPv6 option or header failed; see
-    /// [`WireError`].
-    Wire(WireError),
-}
-
-/// A part of an integrity-protected option, for [`IntegrityError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum IntegrityPart {
-    /// The option-specific header (trace, POT or E2E).
-    OptionHeader,
-    /// Method-ID, Nonce Length, Reserved.
-    IntegrityHeader,
-    /// The nonce.
-    Nonce,
-    /// The integrity check value.
-    Icv,
-}
-
-impl fmt::Display for IntegrityPart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            IntegrityPart::OptionHeader => "option-specific header",
-            IntegrityPart::IntegrityHeader => {
-                "integrity protection header (Method-ID, Nonce Length, Reserved)"
-            }
-            IntegrityPart::Nonce => "nonce",
-            IntegrityPart::Icv => "ICV",
-        })
-    }
-}
-
-impl IntegrityError {
-    /// Adds `base` to every offset.
-    #[must_use]
-    pub const fn with_base(self, base: usize) -> Self {
-        match self {
-            IntegrityError::Truncated {
-                part,
-                offset,
-                required,
-                actual,
-            } => IntegrityError::Truncated {
-                part,
-                offset: offset + base,
-                required,
-                actual,
-            },
-            IntegrityError::Pot(e) => IntegrityError::Pot(e.with_base(base)),
-            IntegrityError::E2e(e) => IntegrityError::E2e(e.with_base(base)),
-            IntegrityError::Wire(e) => IntegrityError::Wire(e.with_base(base)),
-            other => other,
-        }
-    }
-}
-
-impl fmt::Display for IntegrityError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IntegrityError::NotIntegrityType(t) => write!(
-                f,
-                "IOAM type {t} is not integrity-protected (64-67, draft-ietf-ippm-ioam-data-integrity)"
-            ),
-            IntegrityError::Truncated {
-                part,
-                offset,
-                required,
-                actual,
-            } => write!(
-                f,
-                "integrity-protected option truncated: the {part} at offset {offset} needs {required} bytes, {actual} present (draft-ietf-ippm-ioam-data-integrity)"
-            ),
-            IntegrityError::Pot(e) => write!(f, "integrity-protected POT: {e}"),
-            IntegrityError::E2e(e) => write!(f, "integrity-protected E2E: {e}"),
-            IntegrityError::OptionHeaderLength { required, actual } => write!(
-                f,
-                "option-specific header must be {required} bytes for this IOAM type, {actual} given"
-            ),
-            IntegrityError::PartsMismatch => f.write_str(
-                "nonce or ICV length does not match the Method-ID and Nonce Length (at most 255 nonce bytes; method 1: 12-byte nonce, 16-byte ICV)",
-            ),
-            IntegrityError::BufferTooSmall { required, actual } => write!(
-                f,
-                "integrity-protected option needs {required} bytes, output buffer has {actual}"
-            ),
-            IntegrityError::Wire(e) => write!(f, "integrity-protected option framing: {e}"),
-        }
-    }
-}
-
-impl core::error::Error for IntegrityError {}
-
-impl crate::error::Diagnostic for IntegrityError {
-    fn layer(&self) -> &'static str {
-        match self {
-            IntegrityError::Pot(e) => e.layer(),
-            IntegrityError::E2e(e) => e.layer(),
-            IntegrityError::Wire(e) => e.layer(),
-            IntegrityError::BufferTooSmall { .. } => "output buffer",
-            _ => "integrity-protected option",
-        }
-    }
-
-    fn rule(&self) -> &'static str {
-        match self {
-            IntegrityError::NotIntegrityType(_) => {
-                "IOAM Option-Type 64-67 (draft-ietf-ippm-ioam-data-integrity)"
-            }
-            IntegrityError::Truncated { .. } => {
-                "option header, integrity header, nonce and ICV within the body (draft-ietf-ippm-ioam-data-integrity)"
-            }
-            IntegrityError::Pot(e) => e.rule(),
-            IntegrityError::E2e(e) => e.rule(),
-            IntegrityError::OptionHeaderLength { .. } => "option header length of the IOAM type",
-            IntegrityError::PartsMismatch => "nonce and ICV lengths match the method",
-            IntegrityError::BufferTooSmall { .. } => "output fits the buffer",
-            IntegrityError::Wire(e) => e.rule(),
-        }
-    }
-
-    fn offset(&self) -> Option<usize> {
-        match *self {
-            IntegrityError::Truncated { offset, .. } => Some(offset),
-            IntegrityError::Pot(e) => e.offset(),
-            IntegrityError::E2e(e) => e.offset(),
-            IntegrityError::Wire(e) => e.offset(),
-            _ => None,
-        }
-    }
-
-    fn lengths(&self) -> Option<crate::error::Lengths> {
-        match *self {
-            IntegrityError::Truncated {
-                required, actual, ..
-            }
-            | IntegrityError::OptionHeaderLength { required, actual }
-            | IntegrityError::BufferTooSmall { required, actual } => {
-                crate::error::Lengths::of(required, actual)
-            }
-            IntegrityError::Pot(e) => e.lengths(),
-            IntegrityError::E2e(e) => e.lengths(),
-            IntegrityError::Wire(e) => e.lengths(),
-            _ => None,
-        }
-    }
-}
-
-impl From<PotError> for IntegrityError {
-    fn from(e: PotError) -> Self {
-        IntegrityError::Pot(e)
-    }
-}
-
-impl From<E2eError> for IntegrityError {
-    fn from(e: E2eError) -> Self {
-        IntegrityError::E2e(e)
-    }
-}
-
-impl From<WireError> for IntegrityError {
-    fn from(e: WireError) -> Self {
-        IntegrityError::Wire(e)
-    }
-}
-
-fn take(
-    body: &[u8],
-    part: IntegrityPart,
-    offset: usize,
-    len: usize,
-) -> Result<&[u8], IntegrityError> {
+fn take(body: &[u8], part: IntegrityPart, offset: usize, len: usize) -> Result<&[u8], WireError> {
     let actual = body.len().saturating_sub(offset);
     offset
         .checked_add(len)
         .and_then(|end| body.get(offset..end))
-        .ok_or(IntegrityError::Truncated {
-            part,
+        .ok_or(WireError::Truncated {
+            layer: Layer::Integrity(part),
             offset,
             required: len,
             actual,
@@ -490,8 +273,8 @@ pub enum ProtectedOption<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct IntegrityOption<'a> {
-    /// IOAM Option-Type, 64..=67.
-    pub ioam_type: u8,
+    /// IOAM Option-Type, one of the four integrity-protected types (64..=67).
+    pub ioam_type: IoamType,
     /// The option-specific header (8 bytes for traces, 4 for POT and E2E).
     pub option_header: &'a [u8],
     /// Method-ID as received.
@@ -505,14 +288,90 @@ pub struct IntegrityOption<'a> {
 }
 
 impl<'a> IntegrityOption<'a> {
+    /// The integrity protection method.
+    pub fn method(&self) -> IntegrityMethod {
+        IntegrityMethod::from(self.method_id)
+    }
+
+    /// A method-1 (AES-GMAC) option to send, reserved 0.
+    pub const fn new_aes_gmac(
+        ioam_type: IoamType,
+        option_header: &'a [u8],
+        nonce: &'a [u8; AES_GMAC_NONCE_LEN],
+        icv: &'a [u8; AES_GMAC_ICV_LEN],
+        data: &'a [u8],
+    ) -> Self {
+        IntegrityOption {
+            ioam_type,
+            option_header,
+            method_id: METHOD_AES_GMAC,
+            nonce_len: AES_GMAC_NONCE_LEN as u8,
+            reserved: 0,
+            protection: Protection::Decoded { nonce, icv, data },
+        }
+    }
+
+    /// Offset of the option data in the body, when the parts are located.
+    pub fn data_offset(&self) -> Option<usize> {
+        match self.protection {
+            Protection::Decoded { nonce, icv, .. } => {
+                Some(self.option_header.len() + FIXED_LEN + nonce.len() + icv.len())
+            }
+            Protection::Opaque { .. } => None,
+        }
+    }
+
+    /// Decodes the protected option (header + data, with the integrity
+    /// header taken out). `None` when the data could not be located
+    /// ([`Protection::Opaque`]).
+    pub fn protected(&self) -> Option<Result<ProtectedOption<'a>, WireError>> {
+        let Protection::Decoded { data, .. } = self.protection else {
+            return None;
+        };
+        let at = self.data_offset()?;
+        let header = self.option_header;
+        Some(match IoamType::from_u8(self.ioam_type.to_u8()) {
+            IoamType::IntegrityPreallocatedTrace => {
+                Ok(ProtectedOption::PreallocatedTrace(TraceParts {
+                    header,
+                    data,
+                }))
+            }
+            IoamType::IntegrityIncrementalTrace => {
+                Ok(ProtectedOption::IncrementalTrace(TraceParts {
+                    header,
+                    data,
+                }))
+            }
+            IoamType::IntegrityProofOfTransit => {
+                PotRepr::from_parts(header, data, at).map(ProtectedOption::Pot)
+            }
+            IoamType::IntegrityEdgeToEdge => {
+                E2eRepr::from_parts(header, data, at).map(ProtectedOption::E2e)
+            }
+            other => Err(WireError::WrongIoamType {
+                found: other.to_u8(),
+                expected: INTEGRITY_EXPECTED,
+            }),
+        })
+    }
+}
+
+/// The integrity-protected options in IPv6: no placement is specified for
+/// them; the option code is the one of the unprotected sibling
+/// ([`IoamType::default_option_code`]: 0x31 for traces and POT, 0x11 for
+/// E2E).
+impl<'a> IoamBody<'a> for IntegrityOption<'a> {
     /// Parses the body of an IOAM option of type `ioam_type` (64-67).
     ///
     /// An unknown method or nonce length is not an error: it yields
     /// [`Protection::Opaque`]. The protected option itself is decoded on
     /// request by [`IntegrityOption::protected`].
-    pub fn parse(ioam_type: u8, body: &'a [u8]) -> Result<Self, IntegrityError> {
-        let hlen =
-            option_header_len(ioam_type).ok_or(IntegrityError::NotIntegrityType(ioam_type))?;
+    fn decode(ioam_type: IoamType, body: &'a [u8]) -> Result<Self, WireError> {
+        let hlen = option_header_len(ioam_type).ok_or(WireError::WrongIoamType {
+            found: ioam_type.to_u8(),
+            expected: INTEGRITY_EXPECTED,
+        })?;
         let option_header = take(body, IntegrityPart::OptionHeader, 0, hlen)?;
         let fixed = take(body, IntegrityPart::IntegrityHeader, hlen, FIXED_LEN)?;
         let (method_id, nonce_len) = (fixed[0], fixed[1]);
@@ -552,82 +411,35 @@ impl<'a> IntegrityOption<'a> {
         })
     }
 
-    /// Parses the body of an IOAM option found by the options parser
-    /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]); error
-    /// offsets are relative to [`IoamOption::body`].
-    pub fn from_option(option: &IoamOption<'a>) -> Result<Self, IntegrityError> {
-        Self::parse(option.ioam_type.to_u8(), option.body)
+    #[inline]
+    fn ioam_type(&self) -> IoamType {
+        self.ioam_type
     }
 
-    /// The integrity protection method.
-    pub fn method(&self) -> IntegrityMethod {
-        IntegrityMethod::from(self.method_id)
-    }
-
-    /// A method-1 (AES-GMAC) option to send, reserved 0.
-    pub const fn new_aes_gmac(
-        ioam_type: u8,
-        option_header: &'a [u8],
-        nonce: &'a [u8; AES_GMAC_NONCE_LEN],
-        icv: &'a [u8; AES_GMAC_ICV_LEN],
-        data: &'a [u8],
-    ) -> Self {
-        IntegrityOption {
-            ioam_type,
-            option_header,
-            method_id: METHOD_AES_GMAC,
-            nonce_len: AES_GMAC_NONCE_LEN as u8,
-            reserved: 0,
-            protection: Protection::Decoded { nonce, icv, data },
-        }
-    }
-
-    /// Offset of the option data in the body, when the parts are located.
-    pub fn data_offset(&self) -> Option<usize> {
-        match self.protection {
-            Protection::Decoded { nonce, icv, .. } => {
-                Some(self.option_header.len() + FIXED_LEN + nonce.len() + icv.len())
+    /// Option header, integrity header, nonce, ICV and data.
+    fn buffer_len(&self) -> usize {
+        self.option_header.len()
+            + FIXED_LEN
+            + match self.protection {
+                Protection::Decoded { nonce, icv, data } => nonce.len() + icv.len() + data.len(),
+                Protection::Opaque { rest, .. } => rest.len(),
             }
-            Protection::Opaque { .. } => None,
-        }
     }
 
-    /// Decodes the protected option (header + data, with the integrity
-    /// header taken out). `None` when the data could not be located
-    /// ([`Protection::Opaque`]).
-    pub fn protected(&self) -> Option<Result<ProtectedOption<'a>, IntegrityError>> {
-        let Protection::Decoded { data, .. } = self.protection else {
-            return None;
-        };
-        let at = self.data_offset()?;
-        let header = self.option_header;
-        Some(match self.ioam_type {
-            IOAM_TYPE_PREALLOCATED_TRACE => Ok(ProtectedOption::PreallocatedTrace(TraceParts {
-                header,
-                data,
-            })),
-            IOAM_TYPE_INCREMENTAL_TRACE => Ok(ProtectedOption::IncrementalTrace(TraceParts {
-                header,
-                data,
-            })),
-            IOAM_TYPE_POT => PotRepr::from_parts(header, data, at)
-                .map(ProtectedOption::Pot)
-                .map_err(IntegrityError::from),
-            IOAM_TYPE_E2E => E2eRepr::from_parts(header, data, at)
-                .map(ProtectedOption::E2e)
-                .map_err(IntegrityError::from),
-            other => Err(IntegrityError::NotIntegrityType(other)),
-        })
-    }
-
-    fn validate(&self) -> Result<(), IntegrityError> {
-        let hlen = option_header_len(self.ioam_type)
-            .ok_or(IntegrityError::NotIntegrityType(self.ioam_type))?;
+    /// The option header length suits the IOAM type, and the nonce, ICV
+    /// and opaque reason agree with the Method-ID and Nonce Length.
+    fn validate(&self) -> Result<(), WireError> {
+        let hlen = option_header_len(self.ioam_type).ok_or(WireError::WrongIoamType {
+            found: self.ioam_type.to_u8(),
+            expected: INTEGRITY_EXPECTED,
+        })?;
         if self.option_header.len() != hlen {
-            return Err(IntegrityError::OptionHeaderLength {
-                required: hlen,
-                actual: self.option_header.len(),
-            });
+            return Err(WireError::Unencodable(
+                Unencodable::IntegrityOptionHeaderLength {
+                    required: hlen,
+                    actual: self.option_header.len(),
+                },
+            ));
         }
         match self.protection {
             Protection::Decoded { nonce, icv, .. } => {
@@ -636,7 +448,7 @@ impl<'a> IntegrityOption<'a> {
                     && m.nonce_len() == Some(nonce.len())
                     && m.icv_len() == Some(icv.len());
                 if !ok {
-                    return Err(IntegrityError::PartsMismatch);
+                    return Err(WireError::Unencodable(Unencodable::IntegrityPartsMismatch));
                 }
             }
             Protection::Opaque { reason, .. } => {
@@ -649,71 +461,26 @@ impl<'a> IntegrityOption<'a> {
                             actual: self.nonce_len,
                         }
                     }
-                    Some(_) => return Err(IntegrityError::PartsMismatch),
+                    Some(_) => {
+                        return Err(WireError::Unencodable(Unencodable::IntegrityPartsMismatch))
+                    }
                 };
                 if again != reason {
-                    return Err(IntegrityError::PartsMismatch);
+                    return Err(WireError::Unencodable(Unencodable::IntegrityPartsMismatch));
                 }
             }
         }
         Ok(())
     }
 
-    /// Places the body in an IOAM option for
-    /// [`OptionsBuilder`](crate::build::OptionsBuilder). No IPv6 placement
-    /// is specified for the integrity-protected types; the option code is
-    /// the one of the unprotected sibling
-    /// ([`IoamType::default_option_code`]: 0x31 for traces and POT, 0x11
-    /// for E2E). The body is written into `scratch` first.
-    pub fn option_spec<'s>(&self, scratch: &'s mut [u8]) -> Result<OptionSpec<'s>, IntegrityError> {
-        let ioam_type = IoamType::from_u8(self.ioam_type);
-        spec_with(scratch, ioam_type.default_option_code(), ioam_type, |b| {
-            self.emit(b)
-        })
-    }
-
-    /// Writes a whole Hop-by-Hop or Destination Options header holding this
-    /// option, laid out `NH HEL | 01 00 | code LEN 00 type | body | padding`
-    /// with the option code of [`IntegrityOption::option_spec`], and returns
-    /// its length. Which header it becomes is chosen when inserting it
-    /// ([`insert_ext_header`](crate::build::insert_ext_header)).
-    pub fn emit_ext_header(
-        &self,
-        buf: &mut [u8],
-        next_header: u8,
-    ) -> Result<usize, IntegrityError> {
-        self.validate()?;
-        let ioam_type = IoamType::from_u8(self.ioam_type);
-        header_with(
-            buf,
-            next_header,
-            ioam_type.default_option_code(),
-            ioam_type,
-            self.buffer_len(),
-            |b| self.emit(b),
-        )
-    }
-
-    /// Bytes [`IntegrityOption::emit`] writes.
-    pub fn buffer_len(&self) -> usize {
-        self.option_header.len()
-            + FIXED_LEN
-            + match self.protection {
-                Protection::Decoded { nonce, icv, data } => nonce.len() + icv.len() + data.len(),
-                Protection::Opaque { rest, .. } => rest.len(),
-            }
-    }
-
-    /// Writes the body (option header, integrity header, nonce, ICV, data)
-    /// into the first [`IntegrityOption::buffer_len`] bytes of `out` and
-    /// returns that length. Nothing is written on error.
-    pub fn emit(&self, out: &mut [u8]) -> Result<usize, IntegrityError> {
+    /// Writes the body (option header, integrity header, nonce, ICV, data).
+    fn emit(&self, out: &mut [u8]) -> Result<usize, WireError> {
         self.validate()?;
         let required = self.buffer_len();
         let actual = out.len();
         let b = out
             .get_mut(..required)
-            .ok_or(IntegrityError::BufferTooSmall { required, actual })?;
+            .ok_or(WireError::BufferTooSmall { required, actual })?;
         let mut at = 0;
         let mut put = |bytes: &[u8]| {
             b[at..at + bytes.len()].copy_from_slice(bytes);
@@ -752,7 +519,7 @@ pub(crate) mod strategies {
     pub(crate) fn integrity_option() -> impl Strategy<Value = IntegrityOption<'static>> {
         let ty = prop_oneof![Just(64u8), Just(65), Just(66), Just(67)];
         (ty, any::<u16>(), any::<bool>()).prop_flat_map(|(ioam_type, reserved, known)| {
-            let hlen = option_header_len(ioam_type).unwrap_or(4);
+            let hlen = option_header_len(IoamType::from_u8(ioam_type)).unwrap_or(4);
             let header = proptest::collection::vec(any::<u8>(), hlen).prop_map(leak);
             if known {
                 (
@@ -762,7 +529,7 @@ pub(crate) mod strategies {
                     words(8),
                 )
                     .prop_map(move |(h, nonce, icv, data)| IntegrityOption {
-                        ioam_type,
+                        ioam_type: IoamType::from_u8(ioam_type),
                         option_header: h,
                         method_id: METHOD_AES_GMAC,
                         nonce_len: AES_GMAC_NONCE_LEN as u8,
@@ -785,7 +552,7 @@ pub(crate) mod strategies {
                             OpaqueReason::UnknownMethod(method_id)
                         };
                         IntegrityOption {
-                            ioam_type,
+                            ioam_type: IoamType::from_u8(ioam_type),
                             option_header: h,
                             method_id,
                             nonce_len,
@@ -826,7 +593,7 @@ mod tests {
     #[test]
     fn fixture_e2e() {
         let b = e2e_fixture();
-        let o = IntegrityOption::parse(67, &b).unwrap();
+        let o = IntegrityOption::decode(IoamType::from_u8(67), &b).unwrap();
         assert_eq!(o.method(), IntegrityMethod::AesGmac);
         assert_eq!(o.data_offset(), Some(36));
         let Protection::Decoded { nonce, icv, data } = o.protection else {
@@ -850,7 +617,7 @@ mod tests {
     fn every_truncation_is_an_error() {
         let b = e2e_fixture();
         for n in 0..b.len() {
-            let r = IntegrityOption::parse(67, &b[..n]);
+            let r = IntegrityOption::decode(IoamType::from_u8(67), &b[..n]);
             let err = match r {
                 Err(e) => e,
                 Ok(o) => match o.protected() {
@@ -866,11 +633,25 @@ mod tests {
                 _ => None,
             };
             match (err, expected_part) {
-                (IntegrityError::Truncated { part, actual, .. }, Some(p)) => {
+                (
+                    WireError::Truncated {
+                        layer: Layer::Integrity(part),
+                        actual,
+                        ..
+                    },
+                    Some(p),
+                ) => {
                     assert_eq!(part, p, "length {n}");
                     assert!(actual < 16 || p == IntegrityPart::Icv);
                 }
-                (IntegrityError::E2e(E2eError::DataTruncated { offset, .. }), None) => {
+                (
+                    WireError::Truncated {
+                        layer: Layer::E2eData(_),
+                        offset,
+                        ..
+                    },
+                    None,
+                ) => {
                     assert_eq!(offset, 36);
                 }
                 other => panic!("length {n}: {other:?}"),
@@ -883,21 +664,23 @@ mod tests {
         let mut b = [0u8; 4 + 32 + 8];
         b[4] = 1;
         b[5] = 12;
-        let o = IntegrityOption::parse(66, &b).unwrap();
+        let o = IntegrityOption::decode(IoamType::from_u8(66), &b).unwrap();
         assert_eq!(
             o.protected(),
-            Some(Err(IntegrityError::Pot(PotError::Type0DataLength {
+            Some(Err(WireError::LengthMismatch {
+                layer: Layer::PotType0Data,
                 offset: 36,
                 required: 16,
                 actual: 8
-            })))
+            }))
         );
         let mut ok = [0u8; 4 + 32 + 16];
         ok[4] = 1;
         ok[5] = 12;
         ok[43] = 1;
-        let Some(Ok(ProtectedOption::Pot(p))) =
-            IntegrityOption::parse(66, &ok).unwrap().protected()
+        let Some(Ok(ProtectedOption::Pot(p))) = IntegrityOption::decode(IoamType::from_u8(66), &ok)
+            .unwrap()
+            .protected()
         else {
             panic!()
         };
@@ -917,7 +700,7 @@ mod tests {
         b[8] = 1;
         b[9] = 12;
         for ty in [64u8, 65] {
-            let o = IntegrityOption::parse(ty, &b).unwrap();
+            let o = IntegrityOption::decode(IoamType::from_u8(ty), &b).unwrap();
             let parts = match o.protected() {
                 Some(Ok(ProtectedOption::PreallocatedTrace(p))) if ty == 64 => p,
                 Some(Ok(ProtectedOption::IncrementalTrace(p))) if ty == 65 => p,
@@ -933,7 +716,7 @@ mod tests {
     fn unknown_method_and_nonce_length_are_reported_and_untouched() {
         let mut b = e2e_fixture();
         b[4] = 0; // Method-ID 0: not assigned
-        let o = IntegrityOption::parse(67, &b).unwrap();
+        let o = IntegrityOption::decode(IoamType::from_u8(67), &b).unwrap();
         assert_eq!(
             o.protection,
             Protection::Opaque {
@@ -948,7 +731,7 @@ mod tests {
 
         let mut b = e2e_fixture();
         b[5] = 16;
-        let o = IntegrityOption::parse(67, &b).unwrap();
+        let o = IntegrityOption::decode(IoamType::from_u8(67), &b).unwrap();
         let Protection::Opaque { reason, .. } = o.protection else {
             panic!()
         };
@@ -965,14 +748,17 @@ mod tests {
     #[test]
     fn other_types_are_refused() {
         assert_eq!(
-            IntegrityOption::parse(2, &[0; 40]),
-            Err(IntegrityError::NotIntegrityType(2))
+            IntegrityOption::decode(IoamType::from_u8(2), &[0; 40]),
+            Err(WireError::WrongIoamType {
+                found: 2,
+                expected: INTEGRITY_EXPECTED
+            })
         );
-        let e = IntegrityOption::parse(64, &[0; 10]).unwrap_err();
+        let e = IntegrityOption::decode(IoamType::from_u8(64), &[0; 10]).unwrap_err();
         assert_eq!(
             e,
-            IntegrityError::Truncated {
-                part: IntegrityPart::IntegrityHeader,
+            WireError::Truncated {
+                layer: Layer::Integrity(IntegrityPart::IntegrityHeader),
                 offset: 8,
                 required: 4,
                 actual: 2
@@ -981,8 +767,8 @@ mod tests {
         assert!(alloc::format!("{e}").contains("offset 8"));
         assert_eq!(
             e.with_base(8),
-            IntegrityError::Truncated {
-                part: IntegrityPart::IntegrityHeader,
+            WireError::Truncated {
+                layer: Layer::Integrity(IntegrityPart::IntegrityHeader),
                 offset: 16,
                 required: 4,
                 actual: 2
@@ -994,27 +780,38 @@ mod tests {
     fn emit_checks_parts() {
         let nonce = [0u8; 12];
         let icv = [0u8; 16];
-        let mut o = IntegrityOption::new_aes_gmac(66, &[0, 1, 0, 0], &nonce, &icv, &[0; 16]);
+        let mut o = IntegrityOption::new_aes_gmac(
+            IoamType::IntegrityProofOfTransit,
+            &[0, 1, 0, 0],
+            &nonce,
+            &icv,
+            &[0; 16],
+        );
         assert_eq!(o.buffer_len(), 52);
         o.option_header = &[0, 1];
         let mut out = [0xaa; 64];
         assert_eq!(
             o.emit(&mut out),
-            Err(IntegrityError::OptionHeaderLength {
-                required: 4,
-                actual: 2
-            })
+            Err(WireError::Unencodable(
+                Unencodable::IntegrityOptionHeaderLength {
+                    required: 4,
+                    actual: 2
+                }
+            ))
         );
         o.option_header = &[0, 1, 0, 0];
         o.nonce_len = 11;
-        assert_eq!(o.emit(&mut out), Err(IntegrityError::PartsMismatch));
+        assert_eq!(
+            o.emit(&mut out),
+            Err(WireError::Unencodable(Unencodable::IntegrityPartsMismatch))
+        );
         assert!(out.iter().all(|&b| b == 0xaa));
     }
 
     #[test]
     fn e2e_header_through_the_builder() {
         let b = e2e_fixture();
-        let o = IntegrityOption::parse(67, &b).unwrap();
+        let o = IntegrityOption::decode(IoamType::from_u8(67), &b).unwrap();
         let mut hdr = [0u8; 56];
         assert_eq!(o.emit_ext_header(&mut hdr, 17), Ok(56));
         assert_eq!(hdr[..8], [17, 6, 0x01, 0x00, 0x11, 46, 0x00, 67]);
@@ -1037,7 +834,7 @@ mod tests {
         let mut small = [0u8; 55];
         assert!(matches!(
             o.emit_ext_header(&mut small, 17),
-            Err(IntegrityError::Wire(WireError::BufferTooSmall { .. }))
+            Err(WireError::BufferTooSmall { .. })
         ));
     }
 
@@ -1047,12 +844,12 @@ mod tests {
             let mut buf = [0u8; 128];
             let n = o.emit(&mut buf).unwrap();
             prop_assert_eq!(n, o.buffer_len());
-            prop_assert_eq!(IntegrityOption::parse(o.ioam_type, &buf[..n]).unwrap(), o);
+            prop_assert_eq!(IntegrityOption::decode(o.ioam_type, &buf[..n]).unwrap(), o);
         }
 
         #[test]
         fn parse_never_panics(ty in 60u8..70, bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
-            if let Ok(o) = IntegrityOption::parse(ty, &bytes) {
+            if let Ok(o) = IntegrityOption::decode(IoamType::from_u8(ty), &bytes) {
                 let _ = o.protected();
                 let _ = o.data_offset();
             }

@@ -73,6 +73,7 @@ pub mod error;
 pub mod ext;
 pub mod ioam;
 pub mod ipv6;
+mod kind;
 pub mod mode;
 pub mod opt;
 pub mod packet;
@@ -84,6 +85,13 @@ pub mod pot;
 
 pub use error::WireError;
 pub use mode::Mode;
+
+/// The traits whose methods the types of this crate are used through:
+/// `use ioam_wire::prelude::*;`.
+pub mod prelude {
+    pub use crate::body::IoamBody;
+    pub use crate::error::Diagnostic;
+}
 
 /// IPv6 Next Header values (IANA "Assigned Internet Protocol Numbers").
 pub mod proto {

@@ -58,10 +58,11 @@ impl<'a> PacketIoam<'a> {
 /// A fused iterator over the IOAM options of an IPv6 packet, in packet
 /// order, across its Hop-by-Hop and Destination Options headers.
 ///
-/// Items are `Result<PacketIoam, WireError>`; an error in the chain or in
-/// an options area ends the walk. Error offsets are from the packet start.
-/// Options other than IOAM are checked (in the given [`Mode`]) and
-/// skipped.
+/// Items are `Result<PacketIoam, WireError>`. An error in an options area
+/// ends the walk of that header (its length is known, so the walk goes on
+/// with the next header); an error in the extension-header chain ends the
+/// walk. Error offsets are from the packet start. Options other than IOAM
+/// are checked (in the given [`Mode`]) and skipped.
 #[derive(Debug, Clone)]
 pub struct IoamOptions<'a> {
     headers: ExtHeaders<'a>,
@@ -111,8 +112,9 @@ impl<'a> Iterator for IoamOptions<'a> {
                         }
                         Ok(_) => {}
                         Err(e) => {
-                            self.done = true;
-                            return Some(Err(e.with_base(*base)));
+                            let e = e.with_base(*base);
+                            self.current = None;
+                            return Some(Err(e));
                         }
                     }
                 }
@@ -303,8 +305,10 @@ mod tests {
             it.next(),
             Some(Err(WireError::invalid(Rule::PadRunTooLong(18), 44)))
         );
+        // The Destination Options header after it is still walked.
+        assert_eq!(it.next().unwrap().unwrap().absolute_offset(), 68);
         assert!(it.next().is_none());
-        assert!(it.end().is_none());
+        assert_eq!(it.end().map(|e| e.offset), Some(80));
         assert_eq!(
             first_hbh_ioam(&p, Mode::Strict),
             Err(WireError::invalid(Rule::PadRunTooLong(18), 44))

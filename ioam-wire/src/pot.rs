@@ -2,7 +2,7 @@
 //!
 //! The view [`Pot`] and the value [`PotRepr`] work on the IOAM *body*: the
 //! bytes after the IOAM Reserved and IOAM Option-Type bytes, starting at the
-//! Namespace-ID. Every offset in a [`PotError`] is relative to that slice.
+//! Namespace-ID. Every offset in a [`WireError`] is relative to that slice.
 //!
 //! ```text
 //!  0                   1                   2                   3
@@ -26,6 +26,7 @@
 //! (RFC 9486; data changes en route: every node updates Cumulative).
 //!
 //! ```
+//! use ioam_wire::body::IoamBody;
 //! use ioam_wire::pot::{Pot, PotData, PotRepr};
 //!
 //! let body = [
@@ -44,9 +45,12 @@
 
 use core::fmt;
 
-use crate::body::IoamBody;
-use crate::error::WireError;
-use crate::ioam::{IoamOption, IoamType};
+use crate::body::{expect_type, IoamBody};
+use crate::error::{Layer, Unencodable, WireError};
+
+/// What a POT parser reads, for [`WireError::WrongIoamType`].
+const POT_EXPECTED: &str = "Proof of Transit (2, RFC 9197 §4.5)";
+use crate::ioam::IoamType;
 
 /// IOAM Option-Type value of Proof of Transit (RFC 9197 §4.5, IANA).
 pub const IOAM_TYPE: u8 = 2;
@@ -111,173 +115,6 @@ impl fmt::Display for PotType {
     }
 }
 
-/// Errors of the POT body (RFC 9197 §4.5).
-///
-/// Offsets are relative to the IOAM body passed to the parse function (the
-/// slice starting at Namespace-ID); [`PotError::with_base`] shifts them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PotError {
-    /// The body ends before the 4-byte POT header is complete
-    /// (RFC 9197 §4.5.1).
-    HeaderTruncated {
-        /// Offset of the POT header.
-        offset: usize,
-        /// Bytes the header needs (4).
-        required: usize,
-        /// Bytes present.
-        actual: usize,
-    },
-    /// A POT type 0 body whose data is not exactly PktID + Cumulative
-    /// (16 bytes, RFC 9197 §4.5.2).
-    Type0DataLength {
-        /// Offset of the data (after the POT header).
-        offset: usize,
-        /// Bytes the data must have (16).
-        required: usize,
-        /// Bytes present.
-        actual: usize,
-    },
-    /// Writing: the output buffer is too small for the body.
-    BufferTooSmall {
-        /// Bytes needed.
-        required: usize,
-        /// Bytes available.
-        actual: usize,
-    },
-    /// Writing: [`PotData::Unknown`] with POT type 0, which has a defined
-    /// layout and must be written as [`PotData::Type0`].
-    UnknownUsesKnownType,
-    /// Writing: a POT type 0 field was set on a body whose POT type is
-    /// another one (the data layout would not match).
-    NotType0(u8),
-    /// [`PotRepr::from_option`]: the option is not a POT option; the IOAM
-    /// Option-Type found.
-    WrongIoamType(u8),
-    /// Placing the body in an IPv6 option or header failed (body not 4n,
-    /// too long, buffer too small); see [`WireError`].
-    Wire(WireError),
-}
-
-impl PotError {
-    /// Adds `base` to every offset, for a caller that knows where the body
-    /// starts in a larger buffer.
-    #[must_use]
-    pub const fn with_base(self, base: usize) -> Self {
-        match self {
-            PotError::HeaderTruncated {
-                offset,
-                required,
-                actual,
-            } => PotError::HeaderTruncated {
-                offset: offset + base,
-                required,
-                actual,
-            },
-            PotError::Type0DataLength {
-                offset,
-                required,
-                actual,
-            } => PotError::Type0DataLength {
-                offset: offset + base,
-                required,
-                actual,
-            },
-            PotError::Wire(e) => PotError::Wire(e.with_base(base)),
-            other => other,
-        }
-    }
-}
-
-impl fmt::Display for PotError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PotError::HeaderTruncated {
-                offset,
-                required,
-                actual,
-            } => write!(
-                f,
-                "POT header truncated at offset {offset}: Namespace-ID, POT type and flags need {required} bytes, {actual} present (RFC 9197 §4.5.1)"
-            ),
-            PotError::Type0DataLength {
-                offset,
-                required,
-                actual,
-            } => write!(
-                f,
-                "POT type 0 data at offset {offset} must be exactly {required} bytes (PktID and Cumulative), found {actual} (RFC 9197 §4.5.2)"
-            ),
-            PotError::BufferTooSmall { required, actual } => write!(
-                f,
-                "POT body needs {required} bytes, output buffer has {actual}"
-            ),
-            PotError::UnknownUsesKnownType => f.write_str(
-                "opaque POT data cannot use POT type 0, whose layout is defined (RFC 9197 §4.5.2)",
-            ),
-            PotError::NotType0(t) => write!(
-                f,
-                "POT type 0 field written to a body of POT type {t} (RFC 9197 §4.5.2)"
-            ),
-            PotError::WrongIoamType(t) => write!(
-                f,
-                "IOAM Option-Type {t} is not Proof of Transit ({IOAM_TYPE}, RFC 9197 §4.5)"
-            ),
-            PotError::Wire(e) => write!(f, "POT option framing: {e}"),
-        }
-    }
-}
-
-impl core::error::Error for PotError {}
-
-impl crate::error::Diagnostic for PotError {
-    fn layer(&self) -> &'static str {
-        match self {
-            PotError::Wire(e) => e.layer(),
-            PotError::BufferTooSmall { .. } => "output buffer",
-            _ => "POT option",
-        }
-    }
-
-    fn rule(&self) -> &'static str {
-        match self {
-            PotError::HeaderTruncated { .. } => "4-byte POT header (RFC 9197 §4.5.1)",
-            PotError::Type0DataLength { .. } => "POT type 0 data is 16 bytes (RFC 9197 §4.5.2)",
-            PotError::BufferTooSmall { .. } => "output fits the buffer",
-            PotError::UnknownUsesKnownType => "POT type 0 has a defined layout (RFC 9197 §4.5.2)",
-            PotError::NotType0(_) => "type 0 fields need POT type 0 (RFC 9197 §4.5.2)",
-            PotError::WrongIoamType(_) => "IOAM Option-Type 2 (RFC 9197 §4.5)",
-            PotError::Wire(e) => e.rule(),
-        }
-    }
-
-    fn offset(&self) -> Option<usize> {
-        match *self {
-            PotError::HeaderTruncated { offset, .. } | PotError::Type0DataLength { offset, .. } => {
-                Some(offset)
-            }
-            PotError::Wire(e) => e.offset(),
-            _ => None,
-        }
-    }
-
-    fn lengths(&self) -> Option<crate::error::Lengths> {
-        match *self {
-            PotError::HeaderTruncated {
-                required, actual, ..
-            }
-            | PotError::Type0DataLength {
-                required, actual, ..
-            }
-            | PotError::BufferTooSmall { required, actual } => {
-                crate::error::Lengths::of(required, actual)
-            }
-            PotError::Wire(e) => e.lengths(),
-            _ => None,
-        }
-    }
-}
-
 fn be_u64(bytes: &[u8], range: core::ops::Range<usize>) -> Option<u64> {
     let b: [u8; 8] = bytes.get(range)?.try_into().ok()?;
     Some(u64::from_be_bytes(b))
@@ -285,9 +122,10 @@ fn be_u64(bytes: &[u8], range: core::ops::Range<usize>) -> Option<u64> {
 
 /// Checks the data that follows a POT header; `data_offset` is where the
 /// data starts in the caller's slice (for error offsets).
-pub(crate) fn check_data(pot_type: u8, data: &[u8], data_offset: usize) -> Result<(), PotError> {
+pub(crate) fn check_data(pot_type: u8, data: &[u8], data_offset: usize) -> Result<(), WireError> {
     if pot_type == 0 && data.len() != TYPE0_DATA_LEN {
-        return Err(PotError::Type0DataLength {
+        return Err(WireError::LengthMismatch {
+            layer: Layer::PotType0Data,
             offset: data_offset,
             required: TYPE0_DATA_LEN,
             actual: data.len(),
@@ -311,7 +149,7 @@ impl<T: AsRef<[u8]>> Pot<T> {
     }
 
     /// Wraps a buffer after [`Pot::check_len`].
-    pub fn new_checked(buffer: T) -> Result<Self, PotError> {
+    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         let pot = Pot::new_unchecked(buffer);
         pot.check_len()?;
         Ok(pot)
@@ -319,10 +157,11 @@ impl<T: AsRef<[u8]>> Pot<T> {
 
     /// Checks that the header is complete and, for POT type 0, that the data
     /// is exactly 16 bytes. Other POT types accept any data length.
-    pub fn check_len(&self) -> Result<(), PotError> {
+    pub fn check_len(&self) -> Result<(), WireError> {
         let b = self.buffer.as_ref();
         if b.len() < HEADER_LEN {
-            return Err(PotError::HeaderTruncated {
+            return Err(WireError::Truncated {
+                layer: Layer::PotHeader,
                 offset: 0,
                 required: HEADER_LEN,
                 actual: b.len(),
@@ -388,10 +227,11 @@ impl<T: AsRef<[u8]>> Pot<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Pot<T> {
-    fn header_mut(&mut self) -> Result<&mut [u8], PotError> {
+    fn header_mut(&mut self) -> Result<&mut [u8], WireError> {
         let b = self.buffer.as_mut();
         let actual = b.len();
-        b.get_mut(..HEADER_LEN).ok_or(PotError::HeaderTruncated {
+        b.get_mut(..HEADER_LEN).ok_or(WireError::Truncated {
+            layer: Layer::PotHeader,
             offset: 0,
             required: HEADER_LEN,
             actual,
@@ -399,39 +239,41 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Pot<T> {
     }
 
     /// Sets the Namespace-ID.
-    pub fn set_namespace_id(&mut self, value: u16) -> Result<(), PotError> {
+    pub fn set_namespace_id(&mut self, value: u16) -> Result<(), WireError> {
         self.header_mut()?[field::NAMESPACE_ID].copy_from_slice(&value.to_be_bytes());
         Ok(())
     }
 
     /// Sets the POT type. The data is left as it is.
-    pub fn set_pot_type(&mut self, value: PotType) -> Result<(), PotError> {
+    pub fn set_pot_type(&mut self, value: PotType) -> Result<(), WireError> {
         self.header_mut()?[field::POT_TYPE] = value.into();
         Ok(())
     }
 
     /// Sets the POT flags (RFC 9197 §4.5.1: send 0).
-    pub fn set_flags(&mut self, value: u8) -> Result<(), PotError> {
+    pub fn set_flags(&mut self, value: u8) -> Result<(), WireError> {
         self.header_mut()?[field::FLAGS] = value;
         Ok(())
     }
 
-    fn type0_data_mut(&mut self) -> Result<&mut [u8], PotError> {
+    fn type0_data_mut(&mut self) -> Result<&mut [u8], WireError> {
         let t = self.pot_type_raw();
         if self.buffer.as_ref().len() < HEADER_LEN {
-            return Err(PotError::HeaderTruncated {
+            return Err(WireError::Truncated {
+                layer: Layer::PotHeader,
                 offset: 0,
                 required: HEADER_LEN,
                 actual: self.buffer.as_ref().len(),
             });
         }
         if t != 0 {
-            return Err(PotError::NotType0(t));
+            return Err(WireError::Unencodable(Unencodable::PotNotType0(t)));
         }
         let data = &mut self.buffer.as_mut()[HEADER_LEN..];
         let actual = data.len();
         if actual != TYPE0_DATA_LEN {
-            return Err(PotError::Type0DataLength {
+            return Err(WireError::LengthMismatch {
+                layer: Layer::PotType0Data,
                 offset: HEADER_LEN,
                 required: TYPE0_DATA_LEN,
                 actual,
@@ -441,14 +283,14 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Pot<T> {
     }
 
     /// Sets PktID of a POT type 0 body (RFC 9197 §4.5.2).
-    pub fn set_pkt_id(&mut self, value: u64) -> Result<(), PotError> {
+    pub fn set_pkt_id(&mut self, value: u64) -> Result<(), WireError> {
         self.type0_data_mut()?[field::PKT_ID].copy_from_slice(&value.to_be_bytes());
         Ok(())
     }
 
     /// Sets Cumulative of a POT type 0 body, as a transit node does after
     /// its POT computation (RFC 9197 §4.5.2).
-    pub fn set_cumulative(&mut self, value: u64) -> Result<(), PotError> {
+    pub fn set_cumulative(&mut self, value: u64) -> Result<(), WireError> {
         self.type0_data_mut()?[field::CUMULATIVE].copy_from_slice(&value.to_be_bytes());
         Ok(())
     }
@@ -488,13 +330,14 @@ pub struct PotRepr<'a> {
 
 impl<'a> PotRepr<'a> {
     /// Parses a checked view.
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(pot: &Pot<&'a T>) -> Result<Self, PotError> {
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(pot: &Pot<&'a T>) -> Result<Self, WireError> {
         Self::parse_bytes(T::as_ref(pot.buffer))
     }
 
     /// Parses a POT body (the IOAM body slice, starting at Namespace-ID).
-    pub fn parse_bytes(body: &'a [u8]) -> Result<Self, PotError> {
-        let header = body.get(..HEADER_LEN).ok_or(PotError::HeaderTruncated {
+    pub fn parse_bytes(body: &'a [u8]) -> Result<Self, WireError> {
+        let header = body.get(..HEADER_LEN).ok_or(WireError::Truncated {
+            layer: Layer::PotHeader,
             offset: 0,
             required: HEADER_LEN,
             actual: body.len(),
@@ -509,11 +352,12 @@ impl<'a> PotRepr<'a> {
         header: &'a [u8],
         data: &'a [u8],
         data_offset: usize,
-    ) -> Result<Self, PotError> {
+    ) -> Result<Self, WireError> {
         let h: [u8; HEADER_LEN] = header
             .get(..HEADER_LEN)
             .and_then(|h| h.try_into().ok())
-            .ok_or(PotError::HeaderTruncated {
+            .ok_or(WireError::Truncated {
+                layer: Layer::PotHeader,
                 offset: 0,
                 required: HEADER_LEN,
                 actual: header.len(),
@@ -551,11 +395,6 @@ impl<'a> PotRepr<'a> {
         }
     }
 
-    /// Bytes [`PotRepr::emit`] writes.
-    pub const fn buffer_len(&self) -> usize {
-        HEADER_LEN + self.data_len()
-    }
-
     /// Bytes of data after the header.
     pub const fn data_len(&self) -> usize {
         match self.data {
@@ -565,10 +404,10 @@ impl<'a> PotRepr<'a> {
     }
 
     /// Writes the header bytes only (4 bytes).
-    pub(crate) fn emit_header(&self, out: &mut [u8]) -> Result<(), PotError> {
+    pub(crate) fn emit_header(&self, out: &mut [u8]) -> Result<(), WireError> {
         self.validate()?;
         let actual = out.len();
-        let h = out.get_mut(..HEADER_LEN).ok_or(PotError::BufferTooSmall {
+        let h = out.get_mut(..HEADER_LEN).ok_or(WireError::BufferTooSmall {
             required: HEADER_LEN,
             actual,
         })?;
@@ -579,12 +418,12 @@ impl<'a> PotRepr<'a> {
     }
 
     /// Writes the data bytes only ([`PotRepr::data_len`] bytes).
-    pub(crate) fn emit_data(&self, out: &mut [u8]) -> Result<(), PotError> {
+    pub(crate) fn emit_data(&self, out: &mut [u8]) -> Result<(), WireError> {
         let required = self.data_len();
         let actual = out.len();
         let d = out
             .get_mut(..required)
-            .ok_or(PotError::BufferTooSmall { required, actual })?;
+            .ok_or(WireError::BufferTooSmall { required, actual })?;
         match self.data {
             PotData::Type0 { pkt_id, cumulative } => {
                 d[field::PKT_ID].copy_from_slice(&pkt_id.to_be_bytes());
@@ -594,39 +433,43 @@ impl<'a> PotRepr<'a> {
         }
         Ok(())
     }
+}
 
-    /// Parses the body of an IOAM option found by the options parser
-    /// ([`crate::opt::Options`], [`crate::packet::IoamOptions`]); error
-    /// offsets are relative to [`IoamOption::body`]. See
-    /// [`IoamBody::from_option`].
+/// The POT body in IPv6: option code 0x31, IOAM Option-Type 2, in a
+/// Hop-by-Hop header (RFC 9486 §4).
+impl<'a> IoamBody<'a> for PotRepr<'a> {
     #[inline]
-    pub fn from_option(option: &IoamOption<'a>) -> Result<Self, PotError> {
-        <Self as IoamBody<'a>>::from_option(option)
+    fn decode(ioam_type: IoamType, body: &'a [u8]) -> Result<Self, WireError> {
+        expect_type(ioam_type, IoamType::ProofOfTransit, POT_EXPECTED)?;
+        PotRepr::parse_bytes(body)
     }
 
-    /// Length of the Hop-by-Hop header [`PotRepr::emit_ext_header`] writes.
     #[inline]
-    pub fn ext_header_len(&self) -> Result<usize, PotError> {
-        IoamBody::ext_header_len(self)
+    fn ioam_type(&self) -> IoamType {
+        IoamType::ProofOfTransit
     }
 
-    /// Writes a whole Hop-by-Hop header holding this POT option, in the
-    /// Linux layout `NH HEL | 01 00 | 31 LEN 00 02 | body | padding`
-    /// (RFC 9486), and returns its length. Insert it into a packet with
-    /// [`insert_ext_header`](crate::build::insert_ext_header). See
-    /// [`IoamBody::emit_ext_header`].
     #[inline]
-    pub fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, PotError> {
-        IoamBody::emit_ext_header(self, buf, next_header)
+    fn buffer_len(&self) -> usize {
+        HEADER_LEN + self.data_len()
     }
 
-    /// Writes the body into the first [`PotRepr::buffer_len`] bytes of
-    /// `out` and returns that length. Nothing is written on error.
-    pub fn emit(&self, out: &mut [u8]) -> Result<usize, PotError> {
+    /// [`PotData::Unknown`] must not use POT type 0.
+    #[inline]
+    fn validate(&self) -> Result<(), WireError> {
+        match self.data {
+            PotData::Unknown { pot_type: 0, .. } => {
+                Err(WireError::Unencodable(Unencodable::PotUnknownUsesType0))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn emit(&self, out: &mut [u8]) -> Result<usize, WireError> {
         self.validate()?;
         let required = self.buffer_len();
         if out.len() < required {
-            return Err(PotError::BufferTooSmall {
+            return Err(WireError::BufferTooSmall {
                 required,
                 actual: out.len(),
             });
@@ -634,50 +477,6 @@ impl<'a> PotRepr<'a> {
         self.emit_header(out)?;
         self.emit_data(&mut out[HEADER_LEN..])?;
         Ok(required)
-    }
-}
-
-/// The POT body in IPv6: option code 0x31, IOAM Option-Type 2, in a
-/// Hop-by-Hop header (RFC 9486 §4).
-impl<'a> IoamBody<'a> for PotRepr<'a> {
-    const IOAM_TYPE: IoamType = IoamType::ProofOfTransit;
-    const OPTION_CODE: u8 = IPV6_OPTION_CODE;
-    type Error = PotError;
-
-    #[inline]
-    fn buffer_len(&self) -> usize {
-        PotRepr::buffer_len(self)
-    }
-
-    /// [`PotData::Unknown`] must not use POT type 0.
-    #[inline]
-    fn validate(&self) -> Result<(), PotError> {
-        match self.data {
-            PotData::Unknown { pot_type: 0, .. } => Err(PotError::UnknownUsesKnownType),
-            _ => Ok(()),
-        }
-    }
-
-    #[inline]
-    fn emit(&self, out: &mut [u8]) -> Result<usize, PotError> {
-        PotRepr::emit(self, out)
-    }
-
-    #[inline]
-    fn parse_bytes(body: &'a [u8]) -> Result<Self, PotError> {
-        PotRepr::parse_bytes(body)
-    }
-
-    #[inline]
-    fn wrong_ioam_type(found: u8) -> PotError {
-        PotError::WrongIoamType(found)
-    }
-}
-
-impl From<WireError> for PotError {
-    #[inline]
-    fn from(e: WireError) -> Self {
-        PotError::Wire(e)
     }
 }
 
@@ -742,7 +541,8 @@ mod tests {
             if n < HEADER_LEN {
                 assert_eq!(
                     err,
-                    PotError::HeaderTruncated {
+                    WireError::Truncated {
+                        layer: Layer::PotHeader,
                         offset: 0,
                         required: 4,
                         actual: n
@@ -751,7 +551,8 @@ mod tests {
             } else {
                 assert_eq!(
                     err,
-                    PotError::Type0DataLength {
+                    WireError::LengthMismatch {
+                        layer: Layer::PotType0Data,
                         offset: 4,
                         required: 16,
                         actual: n - 4
@@ -790,7 +591,10 @@ mod tests {
         assert_eq!(out, b);
         let mut copy = b;
         let mut w = Pot::new_unchecked(&mut copy[..]);
-        assert_eq!(w.set_cumulative(1), Err(PotError::NotType0(7)));
+        assert_eq!(
+            w.set_cumulative(1),
+            Err(WireError::Unencodable(Unencodable::PotNotType0(7)))
+        );
         assert_eq!(copy, b);
     }
 
@@ -815,7 +619,7 @@ mod tests {
         let mut out = [0xeeu8; 19];
         assert_eq!(
             r.emit(&mut out),
-            Err(PotError::BufferTooSmall {
+            Err(WireError::BufferTooSmall {
                 required: 20,
                 actual: 19
             })
@@ -829,7 +633,10 @@ mod tests {
                 data: &[],
             },
         };
-        assert_eq!(bad.emit(&mut [0; 4]), Err(PotError::UnknownUsesKnownType));
+        assert_eq!(
+            bad.emit(&mut [0; 4]),
+            Err(WireError::Unencodable(Unencodable::PotUnknownUsesType0))
+        );
     }
 
     #[test]
@@ -842,7 +649,8 @@ mod tests {
         );
         assert_eq!(
             e.with_base(10),
-            PotError::Type0DataLength {
+            WireError::LengthMismatch {
+                layer: Layer::PotType0Data,
                 offset: 14,
                 required: 16,
                 actual: 3

@@ -5,16 +5,16 @@
 
 use ioam_wire::body::IoamBody;
 use ioam_wire::build::{insert_ext_header, OptionsBuilder};
-use ioam_wire::dex::{Dex, DexError, DexRepr};
-use ioam_wire::e2e::{E2e, E2eError, E2eRepr, E2eType, SequenceNumber};
-use ioam_wire::error::WireError;
+use ioam_wire::dex::{Dex, DexRepr};
+use ioam_wire::e2e::{E2e, E2eRepr, E2eType, SequenceNumber};
+use ioam_wire::error::{Diagnostic, Layer, Rule, Unencodable, WireError};
 use ioam_wire::ext::ExtKind;
 use ioam_wire::integrity::{
-    IntegrityError, IntegrityOption, IntegrityPart, OpaqueReason, ProtectedOption, Protection,
+    IntegrityOption, IntegrityPart, OpaqueReason, ProtectedOption, Protection,
 };
 use ioam_wire::ioam::{IoamType, Placement};
 use ioam_wire::packet::{IoamOptions, PacketIoam};
-use ioam_wire::pot::{Pot, PotData, PotError, PotRepr};
+use ioam_wire::pot::{Pot, PotData, PotRepr};
 use ioam_wire::Mode;
 use ioam_wire::{dex, e2e, pot, proto};
 
@@ -144,7 +144,7 @@ fn pot_body_not_4n_is_refused_by_the_builder() {
     let mut hbh = [0u8; 32];
     assert!(matches!(
         repr.emit_ext_header(&mut hbh, proto::UDP),
-        Err(PotError::Wire(WireError::Invalid { .. }))
+        Err(WireError::Invalid { .. })
     ));
     assert_eq!(hbh, [0; 32]);
 }
@@ -300,9 +300,9 @@ fn dex_truncated_anywhere_and_length_mismatch_are_errors() {
     b[3] = 0xe0;
     assert_eq!(
         DexRepr::parse_bytes(&b),
-        Err(DexError::LengthMismatch {
+        Err(WireError::LengthMismatch {
+            layer: Layer::DexBody(0xe0),
             offset: 3,
-            ext_flags: 0xe0,
             required: 20,
             actual: 16
         })
@@ -352,7 +352,10 @@ fn pot_and_dex_share_one_hop_by_hop_header() {
     assert_eq!(PotRepr::from_option(&all[1].option), Ok(pot));
     assert_eq!(
         PotRepr::from_option(&all[0].option),
-        Err(PotError::WrongIoamType(4))
+        Err(WireError::WrongIoamType {
+            found: 4,
+            expected: "Proof of Transit (2, RFC 9197 §4.5)"
+        })
     );
 }
 
@@ -364,7 +367,13 @@ fn integrity_pot_through_the_builder() {
     let icv = [0x22; 16];
     let pot_header = [0x00, 0x2a, 0x00, 0x00];
     let pot_data = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2];
-    let opt = IntegrityOption::new_aes_gmac(66, &pot_header, &nonce, &icv, &pot_data);
+    let opt = IntegrityOption::new_aes_gmac(
+        IoamType::IntegrityProofOfTransit,
+        &pot_header,
+        &nonce,
+        &icv,
+        &pot_data,
+    );
     let mut body = [0u8; 52];
     assert_eq!(opt.emit(&mut body), Ok(52));
     assert_eq!(body[4..8], [0x01, 0x0c, 0x00, 0x00]);
@@ -394,11 +403,17 @@ fn integrity_truncated_anywhere_is_an_error() {
     let nonce = [0x11; 12];
     let icv = [0x22; 16];
     let data = [0u8; 16];
-    let opt = IntegrityOption::new_aes_gmac(66, &[0, 1, 0, 0], &nonce, &icv, &data);
+    let opt = IntegrityOption::new_aes_gmac(
+        IoamType::IntegrityProofOfTransit,
+        &[0, 1, 0, 0],
+        &nonce,
+        &icv,
+        &data,
+    );
     let mut body = [0u8; 52];
     opt.emit(&mut body).unwrap();
     for n in 0..body.len() {
-        let failed = match IntegrityOption::parse(66, &body[..n]) {
+        let failed = match IntegrityOption::decode(IoamType::from_u8(66), &body[..n]) {
             Err(_) => true,
             Ok(o) => matches!(o.protected(), Some(Err(_))),
         };
@@ -411,7 +426,7 @@ fn integrity_unknown_method_is_kept() {
     let mut body = [0u8; 40];
     body[..8].copy_from_slice(&[0, 1, 0x0c, 0x01, 0x80, 0, 0, 0]);
     body[8..12].copy_from_slice(&[0x07, 0x08, 0, 0]);
-    let o = IntegrityOption::parse(64, &body).unwrap();
+    let o = IntegrityOption::decode(IoamType::from_u8(64), &body).unwrap();
     assert_eq!(
         o.protection,
         Protection::Opaque {
@@ -428,171 +443,176 @@ fn integrity_unknown_method_is_kept() {
 
 #[test]
 fn every_error_displays_its_rule() {
-    let wire = WireError::BufferTooSmall {
-        required: 8,
-        actual: 4,
-    };
-    let cases: Vec<(String, &str)> = vec![
+    // Each body error on one line: the structure, the offset, the lengths
+    // and the document that states the rule.
+    let cases: Vec<(WireError, &[&str])> = vec![
         (
-            PotError::HeaderTruncated {
+            WireError::Truncated {
+                layer: Layer::PotHeader,
                 offset: 0,
                 required: 4,
                 actual: 1,
-            }
-            .to_string(),
-            "RFC 9197 §4.5.1",
+            },
+            &["POT header", "offset 0", "needs 4 bytes", "only 1"],
         ),
         (
-            PotError::Type0DataLength {
+            WireError::LengthMismatch {
+                layer: Layer::PotType0Data,
                 offset: 4,
                 required: 16,
                 actual: 3,
-            }
-            .to_string(),
-            "RFC 9197 §4.5.2",
+            },
+            &[
+                "POT type 0 data",
+                "offset 4",
+                "must be 16 bytes",
+                "found 3",
+                "RFC 9197 §4.5.2",
+            ],
         ),
         (
-            PotError::BufferTooSmall {
-                required: 20,
-                actual: 3,
-            }
-            .to_string(),
-            "needs 20 bytes",
+            WireError::Unencodable(Unencodable::PotUnknownUsesType0),
+            &["POT type 0", "RFC 9197 §4.5.2"],
         ),
-        (PotError::UnknownUsesKnownType.to_string(), "POT type 0"),
-        (PotError::NotType0(3).to_string(), "POT type 3"),
         (
-            PotError::WrongIoamType(3).to_string(),
-            "not Proof of Transit",
+            WireError::Unencodable(Unencodable::PotNotType0(3)),
+            &["POT type 3"],
         ),
-        (PotError::Wire(wire).to_string(), "POT option framing"),
         (
-            E2eError::HeaderTruncated {
+            WireError::WrongIoamType {
+                found: 3,
+                expected: "Proof of Transit (2, RFC 9197 §4.5)",
+            },
+            &["IOAM Option-Type 3", "not Proof of Transit"],
+        ),
+        (
+            WireError::Truncated {
+                layer: Layer::E2eHeader,
                 offset: 0,
                 required: 4,
                 actual: 1,
-            }
-            .to_string(),
-            "RFC 9197 §4.6",
+            },
+            &["E2E header", "needs 4 bytes"],
         ),
         (
-            E2eError::BothSequenceNumbers { offset: 2 }.to_string(),
-            "mutually exclusive",
+            WireError::Invalid {
+                rule: Rule::E2eBothSequenceNumbers,
+                offset: 2,
+            },
+            &["offset 2", "mutually exclusive", "RFC 9197 §4.6"],
         ),
         (
-            E2eError::DataTruncated {
+            WireError::Truncated {
+                layer: Layer::E2eData(0x8000),
                 offset: 4,
                 required: 8,
                 actual: 4,
-                e2e_type: 0x8000,
-            }
-            .to_string(),
-            "announces 8 bytes",
+            },
+            &[
+                "E2E data of IOAM-E2E-Type 0x8000",
+                "offset 4",
+                "needs 8 bytes",
+                "only 4",
+            ],
         ),
         (
-            E2eError::DataTooLong {
+            WireError::LengthMismatch {
+                layer: Layer::E2eData(0x2000),
                 offset: 4,
                 required: 4,
                 actual: 8,
-                e2e_type: 0x2000,
-            }
-            .to_string(),
-            "no undefined bit",
+            },
+            &[
+                "IOAM-E2E-Type 0x2000",
+                "must be 4 bytes",
+                "found 8",
+                "RFC 9197 §4.6",
+            ],
         ),
         (
-            E2eError::BufferTooSmall {
-                required: 8,
-                actual: 4,
-            }
-            .to_string(),
-            "needs 8 bytes",
-        ),
-        (
-            E2eError::InvalidUndefined {
+            WireError::Unencodable(Unencodable::E2eUndefined {
                 bits: 0,
                 opaque_len: 4,
-            }
-            .to_string(),
-            "bits 4-15",
+            }),
+            &["4 bytes", "bits 4-15"],
         ),
-        (E2eError::WrongIoamType(2).to_string(), "not Edge-to-Edge"),
-        (E2eError::Wire(wire).to_string(), "E2E option framing"),
         (
-            DexError::HeaderTruncated {
+            WireError::Truncated {
+                layer: Layer::DexHeader,
                 offset: 0,
                 required: 8,
                 actual: 1,
-            }
-            .to_string(),
-            "RFC 9326 §3.2",
+            },
+            &["DEX header", "needs 8 bytes"],
         ),
         (
-            DexError::LengthMismatch {
+            WireError::LengthMismatch {
+                layer: Layer::DexBody(0x80),
                 offset: 3,
-                ext_flags: 0x80,
                 required: 12,
                 actual: 8,
-            }
-            .to_string(),
-            "one 4-byte field per set flag",
+            },
+            &[
+                "Extension-Flags 0x80",
+                "offset 3",
+                "8 + 4 * 1 = 12",
+                "8 bytes",
+                "RFC 9326 §3.2",
+            ],
         ),
         (
-            DexError::BufferTooSmall {
-                required: 8,
-                actual: 4,
-            }
-            .to_string(),
-            "needs 8 bytes",
+            WireError::Unencodable(Unencodable::DexTraceTypeTooWide(1 << 24)),
+            &["0x1000000", "24 bits"],
         ),
-        (DexError::TraceTypeTooWide(1 << 24).to_string(), "24 bits"),
-        (DexError::WrongIoamType(0).to_string(), "not Direct Export"),
-        (DexError::Wire(wire).to_string(), "DEX option framing"),
-        (IntegrityError::NotIntegrityType(2).to_string(), "64-67"),
         (
-            IntegrityError::Truncated {
-                part: IntegrityPart::Icv,
+            WireError::Truncated {
+                layer: Layer::Integrity(IntegrityPart::Icv),
                 offset: 20,
                 required: 16,
                 actual: 3,
-            }
-            .to_string(),
-            "the ICV at offset 20 needs 16 bytes, 3 present",
+            },
+            &[
+                "integrity-protected option ICV",
+                "offset 20",
+                "needs 16 bytes",
+                "only 3",
+            ],
         ),
         (
-            IntegrityError::Pot(PotError::NotType0(1)).to_string(),
-            "integrity-protected POT",
-        ),
-        (
-            IntegrityError::E2e(E2eError::BothSequenceNumbers { offset: 2 }).to_string(),
-            "integrity-protected E2E",
-        ),
-        (
-            IntegrityError::OptionHeaderLength {
+            WireError::Unencodable(Unencodable::IntegrityOptionHeaderLength {
                 required: 8,
                 actual: 4,
-            }
-            .to_string(),
-            "must be 8 bytes",
+            }),
+            &["must be 8 bytes", "4 given"],
         ),
-        (IntegrityError::PartsMismatch.to_string(), "12-byte nonce"),
         (
-            IntegrityError::BufferTooSmall {
+            WireError::Unencodable(Unencodable::IntegrityPartsMismatch),
+            &["12-byte nonce"],
+        ),
+        (
+            WireError::BufferTooSmall {
                 required: 52,
                 actual: 4,
-            }
-            .to_string(),
-            "needs 52 bytes",
-        ),
-        (
-            IntegrityError::Wire(wire).to_string(),
-            "integrity-protected option framing",
-        ),
-        (
-            OpaqueReason::UnknownMethod(9).to_string(),
-            "Method-ID 9 is unknown",
+            },
+            &["52 bytes required", "4 available"],
         ),
     ];
-    for (text, needle) in cases {
-        assert!(text.contains(needle), "{text:?} lacks {needle:?}");
+    for (e, needles) in cases {
+        let text = e.to_string();
+        assert!(!text.contains('\n'), "{text:?} is not one line");
+        for needle in needles {
+            assert!(text.contains(needle), "{text:?} lacks {needle:?}");
+        }
+        // The same facts through the Diagnostic methods.
+        assert!(!e.layer().is_empty() && !e.rule().is_empty(), "{e:?}");
+        if let Some(o) = e.offset() {
+            assert!(text.contains(&format!("offset {o}")), "{text:?}");
+        }
+        if let Some(l) = e.lengths() {
+            assert!(text.contains(&l.required.to_string()), "{text:?}");
+            assert!(text.contains(&l.actual.to_string()), "{text:?}");
+        }
     }
+    let text = OpaqueReason::UnknownMethod(9).to_string();
+    assert!(text.contains("Method-ID 9 is unknown"), "{text}");
 }

@@ -5,6 +5,7 @@
 #![no_std]
 #![no_main]
 
+use ioam_wire::prelude::*;
 use ioam_wire::Mode;
 use core::panic::PanicInfo;
 

@@ -8,6 +8,7 @@
 //! bytes on every platform and version of the dependencies.
 
 use core::net::Ipv6Addr;
+use ioam_wire::prelude::*;
 use ioam_wire::Mode;
 
 use clt_context::{SpanContext, SpanId, TraceFlags, TraceId};
@@ -270,7 +271,7 @@ fn integrity(rng: &mut Rng) -> Option<Vec<u8>> {
             (64u8, h, data, OPT_IOAM)
         }
     };
-    let opt = IntegrityOption::new_aes_gmac(ty, &header, &nonce, &icv, &data);
+    let opt = IntegrityOption::new_aes_gmac(IoamType::from(ty), &header, &nonce, &icv, &data);
     let mut body = vec![0u8; opt.buffer_len()];
     opt.emit(&mut body).ok()?;
     hbh_packet(&[OptionSpec::Ioam {
