@@ -32,21 +32,23 @@
 //! | `--local` | delivered locally: egress ids and queue depth unavailable | off |
 //! | `--undefined-no-data` | bits 12-21: add no data (RFC 9197 option 2) instead of 0xffffffff words | off |
 //! | `--lenient` | accept an empty trace type like the kernel | off |
-//! | `--prepared` | write through `PreparedRecord` + `write_transit_prepared` (the per-node fast path), first IOAM option of the Hop-by-Hop header only | off |
+//! | `--prepared` | write through `PreparedRecord` + `write_transit_hbh_prepared` (the per-node fast path), the record prepared for the trace type of the first Pre-allocated Trace | off |
 //!
 //! Exit status: 0 with the packet on stdout; 1 when Linux would drop the
 //! packet (malformed IOAM option or trace, Hop Limit exhausted), with the
 //! reason on stderr; 2 for bad arguments or input.
 
-use ioam_wire::Mode;
 use std::io::Read;
 use std::process::ExitCode;
 
-use ioam_trace::packet::write_transit_hbh;
 use ioam_trace::writer::{NodeData, TransitConfig, TransitOutcome, UndefinedFill};
-use ioam_trace::{write_transit_prepared, PreparedRecord, TraceHeader};
-use ioam_wire::ioam::{IoamType, OPT_IOAM};
-use ioam_wire::packet::first_hbh_ioam;
+use ioam_trace::{
+    write_transit_hbh, write_transit_hbh_prepared, IoamPacket, PreparedRecord, TraceError,
+    TraceHeader,
+};
+use ioam_wire::ext::ExtKind;
+use ioam_wire::ioam::IoamType;
+use ioam_wire::Mode;
 
 /// Node values and switches from the command line.
 struct Args {
@@ -230,32 +232,27 @@ fn run() -> Result<Vec<u8>, (u8, String)> {
 }
 
 /// The per-node fast path: the record is prepared once for the trace type
-/// of the first Pre-allocated Trace (0x31) in the Hop-by-Hop header, then
-/// copied in by `write_transit_prepared`.
+/// of the first Pre-allocated Trace of the Hop-by-Hop header, then copied
+/// into every Pre-allocated Trace by `write_transit_hbh_prepared` (a trace
+/// of another type is reported as skipped).
 fn transit_prepared(
     packet: &mut [u8],
     ns: u16,
     node: &NodeData<'_>,
     cfg: &TransitConfig,
-    report: impl Fn(usize, TransitOutcome),
-) -> Result<(), String> {
-    let Some(found) = first_hbh_ioam(packet, Mode::Strict).map_err(|e| e.to_string())? else {
-        return Ok(());
+    report: impl FnMut(usize, TransitOutcome),
+) -> Result<usize, TraceError> {
+    let first = IoamPacket::new(packet, Mode::Strict)?
+        .filter_map(Result::ok)
+        .find(|i| i.header == ExtKind::HopByHop && i.ioam_type() == IoamType::PreallocatedTrace);
+    let Some(first) = first else {
+        return Ok(0);
     };
-    if found.option.option_type != OPT_IOAM || found.option.ioam_type != IoamType::PreallocatedTrace
-    {
-        return Ok(());
-    }
-    let (off, len) = (found.absolute_body_offset(), found.option.body.len());
-    let body = &mut packet[off..off + len];
-    let trace_type = TraceHeader::new_checked(&body[..])
-        .map_err(|e| e.with_base(off).to_string())?
+    let trace_type = TraceHeader::new_checked(first.option.body)
+        .map_err(|e| e.with_base(first.body_offset()))?
         .trace_type();
-    let rec = PreparedRecord::new(trace_type, node, cfg).map_err(|e| e.to_string())?;
-    let outcome =
-        write_transit_prepared(body, ns, &rec).map_err(|e| e.with_base(off).to_string())?;
-    report(off, outcome);
-    Ok(())
+    let rec = PreparedRecord::new(trace_type, node, cfg)?;
+    write_transit_hbh_prepared(packet, ns, &rec, report)
 }
 
 fn main() -> ExitCode {

@@ -204,55 +204,15 @@ pub enum TraceError {
         /// Bytes of space.
         space: usize,
     },
-    /// An incremental trace option would exceed 255 data bytes, or the
-    /// packet would exceed the IPv6 Payload Length limit.
-    TooLong {
-        /// Offset of the length field that cannot hold the result.
-        offset: usize,
-        /// The length it would need.
-        required: usize,
-        /// The largest length it can hold.
-        max: usize,
-    },
     /// An error of the IPv6 layer below the trace (packet, extension
     /// header or option framing, builder buffer), with its own offsets.
     Wire(WireError),
-    /// The packet around an incremental trace does not have what the
-    /// operation needs.
-    Packet {
-        /// Offset in the packet.
+    /// The IPv6 Next Header is not Hop-by-Hop (0): there is no Hop-by-Hop
+    /// header to hold the trace.
+    NoHopByHop {
+        /// Offset of the Next Header field (6).
         offset: usize,
-        /// What is wrong.
-        reason: PacketProblem,
     },
-}
-
-/// What is wrong with the packet around an incremental trace option.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PacketProblem {
-    /// The IPv6 Next Header is not Hop-by-Hop (0).
-    NoHopByHop,
-    /// The packet is shorter than its IPv6 header, or its Hop-by-Hop
-    /// header runs past its end.
-    Truncated,
-    /// The IPv6 Payload Length does not match the packet length (or is 0,
-    /// a jumbogram).
-    PayloadLenMismatch,
-}
-
-impl PacketProblem {
-    const fn text(self) -> &'static str {
-        match self {
-            PacketProblem::NoHopByHop => "IPv6 Next Header is not Hop-by-Hop",
-            PacketProblem::Truncated => {
-                "packet shorter than its IPv6 header or its Hop-by-Hop header"
-            }
-            PacketProblem::PayloadLenMismatch => {
-                "IPv6 Payload Length does not match the packet length"
-            }
-        }
-    }
 }
 
 impl TraceError {
@@ -342,18 +302,8 @@ impl TraceError {
                 bits,
             },
             TraceError::ValueOutOfRange { .. } | TraceError::RecordTooLarge { .. } => self,
-            TraceError::TooLong {
-                offset,
-                required,
-                max,
-            } => TraceError::TooLong {
+            TraceError::NoHopByHop { offset } => TraceError::NoHopByHop {
                 offset: offset + base,
-                required,
-                max,
-            },
-            TraceError::Packet { offset, reason } => TraceError::Packet {
-                offset: offset + base,
-                reason,
             },
             TraceError::Wire(e) => TraceError::Wire(e.with_base(base)),
         }
@@ -445,17 +395,10 @@ impl fmt::Display for TraceError {
                 f,
                 "a {required}-byte record does not fit {space} bytes of trace space"
             ),
-            TraceError::TooLong {
-                offset,
-                required,
-                max,
-            } => write!(
+            TraceError::NoHopByHop { offset } => write!(
                 f,
-                "length field at offset {offset} would need {required}, more than its maximum {max}"
+                "IPv6 Next Header at offset {offset} is not Hop-by-Hop: no Hop-by-Hop header to hold the trace"
             ),
-            TraceError::Packet { offset, reason } => {
-                write!(f, "{} (offset {offset})", reason.text())
-            }
             TraceError::Wire(e) => write!(f, "{e}"),
         }
     }
@@ -488,8 +431,7 @@ impl Diagnostic for TraceError {
             TraceError::EmptyRecord { .. } => "node data record",
             TraceError::ValueOutOfRange { .. } => "node data value",
             TraceError::RecordTooLarge { .. } => "trace space",
-            TraceError::TooLong { .. } => "incremental trace option",
-            TraceError::Packet { .. } => "IPv6 packet",
+            TraceError::NoHopByHop { .. } => "IPv6 header",
             TraceError::Wire(e) => e.layer(),
         }
     }
@@ -521,10 +463,9 @@ impl Diagnostic for TraceError {
             }
             TraceError::ValueOutOfRange { .. } => "value fits its field (RFC 9197 §4.4.2)",
             TraceError::RecordTooLarge { .. } => "record fits the trace space",
-            TraceError::TooLong { .. } => {
-                "option at most 255 bytes, packet at most 65535 (RFC 8200)"
+            TraceError::NoHopByHop { .. } => {
+                "an incremental trace travels in a Hop-by-Hop header (RFC 9486 §4)"
             }
-            TraceError::Packet { reason, .. } => reason.text(),
             TraceError::Wire(e) => e.rule(),
         }
     }
@@ -542,8 +483,7 @@ impl Diagnostic for TraceError {
             | TraceError::EmptyRecord { offset, .. }
             | TraceError::LoopbackTraceType { offset, .. }
             | TraceError::UndefinedBits { offset, .. }
-            | TraceError::TooLong { offset, .. }
-            | TraceError::Packet { offset, .. } => offset,
+            | TraceError::NoHopByHop { offset } => offset,
             TraceError::ValueOutOfRange { .. } | TraceError::RecordTooLarge { .. } => return None,
             TraceError::Wire(e) => return e.offset(),
         })
@@ -572,14 +512,14 @@ impl Diagnostic for TraceError {
                 space,
                 ..
             } => Lengths::of(usize::from(remaining_len) * 4, space),
+            // NodeLen counts 4-byte words, like the field.
             TraceError::NodeLenMismatch {
                 node_len, expected, ..
-            } => Lengths::of(usize::from(expected) * 4, usize::from(node_len) * 4),
+            } => Lengths::of(usize::from(expected), usize::from(node_len)),
             TraceError::NodeLenTooSmall {
                 node_len, required, ..
-            } => Lengths::of(usize::from(required) * 4, usize::from(node_len) * 4),
+            } => Lengths::of(usize::from(required), usize::from(node_len)),
             TraceError::RecordTooLarge { required, space } => Lengths::of(required, space),
-            TraceError::TooLong { required, max, .. } => Lengths::of(max, required),
             TraceError::Wire(e) => e.lengths(),
             _ => None,
         }
@@ -589,5 +529,107 @@ impl Diagnostic for TraceError {
 impl From<WireError> for TraceError {
     fn from(e: WireError) -> Self {
         TraceError::Wire(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate alloc;
+    use alloc::string::ToString;
+
+    use super::*;
+
+    /// One of every variant that has an offset.
+    fn with_offsets() -> [TraceError; 11] {
+        [
+            TraceError::Truncated {
+                part: Part::Header,
+                offset: 0,
+                required: 8,
+                actual: 5,
+            },
+            TraceError::RecordTruncated {
+                hop: 2,
+                part: Part::OssData,
+                offset: 40,
+                required: 28,
+                actual: 12,
+            },
+            TraceError::DataNotWordAligned { offset: 8, len: 10 },
+            TraceError::DataTooLong {
+                offset: 8,
+                len: 248,
+                max: 244,
+            },
+            TraceError::RemainingLenBeyondSpace {
+                offset: 3,
+                remaining_len: 9,
+                space: 8,
+            },
+            TraceError::NodeLenMismatch {
+                offset: 2,
+                node_len: 2,
+                expected: 1,
+            },
+            TraceError::NodeLenTooSmall {
+                offset: 2,
+                node_len: 1,
+                required: 2,
+            },
+            TraceError::EmptyTraceType { offset: 4 },
+            TraceError::EmptyRecord {
+                hop: 0,
+                offset: 8,
+                remaining: 4,
+            },
+            TraceError::NoHopByHop { offset: 6 },
+            TraceError::Wire(WireError::Truncated {
+                layer: ioam_wire::error::Layer::IoamOption,
+                offset: 44,
+                required: 4,
+                actual: 2,
+            }),
+        ]
+    }
+
+    #[test]
+    fn one_line_with_offset_lengths_and_hop() {
+        for e in with_offsets() {
+            let text = e.to_string();
+            let o = e.offset().unwrap();
+            assert!(!text.contains('\n'), "{text}");
+            assert!(text.contains(&alloc::format!("offset {o}")), "{text}");
+            if let Some(l) = e.lengths() {
+                assert!(text.contains(&l.actual.to_string()), "{text}: {l:?}");
+            }
+            if let Some(h) = e.hop() {
+                assert!(text.contains(&alloc::format!("record {h}")), "{text}");
+            }
+            assert!(!e.layer().is_empty() && !e.rule().is_empty(), "{e:?}");
+            // A shift moves the offset, and only the offset.
+            let moved = e.with_base(100);
+            assert_eq!(moved.offset(), Some(o + 100), "{e:?}");
+            assert_eq!((moved.lengths(), moved.hop()), (e.lengths(), e.hop()));
+            assert_eq!(moved.layer(), e.layer());
+        }
+    }
+
+    #[test]
+    fn record_errors_name_their_hop_and_lengths() {
+        let e = with_offsets()[1];
+        assert_eq!(e.hop(), Some(2));
+        assert_eq!(e.lengths(), Lengths::of(28, 12));
+        assert_eq!(e.layer(), "opaque state snapshot data");
+        assert_eq!(
+            e.to_string(),
+            "opaque state snapshot data of record 2 (wire order) truncated at offset 40: 28 bytes required, 12 present"
+        );
+        // Errors without an offset say so, and are not moved.
+        let e = TraceError::RecordTooLarge {
+            required: 12,
+            space: 8,
+        };
+        assert_eq!((e.offset(), e.with_base(9)), (None, e));
+        assert_eq!(e.lengths(), Lengths::of(12, 8));
     }
 }

@@ -39,13 +39,14 @@
 //! # Ok::<(), ioam_trace::TraceError>(())
 //! ```
 
+use ioam_wire::build::grow_option;
 use ioam_wire::ioam::IoamType;
-use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
-use ioam_wire::opt::{Opt, Options, OPT_PAD1, OPT_PADN};
-use ioam_wire::Mode;
+use ioam_wire::ipv6::NEXT_HEADER_OFFSET;
+use ioam_wire::opt::{Opt, Options};
+use ioam_wire::packet::hop_by_hop;
+use ioam_wire::{Mode, WireError};
 
-use crate::error::PacketProblem;
-use crate::error::{Part, TraceError};
+use crate::error::TraceError;
 use crate::header::{TraceHeader, TraceHeaderRepr, TRACE_HEADER_LEN};
 use crate::trace::check_node_len;
 use crate::writer::{
@@ -77,13 +78,17 @@ pub struct IncrementalOutcome {
 /// Error offsets count from the packet start. On error the buffer is
 /// unchanged.
 ///
+/// The packet editing (moving the options behind the record, padding,
+/// lengths) is `ioam_wire::build::grow_option`'s.
+///
 /// # Errors
-/// [`TraceError::Wire`] for a malformed IPv6 or Hop-by-Hop header,
-/// [`TraceError::Packet`] when there is no Hop-by-Hop header, the header
-/// errors of [`crate::writer::write_transit`],
-/// [`TraceError::TooLong`] when the option would exceed 255 data bytes or
-/// the Payload Length 65535, [`TraceError::Truncated`] (output buffer) when
-/// `buf` has no room for the grown packet.
+/// [`TraceError::NoHopByHop`] when there is no Hop-by-Hop header, the header
+/// errors of [`crate::writer::write_transit`], and as
+/// [`TraceError::Wire`] the errors of `grow_option`: a malformed IPv6 or
+/// Hop-by-Hop header, a Payload Length that does not match `packet_len`,
+/// an option that would exceed 255 data bytes or a Payload Length over
+/// 65535 ([`WireError::TooLong`]), no room in `buf`
+/// ([`WireError::BufferTooSmall`]).
 pub fn insert_incremental(
     buf: &mut [u8],
     packet_len: usize,
@@ -97,65 +102,33 @@ pub fn insert_incremental(
             packet_len,
         })
     };
-    let packet = buf.get(..packet_len).ok_or(TraceError::Truncated {
-        part: Part::OutputBuffer,
-        offset: 0,
+    let packet = buf.get(..packet_len).ok_or(WireError::BufferTooSmall {
         required: packet_len,
         actual: buf.len(),
     })?;
-    let ip = Ipv6Header::new_checked(packet)?;
-    if ip.next_header() != 0 {
-        return Err(TraceError::Packet {
-            offset: 6,
-            reason: PacketProblem::NoHopByHop,
+    let Some(hbh) = hop_by_hop(packet)? else {
+        return Err(TraceError::NoHopByHop {
+            offset: NEXT_HEADER_OFFSET,
         });
-    }
-    let payload_len = usize::from(ip.payload_len());
-    let hbh_start = IPV6_HEADER_LEN;
-    let hel = *packet.get(hbh_start + 1).ok_or(TraceError::Packet {
-        offset: hbh_start,
-        reason: PacketProblem::Truncated,
-    })?;
-    let hbh_len = (usize::from(hel) + 1) * 8;
-    let hbh = packet
-        .get(hbh_start..hbh_start + hbh_len)
-        .ok_or(TraceError::Packet {
-            offset: hbh_start,
-            reason: PacketProblem::Truncated,
-        })?;
-    if IPV6_HEADER_LEN + payload_len != packet_len {
-        return Err(TraceError::Packet {
-            offset: 4,
-            reason: PacketProblem::PayloadLenMismatch,
-        });
-    }
-
-    // One walk: the target option and the end of the last non-pad option.
+    };
+    // The first Incremental Trace of the namespace, through the options walk.
     let mut target = None;
-    let mut content_end = 2;
-    for o in Options::new(hbh, Mode::Lenient) {
-        let o = o.map_err(|e| TraceError::Wire(e.with_base(hbh_start)))?;
-        if !o.is_padding() {
-            content_end = o.offset() + o.len();
-        }
-        if let Opt::Ioam(io) = o {
-            if target.is_none()
-                && io.ioam_type == IoamType::IncrementalTrace
+    for o in Options::new(hbh.bytes, Mode::Lenient) {
+        if let Opt::Ioam(io) = o.map_err(|e| e.with_base(hbh.offset))? {
+            if io.ioam_type == IoamType::IncrementalTrace
                 && io.body.get(..2) == Some(&namespace_id.to_be_bytes()[..])
             {
-                target = Some((io.offset, io.body_offset, io.body.len()));
+                target = Some(io.with_base(hbh.offset));
+                break;
             }
         }
     }
-    let Some((opt_off, body_off, body_len)) = target else {
+    let Some(io) = target else {
         return unchanged(TransitOutcome::Skipped(SkipReason::OtherNamespace));
     };
-
-    let body = &hbh[body_off..body_off + body_len];
-    let hdr = TraceHeaderRepr::parse(
-        &TraceHeader::new_checked(body).map_err(|e| e.with_base(hbh_start + body_off))?,
-    )?;
-    let at_body = |e: TraceError| e.with_base(hbh_start + body_off);
+    let abs_body = io.body_offset;
+    let at_body = |e: TraceError| e.with_base(abs_body);
+    let hdr = TraceHeaderRepr::parse(&TraceHeader::new_checked(io.body).map_err(at_body)?)?;
     check_node_len(hdr.node_len, hdr.trace_type, cfg.mode).map_err(at_body)?;
     if hdr.node_len != hdr.trace_type.node_len() {
         return Err(at_body(TraceError::NodeLenMismatch {
@@ -173,7 +146,6 @@ pub fn insert_incremental(
     node.check(hdr.trace_type)?;
     let need = node.record_len(hdr.trace_type);
     let budget = usize::from(hdr.remaining_len) * 4;
-    let abs_body = hbh_start + body_off;
     if budget == 0 || budget < need {
         let mut view = TraceHeader::new_unchecked(&mut buf[abs_body..abs_body + TRACE_HEADER_LEN]);
         view.set_overflow(true);
@@ -183,62 +155,18 @@ pub fn insert_incremental(
         return unchanged(TransitOutcome::Skipped(SkipReason::NothingToWrite));
     }
 
-    let new_data_len = body_len + 2 + need;
-    if new_data_len > 255 {
-        return Err(TraceError::TooLong {
-            offset: hbh_start + opt_off + 1,
-            required: new_data_len,
-            max: 255,
-        });
-    }
-    let new_end = content_end + need;
-    let new_hbh_len = new_end.next_multiple_of(8);
-    if new_hbh_len > 2048 {
-        return Err(TraceError::TooLong {
-            offset: hbh_start + 1,
-            required: new_hbh_len,
-            max: 2048,
-        });
-    }
-    let new_packet_len = packet_len - hbh_len + new_hbh_len;
-    let new_payload = new_packet_len - IPV6_HEADER_LEN;
-    if new_payload > 65535 {
-        return Err(TraceError::TooLong {
-            offset: 4,
-            required: new_payload,
-            max: 65535,
-        });
-    }
-    if new_packet_len > buf.len() {
-        return Err(TraceError::Truncated {
-            part: Part::OutputBuffer,
-            offset: 0,
-            required: new_packet_len,
-            actual: buf.len(),
-        });
-    }
-
-    // Everything is checked: rewrite. The packet after the header moves
-    // first, then the options behind the insertion point.
+    // The record goes right after the trace header: ioam-wire opens the
+    // room (moving what follows, re-padding, updating every length), then
+    // the record and RemainingLen are written. Nothing changes on error.
     let ins = abs_body + TRACE_HEADER_LEN;
-    buf.copy_within(hbh_start + hbh_len..packet_len, hbh_start + new_hbh_len);
-    buf.copy_within(ins..hbh_start + content_end, ins + need);
-    emit_record(hdr.trace_type, node, &mut buf[ins..ins + need])?;
-    let pad = &mut buf[hbh_start + new_end..hbh_start + new_hbh_len];
-    match pad.len() {
-        0 => {}
-        1 => pad[0] = OPT_PAD1,
-        n => {
-            pad.fill(0);
-            pad[0] = OPT_PADN;
-            pad[1] = (n - 2) as u8;
-        }
-    }
-    buf[hbh_start + 1] = (new_hbh_len / 8 - 1) as u8;
-    buf[hbh_start + opt_off + 1] = new_data_len as u8;
+    let mut record = [0u8; crate::header::NODE_LEN_MAX as usize * 4 + 4 + 1020];
+    let record = &mut record[..need];
+    emit_record(hdr.trace_type, node, record)?;
+    let grown = grow_option(buf, packet_len, hbh.offset, io.offset, ins, need)?;
+    buf[ins..ins + need].copy_from_slice(record);
     let mut view = TraceHeader::new_unchecked(&mut buf[abs_body..abs_body + TRACE_HEADER_LEN]);
     view.set_remaining_len(hdr.remaining_len - (need / 4) as u8);
-    Ipv6Header::new_unchecked(&mut buf[..IPV6_HEADER_LEN]).set_payload_len(new_payload as u16);
+    let new_packet_len = grown.packet_len;
     Ok(IncrementalOutcome {
         outcome: TransitOutcome::Written {
             offset: ins,

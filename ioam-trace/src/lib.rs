@@ -102,7 +102,7 @@ pub use header::{
 };
 pub use ioam_wire::Mode;
 pub use layout::RecordLayout;
-pub use packet::write_transit_hbh;
+pub use packet::{write_transit_hbh, write_transit_hbh_prepared};
 pub use prepared::{write_transit_prepared, PreparedRecord};
 pub use record::{unavailable, NodeFields, NodeRecord, OpaqueState};
 pub use trace::{PathOrder, Records, Trace, TraceKind, MAX_RECORDS};

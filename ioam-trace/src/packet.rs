@@ -1,67 +1,18 @@
-//! Traces inside whole IPv6 packets (RFC 9486 §4): finding the trace of an
-//! IOAM option, and a Linux-like transit pass over a packet.
+//! A Linux-like transit pass over a whole IPv6 packet (RFC 9486 §4): every
+//! Pre-allocated Trace of its Hop-by-Hop header gets this node's record,
+//! from node data ([`write_transit_hbh`]) or from a record serialized once
+//! ([`write_transit_hbh_prepared`]). The header is located by
+//! `ioam_wire::packet::hop_by_hop` and its options walked by
+//! `ioam_wire::opt::Options`.
 
-use ioam_wire::ioam::{IoamOption, IoamType, OPT_IOAM};
-use ioam_wire::ipv6::IPV6_HEADER_LEN;
+use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::opt::{Opt, Options};
-use ioam_wire::proto;
+use ioam_wire::packet::hop_by_hop;
 use ioam_wire::Mode;
 
-use crate::error::{PacketProblem, TraceError};
-use crate::trace::{Trace, TraceKind};
+use crate::error::TraceError;
+use crate::prepared::{write_transit_prepared, PreparedRecord};
 use crate::writer::{write_transit, NodeData, TransitConfig, TransitOutcome};
-
-impl<'a> Trace<'a> {
-    /// The trace carried by an IOAM option found by `ioam_wire`: `Ok(None)`
-    /// when the option is not a Pre-allocated or Incremental Trace. Error
-    /// offsets are moved by `option.body_offset`, so they count from
-    /// wherever the option's offsets count from (the extension header, or
-    /// the packet after `IoamOption::with_base`).
-    ///
-    /// # Errors
-    /// As [`Trace::parse`].
-    pub fn from_ioam_option(
-        option: &IoamOption<'a>,
-        mode: Mode,
-    ) -> Result<Option<Self>, TraceError> {
-        let kind = match option.ioam_type {
-            IoamType::PreallocatedTrace => TraceKind::Preallocated,
-            IoamType::IncrementalTrace => TraceKind::Incremental,
-            _ => return Ok(None),
-        };
-        Trace::parse(option.body, mode, kind)
-            .map(Some)
-            .map_err(|e| e.with_base(option.body_offset))
-    }
-}
-
-/// The Hop-by-Hop header of `packet` (from its Next Header byte), if the
-/// IPv6 Next Header says there is one.
-fn hbh_range(packet: &[u8]) -> Result<Option<(usize, usize)>, TraceError> {
-    if packet.len() < IPV6_HEADER_LEN {
-        return Err(TraceError::Packet {
-            offset: 0,
-            reason: PacketProblem::Truncated,
-        });
-    }
-    if packet[6] != proto::HOP_BY_HOP {
-        return Ok(None);
-    }
-    let Some(&hel) = packet.get(IPV6_HEADER_LEN + 1) else {
-        return Err(TraceError::Packet {
-            offset: IPV6_HEADER_LEN,
-            reason: PacketProblem::Truncated,
-        });
-    };
-    let len = (usize::from(hel) + 1) * 8;
-    if packet.len() < IPV6_HEADER_LEN + len {
-        return Err(TraceError::Packet {
-            offset: IPV6_HEADER_LEN,
-            reason: PacketProblem::Truncated,
-        });
-    }
-    Ok(Some((IPV6_HEADER_LEN, len)))
-}
 
 /// The `index`-th Pre-allocated Trace option with code 0x31 of the header
 /// `hbh` at `base`: (absolute body offset, body length).
@@ -72,8 +23,7 @@ fn nth_preallocated(
 ) -> Result<Option<(usize, usize)>, TraceError> {
     let mut seen = 0;
     for o in Options::new(hbh, Mode::Strict) {
-        let o = o.map_err(|e| TraceError::Wire(e.with_base(base)))?;
-        if let Opt::Ioam(io) = o {
+        if let Opt::Ioam(io) = o.map_err(|e| e.with_base(base))? {
             if io.option_type == OPT_IOAM && io.ioam_type == IoamType::PreallocatedTrace {
                 if seen == index {
                     return Ok(Some((base + io.body_offset, io.body.len())));
@@ -83,6 +33,29 @@ fn nth_preallocated(
         }
     }
     Ok(None)
+}
+
+/// Runs `write` on the body of every Pre-allocated Trace option (code
+/// 0x31) of the Hop-by-Hop header of `packet`, in order; `on_trace` hears
+/// each body's offset and outcome. Returns the number of such options.
+fn for_each_hbh_trace(
+    packet: &mut [u8],
+    mut write: impl FnMut(&mut [u8]) -> Result<TransitOutcome, TraceError>,
+    mut on_trace: impl FnMut(usize, TransitOutcome),
+) -> Result<usize, TraceError> {
+    let Some((start, end)) = hop_by_hop(packet)?.map(|h| (h.offset, h.end())) else {
+        return Ok(0);
+    };
+    let mut index = 0;
+    loop {
+        // Writing never changes a length, so a fresh walk finds the next one.
+        let Some((off, blen)) = nth_preallocated(&packet[start..end], start, index)? else {
+            return Ok(index);
+        };
+        let outcome = write(&mut packet[off..off + blen]).map_err(|e| e.with_base(off))?;
+        on_trace(off, outcome);
+        index += 1;
+    }
 }
 
 /// Applies [`write_transit`] to every Pre-allocated Trace option (code
@@ -103,29 +76,66 @@ fn nth_preallocated(
 /// packet.
 ///
 /// # Errors
-/// [`TraceError::Packet`] for a truncated packet, [`TraceError::Wire`] for
-/// a malformed options area, and the errors of [`write_transit`].
+/// [`TraceError::Wire`] for a malformed IPv6 header, Hop-by-Hop header or
+/// options area, and the errors of [`write_transit`].
 pub fn write_transit_hbh(
     packet: &mut [u8],
     namespace_id: u16,
     node: &NodeData<'_>,
     cfg: &TransitConfig,
-    mut on_trace: impl FnMut(usize, TransitOutcome),
+    on_trace: impl FnMut(usize, TransitOutcome),
 ) -> Result<usize, TraceError> {
-    let Some((base, len)) = hbh_range(packet)? else {
-        return Ok(0);
-    };
-    let mut index = 0;
-    loop {
-        // Writing never changes a length, so a fresh walk finds the next one.
-        let Some((off, blen)) = nth_preallocated(&packet[base..base + len], base, index)? else {
-            return Ok(index);
-        };
-        let body = &mut packet[off..off + blen];
-        let outcome = write_transit(body, namespace_id, node, cfg).map_err(|e| e.with_base(off))?;
-        on_trace(off, outcome);
-        index += 1;
-    }
+    for_each_hbh_trace(
+        packet,
+        |body| write_transit(body, namespace_id, node, cfg),
+        on_trace,
+    )
+}
+
+/// [`write_transit_hbh`] with a [`PreparedRecord`]: every Pre-allocated
+/// Trace option (code 0x31) of the Hop-by-Hop header gets the record through
+/// [`write_transit_prepared`], with the same outcomes and bytes as the plain
+/// writer for the record's trace type, and
+/// [`SkipReason::OtherTraceType`](crate::writer::SkipReason::OtherTraceType)
+/// (nothing written) for a trace of another type. The per-packet fields
+/// (hop limit, timestamps, ...) are those set on the record before the call.
+///
+/// ```
+/// use ioam_trace::encap::PreallocatedTraceBuilder;
+/// use ioam_trace::prepared::PreparedRecord;
+/// use ioam_trace::writer::{NodeData, TransitConfig, TransitOutcome};
+/// use ioam_trace::{write_transit_hbh_prepared, TraceType};
+///
+/// // IPv6 (payload 24) with a Hop-by-Hop header: room for 2 nodes of 0x800000.
+/// let mut p = [0u8; 64];
+/// p[..8].copy_from_slice(&[0x60, 0, 0, 0, 0, 24, 0, 64]);
+/// let builder = PreallocatedTraceBuilder::new(123, TraceType::HOP_LIM_NODE_ID, 8);
+/// builder.emit(&mut p[40..])?;
+/// p[40] = 59; // No Next Header after it
+///
+/// let me = NodeData { hop_limit: 63, node_id: 7, ..NodeData::unavailable() };
+/// let rec = PreparedRecord::new(TraceType::HOP_LIM_NODE_ID, &me, &TransitConfig::default())?;
+/// let mut seen = None;
+/// let n = write_transit_hbh_prepared(&mut p, 123, &rec, |off, o| seen = Some((off, o)))?;
+/// assert_eq!(n, 1);
+/// assert_eq!(seen, Some((48, TransitOutcome::Written { offset: 12, len: 4 })));
+/// assert_eq!(&p[60..64], &[63, 0, 0, 7]);
+/// # Ok::<(), ioam_trace::TraceError>(())
+/// ```
+///
+/// # Errors
+/// As [`write_transit_hbh`].
+pub fn write_transit_hbh_prepared(
+    packet: &mut [u8],
+    namespace_id: u16,
+    rec: &PreparedRecord,
+    on_trace: impl FnMut(usize, TransitOutcome),
+) -> Result<usize, TraceError> {
+    for_each_hbh_trace(
+        packet,
+        |body| write_transit_prepared(body, namespace_id, rec),
+        on_trace,
+    )
 }
 
 #[cfg(test)]
@@ -185,17 +195,27 @@ mod tests {
         );
         assert_eq!(&p[80..84], &[63, 0, 0, 5]);
 
-        // From the option, through ioam-wire.
-        let opt = ioam_wire::packet::IoamOptions::new(&p[..96], Mode::Strict)
+        // Read back through the packet walk.
+        let item = crate::IoamPacket::new(&p[..88], Mode::Strict)
             .unwrap()
             .nth(1)
             .unwrap()
-            .unwrap()
-            .absolute();
-        let t = Trace::from_ioam_option(&opt, Mode::Strict)
-            .unwrap()
             .unwrap();
+        let body = item.body().unwrap();
+        let t = body.trace().unwrap();
         assert_eq!(t.records().next().unwrap().unwrap().node_id(), Some(5));
+
+        // The prepared record writes the same bytes, on a fresh copy.
+        let mut q = packet_with(&hbh);
+        let rec = PreparedRecord::new(TraceType::HOP_LIM_NODE_ID, &node, &TransitConfig::default())
+            .unwrap();
+        let mut seen_prepared = [None; 2];
+        let count = write_transit_hbh_prepared(&mut q[..88], 2, &rec, |off, o| {
+            seen_prepared[usize::from(off != 48)] = Some(o);
+        })
+        .unwrap();
+        assert_eq!((count, seen_prepared), (2, seen));
+        assert_eq!(q, p);
     }
 
     #[test]

@@ -429,7 +429,8 @@ mod tests {
         let e = item.body().unwrap_err();
         assert_eq!(e.offset(), Some(48 + 2));
         assert_eq!(e.layer(), "trace option header");
-        assert_eq!(e.lengths().map(|l| (l.required, l.actual)), Some((4, 8)));
+        // NodeLen counts words: 1 required, 2 found.
+        assert_eq!(e.lengths().map(|l| (l.required, l.actual)), Some((1, 2)));
 
         // A record cut short: its error names the record and the packet offset.
         let mut q = p.clone();

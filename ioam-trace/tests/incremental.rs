@@ -1,9 +1,9 @@
 //! Inserting records into an Incremental Trace inside a packet.
 
-use ioam_trace::error::{PacketProblem, Part};
 use ioam_trace::incremental::insert_incremental;
 use ioam_trace::writer::{NodeData, SkipReason, TransitConfig, TransitOutcome};
 use ioam_trace::{Trace, TraceError};
+use ioam_wire::error::{Limit, WireError};
 use ioam_wire::ioam::IoamType;
 use ioam_wire::packet::IoamOptions;
 use ioam_wire::Mode;
@@ -106,12 +106,10 @@ fn errors_leave_the_packet_alone() {
     let mut p = p0.clone();
     assert_eq!(
         insert_incremental(&mut p, len, 5, &node(1), &TransitConfig::default()),
-        Err(TraceError::Truncated {
-            part: Part::OutputBuffer,
-            offset: 0,
+        Err(TraceError::Wire(WireError::BufferTooSmall {
             required: len + 8,
             actual: len
-        })
+        }))
     );
     assert_eq!(p, p0);
     // Other namespace.
@@ -127,10 +125,7 @@ fn errors_leave_the_packet_alone() {
     q[6] = 17;
     assert_eq!(
         insert_incremental(&mut q, len, 5, &node(1), &TransitConfig::default()),
-        Err(TraceError::Packet {
-            offset: 6,
-            reason: PacketProblem::NoHopByHop
-        })
+        Err(TraceError::NoHopByHop { offset: 6 })
     );
     // Every truncation of the packet is an error, never a panic, and changes nothing.
     for n in 0..len {
@@ -155,11 +150,10 @@ fn option_cannot_exceed_255_bytes() {
     let mut p = p0.clone();
     assert_eq!(
         insert_incremental(&mut p, len, 5, &node(1), &TransitConfig::default()),
-        Err(TraceError::TooLong {
-            offset: 45,
-            required: 258,
-            max: 255
-        })
+        Err(TraceError::Wire(WireError::TooLong {
+            limit: Limit::OptionDataLen,
+            actual: 258
+        }))
     );
     assert_eq!(p, p0);
 }
@@ -241,7 +235,7 @@ mod props {
             let node = NodeData { hop_limit: 33, node_id: id, oss: oss.as_ref().map(|d| (0x434c54, &d[..])), ..NodeData::unavailable() };
             let need = node.record_len(t);
             match insert_incremental(&mut p, len, 5, &node, &TransitConfig::default()) {
-                Err(TraceError::Truncated { part: Part::OutputBuffer, required, .. }) => {
+                Err(TraceError::Wire(WireError::BufferTooSmall { required, .. })) => {
                     prop_assert!(required > p.len());
                     prop_assert_eq!(&p, &p0);
                 }

@@ -206,7 +206,18 @@ impl OptionSpec<'_> {
 /// Writes `len` bytes of padding (Pad1 for one byte, PadN otherwise) into
 /// `out`, which is exactly `len` long (RFC 8200 §4.2).
 #[inline]
-fn write_pad(out: &mut [u8]) {
+/// Fills `out` with padding as RFC 8200 §4.2 lays it out: nothing for 0
+/// bytes, one Pad1 for 1, one PadN with a zero payload for 2 to 257 bytes
+/// (longer areas are not padded by a single option; an options area never
+/// needs more than 7 bytes of padding, the most Linux accepts in a row).
+/// Every other builder of this crate and of `ioam-trace` pads through it.
+///
+/// ```
+/// let mut area = [0xff; 6];
+/// ioam_wire::build::write_padding(&mut area);
+/// assert_eq!(area, [0x01, 0x04, 0, 0, 0, 0]);
+/// ```
+pub fn write_padding(out: &mut [u8]) {
     match out.len() {
         0 => {}
         1 => out[0] = OPT_PAD1,
@@ -301,10 +312,10 @@ impl<'a> OptionsBuilder<'a> {
             let dst = &mut out[off..off + len];
             match i {
                 Some(i) => self.options[i].write(dst),
-                None => write_pad(dst),
+                None => write_padding(dst),
             }
         })?;
-        write_pad(&mut out[end..]);
+        write_padding(&mut out[end..]);
         Ok(total)
     }
 }
@@ -401,7 +412,7 @@ pub fn ioam_header<R>(
     let out = option_area(buf, total, option_type)?;
     out[0] = next_header;
     out[1] = (total / 8 - 1) as u8;
-    write_pad(&mut out[2..4]);
+    write_padding(&mut out[2..4]);
     let opt_end = IOAM_HEADER_BODY_OFFSET + body_len;
     let (_, r) = write_ioam_option(
         &mut out[4..opt_end],
@@ -410,7 +421,7 @@ pub fn ioam_header<R>(
         body_len,
         write_body,
     )?;
-    write_pad(&mut out[opt_end..]);
+    write_padding(&mut out[opt_end..]);
     Ok((total, r))
 }
 
@@ -525,6 +536,134 @@ pub fn insert_ext_header(
     Ok(Inserted {
         offset: pos,
         packet_len: new_len,
+    })
+}
+
+/// What [`grow_option`] changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Grown {
+    /// The new length of the options header.
+    pub header_len: usize,
+    /// The new packet length.
+    pub packet_len: usize,
+}
+
+/// Opens `extra` bytes at offset `at` inside one option of the Hop-by-Hop
+/// or Destination Options header starting at `header` of the IPv6 packet
+/// `buf[..packet_len]`, using the room after the packet in `buf`.
+///
+/// `option` is the offset of the option's type byte and `at` lies within
+/// its data (from the first data byte to its end), both from the packet
+/// start. The options after `at` move back by `extra` bytes (keep `extra` a
+/// multiple of 4 to keep IOAM options 4n aligned, RFC 9486 §4), the header
+/// is padded again to a multiple of 8 with [`write_padding`] after its last
+/// non-padding option, and Opt Data Len, Hdr Ext Len and the IPv6 Payload
+/// Length grow; the packet after the header moves with it. The opened bytes
+/// are zero. On error the buffer is unchanged. Error offsets are from the
+/// packet start.
+///
+/// # Errors
+/// The IPv6 header must be valid with a Payload Length that matches
+/// `packet_len` ([`Rule::PayloadLenMismatch`], [`Rule::JumboPayload`]);
+/// the header and its options must parse (lenient); `option` must start an
+/// option of that header and `at` lie in it ([`Rule::NotFound`]); the
+/// option data, the header and the payload must stay within their fields
+/// ([`WireError::TooLong`]) and the packet within `buf`
+/// ([`WireError::BufferTooSmall`]).
+///
+/// ```
+/// use ioam_wire::build::grow_option;
+/// // IPv6 | Hop-by-Hop: PadN(0), option 0x3e with 2 data bytes, PadN(0) | 8 bytes.
+/// let mut buf = [0u8; 72];
+/// buf[..8].copy_from_slice(&[0x60, 0, 0, 0, 0, 16, 0, 64]);
+/// buf[40..48].copy_from_slice(&[59, 0, 1, 0, 0x3e, 2, 0xaa, 0xbb]);
+/// buf[48..56].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+/// let g = grow_option(&mut buf, 56, 40, 44, 48, 4)?;
+/// assert_eq!((g.header_len, g.packet_len), (16, 64));
+/// assert_eq!(&buf[40..56], &[59, 1, 1, 0, 0x3e, 6, 0xaa, 0xbb, 0, 0, 0, 0, 1, 2, 0, 0]);
+/// assert_eq!(&buf[56..64], &[1, 2, 3, 4, 5, 6, 7, 8]);
+/// assert_eq!(buf[5], 24);
+/// # Ok::<(), ioam_wire::WireError>(())
+/// ```
+pub fn grow_option(
+    buf: &mut [u8],
+    packet_len: usize,
+    header: usize,
+    option: usize,
+    at: usize,
+    extra: usize,
+) -> Result<Grown, WireError> {
+    let Some(packet) = buf.get(..packet_len) else {
+        return Err(WireError::BufferTooSmall {
+            required: packet_len,
+            actual: buf.len(),
+        });
+    };
+    let payload = payload_len_of(packet)?;
+    if IPV6_HEADER_LEN + payload != packet_len {
+        return Err(WireError::invalid(Rule::PayloadLenMismatch, 4));
+    }
+    let walk = ExtHeaders::new(packet)?;
+    let mut found = None;
+    for h in walk {
+        let h = h?;
+        if h.offset == header {
+            found = Some(h);
+            break;
+        }
+        if h.offset > header {
+            break;
+        }
+    }
+    let Some(h) = found.filter(|h| h.kind.has_options()) else {
+        return Err(WireError::invalid(
+            Rule::NotFound(ExtKind::HopByHop),
+            header,
+        ));
+    };
+    // One walk: the option, and the end of the last non-padding option.
+    let mut target = None;
+    let mut content_end = 2;
+    for o in crate::opt::Options::new(h.bytes, crate::Mode::Lenient) {
+        let o = o.map_err(|e| e.with_base(header))?;
+        if !o.is_padding() {
+            content_end = o.offset() + o.len();
+        }
+        if header + o.offset() == option && !o.is_padding() {
+            target = Some((o.offset(), o.len()));
+        }
+    }
+    let Some((opt_off, opt_len)) = target else {
+        return Err(WireError::invalid(Rule::NotFound(h.kind), option));
+    };
+    let data_start = header + opt_off + 2;
+    if at < data_start || at > header + opt_off + opt_len {
+        return Err(WireError::invalid(Rule::NotFound(h.kind), at));
+    }
+    Limit::OptionDataLen.check(opt_len - 2 + extra)?;
+    let new_end = content_end + extra;
+    let new_hlen = Limit::ExtHeaderLen.check(new_end.next_multiple_of(8))?;
+    let new_packet_len = packet_len - h.len() + new_hlen;
+    let new_payload = Limit::PayloadLen.check(new_packet_len - IPV6_HEADER_LEN)?;
+    if new_packet_len > buf.len() {
+        return Err(WireError::BufferTooSmall {
+            required: new_packet_len,
+            actual: buf.len(),
+        });
+    }
+    // Everything is checked: rewrite. The packet after the header moves
+    // first, then the options behind the insertion point.
+    let old_hlen = h.len();
+    buf.copy_within(header + old_hlen..packet_len, header + new_hlen);
+    buf.copy_within(at..header + content_end, at + extra);
+    buf[at..at + extra].fill(0);
+    write_padding(&mut buf[header + new_end..header + new_hlen]);
+    buf[header + 1] = (new_hlen / 8 - 1) as u8;
+    buf[header + opt_off + 1] = (opt_len - 2 + extra) as u8;
+    Ipv6Header::new_unchecked(&mut buf[..IPV6_HEADER_LEN]).set_payload_len(new_payload as u16);
+    Ok(Grown {
+        header_len: new_hlen,
+        packet_len: new_packet_len,
     })
 }
 

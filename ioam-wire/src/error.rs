@@ -398,12 +398,14 @@ pub trait Diagnostic: fmt::Display + fmt::Debug {
     }
 }
 
-/// What a length error needed and found, in bytes.
+/// What a length error needed and found: bytes, or the unit of the field
+/// the error is about (NodeLen counts 4-byte words). For a limit the
+/// required value is the largest the field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Lengths {
-    /// Bytes (or the length) required.
+    /// The length required (or allowed at most).
     pub required: usize,
-    /// Bytes (or the length) present.
+    /// The length present (or asked for).
     pub actual: usize,
 }
 
@@ -802,17 +804,30 @@ mod tests {
             required: 16,
             actual: 9,
         };
-        let s = e.to_string();
-        assert!(s.contains("Hop-by-Hop"), "{s}");
-        assert!(
-            s.contains("40") && s.contains("16") && s.contains('9'),
-            "{s}"
+        assert_eq!(
+            e.to_string(),
+            "Hop-by-Hop Options header at offset 40 needs 16 bytes but only 9 are available"
         );
-        let s = WireError::TooLong {
+        assert_eq!(e.layer(), "Hop-by-Hop Options header");
+        assert_eq!(e.lengths(), Lengths::of(16, 9));
+        let e = WireError::TooLong {
             limit: Limit::PayloadLen,
             actual: 70000,
-        }
-        .to_string();
-        assert!(s.contains("70000") && s.contains("65535"), "{s}");
+        };
+        assert_eq!(
+            e.to_string(),
+            "IPv6 payload length of 70000 exceeds the maximum of 65535"
+        );
+        assert_eq!(e.lengths(), Lengths::of(65535, 70000));
+        assert_eq!(e.offset(), None);
+        let e = WireError::invalid(Rule::PadNNonZero, 44);
+        assert_eq!(
+            e.to_string(),
+            "at offset 44: PadN padding bytes must be zero (RFC 4942 §2.1.9.5)"
+        );
+        assert_eq!(
+            (e.layer(), e.offset(), e.lengths()),
+            ("option", Some(44), None)
+        );
     }
 }

@@ -11,7 +11,7 @@ use core::iter::FusedIterator;
 use zerocopy::FromBytes;
 
 use crate::error::{Layer, WireError};
-use crate::ext::{ChainEnd, ExtHeaders, ExtKind};
+use crate::ext::{ChainEnd, ExtHeader, ExtHeaders, ExtKind};
 use crate::ioam::{is_ioam_option_type, IoamOption, Placement, RawIoamOptionHeader};
 use crate::ipv6::{RawIpv6Header, IPV6_HEADER_LEN, NEXT_HEADER_OFFSET};
 use crate::opt::{Opt, Options, OPT_PADN};
@@ -140,6 +140,29 @@ impl<'a> Iterator for IoamOptions<'a> {
 }
 
 impl FusedIterator for IoamOptions<'_> {}
+
+/// The Hop-by-Hop Options header of `packet`, if it has one: the header
+/// right after the IPv6 header (RFC 8200 §4.1). The IPv6 header is checked
+/// as by [`ExtHeaders::new`]; the options are not walked.
+///
+/// ```
+/// let mut p = [0u8; 48];
+/// p[..8].copy_from_slice(&[0x60, 0, 0, 0, 0, 8, 0, 64]); // Next Header 0
+/// p[40..48].copy_from_slice(&[59, 0, 1, 4, 0, 0, 0, 0]);
+/// let hbh = ioam_wire::packet::hop_by_hop(&p)?.unwrap();
+/// assert_eq!((hbh.offset, hbh.len()), (40, 8));
+/// # Ok::<(), ioam_wire::WireError>(())
+/// ```
+///
+/// # Errors
+/// The errors of [`ExtHeaders`] for the IPv6 header and the first header.
+pub fn hop_by_hop(packet: &[u8]) -> Result<Option<ExtHeader<'_>>, WireError> {
+    match ExtHeaders::new(packet)?.next() {
+        Some(Ok(h)) if h.kind == ExtKind::HopByHop => Ok(Some(h)),
+        Some(Err(e)) => Err(e),
+        _ => Ok(None),
+    }
+}
 
 /// Fast path: the first IOAM option of the Hop-by-Hop header of `packet`,
 /// if it has one.
