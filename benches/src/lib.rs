@@ -114,7 +114,7 @@ pub fn trace_type(bits: u32) -> TraceType {
 #[must_use]
 pub fn filled_hbh(bits: u32, hops: usize) -> Vec<u8> {
     let tt = trace_type(bits);
-    let ctx_data = oss::oss_data(&span_context());
+    let ctx_data = oss::encode(&span_context());
     let mut origin: NodeData<'_> = node(0, 64);
     let origin_words = if tt.has_oss() {
         origin.oss = Some((CLT_SCHEMA_ID, &ctx_data[..]));
@@ -290,23 +290,25 @@ pub fn injector_fixtures() -> Vec<(&'static str, HopByHopInjector<'static>)> {
     vec![
         (
             "clt-0x800002-8hop",
-            HopByHopInjector::new(
-                NAMESPACE,
-                trace_type(0x80_0002),
-                7,
-                node(0, 64),
-                span_context(),
-            ),
+            HopByHopInjector {
+                namespace_id: NAMESPACE,
+                trace_type: trace_type(0x80_0002),
+                extra_hops: 7,
+                sender: node(0, 64),
+                ctx: span_context(),
+                ..Default::default()
+            },
         ),
         (
             "clt-0xfff002-3hop",
-            HopByHopInjector::new(
-                NAMESPACE,
-                trace_type(0xff_f002),
-                2,
-                node(0, 64),
-                span_context(),
-            ),
+            HopByHopInjector {
+                namespace_id: NAMESPACE,
+                trace_type: trace_type(0xff_f002),
+                extra_hops: 2,
+                sender: node(0, 64),
+                ctx: span_context(),
+                ..Default::default()
+            },
         ),
     ]
 }

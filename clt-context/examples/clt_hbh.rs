@@ -58,9 +58,16 @@ fn build(args: &[String]) -> Result<(), String> {
         node_id,
         ..NodeData::unavailable()
     };
-    let hbh = HopByHopInjector::new(ns, ty, hops, sender, ctx)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let hbh = HopByHopInjector {
+        namespace_id: ns,
+        trace_type: ty,
+        extra_hops: hops,
+        sender,
+        ctx,
+        ..Default::default()
+    }
+    .build()
+    .map_err(|e| e.to_string())?;
     println!("{}", hex(&hbh));
     Ok(())
 }

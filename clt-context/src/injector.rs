@@ -37,7 +37,7 @@ use ioam_wire::WireError;
 use crate::error::CltError;
 use crate::id::SpanContext;
 use crate::legacy::{to_legacy_body, LegacyIds, LEGACY_DATA_MAX, LEGACY_IDS_LEN};
-use crate::oss::{oss_data, CLT_SCHEMA_ID, OSS_DATA_LEN, SCHEMA_ID_MAX};
+use crate::oss::{encode, CLT_SCHEMA_ID, OSS_DATA_LEN, SCHEMA_ID_MAX};
 
 /// The largest Hop-by-Hop header the injector builds: 252-byte option body
 /// (RFC 9486: Opt Data Len at most 254 with 4n alignment), 8 bytes of
@@ -72,7 +72,7 @@ pub enum Encoding {
 /// let ctx: SpanContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse()?;
 /// let trace_type = TraceType::HOP_LIM_NODE_ID | TraceType::OPAQUE_STATE; // 0x800002
 /// let sender = NodeData { hop_limit: 64, node_id: 1, ..NodeData::unavailable() };
-/// let inj = HopByHopInjector::new(123, trace_type, 3, sender, ctx);
+/// let inj = HopByHopInjector { namespace_id: 123, trace_type, extra_hops: 3, sender, ctx, ..Default::default() };
 ///
 /// let hbh = inj.build()?;
 /// // 8 framing bytes + 8 header bytes + 3 hops * 8 + sender 36 = 76, padded to 80.
@@ -178,29 +178,41 @@ pub struct Layout {
     pub header_len: usize,
 }
 
-impl<'a> HopByHopInjector<'a> {
-    /// An injector with the defaults: [`CLT_SCHEMA_ID`], [`Encoding::Oss`],
-    /// one opaque state word per further hop, Next Header 59.
-    pub const fn new(
-        namespace_id: u16,
-        trace_type: TraceType,
-        extra_hops: usize,
-        sender: NodeData<'a>,
-        ctx: SpanContext,
-    ) -> Self {
+/// The trace type of [`HopByHopInjector::default`]: hop limit and node id,
+/// interface ids, timestamp seconds and fraction, and the opaque state
+/// (bits 0-3 and 22, 0xf00002), so a trace shows where the time went.
+pub const DEFAULT_TRACE_TYPE: TraceType = TraceType::from_bits_truncate(0xf0_0002);
+
+/// Room for further nodes in [`HopByHopInjector::default`].
+pub const DEFAULT_EXTRA_HOPS: usize = 8;
+
+impl Default for HopByHopInjector<'_> {
+    /// Namespace 0, [`DEFAULT_TRACE_TYPE`], room for [`DEFAULT_EXTRA_HOPS`]
+    /// nodes with one opaque state word each (a Linux node without a
+    /// schema), a sender whose values are all "unavailable", the all-zero
+    /// (invalid) span context, [`CLT_SCHEMA_ID`], [`Encoding::Oss`], Next
+    /// Header 59. Set the fields that matter and keep the rest:
+    /// `HopByHopInjector { namespace_id, ctx, ..Default::default() }`.
+    fn default() -> Self {
         Self {
-            namespace_id,
-            trace_type,
-            extra_hops,
+            namespace_id: 0,
+            trace_type: DEFAULT_TRACE_TYPE,
+            extra_hops: DEFAULT_EXTRA_HOPS,
             hop_oss_words: 1,
-            sender,
-            ctx,
+            sender: NodeData::unavailable(),
+            ctx: SpanContext::new(
+                crate::TraceId([0; 16]),
+                crate::SpanId([0; 8]),
+                crate::TraceFlags(0),
+            ),
             schema_id: CLT_SCHEMA_ID,
             encoding: Encoding::Oss,
             next_header: DEFAULT_NEXT_HEADER,
         }
     }
+}
 
+impl<'a> HopByHopInjector<'a> {
     fn data_max(&self) -> usize {
         match self.encoding {
             Encoding::Oss => TRACE_DATA_MAX,
@@ -282,7 +294,7 @@ impl<'a> HopByHopInjector<'a> {
 
     /// Computes the sizes, checking that everything fits.
     pub fn layout(&self) -> Result<Layout, CltError> {
-        let data = oss_data(&self.ctx);
+        let data = encode(&self.ctx);
         self.prepare(&data).map(|(layout, _)| layout)
     }
 
@@ -340,7 +352,7 @@ impl<'a> HopByHopInjector<'a> {
     /// once and patch per packet with [`HopByHopBytes::set_context`] or
     /// [`ContextSlot::apply`].
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, CltError> {
-        let data = oss_data(&self.ctx);
+        let data = encode(&self.ctx);
         let (layout, node) = self.prepare(&data)?;
         self.emit_prepared(&layout, &node, buf)
     }
@@ -390,7 +402,7 @@ impl<'a> HopByHopInjector<'a> {
     /// let next: SpanContext = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00".parse()?;
     /// let t = TraceType::HOP_LIM_NODE_ID | TraceType::OPAQUE_STATE;
     /// let sender = NodeData { hop_limit: 64, node_id: 1, ..NodeData::unavailable() };
-    /// let mut inj = HopByHopInjector::new(123, t, 3, sender, first);
+    /// let mut inj = HopByHopInjector { namespace_id: 123, trace_type: t, extra_hops: 3, sender, ctx: first, ..Default::default() };
     ///
     /// let mut hbh = inj.build()?; // once per socket
     /// hbh.set_context(&next); // per packet: 25 bytes patched
@@ -400,7 +412,7 @@ impl<'a> HopByHopInjector<'a> {
     /// # Ok::<(), Box<dyn core::error::Error>>(())
     /// ```
     pub fn build(&self) -> Result<HopByHopBytes, CltError> {
-        let data = oss_data(&self.ctx);
+        let data = encode(&self.ctx);
         let (layout, node) = self.prepare(&data)?;
         let mut buf = [0u8; HBH_MAX_LEN];
         let len = self.emit_prepared(&layout, &node, &mut buf)?;

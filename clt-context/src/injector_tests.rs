@@ -46,7 +46,14 @@ const FIXTURE: [u8; 72] = [
 
 #[test]
 fn fixture_layout() {
-    let inj = HopByHopInjector::new(123, T_ID_OSS, 2, sender(), ctx());
+    let inj = HopByHopInjector {
+        namespace_id: 123,
+        trace_type: T_ID_OSS,
+        extra_hops: 2,
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
     let l = inj.layout().unwrap();
     assert_eq!(
         l,
@@ -65,7 +72,14 @@ fn fixture_layout() {
 
 #[test]
 fn emit_touches_only_its_bytes() {
-    let inj = HopByHopInjector::new(123, T_ID_OSS, 2, sender(), ctx());
+    let inj = HopByHopInjector {
+        namespace_id: 123,
+        trace_type: T_ID_OSS,
+        extra_hops: 2,
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
     let mut buf = [0xaa; 100];
     assert_eq!(inj.emit(&mut buf), Ok(72));
     assert_eq!(&buf[..72], &FIXTURE[..]);
@@ -134,11 +148,25 @@ fn sizes_from_the_spec() {
     // SPEC §6.1: 0xfff002 holds the originator (92 bytes) and 2 Linux hops
     // (64 bytes each); 0x800002 the originator (36 bytes) and 26 hops of 8.
     let full = TraceType::from_bits(0xff_f002).unwrap();
-    let inj = HopByHopInjector::new(1, full, 2, sender(), ctx());
+    let inj = HopByHopInjector {
+        namespace_id: 1,
+        trace_type: full,
+        extra_hops: 2,
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
     assert_eq!(inj.max_extra_hops(), Ok(2));
     let l = inj.layout().unwrap();
     assert_eq!((l.sender_record, l.per_hop, l.data_len), (92, 64, 220));
-    let inj = HopByHopInjector::new(1, T_ID_OSS, 26, sender(), ctx());
+    let inj = HopByHopInjector {
+        namespace_id: 1,
+        trace_type: T_ID_OSS,
+        extra_hops: 26,
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
     assert_eq!(inj.max_extra_hops(), Ok(26));
     assert_eq!(inj.layout().unwrap().data_len, 244);
     assert_eq!(inj.build().unwrap().len(), 264);
@@ -148,7 +176,15 @@ fn sizes_from_the_spec() {
 fn errors() {
     let full = TraceType::from_bits(0xff_f002).unwrap();
     assert_eq!(
-        HopByHopInjector::new(1, full, 3, sender(), ctx()).build(),
+        HopByHopInjector {
+            namespace_id: 1,
+            trace_type: full,
+            extra_hops: 3,
+            sender: sender(),
+            ctx: ctx(),
+            ..Default::default()
+        }
+        .build(),
         Err(CltError::TooLarge {
             required: 284,
             max: 244,
@@ -157,27 +193,51 @@ fn errors() {
         })
     );
     assert_eq!(
-        HopByHopInjector::new(1, TraceType::HOP_LIM_NODE_ID, 3, sender(), ctx()).build(),
+        HopByHopInjector {
+            namespace_id: 1,
+            trace_type: TraceType::HOP_LIM_NODE_ID,
+            extra_hops: 3,
+            sender: sender(),
+            ctx: ctx(),
+            ..Default::default()
+        }
+        .build(),
         Err(CltError::NoOssBit {
             trace_type: TraceType::HOP_LIM_NODE_ID
         })
     );
     assert!(matches!(
-        HopByHopInjector::new(
-            1,
-            TraceType::from_bits(0x80_0802).unwrap(),
-            1,
-            sender(),
-            ctx()
-        )
+        HopByHopInjector {
+            namespace_id: 1,
+            trace_type: TraceType::from_bits(0x80_0802).unwrap(),
+            extra_hops: 1,
+            sender: sender(),
+            ctx: ctx(),
+            ..Default::default()
+        }
         .build(),
         Err(CltError::Trace(TraceError::UndefinedBits { .. }))
     ));
     assert!(matches!(
-        HopByHopInjector::new(1, TraceType::EMPTY, 1, sender(), ctx()).build(),
+        HopByHopInjector {
+            namespace_id: 1,
+            trace_type: TraceType::EMPTY,
+            extra_hops: 1,
+            sender: sender(),
+            ctx: ctx(),
+            ..Default::default()
+        }
+        .build(),
         Err(CltError::Trace(TraceError::EmptyTraceType { .. }))
     ));
-    let mut inj = HopByHopInjector::new(1, T_ID_OSS, 1, sender(), ctx());
+    let mut inj = HopByHopInjector {
+        namespace_id: 1,
+        trace_type: T_ID_OSS,
+        extra_hops: 1,
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
     inj.schema_id = 0x0100_0000;
     assert_eq!(
         inj.build(),
@@ -185,13 +245,27 @@ fn errors() {
             schema_id: 0x0100_0000
         })
     );
-    let mut inj = HopByHopInjector::new(1, T_ID_OSS, 1, sender(), ctx());
+    let mut inj = HopByHopInjector {
+        namespace_id: 1,
+        trace_type: T_ID_OSS,
+        extra_hops: 1,
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
     inj.sender.node_id = 0x0100_0000;
     assert!(matches!(
         inj.build(),
         Err(CltError::Trace(TraceError::ValueOutOfRange { .. }))
     ));
-    let mut inj = HopByHopInjector::new(1, TraceType::HOP_LIM_NODE_ID, 55, sender(), ctx());
+    let mut inj = HopByHopInjector {
+        namespace_id: 1,
+        trace_type: TraceType::HOP_LIM_NODE_ID,
+        extra_hops: 55,
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
     inj.encoding = Encoding::Legacy;
     assert_eq!(
         inj.build(),
@@ -208,9 +282,16 @@ fn errors() {
         &mut s,
         format_args!(
             "{}",
-            HopByHopInjector::new(1, full, 3, sender(), ctx())
-                .build()
-                .unwrap_err()
+            HopByHopInjector {
+                namespace_id: 1,
+                trace_type: full,
+                extra_hops: 3,
+                sender: sender(),
+                ctx: ctx(),
+                ..Default::default()
+            }
+            .build()
+            .unwrap_err()
         ),
     )
     .unwrap();
@@ -237,7 +318,14 @@ const LEGACY_FIXTURE: [u8; 56] = [
 
 #[test]
 fn legacy_fixture() {
-    let mut inj = HopByHopInjector::new(123, TraceType::HOP_LIM_NODE_ID, 2, sender(), ctx());
+    let mut inj = HopByHopInjector {
+        namespace_id: 123,
+        trace_type: TraceType::HOP_LIM_NODE_ID,
+        extra_hops: 2,
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
     inj.encoding = Encoding::Legacy;
     let hbh = inj.build().unwrap();
     assert_eq!(hbh.as_bytes(), &LEGACY_FIXTURE[..]);
@@ -280,7 +368,14 @@ fn oss_injector() -> impl Strategy<Value = (HopByHopInjector<'static>, usize)> {
                 node_id_wide: v.6 & 0x00ff_ffff_ffff_ffff,
                 ..NodeData::unavailable()
             };
-            let mut inj = HopByHopInjector::new(ns, t, 0, node, ctx);
+            let mut inj = HopByHopInjector {
+                namespace_id: ns,
+                trace_type: t,
+                extra_hops: 0,
+                sender: node,
+                ctx,
+                ..Default::default()
+            };
             inj.schema_id = schema;
             let max = inj.max_extra_hops().unwrap();
             inj.extra_hops = usize::from(pick) % (max + 1);
@@ -375,7 +470,7 @@ proptest! {
         legacy in any::<bool>(),
     ) {
         let node = NodeData { hop_limit: v.0, node_id: v.1, node_id_wide: v.2, ..NodeData::unavailable() };
-        let mut inj = HopByHopInjector::new(ns, TraceType::from_bits(t).unwrap(), extra_hops, node, ctx);
+        let mut inj = HopByHopInjector { namespace_id: ns, trace_type: TraceType::from_bits(t).unwrap(), extra_hops, sender: node, ctx, ..Default::default() };
         inj.hop_oss_words = hop_oss_words;
         inj.schema_id = schema_id;
         if legacy {
@@ -407,7 +502,7 @@ proptest! {
     #[test]
     fn legacy_ids_survive_build_and_decode(ctx in valid_span_context(), low in 1u32..=0xfff, hops in 0usize..4) {
         let t = TraceType::from_bits(low << 12).unwrap();
-        let mut inj = HopByHopInjector::new(7, t, hops, sender(), ctx);
+        let mut inj = HopByHopInjector { namespace_id: 7, trace_type: t, extra_hops: hops, sender: sender(), ctx, ..Default::default() };
         inj.encoding = Encoding::Legacy;
         match inj.build() {
             Ok(hbh) => {
@@ -454,7 +549,7 @@ fn any_injector() -> impl Strategy<Value = HopByHopInjector<'static>> {
                 ..NodeData::unavailable()
             };
             let mut inj =
-                HopByHopInjector::new(ns, TraceType::from_bits(t).unwrap(), extra_hops, node, ctx);
+                HopByHopInjector { namespace_id: ns, trace_type: TraceType::from_bits(t).unwrap(), extra_hops, sender: node, ctx, ..Default::default() };
             inj.hop_oss_words = hop_oss_words;
             inj.schema_id = schema_id;
             inj.next_header = nh;
@@ -508,7 +603,14 @@ proptest! {
 fn context_slot_offsets() {
     // FIXTURE: trace id at byte 40 (after 8 framing, 8 header, 16 free,
     // 4 sender fields, 4 OSS header).
-    let inj = HopByHopInjector::new(123, T_ID_OSS, 2, sender(), ctx());
+    let inj = HopByHopInjector {
+        namespace_id: 123,
+        trace_type: T_ID_OSS,
+        extra_hops: 2,
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
     let slot = inj.context_slot().unwrap();
     assert_eq!(slot.offset(), 40);
     assert_eq!(slot.header_len(), FIXTURE.len());
@@ -527,7 +629,14 @@ fn context_slot_offsets() {
 
 #[test]
 fn context_slot_apply_checks_the_length() {
-    let inj = HopByHopInjector::new(123, T_ID_OSS, 2, sender(), ctx());
+    let inj = HopByHopInjector {
+        namespace_id: 123,
+        trace_type: T_ID_OSS,
+        extra_hops: 2,
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
     let slot = inj.context_slot().unwrap();
     let mut short = FIXTURE;
     let before = short;

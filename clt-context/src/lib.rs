@@ -44,7 +44,7 @@
 //! // opaque state (0x800002), room for 2 routers, its own record first.
 //! let t = TraceType::HOP_LIM_NODE_ID | TraceType::OPAQUE_STATE;
 //! let me = NodeData { hop_limit: 64, node_id: 1, ..NodeData::unavailable() };
-//! let injector = HopByHopInjector::new(123, t, 2, me, tp.ctx);
+//! let injector = HopByHopInjector { namespace_id: 123, trace_type: t, extra_hops: 2, sender: me, ctx: tp.ctx, ..Default::default() };
 //! let hbh = injector.build()?;
 //! // (`&hbh[..]` is what goes to setsockopt(IPPROTO_IPV6, IPV6_HOPOPTS).)
 //!
@@ -81,11 +81,11 @@
 //!
 //! // ...travels in the opaque state of the sender's IOAM node record...
 //! let mut snapshot = [0u8; oss::OSS_SNAPSHOT_LEN];
-//! oss::encode_snapshot(&tp.ctx, oss::CLT_SCHEMA_ID, &mut snapshot)?;
+//! oss::CltSnapshot { ctx: tp.ctx, schema_id: oss::CLT_SCHEMA_ID }.emit(&mut snapshot).map(|_| ())?;
 //! assert_eq!(&snapshot[..4], &[7, 0x43, 0x4c, 0x54]); // Length 7, schema "CLT"
 //!
 //! // ...and comes back out at the collector.
-//! let (ctx, _len) = oss::decode_snapshot(oss::CLT_SCHEMA_ID, &snapshot)?;
+//! let (ctx, _len) = oss::CltSnapshot::parse(oss::CLT_SCHEMA_ID, &snapshot).map(|(s, n)| (s.ctx, n))?;
 //! assert_eq!(ctx, tp.ctx);
 //! assert_eq!(traceparent::format(&ctx).as_str(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 //! # Ok::<(), Box<dyn core::error::Error>>(())

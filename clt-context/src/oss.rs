@@ -49,76 +49,47 @@ mod field {
     pub(super) const TRACE_ID: Range<usize> = 0..16;
     pub(super) const SPAN_ID: Range<usize> = 16..24;
     pub(super) const FLAGS: usize = 24;
-    pub(super) const RESERVED: Range<usize> = 25..28;
     // Offsets within the whole snapshot.
     pub(super) const LENGTH: usize = 0;
     pub(super) const SCHEMA_ID: Range<usize> = 1..4;
     pub(super) const DATA: usize = 4;
 }
 
-/// Writes the 28 bytes of CLT OSS data for `ctx` (reserved bytes zeroed).
-///
-/// The OSS header to put before it is Length [`OSS_LENGTH_WORDS`] and the
-/// namespace's CLT schema ID; [`encode_snapshot`] writes both.
-pub fn encode_oss(ctx: &SpanContext, out: &mut [u8; OSS_DATA_LEN]) {
+/// The 28 bytes of CLT OSS data for `ctx` (reserved bytes zeroed): what a
+/// node record's snapshot carries after its Length / Schema ID word (the
+/// trace writer adds that word; `ioam_trace::NodeData::oss` takes the
+/// schema ID and these bytes).
+#[must_use]
+pub fn encode(ctx: &SpanContext) -> [u8; OSS_DATA_LEN] {
+    let mut out = [0u8; OSS_DATA_LEN];
     out[field::TRACE_ID].copy_from_slice(&ctx.trace_id.0);
     out[field::SPAN_ID].copy_from_slice(&ctx.span_id.0);
     out[field::FLAGS] = ctx.flags.0;
-    out[field::RESERVED].fill(0);
-}
-
-/// The 28 bytes of CLT OSS data for `ctx`, by value.
-pub fn oss_data(ctx: &SpanContext) -> [u8; OSS_DATA_LEN] {
-    let mut out = [0u8; OSS_DATA_LEN];
-    encode_oss(ctx, &mut out);
     out
 }
 
-/// Writes a whole snapshot (header word and data, 32 bytes) for `ctx` under
-/// `schema_id`.
-pub fn encode_snapshot(
-    ctx: &SpanContext,
-    schema_id: u32,
-    out: &mut [u8; OSS_SNAPSHOT_LEN],
-) -> Result<(), CltError> {
-    if schema_id > SCHEMA_ID_MAX {
-        return Err(CltError::SchemaIdOutOfRange { schema_id });
-    }
-    out[field::LENGTH] = OSS_LENGTH_WORDS;
-    out[field::SCHEMA_ID].copy_from_slice(&schema_id.to_be_bytes()[1..]);
-    let mut data = [0u8; OSS_DATA_LEN];
-    encode_oss(ctx, &mut data);
-    out[field::DATA..].copy_from_slice(&data);
-    Ok(())
-}
-
-/// Decodes CLT OSS data found under `schema_id`, expecting the default
-/// [`CLT_SCHEMA_ID`]. See [`decode_oss_with`].
-pub fn decode_oss(schema_id: u32, data: &[u8]) -> Result<SpanContext, CltError> {
-    decode_oss_with(CLT_SCHEMA_ID, schema_id, data)
-}
-
-/// Decodes CLT OSS data: `schema_id` and `data` are the Schema ID and the
-/// data (Length × 4 bytes) of a snapshot; `expected` is the CLT schema ID of
+/// Decodes the CLT OSS data of a snapshot: `schema_id` and `data` are the
+/// Schema ID and the data (Length × 4 bytes) of the snapshot (as
+/// `ioam_trace::OpaqueState` gives them); `expected` is the CLT schema ID of
 /// the namespace.
 ///
 /// The reserved bytes are ignored. All-zero identifiers decode as they are
 /// (a span context that is not [`SpanContext::is_valid`]); the caller decides
 /// how to report them (the trace lookup reports them as "no context").
-pub fn decode_oss_with(
-    expected: u32,
-    schema_id: u32,
-    data: &[u8],
-) -> Result<SpanContext, CltError> {
+///
+/// # Errors
+/// [`CltError::WrongSchema`] (offset 1) and [`CltError::WrongLength`]
+/// (offset 0), counted from the snapshot's Length byte.
+pub fn decode(expected: u32, schema_id: u32, data: &[u8]) -> Result<SpanContext, CltError> {
     if schema_id != expected {
         return Err(CltError::WrongSchema {
-            offset: 1,
+            offset: field::SCHEMA_ID.start,
             expected,
             actual: schema_id,
         });
     }
     let data: &[u8; OSS_DATA_LEN] = data.try_into().map_err(|_| CltError::WrongLength {
-        offset: 0,
+        offset: field::LENGTH,
         required: OSS_DATA_LEN,
         actual: data.len(),
     })?;
@@ -133,43 +104,20 @@ pub fn decode_oss_with(
     ))
 }
 
-/// Decodes a whole snapshot starting at `bytes[0]` (Length byte, Schema ID,
-/// data) under the expected schema ID. Returns the context and the number of
-/// bytes the snapshot occupies (4 + Length × 4).
+/// A whole CLT schema-v1 snapshot as a value (the smoltcp `Repr` style):
+/// the span context and the schema ID it is written under. [`encode`] and
+/// [`decode`] are its data part.
 ///
-/// The schema is checked before the length, so a snapshot of another schema
-/// is reported as [`CltError::WrongSchema`] whatever its length.
-pub fn decode_snapshot(expected: u32, bytes: &[u8]) -> Result<(SpanContext, usize), CltError> {
-    let header: &[u8; 4] = bytes
-        .get(..field::DATA)
-        .and_then(|h| h.try_into().ok())
-        .ok_or(CltError::Truncated {
-            offset: 0,
-            part: CltPart::Snapshot,
-            required: field::DATA,
-            actual: bytes.len(),
-        })?;
-    let length_words = header[field::LENGTH];
-    let schema_id = u32::from_be_bytes([0, header[1], header[2], header[3]]);
-    if schema_id != expected {
-        return Err(CltError::WrongSchema {
-            offset: 1,
-            expected,
-            actual: schema_id,
-        });
-    }
-    let total = field::DATA + 4 * usize::from(length_words);
-    let data = bytes.get(field::DATA..total).ok_or(CltError::Truncated {
-        offset: 0,
-        part: CltPart::Snapshot,
-        required: total,
-        actual: bytes.len(),
-    })?;
-    decode_oss_with(expected, schema_id, data).map(|ctx| (ctx, total))
-}
-
-/// A CLT schema-v1 snapshot as a value (smoltcp-style repr): the span
-/// context and the schema ID it was written under.
+/// ```
+/// use clt_context::oss::{CltSnapshot, CLT_SCHEMA_ID, OSS_SNAPSHOT_LEN};
+/// let ctx = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse()?;
+/// let mut bytes = [0u8; OSS_SNAPSHOT_LEN];
+/// assert_eq!(CltSnapshot::new(ctx).emit(&mut bytes)?, 32);
+/// assert_eq!(&bytes[..4], &[7, 0x43, 0x4c, 0x54]); // Length 7, schema "CLT"
+/// let (back, len) = CltSnapshot::parse(CLT_SCHEMA_ID, &bytes)?;
+/// assert_eq!((back.ctx, len), (ctx, 32));
+/// # Ok::<(), Box<dyn core::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct CltSnapshot {
@@ -181,6 +129,7 @@ pub struct CltSnapshot {
 
 impl CltSnapshot {
     /// A snapshot under the default [`CLT_SCHEMA_ID`].
+    #[must_use]
     pub const fn new(ctx: SpanContext) -> Self {
         Self {
             ctx,
@@ -188,31 +137,75 @@ impl CltSnapshot {
         }
     }
 
-    /// Reads the snapshot at the start of `bytes`, expecting `schema_id`
-    /// (see [`decode_snapshot`]).
-    pub fn parse(bytes: &[u8], schema_id: u32) -> Result<Self, CltError> {
-        decode_snapshot(schema_id, bytes).map(|(ctx, _)| Self { ctx, schema_id })
+    /// Reads the snapshot at the start of `bytes` (Length byte, Schema ID,
+    /// data), expecting the namespace's CLT schema ID `expected` (the same
+    /// argument order as [`decode`]). Returns it and the number of bytes it
+    /// occupies (4 + Length × 4). The schema is checked before the length,
+    /// so a snapshot of another schema is [`CltError::WrongSchema`]
+    /// whatever its length.
+    ///
+    /// # Errors
+    /// [`CltError::Truncated`], [`CltError::WrongSchema`],
+    /// [`CltError::WrongLength`]; offsets from the start of `bytes`.
+    pub fn parse(expected: u32, bytes: &[u8]) -> Result<(Self, usize), CltError> {
+        let header: &[u8; 4] = bytes
+            .get(..field::DATA)
+            .and_then(|h| h.try_into().ok())
+            .ok_or(CltError::Truncated {
+                part: CltPart::Snapshot,
+                offset: 0,
+                required: field::DATA,
+                actual: bytes.len(),
+            })?;
+        let length_words = header[field::LENGTH];
+        let schema_id = u32::from_be_bytes([0, header[1], header[2], header[3]]);
+        if schema_id != expected {
+            return Err(CltError::WrongSchema {
+                offset: field::SCHEMA_ID.start,
+                expected,
+                actual: schema_id,
+            });
+        }
+        let total = field::DATA + 4 * usize::from(length_words);
+        let data = bytes.get(field::DATA..total).ok_or(CltError::Truncated {
+            part: CltPart::Snapshot,
+            offset: 0,
+            required: total,
+            actual: bytes.len(),
+        })?;
+        let ctx = decode(expected, schema_id, data)?;
+        Ok((Self { ctx, schema_id }, total))
     }
 
     /// Bytes the snapshot takes: 32.
+    #[must_use]
     pub const fn buffer_len(&self) -> usize {
         OSS_SNAPSHOT_LEN
     }
 
-    /// Writes the snapshot into the first 32 bytes of `out`; nothing else
-    /// is touched.
-    pub fn emit(&self, out: &mut [u8]) -> Result<(), CltError> {
+    /// Writes the snapshot into the first 32 bytes of `out` and returns 32;
+    /// nothing else is touched, nothing at all on error.
+    ///
+    /// # Errors
+    /// [`CltError::SchemaIdOutOfRange`] for a schema ID above 24 bits,
+    /// [`CltError::BufferTooSmall`].
+    pub fn emit(&self, out: &mut [u8]) -> Result<usize, CltError> {
+        if self.schema_id > SCHEMA_ID_MAX {
+            return Err(CltError::SchemaIdOutOfRange {
+                schema_id: self.schema_id,
+            });
+        }
         let actual = out.len();
-        let out: &mut [u8; OSS_SNAPSHOT_LEN] = out
+        let out = out
             .get_mut(..OSS_SNAPSHOT_LEN)
-            .and_then(|o| o.try_into().ok())
-            .ok_or(CltError::Truncated {
-                offset: 0,
-                part: CltPart::Snapshot,
+            .ok_or(CltError::BufferTooSmall {
                 required: OSS_SNAPSHOT_LEN,
                 actual,
             })?;
-        encode_snapshot(&self.ctx, self.schema_id, out)
+        out[field::LENGTH] = OSS_LENGTH_WORDS;
+        out[field::SCHEMA_ID].copy_from_slice(&self.schema_id.to_be_bytes()[1..]);
+        out[field::DATA..].copy_from_slice(&encode(&self.ctx));
+        Ok(OSS_SNAPSHOT_LEN)
     }
 }
 
@@ -242,16 +235,25 @@ mod tests {
     #[test]
     fn encode_matches_layout() {
         let mut out = [0xaa; 32];
-        encode_snapshot(&sample(), CLT_SCHEMA_ID, &mut out).unwrap();
+        CltSnapshot {
+            ctx: sample(),
+            schema_id: CLT_SCHEMA_ID,
+        }
+        .emit(&mut out)
+        .map(|_| ())
+        .unwrap();
         assert_eq!(out, SNAPSHOT);
-        assert_eq!(oss_data(&sample())[..], SNAPSHOT[4..]);
+        assert_eq!(encode(&sample())[..], SNAPSHOT[4..]);
     }
 
     #[test]
     fn decode_matches_layout() {
-        assert_eq!(decode_oss(CLT_SCHEMA_ID, &SNAPSHOT[4..]), Ok(sample()));
         assert_eq!(
-            decode_snapshot(CLT_SCHEMA_ID, &SNAPSHOT),
+            decode(CLT_SCHEMA_ID, CLT_SCHEMA_ID, &SNAPSHOT[4..]),
+            Ok(sample())
+        );
+        assert_eq!(
+            CltSnapshot::parse(CLT_SCHEMA_ID, &SNAPSHOT).map(|(s, n)| (s.ctx, n)),
             Ok((sample(), 32))
         );
     }
@@ -260,17 +262,29 @@ mod tests {
     fn reserved_bytes_are_ignored() {
         let mut s = SNAPSHOT;
         s[29..].copy_from_slice(&[0xde, 0xad, 0xff]);
-        assert_eq!(decode_snapshot(CLT_SCHEMA_ID, &s), Ok((sample(), 32)));
+        assert_eq!(
+            CltSnapshot::parse(CLT_SCHEMA_ID, &s).map(|(s, n)| (s.ctx, n)),
+            Ok((sample(), 32))
+        );
     }
 
     #[test]
     fn configurable_schema() {
         let mut out = [0; 32];
-        encode_snapshot(&sample(), 0x00_0001, &mut out).unwrap();
+        CltSnapshot {
+            ctx: sample(),
+            schema_id: 0x00_0001,
+        }
+        .emit(&mut out)
+        .map(|_| ())
+        .unwrap();
         assert_eq!(&out[..4], &[7, 0, 0, 1]);
-        assert_eq!(decode_snapshot(1, &out), Ok((sample(), 32)));
         assert_eq!(
-            decode_snapshot(CLT_SCHEMA_ID, &out),
+            CltSnapshot::parse(1, &out).map(|(s, n)| (s.ctx, n)),
+            Ok((sample(), 32))
+        );
+        assert_eq!(
+            CltSnapshot::parse(CLT_SCHEMA_ID, &out).map(|(s, n)| (s.ctx, n)),
             Err(CltError::WrongSchema {
                 offset: 1,
                 expected: CLT_SCHEMA_ID,
@@ -278,7 +292,12 @@ mod tests {
             })
         );
         assert_eq!(
-            encode_snapshot(&sample(), 0x0100_0000, &mut out),
+            CltSnapshot {
+                ctx: sample(),
+                schema_id: 0x0100_0000
+            }
+            .emit(&mut out)
+            .map(|_| ()),
             Err(CltError::SchemaIdOutOfRange {
                 schema_id: 0x0100_0000
             })
@@ -287,7 +306,7 @@ mod tests {
 
     #[test]
     fn wrong_schema() {
-        let e = decode_oss(0xff_ffff, &SNAPSHOT[4..]).unwrap_err();
+        let e = decode(CLT_SCHEMA_ID, 0xff_ffff, &SNAPSHOT[4..]).unwrap_err();
         assert_eq!(
             e,
             CltError::WrongSchema {
@@ -299,7 +318,7 @@ mod tests {
         assert_eq!(Diagnostic::offset(&e), Some(1));
         // The "nothing to report" snapshot of a Linux transit node.
         assert_eq!(
-            decode_snapshot(CLT_SCHEMA_ID, &[0x00, 0xff, 0xff, 0xff]),
+            CltSnapshot::parse(CLT_SCHEMA_ID, &[0x00, 0xff, 0xff, 0xff]).map(|(s, n)| (s.ctx, n)),
             Err(CltError::WrongSchema {
                 offset: 1,
                 expected: CLT_SCHEMA_ID,
@@ -313,7 +332,7 @@ mod tests {
         for len in [0usize, 4, 24, 27, 29, 32] {
             let data = [0x11u8; 40];
             assert_eq!(
-                decode_oss(CLT_SCHEMA_ID, &data[..len]),
+                decode(CLT_SCHEMA_ID, CLT_SCHEMA_ID, &data[..len]),
                 Err(CltError::WrongLength {
                     offset: 0,
                     required: 28,
@@ -324,7 +343,7 @@ mod tests {
         let mut s = [0u8; 40];
         s[..4].copy_from_slice(&[0x08, 0x43, 0x4c, 0x54]);
         assert_eq!(
-            decode_snapshot(CLT_SCHEMA_ID, &s),
+            CltSnapshot::parse(CLT_SCHEMA_ID, &s).map(|(s, n)| (s.ctx, n)),
             Err(CltError::WrongLength {
                 offset: 0,
                 required: 28,
@@ -336,7 +355,9 @@ mod tests {
     #[test]
     fn every_truncation() {
         for n in 0..SNAPSHOT.len() {
-            let e = decode_snapshot(CLT_SCHEMA_ID, &SNAPSHOT[..n]).unwrap_err();
+            let e = CltSnapshot::parse(CLT_SCHEMA_ID, &SNAPSHOT[..n])
+                .map(|(s, n)| (s.ctx, n))
+                .unwrap_err();
             let required = if n < 4 { 4 } else { 32 };
             assert_eq!(
                 e,
@@ -356,25 +377,25 @@ mod tests {
     fn zero_ids_decode_as_invalid_context() {
         let mut s = SNAPSHOT;
         s[4..28].fill(0);
-        let (ctx, _) = decode_snapshot(CLT_SCHEMA_ID, &s).unwrap();
+        let (ctx, _) = CltSnapshot::parse(CLT_SCHEMA_ID, &s)
+            .map(|(s, n)| (s.ctx, n))
+            .unwrap();
         assert!(!ctx.is_valid());
     }
 
     #[test]
     fn repr_parse_emit() {
-        let r = CltSnapshot::parse(&SNAPSHOT, CLT_SCHEMA_ID).unwrap();
-        assert_eq!(r, CltSnapshot::new(sample()));
+        let (r, len) = CltSnapshot::parse(CLT_SCHEMA_ID, &SNAPSHOT).unwrap();
+        assert_eq!((r, len), (CltSnapshot::new(sample()), 32));
         assert_eq!(r.buffer_len(), 32);
         let mut out = [0xee; 40];
-        r.emit(&mut out).unwrap();
+        assert_eq!(r.emit(&mut out), Ok(32));
         assert_eq!(&out[..32], &SNAPSHOT);
         assert_eq!(&out[32..], &[0xee; 8]);
         let mut short = [0xee; 31];
         assert_eq!(
             r.emit(&mut short),
-            Err(CltError::Truncated {
-                offset: 0,
-                part: CltPart::Snapshot,
+            Err(CltError::BufferTooSmall {
                 required: 32,
                 actual: 31
             })
@@ -386,15 +407,15 @@ mod tests {
         #[test]
         fn oss_round_trip(ctx in any_span_context(), schema in 0u32..=SCHEMA_ID_MAX) {
             let mut out = [0u8; 32];
-            encode_snapshot(&ctx, schema, &mut out).unwrap();
+            CltSnapshot { ctx, schema_id: schema }.emit(&mut out).map(|_| ()).unwrap();
             prop_assert_eq!(out[0], 7);
-            prop_assert_eq!(decode_snapshot(schema, &out), Ok((ctx, 32)));
-            prop_assert_eq!(decode_oss_with(schema, schema, &oss_data(&ctx)), Ok(ctx));
+            prop_assert_eq!(CltSnapshot::parse(schema, &out).map(|(s, n)| (s.ctx, n)), Ok((ctx, 32)));
+            prop_assert_eq!(decode(schema, schema, &encode(&ctx)), Ok(ctx));
         }
 
         #[test]
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64), schema in any::<u32>()) {
-            if let Ok((_, used)) = decode_snapshot(schema, &bytes) {
+            if let Ok((_, used)) = CltSnapshot::parse(schema, &bytes).map(|(s, n)| (s.ctx, n)) {
                 prop_assert_eq!(used, 32);
             }
         }

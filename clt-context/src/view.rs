@@ -47,7 +47,7 @@ use ioam_trace::{NodeFields, NodeRecord, Trace, TraceError};
 
 use crate::error::CltError;
 use crate::id::{hex_into, SpanContext};
-use crate::oss::decode_oss_with;
+use crate::oss::decode;
 
 /// The name of the span the reference collector creates for a trace.
 pub const IOAM_SPAN_NAME: &str = "ioam-span";
@@ -173,7 +173,7 @@ pub fn find_context(trace: &Trace<'_>, schema_id: u32) -> ContextLookup {
         }
         let hop = i + 1;
         let offset = trace.base() + oss.offset();
-        return match decode_oss_with(schema_id, oss.schema_id(), oss.data()) {
+        return match decode(schema_id, oss.schema_id(), oss.data()) {
             Ok(ctx) => {
                 let found = FoundContext { ctx, hop, offset };
                 if ctx.is_valid() {
@@ -524,7 +524,7 @@ impl ExactSizeIterator for Hops<'_> {}
 /// body[..8].copy_from_slice(&[0x00, 0x07, 0x08, 0x00, 0x80, 0x00, 0x02, 0x00]);
 /// body[8..12].copy_from_slice(&[64, 0, 0, 1]);
 /// let snapshot: &mut [u8; 32] = (&mut body[12..44]).try_into()?;
-/// oss::encode_snapshot(&ctx, oss::CLT_SCHEMA_ID, snapshot)?;
+/// oss::CltSnapshot { ctx, schema_id: oss::CLT_SCHEMA_ID }.emit(snapshot).map(|_| ())?;
 ///
 /// let trace = Trace::parse_preallocated(&body, Mode::Strict)?;
 /// let view = CltView::new(trace, oss::CLT_SCHEMA_ID);

@@ -4,7 +4,7 @@
 use super::*;
 use crate::id::strategies::valid_span_context;
 use crate::legacy::{LegacyIds, LegacyTrace};
-use crate::oss::{encode_snapshot, CLT_SCHEMA_ID};
+use crate::oss::{CltSnapshot, CLT_SCHEMA_ID};
 use crate::{SpanId, TraceFlags, TraceId};
 use core::fmt::Write;
 use ioam_trace::{TraceKind, TraceType};
@@ -195,7 +195,13 @@ fn full_record(hop: u8, id: u32, ifs: (u16, u16), oss: &[u8]) -> heapless::Vec<u
 #[test]
 fn full_trace_attributes_byte_for_byte() {
     let mut clt = [0u8; 32];
-    encode_snapshot(&ctx(), CLT_SCHEMA_ID, &mut clt).unwrap();
+    CltSnapshot {
+        ctx: ctx(),
+        schema_id: CLT_SCHEMA_ID,
+    }
+    .emit(&mut clt)
+    .map(|_| ())
+    .unwrap();
     let origin = full_record(64, 1, (0xffff, 1), &clt);
     let r1 = full_record(63, 2, (11, 12), &[0x00, 0xff, 0xff, 0xff]);
     let r2 = full_record(62, 3, (21, 22), &[0x00, 0xff, 0xff, 0xff]);
@@ -259,7 +265,13 @@ fn oss_record(hop: u8, snapshot: &[u8]) -> heapless::Vec<u8, 64> {
 #[test]
 fn lookup_outcomes() {
     let mut clt = [0u8; 32];
-    encode_snapshot(&ctx(), CLT_SCHEMA_ID, &mut clt).unwrap();
+    CltSnapshot {
+        ctx: ctx(),
+        schema_id: CLT_SCHEMA_ID,
+    }
+    .emit(&mut clt)
+    .map(|_| ())
+    .unwrap();
     let none = [0x00, 0xff, 0xff, 0xff];
 
     // No OSS bit.
@@ -563,7 +575,7 @@ proptest! {
     #[test]
     fn any_context_is_found_in_the_originator(ctx in valid_span_context(), hops in 0usize..5, schema in 0u32..=0xff_ffff) {
         let mut clt = [0u8; 32];
-        encode_snapshot(&ctx, schema, &mut clt).unwrap();
+        CltSnapshot { ctx, schema_id: schema }.emit(&mut clt).map(|_| ()).unwrap();
         let origin = oss_record(64, &clt);
         let other = oss_record(63, &[0x00, 0xff, 0xff, 0xff]);
         let mut recs: heapless::Vec<&[u8], 8> = heapless::Vec::new();

@@ -47,9 +47,16 @@ fn full_trace_type_through_two_linux_routers() {
         .parse()
         .unwrap();
     let t = TraceType::from_bits(0xff_f002).unwrap();
-    let built = HopByHopInjector::new(123, t, 2, sender(7), ctx)
-        .build()
-        .unwrap();
+    let built = HopByHopInjector {
+        namespace_id: 123,
+        trace_type: t,
+        extra_hops: 2,
+        sender: sender(7),
+        ctx,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
     assert_eq!(built.as_bytes(), &unhex(SENT_FULL)[..]);
 
     let rx = unhex(RECEIVED_FULL);
@@ -99,9 +106,16 @@ fn overflow_after_the_reserved_room() {
         .parse()
         .unwrap();
     let t = TraceType::HOP_LIM_NODE_ID | TraceType::OPAQUE_STATE;
-    let built = HopByHopInjector::new(123, t, 1, sender(7), ctx)
-        .build()
-        .unwrap();
+    let built = HopByHopInjector {
+        namespace_id: 123,
+        trace_type: t,
+        extra_hops: 1,
+        sender: sender(7),
+        ctx,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
     assert_eq!(built.as_bytes(), &unhex(SENT_SHORT)[..]);
 
     let rx = unhex(RECEIVED_SHORT);
@@ -131,9 +145,16 @@ fn router_with_a_bound_schema() {
         .parse()
         .unwrap();
     let t = TraceType::HOP_LIM_NODE_ID | TraceType::INTERFACE_IDS | TraceType::OPAQUE_STATE;
-    let built = HopByHopInjector::new(123, t, 3, sender(7), ctx)
-        .build()
-        .unwrap();
+    let built = HopByHopInjector {
+        namespace_id: 123,
+        trace_type: t,
+        extra_hops: 3,
+        sender: sender(7),
+        ctx,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
     assert_eq!(built.as_bytes(), &unhex(SENT_SCHEMA)[..]);
 
     let rx = unhex(RECEIVED_SCHEMA);

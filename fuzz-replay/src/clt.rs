@@ -6,14 +6,14 @@ use clt_context::injector::{Encoding, HopByHopInjector, BODY_OFFSET};
 use clt_context::legacy::{
     encode_ids, to_legacy_body, LegacyIds, LegacyTrace, LEGACY_DATA_MAX, LEGACY_HEADER_LEN,
 };
-use clt_context::oss::{decode_snapshot, encode_snapshot, OSS_SNAPSHOT_LEN};
+use clt_context::oss::{CltSnapshot, OSS_SNAPSHOT_LEN};
 use clt_context::{
     find_context, traceparent, CltView, ContextLookup, SpanContext, SpanId, TraceFlags, TraceId,
     TraceparentError, CLT_SCHEMA_ID,
 };
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::writer::emit_record;
-use ioam_trace::{NodeData, Trace, TraceFlags as IoamFlags, TraceKind, TraceType};
+use ioam_trace::{HeaderFlags as IoamFlags, NodeData, Trace, TraceKind, TraceType};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::opt::{Opt, Options};
 use ioam_wire::Mode;
@@ -33,7 +33,9 @@ fn check_lookup(t: &Trace<'_>, body: &[u8], schema: u32, l: &ContextLookup) {
             assert_eq!(f.ctx.is_valid(), matches!(l, ContextLookup::Found(_)));
             assert!(f.hop >= 1 && f.hop <= records, "hop {} of {records}", f.hop);
             assert!(f.offset + OSS_SNAPSHOT_LEN <= len);
-            let (ctx, n) = decode_snapshot(schema, &body[f.offset..]).expect("snapshot");
+            let (ctx, n) = CltSnapshot::parse(schema, &body[f.offset..])
+                .map(|(s, n)| (s.ctx, n))
+                .expect("snapshot");
             assert_eq!((ctx, n), (f.ctx, OSS_SNAPSHOT_LEN));
         }
         ContextLookup::BadOss { hop, offset, error } => {
@@ -89,24 +91,42 @@ pub fn check_clt_context(data: &[u8]) {
             }
         }
     }
-    if let Ok((ctx, n)) = decode_snapshot(CLT_SCHEMA_ID, data) {
+    if let Ok((ctx, n)) = CltSnapshot::parse(CLT_SCHEMA_ID, data).map(|(s, n)| (s.ctx, n)) {
         assert_eq!(n, OSS_SNAPSHOT_LEN);
         let mut out = [0u8; OSS_SNAPSHOT_LEN];
-        encode_snapshot(&ctx, CLT_SCHEMA_ID, &mut out).expect("CLT schema fits");
+        CltSnapshot {
+            ctx,
+            schema_id: CLT_SCHEMA_ID,
+        }
+        .emit(&mut out)
+        .map(|_| ())
+        .expect("CLT schema fits");
         assert_eq!(
             &out[..29],
             &data[..29],
             "length, schema, ids and flags re-encode"
         );
-        assert_eq!(decode_snapshot(CLT_SCHEMA_ID, &out), Ok((ctx, n)));
-    } else if let Err(e) = decode_snapshot(CLT_SCHEMA_ID, data) {
+        assert_eq!(
+            CltSnapshot::parse(CLT_SCHEMA_ID, &out).map(|(s, n)| (s.ctx, n)),
+            Ok((ctx, n))
+        );
+    } else if let Err(e) = CltSnapshot::parse(CLT_SCHEMA_ID, data).map(|(s, n)| (s.ctx, n)) {
         inside_err(&e, data.len());
     }
     let mut u = Unstructured::new(data);
     if let (Ok(ctx), Ok(schema)) = (SpanContext::arbitrary(&mut u), u32::arbitrary(&mut u)) {
         let mut out = [0u8; OSS_SNAPSHOT_LEN];
-        match encode_snapshot(&ctx, schema, &mut out) {
-            Ok(()) => assert_eq!(decode_snapshot(schema, &out), Ok((ctx, OSS_SNAPSHOT_LEN))),
+        match (CltSnapshot {
+            ctx,
+            schema_id: schema,
+        })
+        .emit(&mut out)
+        .map(|_| ())
+        {
+            Ok(()) => assert_eq!(
+                CltSnapshot::parse(schema, &out).map(|(s, n)| (s.ctx, n)),
+                Ok((ctx, OSS_SNAPSHOT_LEN))
+            ),
             Err(_) => assert!(schema > 0x00ff_ffff),
         }
     }

@@ -6,7 +6,7 @@ use ioam_trace::incremental::insert_incremental;
 use ioam_trace::prepared::PREPARED_RECORD_MAX;
 use ioam_trace::writer::emit_record;
 use ioam_trace::{
-    write_transit_prepared, NodeData, NodeRecord, PreparedRecord, Trace, TraceFlags, TraceHeader,
+    write_transit_prepared, HeaderFlags, NodeData, NodeRecord, PreparedRecord, Trace, TraceHeader,
     TraceHeaderRepr, TraceKind, TraceType, TransitConfig, TransitOutcome, MAX_RECORDS,
     TRACE_DATA_MAX, TRACE_HEADER_LEN,
 };
@@ -392,7 +392,7 @@ fn incremental_packet(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<u8>> {
     let mut h = TraceHeaderRepr::arbitrary(u)?;
     if bool::arbitrary(u)? {
         h.node_len = h.trace_type.node_len();
-        h.flags = TraceFlags::default();
+        h.flags = HeaderFlags::default();
     }
     let words = u.int_in_range(0..=16)?;
     let mut body = vec![0u8; TRACE_HEADER_LEN];

@@ -5,11 +5,11 @@ use arbitrary::{Arbitrary, Unstructured};
 use ioam_wire::build::{
     insert_ext_header, ioam_header, remove_ext_header, Align, Body, OptionSpec, OptionsBuilder,
 };
-use ioam_wire::dex::{Dex, DexRepr};
+use ioam_wire::dex::{Dex, DexLayout, DexRepr};
 use ioam_wire::e2e::{E2e, E2eRepr};
 use ioam_wire::error::Rule;
 use ioam_wire::ext::{ExtHeaders, ExtKind};
-use ioam_wire::integrity::{IntegrityOption, ProtectedOption, Protection};
+use ioam_wire::integrity::{IntegrityRepr, ProtectedOption, Protection};
 use ioam_wire::ioam::{is_ioam_option_type, IoamOption, IoamType, OPT_IOAM, OPT_IOAM_NOCHANGE};
 use ioam_wire::ipv6::{Ipv6Header, Ipv6HeaderRepr, IPV6_HEADER_LEN};
 use ioam_wire::opt::{Opt, Options};
@@ -457,13 +457,13 @@ pub fn check_dex(data: &[u8]) {
         }
         Err(e) => inside_err(&e, len),
     }
-    match DexRepr::parse_legacy(data) {
+    match DexRepr::parse_bytes_with(data, DexLayout::Legacy) {
         Ok(r) => {
             assert_eq!(r.buffer_len(), len);
             let mut out = vec![0u8; len];
             assert_eq!(r.emit(&mut out), Ok(len));
             assert_eq!(DexRepr::parse_bytes(&out), Ok(r), "legacy values survive");
-            let v = Dex::new_checked_legacy(data).expect("legacy view");
+            let v = Dex::new_checked_with(data, DexLayout::Legacy).expect("legacy view");
             assert_eq!(v.flow_id(), r.flow_id);
             assert_eq!(v.sequence_number(), r.sequence_number);
         }
@@ -505,7 +505,7 @@ pub fn check_integrity(data: &[u8]) {
     // Mostly the four integrity types; sometimes any byte.
     let ioam_type = IoamType::from_u8(if sel >= 0xf0 { sel } else { 64 + sel % 4 });
     let len = body.len();
-    match IntegrityOption::decode(ioam_type, body) {
+    match IntegrityRepr::decode(ioam_type, body) {
         Ok(o) => {
             assert_eq!(o.buffer_len(), len);
             let mut out = vec![0u8; len];
@@ -536,7 +536,7 @@ pub fn check_integrity(data: &[u8]) {
         Err(e) => inside_err(&e, len),
     }
     let mut u = Unstructured::new(data);
-    let Ok(o) = IntegrityOption::arbitrary(&mut u) else {
+    let Ok(o) = IntegrityRepr::arbitrary(&mut u) else {
         return;
     };
     let mut out = vec![0xa5u8; o.buffer_len() + 4];
@@ -544,14 +544,14 @@ pub fn check_integrity(data: &[u8]) {
         assert_eq!(n, o.buffer_len());
         assert!(out[n..].iter().all(|&b| b == 0xa5));
         assert_eq!(
-            IntegrityOption::decode(o.ioam_type, &out[..n]),
+            IntegrityRepr::decode(o.ioam_type, &out[..n]),
             Ok(o),
             "parse(emit(o)) == o"
         );
         let mut hdr = vec![0u8; 300];
         if let Ok(hl) = o.emit_ext_header(&mut hdr, 59) {
             let io = only_ioam(&hdr[..hl]);
-            assert_eq!(IntegrityOption::from_option(&io), Ok(o));
+            assert_eq!(IntegrityRepr::from_option(&io), Ok(o));
         }
     }
 }

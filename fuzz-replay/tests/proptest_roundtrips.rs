@@ -7,7 +7,7 @@ use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::timestamp::{from_unix_nanos, TimestampFormat};
 use ioam_trace::writer::emit_record;
 use ioam_trace::{
-    NodeData, Trace, TraceFlags, TraceHeader, TraceHeaderRepr, TraceType, TRACE_DATA_MAX,
+    HeaderFlags, NodeData, Trace, TraceHeader, TraceHeaderRepr, TraceType, TRACE_DATA_MAX,
 };
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::ipv6::{Ipv6Header, Ipv6HeaderRepr};
@@ -36,8 +36,8 @@ fn ipv6_repr() -> impl Strategy<Value = Ipv6HeaderRepr> {
         })
 }
 
-fn flags() -> impl Strategy<Value = TraceFlags> {
-    any::<[bool; 4]>().prop_map(|[o, l, a, u]| TraceFlags {
+fn flags() -> impl Strategy<Value = HeaderFlags> {
+    any::<[bool; 4]>().prop_map(|[o, l, a, u]| HeaderFlags {
         overflow: o,
         loopback: l,
         active: a,
@@ -139,7 +139,7 @@ proptest! {
 
     #[test]
     fn trace_flags_word_round_trip(f in flags()) {
-        prop_assert_eq!(TraceFlags::from_word(f.to_word()), f);
+        prop_assert_eq!(HeaderFlags::from_word(f.to_word()), f);
         prop_assert_eq!(f.to_word() & !0x0780, 0);
     }
 

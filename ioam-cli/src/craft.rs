@@ -232,7 +232,7 @@ pub fn trace_packet(spec: &TraceSpec, index: usize) -> Result<Vec<u8>> {
     let tt = spec.trace_type;
     ioam_trace::writer::check_encap_trace_type(tt)
         .map_err(|e| anyhow!("trace type 0x{:06x}: {e}", tt.bits()))?;
-    let oss_data = spec.ctx.map(|c| oss::oss_data(&c)).unwrap_or([0; 28]);
+    let oss_data = spec.ctx.map(|c| oss::encode(&c)).unwrap_or([0; 28]);
     let orig = spec
         .originator
         .map(|id| originator_data(spec, id, index, &oss_data));

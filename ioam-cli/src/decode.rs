@@ -22,7 +22,7 @@ use ioam_wire::dex::{Dex, DexLayout, DexRepr};
 use ioam_wire::e2e::{E2e, E2eRepr, SequenceNumber};
 use ioam_wire::error::{Diagnostic, Rule};
 use ioam_wire::ext::ExtKind;
-use ioam_wire::integrity::{IntegrityOption, ProtectedOption, Protection};
+use ioam_wire::integrity::{IntegrityRepr, ProtectedOption, Protection};
 use ioam_wire::ioam::{IoamType, Placement};
 use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
 use ioam_wire::pot::{Pot, PotData, PotRepr};
@@ -353,7 +353,7 @@ fn set_dex(r: &mut OptionReport, d: &DexRepr, body: &[u8]) {
 fn set_integrity(
     r: &mut OptionReport,
     item: &IoamItem<'_>,
-    opt: &IntegrityOption<'_>,
+    opt: &IntegrityRepr<'_>,
     opts: &DecodeOptions,
 ) {
     match opt.protection {

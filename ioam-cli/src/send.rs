@@ -139,7 +139,14 @@ pub fn build_header(args: &SendArgs, ctx: SpanContext, now: SystemTime) -> Resul
     if args.no_clt {
         return plain_header(args, tt, now);
     }
-    let mut inj = HopByHopInjector::new(args.ns, tt, args.hops, sender_node(args, now), ctx);
+    let mut inj = HopByHopInjector {
+        namespace_id: args.ns,
+        trace_type: tt,
+        extra_hops: args.hops,
+        sender: sender_node(args, now),
+        ctx,
+        ..Default::default()
+    };
     inj.schema_id = args.clt_schema_id;
     if args.legacy_clt {
         inj.encoding = Encoding::Legacy;

@@ -34,7 +34,7 @@ use ioam_wire::build::{ioam_header, ioam_header_len, IOAM_HEADER_BODY_OFFSET};
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
 
 use crate::error::{Field, TraceError};
-use crate::header::{TraceFlags, TraceHeader, TraceHeaderRepr, TRACE_DATA_MAX, TRACE_HEADER_LEN};
+use crate::header::{HeaderFlags, TraceHeader, TraceHeaderRepr, TRACE_DATA_MAX, TRACE_HEADER_LEN};
 use crate::layout::RecordLayout;
 use crate::trace_type::TraceType;
 use crate::writer::{check_encap_trace_type, fill_record, NodeData};
@@ -98,7 +98,7 @@ pub struct PreallocatedTraceBuilder<'a> {
     pub space: usize,
     /// Flags. Loopback requires type 0x800000 (RFC 9322); the unassigned bit
     /// is always sent as 0.
-    pub flags: TraceFlags,
+    pub flags: HeaderFlags,
     /// The encapsulator's own record, if it writes one.
     pub originator: Option<&'a NodeData<'a>>,
     /// Next Header of the Hop-by-Hop header (the kernel rewrites it for
@@ -115,7 +115,7 @@ impl<'a> PreallocatedTraceBuilder<'a> {
             namespace_id,
             trace_type,
             space,
-            flags: TraceFlags {
+            flags: HeaderFlags {
                 overflow: false,
                 loopback: false,
                 active: false,
@@ -142,7 +142,7 @@ impl<'a> PreallocatedTraceBuilder<'a> {
 
     /// The same builder with these flags.
     #[must_use]
-    pub const fn with_flags(mut self, flags: TraceFlags) -> Self {
+    pub const fn with_flags(mut self, flags: HeaderFlags) -> Self {
         self.flags = flags;
         self
     }
@@ -180,7 +180,7 @@ impl<'a> PreallocatedTraceBuilder<'a> {
     fn header(&self) -> TraceHeaderRepr {
         let mut h =
             TraceHeaderRepr::new(self.namespace_id, self.trace_type, (self.space / 4) as u8);
-        h.flags = TraceFlags {
+        h.flags = HeaderFlags {
             unassigned: false,
             ..self.flags
         };
@@ -285,7 +285,7 @@ mod tests {
             flags in any::<(bool, bool, bool, bool)>(),
         ) {
             let t = t.difference(TraceType::UNDEFINED.union(TraceType::RESERVED_23));
-            let flags = TraceFlags { overflow: flags.0, loopback: flags.1, active: flags.2, unassigned: flags.3 };
+            let flags = HeaderFlags { overflow: flags.0, loopback: flags.1, active: flags.2, unassigned: flags.3 };
             let nd = n.as_ref().map(super::super::writer::strategy::OwnedNode::node);
             let mut b = PreallocatedTraceBuilder::new(9, t, words * 4).with_flags(flags);
             if let Some(nd) = nd.as_ref() {

@@ -61,7 +61,7 @@ pub(crate) const TRACE_TYPE_OFFSET: usize = field::TRACE_TYPE.start;
 /// transit nodes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub struct TraceFlags {
+pub struct HeaderFlags {
     /// O (0x0400 of the word at offset 2): a node had no room for its data.
     pub overflow: bool,
     /// L (0x0200): loopback requested (RFC 9322 §4.1).
@@ -72,7 +72,7 @@ pub struct TraceFlags {
     pub unassigned: bool,
 }
 
-impl TraceFlags {
+impl HeaderFlags {
     /// The flags from the 16-bit word at offset 2.
     #[must_use]
     pub const fn from_word(word: u16) -> Self {
@@ -200,13 +200,13 @@ impl RawTraceHeader {
     /// All four flags.
     #[must_use]
     #[inline]
-    pub const fn flags(&self) -> TraceFlags {
-        TraceFlags::from_word(self.word())
+    pub const fn flags(&self) -> HeaderFlags {
+        HeaderFlags::from_word(self.word())
     }
 
     /// Sets all four flags.
     #[inline]
-    pub const fn set_flags(&mut self, flags: TraceFlags) {
+    pub const fn set_flags(&mut self, flags: HeaderFlags) {
         let w = self.word() & !field::FLAGS_MASK;
         self.set_word(w | flags.to_word());
     }
@@ -344,7 +344,7 @@ impl<T: AsRef<[u8]>> TraceHeader<T> {
     }
 
     /// All four flags.
-    pub fn flags(&self) -> TraceFlags {
+    pub fn flags(&self) -> HeaderFlags {
         self.raw().flags()
     }
 
@@ -408,7 +408,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TraceHeader<T> {
     }
 
     /// Sets all four flags.
-    pub fn set_flags(&mut self, flags: TraceFlags) {
+    pub fn set_flags(&mut self, flags: HeaderFlags) {
         self.raw_mut().set_flags(flags);
     }
 
@@ -423,7 +423,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TraceHeader<T> {
     /// [`TraceHeaderRepr::check_loopback`].
     pub fn set_loopback(&mut self, on: bool) {
         let h = self.raw_mut();
-        h.set_flags(TraceFlags {
+        h.set_flags(HeaderFlags {
             loopback: on,
             ..h.flags()
         });
@@ -432,7 +432,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TraceHeader<T> {
     /// Sets or clears the Active flag (RFC 9322 §4.2, encapsulator only).
     pub fn set_active(&mut self, on: bool) {
         let h = self.raw_mut();
-        h.set_flags(TraceFlags {
+        h.set_flags(HeaderFlags {
             active: on,
             ..h.flags()
         });
@@ -468,7 +468,7 @@ pub struct TraceHeaderRepr {
     /// NodeLen in words (0..=31), excluding the opaque state snapshot.
     pub node_len: u8,
     /// Overflow, Loopback, Active and the unassigned bit.
-    pub flags: TraceFlags,
+    pub flags: HeaderFlags,
     /// RemainingLen in words (0..=127).
     pub remaining_len: u8,
     /// IOAM-Trace-Type.
@@ -485,7 +485,7 @@ impl TraceHeaderRepr {
         Self {
             namespace_id,
             node_len: trace_type.node_len(),
-            flags: TraceFlags {
+            flags: HeaderFlags {
                 overflow: false,
                 loopback: false,
                 active: false,
@@ -604,7 +604,7 @@ mod tests {
         let r = TraceHeaderRepr::parse(&h).unwrap();
         assert_eq!(
             r.flags,
-            TraceFlags {
+            HeaderFlags {
                 overflow: true,
                 loopback: true,
                 active: false,
@@ -623,33 +623,33 @@ mod tests {
             (
                 0x04,
                 0x00,
-                TraceFlags {
+                HeaderFlags {
                     overflow: true,
-                    ..TraceFlags::default()
+                    ..HeaderFlags::default()
                 },
             ),
             (
                 0x02,
                 0x00,
-                TraceFlags {
+                HeaderFlags {
                     loopback: true,
-                    ..TraceFlags::default()
+                    ..HeaderFlags::default()
                 },
             ),
             (
                 0x01,
                 0x00,
-                TraceFlags {
+                HeaderFlags {
                     active: true,
-                    ..TraceFlags::default()
+                    ..HeaderFlags::default()
                 },
             ),
             (
                 0x00,
                 0x80,
-                TraceFlags {
+                HeaderFlags {
                     unassigned: true,
-                    ..TraceFlags::default()
+                    ..HeaderFlags::default()
                 },
             ),
         ] {

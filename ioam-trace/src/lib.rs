@@ -97,7 +97,7 @@ pub mod writer;
 
 pub use error::TraceError;
 pub use header::{
-    RawTraceHeader, TraceFlags, TraceHeader, TraceHeaderRepr, NODE_LEN_MAX, REMAINING_LEN_MAX,
+    HeaderFlags, RawTraceHeader, TraceHeader, TraceHeaderRepr, NODE_LEN_MAX, REMAINING_LEN_MAX,
     TRACE_DATA_MAX, TRACE_HEADER_LEN,
 };
 pub use ioam_wire::Mode;

@@ -50,7 +50,7 @@ use ioam_wire::dex::{DexLayout, DexRepr};
 use ioam_wire::e2e::E2eRepr;
 use ioam_wire::error::Diagnostic;
 use ioam_wire::ext::{ChainEnd, ExtKind};
-use ioam_wire::integrity::{IntegrityOption, ProtectedOption};
+use ioam_wire::integrity::{IntegrityRepr, ProtectedOption};
 use ioam_wire::ioam::{IoamOption, IoamType, Placement};
 use ioam_wire::packet::IoamOptions;
 use ioam_wire::pot::PotRepr;
@@ -76,9 +76,9 @@ pub enum OptionBody<'a> {
     /// IOAM-Type 4, Extension-Flags in the order of
     /// [`WalkConfig::dex_layout`].
     Dex(DexRepr),
-    /// IOAM-Types 64-67; [`IntegrityOption::protected`] decodes the
+    /// IOAM-Types 64-67; [`IntegrityRepr::protected`] decodes the
     /// protected option.
-    Integrity(IntegrityOption<'a>),
+    Integrity(IntegrityRepr<'a>),
     /// Any other IOAM-Type: the body bytes, kept as they are.
     Unknown {
         /// The IOAM Option-Type.
@@ -141,18 +141,14 @@ impl<'a> OptionBody<'a> {
                 OptionBody::Pot(PotRepr::decode(t, body).map_err(wire)?)
             }
             t @ IoamType::EdgeToEdge => OptionBody::E2e(E2eRepr::decode(t, body).map_err(wire)?),
-            IoamType::DirectExport => OptionBody::Dex(
-                match cfg.dex_layout {
-                    DexLayout::Rfc9326 => DexRepr::parse_bytes(body),
-                    DexLayout::Legacy => DexRepr::parse_legacy(body),
-                }
-                .map_err(wire)?,
-            ),
+            IoamType::DirectExport => {
+                OptionBody::Dex(DexRepr::parse_bytes_with(body, cfg.dex_layout).map_err(wire)?)
+            }
             t @ (IoamType::IntegrityPreallocatedTrace
             | IoamType::IntegrityIncrementalTrace
             | IoamType::IntegrityProofOfTransit
             | IoamType::IntegrityEdgeToEdge) => {
-                OptionBody::Integrity(IntegrityOption::decode(t, body).map_err(wire)?)
+                OptionBody::Integrity(IntegrityRepr::decode(t, body).map_err(wire)?)
             }
             ioam_type => OptionBody::Unknown {
                 ioam_type,

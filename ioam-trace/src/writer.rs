@@ -631,7 +631,7 @@ mod tests {
 
     use super::strategy::node;
     use super::*;
-    use crate::header::{TraceFlags, TraceHeader, TraceHeaderRepr};
+    use crate::header::{HeaderFlags, TraceHeader, TraceHeaderRepr};
     use crate::trace::Trace;
     use crate::trace_type::strategy::trace_type;
     use proptest::prelude::*;
@@ -642,7 +642,7 @@ mod tests {
         t: TraceType,
         space: usize,
         earlier: &[super::strategy::OwnedNode],
-        flags: TraceFlags,
+        flags: HeaderFlags,
         garbage: u8,
     ) -> [u8; 252] {
         let mut b = [garbage; 252];
@@ -676,7 +676,7 @@ mod tests {
             n in node(),
             no_data in any::<bool>(),
         ) {
-            let flags = TraceFlags { overflow: flags.0, loopback: flags.1, active: flags.2, unassigned: flags.3 };
+            let flags = HeaderFlags { overflow: flags.0, loopback: flags.1, active: flags.2, unassigned: flags.3 };
             let mut full = build(t, space, &earlier, flags, garbage);
             let len = 8 + space * 4;
             let before = full;

@@ -3,7 +3,7 @@
 
 use ioam_trace::encap::{trace_space_for, PreallocatedTraceBuilder};
 use ioam_trace::writer::NodeData;
-use ioam_trace::{Trace, TraceError, TraceFlags, TraceType};
+use ioam_trace::{HeaderFlags, Trace, TraceError, TraceType};
 use ioam_wire::ioam::IoamType;
 use ioam_wire::opt::{Opt, Options};
 use ioam_wire::Mode;
@@ -134,10 +134,10 @@ fn builder_rules() {
         .emit(&mut buf)
         .is_err());
     // RFC 9322: Loopback only with 0x800000.
-    let l = TraceFlags {
+    let l = HeaderFlags {
         loopback: true,
         active: true,
-        ..TraceFlags::default()
+        ..HeaderFlags::default()
     };
     assert_eq!(
         PreallocatedTraceBuilder::new(1, t, 8)
@@ -153,9 +153,9 @@ fn builder_rules() {
         Err(TraceError::LoopbackTraceType { .. })
     ));
     // The unassigned bit is never sent.
-    let u = TraceFlags {
+    let u = HeaderFlags {
         unassigned: true,
-        ..TraceFlags::default()
+        ..HeaderFlags::default()
     };
     PreallocatedTraceBuilder::new(1, t, 8)
         .with_flags(u)
@@ -203,9 +203,9 @@ fn overflow_flag_with_originator_writes_the_record() {
         node_id: 7,
         ..NodeData::unavailable()
     };
-    let flags = TraceFlags {
+    let flags = HeaderFlags {
         overflow: true,
-        ..TraceFlags::default()
+        ..HeaderFlags::default()
     };
     let b = PreallocatedTraceBuilder::new(1, t, 12)
         .with_flags(flags)

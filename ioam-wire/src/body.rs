@@ -3,7 +3,7 @@
 //!
 //! An IOAM body value ([`PotRepr`](crate::pot::PotRepr),
 //! [`E2eRepr`](crate::e2e::E2eRepr), [`DexRepr`](crate::dex::DexRepr),
-//! [`IntegrityOption`](crate::integrity::IntegrityOption)) knows its IOAM
+//! [`IntegrityRepr`](crate::integrity::IntegrityRepr)) knows its IOAM
 //! Option-Type, its own length, how to write itself, and how to read itself
 //! back from the bytes after the IOAM Option-Type. [`IoamBody`] adds, once for
 //! all of them, the framing that RFC 9486 puts around a body in IPv6:

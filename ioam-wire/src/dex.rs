@@ -29,8 +29,8 @@
 //! **Legacy layout.** Implementations of the drafts before RFC 9326
 //! numbered the Extension-Flags from the least significant bit: Flow ID
 //! 0x01, Sequence Number 0x02 (so a packet with both shows 0x03), and the
-//! extension fields follow in that order. [`Dex::new_checked_legacy`] and
-//! [`DexRepr::parse_legacy`] decode that layout; nothing else does, and
+//! extension fields follow in that order. [`Dex::new_checked_with`] and
+//! [`DexRepr::parse_bytes_with`] with [`DexLayout::Legacy`] decode that layout; nothing else does, and
 //! nothing writes it.
 //!
 //! Where the legacy order comes from: the Wireshark patch published with the
@@ -164,12 +164,6 @@ impl<T: AsRef<[u8]>> Dex<T> {
     /// Wraps a buffer (RFC 9326 layout) after [`Dex::check_len`].
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         Self::new_checked_with(buffer, DexLayout::Rfc9326)
-    }
-
-    /// Wraps a buffer in the pre-RFC Extension-Flags bit order (see the
-    /// module documentation), after [`Dex::check_len`].
-    pub fn new_checked_legacy(buffer: T) -> Result<Self, WireError> {
-        Self::new_checked_with(buffer, DexLayout::Legacy)
     }
 
     /// Wraps a buffer in the given layout after [`Dex::check_len`].
@@ -397,12 +391,13 @@ impl DexRepr {
 
     /// Parses a DEX body in the RFC 9326 layout.
     pub fn parse_bytes(body: &[u8]) -> Result<Self, WireError> {
-        Self::parse(&Dex::new_checked(body)?)
+        Self::parse_bytes_with(body, DexLayout::Rfc9326)
     }
 
-    /// Parses a DEX body in the pre-RFC (legacy) Extension-Flags order.
-    pub fn parse_legacy(body: &[u8]) -> Result<Self, WireError> {
-        Self::parse(&Dex::new_checked_legacy(body)?)
+    /// Parses a DEX body in the given Extension-Flags order (the pre-RFC
+    /// order only for captures known to use it).
+    pub fn parse_bytes_with(body: &[u8], layout: DexLayout) -> Result<Self, WireError> {
+        Self::parse(&Dex::new_checked_with(body, layout)?)
     }
 
     /// A DEX body to send: flags and reserved 0, no unassigned fields.
@@ -444,7 +439,7 @@ impl DexRepr {
 /// The DEX body in IPv6: option code 0x11, IOAM Option-Type 4, in a
 /// Hop-by-Hop header (RFC 9486 §4, RFC 9326 §3).
 impl<'a> IoamBody<'a> for DexRepr {
-    /// Parses the RFC 9326 layout ([`DexRepr::parse_legacy`] reads the
+    /// Parses the RFC 9326 layout ([`DexRepr::parse_bytes_with`] reads the
     /// pre-RFC Extension-Flags order).
     #[inline]
     fn decode(ioam_type: IoamType, body: &'a [u8]) -> Result<Self, WireError> {
@@ -627,11 +622,11 @@ mod tests {
         let b = [
             0, 0x7b, 0, 0x03, 0x80, 0, 0, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0x0b,
         ];
-        let legacy = Dex::new_checked_legacy(&b[..]).unwrap();
+        let legacy = Dex::new_checked_with(&b[..], DexLayout::Legacy).unwrap();
         assert_eq!(legacy.layout(), DexLayout::Legacy);
         assert_eq!(legacy.flow_id(), Some(0x0a));
         assert_eq!(legacy.sequence_number(), Some(0x0b));
-        let r = DexRepr::parse_legacy(&b).unwrap();
+        let r = DexRepr::parse_bytes_with(&b, DexLayout::Legacy).unwrap();
         assert_eq!((r.flow_id, r.sequence_number), (Some(0x0a), Some(0x0b)));
         // Read as RFC 9326 the same bytes are two unassigned fields.
         let rfc = Dex::new_checked(&b[..]).unwrap();
@@ -722,7 +717,7 @@ mod tests {
         #[test]
         fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..48)) {
             let _ = DexRepr::parse_bytes(&bytes);
-            let _ = DexRepr::parse_legacy(&bytes);
+            let _ = DexRepr::parse_bytes_with(&bytes, DexLayout::Legacy);
             let v = Dex::new_unchecked(&bytes[..]);
             for n in 0..10 {
                 let _ = v.extension_field(n);

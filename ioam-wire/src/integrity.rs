@@ -47,7 +47,7 @@
 //! 0 is not assigned and is reported like any unknown method. The 16-bit
 //! Reserved after Nonce Length keeps the nonce, the ICV and the data 4-byte
 //! aligned. The draft is work in progress: if a later revision moves a
-//! field, [`FIXED_LEN`], [`METHOD_AES_GMAC`] and [`IntegrityOption::decode`](IoamBody::decode)
+//! field, [`FIXED_LEN`], [`METHOD_AES_GMAC`] and [`IntegrityRepr::decode`](IoamBody::decode)
 //! are the places to change.
 //!
 //! **Compared with the one public implementation.** The Linux kernel proof
@@ -63,7 +63,7 @@
 //! the placement here is a reading of its prose, not a verified fact; a
 //! packet from that kernel is misread here (its integrity header taken for
 //! the trace header). Moving the header is a change to
-//! [`IntegrityOption::decode`](IoamBody::decode) and the writer only.
+//! [`IntegrityRepr::decode`](IoamBody::decode) and the writer only.
 //!
 //! As for the other option bodies, parsing starts at the Namespace-ID (the
 //! IOAM body after Reserved and IOAM Option-Type) and every offset in an
@@ -72,14 +72,14 @@
 //! ```
 //! use ioam_wire::body::IoamBody;
 //! use ioam_wire::ioam::IoamType;
-//! use ioam_wire::integrity::{IntegrityMethod, IntegrityOption, ProtectedOption, Protection};
+//! use ioam_wire::integrity::{IntegrityMethod, IntegrityRepr, ProtectedOption, Protection};
 //! use ioam_wire::pot::PotData;
 //!
 //! let mut body = [0u8; 4 + 32 + 16];
 //! body[..4].copy_from_slice(&[0x00, 0x09, 0x00, 0x00]); // POT header, type 0
 //! body[4..8].copy_from_slice(&[1, 12, 0, 0]); // method 1, nonce length 12
 //! body[51] = 5; // Cumulative = 5
-//! let opt = IntegrityOption::decode(IoamType::from_u8(66), &body).unwrap();
+//! let opt = IntegrityRepr::decode(IoamType::from_u8(66), &body).unwrap();
 //! assert_eq!(opt.method(), IntegrityMethod::AesGmac);
 //! let Protection::Decoded { nonce, icv, .. } = opt.protection else { panic!() };
 //! assert_eq!((nonce.len(), icv.len()), (12, 16));
@@ -269,10 +269,10 @@ pub enum ProtectedOption<'a> {
 }
 
 /// An integrity-protected option body, parsed without copying; also the
-/// value written by [`IntegrityOption::emit`].
+/// value written by [`IntegrityRepr::emit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub struct IntegrityOption<'a> {
+pub struct IntegrityRepr<'a> {
     /// IOAM Option-Type, one of the four integrity-protected types (64..=67).
     pub ioam_type: IoamType,
     /// The option-specific header (8 bytes for traces, 4 for POT and E2E).
@@ -287,7 +287,7 @@ pub struct IntegrityOption<'a> {
     pub protection: Protection<'a>,
 }
 
-impl<'a> IntegrityOption<'a> {
+impl<'a> IntegrityRepr<'a> {
     /// The integrity protection method.
     pub fn method(&self) -> IntegrityMethod {
         IntegrityMethod::from(self.method_id)
@@ -301,7 +301,7 @@ impl<'a> IntegrityOption<'a> {
         icv: &'a [u8; AES_GMAC_ICV_LEN],
         data: &'a [u8],
     ) -> Self {
-        IntegrityOption {
+        IntegrityRepr {
             ioam_type,
             option_header,
             method_id: METHOD_AES_GMAC,
@@ -361,12 +361,12 @@ impl<'a> IntegrityOption<'a> {
 /// them; the option code is the one of the unprotected sibling
 /// ([`IoamType::default_option_code`]: 0x31 for traces and POT, 0x11 for
 /// E2E).
-impl<'a> IoamBody<'a> for IntegrityOption<'a> {
+impl<'a> IoamBody<'a> for IntegrityRepr<'a> {
     /// Parses the body of an IOAM option of type `ioam_type` (64-67).
     ///
     /// An unknown method or nonce length is not an error: it yields
     /// [`Protection::Opaque`]. The protected option itself is decoded on
-    /// request by [`IntegrityOption::protected`].
+    /// request by [`IntegrityRepr::protected`].
     fn decode(ioam_type: IoamType, body: &'a [u8]) -> Result<Self, WireError> {
         let hlen = option_header_len(ioam_type).ok_or(WireError::WrongIoamType {
             found: ioam_type.to_u8(),
@@ -401,7 +401,7 @@ impl<'a> IoamBody<'a> for IntegrityOption<'a> {
                 rest,
             },
         };
-        Ok(IntegrityOption {
+        Ok(IntegrityRepr {
             ioam_type,
             option_header,
             method_id,
@@ -514,9 +514,9 @@ pub(crate) mod strategies {
         Box::leak(v.into_boxed_slice())
     }
 
-    /// Any integrity-protected option that [`IntegrityOption::emit`]
+    /// Any integrity-protected option that [`IntegrityRepr::emit`]
     /// accepts (option data and header arbitrary bytes).
-    pub(crate) fn integrity_option() -> impl Strategy<Value = IntegrityOption<'static>> {
+    pub(crate) fn integrity_option() -> impl Strategy<Value = IntegrityRepr<'static>> {
         let ty = prop_oneof![Just(64u8), Just(65), Just(66), Just(67)];
         (ty, any::<u16>(), any::<bool>()).prop_flat_map(|(ioam_type, reserved, known)| {
             let hlen = option_header_len(IoamType::from_u8(ioam_type)).unwrap_or(4);
@@ -528,7 +528,7 @@ pub(crate) mod strategies {
                     proptest::collection::vec(any::<u8>(), AES_GMAC_ICV_LEN).prop_map(leak),
                     words(8),
                 )
-                    .prop_map(move |(h, nonce, icv, data)| IntegrityOption {
+                    .prop_map(move |(h, nonce, icv, data)| IntegrityRepr {
                         ioam_type: IoamType::from_u8(ioam_type),
                         option_header: h,
                         method_id: METHOD_AES_GMAC,
@@ -551,7 +551,7 @@ pub(crate) mod strategies {
                         } else {
                             OpaqueReason::UnknownMethod(method_id)
                         };
-                        IntegrityOption {
+                        IntegrityRepr {
                             ioam_type: IoamType::from_u8(ioam_type),
                             option_header: h,
                             method_id,
@@ -593,7 +593,7 @@ mod tests {
     #[test]
     fn fixture_e2e() {
         let b = e2e_fixture();
-        let o = IntegrityOption::decode(IoamType::from_u8(67), &b).unwrap();
+        let o = IntegrityRepr::decode(IoamType::from_u8(67), &b).unwrap();
         assert_eq!(o.method(), IntegrityMethod::AesGmac);
         assert_eq!(o.data_offset(), Some(36));
         let Protection::Decoded { nonce, icv, data } = o.protection else {
@@ -617,7 +617,7 @@ mod tests {
     fn every_truncation_is_an_error() {
         let b = e2e_fixture();
         for n in 0..b.len() {
-            let r = IntegrityOption::decode(IoamType::from_u8(67), &b[..n]);
+            let r = IntegrityRepr::decode(IoamType::from_u8(67), &b[..n]);
             let err = match r {
                 Err(e) => e,
                 Ok(o) => match o.protected() {
@@ -664,7 +664,7 @@ mod tests {
         let mut b = [0u8; 4 + 32 + 8];
         b[4] = 1;
         b[5] = 12;
-        let o = IntegrityOption::decode(IoamType::from_u8(66), &b).unwrap();
+        let o = IntegrityRepr::decode(IoamType::from_u8(66), &b).unwrap();
         assert_eq!(
             o.protected(),
             Some(Err(WireError::LengthMismatch {
@@ -678,7 +678,7 @@ mod tests {
         ok[4] = 1;
         ok[5] = 12;
         ok[43] = 1;
-        let Some(Ok(ProtectedOption::Pot(p))) = IntegrityOption::decode(IoamType::from_u8(66), &ok)
+        let Some(Ok(ProtectedOption::Pot(p))) = IntegrityRepr::decode(IoamType::from_u8(66), &ok)
             .unwrap()
             .protected()
         else {
@@ -700,7 +700,7 @@ mod tests {
         b[8] = 1;
         b[9] = 12;
         for ty in [64u8, 65] {
-            let o = IntegrityOption::decode(IoamType::from_u8(ty), &b).unwrap();
+            let o = IntegrityRepr::decode(IoamType::from_u8(ty), &b).unwrap();
             let parts = match o.protected() {
                 Some(Ok(ProtectedOption::PreallocatedTrace(p))) if ty == 64 => p,
                 Some(Ok(ProtectedOption::IncrementalTrace(p))) if ty == 65 => p,
@@ -716,7 +716,7 @@ mod tests {
     fn unknown_method_and_nonce_length_are_reported_and_untouched() {
         let mut b = e2e_fixture();
         b[4] = 0; // Method-ID 0: not assigned
-        let o = IntegrityOption::decode(IoamType::from_u8(67), &b).unwrap();
+        let o = IntegrityRepr::decode(IoamType::from_u8(67), &b).unwrap();
         assert_eq!(
             o.protection,
             Protection::Opaque {
@@ -731,7 +731,7 @@ mod tests {
 
         let mut b = e2e_fixture();
         b[5] = 16;
-        let o = IntegrityOption::decode(IoamType::from_u8(67), &b).unwrap();
+        let o = IntegrityRepr::decode(IoamType::from_u8(67), &b).unwrap();
         let Protection::Opaque { reason, .. } = o.protection else {
             panic!()
         };
@@ -748,13 +748,13 @@ mod tests {
     #[test]
     fn other_types_are_refused() {
         assert_eq!(
-            IntegrityOption::decode(IoamType::from_u8(2), &[0; 40]),
+            IntegrityRepr::decode(IoamType::from_u8(2), &[0; 40]),
             Err(WireError::WrongIoamType {
                 found: 2,
                 expected: INTEGRITY_EXPECTED
             })
         );
-        let e = IntegrityOption::decode(IoamType::from_u8(64), &[0; 10]).unwrap_err();
+        let e = IntegrityRepr::decode(IoamType::from_u8(64), &[0; 10]).unwrap_err();
         assert_eq!(
             e,
             WireError::Truncated {
@@ -780,7 +780,7 @@ mod tests {
     fn emit_checks_parts() {
         let nonce = [0u8; 12];
         let icv = [0u8; 16];
-        let mut o = IntegrityOption::new_aes_gmac(
+        let mut o = IntegrityRepr::new_aes_gmac(
             IoamType::IntegrityProofOfTransit,
             &[0, 1, 0, 0],
             &nonce,
@@ -811,7 +811,7 @@ mod tests {
     #[test]
     fn e2e_header_through_the_builder() {
         let b = e2e_fixture();
-        let o = IntegrityOption::decode(IoamType::from_u8(67), &b).unwrap();
+        let o = IntegrityRepr::decode(IoamType::from_u8(67), &b).unwrap();
         let mut hdr = [0u8; 56];
         assert_eq!(o.emit_ext_header(&mut hdr, 17), Ok(56));
         assert_eq!(hdr[..8], [17, 6, 0x01, 0x00, 0x11, 46, 0x00, 67]);
@@ -823,7 +823,7 @@ mod tests {
                 _ => None,
             })
             .unwrap();
-        assert_eq!(IntegrityOption::from_option(&opt), Ok(o));
+        assert_eq!(IntegrityRepr::from_option(&opt), Ok(o));
         let mut scratch = [0u8; 252];
         let spec = o.option_spec(&mut scratch).unwrap();
         let mut hdr2 = [0u8; 56];
@@ -844,12 +844,12 @@ mod tests {
             let mut buf = [0u8; 128];
             let n = o.emit(&mut buf).unwrap();
             prop_assert_eq!(n, o.buffer_len());
-            prop_assert_eq!(IntegrityOption::decode(o.ioam_type, &buf[..n]).unwrap(), o);
+            prop_assert_eq!(IntegrityRepr::decode(o.ioam_type, &buf[..n]).unwrap(), o);
         }
 
         #[test]
         fn parse_never_panics(ty in 60u8..70, bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
-            if let Ok(o) = IntegrityOption::decode(IoamType::from_u8(ty), &bytes) {
+            if let Ok(o) = IntegrityRepr::decode(IoamType::from_u8(ty), &bytes) {
                 let _ = o.protected();
                 let _ = o.data_offset();
             }

@@ -8,7 +8,7 @@ use ioam_wire::dex::DexRepr;
 use ioam_wire::e2e::E2eRepr;
 use ioam_wire::error::{Diagnostic, WireError};
 use ioam_wire::ext::ExtKind;
-use ioam_wire::integrity::IntegrityOption;
+use ioam_wire::integrity::IntegrityRepr;
 use ioam_wire::ioam::IoamType;
 use ioam_wire::pot::PotRepr;
 
@@ -61,7 +61,7 @@ fn framing_uses_the_rfc9486_code_and_type() {
     let icv = [0u8; 16];
     let data = [0u8; 16];
     let header = [0, 7, 0, 0];
-    let protected = IntegrityOption::new_aes_gmac(
+    let protected = IntegrityRepr::new_aes_gmac(
         IoamType::IntegrityProofOfTransit,
         &header,
         &nonce,
@@ -94,7 +94,7 @@ fn decode_reads_back_and_refuses_other_types() {
         }
     );
     assert!(matches!(
-        IntegrityOption::decode(IoamType::ProofOfTransit, &body),
+        IntegrityRepr::decode(IoamType::ProofOfTransit, &body),
         Err(WireError::WrongIoamType { found: 2, .. })
     ));
 }

@@ -5,12 +5,12 @@
 
 use ioam_wire::body::IoamBody;
 use ioam_wire::build::{insert_ext_header, OptionsBuilder};
-use ioam_wire::dex::{Dex, DexRepr};
+use ioam_wire::dex::{Dex, DexLayout, DexRepr};
 use ioam_wire::e2e::{E2e, E2eRepr, E2eType, SequenceNumber};
 use ioam_wire::error::{Diagnostic, Layer, Rule, Unencodable, WireError};
 use ioam_wire::ext::ExtKind;
 use ioam_wire::integrity::{
-    IntegrityOption, IntegrityPart, OpaqueReason, ProtectedOption, Protection,
+    IntegrityPart, IntegrityRepr, OpaqueReason, ProtectedOption, Protection,
 };
 use ioam_wire::ioam::{IoamType, Placement};
 use ioam_wire::packet::{IoamOptions, PacketIoam};
@@ -316,7 +316,7 @@ fn dex_legacy_bit_order_only_on_request() {
         0x00, 0x7b, 0x00, 0x03, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x0a, 0xbc, 0xde, 0x00, 0x00, 0x00,
         0x2a,
     ];
-    let legacy = DexRepr::parse_legacy(&body).unwrap();
+    let legacy = DexRepr::parse_bytes_with(&body, DexLayout::Legacy).unwrap();
     assert_eq!(
         legacy,
         DexRepr::new(123, 0xf0_0000, Some(0xabcde), Some(42))
@@ -367,7 +367,7 @@ fn integrity_pot_through_the_builder() {
     let icv = [0x22; 16];
     let pot_header = [0x00, 0x2a, 0x00, 0x00];
     let pot_data = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2];
-    let opt = IntegrityOption::new_aes_gmac(
+    let opt = IntegrityRepr::new_aes_gmac(
         IoamType::IntegrityProofOfTransit,
         &pot_header,
         &nonce,
@@ -390,7 +390,7 @@ fn integrity_pot_through_the_builder() {
     let (buf, len) = insert_and_scan(ExtKind::HopByHop, &hbh[..n]);
     let found = only_option(&buf[..len]);
     assert_eq!(found.placement(), Placement::Unspecified);
-    let parsed = IntegrityOption::from_option(&found.option).unwrap();
+    let parsed = IntegrityRepr::from_option(&found.option).unwrap();
     assert_eq!(parsed, opt);
     match parsed.protected() {
         Some(Ok(ProtectedOption::Pot(p))) => assert_eq!(p, PotRepr::new_type0(42, 1, 2)),
@@ -403,7 +403,7 @@ fn integrity_truncated_anywhere_is_an_error() {
     let nonce = [0x11; 12];
     let icv = [0x22; 16];
     let data = [0u8; 16];
-    let opt = IntegrityOption::new_aes_gmac(
+    let opt = IntegrityRepr::new_aes_gmac(
         IoamType::IntegrityProofOfTransit,
         &[0, 1, 0, 0],
         &nonce,
@@ -413,7 +413,7 @@ fn integrity_truncated_anywhere_is_an_error() {
     let mut body = [0u8; 52];
     opt.emit(&mut body).unwrap();
     for n in 0..body.len() {
-        let failed = match IntegrityOption::decode(IoamType::from_u8(66), &body[..n]) {
+        let failed = match IntegrityRepr::decode(IoamType::from_u8(66), &body[..n]) {
             Err(_) => true,
             Ok(o) => matches!(o.protected(), Some(Err(_))),
         };
@@ -426,7 +426,7 @@ fn integrity_unknown_method_is_kept() {
     let mut body = [0u8; 40];
     body[..8].copy_from_slice(&[0, 1, 0x0c, 0x01, 0x80, 0, 0, 0]);
     body[8..12].copy_from_slice(&[0x07, 0x08, 0, 0]);
-    let o = IntegrityOption::decode(IoamType::from_u8(64), &body).unwrap();
+    let o = IntegrityRepr::decode(IoamType::from_u8(64), &body).unwrap();
     assert_eq!(
         o.protection,
         Protection::Opaque {

@@ -49,7 +49,7 @@ fn run() -> Option<()> {
         node_id: 1,
         ..NodeData::unavailable()
     };
-    let injector = HopByHopInjector::new(123, t, 2, me, tp.ctx);
+    let injector = HopByHopInjector { namespace_id: 123, trace_type: t, extra_hops: 2, sender: me, ctx: tp.ctx, ..Default::default() };
     let hbh = injector.build().ok()?;
     let body_end = BODY_OFFSET + injector.layout().ok()?.body_len;
 

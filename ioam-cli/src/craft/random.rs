@@ -19,7 +19,7 @@ use ioam_wire::build::{Body, OptionSpec};
 use ioam_wire::dex::DexRepr;
 use ioam_wire::e2e::{E2eRepr, SequenceNumber};
 use ioam_wire::ext::ExtHeaders;
-use ioam_wire::integrity::IntegrityOption;
+use ioam_wire::integrity::IntegrityRepr;
 use ioam_wire::ioam::{IoamType, OPT_IOAM, OPT_IOAM_NOCHANGE};
 use ioam_wire::packet::IoamOptions;
 use ioam_wire::pot::{PotData, PotRepr};
@@ -271,7 +271,7 @@ fn integrity(rng: &mut Rng) -> Option<Vec<u8>> {
             (64u8, h, data, OPT_IOAM)
         }
     };
-    let opt = IntegrityOption::new_aes_gmac(IoamType::from(ty), &header, &nonce, &icv, &data);
+    let opt = IntegrityRepr::new_aes_gmac(IoamType::from(ty), &header, &nonce, &icv, &data);
     let mut body = vec![0u8; opt.buffer_len()];
     opt.emit(&mut body).ok()?;
     hbh_packet(&[OptionSpec::Ioam {
