@@ -39,8 +39,6 @@ use ioam_wire::ext::ExtKind;
 use ioam_wire::ioam::IoamType;
 use ioam_wire::packet::{first_hbh_ioam, IoamOptions};
 
-pub mod proto;
-
 /// The IOAM namespace of every fixture.
 pub const NAMESPACE: u16 = 123;
 
@@ -632,24 +630,6 @@ pub fn verify_all() {
             "{}",
             f.name
         );
-        assert_eq!(
-            iterate_fields(&t),
-            proto::iterate_fields_table(&t),
-            "{}: prototype differs",
-            f.name
-        );
-        assert_eq!(
-            iterate_fields(&t),
-            proto::iterate_fields_one_pass(&t),
-            "{}: one-pass prototype differs",
-            f.name
-        );
-        assert_eq!(
-            iterate_fields(&t),
-            proto::iterate_fields_layout(&t),
-            "{}: layout prototype differs",
-            f.name
-        );
         if t.trace_type().has_oss() {
             assert_eq!(
                 find_context(&t, CLT_SCHEMA_ID).context(),
@@ -697,43 +677,14 @@ pub fn verify_all() {
             "{name}"
         );
     }
-    for f in transit_fixtures() {
-        // The prototype writes the same bytes as the crate's writer, also
-        // on a trace that already holds records, and overflows alike.
-        let tt = Trace::parse_preallocated(&f.template, Mode::Strict)
-            .expect(f.name)
-            .trace_type();
-        let tpl = proto::TransitTemplate::new(NAMESPACE, tt, &f.node).expect(f.name);
-        let (mut a, mut b) = (f.template.clone(), f.template.clone());
-        loop {
-            let before = a.clone();
-            let ours = tpl.write(&mut a, f.node.hop_limit);
-            let theirs =
-                write_transit(&mut b, NAMESPACE, &f.node, &TransitConfig::default()).expect(f.name);
-            assert_eq!(a, b, "{}: prototype differs", f.name);
-            match (ours, theirs) {
-                (proto::TemplateOutcome::Written(x), TransitOutcome::Written { offset, .. }) => {
-                    assert_eq!(x, offset, "{}", f.name);
-                }
-                (proto::TemplateOutcome::NotWritten, TransitOutcome::Overflowed) => {
-                    assert_ne!(before, a, "{}: overflow flag", f.name);
-                    break;
-                }
-                other => panic!("{}: {other:?}", f.name),
-            }
-        }
-    }
     for (name, inj) in injector_fixtures() {
-        // The prototype gives the injector's bytes for another context too.
-        let tpl = proto::InjectorTemplate::new(&inj).expect(name);
+        // The per-packet path gives the injector's bytes for another context.
         let other: SpanContext = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
             .parse()
             .expect("valid traceparent");
-        let (mut a, mut b) = ([0u8; 264], [0u8; 264]);
-        let n = tpl.emit(&other, &mut a);
+        let mut b = [0u8; 264];
         let inj2 = HopByHopInjector { ctx: other, ..inj };
-        assert_eq!(inj2.emit(&mut b).expect(name), n, "{name}");
-        assert_eq!(a[..n], b[..n], "{name}: prototype differs");
+        let n = inj2.emit(&mut b).expect(name);
         let mut built = inj.build().expect(name);
         built.set_context(&other);
         assert_eq!(built.as_bytes(), &b[..n], "{name}: set_context differs");
@@ -786,8 +737,6 @@ pub enum Role {
     Peer,
     /// The least any implementation must do (copying the bytes).
     Floor,
-    /// A prototype of a proposed fix (see [`proto`]).
-    Prototype,
 }
 
 /// One measured case.
@@ -890,27 +839,6 @@ pub fn cases() -> Vec<Case> {
             Role::Subject,
             move || iterate_fields_path_order(black_box(&t)),
         ));
-        v.push(case(
-            "iterate",
-            "offset-table-proto",
-            &f.name,
-            Role::Prototype,
-            move || proto::iterate_fields_table(black_box(&t)),
-        ));
-        v.push(case(
-            "iterate",
-            "one-pass-proto",
-            &f.name,
-            Role::Prototype,
-            move || proto::iterate_fields_one_pass(black_box(&t)),
-        ));
-        v.push(case(
-            "iterate",
-            "layout-proto",
-            &f.name,
-            Role::Prototype,
-            move || proto::iterate_fields_layout(black_box(&t)),
-        ));
     }
 
     // 1+2. The goal's composite beside the memcpy floor.
@@ -942,32 +870,6 @@ pub fn cases() -> Vec<Case> {
         ));
     }
 
-    // The goal's composite with the fast path and the one-pass prototype.
-    for f in &packets {
-        let p = f.packet.clone();
-        v.push(case(
-            "decode_iterate",
-            "one-pass-proto",
-            &f.name,
-            Role::Prototype,
-            move || {
-                locate_trace_fast(black_box(&p))
-                    .map_or(FAILED, |t| proto::iterate_fields_one_pass(&t))
-            },
-        ));
-        let p = f.packet.clone();
-        v.push(case(
-            "decode_iterate",
-            "layout-proto",
-            &f.name,
-            Role::Prototype,
-            move || {
-                locate_trace_fast(black_box(&p))
-                    .map_or(FAILED, |t| proto::iterate_fields_layout(&t))
-            },
-        ));
-    }
-
     // 3. Transit write of one record, reset from a template each time.
     for f in transit_fixtures() {
         let mut buf = f.template.clone();
@@ -983,33 +885,6 @@ pub fn cases() -> Vec<Case> {
             f.name,
             Role::Floor,
             move || transit_reset(black_box(&mut buf), black_box(&template)),
-        ));
-    }
-
-    for f in transit_fixtures() {
-        let tt = TraceType::from_bits(u32::from_be_bytes([
-            0,
-            f.template[4],
-            f.template[5],
-            f.template[6],
-        ]))
-        .expect("24 bits");
-        let tpl = proto::TransitTemplate::new(NAMESPACE, tt, &f.node).expect("verified fixture");
-        let mut buf = f.template.clone();
-        let (template, hop_limit) = (f.template.clone(), f.node.hop_limit);
-        v.push(case(
-            "transit",
-            "template-proto",
-            f.name,
-            Role::Prototype,
-            move || {
-                let buf = black_box(&mut buf);
-                buf.copy_from_slice(black_box(&template));
-                match tpl.write(buf, black_box(hop_limit)) {
-                    proto::TemplateOutcome::Written(at) => at as u64,
-                    proto::TemplateOutcome::NotWritten => FAILED,
-                }
-            },
         ));
     }
 
@@ -1075,21 +950,6 @@ pub fn cases() -> Vec<Case> {
                     Ok(()) => src.len() as u64 + u64::from(buf[src.len() - 1]),
                     Err(_) => FAILED,
                 }
-            },
-        ));
-    }
-    for (name, inj) in injector_fixtures() {
-        let tpl = proto::InjectorTemplate::new(&inj).expect("verified fixture");
-        let ctx = inj.ctx;
-        let mut buf = [0u8; 264];
-        v.push(case(
-            "header",
-            "template-proto",
-            name,
-            Role::Prototype,
-            move || {
-                let n = tpl.emit(black_box(&ctx), black_box(&mut buf));
-                n as u64 + u64::from(buf[n - 1])
             },
         ));
     }

@@ -41,7 +41,6 @@
 
 use core::fmt;
 use core::iter::FusedIterator;
-use ioam_wire::Mode;
 
 use ioam_trace::{NodeFields, NodeRecord, Trace, TraceError};
 
@@ -551,16 +550,6 @@ impl<'a> CltView<'a> {
     pub fn new(trace: Trace<'a>, schema_id: u32) -> Self {
         let context = find_context(&trace, schema_id);
         Self { trace, context }
-    }
-
-    /// Parses a Pre-allocated Trace body (from the Namespace-ID, the
-    /// `IoamOption::body` of `ioam_wire`) and builds its view.
-    pub fn parse_preallocated(
-        body: &'a [u8],
-        mode: Mode,
-        schema_id: u32,
-    ) -> Result<Self, TraceError> {
-        Trace::parse_preallocated(body, mode).map(|t| Self::new(t, schema_id))
     }
 
     /// A view whose context was found elsewhere (the legacy header, see

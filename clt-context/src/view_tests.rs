@@ -35,7 +35,9 @@ fn body(ns: u16, trace_type: u32, free: u8, records: &[&[u8]]) -> Buf {
 
 fn trace(b: &[u8]) -> Trace<'_> {
     let t = Trace::parse_preallocated(b, Mode::Strict).unwrap();
-    let view = CltView::parse_preallocated(b, Mode::Strict, CLT_SCHEMA_ID).unwrap();
+    let view = Trace::parse_preallocated(b, Mode::Strict)
+        .map(|t| CltView::new(t, CLT_SCHEMA_ID))
+        .unwrap();
     assert_eq!(view.trace(), &t);
     t
 }
@@ -747,7 +749,7 @@ type Long = heapless::String<8192>;
 proptest! {
     #[test]
     fn attributes_match_the_reference_model(b in structured_body()) {
-        let view = CltView::parse_preallocated(&b, Mode::Strict, CLT_SCHEMA_ID).unwrap();
+        let view = Trace::parse_preallocated(&b, Mode::Strict).map(|t| CltView::new(t, CLT_SCHEMA_ID)).unwrap();
         let (mut ours, mut reference) = (Long::new(), Long::new());
         view.write_attributes(&mut ours).unwrap();
         reference_attributes(&b, &mut reference);

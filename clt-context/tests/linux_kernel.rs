@@ -159,7 +159,9 @@ fn router_with_a_bound_schema() {
 
     let rx = unhex(RECEIVED_SCHEMA);
     let body = &rx[BODY_OFFSET..rx.len() - 4];
-    let view = CltView::parse_preallocated(body, Mode::Strict, CLT_SCHEMA_ID).unwrap();
+    let view = Trace::parse_preallocated(body, Mode::Strict)
+        .map(|t| CltView::new(t, CLT_SCHEMA_ID))
+        .unwrap();
     assert_eq!(view.trace().free_space(), 4);
     assert_eq!(view.context().context(), Some(ctx));
     assert_eq!(

@@ -8,7 +8,7 @@
 //! bit counting per access. [`crate::Trace`] computes it once when it
 //! parses the header and every [`crate::NodeRecord`] carries a copy.
 
-use crate::trace_type::TraceType;
+use crate::trace_type::{TraceType, FIRST_BYTE_LEN};
 
 /// Number of field bits with a fixed-size field: RFC bits 0-21.
 const FIELD_BITS: usize = 22;
@@ -94,25 +94,8 @@ const FIRST_BYTE: [u64; 256] = {
     table
 };
 
-/// Bytes of the fields of bits 0-7, for every value of those bits.
-const FIRST_BYTE_LEN: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut value = 0;
-    while value < 256 {
-        table[value] = (value as u8).count_ones() as u8 * 4;
-        value += 1;
-    }
-    table
-};
 /// Bits 8-11: two words each for 8-10, one for 11.
 const WIDE_GROUPS: [Group; 16] = groups([8, 8, 8, 4]);
-
-/// Bytes of the fields of bits 0-11 of the 24-bit `bits`: three table
-/// lookups, no bit counting.
-#[inline]
-pub(crate) const fn named_fields_len(bits: u32) -> u8 {
-    FIRST_BYTE_LEN[((bits >> 16) & 0xff) as usize] + WIDE_GROUPS[((bits >> 12) & 0xf) as usize].len
-}
 
 /// Byte offset of every data field inside a record of one trace type
 /// (RFC 9197 §4.4.2), with the length of the fields.

@@ -488,9 +488,9 @@ impl<'a> NodeRecord<'a> {
 
 #[cfg(test)]
 mod tests {
-    use crate::trace::Trace;
+    use super::NodeRecord;
+    use crate::layout::RecordLayout;
     use crate::trace_type::TraceType;
-    use ioam_wire::Mode;
 
     /// A one-record pre-allocated trace of type `bits` whose record bytes
     /// are 0, 1, 2, ...; the snapshot (if any) is the "none" word.
@@ -522,8 +522,8 @@ mod tests {
             let t = TraceType::from_bits_truncate(bits);
             let mut buf = [0u8; 252];
             let n = one_record(bits, &mut buf);
-            let trace = Trace::parse_preallocated(&buf[..n], Mode::Strict).unwrap();
-            let r = trace.records().next().unwrap().unwrap();
+            let fields = usize::from(t.node_len()) * 4;
+            let r = NodeRecord::new(&buf[8..n], 8, RecordLayout::new(t), fields);
             let off = |k: u8| t.has_bit(k).then(|| t.word_offset(k) * 4);
             let u32_at = |k: u8, extra: usize| off(k).map(|o| counting(o + extra, 4) as u32);
             assert_eq!(r.hop_limit(), off(0).map(|o| o as u8), "{bits:#x}");
@@ -555,8 +555,69 @@ mod tests {
             }
             assert_eq!(r.oss().is_some(), t.has_oss());
             assert!(r.oss().is_none_or(|o| o.is_none()));
-            assert_eq!(r.layout(), &crate::RecordLayout::new(t));
+            assert_eq!(r.layout(), &RecordLayout::new(t));
             assert_eq!(r.trace_type(), t);
+            // `fields()` reads the same values in one call.
+            let f = r.fields();
+            assert_eq!(
+                (f.hop_limit, f.node_id, f.ingress_if_id, f.egress_if_id),
+                (
+                    r.hop_limit(),
+                    r.node_id(),
+                    r.ingress_if_id(),
+                    r.egress_if_id()
+                )
+            );
+            assert_eq!(
+                (
+                    f.timestamp_secs,
+                    f.timestamp_frac,
+                    f.transit_delay,
+                    f.namespace_data
+                ),
+                (
+                    r.timestamp_secs(),
+                    r.timestamp_frac(),
+                    r.transit_delay(),
+                    r.namespace_data()
+                )
+            );
+            assert_eq!(
+                (
+                    f.queue_depth,
+                    f.checksum_complement,
+                    f.hop_limit_wide,
+                    f.node_id_wide
+                ),
+                (
+                    r.queue_depth(),
+                    r.checksum_complement(),
+                    r.hop_limit_wide(),
+                    r.node_id_wide()
+                )
+            );
+            assert_eq!(
+                (
+                    f.ingress_if_id_wide,
+                    f.egress_if_id_wide,
+                    f.namespace_data_wide,
+                    f.buffer_occupancy
+                ),
+                (
+                    r.ingress_if_id_wide(),
+                    r.egress_if_id_wide(),
+                    r.namespace_data_wide(),
+                    r.buffer_occupancy()
+                )
+            );
+            for (i, w) in f.undefined.iter().enumerate() {
+                assert_eq!(*w, r.undefined(12 + i as u8), "{bits:#x}");
+            }
+            assert_eq!(
+                f.undefined_words().count(),
+                t.undefined_bits().bits().count_ones() as usize
+            );
+            assert_eq!(f.oss, r.oss());
         }
     }
 }
