@@ -1,4 +1,5 @@
-//! `ioam craft`: captures of IOAM packets for tests, demos and benchmarks.
+//! The packets and captures behind `ioam craft`, for tests, demos and
+//! benchmarks (the command and its arguments live in the binary).
 //!
 //! Two modes:
 //! - a CLT-tagged trace: a pre-allocated trace (namespace, trace type,
@@ -15,10 +16,8 @@
 
 use core::net::Ipv6Addr;
 use std::io::Write;
-use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context, Result};
-use clap::ValueEnum;
+use anyhow::{anyhow, bail, Result};
 
 use clt_context::{oss, SpanContext};
 use ioam_trace::encap::PreallocatedTraceBuilder;
@@ -29,13 +28,12 @@ use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::ipv6::{Ipv6HeaderRepr, IPV6_HEADER_LEN};
 use ioam_wire::proto;
 
-use crate::args::{parse_u16, parse_u32};
 use crate::capture::{linktype, Timestamp};
 use crate::linklayer::ipv6_link_header;
 use crate::pcapwrite::{PcapNgWriter, PcapWriter};
 
 /// Link types `ioam craft` can write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkType {
     /// LINKTYPE_RAW (101): the IPv6 packet alone.
     Raw,
@@ -54,6 +52,36 @@ pub enum LinkType {
 }
 
 impl LinkType {
+    /// Every link type, in the order of their names.
+    pub const ALL: [LinkType; 7] = [
+        LinkType::Raw,
+        LinkType::Ipv6,
+        LinkType::Ethernet,
+        LinkType::Null,
+        LinkType::Loop,
+        LinkType::Sll,
+        LinkType::Sll2,
+    ];
+
+    /// The lowercase name (`raw`, `ipv6`, `ethernet`, `null`, `loop`,
+    /// `sll`, `sll2`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkType::Raw => "raw",
+            LinkType::Ipv6 => "ipv6",
+            LinkType::Ethernet => "ethernet",
+            LinkType::Null => "null",
+            LinkType::Loop => "loop",
+            LinkType::Sll => "sll",
+            LinkType::Sll2 => "sll2",
+        }
+    }
+
+    /// The link type of a [`LinkType::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.name() == name)
+    }
+
     /// The LINKTYPE_ value.
     pub fn value(self) -> u32 {
         match self {
@@ -66,79 +94,6 @@ impl LinkType {
             LinkType::Sll2 => linktype::LINUX_SLL2,
         }
     }
-}
-
-/// Arguments of `ioam craft`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CraftArgs {
-    /// Output capture (`-` for standard output).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: PathBuf,
-    /// Link type of the capture.
-    #[arg(long, value_enum, default_value_t = LinkType::Raw)]
-    pub linktype: LinkType,
-    /// Add an 802.1Q VLAN tag with this TCI (Ethernet only).
-    #[arg(long, value_name = "TCI", value_parser = parse_u16)]
-    pub vlan: Option<u16>,
-    /// Write pcapng instead of pcap.
-    #[arg(long)]
-    pub pcapng: bool,
-    /// IOAM namespace.
-    #[arg(long, default_value = "123", value_parser = parse_u16)]
-    pub ns: u16,
-    /// IOAM trace type (24 bits).
-    #[arg(long, default_value = "0x800002", value_parser = parse_u32)]
-    pub trace_type: u32,
-    /// Node-data space in bytes (multiple of 4, at most 244); default: room
-    /// for the originator and every hop (capped at 244).
-    #[arg(long, value_name = "BYTES")]
-    pub space: Option<usize>,
-    /// W3C traceparent whose span context the originator puts in its opaque
-    /// state snapshot (needs trace type bit 22, 0x000002).
-    #[arg(long, value_name = "TRACEPARENT")]
-    pub traceparent: Option<String>,
-    /// Schema ID of the CLT opaque state.
-    #[arg(long, default_value = "0x434c54", value_parser = parse_u32)]
-    pub clt_schema_id: u32,
-    /// Put the span context in the legacy CLT header (24 bytes after the
-    /// trace header) instead of the opaque state snapshot.
-    #[arg(long, requires = "traceparent")]
-    pub legacy_clt: bool,
-    /// Do not write an originator record (the packet leaves empty).
-    #[arg(long)]
-    pub no_originator: bool,
-    /// Node id of the originator.
-    #[arg(long, default_value = "1", value_parser = parse_u32)]
-    pub originator_id: u32,
-    /// Number of simulated transit hops.
-    #[arg(long, default_value_t = 3)]
-    pub hops: usize,
-    /// Node ids of the transit hops, in path order (default 2, 3, ...).
-    #[arg(long, value_name = "ID,...", value_delimiter = ',', value_parser = parse_u32)]
-    pub node_id: Vec<u32>,
-    /// Number of packets.
-    #[arg(long, default_value_t = 1)]
-    pub count: usize,
-    /// Source address.
-    #[arg(long, default_value = "2001:db8::1")]
-    pub src: Ipv6Addr,
-    /// Destination address.
-    #[arg(long, default_value = "2001:db8::2")]
-    pub dst: Ipv6Addr,
-    /// Hop limit the packet leaves the originator with.
-    #[arg(long, default_value_t = 64)]
-    pub hop_limit: u8,
-    /// Capture time of the first packet, seconds since the Unix epoch
-    /// (packets follow 1 ms apart; node timestamps derive from it).
-    #[arg(long, default_value_t = 1_700_000_000)]
-    pub time: u32,
-    /// Write a reproducible corpus of valid and malformed packets of every
-    /// IOAM option type instead.
-    #[arg(long)]
-    pub random: bool,
-    /// Seed of the random corpus.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
 }
 
 /// A CLT-tagged trace to craft: what [`trace_packet`] builds.
@@ -415,104 +370,6 @@ pub fn write_capture(
         w.into_inner()?;
     }
     Ok(())
-}
-
-fn packet_time(base: u32, index: usize) -> Timestamp {
-    Timestamp {
-        secs: i64::from(base) + (index / 1000) as i64,
-        nanos: ((index % 1000) * 1_000_000) as u32,
-    }
-}
-
-/// Run `ioam craft`.
-pub fn run(args: &CraftArgs) -> Result<()> {
-    let packets: Packets = if args.random {
-        let corpus = random::corpus(args.seed, args.count);
-        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-        for (_, label) in &corpus {
-            *counts.entry(label).or_default() += 1;
-        }
-        let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        eprintln!(
-            "ioam craft: {} packets from seed {}: {}",
-            corpus.len(),
-            args.seed,
-            summary.join(", ")
-        );
-        corpus
-            .into_iter()
-            .enumerate()
-            .map(|(i, (p, _))| (packet_time(args.time, i), p))
-            .collect()
-    } else {
-        let ctx = match &args.traceparent {
-            Some(tp) => Some(
-                clt_context::traceparent::parse(tp)
-                    .map_err(|e| anyhow!("--traceparent: {e}"))?
-                    .ctx,
-            ),
-            None => None,
-        };
-        let tt = TraceType::from_bits(args.trace_type).ok_or_else(|| {
-            anyhow!(
-                "--trace-type 0x{:x} does not fit in 24 bits",
-                args.trace_type
-            )
-        })?;
-        if ctx.is_some() && !args.legacy_clt && !tt.has_oss() {
-            bail!(
-                "--traceparent needs trace type bit 22 (0x000002) for the opaque state snapshot, or --legacy-clt"
-            );
-        }
-        let hops: Vec<u32> = (0..args.hops)
-            .map(|j| args.node_id.get(j).copied().unwrap_or(j as u32 + 2))
-            .collect();
-        if args.node_id.len() > args.hops {
-            bail!(
-                "{} node ids given for {} hops (set --hops)",
-                args.node_id.len(),
-                args.hops
-            );
-        }
-        let spec = TraceSpec {
-            ns: args.ns,
-            trace_type: tt,
-            space: args.space,
-            ctx,
-            schema_id: args.clt_schema_id,
-            legacy: args.legacy_clt,
-            originator: (!args.no_originator).then_some(args.originator_id),
-            hops,
-            src: args.src,
-            dst: args.dst,
-            hop_limit: args.hop_limit,
-            time: args.time,
-        };
-        (0..args.count)
-            .map(|i| Ok((packet_time(args.time, i), trace_packet(&spec, i)?)))
-            .collect::<Result<_>>()?
-    };
-    if args.output.as_os_str() == "-" {
-        let stdout = std::io::stdout();
-        write_capture(
-            stdout.lock(),
-            args.linktype,
-            args.vlan,
-            args.pcapng,
-            &packets,
-        )
-    } else {
-        let f = std::fs::File::create(&args.output)
-            .with_context(|| format!("{}", args.output.display()))?;
-        write_capture(
-            std::io::BufWriter::new(f),
-            args.linktype,
-            args.vlan,
-            args.pcapng,
-            &packets,
-        )
-        .with_context(|| format!("{}", args.output.display()))
-    }
 }
 
 pub mod random;

@@ -31,7 +31,6 @@ pub mod linklayer;
 pub mod model;
 pub mod otlp;
 pub mod pcapwrite;
-pub mod send;
 pub mod sock;
 pub mod text;
 pub mod timefmt;

@@ -25,7 +25,10 @@ fn timestamp_format(s: &str) -> Result<TimestampFormat, String> {
     })
 }
 use ioam_cli::otlp::OtlpStream;
-use ioam_cli::{craft, send, text};
+use ioam_cli::text;
+
+mod cmd;
+use cmd::{craft, send};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -100,24 +100,23 @@ fn python_check(file: &Path, spans: usize) {
     {
         Ok(o) => o,
         Err(e) => {
-            eprintln!(
-                "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-                 !! SKIPPED: OTLP protobuf check: python3 cannot run ({e})\n\
-                 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+            return common::cannot_run(
+                "OTLP protobuf check",
+                &format!("python3 cannot run ({e})"),
+                "IOAM_SKIP_OTLP_PROTO",
             );
-            return;
         }
     };
     let err = String::from_utf8_lossy(&out.stderr);
     if out.status.code() == Some(77) {
-        eprintln!(
-            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-             !! SKIPPED: OTLP protobuf check: {}\
-             !! install it with: python3 -m pip install opentelemetry-proto\n\
-             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n",
-            err
+        return common::cannot_run(
+            "OTLP protobuf check",
+            &format!(
+                "{} (install it with: python3 -m pip install opentelemetry-proto)",
+                err.trim()
+            ),
+            "IOAM_SKIP_OTLP_PROTO",
         );
-        return;
     }
     assert!(out.status.success(), "otlp_check.py: {err}");
     eprintln!("{}", String::from_utf8_lossy(&out.stdout).trim());

@@ -89,3 +89,19 @@ pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba90
 pub const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 /// Its span id.
 pub const SPAN_ID: &str = "00f067aa0ba902b7";
+
+/// A test that cannot run here: it fails, naming what is missing and how
+/// to provide it, unless the environment variable `opt_out` is set to 1,
+/// in which case it says loudly that it skipped. Never a silent pass.
+pub fn cannot_run(test: &str, why: &str, opt_out: &str) {
+    let opted_out = std::env::var(opt_out).is_ok_and(|v| v == "1");
+    let banner = "!".repeat(72);
+    if opted_out {
+        eprintln!("\n{banner}\n!! SKIPPED ({opt_out}=1): {test}: {why}\n{banner}\n");
+        return;
+    }
+    panic!(
+        "{test} cannot run: {why}. Provide it (CI runs as root with every \
+         dependency installed) or set {opt_out}=1 to skip on purpose."
+    );
+}

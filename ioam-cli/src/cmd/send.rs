@@ -28,8 +28,8 @@ use clt_context::{SpanContext, SpanId};
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::{NodeData, TraceType};
 
-use crate::args::{parse_num, parse_u16, parse_u32};
-use crate::sock;
+use ioam_cli::args::{parse_num, parse_u16, parse_u32};
+use ioam_cli::sock;
 
 fn parse_ctx(s: &str) -> Result<SpanContext, String> {
     clt_context::traceparent::parse(s)
@@ -39,74 +39,74 @@ fn parse_ctx(s: &str) -> Result<SpanContext, String> {
 
 /// Arguments of `ioam send`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct SendArgs {
+pub(crate) struct SendArgs {
     /// Destination, `[IPv6 address]:port`.
     #[arg(long, value_name = "[ADDR]:PORT")]
-    pub to: SocketAddr,
+    pub(crate) to: SocketAddr,
     /// W3C traceparent of the span that sends the traffic.
     #[arg(long, value_name = "TRACEPARENT", value_parser = parse_ctx)]
-    pub traceparent: SpanContext,
+    pub(crate) traceparent: SpanContext,
     /// IOAM namespace.
     #[arg(long, default_value = "123", value_parser = parse_u16)]
-    pub ns: u16,
+    pub(crate) ns: u16,
     /// IOAM trace type (bit 22, 0x000002, carries the CLT context).
     #[arg(long, default_value = "0x800002", value_parser = parse_u32)]
-    pub trace_type: u32,
+    pub(crate) trace_type: u32,
     /// Room for this many routers after the sender.
     #[arg(long, default_value_t = 3)]
-    pub hops: usize,
+    pub(crate) hops: usize,
     /// The sender's node id (bit 0, 24 bits).
     #[arg(long, default_value = "0xffffff", value_parser = parse_u32)]
-    pub node_id: u32,
+    pub(crate) node_id: u32,
     /// The sender's wide node id (bit 8, 56 bits).
     #[arg(long, default_value = "0xffffffffffffff", value_parser = parse_num)]
-    pub node_id_wide: u64,
+    pub(crate) node_id_wide: u64,
     /// The sender's egress interface id (bit 1).
     #[arg(long, default_value = "0xffff", value_parser = parse_u16)]
-    pub egress_id: u16,
+    pub(crate) egress_id: u16,
     /// The sender's wide egress interface id (bit 9).
     #[arg(long, default_value = "0xffffffff", value_parser = parse_u32)]
-    pub egress_id_wide: u32,
+    pub(crate) egress_id_wide: u32,
     /// Namespace data the sender writes (bit 5).
     #[arg(long, default_value = "0xffffffff", value_parser = parse_u32)]
-    pub ns_data: u32,
+    pub(crate) ns_data: u32,
     /// Wide namespace data the sender writes (bit 10).
     #[arg(long, default_value = "0xffffffffffffffff", value_parser = parse_num)]
-    pub ns_data_wide: u64,
+    pub(crate) ns_data_wide: u64,
     /// Hop limit of the packets, also written in the sender's record.
     #[arg(long, default_value_t = 64)]
-    pub hop_limit: u8,
+    pub(crate) hop_limit: u8,
     /// Schema ID of the CLT opaque state.
     #[arg(long, default_value = "0x434c54", value_parser = parse_u32)]
-    pub clt_schema_id: u32,
+    pub(crate) clt_schema_id: u32,
     /// Carry the ids in the legacy CLT header instead of the opaque state.
     #[arg(long, conflicts_with = "no_clt")]
-    pub legacy_clt: bool,
+    pub(crate) legacy_clt: bool,
     /// Send the trace with the sender's record but without the CLT context
     /// (the only way for trace types without bit 22, e.g. 0x800000, whose
     /// opaque state would carry it; the traceparent is then only logged).
     #[arg(long)]
-    pub no_clt: bool,
+    pub(crate) no_clt: bool,
     /// Number of datagrams (or TCP writes).
     #[arg(long, default_value_t = 1)]
-    pub count: u64,
+    pub(crate) count: u64,
     /// Pause between datagrams, in milliseconds.
     #[arg(long, default_value_t = 100)]
-    pub interval_ms: u64,
+    pub(crate) interval_ms: u64,
     /// Payload of each datagram (default `ioam send <n>`).
     #[arg(long)]
-    pub payload: Option<String>,
+    pub(crate) payload: Option<String>,
     /// Attach the header to each datagram (sendmsg ancillary data) instead
     /// of the socket.
     #[arg(long, conflicts_with = "tcp")]
-    pub per_packet: bool,
+    pub(crate) per_packet: bool,
     /// A new span id for every datagram (child spans of the traceparent's
     /// trace); implies --per-packet for UDP.
     #[arg(long)]
-    pub span_per_packet: bool,
+    pub(crate) span_per_packet: bool,
     /// Connect over TCP and set the header on the connected socket.
     #[arg(long)]
-    pub tcp: bool,
+    pub(crate) tcp: bool,
 }
 
 /// The sender's record values for the current time.
@@ -129,7 +129,7 @@ fn sender_node(args: &SendArgs, now: SystemTime) -> NodeData<'static> {
 }
 
 /// The Hop-by-Hop header for `ctx`, built by clt-context's injector.
-pub fn build_header(args: &SendArgs, ctx: SpanContext, now: SystemTime) -> Result<Vec<u8>> {
+pub(crate) fn build_header(args: &SendArgs, ctx: SpanContext, now: SystemTime) -> Result<Vec<u8>> {
     let tt = TraceType::from_bits(args.trace_type).ok_or_else(|| {
         anyhow!(
             "--trace-type 0x{:x} does not fit in 24 bits",
@@ -245,7 +245,7 @@ fn log_line(
 }
 
 /// Run `ioam send`.
-pub fn run(args: &SendArgs) -> Result<()> {
+pub(crate) fn run(args: &SendArgs) -> Result<()> {
     if !args.to.is_ipv6() {
         bail!("--to {}: IOAM needs an IPv6 destination", args.to);
     }

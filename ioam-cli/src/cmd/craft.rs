@@ -1,0 +1,191 @@
+//! `ioam craft`: its arguments and how they become packets and a capture
+//! (the packets are built by `ioam_cli::craft`).
+
+use core::net::Ipv6Addr;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use ioam_cli::args::{parse_u16, parse_u32};
+use ioam_cli::capture::Timestamp;
+use ioam_cli::craft::{random, trace_packet, write_capture, LinkType, Packets, TraceSpec};
+use ioam_trace::TraceType;
+
+/// `--linktype`: the names of [`LinkType::name`].
+fn parse_linktype(s: &str) -> Result<LinkType, String> {
+    LinkType::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = LinkType::ALL.iter().map(|l| l.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
+
+/// Arguments of `ioam craft`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct CraftArgs {
+    /// Output capture (`-` for standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: PathBuf,
+    /// Link type of the capture.
+    #[arg(long, default_value = "raw", value_parser = parse_linktype)]
+    pub(crate) linktype: LinkType,
+    /// Add an 802.1Q VLAN tag with this TCI (Ethernet only).
+    #[arg(long, value_name = "TCI", value_parser = parse_u16)]
+    pub(crate) vlan: Option<u16>,
+    /// Write pcapng instead of pcap.
+    #[arg(long)]
+    pub(crate) pcapng: bool,
+    /// IOAM namespace.
+    #[arg(long, default_value = "123", value_parser = parse_u16)]
+    pub(crate) ns: u16,
+    /// IOAM trace type (24 bits).
+    #[arg(long, default_value = "0x800002", value_parser = parse_u32)]
+    pub(crate) trace_type: u32,
+    /// Node-data space in bytes (multiple of 4, at most 244); default: room
+    /// for the originator and every hop (capped at 244).
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) space: Option<usize>,
+    /// W3C traceparent whose span context the originator puts in its opaque
+    /// state snapshot (needs trace type bit 22, 0x000002).
+    #[arg(long, value_name = "TRACEPARENT")]
+    pub(crate) traceparent: Option<String>,
+    /// Schema ID of the CLT opaque state.
+    #[arg(long, default_value = "0x434c54", value_parser = parse_u32)]
+    pub(crate) clt_schema_id: u32,
+    /// Put the span context in the legacy CLT header (24 bytes after the
+    /// trace header) instead of the opaque state snapshot.
+    #[arg(long, requires = "traceparent")]
+    pub(crate) legacy_clt: bool,
+    /// Do not write an originator record (the packet leaves empty).
+    #[arg(long)]
+    pub(crate) no_originator: bool,
+    /// Node id of the originator.
+    #[arg(long, default_value = "1", value_parser = parse_u32)]
+    pub(crate) originator_id: u32,
+    /// Number of simulated transit hops.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) hops: usize,
+    /// Node ids of the transit hops, in path order (default 2, 3, ...).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', value_parser = parse_u32)]
+    pub(crate) node_id: Vec<u32>,
+    /// Number of packets.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) count: usize,
+    /// Source address.
+    #[arg(long, default_value = "2001:db8::1")]
+    pub(crate) src: Ipv6Addr,
+    /// Destination address.
+    #[arg(long, default_value = "2001:db8::2")]
+    pub(crate) dst: Ipv6Addr,
+    /// Hop limit the packet leaves the originator with.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) hop_limit: u8,
+    /// Capture time of the first packet, seconds since the Unix epoch
+    /// (packets follow 1 ms apart; node timestamps derive from it).
+    #[arg(long, default_value_t = 1_700_000_000)]
+    pub(crate) time: u32,
+    /// Write a reproducible corpus of valid and malformed packets of every
+    /// IOAM option type instead.
+    #[arg(long)]
+    pub(crate) random: bool,
+    /// Seed of the random corpus.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+}
+
+fn packet_time(base: u32, index: usize) -> Timestamp {
+    Timestamp {
+        secs: i64::from(base) + (index / 1000) as i64,
+        nanos: ((index % 1000) * 1_000_000) as u32,
+    }
+}
+
+/// Run `ioam craft`.
+pub(crate) fn run(args: &CraftArgs) -> Result<()> {
+    let packets: Packets = if args.random {
+        let corpus = random::corpus(args.seed, args.count);
+        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+        for (_, label) in &corpus {
+            *counts.entry(label).or_default() += 1;
+        }
+        let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        eprintln!(
+            "ioam craft: {} packets from seed {}: {}",
+            corpus.len(),
+            args.seed,
+            summary.join(", ")
+        );
+        corpus
+            .into_iter()
+            .enumerate()
+            .map(|(i, (p, _))| (packet_time(args.time, i), p))
+            .collect()
+    } else {
+        let ctx = match &args.traceparent {
+            Some(tp) => Some(
+                clt_context::traceparent::parse(tp)
+                    .map_err(|e| anyhow!("--traceparent: {e}"))?
+                    .ctx,
+            ),
+            None => None,
+        };
+        let tt = TraceType::from_bits(args.trace_type).ok_or_else(|| {
+            anyhow!(
+                "--trace-type 0x{:x} does not fit in 24 bits",
+                args.trace_type
+            )
+        })?;
+        if ctx.is_some() && !args.legacy_clt && !tt.has_oss() {
+            bail!(
+                "--traceparent needs trace type bit 22 (0x000002) for the opaque state snapshot, or --legacy-clt"
+            );
+        }
+        let hops: Vec<u32> = (0..args.hops)
+            .map(|j| args.node_id.get(j).copied().unwrap_or(j as u32 + 2))
+            .collect();
+        if args.node_id.len() > args.hops {
+            bail!(
+                "{} node ids given for {} hops (set --hops)",
+                args.node_id.len(),
+                args.hops
+            );
+        }
+        let spec = TraceSpec {
+            ns: args.ns,
+            trace_type: tt,
+            space: args.space,
+            ctx,
+            schema_id: args.clt_schema_id,
+            legacy: args.legacy_clt,
+            originator: (!args.no_originator).then_some(args.originator_id),
+            hops,
+            src: args.src,
+            dst: args.dst,
+            hop_limit: args.hop_limit,
+            time: args.time,
+        };
+        (0..args.count)
+            .map(|i| Ok((packet_time(args.time, i), trace_packet(&spec, i)?)))
+            .collect::<Result<_>>()?
+    };
+    if args.output.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        write_capture(
+            stdout.lock(),
+            args.linktype,
+            args.vlan,
+            args.pcapng,
+            &packets,
+        )
+    } else {
+        let f = std::fs::File::create(&args.output)
+            .with_context(|| format!("{}", args.output.display()))?;
+        write_capture(
+            std::io::BufWriter::new(f),
+            args.linktype,
+            args.vlan,
+            args.pcapng,
+            &packets,
+        )
+        .with_context(|| format!("{}", args.output.display()))
+    }
+}

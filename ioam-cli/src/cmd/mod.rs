@@ -1,0 +1,5 @@
+//! The subcommands that are only a command line: their arguments (clap)
+//! and the glue from them to the library. `decode` lives in `main.rs`.
+
+pub(crate) mod craft;
+pub(crate) mod send;
