@@ -109,6 +109,23 @@ pub mod traceparent;
 pub mod view;
 
 pub use error::{CltError, TraceparentError};
+
+// What a CLT user needs from the lower crates, so that clt-context is the
+// one dependency of a collector or a sender.
+pub use ioam_trace::{
+    IoamItem, IoamPacket, NodeData, NodeFields, NodeRecord, OptionBody, Trace, TraceError,
+    TraceKind, TraceType, WalkConfig,
+};
+pub use ioam_wire::error::Diagnostic;
+pub use ioam_wire::{Mode, WireError};
+/// The lower crates, for what the re-exports above do not cover.
+pub use {ioam_trace, ioam_wire};
+
+/// The traits whose methods the types of this crate and of the lower
+/// crates are used through: `use clt_context::prelude::*;`.
+pub mod prelude {
+    pub use ioam_wire::prelude::*;
+}
 pub use id::{SpanContext, SpanId, TraceFlags, TraceId};
 pub use oss::{CltSnapshot, CLT_SCHEMA_ID};
 pub use traceparent::Traceparent;
