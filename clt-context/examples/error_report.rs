@@ -20,7 +20,7 @@ const DAMAGED_PACKET: &str = "60074e240083003d20010db800010000000000000000000120
     00f067aa0ba902040100000001020000a8bb270f002bfd80696f616d2d696e7465726f702073616d\
     706c6520342074797065203078383030303032";
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn core::error::Error>> {
     let hex = std::env::args()
         .nth(1)
         .unwrap_or_else(|| DAMAGED_PACKET.into());

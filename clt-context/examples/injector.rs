@@ -10,7 +10,7 @@
 use clt_context::injector::HopByHopInjector;
 use clt_context::{NodeData, SpanContext, SpanId};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn core::error::Error>> {
     let traceparent = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
