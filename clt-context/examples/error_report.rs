@@ -28,7 +28,10 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
 
     let walk = match IoamPacket::new(&packet, Mode::Strict) {
         Ok(walk) => walk,
-        Err(e) => return Ok(report(&e)),
+        Err(e) => {
+            report(&e);
+            return Ok(());
+        }
     };
     for item in walk {
         let body = match item.and_then(|i| i.body()) {
