@@ -2,7 +2,7 @@
 //! `traceparent` values and hex identifiers) and [`CltError`] for bytes
 //! (the CLT opaque state, the legacy header, the injector, the collector
 //! attributes). Both answer the questions of
-//! [`Diagnostic`](ioam_wire::error::Diagnostic), like every error of the
+//! [`Diagnostic`], like every error of the
 //! lower crates.
 
 use core::fmt;

@@ -3,25 +3,44 @@
 //! CLT (Iurman, Brockners, Donnet, ANRW'21) correlates application traces
 //! (OpenTelemetry, W3C Trace Context) with what the network did to the
 //! packets of each span, by carrying the trace id and span id of the sending
-//! span in an IOAM Pre-allocated Trace (RFC 9197, RFC 9486). This crate holds:
+//! span in an IOAM Pre-allocated Trace (RFC 9197, RFC 9486). A CLT user
+//! depends on this crate alone: it re-exports what it needs of `ioam-trace`
+//! and `ioam-wire` ([`IoamPacket`], [`OptionBody`], [`Trace`], [`NodeData`],
+//! [`TraceType`], [`Mode`], [`Diagnostic`], ...).
 //!
-//! - [`TraceId`], [`SpanId`], [`TraceFlags`], [`SpanContext`]: lowercase-hex
-//!   `Display`/`FromStr`, no allocation;
-//! - [`traceparent`]: the W3C `traceparent` header (Trace Context §3.2), every
-//!   rule of the recommendation, errors that name the rule and the offset;
-//! - [`oss`]: the CLT opaque state, schema v1: a span context in the Opaque
-//!   State Snapshot (RFC 9197 §4.4.2, bit 22) of the originator's record;
-//! - [`legacy`]: the 32-byte trace header of the original CLT kernel patch,
-//!   an explicit decoding mode that is never guessed;
-//! - [`view`]: finding the context in a decoded trace ([`find_context`], with
-//!   a distinct outcome for each way of not finding one), the hops in path
-//!   order and the attribute strings of the CLT collector ([`CltView`]),
-//!   written through `core::fmt::Write`;
-//! - [`injector`]: the complete Hop-by-Hop header a sender hands to
-//!   `setsockopt(IPV6_HOPOPTS)`, its own record already written;
-//! - with the `opentelemetry` feature (std): `From` conversions to and from
-//!   the `opentelemetry` crate's `TraceId`, `SpanId`, `TraceFlags` and
-//!   `SpanContext`.
+//! # The map, in data-flow order
+//!
+//! | job | use |
+//! |---|---|
+//! | a span context | [`SpanContext`] ([`TraceId`], [`SpanId`], [`TraceFlags`]); from and to W3C `traceparent`: [`traceparent::parse`], [`traceparent::format`], `Display` / `FromStr` |
+//! | a sender's Hop-by-Hop header (`setsockopt(IPV6_HOPOPTS)`) | [`injector::HopByHopInjector`] (a config struct with `Default`) → [`injector::HopByHopBytes`]; per packet [`injector::HopByHopBytes::set_context`] |
+//! | the context in an opaque state snapshot | [`oss::encode`] / [`oss::decode`] (the data), [`CltSnapshot`] (the whole snapshot) |
+//! | a collector: packet bytes to IOAM options | [`IoamPacket::new`] → [`IoamItem::body`] → [`OptionBody::PreallocatedTrace`] |
+//! | the context and the hops of a trace | [`CltView::new`] → [`CltView::context`] ([`ContextLookup`]), [`CltView::hops`] ([`Hop`], path order); the context alone: [`find_context`] |
+//! | the collector's attribute strings | [`CltView::write_attributes`], [`Hop::attribute_key`], [`Hop::attribute_value`] |
+//! | the legacy CLT header (explicit mode) | [`legacy::LegacyTrace::from_option`] → [`legacy::LegacyTrace::view`]; writing: [`legacy::to_legacy_body`] |
+//! | what went wrong | [`TraceparentError`] (text), [`CltError`] (bytes), and the errors of the lower crates, all through [`Diagnostic`] |
+//! | OpenTelemetry types | `From` conversions, feature `opentelemetry` |
+//!
+//! A collector, in full (one IPv6 packet in, traceparent and hops out):
+//!
+//! ```
+//! use clt_context::{CltView, IoamPacket, Mode, OptionBody, CLT_SCHEMA_ID};
+//! # fn collect(packet: &[u8]) -> Result<(), Box<dyn core::error::Error>> {
+//! for item in IoamPacket::new(packet, Mode::Strict)? {
+//!     if let OptionBody::PreallocatedTrace(trace) = item?.body()? {
+//!         let clt = CltView::new(trace, CLT_SCHEMA_ID);
+//!         if let Some(ctx) = clt.context().context() {
+//!             println!("traceparent {ctx}");
+//!         }
+//!         for hop in clt.hops() {
+//!             let hop = hop?;
+//!             println!("hop {} node {:?}", hop.index(), hop.record().node_id());
+//!         }
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! `#![no_std]`, no allocator, `#![forbid(unsafe_code)]`.
 //!

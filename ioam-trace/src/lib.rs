@@ -1,12 +1,29 @@
-//! IOAM trace options (RFC 9197 §4.4, RFC 9322, carried in IPv6 by RFC 9486):
-//! the trace-type bits, NodeLen arithmetic, node-data records for every bit,
-//! the opaque state snapshot, record iteration in wire and path order, the
-//! transit writer and timestamp conversions.
+//! IOAM trace options (RFC 9197 §4.4, RFC 9322, carried in IPv6 by RFC
+//! 9486): the trace-type bits, node-data records for every bit, the opaque
+//! state snapshot, record iteration in wire and path order, the transit
+//! writers, the encapsulator, timestamps, and the walk from packet bytes to
+//! every IOAM option's typed body.
 //!
-//! Everything here works on the trace *body*: the bytes of an IOAM option
-//! after its Reserved and IOAM-Type bytes, starting at the Namespace-ID
-//! (`IoamOption::body` in `ioam_wire`). No allocation, `#![forbid(unsafe_code)]`, no
-//! panics on any input.
+//! # The map, in data-flow order
+//!
+//! | job | use |
+//! |---|---|
+//! | every IOAM option of a packet, typed | [`IoamPacket`] → [`IoamItem`] → [`IoamItem::body`] → [`OptionBody`] (traces, POT, E2E, DEX, integrity, unknown); settings in [`WalkConfig`] |
+//! | a trace body | [`Trace::parse`] (or from the walk): [`Trace::header`] ([`TraceHeaderRepr`], [`HeaderFlags`]), [`Trace::records`] (wire order), [`Trace::records_path_order`] |
+//! | one record | [`NodeRecord`]: an accessor per field, or every field at once with [`NodeRecord::fields`] → [`NodeFields`]; the snapshot [`OpaqueState`]; timestamps in [`timestamp::TimestampFormat`] |
+//! | the bits of a trace type | [`TraceType`], [`RecordLayout`] |
+//! | a transit node | on a body [`write_transit`]; on a whole packet [`write_transit_hbh`]; serialized once per node [`PreparedRecord`] with [`write_transit_prepared`] / [`write_transit_hbh_prepared`]; settings [`TransitConfig`], values [`NodeData`], result [`TransitOutcome`] |
+//! | an encapsulator | [`encap::PreallocatedTraceBuilder`] |
+//! | an Incremental Trace node | [`incremental::insert_incremental`] |
+//! | an integrity-protected trace | [`ProtectedTrace`] |
+//! | what went wrong | [`TraceError`], through `ioam_wire::error::Diagnostic` (record errors carry their hop) |
+//!
+//! Everything on a trace works on the trace *body*: the bytes of an IOAM
+//! option after its Reserved and IOAM-Type bytes, starting at the
+//! Namespace-ID. Error offsets count from the body, or from the packet for
+//! a trace found by [`IoamPacket`] ([`Trace::with_base`] is set once, by
+//! the walk). No allocation, `#![forbid(unsafe_code)]`, no panics on any
+//! input; [`Mode`] is `ioam_wire`'s, re-exported.
 //!
 //! Decoding a trace that two Linux routers filled:
 //!

@@ -17,7 +17,7 @@
 //! (it is the last item); an error in one option's body is returned by that
 //! item's [`body`](IoamItem::body) and the walk goes on to the next option.
 //! Both are [`TraceError`]s, which answer the questions of
-//! [`Diagnostic`](ioam_wire::error::Diagnostic).
+//! [`Diagnostic`].
 //!
 //! ```
 //! use ioam_trace::{IoamPacket, Mode, OptionBody};

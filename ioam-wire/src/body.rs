@@ -141,7 +141,7 @@ pub trait IoamBody<'a>: Sized {
     ///
     /// # Errors
     /// As [`IoamBody::emit`], and the framing errors of
-    /// [`ioam_header`](crate::build::ioam_header).
+    /// [`ioam_header`].
     #[inline]
     fn emit_ext_header(&self, buf: &mut [u8], next_header: u8) -> Result<usize, WireError> {
         self.validate()?;

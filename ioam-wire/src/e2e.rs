@@ -25,7 +25,7 @@
 //! | 4-15| 0x0fff | undefined                              | ?     |
 //!
 //! **Choices made here.** Bits 0 and 1 both set is an error
-//! ([`WireError::BothSequenceNumbers`]): a packet carries one sequence
+//! ([`Rule::E2eBothSequenceNumbers`]): a packet carries one sequence
 //! number, so this crate treats the two widths as mutually exclusive (RFC
 //! 9197 defines both bits without saying so outright).
 //! Undefined bits (4-15) are *not* an error: the fields of bits 0-3 come

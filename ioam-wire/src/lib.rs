@@ -1,23 +1,38 @@
-//! Zero-copy parsing and building of IPv6 extension headers, Hop-by-Hop and
-//! Destination Options, and the IOAM option frame (RFC 8200, RFC 9486).
+//! Zero-copy parsing and building of IPv6 extension headers, Hop-by-Hop
+//! and Destination Options, the IOAM option frame and every IOAM option
+//! body but the traces (RFC 8200, RFC 9486, RFC 9197 §4.5-4.6, RFC 9326,
+//! draft-ietf-ippm-ioam-data-integrity). The traces are `ioam-trace`'s; a
+//! collector that wants the whole packet decoded starts at
+//! `ioam_trace::IoamPacket` (or `clt_context`, which re-exports it).
 //!
-//! The layers, from the packet inwards:
+//! # The map, in data-flow order
 //!
-//! - [`ipv6`]: the fixed IPv6 header view ([`ipv6::Ipv6Header`]).
-//! - [`ext`]: the extension-header chain walk ([`ext::ExtHeaders`]).
-//! - [`opt`]: the TLV options of a Hop-by-Hop or Destination Options header
-//!   ([`opt::Options`]), in strict (Linux) or lenient mode.
-//! - [`ioam`]: the IOAM option frame ([`ioam::IoamOption`]) and the IOAM
-//!   Option-Type ([`ioam::IoamType`]).
-//! - [`packet`]: every IOAM option of a packet ([`packet::IoamOptions`]),
-//!   and a fast path for the first one in the Hop-by-Hop header.
-//! - [`build`]: options-area builders and extension-header insertion and
-//!   removal.
-//! - [`pot`], [`e2e`], [`dex`], [`integrity`]: IOAM option bodies;
-//!   [`body::IoamBody`] frames the first three in IPv6 options.
+//! | job | use |
+//! |---|---|
+//! | the fixed IPv6 header | [`ipv6::Ipv6Header`] (view), [`ipv6::Ipv6HeaderRepr`] (value) |
+//! | walk the extension-header chain | [`ext::ExtHeaders`] → [`ext::ExtHeader`], then [`ext::ChainEnd`] |
+//! | the Hop-by-Hop header of a packet | [`packet::hop_by_hop`] |
+//! | the options of one header | [`opt::Options`] → [`opt::Opt`] (IOAM, padding, unknown kept as bytes) |
+//! | every IOAM option of a packet | [`packet::IoamOptions`] → [`packet::PacketIoam`]; fast path [`packet::first_hbh_ioam`] |
+//! | the IOAM option frame and its placement finding | [`ioam::IoamOption`], [`ioam::IoamType`], [`ioam::Placement`] |
+//! | read or write a body | the trait [`body::IoamBody`] (`decode`, `emit`, `emit_ext_header`) on [`pot::PotRepr`], [`e2e::E2eRepr`], [`dex::DexRepr`], [`integrity::IntegrityRepr`] |
+//! | build an options area | [`build::OptionsBuilder`] with [`build::OptionSpec`]s; one IOAM option in the Linux layout: [`build::ioam_header`] |
+//! | edit a packet | [`build::insert_ext_header`], [`build::remove_ext_header`], [`build::grow_option`], [`build::write_padding`] |
+//! | how strict | [`Mode`]: one enum for every parser of the three core crates |
+//! | what went wrong | [`WireError`], and the [`error::Diagnostic`] trait every error of the three crates implements |
 //!
-//! Nothing allocates; malformed input yields a [`error::WireError`] naming
-//! the rule, the offset and the lengths involved, never a panic.
+//! **Naming**, as in smoltcp: `Raw*` is the zerocopy layout of a fixed
+//! header; a view (`Ipv6Header`, `Pot`, `E2e`, `Dex`) wraps a buffer with
+//! `new_unchecked`, `check_len` and `new_checked` (the two together) and
+//! reads fields in place; a `*Repr` is the parsed value, with `parse` (from
+//! a checked view), `parse_bytes`, `buffer_len` and `emit`.
+//! `use ioam_wire::prelude::*` brings the traits in.
+//!
+//! Nothing allocates; malformed input yields a [`WireError`] naming the
+//! layer, the rule, the offset and the lengths involved, never a panic.
+//! Offsets count from the start of the slice a function was given (the
+//! packet for the packet walks) and are shifted once, inside the library,
+//! where a part's position is known ([`WireError::with_base`]).
 //!
 //! # Example
 //!
