@@ -39,7 +39,7 @@
 //! # Ok::<(), ioam_trace::TraceError>(())
 //! ```
 
-use ioam_wire::build::grow_option;
+use ioam_wire::build::{grow_option, Growth};
 use ioam_wire::ioam::IoamType;
 use ioam_wire::ipv6::NEXT_HEADER_OFFSET;
 use ioam_wire::opt::{Opt, Options};
@@ -162,7 +162,13 @@ pub fn insert_incremental(
     let mut record = [0u8; crate::header::NODE_LEN_MAX as usize * 4 + 4 + 1020];
     let record = &mut record[..need];
     emit_record(hdr.trace_type, node, record)?;
-    let grown = grow_option(buf, packet_len, hbh.offset, io.offset, ins, need)?;
+    let growth = Growth {
+        header: hbh.offset,
+        option: io.offset,
+        at: ins,
+        extra: need,
+    };
+    let grown = grow_option(buf, packet_len, growth)?;
     buf[ins..ins + need].copy_from_slice(record);
     let mut view = TraceHeader::new_unchecked(&mut buf[abs_body..abs_body + TRACE_HEADER_LEN]);
     view.set_remaining_len(hdr.remaining_len - (need / 4) as u8);

@@ -548,13 +548,25 @@ pub struct Grown {
     pub packet_len: usize,
 }
 
-/// Opens `extra` bytes at offset `at` inside one option of the Hop-by-Hop
-/// or Destination Options header starting at `header` of the IPv6 packet
-/// `buf[..packet_len]`, using the room after the packet in `buf`.
+/// Where [`grow_option`] opens room, every offset from the packet start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Growth {
+    /// Offset of the Hop-by-Hop or Destination Options header.
+    pub header: usize,
+    /// Offset of the option's type byte.
+    pub option: usize,
+    /// Where the new bytes go: within the option's data, from its first
+    /// data byte to its end.
+    pub at: usize,
+    /// How many bytes (keep it a multiple of 4 for an IOAM option).
+    pub extra: usize,
+}
+
+/// Opens `growth.extra` bytes at `growth.at` inside one option of the
+/// Hop-by-Hop or Destination Options header at `growth.header` of the IPv6
+/// packet `buf[..packet_len]`, using the room after the packet in `buf`.
 ///
-/// `option` is the offset of the option's type byte and `at` lies within
-/// its data (from the first data byte to its end), both from the packet
-/// start. The options after `at` move back by `extra` bytes (keep `extra` a
+/// The options after `at` move back by `extra` bytes (keep `extra` a
 /// multiple of 4 to keep IOAM options 4n aligned, RFC 9486 §4), the header
 /// is padded again to a multiple of 8 with [`write_padding`] after its last
 /// non-padding option, and Opt Data Len, Hdr Ext Len and the IPv6 Payload
@@ -572,27 +584,26 @@ pub struct Grown {
 /// ([`WireError::BufferTooSmall`]).
 ///
 /// ```
-/// use ioam_wire::build::grow_option;
+/// use ioam_wire::build::{grow_option, Growth};
 /// // IPv6 | Hop-by-Hop: PadN(0), option 0x3e with 2 data bytes, PadN(0) | 8 bytes.
 /// let mut buf = [0u8; 72];
 /// buf[..8].copy_from_slice(&[0x60, 0, 0, 0, 0, 16, 0, 64]);
 /// buf[40..48].copy_from_slice(&[59, 0, 1, 0, 0x3e, 2, 0xaa, 0xbb]);
 /// buf[48..56].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
-/// let g = grow_option(&mut buf, 56, 40, 44, 48, 4)?;
+/// let g = grow_option(&mut buf, 56, Growth { header: 40, option: 44, at: 48, extra: 4 })?;
 /// assert_eq!((g.header_len, g.packet_len), (16, 64));
 /// assert_eq!(&buf[40..56], &[59, 1, 1, 0, 0x3e, 6, 0xaa, 0xbb, 0, 0, 0, 0, 1, 2, 0, 0]);
 /// assert_eq!(&buf[56..64], &[1, 2, 3, 4, 5, 6, 7, 8]);
 /// assert_eq!(buf[5], 24);
 /// # Ok::<(), ioam_wire::WireError>(())
 /// ```
-pub fn grow_option(
-    buf: &mut [u8],
-    packet_len: usize,
-    header: usize,
-    option: usize,
-    at: usize,
-    extra: usize,
-) -> Result<Grown, WireError> {
+pub fn grow_option(buf: &mut [u8], packet_len: usize, growth: Growth) -> Result<Grown, WireError> {
+    let Growth {
+        header,
+        option,
+        at,
+        extra,
+    } = growth;
     let Some(packet) = buf.get(..packet_len) else {
         return Err(WireError::BufferTooSmall {
             required: packet_len,
@@ -735,6 +746,131 @@ mod tests {
     use crate::opt::{Opt, Options};
     use crate::proto;
     use crate::Mode;
+
+    /// IPv6 | Destination Options (E2E-like option 0x11, 8 body bytes) | 4
+    /// bytes of upper layer; room for 32 more bytes.
+    fn do_packet() -> ([u8; 96], usize) {
+        let mut b = [0u8; 96];
+        b[..8].copy_from_slice(&[0x60, 0, 0, 0, 0, 20, 60, 64]);
+        // DO: NH 59, HEL 1 (16 bytes): PadN(0) | 0x11 len 10 (00 03 + 8) | PadN(0).
+        b[40..56].copy_from_slice(&[59, 1, 1, 0, 0x11, 10, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8]);
+        b[56..60].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        (b, 60)
+    }
+
+    #[test]
+    fn grow_option_keeps_the_packet_valid_or_changes_nothing() {
+        let (p0, len) = do_packet();
+        for extra in [4usize, 8, 12, 16, 20] {
+            for at in 46..=56 {
+                let mut p = p0;
+                let growth = Growth {
+                    header: 40,
+                    option: 44,
+                    at,
+                    extra,
+                };
+                match grow_option(&mut p, len, growth) {
+                    Ok(g) => {
+                        // The option grew by `extra`, zeros at `at`, the rest
+                        // moved, the payload behind, every length right.
+                        assert_eq!(usize::from(p[45]), 10 + extra, "{at} {extra}");
+                        assert!(p[at..at + extra].iter().all(|&b| b == 0));
+                        assert_eq!((p[44], &p[46..at]), (p0[44], &p0[46..at]));
+                        assert_eq!(&p[at + extra..56 + extra], &p0[at..56]);
+                        assert_eq!(g.packet_len, 40 + g.header_len + 4);
+                        assert_eq!(
+                            &p[g.packet_len - 4..g.packet_len],
+                            &[0xde, 0xad, 0xbe, 0xef]
+                        );
+                        let h = ExtHeaders::new(&p[..g.packet_len])
+                            .unwrap()
+                            .next()
+                            .unwrap()
+                            .unwrap();
+                        assert_eq!(h.len(), g.header_len);
+                        let opts: Result<Vec<_>, _> = Options::new(h.bytes, Mode::Strict).collect();
+                        assert!(opts.is_ok(), "{at} {extra}: {opts:?}");
+                    }
+                    Err(e) => {
+                        assert!(at < 46 || at > 56, "{at} {extra}: {e}");
+                        assert_eq!(p, p0);
+                    }
+                }
+            }
+        }
+        // Outside the option, or no room, or a lying Payload Length: errors,
+        // and nothing moves.
+        for (growth, plen, buf_len) in [
+            (
+                Growth {
+                    header: 40,
+                    option: 44,
+                    at: 57,
+                    extra: 4,
+                },
+                len,
+                96,
+            ),
+            (
+                Growth {
+                    header: 40,
+                    option: 42,
+                    at: 48,
+                    extra: 4,
+                },
+                len,
+                96,
+            ),
+            (
+                Growth {
+                    header: 48,
+                    option: 44,
+                    at: 48,
+                    extra: 4,
+                },
+                len,
+                96,
+            ),
+            (
+                Growth {
+                    header: 40,
+                    option: 44,
+                    at: 48,
+                    extra: 4,
+                },
+                len,
+                62,
+            ),
+            (
+                Growth {
+                    header: 40,
+                    option: 44,
+                    at: 48,
+                    extra: 4,
+                },
+                len - 1,
+                96,
+            ),
+            (
+                Growth {
+                    header: 40,
+                    option: 44,
+                    at: 48,
+                    extra: 248,
+                },
+                len,
+                96,
+            ),
+        ] {
+            let mut p = p0;
+            assert!(
+                grow_option(&mut p[..buf_len], plen, growth).is_err(),
+                "{growth:?}"
+            );
+            assert_eq!(p, p0);
+        }
+    }
 
     /// Linux `encap ioam6 trace prealloc type 0x800000 ns 0 size 4`
     /// (tools/testing/selftests/net/ioam6.sh): Hop-by-Hop header as built by
