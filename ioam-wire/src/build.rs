@@ -792,10 +792,7 @@ mod tests {
                         let opts: Result<Vec<_>, _> = Options::new(h.bytes, Mode::Strict).collect();
                         assert!(opts.is_ok(), "{at} {extra}: {opts:?}");
                     }
-                    Err(e) => {
-                        assert!(at < 46 || at > 56, "{at} {extra}: {e}");
-                        assert_eq!(p, p0);
-                    }
+                    Err(e) => panic!("{at} {extra}: {e}"),
                 }
             }
         }
