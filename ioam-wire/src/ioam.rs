@@ -95,9 +95,10 @@ pub const fn is_ioam_option_type(t: u8) -> bool {
 /// Option-Type" registry; 64..=67 from draft-ietf-ippm-ioam-data-integrity).
 ///
 /// An open enum: unknown values are kept in [`IoamType::Unknown`] and
-/// convert back to the same byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+/// convert back to the same byte. Equality, ordering and hashing are those
+/// of the wire value, so `IoamType::Unknown(2) == IoamType::ProofOfTransit`
+/// ([`IoamType::from_u8`] never builds such an `Unknown`).
+#[derive(Debug, Clone, Copy)]
 pub enum IoamType {
     /// 0: Pre-allocated Trace (RFC 9197 §4.4).
     PreallocatedTrace,
@@ -119,6 +120,40 @@ pub enum IoamType {
     IntegrityEdgeToEdge,
     /// Any other value, kept as is.
     Unknown(u8),
+}
+
+impl PartialEq for IoamType {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_u8() == other.to_u8()
+    }
+}
+
+impl Eq for IoamType {}
+
+impl core::hash::Hash for IoamType {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.to_u8().hash(state);
+    }
+}
+
+impl PartialOrd for IoamType {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for IoamType {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.to_u8().cmp(&other.to_u8())
+    }
+}
+
+/// Any wire value, built through [`IoamType::from_u8`].
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for IoamType {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self::from_u8(u8::arbitrary(u)?))
+    }
 }
 
 impl IoamType {
@@ -384,6 +419,19 @@ impl<'a> IoamOption<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn types_compare_by_wire_value() {
+        for v in 0..=255u8 {
+            let t = IoamType::from_u8(v);
+            assert_eq!(t.to_u8(), v);
+            // A hand-made Unknown of an assigned value is the same type.
+            assert_eq!(IoamType::Unknown(v), t);
+            assert_eq!(IoamType::Unknown(v).cmp(&t), core::cmp::Ordering::Equal);
+        }
+        assert!(IoamType::DirectExport < IoamType::IntegrityPreallocatedTrace);
+        assert_ne!(IoamType::Unknown(5), IoamType::DirectExport);
+    }
     use zerocopy::IntoBytes;
 
     #[test]
