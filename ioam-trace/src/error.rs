@@ -216,6 +216,42 @@ pub enum TraceError {
 }
 
 impl TraceError {
+    /// A record error of the record with wire-order index `hop` (at most
+    /// 255 is kept; a trace holds at most 61 records). Other errors are
+    /// returned as they are.
+    #[cold]
+    #[must_use]
+    pub(crate) const fn at_hop(self, hop: usize) -> Self {
+        let h = if hop > u8::MAX as usize {
+            u8::MAX
+        } else {
+            hop as u8
+        };
+        match self {
+            TraceError::RecordTruncated {
+                part,
+                offset,
+                required,
+                actual,
+                ..
+            } => TraceError::RecordTruncated {
+                hop: h,
+                part,
+                offset,
+                required,
+                actual,
+            },
+            TraceError::EmptyRecord {
+                offset, remaining, ..
+            } => TraceError::EmptyRecord {
+                hop: h,
+                offset,
+                remaining,
+            },
+            other => other,
+        }
+    }
+
     /// The same error with every offset moved by `base` bytes, for callers
     /// that know where the body sits in a larger buffer.
     #[must_use]

@@ -94,11 +94,13 @@ pub const fn is_ioam_option_type(t: u8) -> bool {
 /// The IOAM Option-Type (RFC 9197 §4.1, RFC 9326 §3.1, IANA "IOAM
 /// Option-Type" registry; 64..=67 from draft-ietf-ippm-ioam-data-integrity).
 ///
-/// An open enum: unknown values are kept in [`IoamType::Unknown`] and
-/// convert back to the same byte. Equality, ordering and hashing are those
-/// of the wire value, so `IoamType::Unknown(2) == IoamType::ProofOfTransit`
-/// ([`IoamType::from_u8`] never builds such an `Unknown`).
-#[derive(Debug, Clone, Copy)]
+/// An open enum: values without a name are kept in [`IoamType::Unknown`]
+/// and convert back to the same byte. Build a type from a wire value with
+/// [`IoamType::from_u8`] (or `From<u8>`), which never puts an assigned
+/// value in `Unknown`: equality is the variant's (one compare), so a
+/// hand-made `IoamType::Unknown(2)` is not `IoamType::ProofOfTransit`; the
+/// parsers and `Arbitrary` only build canonical values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IoamType {
     /// 0: Pre-allocated Trace (RFC 9197 §4.4).
     PreallocatedTrace,
@@ -120,32 +122,6 @@ pub enum IoamType {
     IntegrityEdgeToEdge,
     /// Any other value, kept as is.
     Unknown(u8),
-}
-
-impl PartialEq for IoamType {
-    fn eq(&self, other: &Self) -> bool {
-        self.to_u8() == other.to_u8()
-    }
-}
-
-impl Eq for IoamType {}
-
-impl core::hash::Hash for IoamType {
-    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
-        self.to_u8().hash(state);
-    }
-}
-
-impl PartialOrd for IoamType {
-    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for IoamType {
-    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.to_u8().cmp(&other.to_u8())
-    }
 }
 
 /// Any wire value, built through [`IoamType::from_u8`].
@@ -421,16 +397,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn types_compare_by_wire_value() {
+    fn from_u8_is_canonical() {
         for v in 0..=255u8 {
             let t = IoamType::from_u8(v);
             assert_eq!(t.to_u8(), v);
-            // A hand-made Unknown of an assigned value is the same type.
-            assert_eq!(IoamType::Unknown(v), t);
-            assert_eq!(IoamType::Unknown(v).cmp(&t), core::cmp::Ordering::Equal);
+            // `Unknown` only for values without a name.
+            if let IoamType::Unknown(u) = t {
+                assert!(!matches!(u, 0..=4 | 64..=67), "{u}");
+            }
+            assert_eq!(IoamType::from_u8(t.to_u8()), t);
         }
-        assert!(IoamType::DirectExport < IoamType::IntegrityPreallocatedTrace);
-        assert_ne!(IoamType::Unknown(5), IoamType::DirectExport);
     }
     use zerocopy::IntoBytes;
 
