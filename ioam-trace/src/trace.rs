@@ -412,24 +412,30 @@ pub struct Records<'a> {
     base: u32,
 }
 
-impl Records<'_> {
-    /// The error met at `self.pos`, with its record's wire-order index and
-    /// the trace's base: counted again from the first record, off the hot
-    /// path.
-    #[cold]
-    #[inline(never)]
-    fn fail(&self, e: TraceError) -> TraceError {
-        let has_oss = self.layout.has_oss();
-        let (mut at, mut hop) = (usize::from(self.start), 0);
-        while at < self.pos {
-            match record_len_at(self.body, at, has_oss, self.fields_len) {
-                Ok(len) => at += len,
-                Err(_) => break,
-            }
-            hop += 1;
+/// The record error `e` met at `pos`, with its record's wire-order index
+/// (counted again from the first record, at `start`) and the trace's
+/// `base`. Off the hot path, and taking values only, so that the iterator
+/// calling it stays in registers.
+#[cold]
+#[inline(never)]
+fn record_error(
+    e: TraceError,
+    body: &[u8],
+    start: usize,
+    pos: usize,
+    has_oss: bool,
+    fields_len: usize,
+    base: usize,
+) -> TraceError {
+    let (mut at, mut hop) = (start, 0);
+    while at < pos {
+        match record_len_at(body, at, has_oss, fields_len) {
+            Ok(len) => at += len,
+            Err(_) => break,
         }
-        e.at_hop(hop).with_base(self.base as usize)
+        hop += 1;
     }
+    e.at_hop(hop).with_base(base)
 }
 
 impl<'a> Iterator for Records<'a> {
@@ -457,7 +463,15 @@ impl<'a> Iterator for Records<'a> {
             }
             Err(e) => {
                 self.done = true;
-                Some(Err(self.fail(e)))
+                Some(Err(record_error(
+                    e,
+                    self.body,
+                    usize::from(self.start),
+                    self.pos,
+                    self.layout.has_oss(),
+                    self.fields_len,
+                    self.base as usize,
+                )))
             }
         }
     }
