@@ -518,7 +518,7 @@ fn set_trace(
 
 fn node_report(rec: &NodeRecord<'_>, format: TimestampFormat) -> NodeReport {
     let f = rec.fields();
-    let undefined: Vec<u32> = f.undefined_words().collect();
+    let undefined: Vec<u32> = rec.undefined_words().collect();
     NodeReport {
         hop: 0,
         hop_limit: f.hop_limit,

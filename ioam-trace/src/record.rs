@@ -146,19 +146,11 @@ pub struct NodeFields<'a> {
     pub namespace_data_wide: Option<u64>,
     /// Bit 11: buffer occupancy.
     pub buffer_occupancy: Option<u32>,
-    /// Bits 12-21: the words of the undefined bits that are set
-    /// (`undefined[i]` is bit `12 + i`).
-    pub undefined: [Option<u32>; 10],
     /// Bit 22: the opaque state snapshot.
     pub oss: Option<OpaqueState<'a>>,
 }
 
 impl NodeFields<'_> {
-    /// The words of the undefined bits that are set, bits 12-21 in order.
-    pub fn undefined_words(&self) -> impl Iterator<Item = u32> + '_ {
-        self.undefined.iter().flatten().copied()
-    }
-
     /// Bits 2 and 3 read in `format`, as nanoseconds since the Unix epoch:
     /// `None` without bit 2, for the "unavailable" seconds (all ones) and
     /// for a value the format cannot hold. A missing fraction counts as 0.
@@ -415,6 +407,16 @@ impl<'a> NodeRecord<'a> {
         }
     }
 
+    /// The words of the undefined bits 12-21 that are set, in bit order
+    /// (Linux fills them with 0xffffffff, RFC 9197 §4.4.1); nothing, at the
+    /// cost of one test, for a trace type without any.
+    pub fn undefined_words(&self) -> impl Iterator<Item = u32> + '_ {
+        let any = !self.trace_type().undefined_bits().is_empty();
+        (12u8..=21)
+            .filter(move |_| any)
+            .filter_map(|bit| self.undefined(bit))
+    }
+
     /// The words after the trace type's fields and before the snapshot,
     /// present only when a lenient parse met a NodeLen larger than the type
     /// needs.
@@ -457,12 +459,10 @@ impl<'a> NodeRecord<'a> {
     /// assert_eq!(f.queue_depth, None); // bit 6 not set: absent, not zero
     /// # Ok::<(), ioam_trace::TraceError>(())
     /// ```
+    /// The undefined bits 12-21 are not among them: see
+    /// [`NodeRecord::undefined_words`].
     #[must_use]
     pub fn fields(&self) -> NodeFields<'a> {
-        let mut undefined = [None; 10];
-        for (bit, slot) in (12u8..).zip(undefined.iter_mut()) {
-            *slot = self.undefined(bit);
-        }
         NodeFields {
             hop_limit: self.hop_limit(),
             node_id: self.node_id(),
@@ -480,7 +480,6 @@ impl<'a> NodeRecord<'a> {
             egress_if_id_wide: self.egress_if_id_wide(),
             namespace_data_wide: self.namespace_data_wide(),
             buffer_occupancy: self.buffer_occupancy(),
-            undefined,
             oss: self.oss(),
         }
     }
