@@ -23,6 +23,16 @@ pub fn parse_u16(s: &str) -> Result<u16, String> {
     u16::try_from(v).map_err(|_| format!("{v} does not fit in 16 bits"))
 }
 
+/// [`parse_num`], refused above 24 bits: an opaque state Schema ID
+/// (RFC 9197 §4.4.2), for every subcommand alike.
+pub fn parse_schema_id(s: &str) -> Result<u32, String> {
+    let v = parse_num(s)?;
+    u32::try_from(v)
+        .ok()
+        .filter(|&v| v <= 0x00ff_ffff)
+        .ok_or_else(|| format!("{v:#x} does not fit in the 24 bits of a Schema ID"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +55,10 @@ mod tests {
             .unwrap_err()
             .starts_with("`0xg` is not a number"));
         assert!(parse_num("").is_err());
+        assert_eq!(parse_schema_id("0xffffff"), Ok(0xff_ffff));
+        assert_eq!(
+            parse_schema_id("0x1000000"),
+            Err("0x1000000 does not fit in the 24 bits of a Schema ID".into())
+        );
     }
 }

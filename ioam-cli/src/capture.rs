@@ -193,6 +193,11 @@ enum State {
 /// making a streaming reader buffer the rest of the input).
 pub const MAX_RECORD_LEN: usize = 256 << 20;
 
+/// Interface Description Blocks kept per pcapng section: memory stays
+/// bounded by this, not by the input (a file of nothing but IDBs is
+/// refused once it passes it).
+pub const MAX_INTERFACES: usize = 1 << 16;
+
 /// A frame located in the input of [`parse_one`].
 #[derive(Debug, Clone, Copy)]
 struct Located {
@@ -337,18 +342,42 @@ fn parse_one(state: &mut State, input: &[u8], offset: usize) -> Step {
                     message: "pcapng file does not start with a Section Header Block".into(),
                 });
             }
-            if !is_shb {
-                match u32_at(input, 4, *big_endian) {
-                    Some(len) if len as usize > MAX_RECORD_LEN => {
+            // Every block length is checked before a byte of the block is
+            // buffered: a Section Header Block's byte order comes from its
+            // own byte-order magic (pcapng §4.1), the others' from their
+            // section.
+            let order = if is_shb {
+                match input.get(8..12) {
+                    Some([0x1a, 0x2b, 0x3c, 0x4d]) => true,
+                    Some([0x4d, 0x3c, 0x2b, 0x1a]) => false,
+                    _ => {
                         return Step::Error(CaptureError::Malformed {
                             offset,
-                            message: format!(
-                                "pcapng block of {len} bytes exceeds the {MAX_RECORD_LEN}-byte limit"
-                            ),
+                            message: "Section Header Block with an unknown byte-order magic".into(),
                         })
                     }
-                    _ => {}
                 }
+            } else {
+                *big_endian
+            };
+            match u32_at(input, 4, order) {
+                Some(len) if len as usize > MAX_RECORD_LEN => {
+                    return Step::Error(CaptureError::Malformed {
+                        offset,
+                        message: format!(
+                            "pcapng block of {len} bytes exceeds the {MAX_RECORD_LEN}-byte limit"
+                        ),
+                    })
+                }
+                Some(len) if len < 12 || len % 4 != 0 => {
+                    return Step::Error(CaptureError::Malformed {
+                        offset,
+                        message: format!(
+                            "pcapng block length {len} is not a multiple of 4 of at least 12 bytes (pcapng §3.1)"
+                        ),
+                    })
+                }
+                _ => {}
             }
             // A Section Header Block resets the byte order and the interfaces.
             let parsed = if is_shb {
@@ -407,6 +436,14 @@ fn parse_one(state: &mut State, input: &[u8], offset: usize) -> Step {
                             ),
                         });
                     };
+                    if interfaces.len() >= MAX_INTERFACES {
+                        return Step::Error(CaptureError::Malformed {
+                            offset,
+                            message: format!(
+                                "more than {MAX_INTERFACES} interface description blocks in one section"
+                            ),
+                        });
+                    }
                     interfaces.push(Interface {
                         linktype: u32::from_ne_bytes(idb.linktype.0.to_ne_bytes()) & 0xffff,
                         resolution,
@@ -1076,6 +1113,37 @@ mod tests {
         let (_, err) = with_reader(&b, false);
         assert!(
             matches!(err, Some(CaptureError::Malformed { offset: 24, .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn pcapng_block_lengths_are_checked_before_buffering() {
+        // A Section Header Block claiming 0xfffffff0 bytes, then nothing:
+        // refused at once (it used to be buffered until the end of input).
+        for (magic, len) in [
+            ([0x4d, 0x3c, 0x2b, 0x1a], 0xffff_fff0u32.to_le_bytes()),
+            ([0x1a, 0x2b, 0x3c, 0x4d], 0xffff_fff0u32.to_be_bytes()),
+        ] {
+            let mut b = PCAPNG_SHB.to_vec();
+            b.extend_from_slice(&len);
+            b.extend_from_slice(&magic);
+            b.extend_from_slice(&[0; 16]);
+            let (frames, err) = with_reader(&b, false);
+            assert!(frames.is_empty());
+            assert!(
+                matches!(&err, Some(CaptureError::Malformed { offset: 0, message }) if message.contains("exceeds")),
+                "{err:?}"
+            );
+        }
+        // A length that is not a multiple of 4.
+        let mut b = PCAPNG_SHB.to_vec();
+        b.extend_from_slice(&30u32.to_le_bytes());
+        b.extend_from_slice(&[0x4d, 0x3c, 0x2b, 0x1a]);
+        b.extend_from_slice(&[0; 24]);
+        let (_, err) = with_reader(&b, false);
+        assert!(
+            matches!(&err, Some(CaptureError::Malformed { offset: 0, message }) if message.contains("multiple of 4")),
             "{err:?}"
         );
     }

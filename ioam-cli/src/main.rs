@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use ioam_cli::args::{parse_u16, parse_u32};
+use ioam_cli::args::{parse_schema_id, parse_u16};
 use ioam_cli::capture::{CaptureReader, Timestamp};
 use ioam_cli::decode::{self, DecodeOptions};
 use ioam_trace::timestamp::TimestampFormat;
@@ -85,7 +85,7 @@ struct DecodeArgs {
     #[arg(long)]
     lenient: bool,
     /// Schema ID of the CLT opaque state snapshot.
-    #[arg(long, value_name = "ID", default_value = "0x434c54", value_parser = parse_u32)]
+    #[arg(long, value_name = "ID", default_value = "0x434c54", value_parser = parse_schema_id)]
     clt_schema_id: u32,
     /// Timestamp format of the namespaces (for span start/end times).
     #[arg(long, default_value = "posix", value_parser = timestamp_format)]

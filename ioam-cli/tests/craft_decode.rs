@@ -442,3 +442,25 @@ fn standard_input_is_decoded_as_it_arrives() {
         .collect();
     check_reference(&packets);
 }
+
+#[test]
+fn schema_ids_wider_than_24_bits_are_refused_by_every_subcommand() {
+    for args in [
+        &["decode", "--clt-schema-id", "0x1000000"][..],
+        &["craft", "-o", "-", "--clt-schema-id", "0x1000000"][..],
+        &[
+            "send",
+            "--to",
+            "[::1]:9",
+            "--traceparent",
+            common::TRACEPARENT,
+            "--clt-schema-id",
+            "0x1000000",
+        ][..],
+    ] {
+        let out = common::run(args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("24 bits of a Schema ID"), "{args:?}: {err}");
+    }
+}

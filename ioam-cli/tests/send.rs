@@ -293,6 +293,22 @@ fn clear_errors() {
     assert!(String::from_utf8(out.stderr)
         .unwrap()
         .contains("IPv6 destination"));
+
+    // An IPv4-mapped destination would leave as plain IPv4, without IOAM.
+    let out = run(
+        &[
+            "send",
+            "--to",
+            "[::ffff:127.0.0.1]:9999",
+            "--traceparent",
+            TRACEPARENT,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("IPv4-mapped"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing reported as sent");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use ioam_cli::args::{parse_u16, parse_u32};
+use ioam_cli::args::{parse_schema_id, parse_u16, parse_u32};
 use ioam_cli::capture::Timestamp;
 use ioam_cli::craft::{random, trace_packet, write_capture, LinkType, Packets, TraceSpec};
 use ioam_trace::TraceType;
@@ -49,7 +49,7 @@ pub(crate) struct CraftArgs {
     #[arg(long, value_name = "TRACEPARENT")]
     pub(crate) traceparent: Option<String>,
     /// Schema ID of the CLT opaque state.
-    #[arg(long, default_value = "0x434c54", value_parser = parse_u32)]
+    #[arg(long, default_value = "0x434c54", value_parser = parse_schema_id)]
     pub(crate) clt_schema_id: u32,
     /// Put the span context in the legacy CLT header (24 bytes after the
     /// trace header) instead of the opaque state snapshot.

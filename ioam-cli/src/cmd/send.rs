@@ -28,7 +28,7 @@ use clt_context::{SpanContext, SpanId};
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::{NodeData, TraceType};
 
-use ioam_cli::args::{parse_num, parse_u16, parse_u32};
+use ioam_cli::args::{parse_num, parse_schema_id, parse_u16, parse_u32};
 use ioam_cli::sock;
 
 fn parse_ctx(s: &str) -> Result<SpanContext, String> {
@@ -77,7 +77,7 @@ pub(crate) struct SendArgs {
     #[arg(long, default_value_t = 64)]
     pub(crate) hop_limit: u8,
     /// Schema ID of the CLT opaque state.
-    #[arg(long, default_value = "0x434c54", value_parser = parse_u32)]
+    #[arg(long, default_value = "0x434c54", value_parser = parse_schema_id)]
     pub(crate) clt_schema_id: u32,
     /// Carry the ids in the legacy CLT header instead of the opaque state.
     #[arg(long, conflicts_with = "no_clt")]
@@ -246,8 +246,22 @@ fn log_line(
 
 /// Run `ioam send`.
 pub(crate) fn run(args: &SendArgs) -> Result<()> {
-    if !args.to.is_ipv6() {
-        bail!("--to {}: IOAM needs an IPv6 destination", args.to);
+    // An IPv4-mapped address (::ffff:a.b.c.d) leaves as IPv4, where no
+    // Hop-by-Hop header exists: refused like an IPv4 destination.
+    let mapped = match args.to {
+        std::net::SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
+        std::net::SocketAddr::V4(_) => false,
+    };
+    if !args.to.is_ipv6() || mapped {
+        bail!(
+            "--to {}: IOAM needs an IPv6 destination{}",
+            args.to,
+            if mapped {
+                " (an IPv4-mapped address is sent as IPv4, without IOAM)"
+            } else {
+                ""
+            }
+        );
     }
     if args.count == 0 {
         return Ok(());
