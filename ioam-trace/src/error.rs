@@ -418,10 +418,22 @@ impl fmt::Display for TraceError {
                 f,
                 "Loopback flag set with trace type {trace_type} at offset {offset}; RFC 9322 requires exactly 0x800000"
             ),
-            TraceError::UndefinedBits { offset, bits } => write!(
-                f,
-                "trace type at offset {offset} sets undefined bits {bits} (bits 12-21)"
-            ),
+            TraceError::UndefinedBits { offset, bits } => {
+                // Bit 23 is reserved, bits 12-21 undefined (RFC 9197 §4.4.1).
+                let reserved = bits.intersection(TraceType::RESERVED_23);
+                let undefined = bits.intersection(TraceType::UNDEFINED);
+                write!(f, "trace type at offset {offset} sets ")?;
+                if !undefined.is_empty() {
+                    write!(f, "undefined bits {undefined} (bits 12-21)")?;
+                }
+                if !reserved.is_empty() {
+                    if !undefined.is_empty() {
+                        f.write_str(" and ")?;
+                    }
+                    write!(f, "the reserved bit 23 ({reserved})")?;
+                }
+                f.write_str(": a sender must not set them (RFC 9197 §4.4.1)")
+            }
             TraceError::ValueOutOfRange { field, value, max } => write!(
                 f,
                 "{} value {value:#x} exceeds the maximum {max:#x}",
@@ -667,5 +679,33 @@ mod tests {
         };
         assert_eq!((e.offset(), e.with_base(9)), (None, e));
         assert_eq!(e.lengths(), Lengths::of(12, 8));
+    }
+}
+
+#[cfg(test)]
+mod undefined_bits_text {
+    extern crate alloc;
+    use alloc::string::ToString;
+
+    use super::*;
+
+    #[test]
+    fn reserved_bit_23_is_not_called_undefined() {
+        let e = |bits| TraceError::UndefinedBits {
+            offset: 4,
+            bits: TraceType::from_bits_truncate(bits),
+        };
+        let t = e(0x00_0001).to_string();
+        assert!(t.contains("reserved bit 23") && !t.contains("12-21"), "{t}");
+        let t = e(0x00_1000 >> 1).to_string();
+        assert!(
+            t.contains("undefined bits") && !t.contains("reserved"),
+            "{t}"
+        );
+        let t = e(0x00_0801).to_string();
+        assert!(
+            t.contains("undefined bits 0x000800") && t.contains("reserved bit 23"),
+            "{t}"
+        );
     }
 }

@@ -249,8 +249,8 @@ pub(crate) fn run(args: &SendArgs) -> Result<()> {
     // An IPv4-mapped address (::ffff:a.b.c.d) leaves as IPv4, where no
     // Hop-by-Hop header exists: refused like an IPv4 destination.
     let mapped = match args.to {
-        std::net::SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
-        std::net::SocketAddr::V4(_) => false,
+        core::net::SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
+        core::net::SocketAddr::V4(_) => false,
     };
     if !args.to.is_ipv6() || mapped {
         bail!(
