@@ -97,7 +97,15 @@ struct DecodeArgs {
     /// No summary on standard error.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Exit 0 even when some packets are malformed (by default such a run
+    /// exits with status 3, after decoding everything).
+    #[arg(long)]
+    malformed_ok: bool,
 }
+
+/// Exit status of a `decode` run whose inputs were all read but in which
+/// some packet was malformed (documented in ioam-cli/README.md).
+const EXIT_MALFORMED: u8 = 3;
 
 /// One input of `ioam decode`: its name, a reader, its size when known,
 /// and whether it is a live stream (standard input: flush each packet).
@@ -398,6 +406,8 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
     }
     Ok(if failed {
         ExitCode::FAILURE
+    } else if total.malformed > 0 && !args.malformed_ok {
+        ExitCode::from(EXIT_MALFORMED)
     } else {
         ExitCode::SUCCESS
     })

@@ -71,10 +71,29 @@ fn check_reference(packets: &[Value]) {
     }
 }
 
+/// `ioam decode --format json`; the exit status must be 0, or 3 exactly
+/// when a reported packet is malformed.
 fn decode_json(args: &[&str]) -> Vec<Value> {
     let mut a = vec!["decode", "--format", "json", "-q"];
     a.extend_from_slice(args);
-    json_lines(&run_ok(&a))
+    let out = run(&a, None);
+    let packets = json_lines(&String::from_utf8(out.stdout).unwrap());
+    let malformed = packets.iter().any(|p| {
+        p["errors"].as_array().is_some_and(|e| !e.is_empty())
+            || p["ioam"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|o| o["errors"].as_array().is_some_and(|e| !e.is_empty()))
+    });
+    let want = if malformed { 3 } else { 0 };
+    assert_eq!(
+        out.status.code(),
+        Some(want),
+        "ioam {a:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    packets
 }
 
 #[test]
@@ -261,9 +280,15 @@ fn random_corpus_is_reproducible_and_never_crashes_the_decoder() {
         let out = run(&["decode", "--format", "json", mode, s(&a)], None);
         assert_eq!(
             out.status.code(),
-            Some(0),
-            "{mode}: malformed packets are data"
+            Some(3),
+            "{mode}: malformed packets are decoded and reported, exit status 3"
         );
+        let ok = run(
+            &["decode", "--format", "json", "--malformed-ok", mode, s(&a)],
+            None,
+        );
+        assert_eq!(ok.status.code(), Some(0), "{mode} --malformed-ok");
+        assert_eq!(ok.stdout, out.stdout, "the same report either way");
         let packets = json_lines(&String::from_utf8(out.stdout).unwrap());
         let mut types = std::collections::BTreeSet::new();
         let mut malformed = 0;
