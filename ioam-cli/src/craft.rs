@@ -335,18 +335,17 @@ pub fn ipv6_udp_packet(
     pkt
 }
 
-/// Frames to write: `(time, IPv6 packet)`.
-pub type Packets = Vec<(Timestamp, Vec<u8>)>;
-
 /// Write `packets` as a capture of link type `lt` (with an optional VLAN tag)
-/// in pcap or pcapng.
+/// in pcap or pcapng, one at a time as the iterator yields them (memory
+/// does not grow with the count); the first error stops the capture.
+/// Returns the number of packets written.
 pub fn write_capture(
     out: impl Write,
     lt: LinkType,
     vlan: Option<u16>,
     pcapng: bool,
-    packets: &[(Timestamp, Vec<u8>)],
-) -> Result<()> {
+    packets: impl IntoIterator<Item = Result<(Timestamp, Vec<u8>)>>,
+) -> Result<usize> {
     if vlan.is_some() && lt != LinkType::Ethernet {
         bail!("--vlan needs --linktype ethernet");
     }
@@ -356,20 +355,25 @@ pub fn write_capture(
         f.extend_from_slice(p);
         f
     };
+    let mut n = 0;
     if pcapng {
         let mut w = PcapNgWriter::new(out, lt.value())?;
-        for (t, p) in packets {
-            w.write(*t, &frame(p))?;
+        for item in packets {
+            let (t, p) = item?;
+            w.write(t, &frame(&p))?;
+            n += 1;
         }
         w.into_inner()?;
     } else {
         let mut w = PcapWriter::new(out, lt.value())?;
-        for (t, p) in packets {
-            w.write(*t, &frame(p))?;
+        for item in packets {
+            let (t, p) = item?;
+            w.write(t, &frame(&p))?;
+            n += 1;
         }
         w.into_inner()?;
     }
-    Ok(())
+    Ok(n)
 }
 
 pub mod random;

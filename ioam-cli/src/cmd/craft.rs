@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use ioam_cli::args::{parse_schema_id, parse_u16, parse_u32};
 use ioam_cli::capture::Timestamp;
-use ioam_cli::craft::{random, trace_packet, write_capture, LinkType, Packets, TraceSpec};
+use ioam_cli::craft::{random, trace_packet, write_capture, LinkType, TraceSpec};
 use ioam_trace::TraceType;
 
 /// `--linktype`: the names of [`LinkType::name`].
@@ -99,26 +99,41 @@ fn packet_time(base: u32, index: usize) -> Timestamp {
     }
 }
 
-/// Run `ioam craft`.
+/// The most records a trace holds: 244 bytes of node data (RFC 9486 §4),
+/// at least 4 bytes a record.
+const MAX_HOPS: usize = 61;
+
+/// Run `ioam craft`. Every argument is checked before anything is built;
+/// the packets are then made and written one at a time.
 pub(crate) fn run(args: &CraftArgs) -> Result<()> {
-    let packets: Packets = if args.random {
-        let corpus = random::corpus(args.seed, args.count);
-        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-        for (_, label) in &corpus {
-            *counts.entry(label).or_default() += 1;
+    if let Some(space) = args.space {
+        if space > 244 || space % 4 != 0 {
+            bail!("--space {space}: a trace's node data is a multiple of 4 of at most 244 bytes (RFC 9486 §4)");
         }
+    }
+    if args.hops > MAX_HOPS {
+        bail!(
+            "--hops {}: a trace holds at most {MAX_HOPS} records (244 bytes of node data, RFC 9486 §4)",
+            args.hops
+        );
+    }
+    let written = if args.random {
+        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+        let packets =
+            random::corpus_iter(args.seed, args.count)
+                .enumerate()
+                .map(|(i, (p, label))| {
+                    *counts.entry(label).or_default() += 1;
+                    Ok((packet_time(args.time, i), p))
+                });
+        let n = write_to(args, packets)?;
         let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
         eprintln!(
-            "ioam craft: {} packets from seed {}: {}",
-            corpus.len(),
+            "ioam craft: {n} packets from seed {}: {}",
             args.seed,
             summary.join(", ")
         );
-        corpus
-            .into_iter()
-            .enumerate()
-            .map(|(i, (p, _))| (packet_time(args.time, i), p))
-            .collect()
+        n
     } else {
         let ctx = match &args.traceparent {
             Some(tp) => Some(
@@ -139,9 +154,6 @@ pub(crate) fn run(args: &CraftArgs) -> Result<()> {
                 "--traceparent needs trace type bit 22 (0x000002) for the opaque state snapshot, or --legacy-clt"
             );
         }
-        let hops: Vec<u32> = (0..args.hops)
-            .map(|j| args.node_id.get(j).copied().unwrap_or(j as u32 + 2))
-            .collect();
         if args.node_id.len() > args.hops {
             bail!(
                 "{} node ids given for {} hops (set --hops)",
@@ -149,6 +161,9 @@ pub(crate) fn run(args: &CraftArgs) -> Result<()> {
                 args.hops
             );
         }
+        let hops: Vec<u32> = (0..args.hops)
+            .map(|j| args.node_id.get(j).copied().unwrap_or(j as u32 + 2))
+            .collect();
         let spec = TraceSpec {
             ns: args.ns,
             trace_type: tt,
@@ -163,10 +178,30 @@ pub(crate) fn run(args: &CraftArgs) -> Result<()> {
             hop_limit: args.hop_limit,
             time: args.time,
         };
-        (0..args.count)
-            .map(|i| Ok((packet_time(args.time, i), trace_packet(&spec, i)?)))
-            .collect::<Result<_>>()?
+        // The first packet is built before the output is created, so that a
+        // spec the builders refuse leaves no file behind.
+        let first = if args.count > 0 {
+            Some(trace_packet(&spec, 0)?)
+        } else {
+            None
+        };
+        let packets = first
+            .into_iter()
+            .map(|p| Ok((packet_time(args.time, 0), p)))
+            .chain(
+                (1..args.count).map(|i| Ok((packet_time(args.time, i), trace_packet(&spec, i)?))),
+            );
+        write_to(args, packets)?
     };
+    debug_assert!(written <= args.count);
+    Ok(())
+}
+
+/// Streams `packets` to `--output` (a file, or `-` for standard output).
+fn write_to(
+    args: &CraftArgs,
+    packets: impl IntoIterator<Item = Result<(Timestamp, Vec<u8>)>>,
+) -> Result<usize> {
     if args.output.as_os_str() == "-" {
         let stdout = std::io::stdout();
         write_capture(
@@ -174,7 +209,7 @@ pub(crate) fn run(args: &CraftArgs) -> Result<()> {
             args.linktype,
             args.vlan,
             args.pcapng,
-            &packets,
+            packets,
         )
     } else {
         let f = std::fs::File::create(&args.output)
@@ -184,7 +219,7 @@ pub(crate) fn run(args: &CraftArgs) -> Result<()> {
             args.linktype,
             args.vlan,
             args.pcapng,
-            &packets,
+            packets,
         )
         .with_context(|| format!("{}", args.output.display()))
     }

@@ -556,25 +556,35 @@ const MALFORMED_KINDS: usize = 18;
 /// even positions are valid packets cycling through every option type,
 /// odd positions cycle through the malformed and unusual variants.
 pub fn corpus(seed: u64, count: usize) -> Vec<(Vec<u8>, &'static str)> {
+    corpus_iter(seed, count).collect()
+}
+
+/// [`corpus`] one packet at a time (the same packets in the same order),
+/// for writers that stream: memory does not grow with `count`.
+pub fn corpus_iter(seed: u64, count: usize) -> impl Iterator<Item = (Vec<u8>, &'static str)> {
     let mut rng = Rng::new(seed);
-    let mut out = Vec::with_capacity(count);
+    let mut made = 0usize;
     let mut i = 0usize;
     let mut attempts = 0usize;
-    while out.len() < count && attempts < count * 20 + 100 {
-        attempts += 1;
-        let item = if i.is_multiple_of(2) {
-            let (label, gen) = VALID[(i / 2) % VALID.len()];
-            gen(&mut rng).map(|p| (p, label))
-        } else {
-            malformed(&mut rng, (i / 2) % MALFORMED_KINDS)
-        };
-        // A generator can decline (e.g. no record to damage); move on.
-        i += 1;
-        if let Some(item) = item {
-            out.push(item);
+    let limit = count.saturating_mul(20).saturating_add(100);
+    core::iter::from_fn(move || {
+        while made < count && attempts < limit {
+            attempts += 1;
+            let item = if i.is_multiple_of(2) {
+                let (label, gen) = VALID[(i / 2) % VALID.len()];
+                gen(&mut rng).map(|p| (p, label))
+            } else {
+                malformed(&mut rng, (i / 2) % MALFORMED_KINDS)
+            };
+            // A generator can decline (e.g. no record to damage); move on.
+            i += 1;
+            if item.is_some() {
+                made += 1;
+                return item;
+            }
         }
-    }
-    out
+        None
+    })
 }
 
 #[cfg(test)]

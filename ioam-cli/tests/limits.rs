@@ -1,0 +1,122 @@
+//! Memory is bounded by configuration, not by the arguments or the input:
+//! `ioam craft` checks its arguments before it allocates and streams its
+//! packets; `ioam decode` refuses a pcapng block it would have to buffer
+//! whole. Peak RSS is measured with `/usr/bin/time -f %M` (Debian package
+//! `time`, which CI installs); without it the measuring tests fail, saying
+//! so, unless `IOAM_SKIP_RSS=1`.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{cannot_run, TRACEPARENT};
+
+/// Runs `ioam` with `args` under `/usr/bin/time`, feeding `stdin` (up to
+/// `stdin_len` bytes of it, generated on the fly); returns the exit code,
+/// stderr and the peak RSS in KiB, or `None` when it cannot measure.
+fn peak_rss(args: &[&str], stdin: Option<(&[u8], usize)>) -> Option<(Option<i32>, String, u64)> {
+    if !std::path::Path::new("/usr/bin/time").exists() {
+        cannot_run(
+            "peak RSS check",
+            "/usr/bin/time is missing (apt-get install time)",
+            "IOAM_SKIP_RSS",
+        );
+        return None;
+    }
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "peak-rss-kib %M"])
+        .arg(env!("CARGO_BIN_EXE_ioam"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child = cmd.spawn().expect("spawn /usr/bin/time");
+    if let Some((head, len)) = stdin {
+        let mut si = child.stdin.take().unwrap();
+        // The head, then zeros, until `len` bytes or the reader stops.
+        let _ = si.write_all(head);
+        let zeros = vec![0u8; 1 << 20];
+        let mut sent = head.len();
+        while sent < len {
+            if si.write_all(&zeros).is_err() {
+                break;
+            }
+            sent += zeros.len();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let rss = err
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-rss-kib "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("time reports the peak RSS");
+    Some((out.status.code(), err, rss))
+}
+
+#[test]
+fn craft_refuses_hostile_sizes_before_allocating() {
+    for (args, want) in [
+        (&["--space", "99999999999"][..], "--space"),
+        (&["--space", "246"][..], "multiple of 4"),
+        (&["--hops", "4294967296"][..], "at most 61 records"),
+    ] {
+        let mut a = vec!["craft", "-o", "/dev/null", "--traceparent", TRACEPARENT];
+        a.extend_from_slice(args);
+        let Some((code, err, rss)) = peak_rss(&a, None) else {
+            return;
+        };
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(rss < 16 * 1024, "{args:?}: {rss} KiB");
+    }
+}
+
+#[test]
+fn craft_streams_its_packets() {
+    // 300,000 packets (about 45 MB of capture) with flat memory.
+    let Some((code, err, rss)) = peak_rss(
+        &[
+            "craft",
+            "-o",
+            "/dev/null",
+            "--traceparent",
+            TRACEPARENT,
+            "--count",
+            "300000",
+        ],
+        None,
+    ) else {
+        return;
+    };
+    assert_eq!(code, Some(0), "{err}");
+    assert!(rss < 24 * 1024, "peak RSS {rss} KiB");
+    let Some((code, err, rss)) = peak_rss(
+        &["craft", "-o", "/dev/null", "--random", "--count", "100000"],
+        None,
+    ) else {
+        return;
+    };
+    assert_eq!(code, Some(0), "{err}");
+    assert!(rss < 24 * 1024, "random corpus: peak RSS {rss} KiB");
+}
+
+#[test]
+fn decode_does_not_buffer_a_huge_pcapng_block() {
+    // A Section Header Block that claims 0xfffffff0 bytes, then 1 GiB of
+    // zeros generated on the fly: refused at once, memory flat.
+    let mut shb = vec![0x0a, 0x0d, 0x0d, 0x0a];
+    shb.extend_from_slice(&0xffff_fff0u32.to_le_bytes());
+    shb.extend_from_slice(&[0x4d, 0x3c, 0x2b, 0x1a]);
+    let Some((code, err, rss)) = peak_rss(&["decode", "-"], Some((&shb, 1 << 30))) else {
+        return;
+    };
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("exceeds the 268435456-byte limit"), "{err}");
+    assert!(rss < 32 * 1024, "peak RSS {rss} KiB");
+}
