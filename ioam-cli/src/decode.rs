@@ -116,7 +116,7 @@ pub fn decode_frame(frame: &Frame<'_>, opts: &DecodeOptions) -> Option<PacketRep
         Ok(Payload::Other) => None,
         Err(e) => Some(PacketReport {
             frame: frame.number,
-            time: frame.time.map(rfc3339),
+            time: frame.time.and_then(rfc3339),
             src: None,
             dst: None,
             ioam: Vec::new(),
@@ -138,12 +138,13 @@ pub fn decode_ipv6(
 ) -> Option<PacketReport> {
     let mut report = PacketReport {
         frame,
-        time: time.map(rfc3339),
+        time: time.and_then(rfc3339),
         src: None,
         dst: None,
         ioam: Vec::new(),
         errors: Vec::new(),
     };
+
     if packet.len() >= IPV6_HEADER_LEN {
         let h = Ipv6Header::new_unchecked(packet);
         report.src = Some(crate::model::ipv6_text(h.src_addr()));
@@ -161,10 +162,19 @@ pub fn decode_ipv6(
         Err(e) => report.errors.push(report_at_start(&e)),
     }
     if report.ioam.is_empty() && report.errors.is_empty() {
-        None
-    } else {
-        Some(report)
+        return None;
     }
+    if let (Some(t), None) = (time, &report.time) {
+        // A reported packet says why its `time` key is missing.
+        report.errors.push(ErrorReport {
+            offset: 0,
+            message: format!(
+                "capture time {}s from the Unix epoch is outside the years 0000-9999 that RFC 3339 writes: time omitted",
+                t.secs
+            ),
+        });
+    }
+    Some(report)
 }
 
 fn report_at_start(e: &TraceError) -> ErrorReport {

@@ -20,19 +20,15 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// Format `t` as RFC 3339 UTC: `YYYY-MM-DDTHH:MM:SS[.ffffff|.fffffffff]Z`.
 /// The fraction has 6 digits when the time is a whole number of
 /// microseconds, 9 otherwise, and is omitted for whole seconds.
-pub fn rfc3339(t: Timestamp) -> String {
+///
+/// `None` outside the years 0000-9999: RFC 3339 writes four-digit years
+/// only (a pcapng time offset can put a capture time anywhere).
+pub fn rfc3339(t: Timestamp) -> Option<String> {
     let days = t.secs.div_euclid(86_400);
     let sod = t.secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     if !(0..=9999).contains(&y) {
-        // Outside four-digit years: the general formatter.
-        return format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{}Z",
-            sod / 3600,
-            (sod / 60) % 60,
-            sod % 60,
-            fraction(t.nanos)
-        );
+        return None;
     }
     let mut s = String::with_capacity(30);
     push_digits(&mut s, y as u64, 4);
@@ -55,18 +51,7 @@ pub fn rfc3339(t: Timestamp) -> String {
         }
     }
     s.push('Z');
-    s
-}
-
-/// The fraction part for the general formatter.
-fn fraction(nanos: u32) -> String {
-    if nanos == 0 {
-        String::new()
-    } else if nanos.is_multiple_of(1000) {
-        format!(".{:06}", nanos / 1000)
-    } else {
-        format!(".{nanos:09}")
-    }
+    Some(s)
 }
 
 /// Append `v` as exactly `width` decimal digits (`v < 10^width`).
@@ -88,21 +73,19 @@ mod tests {
 
     #[test]
     fn known_dates() {
-        assert_eq!(rfc3339(ts(0, 0)), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(ts(951_782_400, 0)), "2000-02-29T00:00:00Z");
-        assert_eq!(
-            rfc3339(ts(1_700_000_000, 5_000)),
-            "2023-11-14T22:13:20.000005Z"
-        );
-        assert_eq!(
-            rfc3339(ts(1_700_000_000, 1)),
-            "2023-11-14T22:13:20.000000001Z"
-        );
-        assert_eq!(rfc3339(ts(-1, 0)), "1969-12-31T23:59:59Z");
-        assert_eq!(rfc3339(ts(4_102_444_800, 0)), "2100-01-01T00:00:00Z");
-        assert_eq!(
-            rfc3339(ts(253_402_300_800, 120_000_000)),
-            "10000-01-01T00:00:00.120000Z"
-        );
+        let text = |secs, nanos| rfc3339(ts(secs, nanos)).unwrap();
+        assert_eq!(text(0, 0), "1970-01-01T00:00:00Z");
+        assert_eq!(text(951_782_400, 0), "2000-02-29T00:00:00Z");
+        assert_eq!(text(1_700_000_000, 5_000), "2023-11-14T22:13:20.000005Z");
+        assert_eq!(text(1_700_000_000, 1), "2023-11-14T22:13:20.000000001Z");
+        assert_eq!(text(-1, 0), "1969-12-31T23:59:59Z");
+        assert_eq!(text(4_102_444_800, 0), "2100-01-01T00:00:00Z");
+        assert_eq!(text(-62_167_219_200, 0), "0000-01-01T00:00:00Z");
+        assert_eq!(text(253_402_300_799, 0), "9999-12-31T23:59:59Z");
+        // Years RFC 3339 cannot write (a negative pcapng time offset once
+        // printed -146138510344-07-14T16:14:57Z).
+        assert_eq!(rfc3339(ts(253_402_300_800, 120_000_000)), None);
+        assert_eq!(rfc3339(ts(-62_167_219_201, 0)), None);
+        assert_eq!(rfc3339(ts(i64::MIN / 2, 0)), None);
     }
 }

@@ -119,3 +119,28 @@ fn dex_legacy_layout_only_on_request() {
     assert_eq!((o.flow_id, o.seq_num), (None, None));
     assert_eq!(o.data.as_deref(), Some("0000000a0000000b"));
 }
+
+#[test]
+fn capture_times_rfc3339_cannot_write_are_left_out_and_said() {
+    use ioam_cli::capture::Timestamp;
+    let pkt = &corpus(3, 1)[0].0;
+    let far = Timestamp {
+        secs: -4_611_686_018_427_387_904,
+        nanos: 0,
+    };
+    let r = decode_ipv6(1, Some(far), pkt, &DecodeOptions::default()).unwrap();
+    assert_eq!(r.time, None);
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.message.contains("outside the years 0000-9999")),
+        "{:?}",
+        r.errors
+    );
+    let now = Timestamp {
+        secs: 1_700_000_000,
+        nanos: 0,
+    };
+    let r = decode_ipv6(1, Some(now), pkt, &DecodeOptions::default()).unwrap();
+    assert_eq!(r.time.as_deref(), Some("2023-11-14T22:13:20Z"));
+}
