@@ -81,7 +81,7 @@ impl DecodeOptions {
 
 /// The report of an error: its offset (or `fallback` when it has none, as
 /// for a value error) and its one-line text.
-fn report(e: &impl Diagnostic, fallback: usize) -> ErrorReport {
+fn error_report(e: &impl Diagnostic, fallback: usize) -> ErrorReport {
     ErrorReport {
         offset: e.offset().unwrap_or(fallback),
         message: e.to_string(),
@@ -164,6 +164,13 @@ pub fn decode_ipv6(
     if report.ioam.is_empty() && report.errors.is_empty() {
         return None;
     }
+    // A reported packet whose Payload Length runs past its bytes says so
+    // (the walks stop at the bytes there are).
+    if let Ok(h) = Ipv6Header::new_checked(packet) {
+        if let Err(e) = h.check_payload_len() {
+            report.errors.push(error_report(&e, IPV6_HEADER_LEN));
+        }
+    }
     if let (Some(t), None) = (time, &report.time) {
         // A reported packet says why its `time` key is missing.
         report.errors.push(ErrorReport {
@@ -178,7 +185,7 @@ pub fn decode_ipv6(
 }
 
 fn report_at_start(e: &TraceError) -> ErrorReport {
-    report(e, 0)
+    error_report(e, 0)
 }
 
 /// JSON name of an IOAM option type.
@@ -230,7 +237,7 @@ fn decode_option(item: &IoamItem<'_>, opts: &DecodeOptions) -> OptionReport {
             rule: Rule::IoamMisaligned,
             offset: o.offset,
         };
-        r.errors.push(report(&e, o.offset));
+        r.errors.push(error_report(&e, o.offset));
     }
     let kind = match o.ioam_type {
         IoamType::PreallocatedTrace => Some(TraceKind::Preallocated),
@@ -267,13 +274,13 @@ fn decode_option(item: &IoamItem<'_>, opts: &DecodeOptions) -> OptionReport {
                     rule: Rule::IoamBodyUnaligned(data.len()),
                     offset: o.offset,
                 };
-                r.errors.push(report(&e, o.offset));
+                r.errors.push(error_report(&e, o.offset));
             }
         }
         Ok(_) => {}
         Err(e) => {
             set_partial(&mut r, o.ioam_type, o.body);
-            r.errors.push(report(&e, item.body_offset()));
+            r.errors.push(error_report(&e, item.body_offset()));
         }
     }
     r
@@ -390,12 +397,12 @@ fn set_integrity(
                 Ok(t) => set_trace(r, &CltView::new(t, opts.clt_schema_id), OPAQUE_STATE, opts),
                 Err(e) => {
                     set_partial(r, IoamType::PreallocatedTrace, p.body());
-                    r.errors.push(report(&e, item.body_offset()));
+                    r.errors.push(error_report(&e, item.body_offset()));
                 }
             },
             Err(e) => {
                 set_partial(r, IoamType::ProofOfTransit, item.option.body);
-                r.errors.push(report(&e, item.body_offset()));
+                r.errors.push(error_report(&e, item.body_offset()));
             }
         }
         return;
@@ -405,8 +412,10 @@ fn set_integrity(
         Some(Ok(ProtectedOption::E2e(p))) => set_e2e(r, &p),
         Some(Err(e)) => {
             set_partial(r, IoamType::ProofOfTransit, item.option.body);
-            r.errors
-                .push(report(&e.with_base(item.body_offset()), item.body_offset()));
+            r.errors.push(error_report(
+                &e.with_base(item.body_offset()),
+                item.body_offset(),
+            ));
         }
         // Traces are handled above; opaque parts carry no option to show.
         Some(Ok(_)) | None => {}
@@ -424,7 +433,7 @@ fn decode_legacy_trace(
         Ok(l) => l,
         Err(e) => {
             r.namespace_id = Some(Pot::new_unchecked(item.option.body).namespace_id());
-            r.errors.push(report(&e, item.body_offset()));
+            r.errors.push(error_report(&e, item.body_offset()));
             return;
         }
     };
@@ -434,7 +443,7 @@ fn decode_legacy_trace(
         Ok(view) => set_trace(r, &view, "legacy-header", opts),
         Err(e) => {
             set_partial(r, item.option.ioam_type, legacy.standard_body());
-            r.errors.push(report(&e, item.body_offset()));
+            r.errors.push(error_report(&e, item.body_offset()));
         }
     }
 }
@@ -479,7 +488,7 @@ fn set_trace(
     let trace: &Trace<'_> = view.trace();
     set_header(r, trace.header());
     if let Err(e) = trace.check_loopback() {
-        r.errors.push(report(&e, trace.base()));
+        r.errors.push(error_report(&e, trace.base()));
     }
     // Wire order is newest first; path order is its reverse. Records read
     // before a malformed one are still shown.
@@ -488,7 +497,7 @@ fn set_trace(
         match rec {
             Ok(rec) => nodes.push(node_report(&rec, opts.timestamp_format)),
             Err(e) => {
-                r.errors.push(report(&e, trace.base()));
+                r.errors.push(error_report(&e, trace.base()));
                 break;
             }
         }
@@ -518,7 +527,7 @@ fn set_trace(
             });
         }
         ContextLookup::ZeroIds(found) => r.clt = Some(clt_report(&found.ctx, encoding)),
-        ContextLookup::BadOss { offset, error, .. } => r.errors.push(report(&error, offset)),
+        ContextLookup::BadOss { offset, error, .. } => r.errors.push(error_report(&error, offset)),
         // No bit 22, no record, another schema: no context, nothing wrong.
         // A malformed record walk was reported above.
         _ => {}

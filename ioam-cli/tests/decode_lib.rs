@@ -144,3 +144,28 @@ fn capture_times_rfc3339_cannot_write_are_left_out_and_said() {
     let r = decode_ipv6(1, Some(now), pkt, &DecodeOptions::default()).unwrap();
     assert_eq!(r.time.as_deref(), Some("2023-11-14T22:13:20Z"));
 }
+
+#[test]
+fn a_payload_length_past_the_bytes_is_reported() {
+    let mut pkt = corpus(3, 1)[0].0.clone();
+    let plen = u16::from_be_bytes([pkt[4], pkt[5]]);
+    let r = decode_ipv6(1, None, &pkt, &DecodeOptions::default()).unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    pkt[4..6].copy_from_slice(&(plen + 8).to_be_bytes());
+    let r = decode_ipv6(1, None, &pkt, &DecodeOptions::default()).unwrap();
+    let e = r
+        .errors
+        .iter()
+        .find(|e| e.message.starts_with("IPv6 payload"))
+        .unwrap_or_else(|| panic!("{:?}", r.errors));
+    assert_eq!(e.offset, 40);
+    assert!(
+        e.message.contains(&format!(
+            "needs {} bytes but only {} are available",
+            plen + 8,
+            plen
+        )),
+        "{}",
+        e.message
+    );
+}

@@ -26,6 +26,9 @@ use crate::kind::ExtKind;
 pub enum Layer {
     /// The fixed 40-byte IPv6 header (RFC 8200 §3).
     Ipv6Header,
+    /// The IPv6 payload: the Payload Length bytes after the fixed header
+    /// (RFC 8200 §3).
+    Ipv6Payload,
     /// An IPv6 extension header (RFC 8200 §4).
     ExtHeader(ExtKind),
     /// One TLV option inside a Hop-by-Hop or Destination Options header
@@ -424,6 +427,7 @@ impl Layer {
     pub const fn name(self) -> &'static str {
         match self {
             Layer::Ipv6Header => "IPv6 header",
+            Layer::Ipv6Payload => "IPv6 payload",
             Layer::ExtHeader(ExtKind::HopByHop) => "Hop-by-Hop Options header",
             Layer::ExtHeader(ExtKind::DestinationOptions) => "Destination Options header",
             Layer::ExtHeader(_) => "extension header",
@@ -443,6 +447,7 @@ impl Layer {
     const fn length_rule(self) -> &'static str {
         match self {
             Layer::Ipv6Header => "40-byte IPv6 header (RFC 8200 §3)",
+            Layer::Ipv6Payload => "Payload Length within the packet (RFC 8200 §3)",
             Layer::ExtHeader(_) => "(Hdr Ext Len + 1) * 8 bytes within the packet (RFC 8200 §4)",
             Layer::Option(_) => "Opt Data Len within the header (RFC 8200 §4.2)",
             Layer::IoamOption => "Reserved and IOAM Option-Type (RFC 9486 §4)",

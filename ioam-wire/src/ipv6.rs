@@ -171,6 +171,37 @@ impl<T: AsRef<[u8]>> Ipv6Header<T> {
         Ok(())
     }
 
+    /// Checks that the buffer holds the Payload Length bytes the header
+    /// announces (a jumbogram's Payload Length 0 announces none). Bytes
+    /// after them (link-layer padding) are allowed.
+    ///
+    /// ```
+    /// use ioam_wire::ipv6::Ipv6Header;
+    /// let mut p = [0u8; 48];
+    /// p[0] = 0x60;
+    /// p[5] = 20; // 20 bytes announced, 8 present
+    /// let e = Ipv6Header::new_checked(&p[..]).unwrap().check_payload_len().unwrap_err();
+    /// assert_eq!(e.to_string(), "IPv6 payload at offset 40 needs 20 bytes but only 8 are available");
+    /// ```
+    ///
+    /// # Errors
+    /// [`WireError::Truncated`] of [`Layer::Ipv6Payload`] at offset 40.
+    #[inline]
+    pub fn check_payload_len(&self) -> Result<(), WireError> {
+        self.check_len()?;
+        let required = usize::from(self.payload_len());
+        let actual = self.buffer.as_ref().len() - IPV6_HEADER_LEN;
+        if required > actual {
+            return Err(WireError::Truncated {
+                layer: Layer::Ipv6Payload,
+                offset: IPV6_HEADER_LEN,
+                required,
+                actual,
+            });
+        }
+        Ok(())
+    }
+
     /// Consumes the view, returning the buffer.
     #[inline]
     pub fn into_inner(self) -> T {
