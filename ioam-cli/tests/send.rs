@@ -1,8 +1,9 @@
 //! `ioam send` over the loopback interface: the receiver asks the kernel for
 //! the Hop-by-Hop header of each datagram (IPV6_RECVHOPOPTS) and decodes it
 //! with the core crates. Needs Linux, an IPv6 loopback and CAP_NET_RAW:
-//! without them every test fails, saying what is missing, unless
-//! `IOAM_SKIP_PRIVILEGED=1` asks to skip them (loudly). CI runs them as root.
+//! without them every test fails, saying what is missing (leave them out
+//! by name with `cargo test -- --skip send` where they cannot run). CI runs
+//! them as root.
 
 #![cfg(target_os = "linux")]
 
@@ -19,37 +20,32 @@ use serde_json::Value;
 
 use common::{json_lines, run, TRACEPARENT, TRACE_ID};
 
-fn skip(why: &str) {
-    common::cannot_run("ioam send test", why, "IOAM_SKIP_PRIVILEGED");
+fn cannot_run_here(why: &str) -> ! {
+    common::cannot_run("ioam send test", why)
 }
 
-fn receiver() -> Option<UdpSocket> {
-    let sock = match UdpSocket::bind("[::1]:0") {
-        Ok(s) => s,
-        Err(e) => {
-            skip(&format!("no IPv6 loopback ({e})"));
-            return None;
-        }
-    };
+fn receiver() -> UdpSocket {
+    let sock = UdpSocket::bind("[::1]:0")
+        .unwrap_or_else(|e| cannot_run_here(&format!("no IPv6 loopback ({e})")));
     ioam_cli::sock::enable_recv_hopopts(sock.as_raw_fd()).expect("IPV6_RECVHOPOPTS");
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    Some(sock)
+    sock
 }
 
-/// Run `ioam send`; `None` (with a loud skip) when not permitted.
-fn send(args: &[&str]) -> Option<Vec<Value>> {
+/// Run `ioam send`; a failure for lack of CAP_NET_RAW fails the test with
+/// that reason.
+fn send(args: &[&str]) -> Vec<Value> {
     let mut a = vec!["send"];
     a.extend_from_slice(args);
     let out = run(&a, None);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     if !out.status.success() {
         if err.contains("CAP_NET_RAW") {
-            skip(&format!("not permitted here: {}", err.trim()));
-            return None;
+            cannot_run_here(&format!("not permitted here: {}", err.trim()));
         }
         panic!("ioam send {args:?} failed: {err}");
     }
-    Some(json_lines(&String::from_utf8(out.stdout).unwrap()))
+    json_lines(&String::from_utf8(out.stdout).unwrap())
 }
 
 /// Receive one datagram; return its payload and the decoded CLT context
@@ -79,9 +75,9 @@ fn receive(sock: &UdpSocket) -> (Vec<u8>, String, String, u32) {
 
 #[test]
 fn udp_per_datagram_with_a_span_per_packet() {
-    let Some(sock) = receiver() else { return };
+    let sock = receiver();
     let to = format!("[::1]:{}", sock.local_addr().unwrap().port());
-    let Some(log) = send(&[
+    let log = send(&[
         "--to",
         &to,
         "--traceparent",
@@ -93,9 +89,7 @@ fn udp_per_datagram_with_a_span_per_packet() {
         "--span-per-packet",
         "--node-id",
         "7",
-    ]) else {
-        return;
-    };
+    ]);
     assert_eq!(log.len(), 3);
     let mut spans = std::collections::BTreeSet::new();
     for (i, line) in log.iter().enumerate() {
@@ -114,9 +108,9 @@ fn udp_per_datagram_with_a_span_per_packet() {
 
 #[test]
 fn udp_per_socket_keeps_the_traceparent() {
-    let Some(sock) = receiver() else { return };
+    let sock = receiver();
     let to = format!("[::1]:{}", sock.local_addr().unwrap().port());
-    let Some(log) = send(&[
+    let log = send(&[
         "--to",
         &to,
         "--traceparent",
@@ -131,9 +125,7 @@ fn udp_per_socket_keeps_the_traceparent() {
         "2",
         "--payload",
         "hello",
-    ]) else {
-        return;
-    };
+    ]);
     for line in &log {
         let (payload, trace_id, span_id, _) = receive(&sock);
         assert_eq!(payload, b"hello");
@@ -167,7 +159,7 @@ fn no_clt_sends_trace_types_without_the_opaque_state_bit() {
     assert!(err.contains("bit 22") && err.contains("--no-clt"), "{err}");
     assert_eq!(err.lines().count(), 1);
 
-    let Some(sock) = receiver() else { return };
+    let sock = receiver();
     let to = format!("[::1]:{}", sock.local_addr().unwrap().port());
     // (trace type, record bytes of the sender and of each hop)
     for (tt, record) in [
@@ -176,7 +168,7 @@ fn no_clt_sends_trace_types_without_the_opaque_state_bit() {
         ("0xfff000", 60),
         ("0x800002", 8),
     ] {
-        let Some(log) = send(&[
+        let log = send(&[
             "--to",
             &to,
             "--traceparent",
@@ -190,9 +182,7 @@ fn no_clt_sends_trace_types_without_the_opaque_state_bit() {
             "9",
             "--interval-ms",
             "0",
-        ]) else {
-            return;
-        };
+        ]);
         assert_eq!(log.len(), 1);
         let mut buf = [0u8; 2048];
         let (n, hbh) = ioam_cli::sock::recv_with_hopopts(sock.as_raw_fd(), &mut buf).expect("recv");
@@ -232,7 +222,7 @@ fn no_clt_sends_trace_types_without_the_opaque_state_bit() {
 fn tcp_sets_the_header_on_the_connected_socket() {
     let listener = match TcpListener::bind("[::1]:0") {
         Ok(l) => l,
-        Err(e) => return skip(&format!("no IPv6 loopback ({e})")),
+        Err(e) => cannot_run_here(&format!("no IPv6 loopback ({e})")),
     };
     let to = format!("[::1]:{}", listener.local_addr().unwrap().port());
     let server = std::thread::spawn(move || {
@@ -257,7 +247,6 @@ fn tcp_sets_the_header_on_the_connected_socket() {
         "abc",
     ]);
     let got = server.join().unwrap();
-    let Some(log) = log else { return };
     assert_eq!(got, b"abcabc");
     assert_eq!(log.len(), 2);
     assert_eq!(log[0]["mode"], "tcp-socket");
@@ -319,7 +308,7 @@ fn without_cap_net_raw_the_error_says_so() {
         .output();
     match probe {
         Ok(o) if o.status.success() => {}
-        _ => return skip("setpriv cannot drop CAP_NET_RAW here"),
+        _ => cannot_run_here("setpriv cannot drop CAP_NET_RAW here"),
     }
     for extra in [&[][..], &["--per-packet"][..]] {
         let mut args = vec![
@@ -350,7 +339,7 @@ fn a_closed_port_does_not_stop_the_sender() {
     // unreachable, reported on the next send of the connected socket.
     let port = match UdpSocket::bind("[::1]:0") {
         Ok(s) => s.local_addr().unwrap().port(),
-        Err(e) => return skip(&format!("no IPv6 loopback ({e})")),
+        Err(e) => cannot_run_here(&format!("no IPv6 loopback ({e})")),
     };
     let to = format!("[::1]:{port}");
     for mode in [&[][..], &["--per-packet"][..]] {
@@ -365,7 +354,7 @@ fn a_closed_port_does_not_stop_the_sender() {
             "5",
         ];
         args.extend_from_slice(mode);
-        let Some(log) = send(&args) else { return };
+        let log = send(&args);
         assert_eq!(log.len(), 4, "{mode:?}");
     }
 }
