@@ -9,7 +9,6 @@
 #   bash interop/run.sh                  # the whole suite
 #   bash interop/run.sh --record-sample  # regenerate data/sample-linux.pcap
 #   bash interop/run.sh --only tshark    # a subset (substring of test names)
-#   IOAM_INTEROP=skip bash interop/run.sh  # explicit skip where namespaces are impossible
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
