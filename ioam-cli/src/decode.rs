@@ -15,7 +15,7 @@ use clt_context::legacy::LegacyTrace;
 use clt_context::{CltView, ContextLookup, SpanContext, TraceFlags as W3cFlags};
 use ioam_trace::timestamp::TimestampFormat;
 use ioam_trace::{
-    IoamItem, IoamPacket, NodeRecord, OptionBody, ProtectedTrace, Trace, TraceError, TraceHeader,
+    IoamItem, IoamPacket, NodeRecord, OptionBody, ProtectedTrace, Trace, TraceHeader,
     TraceHeaderRepr, TraceKind, WalkConfig,
 };
 use ioam_wire::dex::{Dex, DexLayout, DexRepr};
@@ -25,7 +25,7 @@ use ioam_wire::ext::ExtKind;
 use ioam_wire::integrity::{IntegrityRepr, ProtectedOption, Protection};
 use ioam_wire::ioam::{IoamType, Placement};
 use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
-use ioam_wire::pot::{Pot, PotData, PotRepr};
+use ioam_wire::pot::{PotData, PotRepr};
 use ioam_wire::{Mode, WireError};
 
 use crate::capture::{Frame, Timestamp};
@@ -145,8 +145,8 @@ pub fn decode_ipv6(
         errors: Vec::new(),
     };
 
-    if packet.len() >= IPV6_HEADER_LEN {
-        let h = Ipv6Header::new_unchecked(packet);
+    let ip = Ipv6Header::new_checked(packet).ok();
+    if let Some(h) = &ip {
         report.src = Some(crate::model::ipv6_text(h.src_addr()));
         report.dst = Some(crate::model::ipv6_text(h.dst_addr()));
     }
@@ -155,21 +155,19 @@ pub fn decode_ipv6(
             for item in walk {
                 match item {
                     Ok(item) => report.ioam.push(decode_option(&item, opts)),
-                    Err(e) => report.errors.push(report_at_start(&e)),
+                    Err(e) => report.errors.push(error_report(&e, 0)),
                 }
             }
         }
-        Err(e) => report.errors.push(report_at_start(&e)),
+        Err(e) => report.errors.push(error_report(&e, 0)),
     }
     if report.ioam.is_empty() && report.errors.is_empty() {
         return None;
     }
     // A reported packet whose Payload Length runs past its bytes says so
     // (the walks stop at the bytes there are).
-    if let Ok(h) = Ipv6Header::new_checked(packet) {
-        if let Err(e) = h.check_payload_len() {
-            report.errors.push(error_report(&e, IPV6_HEADER_LEN));
-        }
+    if let Some(Err(e)) = ip.map(|h| h.check_payload_len()) {
+        report.errors.push(error_report(&e, IPV6_HEADER_LEN));
     }
     if let (Some(t), None) = (time, &report.time) {
         // A reported packet says why its `time` key is missing.
@@ -182,10 +180,6 @@ pub fn decode_ipv6(
         });
     }
     Some(report)
-}
-
-fn report_at_start(e: &TraceError) -> ErrorReport {
-    error_report(e, 0)
 }
 
 /// JSON name of an IOAM option type.
@@ -244,9 +238,9 @@ fn decode_option(item: &IoamItem<'_>, opts: &DecodeOptions) -> OptionReport {
         IoamType::IncrementalTrace => Some(TraceKind::Incremental),
         _ => None,
     };
-    let namespace = Pot::new_unchecked(o.body).namespace_id();
+    let namespace = o.namespace_id();
     if let Some(kind) = kind {
-        if o.body.len() >= 2 && opts.legacy_clt_ns.contains(&namespace) {
+        if namespace.is_some_and(|ns| opts.legacy_clt_ns.contains(&ns)) {
             decode_legacy_trace(&mut r, item, kind, opts);
             return r;
         }
@@ -263,8 +257,8 @@ fn decode_option(item: &IoamItem<'_>, opts: &DecodeOptions) -> OptionReport {
         Ok(OptionBody::Dex(d)) => set_dex(&mut r, &d, o.body),
         Ok(OptionBody::Integrity(i)) => set_integrity(&mut r, item, &i, opts),
         Ok(OptionBody::Unknown { ioam_type, data }) => {
-            if !matches!(ioam_type, IoamType::Unknown(_)) && data.len() >= 2 {
-                r.namespace_id = Some(namespace);
+            if !matches!(ioam_type, IoamType::Unknown(_)) {
+                r.namespace_id = namespace;
             }
             r.data = Some(hex(data));
             // Nothing else reads this body: check the 4n length here
@@ -317,7 +311,7 @@ fn set_partial(r: &mut OptionReport, ioam_type: IoamType, body: &[u8]) {
             }
         }
         IoamType::Unknown(_) => {}
-        _ => r.namespace_id = Some(Pot::new_unchecked(body).namespace_id()),
+        _ => r.namespace_id = Some(u16::from_be_bytes([body[0], body[1]])),
     }
 }
 
@@ -391,7 +385,7 @@ fn set_integrity(
             r.data = Some(hex(rest));
         }
     }
-    if let Some(protected) = ProtectedTrace::of(item) {
+    if let Some(protected) = ProtectedTrace::of(item, opt) {
         match protected {
             Ok(p) => match p.trace(opts.mode) {
                 Ok(t) => set_trace(r, &CltView::new(t, opts.clt_schema_id), OPAQUE_STATE, opts),
@@ -432,7 +426,7 @@ fn decode_legacy_trace(
     let legacy = match LegacyTrace::from_option(&item.option) {
         Ok(l) => l,
         Err(e) => {
-            r.namespace_id = Some(Pot::new_unchecked(item.option.body).namespace_id());
+            r.namespace_id = item.option.namespace_id();
             r.errors.push(error_report(&e, item.body_offset()));
             return;
         }

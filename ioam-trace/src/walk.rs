@@ -298,17 +298,14 @@ pub struct ProtectedTrace {
 }
 
 impl ProtectedTrace {
-    /// The protected trace of `item`, when it is an integrity-protected
-    /// trace whose parts the method locates: `None` for any other option,
-    /// for an unknown method and for a body that does not decode (its
-    /// error comes from [`IoamItem::body`]).
+    /// The protected trace of `opt`, the decoded body of `item` (as
+    /// [`IoamItem::body`] gave it), when it is an integrity-protected trace
+    /// whose parts the method locates: `None` for a protected POT or E2E
+    /// and for an unknown method.
     ///
     /// # Errors
     /// [`TraceError::DataTooLong`] for node data longer than a trace holds.
-    pub fn of(item: &IoamItem<'_>) -> Option<Result<Self, TraceError>> {
-        let OptionBody::Integrity(opt) = item.body().ok()? else {
-            return None;
-        };
+    pub fn of(item: &IoamItem<'_>, opt: &IntegrityRepr<'_>) -> Option<Result<Self, TraceError>> {
         let (kind, parts) = match opt.protected()?.ok()? {
             ProtectedOption::PreallocatedTrace(p) => (TraceKind::Preallocated, p),
             ProtectedOption::IncrementalTrace(p) => (TraceKind::Incremental, p),

@@ -9,7 +9,7 @@
 //! to what the kernel produced.
 
 use ioam_trace::writer::{write_transit, NodeData, TransitConfig, TransitOutcome};
-use ioam_trace::{Trace, TraceHeader};
+use ioam_trace::{IoamPacket, OptionBody, Trace, TraceHeader};
 use ioam_wire::packet::IoamOptions;
 use ioam_wire::Mode;
 
@@ -116,54 +116,67 @@ fn capture_decodes_to_the_router_configuration() {
     assert_eq!(pkts.len(), 6);
     let mut hops_seen = 0;
     for ip6 in &pkts {
-        let (off, len) = trace_body(ip6);
-        let t = Trace::parse_preallocated(&ip6[off..off + len], Mode::Strict).unwrap();
+        // Through the front door: the packet walk, the typed body, the
+        // typed fields of each record.
+        let item = IoamPacket::new(ip6, Mode::Strict)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (item.body_offset(), item.option.body.len()),
+            trace_body(ip6)
+        );
+        let OptionBody::PreallocatedTrace(t) = item.body().unwrap() else {
+            panic!("not a pre-allocated trace")
+        };
+        assert_eq!(t.base(), item.body_offset());
         assert_eq!(t.namespace_id(), NS);
         let hops: Vec<_> = t.records_path_order().map(Result::unwrap).collect();
         let routers = hops.iter().filter(|r| {
             r.hop_limit().unwrap_or(64) < 64 || r.hop_limit_wide().is_some_and(|h| h < 64)
         });
-        for (i, r) in routers.enumerate() {
+        for (i, rec) in routers.enumerate() {
+            let r = rec.fields();
             let cfg = &ROUTERS[i];
             let tt = t.trace_type();
             let hl = 63 - i as u8; // the sender used 64; each router writes received - 1
             if tt.contains(ioam_trace::TraceType::HOP_LIM_NODE_ID) {
-                assert_eq!(r.hop_limit(), Some(hl));
-                assert_eq!(r.node_id(), Some(cfg.node_id));
+                assert_eq!(r.hop_limit, Some(hl));
+                assert_eq!(r.node_id, Some(cfg.node_id));
             }
-            if let Some(e) = r.egress_if_id() {
-                assert_eq!((r.ingress_if_id(), e), (Some(cfg.in_id), cfg.out_id));
+            if let Some(e) = r.egress_if_id {
+                assert_eq!((r.ingress_if_id, e), (Some(cfg.in_id), cfg.out_id));
             }
-            if let Some(s) = r.timestamp_secs() {
+            if let Some(s) = r.timestamp_secs {
                 assert!(s > 1_600_000_000, "POSIX seconds {s}");
             }
-            if let Some(us) = r.timestamp_frac() {
+            if let Some(us) = r.timestamp_frac {
                 assert!(us < 1_000_000, "microseconds {us}");
             }
             assert_eq!(
-                r.transit_delay()
-                    .map(ioam_trace::record::unavailable::is_u32),
+                r.transit_delay.map(ioam_trace::record::unavailable::is_u32),
                 tt.contains(ioam_trace::TraceType::TRANSIT_DELAY)
                     .then_some(true)
             );
             assert_eq!(
-                r.namespace_data(),
+                r.namespace_data,
                 tt.contains(ioam_trace::TraceType::NAMESPACE_DATA)
                     .then_some(cfg.ns_data)
             );
-            if let Some(q) = r.queue_depth() {
+            if let Some(q) = r.queue_depth {
                 assert_eq!(q, 0, "idle veth backlog");
             }
-            if r.hop_limit_wide().is_some() {
-                assert_eq!(r.hop_limit_wide(), Some(hl));
-                assert_eq!(r.node_id_wide(), Some(cfg.node_id_wide));
-                assert_eq!(r.ingress_if_id_wide(), Some(cfg.in_id_wide));
-                assert_eq!(r.egress_if_id_wide(), Some(cfg.out_id_wide));
-                assert_eq!(r.namespace_data_wide(), Some(cfg.ns_data_wide));
-                assert_eq!(r.buffer_occupancy(), Some(0xffff_ffff));
-                assert_eq!(r.checksum_complement(), Some(0xffff_ffff));
+            if r.hop_limit_wide.is_some() {
+                assert_eq!(r.hop_limit_wide, Some(hl));
+                assert_eq!(r.node_id_wide, Some(cfg.node_id_wide));
+                assert_eq!(r.ingress_if_id_wide, Some(cfg.in_id_wide));
+                assert_eq!(r.egress_if_id_wide, Some(cfg.out_id_wide));
+                assert_eq!(r.namespace_data_wide, Some(cfg.ns_data_wide));
+                assert_eq!(r.buffer_occupancy, Some(0xffff_ffff));
+                assert_eq!(r.checksum_complement, Some(0xffff_ffff));
             }
-            if let Some(o) = r.oss() {
+            if let Some(o) = r.oss {
                 match cfg.schema {
                     None => assert!(o.is_none()),
                     Some((id, data)) => {

@@ -355,6 +355,16 @@ impl<'a> IoamOption<'a> {
         }
     }
 
+    /// The Namespace-ID: the first two bytes of every IOAM option body
+    /// (RFC 9197 §4, RFC 9326 §3); `None` for a body shorter than that.
+    #[inline]
+    pub const fn namespace_id(&self) -> Option<u16> {
+        match self.body {
+            [a, b, ..] => Some(u16::from_be_bytes([*a, *b])),
+            _ => None,
+        }
+    }
+
     /// Opt Data Len of the option: 2 + body length.
     #[inline]
     pub const fn data_len(&self) -> usize {
