@@ -376,7 +376,7 @@ fn set_integrity(
             });
         }
         Protection::Opaque { rest, .. } => {
-            set_partial(r, IoamType::ProofOfTransit, item.option.body);
+            r.namespace_id = item.option.namespace_id();
             r.integrity = Some(IntegrityReport {
                 method: opt.method_id,
                 nonce: None,
@@ -395,7 +395,7 @@ fn set_integrity(
                 }
             },
             Err(e) => {
-                set_partial(r, IoamType::ProofOfTransit, item.option.body);
+                r.namespace_id = item.option.namespace_id();
                 r.errors.push(error_report(&e, item.body_offset()));
             }
         }
@@ -405,7 +405,7 @@ fn set_integrity(
         Some(Ok(ProtectedOption::Pot(p))) => set_pot(r, &p),
         Some(Ok(ProtectedOption::E2e(p))) => set_e2e(r, &p),
         Some(Err(e)) => {
-            set_partial(r, IoamType::ProofOfTransit, item.option.body);
+            r.namespace_id = item.option.namespace_id();
             r.errors.push(error_report(
                 &e.with_base(item.body_offset()),
                 item.body_offset(),
