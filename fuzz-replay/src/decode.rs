@@ -1,6 +1,6 @@
 //! Check for the `ioam decode` per-packet decoder (`ioam_cli::decode`).
 
-use ioam_cli::capture::{linktype, Frame};
+use ioam_capture::file::{linktype, Frame};
 use ioam_cli::decode::{decode_frame, decode_ipv6, DecodeOptions};
 use ioam_cli::model::PacketReport;
 use ioam_wire::ext::ExtHeaders;

@@ -28,9 +28,9 @@ use ioam_wire::ioam::{IoamType, OPT_IOAM};
 use ioam_wire::ipv6::{Ipv6HeaderRepr, IPV6_HEADER_LEN};
 use ioam_wire::proto;
 
-use crate::capture::{linktype, Timestamp};
-use crate::linklayer::ipv6_link_header;
-use crate::pcapwrite::{PcapNgWriter, PcapWriter};
+use ioam_capture::file::{linktype, Timestamp};
+use ioam_capture::link::ipv6_link_header;
+use ioam_capture::write::{PcapNgWriter, PcapWriter};
 
 /// Link types `ioam craft` can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,8 +28,8 @@ use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
 use ioam_wire::pot::{PotData, PotRepr};
 use ioam_wire::{Mode, WireError};
 
-use crate::capture::{Frame, Timestamp};
-use crate::linklayer::{ipv6_payload, Payload};
+use ioam_capture::file::{Frame, Timestamp};
+use ioam_capture::link::{ipv6_payload, Payload};
 use crate::model::{
     hex, hex_prefixed, CltReport, ErrorReport, FlagsReport, IntegrityReport, NodeReport,
     OptionReport, OssReport, PacketReport, SpanInfo,

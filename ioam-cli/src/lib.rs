@@ -7,8 +7,8 @@
 //! shapes their results for output.
 //!
 //! ```
-//! use ioam_cli::capture::{linktype, Frames, Timestamp};
-//! use ioam_cli::pcapwrite::PcapWriter;
+//! use ioam_capture::file::{linktype, Frames, Timestamp};
+//! use ioam_capture::write::PcapWriter;
 //!
 //! // A one-packet raw-IPv6 capture (an IPv6 header with No Next Header).
 //! let mut pkt = vec![0x60, 0, 0, 0, 0, 0, 59, 64];

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use ioam_cli::args::{parse_schema_id, parse_u16};
-use ioam_cli::capture::{CaptureReader, Timestamp};
+use ioam_capture::file::{CaptureReader, Timestamp};
 use ioam_cli::decode::{self, DecodeOptions};
 use ioam_trace::timestamp::TimestampFormat;
 use ioam_wire::dex::DexLayout;
@@ -262,10 +262,10 @@ fn decode_input(
 ) -> Result<()> {
     let mut reader = CaptureReader::new(input.reader)?;
     if let Some(lt) = reader.pcap_linktype() {
-        if !ioam_cli::linklayer::is_supported(lt) {
+        if !ioam_capture::link::is_supported(lt) {
             bail!(
                 "{}",
-                ioam_cli::linklayer::LinkError::UnsupportedLinkType(lt)
+                ioam_capture::link::LinkError::UnsupportedLinkType(lt)
             );
         }
     }

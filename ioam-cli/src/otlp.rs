@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::capture::Timestamp;
+use ioam_capture::file::Timestamp;
 use crate::model::{hex, PacketReport, SpanInfo};
 
 /// Name of every exported span.

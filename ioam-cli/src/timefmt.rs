@@ -1,6 +1,6 @@
 //! RFC 3339 formatting of UTC timestamps, without a date library.
 
-use crate::capture::Timestamp;
+use ioam_capture::file::Timestamp;
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
 /// calendar (H. Hinnant's `civil_from_days`).

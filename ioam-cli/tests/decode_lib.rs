@@ -122,7 +122,7 @@ fn dex_legacy_layout_only_on_request() {
 
 #[test]
 fn capture_times_rfc3339_cannot_write_are_left_out_and_said() {
-    use ioam_cli::capture::Timestamp;
+    use ioam_capture::file::Timestamp;
     let pkt = &corpus(3, 1)[0].0;
     let far = Timestamp {
         secs: -4_611_686_018_427_387_904,

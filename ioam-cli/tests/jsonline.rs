@@ -3,7 +3,7 @@
 //! and malformed, strict and lenient, legacy layouts), for the Linux sample
 //! capture, and for reports whose error text needs JSON escapes.
 
-use ioam_cli::capture::{Frames, Timestamp};
+use ioam_capture::file::{Frames, Timestamp};
 use ioam_cli::decode::{decode_frame, decode_ipv6, DecodeOptions, SAMPLE_CAPTURE};
 use ioam_cli::jsonline::write_packet;
 use ioam_cli::model::{ErrorReport, PacketReport};

@@ -1,9 +1,9 @@
 //! Finding the IPv6 packet inside a captured frame, for every link type the
-//! tool reads (see [`crate::capture::linktype`]).
+//! tool reads (see [`crate::file::linktype`]).
 
 use core::fmt;
 
-use crate::capture::linktype;
+use crate::file::linktype;
 
 /// EtherType of IPv6.
 pub const ETHERTYPE_IPV6: u16 = 0x86dd;

@@ -14,7 +14,7 @@ use pcap_parser::pcapng::{Block, SectionHeaderBlock};
 use pcap_parser::PcapError;
 
 /// Link-layer header types (the `LINKTYPE_*` values of tcpdump.org) that
-/// [`crate::linklayer`] understands.
+/// [`crate::link`] understands.
 pub mod linktype {
     /// BSD loopback: a 4-byte address family in the byte order of the
     /// capturing host.
@@ -781,7 +781,7 @@ fn ticks_to_time(ticks: u64, resolution: u64, offset_secs: i64) -> Option<Timest
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pcapwrite::PcapWriter;
+    use crate::write::PcapWriter;
 
     #[test]
     fn not_a_capture() {
@@ -843,7 +843,7 @@ mod tests {
     /// files end in frames or an error, never a panic or an endless loop.
     #[test]
     fn damaged_captures_never_panic() {
-        use crate::pcapwrite::PcapNgWriter;
+        use crate::write::PcapNgWriter;
         let t = Timestamp {
             secs: 1_700_000_000,
             nanos: 1,

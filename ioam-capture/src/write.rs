@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use crate::capture::Timestamp;
+use crate::file::Timestamp;
 
 /// Snap length written in the headers.
 pub const SNAPLEN: u32 = 65535;
@@ -128,7 +128,7 @@ impl<W: Write> PcapNgWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::{linktype, Frames};
+    use crate::file::{linktype, Frames};
 
     #[test]
     fn pcapng_roundtrip() {

@@ -1,0 +1,468 @@
+//! The export side of a collector: a bounded queue, batches, sinks, counters.
+//!
+//! Sources never wait for the network: [`Pipeline::submit`] puts a span in a
+//! bounded queue and returns at once; when the queue is full the span is
+//! dropped and counted. One worker thread takes batches (up to
+//! [`PipelineConfig::batch_size`] spans, or what arrived within
+//! [`PipelineConfig::batch_timeout`]) and hands each to every sink: the OTLP
+//! exporter (with its retries) and a local file.
+//!
+//! [`Pipeline::shutdown`] stops intake, flushes what is queued within
+//! [`PipelineConfig::flush_timeout`] and returns the final counters. For the
+//! OTLP sink they always add up: `submitted = exported + rejected + failed +
+//! dropped_queue_full + dropped_at_shutdown`.
+//!
+//! ```
+//! use clt_otlp::pipeline::{FileFormat, Pipeline, PipelineConfig, Sinks};
+//! use clt_otlp::proto::Resource;
+//!
+//! let sinks = Sinks { otlp: None, file: Some((Box::new(Vec::new()), FileFormat::Jsonl)) };
+//! let pipeline = Pipeline::start(PipelineConfig::default(), Resource::new("demo"), sinks);
+//! let stats = pipeline.shutdown();
+//! assert_eq!(stats.submitted, 0);
+//! ```
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::export::{Delivery, Exporter};
+use crate::proto::{request, to_json, Resource};
+use crate::span::IoamSpan;
+
+/// Queue and batch settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PipelineConfig {
+    /// Spans the queue holds before new ones are dropped.
+    pub queue_size: usize,
+    /// Largest batch.
+    pub batch_size: usize,
+    /// A partial batch leaves after this long.
+    pub batch_timeout: Duration,
+    /// How long [`Pipeline::shutdown`] may take to flush.
+    pub flush_timeout: Duration,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            queue_size: 8192,
+            batch_size: 512,
+            batch_timeout: Duration::from_secs(1),
+            flush_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The local file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// One JSON object per span and line (see [`JsonSpan`]).
+    Jsonl,
+    /// One OTLP JSON `ExportTraceServiceRequest` per batch and line (what
+    /// the OpenTelemetry Collector's file exporter writes).
+    OtlpJson,
+}
+
+impl FileFormat {
+    /// Parse `jsonl` or `otlp-json`.
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "jsonl" => Some(FileFormat::Jsonl),
+            "otlp-json" => Some(FileFormat::OtlpJson),
+            _ => None,
+        }
+    }
+}
+
+/// Where batches go.
+pub struct Sinks {
+    /// The OTLP/HTTP exporter.
+    pub otlp: Option<Exporter>,
+    /// A local writer and its format.
+    pub file: Option<(Box<dyn Write + Send>, FileFormat)>,
+}
+
+impl core::fmt::Debug for Sinks {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sinks")
+            .field("otlp", &self.otlp)
+            .field("file", &self.file.as_ref().map(|(_, fmt)| fmt))
+            .finish()
+    }
+}
+
+/// One span per line in the `jsonl` file format.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonSpan<'a> {
+    /// Lowercase hex.
+    pub trace_id: String,
+    /// Lowercase hex.
+    pub span_id: String,
+    /// Lowercase hex.
+    pub parent_span_id: String,
+    /// W3C trace flags.
+    pub trace_flags: u8,
+    /// `ioam-span`.
+    pub name: &'static str,
+    /// ns since the Unix epoch.
+    pub start_time_unix_nano: u64,
+    /// ns since the Unix epoch.
+    pub end_time_unix_nano: u64,
+    /// IOAM namespace.
+    pub namespace: u16,
+    /// `0x` + 6 hex digits.
+    pub trace_type: String,
+    /// Overflow flag.
+    pub overflow: bool,
+    /// `capture` or `kernel-event`.
+    pub source: &'static str,
+    /// The collector attributes, in hop order.
+    pub hops: Vec<(&'a str, &'a str)>,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl<'a> JsonSpan<'a> {
+    /// The line of `s`.
+    pub fn of(s: &'a IoamSpan) -> Self {
+        JsonSpan {
+            trace_id: hex(&s.trace_id),
+            span_id: hex(&s.span_id),
+            parent_span_id: hex(&s.parent_span_id),
+            trace_flags: s.trace_flags,
+            name: crate::span::SPAN_NAME,
+            start_time_unix_nano: s.start_unix_nanos,
+            end_time_unix_nano: s.end_unix_nanos,
+            namespace: s.namespace,
+            trace_type: format!("0x{:06x}", s.trace_type),
+            overflow: s.overflow,
+            source: s.origin.name(),
+            hops: s.hop_attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+        }
+    }
+}
+
+/// Counters, shared between the sources, the worker and the stats printer.
+#[derive(Debug, Default)]
+struct Counters {
+    submitted: AtomicU64,
+    dropped_queue_full: AtomicU64,
+    exported: AtomicU64,
+    rejected: AtomicU64,
+    failed: AtomicU64,
+    dropped_at_shutdown: AtomicU64,
+    requests: AtomicU64,
+    retries: AtomicU64,
+    export_errors: AtomicU64,
+    file_written: AtomicU64,
+    file_errors: AtomicU64,
+    last_error: Mutex<Option<String>>,
+}
+
+/// A snapshot of the counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PipelineStats {
+    /// Spans handed to [`Pipeline::submit`].
+    pub submitted: u64,
+    /// Spans dropped because the queue was full.
+    pub dropped_queue_full: u64,
+    /// Spans the OTLP endpoint accepted.
+    pub exported: u64,
+    /// Spans in batches the endpoint refused for good (4xx other than 429).
+    pub rejected: u64,
+    /// Spans in batches that ran out of retries.
+    pub failed: u64,
+    /// Spans still queued when the flush time ran out.
+    pub dropped_at_shutdown: u64,
+    /// OTLP requests made (batches).
+    pub requests: u64,
+    /// Retries of those requests.
+    pub retries: u64,
+    /// Batches that failed (rejected or given up).
+    pub export_errors: u64,
+    /// Spans written to the local file.
+    pub file_written: u64,
+    /// Failed writes to the local file.
+    pub file_errors: u64,
+    /// The last export or file error, in full.
+    pub last_error: Option<String>,
+}
+
+impl Counters {
+    fn snapshot(&self) -> PipelineStats {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        PipelineStats {
+            submitted: g(&self.submitted),
+            dropped_queue_full: g(&self.dropped_queue_full),
+            exported: g(&self.exported),
+            rejected: g(&self.rejected),
+            failed: g(&self.failed),
+            dropped_at_shutdown: g(&self.dropped_at_shutdown),
+            requests: g(&self.requests),
+            retries: g(&self.retries),
+            export_errors: g(&self.export_errors),
+            file_written: g(&self.file_written),
+            file_errors: g(&self.file_errors),
+            last_error: self.last_error.lock().map(|e| e.clone()).unwrap_or(None),
+        }
+    }
+
+    fn error(&self, e: String) {
+        if let Ok(mut g) = self.last_error.lock() {
+            *g = Some(e);
+        }
+    }
+}
+
+struct Shared {
+    counters: Counters,
+    /// Set by `shutdown`: retries stop and what is left is dropped after it.
+    deadline: Mutex<Option<Instant>>,
+}
+
+/// A handle the sources use to submit spans; cheap to clone.
+#[derive(Clone)]
+pub struct Submitter {
+    tx: SyncSender<IoamSpan>,
+    shared: Arc<Shared>,
+}
+
+impl core::fmt::Debug for Submitter {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Submitter").finish_non_exhaustive()
+    }
+}
+
+impl Submitter {
+    /// Queue one span; false (and counted) when the queue is full.
+    pub fn submit(&self, span: IoamSpan) -> bool {
+        self.shared.counters.submitted.fetch_add(1, Ordering::Relaxed);
+        match self.tx.try_send(span) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.shared.counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> PipelineStats {
+        self.shared.counters.snapshot()
+    }
+}
+
+/// The running pipeline.
+pub struct Pipeline {
+    submitter: Submitter,
+    worker: JoinHandle<()>,
+    flush_timeout: Duration,
+}
+
+impl core::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Pipeline").finish_non_exhaustive()
+    }
+}
+
+struct Worker {
+    rx: Receiver<IoamSpan>,
+    shared: Arc<Shared>,
+    cfg: PipelineConfig,
+    resource: Resource,
+    sinks: Sinks,
+}
+
+impl Worker {
+    fn deadline(&self) -> Option<Instant> {
+        self.shared.deadline.lock().map(|d| *d).unwrap_or(None)
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.deadline().is_some_and(|d| Instant::now() >= d)
+    }
+
+    fn run(mut self) {
+        let mut batch: Vec<IoamSpan> = Vec::with_capacity(self.cfg.batch_size);
+        let mut open_since: Option<Instant> = None;
+        loop {
+            let wait = match open_since {
+                Some(t) => self.cfg.batch_timeout.saturating_sub(t.elapsed()),
+                None => self.cfg.batch_timeout,
+            };
+            match self.rx.recv_timeout(wait) {
+                Ok(span) => {
+                    if self.past_deadline() {
+                        self.shared.counters.dropped_at_shutdown.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    open_since.get_or_insert_with(Instant::now);
+                    batch.push(span);
+                    if batch.len() >= self.cfg.batch_size {
+                        self.deliver(&mut batch);
+                        open_since = None;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if !batch.is_empty() {
+                        self.deliver(&mut batch);
+                    }
+                    open_since = None;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    if !batch.is_empty() {
+                        if self.past_deadline() {
+                            self.shared
+                                .counters
+                                .dropped_at_shutdown
+                                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                            batch.clear();
+                        } else {
+                            self.deliver(&mut batch);
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        if let Some((w, _)) = self.sinks.file.as_mut() {
+            if let Err(e) = w.flush() {
+                self.shared.counters.file_errors.fetch_add(1, Ordering::Relaxed);
+                self.shared.counters.error(format!("output: {e}"));
+            }
+        }
+    }
+
+    fn deliver(&mut self, batch: &mut Vec<IoamSpan>) {
+        let c = &self.shared.counters;
+        let n = batch.len() as u64;
+        if let Some((w, fmt)) = self.sinks.file.as_mut() {
+            let r = match fmt {
+                FileFormat::Jsonl => batch.iter().try_for_each(|s| {
+                    serde_json::to_writer(&mut *w, &JsonSpan::of(s))?;
+                    w.write_all(b"\n").map_err(serde_json::Error::io)
+                }),
+                FileFormat::OtlpJson => {
+                    let line = to_json(&request(&self.resource, batch));
+                    w.write_all(line.as_bytes())
+                        .and_then(|()| w.write_all(b"\n"))
+                        .map_err(serde_json::Error::io)
+                }
+            };
+            let r = r.and_then(|()| w.flush().map_err(serde_json::Error::io));
+            match r {
+                Ok(()) => {
+                    c.file_written.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    c.file_errors.fetch_add(1, Ordering::Relaxed);
+                    c.error(format!("output: {e}"));
+                }
+            }
+        }
+        if let Some(exp) = &self.sinks.otlp {
+            c.requests.fetch_add(1, Ordering::Relaxed);
+            match exp.export(&self.resource, batch, self.deadline()) {
+                Delivery::Delivered { retries } => {
+                    c.retries.fetch_add(retries.into(), Ordering::Relaxed);
+                    c.exported.fetch_add(n, Ordering::Relaxed);
+                }
+                Delivery::Rejected { status, retries, detail } => {
+                    c.retries.fetch_add(retries.into(), Ordering::Relaxed);
+                    c.rejected.fetch_add(n, Ordering::Relaxed);
+                    c.export_errors.fetch_add(1, Ordering::Relaxed);
+                    c.error(format!(
+                        "OTLP endpoint {} refused {n} spans: HTTP {status} {detail}",
+                        exp.config().traces_url
+                    ));
+                }
+                Delivery::GaveUp { retries, last_error } => {
+                    c.retries.fetch_add(retries.into(), Ordering::Relaxed);
+                    c.failed.fetch_add(n, Ordering::Relaxed);
+                    c.export_errors.fetch_add(1, Ordering::Relaxed);
+                    c.error(format!(
+                        "OTLP endpoint {}: {n} spans lost after {retries} retries: {last_error}",
+                        exp.config().traces_url
+                    ));
+                }
+            }
+        }
+        batch.clear();
+    }
+}
+
+impl Pipeline {
+    /// Start the worker thread.
+    pub fn start(cfg: PipelineConfig, resource: Resource, sinks: Sinks) -> Self {
+        let cfg = PipelineConfig {
+            queue_size: cfg.queue_size.max(1),
+            batch_size: cfg.batch_size.max(1),
+            ..cfg
+        };
+        let (tx, rx) = mpsc::sync_channel(cfg.queue_size);
+        let shared = Arc::new(Shared {
+            counters: Counters::default(),
+            deadline: Mutex::new(None),
+        });
+        let worker = Worker {
+            rx,
+            shared: Arc::clone(&shared),
+            cfg,
+            resource,
+            sinks,
+        };
+        let worker = std::thread::Builder::new()
+            .name("clt-otlp-export".into())
+            .spawn(move || worker.run())
+            .expect("spawning the export thread");
+        Pipeline {
+            submitter: Submitter { tx, shared },
+            worker,
+            flush_timeout: cfg.flush_timeout,
+        }
+    }
+
+    /// A handle for a source thread.
+    pub fn submitter(&self) -> Submitter {
+        self.submitter.clone()
+    }
+
+    /// Queue one span (see [`Submitter::submit`]).
+    pub fn submit(&self, span: IoamSpan) -> bool {
+        self.submitter.submit(span)
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> PipelineStats {
+        self.submitter.stats()
+    }
+
+    /// Stop intake, flush within the flush timeout, return the final
+    /// counters. Spans submitted through clones of the [`Submitter`] after
+    /// this are counted as dropped; drop those clones first.
+    pub fn shutdown(self) -> PipelineStats {
+        let Pipeline {
+            submitter,
+            worker,
+            flush_timeout,
+        } = self;
+        if let Ok(mut d) = submitter.shared.deadline.lock() {
+            *d = Some(Instant::now() + flush_timeout);
+        }
+        let shared = Arc::clone(&submitter.shared);
+        drop(submitter);
+        // The worker ends when every sender is gone; a panic in it would be
+        // a bug, and the counters are still read.
+        let _ = worker.join();
+        shared.counters.snapshot()
+    }
+}
