@@ -22,15 +22,13 @@
 //! assert_eq!(frames[0].data, &pkt[..]);
 //! ```
 
+pub mod agent;
 pub mod args;
-pub mod capture;
 pub mod craft;
 pub mod decode;
 pub mod jsonline;
-pub mod linklayer;
 pub mod model;
 pub mod otlp;
-pub mod pcapwrite;
 pub mod sock;
 pub mod text;
 pub mod timefmt;

@@ -18,7 +18,7 @@ use ioam_wire::dex::DexLayout;
 use ioam_wire::Mode;
 
 /// The `--timestamp-format` names of RFC 9197 §5, as the library spells them.
-fn timestamp_format(s: &str) -> Result<TimestampFormat, String> {
+pub(crate) fn timestamp_format(s: &str) -> Result<TimestampFormat, String> {
     TimestampFormat::from_name(s).ok_or_else(|| {
         let names: Vec<_> = TimestampFormat::ALL.iter().map(|f| f.name()).collect();
         format!("expected one of {}", names.join(", "))
@@ -28,7 +28,7 @@ use ioam_cli::otlp::OtlpStream;
 use ioam_cli::text;
 
 mod cmd;
-use cmd::{craft, send};
+use cmd::{agent, craft, send};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,6 +49,8 @@ enum Cmd {
     Craft(craft::CraftArgs),
     /// Send CLT-tagged UDP or TCP traffic carrying an IOAM Hop-by-Hop header (Linux).
     Send(send::SendArgs),
+    /// Live CLT collector: capture packets and kernel IOAM6 events, export `ioam-span`s over OTLP.
+    Agent(agent::AgentArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -437,6 +439,7 @@ fn main() -> ExitCode {
         Cmd::Decode(a) => run_decode(a),
         Cmd::Craft(a) => craft::run(&a).map(|()| ExitCode::SUCCESS),
         Cmd::Send(a) => send::run(&a).map(|()| ExitCode::SUCCESS),
+        Cmd::Agent(a) => agent::run(&a).map(|()| ExitCode::SUCCESS),
     };
     match r {
         Ok(code) => code,
