@@ -152,7 +152,11 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = core::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or(()) {
+            if let Ok(v) = core::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or(())
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -193,9 +197,15 @@ impl ExportConfig {
         let nonempty = |k: &str| var(k).filter(|v| !v.trim().is_empty());
         let traces_url = match nonempty("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
             Some(u) => u.trim().to_string(),
-            None => traces_url(nonempty("OTEL_EXPORTER_OTLP_ENDPOINT").as_deref().unwrap_or(DEFAULT_ENDPOINT)),
+            None => traces_url(
+                nonempty("OTEL_EXPORTER_OTLP_ENDPOINT")
+                    .as_deref()
+                    .unwrap_or(DEFAULT_ENDPOINT),
+            ),
         };
-        let protocol = match nonempty("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL").or_else(|| nonempty("OTEL_EXPORTER_OTLP_PROTOCOL")) {
+        let protocol = match nonempty("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+            .or_else(|| nonempty("OTEL_EXPORTER_OTLP_PROTOCOL"))
+        {
             Some(p) => Protocol::from_name(&p)?,
             None => Protocol::HttpProtobuf,
         };
@@ -209,9 +219,13 @@ impl ExportConfig {
                 headers.push((k, v));
             }
         }
-        let timeout = match nonempty("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT").or_else(|| nonempty("OTEL_EXPORTER_OTLP_TIMEOUT")) {
+        let timeout = match nonempty("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
+            .or_else(|| nonempty("OTEL_EXPORTER_OTLP_TIMEOUT"))
+        {
             Some(t) => Duration::from_millis(t.trim().parse().map_err(|_| {
-                ConfigError(format!("OTEL_EXPORTER_OTLP_TIMEOUT: {t:?} is not a number of milliseconds"))
+                ConfigError(format!(
+                    "OTEL_EXPORTER_OTLP_TIMEOUT: {t:?} is not a number of milliseconds"
+                ))
             })?),
             None => Duration::from_secs(10),
         };
@@ -273,8 +287,14 @@ pub struct Exporter {
 
 enum Attempt {
     Ok,
-    Retry { why: String, after: Option<Duration> },
-    Final { status: u16, detail: String },
+    Retry {
+        why: String,
+        after: Option<Duration>,
+    },
+    Final {
+        status: u16,
+        detail: String,
+    },
 }
 
 fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
@@ -348,7 +368,12 @@ impl Exporter {
 
     /// Export `spans` under `resource`, retrying until delivered, rejected,
     /// or out of time; `deadline` (a shutdown) cuts the retries short.
-    pub fn export(&self, resource: &Resource, spans: &[IoamSpan], deadline: Option<Instant>) -> Delivery {
+    pub fn export(
+        &self,
+        resource: &Resource,
+        spans: &[IoamSpan],
+        deadline: Option<Instant>,
+    ) -> Delivery {
         let req = request(resource, spans);
         let body = match self.cfg.protocol {
             Protocol::HttpProtobuf => to_protobuf(&req),
@@ -369,9 +394,17 @@ impl Exporter {
         loop {
             match self.attempt(body) {
                 Attempt::Ok => return Delivery::Delivered { retries },
-                Attempt::Final { status, detail } => return Delivery::Rejected { status, retries, detail },
+                Attempt::Final { status, detail } => {
+                    return Delivery::Rejected {
+                        status,
+                        retries,
+                        detail,
+                    }
+                }
                 Attempt::Retry { why, after } => {
-                    let wait = after.unwrap_or_else(|| backoff.mul_f64(jitter()).max(Duration::from_millis(10)));
+                    let wait = after.unwrap_or_else(|| {
+                        backoff.mul_f64(jitter()).max(Duration::from_millis(10))
+                    });
                     let now = Instant::now();
                     if now + wait >= give_up {
                         return Delivery::GaveUp {
@@ -394,7 +427,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
@@ -408,7 +444,8 @@ mod tests {
 
     #[test]
     fn env_endpoint_rules() {
-        let c = ExportConfig::from_env(env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318/")])).unwrap();
+        let c = ExportConfig::from_env(env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318/")]))
+            .unwrap();
         assert_eq!(c.traces_url, "http://c:4318/v1/traces");
         let c = ExportConfig::from_env(env(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
@@ -428,7 +465,13 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.protocol, Protocol::HttpJson);
-        assert_eq!(c.headers, vec![("api-key".into(), "se cret".into()), ("X".into(), "2".into())]);
+        assert_eq!(
+            c.headers,
+            vec![
+                ("api-key".into(), "se cret".into()),
+                ("X".into(), "2".into())
+            ]
+        );
         assert_eq!(c.timeout, Duration::from_millis(2500));
         // Credentials are not in the debug output.
         assert!(!format!("{c:?}").contains("se cret"));
@@ -436,11 +479,14 @@ mod tests {
 
     #[test]
     fn env_errors_name_the_variable() {
-        let e = ExportConfig::from_env(env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])).unwrap_err();
+        let e =
+            ExportConfig::from_env(env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])).unwrap_err();
         assert!(e.0.contains("gRPC"), "{e}");
-        let e = ExportConfig::from_env(env(&[("OTEL_EXPORTER_OTLP_HEADERS", "novalue")])).unwrap_err();
+        let e =
+            ExportConfig::from_env(env(&[("OTEL_EXPORTER_OTLP_HEADERS", "novalue")])).unwrap_err();
         assert!(e.0.contains("OTEL_EXPORTER_OTLP_HEADERS"), "{e}");
-        let e = ExportConfig::from_env(env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://x")])).unwrap_err();
+        let e =
+            ExportConfig::from_env(env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://x")])).unwrap_err();
         assert!(e.0.contains("http://"), "{e}");
     }
 }

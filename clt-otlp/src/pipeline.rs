@@ -146,7 +146,11 @@ impl<'a> JsonSpan<'a> {
             trace_type: format!("0x{:06x}", s.trace_type),
             overflow: s.overflow,
             source: s.origin.name(),
-            hops: s.hop_attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+            hops: s
+                .hop_attributes
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
         }
     }
 }
@@ -245,11 +249,17 @@ impl core::fmt::Debug for Submitter {
 impl Submitter {
     /// Queue one span; false (and counted) when the queue is full.
     pub fn submit(&self, span: IoamSpan) -> bool {
-        self.shared.counters.submitted.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .counters
+            .submitted
+            .fetch_add(1, Ordering::Relaxed);
         match self.tx.try_send(span) {
             Ok(()) => true,
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.shared.counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .counters
+                    .dropped_queue_full
+                    .fetch_add(1, Ordering::Relaxed);
                 false
             }
         }
@@ -302,7 +312,10 @@ impl Worker {
             match self.rx.recv_timeout(wait) {
                 Ok(span) => {
                     if self.past_deadline() {
-                        self.shared.counters.dropped_at_shutdown.fetch_add(1, Ordering::Relaxed);
+                        self.shared
+                            .counters
+                            .dropped_at_shutdown
+                            .fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
                     open_since.get_or_insert_with(Instant::now);
@@ -336,7 +349,10 @@ impl Worker {
         }
         if let Some((w, _)) = self.sinks.file.as_mut() {
             if let Err(e) = w.flush() {
-                self.shared.counters.file_errors.fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .counters
+                    .file_errors
+                    .fetch_add(1, Ordering::Relaxed);
                 self.shared.counters.error(format!("output: {e}"));
             }
         }
@@ -376,7 +392,11 @@ impl Worker {
                     c.retries.fetch_add(retries.into(), Ordering::Relaxed);
                     c.exported.fetch_add(n, Ordering::Relaxed);
                 }
-                Delivery::Rejected { status, retries, detail } => {
+                Delivery::Rejected {
+                    status,
+                    retries,
+                    detail,
+                } => {
                     c.retries.fetch_add(retries.into(), Ordering::Relaxed);
                     c.rejected.fetch_add(n, Ordering::Relaxed);
                     c.export_errors.fetch_add(1, Ordering::Relaxed);
@@ -385,7 +405,10 @@ impl Worker {
                         exp.config().traces_url
                     ));
                 }
-                Delivery::GaveUp { retries, last_error } => {
+                Delivery::GaveUp {
+                    retries,
+                    last_error,
+                } => {
                     c.retries.fetch_add(retries.into(), Ordering::Relaxed);
                     c.failed.fetch_add(n, Ordering::Relaxed);
                     c.export_errors.fetch_add(1, Ordering::Relaxed);

@@ -77,9 +77,16 @@ fn boolean(key: &str, v: bool) -> KeyValue {
 /// `ioam.overflow`, `ioam.source`, and per hop `ioam.hop<i>.node_id`,
 /// `ioam.hop<i>.transit_delay_ns`, `ioam.hop<i>.queue_depth` when present).
 pub fn attributes(span: &IoamSpan) -> Vec<KeyValue> {
-    let mut a: Vec<KeyValue> = span.hop_attributes.iter().map(|(k, v)| string(k, v.as_str())).collect();
+    let mut a: Vec<KeyValue> = span
+        .hop_attributes
+        .iter()
+        .map(|(k, v)| string(k, v.as_str()))
+        .collect();
     a.push(int("ioam.namespace", span.namespace.into()));
-    a.push(string("ioam.trace_type", format!("0x{:06x}", span.trace_type)));
+    a.push(string(
+        "ioam.trace_type",
+        format!("0x{:06x}", span.trace_type),
+    ));
     a.push(int("ioam.hop_count", span.hops.len() as i64));
     a.push(boolean("ioam.overflow", span.overflow));
     a.push(string("ioam.source", span.origin.name()));

@@ -228,7 +228,13 @@ impl SpanBuilder {
                 outcome.traces += 1;
                 match LegacyTrace::from_option(&item.option) {
                     Ok(legacy) => match legacy.view(kind, self.cfg.mode, TraceFlags::SAMPLED) {
-                        Ok(view) => self.view(&view, Origin::Capture, receive_unix_nanos, &mut outcome, out),
+                        Ok(view) => self.view(
+                            &view,
+                            Origin::Capture,
+                            receive_unix_nanos,
+                            &mut outcome,
+                            out,
+                        ),
                         Err(e) => outcome.error(&e, "legacy CLT trace"),
                     },
                     Err(e) => outcome.error(&e, "legacy CLT trace"),
@@ -239,7 +245,13 @@ impl SpanBuilder {
                 Ok(OptionBody::PreallocatedTrace(t) | OptionBody::IncrementalTrace(t)) => {
                     outcome.traces += 1;
                     let view = CltView::new(t, self.cfg.schema_id);
-                    self.view(&view, Origin::Capture, receive_unix_nanos, &mut outcome, out);
+                    self.view(
+                        &view,
+                        Origin::Capture,
+                        receive_unix_nanos,
+                        &mut outcome,
+                        out,
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -253,7 +265,13 @@ impl SpanBuilder {
 
     /// The span of one trace read elsewhere (a kernel IOAM6 event, whose
     /// body `ioam_capture::events::TraceEvent::write_trace_body` builds).
-    pub fn trace(&self, trace: Trace<'_>, origin: Origin, receive_unix_nanos: u64, out: &mut Vec<IoamSpan>) -> Outcome {
+    pub fn trace(
+        &self,
+        trace: Trace<'_>,
+        origin: Origin,
+        receive_unix_nanos: u64,
+        out: &mut Vec<IoamSpan>,
+    ) -> Outcome {
         let mut outcome = Outcome {
             traces: 1,
             ..Outcome::default()
@@ -263,7 +281,14 @@ impl SpanBuilder {
         outcome
     }
 
-    fn view(&self, view: &CltView<'_>, origin: Origin, receive: u64, outcome: &mut Outcome, out: &mut Vec<IoamSpan>) {
+    fn view(
+        &self,
+        view: &CltView<'_>,
+        origin: Origin,
+        receive: u64,
+        outcome: &mut Outcome,
+        out: &mut Vec<IoamSpan>,
+    ) {
         let ns = view.namespace_id();
         if !self.cfg.namespaces.is_empty() && !self.cfg.namespaces.contains(&ns) {
             outcome.filtered += 1;

@@ -10,9 +10,9 @@ use std::fs;
 use std::path::PathBuf;
 
 use ioam_capture::file::Frames;
+use ioam_capture::link::{ipv6_payload, Payload};
 use ioam_cli::craft::random::corpus;
 use ioam_cli::decode::SAMPLE_CAPTURE;
-use ioam_capture::link::{ipv6_payload, Payload};
 use ioam_wire::ext::ExtHeaders;
 use ioam_wire::ioam::IoamType;
 use ioam_wire::packet::IoamOptions;

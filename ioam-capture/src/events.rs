@@ -190,14 +190,17 @@ fn io_err(what: &'static str, e: &io::Error) -> EventError {
 /// Resolve the family id and the group id through the generic-netlink
 /// controller.
 fn resolve() -> Result<(u16, u32), EventError> {
-    let (router, _multicast) = NlRouter::connect(NlFamily::Generic, None, Groups::empty()).map_err(|e| EventError::Io {
-        what: "opening a generic-netlink socket",
-        detail: e.to_string(),
-    })?;
-    let family = router.resolve_genl_family(FAMILY_NAME).map_err(|e| EventError::NoFamily {
-        kernel: kernel_release(),
-        detail: e.to_string(),
-    })?;
+    let (router, _multicast) = NlRouter::connect(NlFamily::Generic, None, Groups::empty())
+        .map_err(|e| EventError::Io {
+            what: "opening a generic-netlink socket",
+            detail: e.to_string(),
+        })?;
+    let family = router
+        .resolve_genl_family(FAMILY_NAME)
+        .map_err(|e| EventError::NoFamily {
+            kernel: kernel_release(),
+            detail: e.to_string(),
+        })?;
     let group = router
         .resolve_nl_mcast_group(FAMILY_NAME, GROUP_NAME)
         .map_err(|_| EventError::NoGroup {
@@ -244,13 +247,17 @@ impl KernelEvents {
         let (family, group) = resolve()?;
         let socket = NlSocket::connect(NlFamily::Generic, None, Groups::empty())
             .map_err(|e| io_err("opening a generic-netlink socket", &e))?;
-        socket.add_mcast_membership(Groups::new_groups(&[group])).map_err(|e| {
-            if e.kind() == io::ErrorKind::PermissionDenied {
-                EventError::PermissionDenied { detail: e.to_string() }
-            } else {
-                io_err("joining the multicast group", &e)
-            }
-        })?;
+        socket
+            .add_mcast_membership(Groups::new_groups(&[group]))
+            .map_err(|e| {
+                if e.kind() == io::ErrorKind::PermissionDenied {
+                    EventError::PermissionDenied {
+                        detail: e.to_string(),
+                    }
+                } else {
+                    io_err("joining the multicast group", &e)
+                }
+            })?;
         {
             let fd = borrow_fd(&socket);
             let sock = socket2::SockRef::from(&fd);
@@ -276,11 +283,23 @@ impl KernelEvents {
     /// passed without any. [`EventError::Overrun`] reports lost events; the
     /// subscription stays usable after it and after `Malformed`.
     pub fn next_batch(&mut self) -> Result<Option<EventBatch>, EventError> {
-        let n = match self.socket.recv(&mut self.buf[..], neli::consts::socket::Msg::empty()) {
+        let n = match self
+            .socket
+            .recv(&mut self.buf[..], neli::consts::socket::Msg::empty())
+        {
             Ok((n, _)) => n,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => return Ok(None),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(None)
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(None),
-            Err(e) if e.raw_os_error() == Some(105 /* ENOBUFS */) => return Err(EventError::Overrun),
+            Err(e) if e.raw_os_error() == Some(105 /* ENOBUFS */) => {
+                return Err(EventError::Overrun)
+            }
             Err(e) => return Err(io_err("receiving", &e)),
         };
         parse_messages(&self.buf[..n], self.family).map(Some)
@@ -295,8 +314,13 @@ pub fn parse_messages(bytes: &[u8], family: u16) -> Result<EventBatch, EventErro
     if bytes.is_empty() {
         return Ok(batch);
     }
-    let msgs = NlBuffer::<u16, Genlmsghdr<u8, u16>>::from_bytes_with_input(&mut Cursor::new(bytes), bytes.len())
-        .map_err(|e| EventError::Malformed { detail: e.to_string() })?;
+    let msgs = NlBuffer::<u16, Genlmsghdr<u8, u16>>::from_bytes_with_input(
+        &mut Cursor::new(bytes),
+        bytes.len(),
+    )
+    .map_err(|e| EventError::Malformed {
+        detail: e.to_string(),
+    })?;
     for msg in msgs.iter() {
         if *msg.nl_type() != family {
             continue;
@@ -320,9 +344,15 @@ pub fn parse_messages(bytes: &[u8], family: u16) -> Result<EventBatch, EventErro
         let nl = get(attr::NODELEN).ok_or_else(|| missing("NODELEN"))?;
         let ty = get(attr::TYPE).ok_or_else(|| missing("TYPE"))?;
         let data = get(attr::DATA).unwrap_or(&[]);
-        let ns: [u8; 2] = ns.get(..2).and_then(|s| s.try_into().ok()).ok_or_else(|| short("NAMESPACE", 2, ns.len()))?;
+        let ns: [u8; 2] = ns
+            .get(..2)
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| short("NAMESPACE", 2, ns.len()))?;
         let nl = *nl.first().ok_or_else(|| short("NODELEN", 1, 0))?;
-        let ty: [u8; 4] = ty.get(..4).and_then(|s| s.try_into().ok()).ok_or_else(|| short("TYPE", 4, ty.len()))?;
+        let ty: [u8; 4] = ty
+            .get(..4)
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| short("TYPE", 4, ty.len()))?;
         batch.events.push(TraceEvent {
             // Netlink attributes are in host byte order.
             namespace: u16::from_ne_bytes(ns),

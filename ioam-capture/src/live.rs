@@ -136,6 +136,9 @@ pub struct LiveCapture {
     interface: String,
     cap: pcap::Capture<pcap::Active>,
     linktype: u32,
+    poll_interval: Duration,
+    /// The last read found nothing: wait on the descriptor before the next.
+    idle: bool,
 }
 
 impl fmt::Debug for LiveCapture {
@@ -169,24 +172,30 @@ impl LiveCapture {
     /// in Linux cooked mode) and install the filter.
     pub fn open(interface: &str, cfg: &LiveConfig) -> Result<Self, LiveError> {
         let inactive = pcap::Capture::from_device(interface).map_err(|e| classify(interface, e))?;
-        let mut cap = inactive
+        let cap = inactive
             .promisc(cfg.promiscuous)
             .snaplen(clamp_i32(cfg.snaplen.into()))
             .buffer_size(clamp_i32(cfg.buffer_size.into()))
-            .timeout(clamp_i32(cfg.poll_interval.as_millis().max(1) as u64))
             .immediate_mode(true)
             .precision(pcap::Precision::Nano)
             .open()
             .map_err(|e| classify(interface, e))?;
-        cap.filter(&cfg.filter, true).map_err(|e| LiveError::BadFilter {
-            filter: cfg.filter.clone(),
-            detail: e.to_string(),
-        })?;
+        // Non-blocking reads and our own poll: libpcap's read timeout is not
+        // honoured on every Linux capture mode (an idle interface would block
+        // the reader, and its shutdown, forever).
+        let mut cap = cap.setnonblock().map_err(|e| classify(interface, e))?;
+        cap.filter(&cfg.filter, true)
+            .map_err(|e| LiveError::BadFilter {
+                filter: cfg.filter.clone(),
+                detail: e.to_string(),
+            })?;
         let linktype = cap.get_datalink().0 as u32;
         Ok(LiveCapture {
             interface: interface.to_string(),
             cap,
             linktype,
+            poll_interval: cfg.poll_interval.max(Duration::from_millis(1)),
+            idle: true,
         })
     }
 
@@ -202,8 +211,28 @@ impl LiveCapture {
 
     /// The next packet, or `None` when the poll interval passed without one.
     pub fn next_packet(&mut self) -> Result<Option<LivePacket<'_>>, LiveError> {
+        if self.idle {
+            let timeout = rustix::event::Timespec {
+                tv_sec: self.poll_interval.as_secs() as _,
+                tv_nsec: self.poll_interval.subsec_nanos() as _,
+            };
+            let mut fds = [rustix::event::PollFd::new(
+                &self.cap,
+                rustix::event::PollFlags::IN,
+            )];
+            match rustix::event::poll(&mut fds, Some(&timeout)) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => {
+                    return Err(LiveError::Pcap {
+                        interface: self.interface.clone(),
+                        detail: format!("poll: {e}"),
+                    })
+                }
+            }
+        }
         match self.cap.next_packet() {
             Ok(p) => {
+                self.idle = false;
                 let ts = p.header.ts;
                 // With nanosecond precision the second field holds
                 // nanoseconds; clamp anything out of range.
@@ -218,7 +247,10 @@ impl LiveCapture {
                     orig_len: p.header.len,
                 }))
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(None),
+            Err(pcap::Error::TimeoutExpired) => {
+                self.idle = true;
+                Ok(None)
+            }
             Err(e) => Err(classify(&self.interface, e)),
         }
     }

@@ -149,7 +149,8 @@ impl Shared {
             c.ioam.fetch_add(1, Ordering::Relaxed);
         }
         c.spans.fetch_add(o.spans as u64, Ordering::Relaxed);
-        c.no_context.fetch_add(o.no_context as u64, Ordering::Relaxed);
+        c.no_context
+            .fetch_add(o.no_context as u64, Ordering::Relaxed);
         c.filtered.fetch_add(o.filtered as u64, Ordering::Relaxed);
         c.unsampled.fetch_add(o.unsampled as u64, Ordering::Relaxed);
         if let Some(e) = &o.malformed {
@@ -181,8 +182,9 @@ impl Shared {
         }
     }
 
-    fn read_one(&self, limits: &Limits) -> bool {
-        let n = self.counters.packets.load(Ordering::Relaxed) + self.counters.events.load(Ordering::Relaxed);
+    fn under_count(&self, limits: &Limits) -> bool {
+        let n = self.counters.packets.load(Ordering::Relaxed)
+            + self.counters.events.load(Ordering::Relaxed);
         if limits.count.is_some_and(|c| n >= c) {
             self.stop.store(true, Ordering::Relaxed);
             return false;
@@ -203,7 +205,15 @@ fn now_nanos() -> u64 {
 }
 
 /// Decode one frame and submit its spans.
-fn frame(shared: &Shared, builder: &SpanBuilder, sub: &Submitter, linktype: u32, data: &[u8], time: u64, spans: &mut Vec<IoamSpan>) {
+fn frame(
+    shared: &Shared,
+    builder: &SpanBuilder,
+    sub: &Submitter,
+    linktype: u32,
+    data: &[u8],
+    time: u64,
+    spans: &mut Vec<IoamSpan>,
+) {
     shared.counters.packets.fetch_add(1, Ordering::Relaxed);
     let packet = match ipv6_payload(linktype, data) {
         Ok(Payload::Ipv6 { packet, .. }) => packet,
@@ -239,7 +249,7 @@ fn live_thread(
         .spawn(move || {
             let mut spans = Vec::new();
             let mut last_dropped = 0;
-            while !shared.stop.load(Ordering::Relaxed) && shared.read_one(&limits) {
+            while !shared.stop.load(Ordering::Relaxed) && shared.under_count(&limits) {
                 match cap.next_packet() {
                     Ok(Some(p)) => {
                         let (lt, t) = (p.linktype, nanos(p.time));
@@ -247,15 +257,24 @@ fn live_thread(
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        shared.counters.source_errors.fetch_add(1, Ordering::Relaxed);
-                        log(&format!("capture on {}: {e}; stopping this source", cap.interface()));
+                        shared
+                            .counters
+                            .source_errors
+                            .fetch_add(1, Ordering::Relaxed);
+                        log(&format!(
+                            "capture on {}: {e}; stopping this source",
+                            cap.interface()
+                        ));
                         break;
                     }
                 }
                 if let Ok(s) = cap.stats() {
                     let d = s.dropped + s.if_dropped;
                     if d > last_dropped {
-                        shared.counters.capture_dropped.fetch_add(d - last_dropped, Ordering::Relaxed);
+                        shared
+                            .counters
+                            .capture_dropped
+                            .fetch_add(d - last_dropped, Ordering::Relaxed);
                         last_dropped = d;
                     }
                 }
@@ -277,7 +296,7 @@ fn events_thread(
         .spawn(move || {
             let mut spans = Vec::new();
             let mut body = Vec::new();
-            while !shared.stop.load(Ordering::Relaxed) && shared.read_one(&limits) {
+            while !shared.stop.load(Ordering::Relaxed) && shared.under_count(&limits) {
                 match ev.next_batch() {
                     Ok(Some(batch)) => {
                         for e in batch.events {
@@ -368,6 +387,15 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
         files.push((path.clone(), r));
     }
 
+    let mut what: Vec<String> = captures
+        .iter()
+        .map(|c| format!("capture on {} (link type {})", c.interface(), c.linktype()))
+        .collect();
+    if events.is_some() {
+        what.push("kernel IOAM6 events".into());
+    }
+    what.extend(files.iter().map(|(p, _)| p.display().to_string()));
+    log(&format!("reading {}", what.join(", ")));
     let builder = SpanBuilder::new(spans);
     let pipeline = Pipeline::start(pipeline, resource, sinks);
     let shared = Arc::new(Shared {
@@ -416,17 +444,31 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
     'files: for (path, mut reader) in files {
         let mut n: u64 = 0;
         while let Some(frame_res) = reader.next_frame() {
-            if stop.load(Ordering::Relaxed) || !shared.read_one(&limits) {
+            if stop.load(Ordering::Relaxed) || !shared.under_count(&limits) {
                 break 'files;
             }
             match frame_res {
                 Ok(f) => {
                     let t = f.time.map(nanos).unwrap_or_else(now_nanos);
-                    frame(&shared, &builder, &sub, f.linktype, f.data, t, &mut spans_buf);
+                    frame(
+                        &shared,
+                        &builder,
+                        &sub,
+                        f.linktype,
+                        f.data,
+                        t,
+                        &mut spans_buf,
+                    );
                 }
                 Err(e) => {
-                    shared.counters.source_errors.fetch_add(1, Ordering::Relaxed);
-                    log(&format!("{}: {e}; the rest of the file is skipped", path.display()));
+                    shared
+                        .counters
+                        .source_errors
+                        .fetch_add(1, Ordering::Relaxed);
+                    log(&format!(
+                        "{}: {e}; the rest of the file is skipped",
+                        path.display()
+                    ));
                     break;
                 }
             }

@@ -28,13 +28,13 @@ use ioam_wire::ipv6::{Ipv6Header, IPV6_HEADER_LEN};
 use ioam_wire::pot::{PotData, PotRepr};
 use ioam_wire::{Mode, WireError};
 
-use ioam_capture::file::{Frame, Timestamp};
-use ioam_capture::link::{ipv6_payload, Payload};
 use crate::model::{
     hex, hex_prefixed, CltReport, ErrorReport, FlagsReport, IntegrityReport, NodeReport,
     OptionReport, OssReport, PacketReport, SpanInfo,
 };
 use crate::timefmt::rfc3339;
+use ioam_capture::file::{Frame, Timestamp};
+use ioam_capture::link::{ipv6_payload, Payload};
 
 /// Decoder settings.
 #[derive(Debug, Clone, PartialEq, Eq)]

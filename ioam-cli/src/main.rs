@@ -10,8 +10,8 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use ioam_cli::args::{parse_schema_id, parse_u16};
 use ioam_capture::file::{CaptureReader, Timestamp};
+use ioam_cli::args::{parse_schema_id, parse_u16};
 use ioam_cli::decode::{self, DecodeOptions};
 use ioam_trace::timestamp::TimestampFormat;
 use ioam_wire::dex::DexLayout;
@@ -265,10 +265,7 @@ fn decode_input(
     let mut reader = CaptureReader::new(input.reader)?;
     if let Some(lt) = reader.pcap_linktype() {
         if !ioam_capture::link::is_supported(lt) {
-            bail!(
-                "{}",
-                ioam_capture::link::LinkError::UnsupportedLinkType(lt)
-            );
+            bail!("{}", ioam_capture::link::LinkError::UnsupportedLinkType(lt));
         }
     }
     let mut progress = Progress::new(input.len.unwrap_or(0));

@@ -8,8 +8,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use ioam_capture::file::Timestamp;
 use crate::model::{hex, PacketReport, SpanInfo};
+use ioam_capture::file::Timestamp;
 
 /// Name of every exported span.
 pub const SPAN_NAME: &str = "ioam-span";

@@ -20,7 +20,9 @@ use ioam_trace::timestamp::TimestampFormat;
 use ioam_wire::Mode;
 
 fn seconds(s: &str) -> Result<Duration, String> {
-    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     if !(v.is_finite() && v >= 0.0 && v < 1e9) {
         return Err(format!("{s:?}: expected 0 to 1e9 seconds"));
     }
@@ -135,7 +137,10 @@ fn resource(a: &AgentArgs) -> Result<Resource> {
         Some(s) => parse_key_values(&s, "OTEL_RESOURCE_ATTRIBUTES")?,
         None => Vec::new(),
     };
-    let from_attrs = attributes.iter().find(|(k, _)| k == "service.name").map(|(_, v)| v.clone());
+    let from_attrs = attributes
+        .iter()
+        .find(|(k, _)| k == "service.name")
+        .map(|(_, v)| v.clone());
     attributes.retain(|(k, _)| k != "service.name");
     let service_name = a
         .service_name
@@ -166,7 +171,8 @@ pub(crate) fn run(a: &AgentArgs) -> Result<()> {
         None => None,
         Some(p) if p.as_os_str() == "-" => Some((Box::new(io::stdout()), a.format)),
         Some(p) => {
-            let f = std::fs::File::create(p).map_err(|e| anyhow::anyhow!("creating {}: {e}", p.display()))?;
+            let f = std::fs::File::create(p)
+                .map_err(|e| anyhow::anyhow!("creating {}: {e}", p.display()))?;
             Some((Box::new(io::BufWriter::new(f)), a.format))
         }
     };
@@ -201,7 +207,11 @@ pub(crate) fn run(a: &AgentArgs) -> Result<()> {
             legacy_namespaces: a.legacy_clt_ns.clone(),
             namespaces: a.namespace.clone(),
             export_unsampled: a.export_unsampled,
-            mode: if a.strict { Mode::Strict } else { Mode::Lenient },
+            mode: if a.strict {
+                Mode::Strict
+            } else {
+                Mode::Lenient
+            },
             timestamp_format: a.timestamp_format,
         },
         pipeline: PipelineConfig {

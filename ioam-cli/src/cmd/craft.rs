@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use ioam_cli::args::{parse_schema_id, parse_u16, parse_u32};
 use ioam_capture::file::Timestamp;
+use ioam_cli::args::{parse_schema_id, parse_u16, parse_u32};
 use ioam_cli::craft::{random, trace_packet, write_capture, LinkType, TraceSpec};
 use ioam_trace::TraceType;
 

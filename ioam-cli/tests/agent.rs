@@ -1,0 +1,586 @@
+//! `ioam agent` against a scripted OTLP/HTTP collector: delivery, retries
+//! (503 with Retry-After, refused connections, a collector that never
+//! answers), rejection without retry, queue overflow counted exactly, and
+//! the spans equal to what `ioam decode` reads in the same capture. The
+//! request bodies are decoded with the official OTLP protobuf definitions
+//! (`opentelemetry-proto`).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use common::{run, run_ok, tmpdir};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+use serde_json::Value;
+
+/// One scripted answer of the fake collector.
+#[derive(Debug, Clone)]
+enum Reply {
+    /// Answer with this status (and a Retry-After in seconds).
+    Status(u16, Option<u64>),
+    /// Read the request, then wait this long before answering 200.
+    Slow(Duration),
+    /// Read the request and never answer (until the client gives up).
+    Hang,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Bodies of the requests answered 2xx.
+    accepted: Vec<ExportTraceServiceRequest>,
+    /// Every request: its content type.
+    content_types: Vec<String>,
+    requests: usize,
+}
+
+struct Collector {
+    port: u16,
+    seen: Arc<Mutex<Seen>>,
+}
+
+fn read_request(s: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+    let mut r = BufReader::new(s.try_clone().ok()?);
+    let mut len = 0usize;
+    let mut ctype = String::new();
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    if !line.starts_with("POST /v1/traces ") {
+        return None;
+    }
+    loop {
+        line.clear();
+        r.read_line(&mut line).ok()?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        let (k, v) = l.split_once(':')?;
+        match k.to_ascii_lowercase().as_str() {
+            "content-length" => len = v.trim().parse().ok()?,
+            "content-type" => ctype = v.trim().to_string(),
+            _ => {}
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    Some((ctype, body))
+}
+
+fn answer(s: &mut TcpStream, status: u16, retry_after: Option<u64>) {
+    let mut head = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n");
+    if let Some(r) = retry_after {
+        head.push_str(&format!("retry-after: {r}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = s.write_all(head.as_bytes());
+}
+
+impl Collector {
+    /// Listen on a free port; answer the script in order, then 200.
+    fn start(script: Vec<Reply>) -> Collector {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        Collector::serve(l, script, port)
+    }
+
+    fn serve(l: TcpListener, script: Vec<Reply>, port: u16) -> Collector {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let s2 = Arc::clone(&seen);
+        thread::spawn(move || {
+            let mut script = script.into_iter();
+            for stream in l.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let Some((ctype, body)) = read_request(&mut s) else {
+                    continue;
+                };
+                let step = script.next();
+                {
+                    let mut g = s2.lock().unwrap();
+                    g.requests += 1;
+                    g.content_types.push(ctype);
+                }
+                let ok = |s: &mut TcpStream| {
+                    let req = ExportTraceServiceRequest::decode(&body[..])
+                        .expect("an OTLP protobuf body");
+                    s2.lock().unwrap().accepted.push(req);
+                    answer(s, 200, None);
+                };
+                match step {
+                    None => ok(&mut s),
+                    Some(Reply::Status(code, ra)) if (200..300).contains(&code) => {
+                        let _ = ra;
+                        ok(&mut s)
+                    }
+                    Some(Reply::Status(code, ra)) => answer(&mut s, code, ra),
+                    Some(Reply::Slow(d)) => {
+                        thread::sleep(d);
+                        ok(&mut s)
+                    }
+                    Some(Reply::Hang) => {
+                        // Keep the connection open without answering.
+                        thread::spawn(move || {
+                            thread::sleep(Duration::from_secs(30));
+                            drop(s);
+                        });
+                    }
+                }
+            }
+        });
+        Collector { port, seen }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn spans(&self) -> Vec<opentelemetry_proto::tonic::trace::v1::Span> {
+        let g = self.seen.lock().unwrap();
+        g.accepted
+            .iter()
+            .flat_map(|r| r.resource_spans.iter())
+            .flat_map(|r| r.scope_spans.iter())
+            .flat_map(|s| s.spans.iter().cloned())
+            .collect()
+    }
+}
+
+fn sample() -> String {
+    format!("{}/../data/sample-linux.pcap", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `final:` counters of the agent's standard error.
+fn final_counters(stderr: &str) -> BTreeMap<String, u64> {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("ioam agent: final: "))
+        .unwrap_or_else(|| panic!("no final counters in:\n{stderr}"));
+    line.split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_string(), v.parse().unwrap())
+        })
+        .collect()
+}
+
+fn agent(args: &[&str], env: &[(&str, &str)]) -> (std::process::ExitStatus, String, String) {
+    let mut cmd = common::ioam();
+    cmd.arg("agent").args(args).arg("--stats-interval").arg("0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `(trace id, parent span id, hop attribute keys and values)` of the CLT
+/// traces `ioam decode` finds in `file`.
+fn decoded_spans(file: &str) -> Vec<(String, String)> {
+    let out = run_ok(&["decode", "--format", "json", "-q", "--lenient", file]);
+    common::json_lines(&out)
+        .iter()
+        .flat_map(|p| p["ioam"].as_array().cloned().unwrap_or_default())
+        .filter_map(|o| {
+            let c = o.get("clt")?;
+            Some((
+                c["trace_id"].as_str()?.to_string(),
+                c["span_id"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn spans_reach_the_collector_after_a_503_with_retry_after() {
+    let c = Collector::start(vec![Reply::Status(503, Some(1))]);
+    let (st, _, err) = agent(&["--read", &sample(), "--otlp-endpoint", &c.url()], &[]);
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    let want = decoded_spans(&sample());
+    assert_eq!(want.len(), 3, "the sample has 3 CLT-tagged traces");
+    assert_eq!(k["clt"], 3, "{err}");
+    assert_eq!(k["exported"], 3, "{err}");
+    assert_eq!(k["retried"], 1, "{err}");
+    assert_eq!(
+        k["failed"] + k["rejected"] + k["dropped_queue_full"],
+        0,
+        "{err}"
+    );
+    let spans = c.spans();
+    let got: Vec<(String, String)> = spans
+        .iter()
+        .map(|s| (hex(&s.trace_id), hex(&s.parent_span_id)))
+        .collect();
+    assert_eq!(
+        got, want,
+        "trace id and parent = the context in each packet, in capture order"
+    );
+    for s in &spans {
+        assert_eq!(s.name, "ioam-span");
+        assert_eq!(s.kind, 1, "SPAN_KIND_INTERNAL");
+        assert_ne!(s.span_id, vec![0; 8]);
+        assert!(s.start_time_unix_nano > 1_600_000_000_000_000_000);
+        assert!(s.end_time_unix_nano >= s.start_time_unix_nano);
+        assert!(s.attributes[0].key.starts_with("ioam_namespace123_node1"));
+    }
+    let g = c.seen.lock().unwrap();
+    assert_eq!(g.requests, 2);
+    assert!(g
+        .content_types
+        .iter()
+        .all(|t| t == "application/x-protobuf"));
+}
+
+#[test]
+fn hop_attributes_equal_those_of_decode_otlp() {
+    let c = Collector::start(vec![]);
+    let (st, _, err) = agent(&["--read", &sample(), "--otlp-endpoint", &c.url()], &[]);
+    assert!(st.success(), "{err}");
+    let doc: Value = serde_json::from_str(&run_ok(&[
+        "decode",
+        "--format",
+        "otlp-json",
+        "-q",
+        &sample(),
+    ]))
+    .unwrap();
+    let theirs = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let ours = c.spans();
+    assert_eq!(ours.len(), theirs.len());
+    for (o, t) in ours.iter().zip(&theirs) {
+        let t_attrs: Vec<(String, String)> = t["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["key"].as_str().unwrap().into(),
+                    a["value"]["stringValue"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        let o_attrs: Vec<(String, String)> = o
+            .attributes
+            .iter()
+            .filter(|a| a.key.starts_with("ioam_namespace"))
+            .map(|a| {
+                let v = match &a.value.as_ref().unwrap().value {
+                    Some(
+                        opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s),
+                    ) => s.clone(),
+                    other => panic!("{other:?}"),
+                };
+                (a.key.clone(), v)
+            })
+            .collect();
+        assert_eq!(o_attrs, t_attrs);
+        assert_eq!(
+            o.start_time_unix_nano.to_string(),
+            t["startTimeUnixNano"].as_str().unwrap()
+        );
+        assert_eq!(
+            o.end_time_unix_nano.to_string(),
+            t["endTimeUnixNano"].as_str().unwrap()
+        );
+        let typed = |k: &str| {
+            o.attributes
+                .iter()
+                .find(|a| a.key == k)
+                .map(|a| a.value.clone().unwrap())
+        };
+        assert!(typed("ioam.namespace").is_some());
+        assert!(typed("ioam.hop1.node_id").is_some());
+    }
+}
+
+#[test]
+fn a_collector_that_starts_late_gets_every_span() {
+    // Take a free port, release it, and start listening only after the
+    // agent has already been refused a few times.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(1500));
+        let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        Collector::serve(l, vec![Reply::Status(503, None)], port)
+    });
+    let url = format!("http://127.0.0.1:{port}");
+    let (st, _, err) = agent(
+        &[
+            "--read",
+            &sample(),
+            "--otlp-endpoint",
+            &url,
+            "--retry-for",
+            "20",
+        ],
+        &[],
+    );
+    let c = late.join().unwrap();
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    assert_eq!(k["exported"], 3, "{err}");
+    assert!(k["retried"] >= 2, "refused, then 503, then accepted: {err}");
+    assert_eq!(c.spans().len(), 3);
+}
+
+#[test]
+fn a_400_is_counted_and_not_retried() {
+    let c = Collector::start(vec![Reply::Status(400, None)]);
+    let (st, _, err) = agent(&["--read", &sample(), "--otlp-endpoint", &c.url()], &[]);
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    assert_eq!(
+        (k["rejected"], k["retried"], k["requests"], k["exported"]),
+        (3, 0, 1, 0),
+        "{err}"
+    );
+    assert!(err.contains("HTTP 400"), "the reason is logged: {err}");
+    assert_eq!(c.seen.lock().unwrap().requests, 1);
+}
+
+#[test]
+fn a_collector_that_never_answers_times_out_and_the_loss_is_counted() {
+    let c = Collector::start(vec![
+        Reply::Hang,
+        Reply::Hang,
+        Reply::Hang,
+        Reply::Hang,
+        Reply::Hang,
+    ]);
+    let (st, _, err) = agent(
+        &[
+            "--read",
+            &sample(),
+            "--otlp-endpoint",
+            &c.url(),
+            "--retry-for",
+            "2",
+        ],
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "400")],
+    );
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    assert_eq!((k["failed"], k["exported"]), (3, 0), "{err}");
+    assert!(k["retried"] >= 1, "{err}");
+}
+
+#[test]
+fn a_burst_larger_than_the_queue_counts_every_drop() {
+    let dir = tmpdir("agent-burst");
+    let pcap = dir.join("burst.pcap");
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    run_ok(&[
+        "craft",
+        "--count",
+        "200",
+        "--traceparent",
+        tp,
+        "-o",
+        pcap.to_str().unwrap(),
+    ]);
+    // Every answer takes 100 ms; the queue holds 4 spans, batches are 2.
+    let c = Collector::start(vec![Reply::Slow(Duration::from_millis(100)); 400]);
+    let (st, _, err) = agent(
+        &[
+            "--read",
+            pcap.to_str().unwrap(),
+            "--otlp-endpoint",
+            &c.url(),
+            "--queue-size",
+            "4",
+            "--batch-size",
+            "2",
+        ],
+        &[],
+    );
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    assert_eq!(k["clt"], 200, "{err}");
+    assert_eq!(k["queued"], 200, "{err}");
+    assert!(k["dropped_queue_full"] > 0, "the queue overflowed: {err}");
+    assert_eq!(
+        k["queued"],
+        k["exported"]
+            + k["dropped_queue_full"]
+            + k["failed"]
+            + k["rejected"]
+            + k["dropped_at_shutdown"],
+        "every span is accounted for: {err}"
+    );
+    assert_eq!(c.spans().len() as u64, k["exported"]);
+}
+
+#[test]
+fn json_protocol_and_local_file_together() {
+    let c = Collector::start(vec![]);
+    let dir = tmpdir("agent-jsonl");
+    let out = dir.join("spans.jsonl");
+    let (st, _, err) = agent(
+        &["--read", &sample(), "--output", out.to_str().unwrap()],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &c.url()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+            ("OTEL_SERVICE_NAME", "edge-collector"),
+        ],
+    );
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    assert_eq!(
+        (k["written"], k["exported"]),
+        (3, 0),
+        "JSON bodies are not counted by this protobuf-only fake: {err}"
+    );
+    let g = c.seen.lock().unwrap();
+    assert!(
+        g.content_types.iter().all(|t| t == "application/json"),
+        "{:?}",
+        g.content_types
+    );
+    drop(g);
+    let lines = std::fs::read_to_string(&out).unwrap();
+    let spans: Vec<Value> = common::json_lines(&lines);
+    assert_eq!(spans.len(), 3);
+    let want = decoded_spans(&sample());
+    for (s, (tid, parent)) in spans.iter().zip(&want) {
+        assert_eq!(s["traceId"], *tid);
+        assert_eq!(s["parentSpanId"], *parent);
+        assert_eq!(s["name"], "ioam-span");
+    }
+}
+
+#[test]
+fn bad_configuration_fails_with_the_reason() {
+    let (st, _, err) = agent(
+        &["--read", &sample()],
+        &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")],
+    );
+    assert!(!st.success());
+    assert!(err.contains("gRPC"), "{err}");
+    let (st, _, err) = agent(&[], &[]);
+    assert!(!st.success());
+    assert!(err.contains("no source"), "{err}");
+    let (st, _, err) = agent(
+        &["--read", "/nonexistent.pcap", "--no-otlp", "-o", "-"],
+        &[],
+    );
+    assert!(!st.success());
+    assert!(err.contains("/nonexistent.pcap"), "{err}");
+}
+
+#[test]
+fn sigterm_flushes_and_exits_zero() {
+    if !Path::new("/sys/class/net/lo").exists() {
+        common::cannot_run("sigterm_flushes_and_exits_zero", "no loopback interface");
+    }
+    let c = Collector::start(vec![]);
+    let mut child = common::ioam()
+        .args([
+            "agent",
+            "--interface",
+            "lo",
+            "--otlp-endpoint",
+            &c.url(),
+            "--stats-interval",
+            "0",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    // "reading ..." once the sources are open (or it exits with the reason,
+    // for example without CAP_NET_RAW).
+    let mut first = String::new();
+    let mut one = [0u8; 1];
+    while !first.contains("reading ") || !first.ends_with('\n') {
+        if err.read(&mut one).unwrap_or(0) != 1 {
+            break;
+        }
+        first.push(one[0] as char);
+    }
+    thread::sleep(Duration::from_millis(300));
+    if let Ok(Some(st)) = child.try_wait() {
+        let mut rest = String::new();
+        err.read_to_string(&mut rest).unwrap();
+        common::cannot_run(
+            "sigterm_flushes_and_exits_zero",
+            &format!("the agent exited ({st}): {first}{rest}"),
+        );
+    }
+    let r = unsafe_free_kill(child.id());
+    assert!(r, "kill -TERM");
+    let st = child.wait().unwrap();
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(
+        st.success(),
+        "exit status after SIGTERM: {st}\n{first}\n{rest}"
+    );
+    let k = final_counters(&rest);
+    assert_eq!(k["dropped_at_shutdown"], 0, "{rest}");
+}
+
+/// SIGTERM through kill(1), keeping the tests free of unsafe code.
+fn unsafe_free_kill(pid: u32) -> bool {
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+#[test]
+fn decode_errors_do_not_stop_the_agent() {
+    let dir = tmpdir("agent-malformed");
+    let pcap = dir.join("random.pcap");
+    run_ok(&[
+        "craft",
+        "--random",
+        "--count",
+        "300",
+        "-o",
+        pcap.to_str().unwrap(),
+    ]);
+    let (st, stdout, err) = agent(
+        &[
+            "--read",
+            pcap.to_str().unwrap(),
+            "--no-otlp",
+            "-o",
+            "-",
+            "--strict",
+        ],
+        &[],
+    );
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    assert_eq!(k["packets"], 300, "{err}");
+    assert!(
+        k["malformed"] > 0,
+        "the random corpus has malformed packets: {err}"
+    );
+    assert!(
+        err.contains("first malformed: "),
+        "the first error is printed in full: {err}"
+    );
+    assert_eq!(stdout.lines().count() as u64, k["written"]);
+    let _ = run(&["decode", "-q", pcap.to_str().unwrap()], None);
+}
