@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 import ioambytes as ib  # noqa: E402
 import scenarios as S  # noqa: E402
+import agent as A  # noqa: E402
 import tsharkjson as TS  # noqa: E402
 from netns import Topology, TopologyError, netns_available  # noqa: E402
 
@@ -139,7 +140,7 @@ def main() -> int:
         if args.record_sample:
             return record_sample(run, args.sample_out)
         print(f"topology {topo.tag}: sender -> r1 -> r2 -> r3 -> receiver; {TS.tshark_version()}")
-        cli = {} if args.python_only else {sub: H.ioam_has(sub) for sub in ("decode", "send", "craft")}
+        cli = {} if args.python_only else {sub: H.ioam_has(sub) for sub in ("decode", "send", "craft", "agent")}
         print(f"ioam binary: {H.ioam_bin() or 'not built'}; subcommands available: "
               f"{', '.join(k for k, v in cli.items() if v) or 'none'}")
 
@@ -175,6 +176,8 @@ def main() -> int:
         if want("destination"):
             lw = {"transit.rs --local": S.rust_transit_local} if (S.transit_bin() and not args.python_only) else {}
             S.scenario_destination_events(run, lw)
+        if want("agent") and cli.get("agent"):
+            A.scenario_agent(run)
         if want("pipe") and cli.get("decode"):
             S.scenario_live_pipe(run)
         if want("tcp") and cli.get("send"):
