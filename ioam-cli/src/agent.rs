@@ -8,13 +8,14 @@
 //! its end) stops the sources, then flushes the pipeline within its flush
 //! timeout, then returns the final counters.
 
-use std::fmt::Write as _;
+use core::fmt::Write as _;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::time::Duration;
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use clt_otlp::pipeline::{Pipeline, PipelineConfig, PipelineStats, Sinks, Submitter};
@@ -473,7 +474,7 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
                 }
             }
             n += 1;
-            if n % 4096 == 0 {
+            if n.is_multiple_of(4096) {
                 tick(&pipeline);
             }
         }

@@ -7,13 +7,13 @@
 
 mod common;
 
+use core::time::Duration;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
 
 use common::{run, run_ok, tmpdir};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

@@ -1,10 +1,10 @@
 //! `ioam agent`: the arguments, the environment, signals, and the log.
 
+use core::sync::atomic::AtomicBool;
+use core::time::Duration;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::Args;
@@ -23,7 +23,7 @@ fn seconds(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    if !(v.is_finite() && v >= 0.0 && v < 1e9) {
+    if !(v.is_finite() && (0.0..1e9).contains(&v)) {
         return Err(format!("{s:?}: expected 0 to 1e9 seconds"));
     }
     Ok(Duration::from_secs_f64(v))
