@@ -1,13 +1,13 @@
 //! Packet sources for IOAM collectors: everything between "bytes somewhere"
 //! and "an IPv6 packet (or a kernel trace event) to decode".
 //!
-//! - [`file`]: pcap and pcapng captures, in memory ([`file::Frames`]) or
+//! - [`file`](mod@file): pcap and pcapng captures, in memory ([`file::Frames`]) or
 //!   streamed from any reader ([`file::CaptureReader`]) with memory bounded
 //!   by the largest record, not by the input.
 //! - [`link`]: the link layers those captures use (Ethernet with VLAN tags,
 //!   Linux cooked v1/v2, raw IP, BSD/OpenBSD loopback), down to the IPv6
 //!   header.
-//! - [`write`]: pcap and pcapng writers (for `ioam craft` and tests).
+//! - [`write`](mod@write): pcap and pcapng writers (for `ioam craft` and tests).
 //! - [`live`] (feature `live`): capture on a network interface through
 //!   libpcap, with the kernel-side filter `ip6[6] == 0` (Hop-by-Hop header
 //!   first), so that other traffic never reaches user space.

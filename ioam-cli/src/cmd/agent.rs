@@ -52,7 +52,7 @@ pub(crate) struct AgentArgs {
     /// Put the interfaces in promiscuous mode.
     #[arg(long)]
     promiscuous: bool,
-    /// OTLP/HTTP endpoint (spans go to <URL>/v1/traces). Default: the
+    /// OTLP/HTTP endpoint (spans go to URL/v1/traces). Default: the
     /// OTEL_EXPORTER_OTLP_* variables, else http://localhost:4318.
     #[arg(long, value_name = "URL")]
     otlp_endpoint: Option<String>,
