@@ -9,9 +9,11 @@ per received span on standard output:
      "kind": int, "start": int, "end": int, "service": str,
      "attributes": {key: value}}
 
-Usage: python3 otlp_receiver.py PORT [--fail-first N] [--retry-after S]
+Usage: python3 otlp_receiver.py PORT [--fail-first N] [--retry-after S] [--count-only]
 Prints "ready PORT" once listening. `--fail-first N` answers the first N
 requests with 503 (and Retry-After S when given) before accepting.
+`--count-only` parses every body but prints only the running total of spans
+(one line per request, `spans N`), for throughput benchmarks.
 """
 
 import argparse
@@ -25,7 +27,7 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 LOCK = threading.Lock()
-STATE = {"requests": 0, "fail_first": 0, "retry_after": None}
+STATE = {"requests": 0, "fail_first": 0, "retry_after": None, "count_only": False, "spans": 0}
 
 
 def any_value(v):
@@ -100,7 +102,11 @@ class Handler(BaseHTTPRequestHandler):
             print(json.dumps({"error": f"body does not parse: {e}"}), flush=True)
             return self.reply(400)
         with LOCK:
-            emit(req)
+            if STATE["count_only"]:
+                STATE["spans"] += sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
+                print(f"spans {STATE['spans']}", flush=True)
+            else:
+                emit(req)
         self.reply(200)
 
 
@@ -109,9 +115,11 @@ def main():
     ap.add_argument("port", type=int)
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--retry-after", type=int, default=None)
+    ap.add_argument("--count-only", action="store_true")
     a = ap.parse_args()
     STATE["fail_first"] = a.fail_first
     STATE["retry_after"] = a.retry_after
+    STATE["count_only"] = a.count_only
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     print(f"ready {srv.server_address[1]}", flush=True)
     try:
