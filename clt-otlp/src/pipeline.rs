@@ -1,8 +1,9 @@
 //! The export side of a collector: a bounded queue, batches, sinks, counters.
 //!
-//! Sources never wait for the network: [`Pipeline::submit`] puts a span in a
-//! bounded queue and returns at once; when the queue is full the span is
-//! dropped and counted. One worker thread takes batches (up to
+//! Live sources never wait for the network: [`Pipeline::submit`] puts a span
+//! in a bounded queue and returns at once; when the queue is full the span is
+//! dropped and counted. A source that can wait (a file) uses
+//! [`Submitter::submit_wait`] instead and loses nothing. One worker thread takes batches (up to
 //! [`PipelineConfig::batch_size`] spans, or what arrived within
 //! [`PipelineConfig::batch_timeout`]) and hands each to every sink: the OTLP
 //! exporter (with its retries) and a local file.
@@ -263,6 +264,24 @@ impl Submitter {
                 false
             }
         }
+    }
+
+    /// Queue one span, waiting while the queue is full: for sources that
+    /// can wait (a file being replayed), so that nothing is dropped. Live
+    /// sources use [`submit`](Self::submit).
+    pub fn submit_wait(&self, span: IoamSpan) -> bool {
+        self.shared
+            .counters
+            .submitted
+            .fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(span).is_err() {
+            self.shared
+                .counters
+                .dropped_queue_full
+                .fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        true
     }
 
     /// The counters now.

@@ -29,14 +29,17 @@ pub struct LiveConfig {
     /// Put the interface in promiscuous mode (off by default: a collector
     /// wants the packets addressed to its host).
     pub promiscuous: bool,
-    /// Bytes kept of each packet (the IOAM headers are at most a few hundred
-    /// bytes; the default keeps whole jumbo-less frames).
+    /// Bytes kept of each packet. The default, 4096, holds the link layer,
+    /// the IPv6 header and the largest Hop-by-Hop header (2048 bytes), which
+    /// is all a collector reads; it also sets the size of each slot of the
+    /// kernel ring, so a larger value means fewer packets buffered.
     pub snaplen: u32,
     /// Kernel buffer size in bytes (what absorbs a burst while user space is
     /// busy; drops beyond it are counted in [`LiveStats`]).
     pub buffer_size: u32,
-    /// How long [`LiveCapture::next_packet`] waits before returning `None`,
-    /// so that the caller can check for shutdown.
+    /// How long [`LiveCapture::next_packet`] waits before returning `None`
+    /// (libpcap's read timeout; an idle reader in immediate mode may wait
+    /// longer, which [`LiveStopper`] ends).
     pub poll_interval: Duration,
     /// The classic-BPF filter, in pcap-filter syntax.
     pub filter: String,
@@ -46,8 +49,8 @@ impl Default for LiveConfig {
     fn default() -> Self {
         LiveConfig {
             promiscuous: false,
-            snaplen: 65_535,
-            buffer_size: 8 << 20,
+            snaplen: 4096,
+            buffer_size: 16 << 20,
             poll_interval: Duration::from_millis(200),
             filter: DEFAULT_FILTER.to_string(),
         }
@@ -136,9 +139,23 @@ pub struct LiveCapture {
     interface: String,
     cap: pcap::Capture<pcap::Active>,
     linktype: u32,
-    poll_interval: Duration,
-    /// The last read found nothing: wait on the descriptor before the next.
-    idle: bool,
+}
+
+/// Wakes a [`LiveCapture`] blocked in [`LiveCapture::next_packet`] from
+/// another thread (which then returns `Ok(None)`); for a clean shutdown.
+pub struct LiveStopper(pcap::BreakLoop);
+
+impl fmt::Debug for LiveStopper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LiveStopper")
+    }
+}
+
+impl LiveStopper {
+    /// Make the current (or next) read return `Ok(None)`.
+    pub fn stop(&self) {
+        self.0.breakloop();
+    }
 }
 
 impl fmt::Debug for LiveCapture {
@@ -176,14 +193,15 @@ impl LiveCapture {
             .promisc(cfg.promiscuous)
             .snaplen(clamp_i32(cfg.snaplen.into()))
             .buffer_size(clamp_i32(cfg.buffer_size.into()))
+            .timeout(clamp_i32(cfg.poll_interval.as_millis().max(1) as u64))
             .immediate_mode(true)
             .precision(pcap::Precision::Nano)
             .open()
             .map_err(|e| classify(interface, e))?;
-        // Non-blocking reads and our own poll: libpcap's read timeout is not
-        // honoured on every Linux capture mode (an idle interface would block
-        // the reader, and its shutdown, forever).
-        let mut cap = cap.setnonblock().map_err(|e| classify(interface, e))?;
+        // In immediate mode libpcap may block an idle reader past its
+        // timeout; `LiveStopper` (pcap_breakloop, which wakes the wait on
+        // Linux) ends such a read for shutdown.
+        let mut cap = cap;
         cap.filter(&cfg.filter, true)
             .map_err(|e| LiveError::BadFilter {
                 filter: cfg.filter.clone(),
@@ -194,8 +212,6 @@ impl LiveCapture {
             interface: interface.to_string(),
             cap,
             linktype,
-            poll_interval: cfg.poll_interval.max(Duration::from_millis(1)),
-            idle: true,
         })
     }
 
@@ -211,28 +227,8 @@ impl LiveCapture {
 
     /// The next packet, or `None` when the poll interval passed without one.
     pub fn next_packet(&mut self) -> Result<Option<LivePacket<'_>>, LiveError> {
-        if self.idle {
-            let timeout = rustix::event::Timespec {
-                tv_sec: self.poll_interval.as_secs() as _,
-                tv_nsec: self.poll_interval.subsec_nanos() as _,
-            };
-            let mut fds = [rustix::event::PollFd::new(
-                &self.cap,
-                rustix::event::PollFlags::IN,
-            )];
-            match rustix::event::poll(&mut fds, Some(&timeout)) {
-                Ok(_) | Err(rustix::io::Errno::INTR) => {}
-                Err(e) => {
-                    return Err(LiveError::Pcap {
-                        interface: self.interface.clone(),
-                        detail: format!("poll: {e}"),
-                    })
-                }
-            }
-        }
         match self.cap.next_packet() {
             Ok(p) => {
-                self.idle = false;
                 let ts = p.header.ts;
                 // With nanosecond precision the second field holds
                 // nanoseconds; clamp anything out of range.
@@ -247,12 +243,15 @@ impl LiveCapture {
                     orig_len: p.header.len,
                 }))
             }
-            Err(pcap::Error::TimeoutExpired) => {
-                self.idle = true;
-                Ok(None)
-            }
+            // The timeout, or a `LiveStopper`.
+            Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => Ok(None),
             Err(e) => Err(classify(&self.interface, e)),
         }
+    }
+
+    /// A handle that wakes this capture from another thread.
+    pub fn stopper(&mut self) -> LiveStopper {
+        LiveStopper(self.cap.breakloop_handle())
     }
 
     /// The kernel's counters for this capture.

@@ -2,7 +2,9 @@
 //! [`clt_otlp::pipeline::Pipeline`], with counters and a clean stop.
 //!
 //! Each live source (an interface, the kernel events) runs on its own
-//! thread; a file is read on the calling thread. The sources are opened
+//! thread and never waits for the export (a full queue drops, counted); a
+//! file is read on the calling thread and waits for room in the queue, so a
+//! replay loses nothing. The sources are opened
 //! before anything runs, so a missing permission or interface is reported at
 //! once. Stopping (a signal, `--duration`, `--count`, or every file read to
 //! its end) stops the sources, then flushes the pipeline within its flush
@@ -205,57 +207,86 @@ fn now_nanos() -> u64 {
         .unwrap_or(0)
 }
 
-/// Decode one frame and submit its spans.
-fn frame(
-    shared: &Shared,
-    builder: &SpanBuilder,
-    sub: &Submitter,
-    linktype: u32,
-    data: &[u8],
-    time: u64,
-    spans: &mut Vec<IoamSpan>,
-) {
-    shared.counters.packets.fetch_add(1, Ordering::Relaxed);
-    let packet = match ipv6_payload(linktype, data) {
-        Ok(Payload::Ipv6 { packet, .. }) => packet,
-        Ok(Payload::Other) => {
-            shared.counters.not_ipv6.fetch_add(1, Ordering::Relaxed);
-            return;
+/// How a source hands spans over.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Handover {
+    /// Live: never wait; a full queue drops (counted).
+    NoWait,
+    /// A file: wait for room, lose nothing.
+    Wait,
+}
+
+/// What a source thread needs to turn its input into queued spans.
+struct Feed {
+    shared: Arc<Shared>,
+    builder: SpanBuilder,
+    sub: Submitter,
+    how: Handover,
+    spans: Vec<IoamSpan>,
+}
+
+impl Feed {
+    fn submit_all(&mut self, o: &Outcome) {
+        self.shared.record(o);
+        for s in self.spans.drain(..) {
+            match self.how {
+                Handover::NoWait => self.sub.submit(s),
+                Handover::Wait => self.sub.submit_wait(s),
+            };
         }
-        Err(e) => {
-            shared.record(&Outcome {
+    }
+
+    /// Decode one frame and submit its spans.
+    fn frame(&mut self, linktype: u32, data: &[u8], time: u64) {
+        self.shared.counters.packets.fetch_add(1, Ordering::Relaxed);
+        let o = match ipv6_payload(linktype, data) {
+            Ok(Payload::Ipv6 { packet, .. }) => self.builder.packet(packet, time, &mut self.spans),
+            Ok(Payload::Other) => {
+                self.shared
+                    .counters
+                    .not_ipv6
+                    .fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            Err(e) => Outcome {
                 malformed: Some(format!("link layer: {e}")),
                 ..Outcome::default()
-            });
-            return;
-        }
-    };
-    let o = builder.packet(packet, time, spans);
-    shared.record(&o);
-    for s in spans.drain(..) {
-        sub.submit(s);
+            },
+        };
+        self.submit_all(&o);
+    }
+
+    /// Decode one kernel trace event (its body already built) and submit its span.
+    fn event(&mut self, body: &[u8]) {
+        self.shared.counters.events.fetch_add(1, Ordering::Relaxed);
+        let o = match Trace::parse_preallocated(body, self.builder.config().mode) {
+            Ok(t) => self
+                .builder
+                .trace(t, Origin::KernelEvent, now_nanos(), &mut self.spans),
+            Err(err) => Outcome {
+                traces: 1,
+                malformed: Some(format!("kernel event: {err}")),
+                ..Outcome::default()
+            },
+        };
+        self.submit_all(&o);
     }
 }
 
 fn live_thread(
     mut cap: LiveCapture,
-    shared: Arc<Shared>,
-    builder: SpanBuilder,
-    sub: Submitter,
+    mut feed: Feed,
     limits: Limits,
     log: Logger,
 ) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name(format!("capture-{}", cap.interface()))
         .spawn(move || {
-            let mut spans = Vec::new();
+            let shared = Arc::clone(&feed.shared);
             let mut last_dropped = 0;
             while !shared.stop.load(Ordering::Relaxed) && shared.under_count(&limits) {
                 match cap.next_packet() {
-                    Ok(Some(p)) => {
-                        let (lt, t) = (p.linktype, nanos(p.time));
-                        frame(&shared, &builder, &sub, lt, p.data, t, &mut spans);
-                    }
+                    Ok(Some(p)) => feed.frame(p.linktype, p.data, nanos(p.time)),
                     Ok(None) => {}
                     Err(e) => {
                         shared
@@ -286,35 +317,21 @@ fn live_thread(
 
 fn events_thread(
     mut ev: KernelEvents,
-    shared: Arc<Shared>,
-    builder: SpanBuilder,
-    sub: Submitter,
+    mut feed: Feed,
     limits: Limits,
     log: Logger,
 ) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("ioam6-events".into())
         .spawn(move || {
-            let mut spans = Vec::new();
+            let shared = Arc::clone(&feed.shared);
             let mut body = Vec::new();
             while !shared.stop.load(Ordering::Relaxed) && shared.under_count(&limits) {
                 match ev.next_batch() {
                     Ok(Some(batch)) => {
                         for e in batch.events {
-                            shared.counters.events.fetch_add(1, Ordering::Relaxed);
                             e.write_trace_body(&mut body);
-                            let o = match Trace::parse_preallocated(&body, builder.config().mode) {
-                                Ok(t) => builder.trace(t, Origin::KernelEvent, now_nanos(), &mut spans),
-                                Err(err) => Outcome {
-                                    traces: 1,
-                                    malformed: Some(format!("kernel event: {err}")),
-                                    ..Outcome::default()
-                                },
-                            };
-                            shared.record(&o);
-                            for s in spans.drain(..) {
-                                sub.submit(s);
-                            }
+                            feed.event(&body);
                         }
                     }
                     Ok(None) => {}
@@ -406,12 +423,19 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
     let started = Instant::now();
     let mut threads = Vec::new();
     let live_sources = !captures.is_empty() || events.is_some();
-    for cap in captures {
+    let feed = |how| Feed {
+        shared: Arc::clone(&shared),
+        builder: builder.clone(),
+        sub: pipeline.submitter(),
+        how,
+        spans: Vec::new(),
+    };
+    let mut stoppers = Vec::new();
+    for mut cap in captures {
+        stoppers.push(cap.stopper());
         threads.push(live_thread(
             cap,
-            Arc::clone(&shared),
-            builder.clone(),
-            pipeline.submitter(),
+            feed(Handover::NoWait),
             limits,
             Arc::clone(&log),
         ));
@@ -419,9 +443,7 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
     if let Some(ev) = events {
         threads.push(events_thread(
             ev,
-            Arc::clone(&shared),
-            builder.clone(),
-            pipeline.submitter(),
+            feed(Handover::NoWait),
             limits,
             Arc::clone(&log),
         ));
@@ -440,8 +462,7 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
     };
 
     // Files on this thread, with the same checks between frames.
-    let sub = pipeline.submitter();
-    let mut spans_buf = Vec::new();
+    let mut file_feed = feed(Handover::Wait);
     'files: for (path, mut reader) in files {
         let mut n: u64 = 0;
         while let Some(frame_res) = reader.next_frame() {
@@ -451,15 +472,7 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
             match frame_res {
                 Ok(f) => {
                     let t = f.time.map(nanos).unwrap_or_else(now_nanos);
-                    frame(
-                        &shared,
-                        &builder,
-                        &sub,
-                        f.linktype,
-                        f.data,
-                        t,
-                        &mut spans_buf,
-                    );
+                    file_feed.frame(f.linktype, f.data, t);
                 }
                 Err(e) => {
                     shared
@@ -479,7 +492,7 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
             }
         }
     }
-    drop(sub);
+    drop(file_feed);
 
     if live_sources {
         while !stop.load(Ordering::Relaxed) && !threads.iter().all(|t| t.is_finished()) {
@@ -488,6 +501,9 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
         }
     }
     stop.store(true, Ordering::Relaxed);
+    for s in &stoppers {
+        s.stop();
+    }
     for t in threads {
         let _ = t.join();
     }

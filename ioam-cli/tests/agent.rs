@@ -384,8 +384,8 @@ fn a_collector_that_never_answers_times_out_and_the_loss_is_counted() {
 }
 
 #[test]
-fn a_burst_larger_than_the_queue_counts_every_drop() {
-    let dir = tmpdir("agent-burst");
+fn a_replayed_file_waits_for_the_queue_and_loses_nothing() {
+    let dir = tmpdir("agent-replay");
     let pcap = dir.join("burst.pcap");
     let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     run_ok(&[
@@ -397,8 +397,9 @@ fn a_burst_larger_than_the_queue_counts_every_drop() {
         "-o",
         pcap.to_str().unwrap(),
     ]);
-    // Every answer takes 100 ms; the queue holds 4 spans, batches are 2.
-    let c = Collector::start(vec![Reply::Slow(Duration::from_millis(100)); 400]);
+    // Every answer takes 20 ms; the queue holds 4 spans, batches are 2: the
+    // file is read 50 times faster than the collector takes it.
+    let c = Collector::start(vec![Reply::Slow(Duration::from_millis(20)); 400]);
     let (st, _, err) = agent(
         &[
             "--read",
@@ -414,9 +415,86 @@ fn a_burst_larger_than_the_queue_counts_every_drop() {
     );
     assert!(st.success(), "{err}");
     let k = final_counters(&err);
-    assert_eq!(k["clt"], 200, "{err}");
-    assert_eq!(k["queued"], 200, "{err}");
-    assert!(k["dropped_queue_full"] > 0, "the queue overflowed: {err}");
+    assert_eq!(
+        (
+            k["clt"],
+            k["queued"],
+            k["exported"],
+            k["dropped_queue_full"]
+        ),
+        (200, 200, 200, 0),
+        "{err}"
+    );
+    assert_eq!(c.spans().len(), 200);
+}
+
+#[test]
+fn a_live_burst_larger_than_the_queue_counts_every_drop() {
+    // Live capture on loopback of packets that `ioam send` tags (both need
+    // CAP_NET_RAW), into a collector that takes 100 ms per request.
+    let c = Collector::start(vec![Reply::Slow(Duration::from_millis(100)); 400]);
+    let mut child = common::ioam()
+        .args([
+            "agent",
+            "--interface",
+            "lo",
+            "--otlp-endpoint",
+            &c.url(),
+            "--queue-size",
+            "4",
+            "--batch-size",
+            "2",
+            "--stats-interval",
+            "0",
+            "--flush-timeout",
+            "30",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let first = wait_for_reading(&mut err);
+    if let Ok(Some(st)) = child.try_wait() {
+        let mut rest = String::new();
+        err.read_to_string(&mut rest).unwrap();
+        common::cannot_run(
+            "a_live_burst_larger_than_the_queue_counts_every_drop",
+            &format!("the agent exited ({st}): {first}{rest}"),
+        );
+    }
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    // A listener, so that no ICMPv6 error comes back.
+    let sink = std::net::UdpSocket::bind("[::1]:0").unwrap();
+    let to = format!("[::1]:{}", sink.local_addr().unwrap().port());
+    let sent = run(
+        &[
+            "send",
+            "--to",
+            &to,
+            "--traceparent",
+            tp,
+            "--count",
+            "300",
+            "--interval-ms",
+            "0",
+            "--span-per-packet",
+        ],
+        None,
+    );
+    assert!(
+        sent.status.success(),
+        "ioam send: {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    thread::sleep(Duration::from_millis(500));
+    assert!(kill_term(child.id()), "kill -TERM");
+    let st = child.wait().unwrap();
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(st.success(), "{rest}");
+    let k = final_counters(&rest);
+    assert_eq!(k["clt"], 300, "every packet seen: {rest}");
+    assert!(k["dropped_queue_full"] > 0, "the queue overflowed: {rest}");
     assert_eq!(
         k["queued"],
         k["exported"]
@@ -424,9 +502,24 @@ fn a_burst_larger_than_the_queue_counts_every_drop() {
             + k["failed"]
             + k["rejected"]
             + k["dropped_at_shutdown"],
-        "every span is accounted for: {err}"
+        "every span is accounted for: {rest}"
     );
     assert_eq!(c.spans().len() as u64, k["exported"]);
+}
+
+/// Read the agent's standard error up to its "reading ..." line (the sources
+/// are open), or to its end if it exits first.
+fn wait_for_reading(err: &mut impl Read) -> String {
+    let mut first = String::new();
+    let mut one = [0u8; 1];
+    while !first.contains("reading ") || !first.ends_with('\n') {
+        if err.read(&mut one).unwrap_or(0) != 1 {
+            break;
+        }
+        first.push(one[0] as char);
+    }
+    thread::sleep(Duration::from_millis(300));
+    first
 }
 
 #[test]
@@ -506,17 +599,7 @@ fn sigterm_flushes_and_exits_zero() {
         .spawn()
         .unwrap();
     let mut err = child.stderr.take().unwrap();
-    // "reading ..." once the sources are open (or it exits with the reason,
-    // for example without CAP_NET_RAW).
-    let mut first = String::new();
-    let mut one = [0u8; 1];
-    while !first.contains("reading ") || !first.ends_with('\n') {
-        if err.read(&mut one).unwrap_or(0) != 1 {
-            break;
-        }
-        first.push(one[0] as char);
-    }
-    thread::sleep(Duration::from_millis(300));
+    let first = wait_for_reading(&mut err);
     if let Ok(Some(st)) = child.try_wait() {
         let mut rest = String::new();
         err.read_to_string(&mut rest).unwrap();
@@ -525,7 +608,7 @@ fn sigterm_flushes_and_exits_zero() {
             &format!("the agent exited ({st}): {first}{rest}"),
         );
     }
-    let r = unsafe_free_kill(child.id());
+    let r = kill_term(child.id());
     assert!(r, "kill -TERM");
     let st = child.wait().unwrap();
     let mut rest = String::new();
@@ -539,7 +622,7 @@ fn sigterm_flushes_and_exits_zero() {
 }
 
 /// SIGTERM through kill(1), keeping the tests free of unsafe code.
-fn unsafe_free_kill(pid: u32) -> bool {
+fn kill_term(pid: u32) -> bool {
     std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
