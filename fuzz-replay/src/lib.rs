@@ -27,12 +27,14 @@
 
 mod clt;
 mod decode;
+mod edge;
 mod trace;
 mod util;
 mod wire;
 
 pub use clt::{check_clt_context, check_clt_legacy, check_injector, check_traceparent};
 pub use decode::check_decode;
+pub use edge::{check_kernel_events, check_span_builder};
 pub use trace::{check_incremental_insert, check_trace_records, check_transit_writer};
 pub use wire::{
     check_dex, check_e2e, check_ext_headers, check_hbh_insert_remove, check_integrity,
@@ -59,5 +61,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("clt_legacy", check_clt_legacy),
     ("traceparent", check_traceparent),
     ("injector", check_injector),
+    ("kernel_events", check_kernel_events),
+    ("span_builder", check_span_builder),
     ("decode", check_decode),
 ];

@@ -38,12 +38,11 @@ use std::time::Duration;
 
 use neli::consts::socket::NlFamily;
 use neli::genl::Genlmsghdr;
-use neli::nl::NlPayload;
+use neli::nl::{NlPayload, Nlmsghdr};
 use neli::router::synchronous::NlRouter;
 use neli::socket::NlSocket;
-use neli::types::NlBuffer;
 use neli::utils::Groups;
-use neli::FromBytesWithInput;
+use neli::FromBytes;
 
 /// Name of the kernel's IOAM generic-netlink family.
 pub const FAMILY_NAME: &str = "IOAM6";
@@ -314,17 +313,28 @@ pub fn parse_messages(bytes: &[u8], family: u16) -> Result<EventBatch, EventErro
     if bytes.is_empty() {
         return Ok(batch);
     }
-    let msgs = NlBuffer::<u16, Genlmsghdr<u8, u16>>::from_bytes_with_input(
-        &mut Cursor::new(bytes),
-        bytes.len(),
-    )
-    .map_err(|e| EventError::Malformed {
-        detail: e.to_string(),
-    })?;
-    for msg in msgs.iter() {
-        if *msg.nl_type() != family {
+    if family < GENL_MIN_ID {
+        return Err(EventError::Malformed {
+            detail: format!("family id {family} is a netlink control message type, not a generic-netlink family"),
+        });
+    }
+    // Only the family's own messages reach neli, one at a time, after their
+    // lengths were checked (control messages, such as NLMSG_ERROR, are
+    // skipped: this socket sends no request, so none is expected).
+    let mut msgs = Vec::new();
+    for (at, len) in check_framing(bytes)? {
+        if half_at(bytes, at + 4) != Some(family) {
             continue;
         }
+        let one = &bytes[at..at + len];
+        let msg = Nlmsghdr::<u16, Genlmsghdr<u8, u16>>::from_bytes(&mut Cursor::new(one)).map_err(
+            |e| EventError::Malformed {
+                detail: format!("at byte {at}: {e}"),
+            },
+        )?;
+        msgs.push(msg);
+    }
+    for msg in &msgs {
         let NlPayload::Payload(genl) = msg.nl_payload() else {
             continue;
         };
@@ -362,6 +372,59 @@ pub fn parse_messages(bytes: &[u8], family: u16) -> Result<EventBatch, EventErro
         });
     }
     Ok(batch)
+}
+
+/// The lowest generic-netlink family id (below are netlink control types).
+const GENL_MIN_ID: u16 = 0x10;
+
+/// Netlink header (16) + generic-netlink header (4).
+const GENL_MSG_MIN: usize = 20;
+
+fn word_at(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at + 4)
+        .map(|w| u32::from_ne_bytes([w[0], w[1], w[2], w[3]]))
+}
+
+fn half_at(b: &[u8], at: usize) -> Option<u16> {
+    b.get(at..at + 2).map(|w| u16::from_ne_bytes([w[0], w[1]]))
+}
+
+/// Check every length field before neli reads the bytes: a message shorter
+/// than its headers or longer than the receive, or an attribute that
+/// overruns its message, is an error here (neli 0.7 panics on some of them;
+/// found by the `kernel_events` fuzz target).
+fn check_framing(bytes: &[u8]) -> Result<Vec<(usize, usize)>, EventError> {
+    let bad = |at: usize, what: String| EventError::Malformed {
+        detail: format!("at byte {at}: {what}"),
+    };
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let len =
+            word_at(bytes, at).ok_or_else(|| bad(at, "truncated netlink header".into()))? as usize;
+        let rest = bytes.len() - at;
+        if len < GENL_MSG_MIN || len > rest {
+            return Err(bad(
+                at,
+                format!("netlink message length {len} (needs {GENL_MSG_MIN} to {rest})"),
+            ));
+        }
+        let mut a = at + GENL_MSG_MIN;
+        let end = at + len;
+        while a + 4 <= end {
+            let alen = usize::from(half_at(bytes, a).unwrap_or(0));
+            if alen < 4 || alen > end - a {
+                return Err(bad(
+                    a,
+                    format!("attribute length {alen} (needs 4 to {})", end - a),
+                ));
+            }
+            a += (alen + 3) & !3;
+        }
+        out.push((at, len));
+        at += (len + 3) & !3;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -427,6 +490,21 @@ mod tests {
         let attrs = nla(attr::NAMESPACE, &123u16.to_ne_bytes());
         let e = parse_messages(&message(30, EVENT_TRACE, &attrs), 30).unwrap_err();
         assert!(e.to_string().contains("NODELEN"), "{e}");
+    }
+
+    #[test]
+    fn lengths_that_lie_are_errors() {
+        // The input that made neli panic (a message length shorter than
+        // the headers), and an attribute running past its message.
+        let crash = [
+            0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x40, 0x14, 0x00, 0x00, 0x00, 0x1e, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00,
+        ];
+        assert!(parse_messages(&crash, 0x141e).is_err());
+        let mut attrs = nla(attr::NAMESPACE, &123u16.to_ne_bytes());
+        attrs[0] = 40;
+        let e = parse_messages(&message(30, EVENT_TRACE, &attrs), 30).unwrap_err();
+        assert!(e.to_string().contains("attribute length 40"), "{e}");
     }
 
     #[test]
