@@ -2,7 +2,8 @@
 //! `<endpoint>/v1/traces`, protobuf or JSON body, with retries.
 //!
 //! Retried, with exponential backoff and full jitter, for at most
-//! [`RetryPolicy::max_elapsed`]: connection failures, timeouts, and HTTP 429,
+//! [`RetryPolicy::max_elapsed`] (or until a shutdown deadline; a retry that
+//! would start after it is not made): connection failures, timeouts, and HTTP 429,
 //! 502, 503 and 504 (a `Retry-After` in seconds is honoured, capped by the
 //! remaining time). Any other non-2xx answer is final: the batch is counted
 //! as rejected, never retried (the OTLP specification's rule).

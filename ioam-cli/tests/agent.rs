@@ -667,3 +667,32 @@ fn decode_errors_do_not_stop_the_agent() {
     assert_eq!(stdout.lines().count() as u64, k["written"]);
     let _ = run(&["decode", "-q", pcap.to_str().unwrap()], None);
 }
+
+#[test]
+fn the_flush_timeout_bounds_retries_at_shutdown() {
+    // A collector that answers 503 for ever: at the end of the file the
+    // agent retries only until the flush timeout, then counts the loss.
+    let c = Collector::start(vec![Reply::Status(503, None); 1000]);
+    let t0 = std::time::Instant::now();
+    let (st, _, err) = agent(
+        &[
+            "--read",
+            &sample(),
+            "--otlp-endpoint",
+            &c.url(),
+            "--retry-for",
+            "600",
+            "--flush-timeout",
+            "2",
+        ],
+        &[],
+    );
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    assert_eq!((k["failed"], k["exported"]), (3, 0), "{err}");
+    assert!(k["retried"] >= 1, "{err}");
+    assert!(err.contains("HTTP 503"), "{err}");
+    // Not a timing assertion on the code's speed: 600 s of retries were
+    // allowed, and the run must not have used them.
+    assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
+}
