@@ -696,3 +696,50 @@ fn the_flush_timeout_bounds_retries_at_shutdown() {
     // allowed, and the run must not have used them.
     assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
 }
+
+#[test]
+fn missing_capabilities_are_named() {
+    // The agent as user nobody (setpriv from util-linux drops root): a copy
+    // of the binary that nobody may run.
+    if !Path::new("/usr/bin/setpriv").exists() {
+        common::cannot_run(
+            "missing_capabilities_are_named",
+            "/usr/bin/setpriv missing (util-linux)",
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("ioam-nobody-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = dir.join("ioam");
+    std::fs::copy(env!("CARGO_BIN_EXE_ioam"), &bin).unwrap();
+    let as_nobody = |args: &[&str]| {
+        let out = std::process::Command::new("/usr/bin/setpriv")
+            .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+            .arg(&bin)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (st, err) = as_nobody(&["agent", "--interface", "lo", "--no-otlp", "-o", "-"]);
+    if err.contains("setpriv:") {
+        common::cannot_run(
+            "missing_capabilities_are_named",
+            &format!("setpriv failed: {err}"),
+        );
+    }
+    assert_eq!(st.code(), Some(1), "{err}");
+    assert!(err.contains("CAP_NET_RAW"), "{err}");
+    let (st, err) = as_nobody(&["agent", "--kernel-events", "--no-otlp", "-o", "-"]);
+    assert_eq!(st.code(), Some(1), "{err}");
+    assert!(
+        err.contains("CAP_NET_ADMIN") || err.contains("Linux 6.9"),
+        "{err}"
+    );
+    let (st, _, err) = agent(&["--interface", "nosuch0", "--no-otlp", "-o", "-"], &[]);
+    assert_eq!(st.code(), Some(1), "{err}");
+    assert!(err.contains("no such interface"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
