@@ -110,3 +110,81 @@ fn decode_does_not_buffer_a_huge_pcapng_block() {
     assert!(err.contains("exceeds the 268435456-byte limit"), "{err}");
     assert!(rss < 32 * 1024, "peak RSS {rss} KiB");
 }
+
+#[test]
+fn agent_memory_does_not_grow_with_the_capture() {
+    // The same pipeline on 40k and on 160k CLT-tagged packets (into a local
+    // JSON Lines sink): the peak RSS of the larger run stays within a few
+    // MiB of the smaller one, and under a fixed ceiling.
+    let dir = common::tmpdir("limits-agent");
+    let mut rss = Vec::new();
+    for n in [40_000u32, 160_000] {
+        let pcap = dir.join(format!("{n}.pcap"));
+        let st = Command::new(env!("CARGO_BIN_EXE_ioam"))
+            .args([
+                "craft",
+                "--traceparent",
+                TRACEPARENT,
+                "--count",
+                &n.to_string(),
+                "-o",
+            ])
+            .arg(&pcap)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let (code, err, r) = peak_rss(
+            &[
+                "agent",
+                "--read",
+                pcap.to_str().unwrap(),
+                "--no-otlp",
+                "--output",
+                "/dev/null",
+                "--stats-interval",
+                "0",
+            ],
+            None,
+        );
+        assert_eq!(code, Some(0), "{err}");
+        assert!(
+            err.contains(&format!("clt={n} ")),
+            "every packet made a span: {err}"
+        );
+        assert!(err.contains(&format!("written={n}")), "{err}");
+        rss.push(r);
+        std::fs::remove_file(&pcap).unwrap();
+    }
+    assert!(
+        rss[1] < rss[0] + 8 * 1024,
+        "peak RSS grew with the input: {rss:?} KiB"
+    );
+    assert!(rss[1] < 64 * 1024, "peak RSS {rss:?} KiB");
+}
+
+#[test]
+fn agent_refuses_a_huge_pcapng_block_from_a_stream() {
+    // The hostile Section Header Block of the decode test, 1 GiB behind it,
+    // through `--read /dev/stdin`: refused at once, memory flat.
+    let mut shb = vec![0x0a, 0x0d, 0x0d, 0x0a];
+    shb.extend_from_slice(&0xffff_fff0u32.to_le_bytes());
+    shb.extend_from_slice(&[0x4d, 0x3c, 0x2b, 0x1a]);
+    let (code, err, rss) = peak_rss(
+        &[
+            "agent",
+            "--read",
+            "/dev/stdin",
+            "--no-otlp",
+            "--output",
+            "/dev/null",
+            "--stats-interval",
+            "0",
+        ],
+        Some((&shb, 1 << 30)),
+    );
+    assert!(err.contains("exceeds the 268435456-byte limit"), "{err}");
+    // A source error is counted; the agent still stops cleanly.
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("source_errors=1 "), "{err}");
+    assert!(rss < 32 * 1024, "peak RSS {rss} KiB");
+}
