@@ -440,8 +440,9 @@ def cli_send(topo: Topology, packets: list[Sent], extra: list[str] | None = None
     for p in packets:
         tp = traceparent(p.clt) if p.clt else traceparent({"trace_id": secrets.token_hex(16),
                                                            "span_id": secrets.token_hex(8), "trace_flags": 1})
+        room = [] if "--size" in (extra or []) else ["--hops", str(p.hops)]
         args = [b, "send", "--to", f"[{topo.receiver_addr}]:{UDP_PORT}", "--traceparent", tp,
-                "--ns", str(p.ns), "--trace-type", "0x%06x" % p.trace_type, "--hops", str(p.hops),
+                "--ns", str(p.ns), "--trace-type", "0x%06x" % p.trace_type, *room,
                 "--hop-limit", str(p.hop_limit), "--count", "1", "--payload", p.tag] + CLI_SENDER_ARGS
         if p.mode == "cmsg":
             args.append("--per-packet")

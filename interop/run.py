@@ -176,6 +176,8 @@ def main() -> int:
         if want("destination"):
             lw = {"transit.rs --local": S.rust_transit_local} if (S.transit_bin() and not args.python_only) else {}
             S.scenario_destination_events(run, lw)
+        if want("size") and cli.get("send"):
+            S.scenario_cli_size(run)
         if want("agent") and cli.get("agent"):
             A.scenario_agent(run)
         if want("pipe") and cli.get("decode"):

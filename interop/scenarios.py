@@ -155,6 +155,34 @@ def scenario_overflow(run: Run, make_r1_only, send, sender_name: str) -> None:
                 c.eq(len(opt["nodes"]), 2, f"{who}: records: originator + r1")
 
 
+def scenario_cli_size(run: Run) -> None:
+    """`ioam send --size`: room in bytes for routers whose records differ (r3 adds its schema's data), where
+    `--hops` (one size per router) leaves r3 without room."""
+    topo = run.topo
+    tt = 0xF00002
+    nl = ib.node_len(tt)
+    orig = (nl + 8) * 4
+    need = sum((nl + r.oss_words()) * 4 for r in topo.routers)
+    for label, extra, rem, writers in (
+        ("--hops 3", [], 3 * (nl + 1), ["r1", "r2"]),
+        (f"--size {orig + need}", ["--size", str(orig + need)], need // 4, ["r1", "r2", "r3"]),
+    ):
+        with run.results.case(f"ioam send {label} 0x{tt:06x}: r3's opaque state needs {(nl + topo.routers[2].oss_words()) * 4} bytes") as c:
+            p = H.cli_packet(run.tag(f"size-{label}"), tt, topo.routers, clt=H.new_clt(), hops=3)
+            p.initial_rem = rem
+            got, window = run.send_and_capture([p], f"size{len(extra)}", sender=lambda t, ps: H.cli_send(t, ps, extra))
+            d = by_tag(got[("rcv", "rcv0")]).get(p.tag)
+            if not c.check(d is not None, "packet not captured"):
+                continue
+            wrote, overflow, _ = H.expected_hops(tt, p.initial_rem, topo.routers)
+            c.eq([r.name for r in wrote], writers, "routers expected to write (model)")
+            for who, pkt in d.views():
+                opt = pkt["ioam"][0]
+                H.check_trace(c, opt, p, topo.routers, window, who)
+                c.eq(opt["flags"]["overflow"], overflow, f"{who}: Overflow flag")
+                c.eq(len(opt["nodes"]), 1 + len(writers), f"{who}: records")
+
+
 def py_r1_only(topo: Topology):
     r1 = topo.routers[0]
 

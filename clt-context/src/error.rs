@@ -334,6 +334,12 @@ pub enum CltError {
         /// Bytes each further hop adds.
         per_hop: usize,
     },
+    /// The free space asked in bytes is not a multiple of 4 (node data is
+    /// made of 4-octet words).
+    FreeSpaceNotWords {
+        /// The bytes asked.
+        free: usize,
+    },
     /// The trace layer refused (malformed records, empty type, undefined
     /// bits, a value too wide).
     Trace(TraceError),
@@ -453,6 +459,10 @@ impl fmt::Display for CltError {
                 "trace data of {required} bytes does not fit the {max} bytes an IPv6 option holds \
                  (sender record {sender_record} bytes, {per_hop} bytes per further hop)"
             ),
+            Self::FreeSpaceNotWords { free } => write!(
+                f,
+                "free space of {free} bytes is not a multiple of 4 (node data is 4-octet words)"
+            ),
             Self::Trace(e) => write!(f, "{e}"),
             Self::Wire(e) => write!(f, "{e}"),
             Self::Fmt => f.write_str("the output writer failed"),
@@ -478,7 +488,9 @@ impl Diagnostic for CltError {
             Self::LegacyDataTooLong { .. } => "legacy CLT trace",
             Self::BufferTooSmall { .. } | Self::Fmt => "output buffer",
             Self::SchemaIdOutOfRange { .. } => "opaque state schema ID",
-            Self::NoOssBit { .. } | Self::TooLarge { .. } => "injector trace",
+            Self::NoOssBit { .. } | Self::TooLarge { .. } | Self::FreeSpaceNotWords { .. } => {
+                "injector trace"
+            }
             Self::Trace(e) => e.layer(),
             Self::Wire(e) => e.layer(),
         }
@@ -494,6 +506,7 @@ impl Diagnostic for CltError {
             Self::SchemaIdOutOfRange { .. } => "schema ID is 24 bits (RFC 9197 §4.4.2)",
             Self::NoOssBit { .. } => "the CLT context needs trace-type bit 22",
             Self::TooLarge { .. } => "node data at most 244 bytes (RFC 9486 §4)",
+            Self::FreeSpaceNotWords { .. } => "RemainingLen counts 4-octet units (RFC 9197 §4.4.1)",
             Self::Fmt => "the writer accepts the text",
             Self::Trace(e) => e.rule(),
             Self::Wire(e) => e.rule(),

@@ -92,8 +92,13 @@ pub struct HopByHopInjector<'a> {
     /// The trace type (no undefined bit 12-21, no bit 23; bit 22 for
     /// [`Encoding::Oss`]).
     pub trace_type: TraceType,
-    /// Free space to reserve: room for this many more nodes.
+    /// Free space to reserve: room for this many more nodes (see also
+    /// `free_bytes`).
     pub extra_hops: usize,
+    /// Free space to reserve in bytes (a multiple of 4), instead of
+    /// `extra_hops` nodes: for paths whose nodes write records of different
+    /// sizes (opaque state of their own schema), as iproute2's `size` does.
+    pub free_bytes: Option<usize>,
     /// Words of opaque state each further node adds under bit 22 (1 for a
     /// Linux node without a schema: the word 0x00ffffff). Ignored without
     /// bit 22.
@@ -198,6 +203,7 @@ impl Default for HopByHopInjector<'_> {
             namespace_id: 0,
             trace_type: DEFAULT_TRACE_TYPE,
             extra_hops: DEFAULT_EXTRA_HOPS,
+            free_bytes: None,
             hop_oss_words: 1,
             sender: NodeData::unavailable(),
             ctx: SpanContext::new(
@@ -264,7 +270,11 @@ impl<'a> HopByHopInjector<'a> {
         let node = self.sender_node(data)?;
         let sender_record = node.record_len(self.trace_type);
         let per_hop = self.per_hop();
-        let free = self.extra_hops.saturating_mul(per_hop);
+        let free = match self.free_bytes {
+            Some(b) if b % 4 != 0 => return Err(CltError::FreeSpaceNotWords { free: b }),
+            Some(b) => b,
+            None => self.extra_hops.saturating_mul(per_hop),
+        };
         let data_len = free.saturating_add(sender_record);
         let max = self.data_max();
         if data_len > max {
@@ -333,6 +343,7 @@ impl<'a> HopByHopInjector<'a> {
     pub fn max_extra_hops(&self) -> Result<usize, CltError> {
         let probe = Self {
             extra_hops: 0,
+            free_bytes: None,
             ..*self
         };
         let l = probe.layout()?;

@@ -668,3 +668,46 @@ fn context_slot_apply_checks_the_length() {
     assert_eq!(short[..40], before[..40]);
     assert_eq!(short[65..], before[65..]);
 }
+
+#[test]
+fn free_space_in_bytes() {
+    // 0xfff002 hops of a path where one router adds 12 bytes of opaque
+    // state: room asked in bytes, not in hops of one size.
+    let full = TraceType::from_bits(0xff_f002).unwrap();
+    let inj = HopByHopInjector {
+        namespace_id: 1,
+        trace_type: full,
+        extra_hops: 7,
+        free_bytes: Some(64 + 72),
+        sender: sender(),
+        ctx: ctx(),
+        ..Default::default()
+    };
+    let l = inj.layout().unwrap();
+    assert_eq!((l.sender_record, l.free, l.data_len), (92, 136, 228));
+    let hbh = inj.build().unwrap();
+    let trace =
+        Trace::parse_preallocated(&hbh[BODY_OFFSET..BODY_OFFSET + l.body_len], Mode::Strict)
+            .unwrap();
+    assert_eq!(trace.free_space(), 136);
+    assert_eq!(
+        HopByHopInjector {
+            free_bytes: Some(6),
+            ..inj
+        }
+        .layout(),
+        Err(CltError::FreeSpaceNotWords { free: 6 })
+    );
+    assert!(matches!(
+        HopByHopInjector {
+            free_bytes: Some(156),
+            ..inj
+        }
+        .layout(),
+        Err(CltError::TooLarge {
+            required: 248,
+            max: 244,
+            ..
+        })
+    ));
+}

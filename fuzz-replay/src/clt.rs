@@ -294,6 +294,11 @@ fn injector(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         namespace_id: u16::arbitrary(u)?,
         trace_type,
         extra_hops: usize::from(u8::arbitrary(u)? % 64),
+        free_bytes: if bool::arbitrary(u)? {
+            Some(usize::from(u8::arbitrary(u)?))
+        } else {
+            None
+        },
         hop_oss_words: usize::from(u8::arbitrary(u)? % 16),
         sender: NodeData::arbitrary(u)?,
         ctx: SpanContext::arbitrary(u)?,
@@ -327,6 +332,9 @@ fn injector(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     assert_eq!(body_offset, BODY_OFFSET);
     assert_eq!((code, ty), (OPT_IOAM, IoamType::PreallocatedTrace));
     assert_eq!(body.len(), layout.body_len);
+    if let Some(free) = inj.free_bytes {
+        assert_eq!(layout.free, free, "free space as asked in bytes");
+    }
     let standard;
     let (trace_body, expect) = match inj.encoding {
         Encoding::Oss => (body, true),

@@ -29,6 +29,5 @@ pub mod decode;
 pub mod jsonline;
 pub mod model;
 pub mod otlp;
-pub mod sock;
 pub mod text;
 pub mod timefmt;

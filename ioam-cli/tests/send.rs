@@ -12,7 +12,6 @@ mod common;
 use core::time::Duration;
 use ioam_wire::Mode;
 use std::net::{TcpListener, UdpSocket};
-use std::os::fd::AsRawFd;
 
 use clt_context::{find_context, ContextLookup, CLT_SCHEMA_ID};
 use ioam_trace::Trace;
@@ -27,7 +26,7 @@ fn cannot_run_here(why: &str) -> ! {
 fn receiver() -> UdpSocket {
     let sock = UdpSocket::bind("[::1]:0")
         .unwrap_or_else(|e| cannot_run_here(&format!("no IPv6 loopback ({e})")));
-    ioam_cli::sock::enable_recv_hopopts(sock.as_raw_fd()).expect("IPV6_RECVHOPOPTS");
+    clt_socket::enable_recv_hop_by_hop(&sock).expect("IPV6_RECVHOPOPTS");
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     sock
 }
@@ -52,7 +51,7 @@ fn send(args: &[&str]) -> Vec<Value> {
 /// (trace id, span id) and the sender's node id.
 fn receive(sock: &UdpSocket) -> (Vec<u8>, String, String, u32) {
     let mut buf = [0u8; 2048];
-    let (n, hbh) = ioam_cli::sock::recv_with_hopopts(sock.as_raw_fd(), &mut buf).expect("recv");
+    let (n, hbh) = clt_socket::recv_hop_by_hop(sock, &mut buf).expect("recv");
     let hbh = hbh.expect("the datagram arrived with a Hop-by-Hop header");
     // NH HEL | 01 00 | 31 LEN 00 00 | trace body
     assert_eq!(&hbh[2..4], &[0x01, 0x00]);
@@ -185,7 +184,7 @@ fn no_clt_sends_trace_types_without_the_opaque_state_bit() {
         ]);
         assert_eq!(log.len(), 1);
         let mut buf = [0u8; 2048];
-        let (n, hbh) = ioam_cli::sock::recv_with_hopopts(sock.as_raw_fd(), &mut buf).expect("recv");
+        let (n, hbh) = clt_socket::recv_hop_by_hop(&sock, &mut buf).expect("recv");
         assert_eq!(&buf[..n], b"ioam send 1");
         let hbh = hbh.expect("the datagram arrived with a Hop-by-Hop header");
         assert_eq!(log[0]["hbh_bytes"], hbh.len());

@@ -1,7 +1,8 @@
 //! `ioam send`: CLT-tagged traffic from a stock Linux host (SPEC §6.2).
 //!
-//! The Hop-by-Hop header comes from clt-context's
-//! `clt_context::injector::HopByHopInjector`: one IOAM
+//! Built on the `clt-socket` crate (the socket calls, the errors) and on
+//! clt-context's `clt_context::injector::HopByHopInjector` (through
+//! `clt_socket::Injector`): one IOAM
 //! pre-allocated trace whose first record is the sender's, its opaque state
 //! snapshot carrying the span context, with free space for the routers on
 //! the path. The kernel attaches it to the sender's packets, either to every
@@ -17,19 +18,17 @@
 use core::net::SocketAddr;
 use std::io::{self, Write};
 use std::net::{TcpStream, UdpSocket};
-use std::os::fd::AsRawFd;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use clt_context::injector::{Encoding, HopByHopInjector};
-use clt_context::CltError;
+use clt_context::injector::Encoding;
 use clt_context::{SpanContext, SpanId};
+use clt_socket::{attach_bytes, send_bytes, InjectConfig, Injector, Originator, Room, SocketError};
 use ioam_trace::encap::PreallocatedTraceBuilder;
 use ioam_trace::{NodeData, TraceType};
 
 use ioam_cli::args::{parse_num, parse_schema_id, parse_u16, parse_u32};
-use ioam_cli::sock;
 
 fn parse_ctx(s: &str) -> Result<SpanContext, String> {
     clt_context::traceparent::parse(s)
@@ -53,8 +52,13 @@ pub(crate) struct SendArgs {
     #[arg(long, default_value = "0x800002", value_parser = parse_u32)]
     pub(crate) trace_type: u32,
     /// Room for this many routers after the sender.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, conflicts_with = "size")]
     pub(crate) hops: usize,
+    /// Node data of BYTES in all, the sender's record included (as
+    /// iproute2's `size`), instead of --hops: for paths whose routers add
+    /// opaque state of their own schema. A multiple of 4, at most 244.
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) size: Option<usize>,
     /// The sender's node id (bit 0, 24 bits).
     #[arg(long, default_value = "0xffffff", value_parser = parse_u32)]
     pub(crate) node_id: u32,
@@ -128,37 +132,53 @@ fn sender_node(args: &SendArgs, now: SystemTime) -> NodeData<'static> {
     }
 }
 
-/// The Hop-by-Hop header for `ctx`, built by clt-context's injector.
-pub(crate) fn build_header(args: &SendArgs, ctx: SpanContext, now: SystemTime) -> Result<Vec<u8>> {
-    let tt = TraceType::from_bits(args.trace_type).ok_or_else(|| {
+/// The injector of `--ns`, `--trace-type`, `--hops`/`--size` and the
+/// sender's values.
+fn injector(args: &SendArgs, tt: TraceType) -> Result<Injector> {
+    let cfg = InjectConfig {
+        namespace: args.ns,
+        trace_type: tt,
+        room: match args.size {
+            Some(b) => Room::Bytes(b),
+            None => Room::Hops(args.hops),
+        },
+        originator: Originator::Given(sender_node(args, SystemTime::now())),
+        schema_id: args.clt_schema_id,
+        hop_limit: args.hop_limit,
+        encoding: if args.legacy_clt {
+            Encoding::Legacy
+        } else {
+            Encoding::Oss
+        },
+    };
+    Injector::new(cfg).map_err(|e| match e {
+        SocketError::Header(clt_context::CltError::NoOssBit { .. }) => {
+            anyhow!("{e}; use --no-clt to send this trace type without the context")
+        }
+        e => anyhow!("{e}"),
+    })
+}
+
+/// The Hop-by-Hop header for `ctx` (timestamps of now).
+pub(crate) fn build_header(
+    args: &SendArgs,
+    inj: Option<&Injector>,
+    ctx: SpanContext,
+) -> Result<Vec<u8>> {
+    let tt = trace_type(args)?;
+    match inj {
+        Some(inj) => inj.header(&ctx).map_err(|e| anyhow!("{e}")),
+        None => plain_header(args, tt, SystemTime::now()),
+    }
+}
+
+fn trace_type(args: &SendArgs) -> Result<TraceType> {
+    TraceType::from_bits(args.trace_type).ok_or_else(|| {
         anyhow!(
             "--trace-type 0x{:x} does not fit in 24 bits",
             args.trace_type
         )
-    })?;
-    if args.no_clt {
-        return plain_header(args, tt, now);
-    }
-    let mut inj = HopByHopInjector {
-        namespace_id: args.ns,
-        trace_type: tt,
-        extra_hops: args.hops,
-        sender: sender_node(args, now),
-        ctx,
-        ..Default::default()
-    };
-    inj.schema_id = args.clt_schema_id;
-    if args.legacy_clt {
-        inj.encoding = Encoding::Legacy;
-    }
-    let hbh = inj.build().map_err(|e| match e {
-        CltError::NoOssBit { .. } => anyhow!(
-            "the IOAM Hop-by-Hop header cannot be built: {e}; \
-             use --no-clt to send this trace type without the context"
-        ),
-        e => anyhow!("the IOAM Hop-by-Hop header cannot be built: {e}"),
-    })?;
-    Ok(hbh.as_bytes().to_vec())
+    })
 }
 
 /// `--no-clt`: the pre-allocated trace with the sender's record and room
@@ -167,9 +187,10 @@ pub(crate) fn build_header(args: &SendArgs, ctx: SpanContext, now: SystemTime) -
 /// schema, and so is each further hop's).
 fn plain_header(args: &SendArgs, tt: TraceType, now: SystemTime) -> Result<Vec<u8>> {
     let node = sender_node(args, now);
-    let space = node
-        .record_len(tt)
-        .saturating_mul(args.hops.saturating_add(1));
+    let space = args.size.unwrap_or_else(|| {
+        node.record_len(tt)
+            .saturating_mul(args.hops.saturating_add(1))
+    });
     let builder = PreallocatedTraceBuilder::new(args.ns, tt, space).with_originator(&node);
     let cannot = |e| anyhow!("the IOAM Hop-by-Hop header cannot be built: {e}");
     let mut hbh = vec![0; builder.buffer_len().map_err(cannot)?];
@@ -202,23 +223,6 @@ impl SpanIds {
                 return SpanId(z.to_be_bytes());
             }
         }
-    }
-}
-
-/// Explain an OS error of `setsockopt`/`sendmsg` with a Hop-by-Hop header.
-fn explain(e: io::Error, what: &str, hbh_len: usize, payload_len: usize) -> anyhow::Error {
-    match e.raw_os_error() {
-        Some(libc::EPERM) | Some(libc::EACCES) => anyhow!(
-            "{what}: {e}: attaching IOAM options to IPv6 packets needs CAP_NET_RAW \
-             (run as root, or `setcap cap_net_raw+ep` on the ioam binary)"
-        ),
-        Some(libc::EMSGSIZE) => anyhow!(
-            "{what}: {e}: {payload_len} payload bytes plus the {hbh_len}-byte Hop-by-Hop header do not fit the path MTU"
-        ),
-        Some(libc::EINVAL) => anyhow!(
-            "{what}: {e}: the kernel rejected the {hbh_len}-byte Hop-by-Hop header"
-        ),
-        _ => anyhow!("{what}: {e}"),
     }
 }
 
@@ -284,23 +288,28 @@ pub(crate) fn run(args: &SendArgs) -> Result<()> {
         }
     };
     let pause = || std::thread::sleep(core::time::Duration::from_millis(args.interval_ms));
+    let tt = trace_type(args)?;
+    let inj = if args.no_clt {
+        None
+    } else {
+        Some(injector(args, tt)?)
+    };
+    let inj = inj.as_ref();
 
     if args.tcp {
         let stream = TcpStream::connect(args.to).with_context(|| format!("connect {}", args.to))?;
-        let fd = stream.as_raw_fd();
-        sock::set_unicast_hops(fd, args.hop_limit).context("setsockopt(IPV6_UNICAST_HOPS)")?;
+        socket2::SockRef::from(&stream)
+            .set_unicast_hops_v6(u32::from(args.hop_limit))
+            .context("setsockopt(IPV6_UNICAST_HOPS)")?;
         let mut stream = stream;
         for seq in 1..=args.count {
             let ctx = ctx_of(&mut ids);
-            let hbh = build_header(args, ctx, SystemTime::now())?;
+            let hbh = build_header(args, inj, ctx)?;
             if seq == 1 || args.span_per_packet {
-                sock::set_hopopts(fd, &hbh)
-                    .map_err(|e| explain(e, "setsockopt(IPV6_HOPOPTS)", hbh.len(), 0))?;
+                attach_bytes(&stream, &hbh).map_err(|e| anyhow!("{e}"))?;
             }
             let payload = payload_of(seq);
-            stream
-                .write_all(&payload)
-                .map_err(|e| explain(e, "write", hbh.len(), payload.len()))?;
+            stream.write_all(&payload).context("write")?;
             stream.flush()?;
             log_line(&mut out, seq, &ctx, payload.len(), hbh.len(), "tcp-socket")?;
             if seq < args.count {
@@ -315,39 +324,38 @@ pub(crate) fn run(args: &SendArgs) -> Result<()> {
     socket
         .connect(args.to)
         .with_context(|| format!("connect {}", args.to))?;
-    let fd = socket.as_raw_fd();
-    sock::set_unicast_hops(fd, args.hop_limit).context("setsockopt(IPV6_UNICAST_HOPS)")?;
+    socket2::SockRef::from(&socket)
+        .set_unicast_hops_v6(u32::from(args.hop_limit))
+        .context("setsockopt(IPV6_UNICAST_HOPS)")?;
     let per_packet = args.per_packet || args.span_per_packet;
     for seq in 1..=args.count {
         let ctx = ctx_of(&mut ids);
-        let hbh = build_header(args, ctx, SystemTime::now())?;
+        let hbh = build_header(args, inj, ctx)?;
         let payload = payload_of(seq);
         if !per_packet {
             // The header is set again for each datagram so that its
             // timestamps are those of the send.
-            sock::set_hopopts(fd, &hbh)
-                .map_err(|e| explain(e, "setsockopt(IPV6_HOPOPTS)", hbh.len(), payload.len()))?;
+            attach_bytes(&socket, &hbh).map_err(|e| anyhow!("{e}"))?;
         }
-        let send_once = || {
+        let send_once = || -> Result<usize, SocketError> {
             if per_packet {
-                sock::send_with_hopopts(fd, &payload, &hbh)
+                send_bytes(&socket, &payload, &hbh, None)
             } else {
-                socket.send(&payload)
+                socket.send(&payload).map_err(|e| SocketError::Io {
+                    call: "send",
+                    source: e,
+                })
             }
         };
         // A connected UDP socket reports an ICMP "port unreachable" for an
         // earlier datagram on the next send, which then sends nothing:
         // that error concerns the past, so send again.
+        let refused = |e: &SocketError| matches!(e, SocketError::Io { source, .. } if source.kind() == io::ErrorKind::ConnectionRefused);
         let sent = match send_once() {
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => send_once(),
+            Err(e) if refused(&e) => send_once(),
             r => r,
         };
-        let what = if per_packet {
-            "sendmsg(IPV6_HOPOPTS)"
-        } else {
-            "send"
-        };
-        sent.map_err(|e| explain(e, what, hbh.len(), payload.len()))?;
+        sent.map_err(|e| anyhow!("{e}"))?;
         let mode = if per_packet {
             "udp-datagram"
         } else {
