@@ -163,3 +163,106 @@ def scenario_agent(run: S.Run) -> None:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         sh("sysctl", "-qw", "net.ipv6.conf.rcv0.ioam6_enabled=0", ns=n)
+
+
+def example_bin(name: str) -> str | None:
+    b = H.ioam_bin()
+    if not b:
+        return None
+    p = os.path.join(os.path.dirname(b), "examples", name)
+    return p if os.access(p, os.X_OK) else None
+
+
+def scenario_clt_e2e(run: S.Run) -> None:
+    """The seed's picture: an application's span and, as its child, an `ioam-span` with one attribute per router.
+
+    sender: `traced_client` (OpenTelemetry SDK, OTLP/HTTP) attaches its `login` span to its TCP connection with
+    clt-socket; r1..r3 fill their records; receiver: `traced_server`, `ioam agent --interface rcv0`, and the OTLP
+    receiver (opentelemetry-proto) that both the client and the agent export to."""
+    topo = run.topo
+    n, snd = topo.ns("rcv"), topo.ns("snd")
+    client, server = example_bin("traced_client"), example_bin("traced_server")
+    with run.results.case("end to end: traced_client's span and its ioam-span children with the routers' hops, "
+                          "in one trace") as c:
+        if not c.check(client is not None and server is not None,
+                       "clt-socket examples not built (cargo build --release -p clt-socket --features opentelemetry --examples)"):
+            return
+        sh("ip", "link", "set", "lo", "up", ns=n)
+        sh("sysctl", "-qw", "net.ipv6.ioam6_id=6160385", ns=snd)  # 0x5e0001, the sender's node id
+        out = run.path("e2e-otlp.jsonl")
+        procs = []
+        err_agent: list[str] = []
+        try:
+            recv = subprocess.Popen(["ip", "netns", "exec", n, "python3", os.path.join(H.HERE, "otlp_receiver.py"),
+                                     str(PORT), "--bind", "::", "--otlp-json", out],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            procs.append(recv)
+            if not c.check(recv.stdout.readline().startswith("ready"), "OTLP receiver did not start"):
+                return
+            env = dict(os.environ, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://[::1]:{PORT}", OTEL_SERVICE_NAME="traced-server")
+            srv = subprocess.Popen(["ip", "netns", "exec", n, server, "--listen", "[::]:8080", "--once"], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            procs.append(srv)
+            if not c.check(srv.stdout.readline().startswith("listening"), "traced_server did not start"):
+                return
+            ready = threading.Event()
+            agent = subprocess.Popen(["ip", "netns", "exec", n, H.ioam_bin(), "agent", "--interface", "rcv0",
+                                      "--otlp-endpoint", f"http://[::1]:{PORT}", "--batch-timeout", "0.2",
+                                      "--stats-interval", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+            procs.append(agent)
+            _reader(agent.stderr, err_agent, ready, "reading ")
+            if not c.check(ready.wait(5), f"agent did not start: {err_agent}"):
+                return
+            cenv = dict(os.environ, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://[{topo.receiver_addr}]:{PORT}",
+                        OTEL_SERVICE_NAME="traced-client")
+            r = subprocess.run(["ip", "netns", "exec", snd, client, "--connect", f"[{topo.receiver_addr}]:8080",
+                                "--namespace", str(IOAM_NS), "--trace-type", "0xf00002", "--hops", "4"],
+                               env=cenv, capture_output=True, text=True, timeout=30)
+            if not c.eq(r.returncode, 0, f"traced_client: {r.stderr.strip()}"):
+                return
+            tp = [l.split()[1] for l in r.stdout.splitlines() if l.startswith("traceparent ")]
+            if not c.check(len(tp) == 1, f"traced_client printed no traceparent: {r.stdout}"):
+                return
+            _, trace_id, span_id, _ = tp[0].split("-")
+            time.sleep(1.5)
+            agent.send_signal(signal.SIGTERM)
+            c.eq(agent.wait(timeout=20), 0, "agent exit status")
+            time.sleep(0.3)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.terminate()
+                    try:
+                        p.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+        spans = []
+        with open(out) as f:
+            for line in f:
+                doc = json.loads(line)
+                for rs in doc.get("resourceSpans", []):
+                    svc = next((a["value"].get("stringValue") for a in rs.get("resource", {}).get("attributes", [])
+                                if a["key"] == "service.name"), "")
+                    for ss in rs.get("scopeSpans", []):
+                        for sp in ss.get("spans", []):
+                            sp["service"] = svc
+                            spans.append(sp)
+        mine = [s for s in spans if s.get("traceId") == trace_id]
+        login = [s for s in mine if s.get("name") == "login"]
+        c.eq([(s.get("spanId"), s["service"]) for s in login], [(span_id, "traced-client")],
+             "the client's login span, exported by the OpenTelemetry SDK")
+        kids = [s for s in mine if s.get("name") == "ioam-span" and s.get("parentSpanId") == span_id]
+        c.check(len(kids) >= 1, f"ioam-span children of login: {len(kids)}")
+        want_ids = [0x5E0001] + [r.node_id for r in topo.routers]
+        for k in kids:
+            attrs = {a["key"]: a["value"] for a in k.get("attributes", [])}
+            ids = [int(attrs[f"ioam.hop{i}.node_id"]["intValue"]) for i in range(1, 5) if f"ioam.hop{i}.node_id" in attrs]
+            c.eq(ids, want_ids, f"ioam-span {k.get('spanId')}: hops = the client's record, then r1, r2, r3")
+            c.eq(k["service"], "ioam-agent", "exported by the agent")
+            hops = [kk for kk in attrs if kk.startswith("ioam_namespace")]
+            c.eq(len(hops), 4, "one collector attribute per hop")
+        w = subprocess.run([H.ioam_bin(), "trace", "--trace-id", trace_id, out], capture_output=True, text=True)
+        c.eq(w.returncode, 0, f"ioam trace: {w.stderr.strip()}")
+        print(w.stdout)
+        c.note(f"trace {trace_id}: login + {len(kids)} ioam-span children (waterfall above)")

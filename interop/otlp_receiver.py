@@ -9,9 +9,13 @@ per received span on standard output:
      "kind": int, "start": int, "end": int, "service": str,
      "attributes": {key: value}}
 
-Usage: python3 otlp_receiver.py PORT [--fail-first N] [--retry-after S] [--count-only]
+Usage: python3 otlp_receiver.py PORT [--bind ADDR] [--fail-first N] [--retry-after S] [--count-only]
+                                     [--otlp-json FILE]
 Prints "ready PORT" once listening. `--fail-first N` answers the first N
 requests with 503 (and Retry-After S when given) before accepting.
+`--otlp-json FILE` also appends each accepted request to FILE as one line of
+OTLP JSON (hex ids), the input of `ioam trace`. `--bind` defaults to
+127.0.0.1; `::` listens on every address, IPv4 and IPv6.
 `--count-only` parses every body but prints only the running total of spans
 (one line per request, `spans N`), for throughput benchmarks.
 """
@@ -19,6 +23,7 @@ requests with 503 (and Retry-After S when given) before accepting.
 import argparse
 import base64
 import json
+import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
@@ -27,7 +32,7 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 LOCK = threading.Lock()
-STATE = {"requests": 0, "fail_first": 0, "retry_after": None, "count_only": False, "spans": 0}
+STATE = {"requests": 0, "fail_first": 0, "retry_after": None, "count_only": False, "spans": 0, "otlp_json": None}
 
 
 def any_value(v):
@@ -102,6 +107,16 @@ class Handler(BaseHTTPRequestHandler):
             print(json.dumps({"error": f"body does not parse: {e}"}), flush=True)
             return self.reply(400)
         with LOCK:
+            if STATE["otlp_json"]:
+                doc = json_format.MessageToDict(req)
+                for rs in doc.get("resourceSpans", []):
+                    for ss in rs.get("scopeSpans", []):
+                        for sp in ss.get("spans", []):
+                            for k in ("traceId", "spanId", "parentSpanId"):
+                                if sp.get(k):
+                                    sp[k] = base64.b64decode(sp[k]).hex()
+                with open(STATE["otlp_json"], "a") as f:
+                    f.write(json.dumps(doc) + "\n")
             if STATE["count_only"]:
                 STATE["spans"] += sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
                 print(f"spans {STATE['spans']}", flush=True)
@@ -116,11 +131,23 @@ def main():
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--retry-after", type=int, default=None)
     ap.add_argument("--count-only", action="store_true")
+    ap.add_argument("--otlp-json", default=None)
+    ap.add_argument("--bind", default="127.0.0.1")
     a = ap.parse_args()
     STATE["fail_first"] = a.fail_first
     STATE["retry_after"] = a.retry_after
     STATE["count_only"] = a.count_only
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    STATE["otlp_json"] = a.otlp_json
+
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
+
+        def server_bind(self):
+            if self.address_family == socket.AF_INET6:
+                self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            super().server_bind()
+
+    srv = Server((a.bind, a.port), Handler)
     print(f"ready {srv.server_address[1]}", flush=True)
     try:
         srv.serve_forever()

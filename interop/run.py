@@ -180,6 +180,8 @@ def main() -> int:
             S.scenario_cli_size(run)
         if want("agent") and cli.get("agent"):
             A.scenario_agent(run)
+        if want("end to end") and cli.get("agent"):
+            A.scenario_clt_e2e(run)
         if want("pipe") and cli.get("decode"):
             S.scenario_live_pipe(run)
         if want("tcp") and cli.get("send"):

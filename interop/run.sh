@@ -25,6 +25,11 @@ if [ "${IOAM_INTEROP_NO_BUILD:-}" != "1" ] && command -v cargo >/dev/null; then
         echo "interop: cargo build --release --locked -p ioam-cli"
         cargo build --release -q --locked -p ioam-cli || fail "cargo build --release -p ioam-cli failed"
     fi
+    if [ -f clt-socket/examples/traced_client.rs ]; then
+        echo "interop: cargo build --release --locked -p clt-socket --features opentelemetry --examples"
+        cargo build --release -q --locked -p clt-socket --features opentelemetry --examples ||
+            fail "cargo build --release -p clt-socket --examples failed"
+    fi
     if [ -f ioam-trace/examples/transit.rs ]; then
         echo "interop: cargo build --release --locked -p ioam-trace --example transit"
         cargo build --release -q --locked -p ioam-trace --example transit ||

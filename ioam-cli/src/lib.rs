@@ -31,3 +31,4 @@ pub mod model;
 pub mod otlp;
 pub mod text;
 pub mod timefmt;
+pub mod waterfall;

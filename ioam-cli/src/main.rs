@@ -51,6 +51,48 @@ enum Cmd {
     Send(send::SendArgs),
     /// Live CLT collector: capture packets and kernel IOAM6 events, export `ioam-span`s over OTLP.
     Agent(agent::AgentArgs),
+    /// Show the traces of OTLP JSON files as a waterfall (span tree, offsets, durations, IOAM hops).
+    Trace(TraceArgs),
+}
+
+#[derive(Debug, Args)]
+struct TraceArgs {
+    /// OTLP JSON files, one ExportTraceServiceRequest per line (`-` for standard input).
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// Only this trace (32 hex digits).
+    #[arg(long, value_name = "ID")]
+    trace_id: Option<String>,
+}
+
+fn run_trace(a: &TraceArgs) -> Result<ExitCode> {
+    let mut spans = Vec::new();
+    for f in &a.files {
+        let text = if f.as_os_str() == "-" {
+            let mut s = String::new();
+            io::stdin().read_to_string(&mut s)?;
+            s
+        } else {
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?
+        };
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let rows = ioam_cli::waterfall::parse_request(line, i + 1)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+            spans.extend(rows);
+        }
+    }
+    if let Some(id) = &a.trace_id {
+        spans.retain(|s| s.trace_id.eq_ignore_ascii_case(id));
+    }
+    if spans.is_empty() {
+        bail!("no span found");
+    }
+    io::stdout().write_all(ioam_cli::waterfall::render(&spans).as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -437,6 +479,7 @@ fn main() -> ExitCode {
         Cmd::Craft(a) => craft::run(&a).map(|()| ExitCode::SUCCESS),
         Cmd::Send(a) => send::run(&a).map(|()| ExitCode::SUCCESS),
         Cmd::Agent(a) => agent::run(&a).map(|()| ExitCode::SUCCESS),
+        Cmd::Trace(a) => run_trace(&a),
     };
     match r {
         Ok(code) => code,
