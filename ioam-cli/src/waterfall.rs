@@ -6,8 +6,8 @@
 //! `ioam agent --format otlp-json`, the OpenTelemetry Collector's file
 //! exporter and `interop/otlp_receiver.py --otlp-json` write).
 
-use std::collections::{BTreeMap, HashMap};
 use core::fmt::Write as _;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
