@@ -5,7 +5,8 @@
 //! (`send_bytes`), and `Injector::send_to` (the header built for each
 //! datagram, then sent as ancillary data). Needs CAP_NET_RAW (run as root).
 
-use std::net::{SocketAddr, SocketAddrV6, UdpSocket};
+use core::net::{SocketAddr, SocketAddrV6};
+use std::net::UdpSocket;
 
 use clt_context::traceparent;
 use clt_socket::{send_bytes, InjectConfig, Injector};
