@@ -743,3 +743,86 @@ fn missing_capabilities_are_named() {
     assert!(err.contains("no such interface"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn limits_and_filters() {
+    // --count stops after N packets read.
+    let (st, stdout, err) = agent(
+        &["--read", &sample(), "--no-otlp", "-o", "-", "--count", "2"],
+        &[],
+    );
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    assert_eq!(k["packets"], 2, "{err}");
+    assert_eq!(stdout.lines().count() as u64, k["written"]);
+    // --namespace keeps only that namespace: the sample is all namespace 123.
+    let (st, stdout, err) = agent(
+        &[
+            "--read",
+            &sample(),
+            "--no-otlp",
+            "-o",
+            "-",
+            "--namespace",
+            "7",
+        ],
+        &[],
+    );
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    assert_eq!((k["clt"], k["filtered"]), (0, 6), "{err}");
+    assert_eq!(stdout, "");
+    let (_, stdout, err) = agent(
+        &[
+            "--read",
+            &sample(),
+            "--no-otlp",
+            "-o",
+            "-",
+            "--namespace",
+            "7,123",
+        ],
+        &[],
+    );
+    assert_eq!(final_counters(&err)["clt"], 3, "{err}");
+    assert_eq!(stdout.lines().count(), 3);
+    // Another CLT schema id: the sample's contexts are not found.
+    let (_, _, err) = agent(
+        &[
+            "--read",
+            &sample(),
+            "--no-otlp",
+            "-o",
+            "-",
+            "--clt-schema-id",
+            "0x123456",
+        ],
+        &[],
+    );
+    let k = final_counters(&err);
+    assert_eq!((k["clt"], k["no_context"]), (0, 6), "{err}");
+}
+
+#[test]
+fn duration_stops_a_live_agent_by_itself() {
+    let t0 = std::time::Instant::now();
+    let (st, _, err) = agent(
+        &[
+            "--interface",
+            "lo",
+            "--no-otlp",
+            "-o",
+            "-",
+            "--duration",
+            "1",
+        ],
+        &[],
+    );
+    if err.contains("CAP_NET_RAW") {
+        common::cannot_run("duration_stops_a_live_agent_by_itself", &err);
+    }
+    assert!(st.success(), "{err}");
+    assert!(final_counters(&err).contains_key("packets"), "{err}");
+    // Not a speed assertion: it must not wait for a signal that never comes.
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
+}
