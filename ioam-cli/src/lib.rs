@@ -22,7 +22,6 @@
 //! assert_eq!(frames[0].data, &pkt[..]);
 //! ```
 
-pub mod agent;
 pub mod args;
 pub mod craft;
 pub mod decode;

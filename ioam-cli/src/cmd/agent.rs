@@ -13,8 +13,8 @@ use clt_otlp::export::{parse_key_values, traces_url, ExportConfig, Exporter, Pro
 use clt_otlp::pipeline::{FileFormat, PipelineConfig, Sinks};
 use clt_otlp::proto::Resource;
 use clt_otlp::span::SpanConfig;
+use ioam_agent::{self as agent, AgentConfig, Limits, Logger, Sources};
 use ioam_capture::live::LiveConfig;
-use ioam_cli::agent::{self, AgentConfig, Limits, Logger, Sources};
 use ioam_cli::args::{parse_schema_id, parse_u16};
 use ioam_trace::timestamp::TimestampFormat;
 use ioam_wire::Mode;

@@ -1,5 +1,8 @@
-//! `ioam agent`: packet sources → [`clt_otlp::SpanBuilder`] →
-//! [`clt_otlp::pipeline::Pipeline`], with counters and a clean stop.
+//! The live CLT collector as a library (what `ioam agent` runs): packet
+//! sources ([`ioam_capture`]) → [`clt_otlp::SpanBuilder`] →
+//! [`clt_otlp::pipeline::Pipeline`], with counters and a clean stop. Build
+//! an [`AgentConfig`], hand [`run`] a stop flag (set it from a signal
+//! handler) and a logger; it returns the final [`AgentStats`].
 //!
 //! Each live source (an interface, the kernel events) runs on its own
 //! thread and never waits for the export (a full queue drops, counted); a
