@@ -19,10 +19,12 @@ macro_rules! key {
     };
 }
 
-/// Append `r` as one JSON object (no trailing newline) to `out`.
-pub fn write_packet(out: &mut Vec<u8>, r: &PacketReport) {
+/// Append `r` as one JSON object (no trailing newline) to `out`; `file`
+/// names the input when a run reads several.
+pub fn write_packet(out: &mut Vec<u8>, r: &PacketReport, file: Option<&str>) {
     let mut w = Obj::open(out, "frame");
     push_u64(w.out, r.frame);
+    w.opt_str(key!("file"), file);
     w.opt_str(key!("time"), r.time.as_deref());
     w.opt_str(key!("src"), r.src.as_deref());
     w.opt_str(key!("dst"), r.dst.as_deref());

@@ -262,6 +262,8 @@ struct Output {
     lines: Vec<u8>,
     format: OutputFormat,
     otlp: OtlpStream,
+    /// The input's name, when the run reads several (the JSON `file` key).
+    file: Option<String>,
 }
 
 /// Size at which pending JSON lines are written out.
@@ -284,7 +286,7 @@ impl Output {
         match self.format {
             OutputFormat::Text => self.out.write_all(text::render(report).as_bytes()),
             OutputFormat::Json => {
-                ioam_cli::jsonline::write_packet(&mut self.lines, report);
+                ioam_cli::jsonline::write_packet(&mut self.lines, report, self.file.as_deref());
                 self.lines.push(b'\n');
                 if self.lines.len() >= LINES_FLUSH {
                     self.out.write_all(&self.lines)?;
@@ -366,6 +368,7 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
         lines: Vec::with_capacity(LINES_FLUSH + (64 << 10)),
         format: args.format,
         otlp: OtlpStream::new(),
+        file: None,
     };
     let mut failed = false;
     let mut total = Summary::default();
@@ -405,6 +408,7 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
                 (Err(_), Some(p)) => p.display().to_string(),
                 (Err(_), None) => "sample capture".to_string(),
             };
+            out.file = (args.files.len() > 1).then(|| name.clone());
             let r = opened.and_then(|input| decode_input(i, input, &opts, &mut out, &mut s));
             if let Err(e) = r {
                 // An I/O error on stdout (closed pipe) ends the run quietly.

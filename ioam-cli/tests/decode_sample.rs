@@ -206,3 +206,45 @@ fn sample_capture_override_by_environment() {
     assert!(out.status.success());
     assert_eq!(json_lines(&String::from_utf8(out.stdout).unwrap()).len(), 2);
 }
+
+#[test]
+fn json_lines_name_the_file_when_there_are_several() {
+    let dir = common::tmpdir("json-file-key");
+    let a = dir.join("a.pcap");
+    let b = dir.join("b.pcap");
+    let tp = common::TRACEPARENT;
+    common::run_ok(&[
+        "craft",
+        "--count",
+        "2",
+        "--traceparent",
+        tp,
+        "-o",
+        a.to_str().unwrap(),
+    ]);
+    common::run_ok(&[
+        "craft",
+        "--count",
+        "3",
+        "--traceparent",
+        tp,
+        "-o",
+        b.to_str().unwrap(),
+    ]);
+    let out = common::run_ok(&[
+        "decode",
+        "-q",
+        "-f",
+        "json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let lines = common::json_lines(&out);
+    let files: Vec<&str> = lines.iter().map(|l| l["file"].as_str().unwrap()).collect();
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    assert_eq!(files, vec![a, a, b, b, b]);
+    let one = common::run_ok(&["decode", "-q", "-f", "json", a]);
+    assert!(common::json_lines(&one)
+        .iter()
+        .all(|l| l.get("file").is_none()));
+}

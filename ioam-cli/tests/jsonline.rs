@@ -12,7 +12,7 @@ use ioam_wire::Mode;
 
 fn same(r: &PacketReport) {
     let mut mine = Vec::new();
-    write_packet(&mut mine, r);
+    write_packet(&mut mine, r, None);
     let want = serde_json::to_vec(r).unwrap();
     assert_eq!(
         String::from_utf8_lossy(&mine),
