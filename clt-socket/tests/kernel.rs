@@ -133,6 +133,15 @@ fn room_in_bytes_as_iproute2_size() {
 
 #[test]
 fn tcp_stream_packets_carry_the_context() {
+    // Captured on loopback (libpcap, filter ip6[6] == 0): the segments the
+    // client sends after `attach` carry the context; the server's do not.
+    let mut cap = match ioam_capture::live::LiveCapture::open(
+        "lo",
+        &ioam_capture::live::LiveConfig::default(),
+    ) {
+        Ok(c) => c,
+        Err(e) => cannot_run(&e.to_string()),
+    };
     let l = TcpListener::bind("[::1]:0").unwrap();
     let addr = l.local_addr().unwrap();
     let server = std::thread::spawn(move || {
@@ -143,14 +152,66 @@ fn tcp_stream_packets_carry_the_context() {
         b
     });
     let mut stream = TcpStream::connect(addr).unwrap();
+    let client_port = stream.local_addr().unwrap().port();
     let inj = or_explain(Injector::new(InjectConfig::default()));
     let a = or_explain(inj.attach(&stream, &ctx("00f067aa0ba90231")));
-    assert!(a.header_len > 0);
     stream.write_all(b"hello").unwrap();
     let mut b = [0u8; 5];
     stream.read_exact(&mut b).unwrap();
     assert_eq!(&b, b"world");
     assert_eq!(&server.join().unwrap(), b"hello");
+    drop(stream);
+
+    let mut tagged = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        let Some(p) = cap.next_packet().unwrap() else {
+            continue;
+        };
+        let Ok(ioam_capture::link::Payload::Ipv6 { packet, .. }) =
+            ioam_capture::link::ipv6_payload(p.linktype, p.data)
+        else {
+            continue;
+        };
+        // Other tests of this binary send on loopback too: only this
+        // connection's TCP segments count.
+        let hbh_len = (usize::from(packet[41]) + 1) * 8;
+        if packet[40] != 6 || packet.len() < 44 + hbh_len {
+            continue;
+        }
+        let sport = u16::from_be_bytes([packet[40 + hbh_len], packet[41 + hbh_len]]);
+        let dport = u16::from_be_bytes([packet[42 + hbh_len], packet[43 + hbh_len]]);
+        assert!(
+            !(sport == addr.port() && dport == client_port),
+            "a segment of the server carries a Hop-by-Hop header"
+        );
+        if (sport, dport) != (client_port, addr.port()) {
+            continue;
+        }
+        assert_eq!(hbh_len, a.header_len);
+        assert_eq!(context_of_packet(packet), ctx("00f067aa0ba90231"));
+        tagged += 1;
+        if tagged >= 2 {
+            break;
+        }
+    }
+    assert!(
+        tagged >= 2,
+        "the data segment and the FIN carry the context ({tagged} seen)"
+    );
+}
+
+/// The CLT context of a captured IPv6 packet.
+fn context_of_packet(pkt: &[u8]) -> SpanContext {
+    let mut items = IoamPacket::new(pkt, Mode::Strict).unwrap();
+    let item = items.next().expect("an IOAM option").unwrap();
+    let Ok(OptionBody::PreallocatedTrace(t)) = item.body() else {
+        panic!("not a pre-allocated trace")
+    };
+    let ContextLookup::Found(found) = find_context(&t, CLT_SCHEMA_ID) else {
+        panic!("no CLT context")
+    };
+    found.ctx
 }
 
 #[test]

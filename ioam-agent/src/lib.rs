@@ -276,6 +276,20 @@ impl Feed {
     }
 }
 
+/// Add the kernel's drops since the last reading to the counters.
+fn count_drops(cap: &mut LiveCapture, shared: &Shared, last: &mut u64) {
+    if let Ok(s) = cap.stats() {
+        let d = s.dropped + s.if_dropped;
+        if d > *last {
+            shared
+                .counters
+                .capture_dropped
+                .fetch_add(d - *last, Ordering::Relaxed);
+            *last = d;
+        }
+    }
+}
+
 fn live_thread(
     mut cap: LiveCapture,
     mut feed: Feed,
@@ -287,6 +301,7 @@ fn live_thread(
         .spawn(move || {
             let shared = Arc::clone(&feed.shared);
             let mut last_dropped = 0;
+            let mut last_stats = Instant::now();
             while !shared.stop.load(Ordering::Relaxed) && shared.under_count(&limits) {
                 match cap.next_packet() {
                     Ok(Some(p)) => feed.frame(p.linktype, p.data, nanos(p.time)),
@@ -303,17 +318,14 @@ fn live_thread(
                         break;
                     }
                 }
-                if let Ok(s) = cap.stats() {
-                    let d = s.dropped + s.if_dropped;
-                    if d > last_dropped {
-                        shared
-                            .counters
-                            .capture_dropped
-                            .fetch_add(d - last_dropped, Ordering::Relaxed);
-                        last_dropped = d;
-                    }
+                // The kernel's drop counter costs a system call: read it
+                // once a second, not per packet (and once more at the end).
+                if last_stats.elapsed() >= Duration::from_secs(1) {
+                    last_stats = Instant::now();
+                    count_drops(&mut cap, &shared, &mut last_dropped);
                 }
             }
+            count_drops(&mut cap, &shared, &mut last_dropped);
         })
         .expect("spawning a capture thread")
 }

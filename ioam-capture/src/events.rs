@@ -332,9 +332,9 @@ pub fn parse_messages(bytes: &[u8], family: u16) -> Result<EventBatch, EventErro
                 detail: format!("at byte {at}: {e}"),
             },
         )?;
-        msgs.push(msg);
+        msgs.push((at, msg));
     }
-    for msg in &msgs {
+    for (at, msg) in &msgs {
         let NlPayload::Payload(genl) = msg.nl_payload() else {
             continue;
         };
@@ -345,10 +345,12 @@ pub fn parse_messages(bytes: &[u8], family: u16) -> Result<EventBatch, EventErro
         let attrs = genl.attrs().get_attr_handle();
         let get = |t: u16| attrs.get_attribute(t).map(|a| a.nla_payload().as_ref());
         let missing = |name: &str| EventError::Malformed {
-            detail: format!("trace event without the {name} attribute"),
+            detail: format!("trace event at byte {at}: no {name} attribute"),
         };
         let short = |name: &str, want: usize, got: usize| EventError::Malformed {
-            detail: format!("trace event attribute {name} has {got} bytes, needs {want}"),
+            detail: format!(
+                "trace event at byte {at}: attribute {name} has {got} bytes, needs {want}"
+            ),
         };
         let ns = get(attr::NAMESPACE).ok_or_else(|| missing("NAMESPACE"))?;
         let nl = get(attr::NODELEN).ok_or_else(|| missing("NODELEN"))?;
@@ -489,7 +491,10 @@ mod tests {
     fn missing_attribute_is_an_error() {
         let attrs = nla(attr::NAMESPACE, &123u16.to_ne_bytes());
         let e = parse_messages(&message(30, EVENT_TRACE, &attrs), 30).unwrap_err();
-        assert!(e.to_string().contains("NODELEN"), "{e}");
+        assert!(
+            e.to_string().contains("at byte 0: no NODELEN attribute"),
+            "{e}"
+        );
     }
 
     #[test]

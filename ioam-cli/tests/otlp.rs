@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::{run_ok, s, tmpdir, TRACE_ID};
 use serde_json::Value;
 
@@ -90,39 +87,12 @@ fn span_times_come_from_the_ioam_timestamps() {
     assert_eq!(span["endTimeUnixNano"], "1700000000000020000");
 }
 
-fn python_check(file: &Path, spans: usize) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otlp_check.py");
-    let out = match Command::new("python3")
-        .arg(&script)
-        .arg(file)
-        .arg(spans.to_string())
-        .output()
-    {
-        Ok(o) => o,
-        Err(e) => {
-            common::cannot_run("OTLP protobuf check", &format!("python3 cannot run ({e})"));
-        }
-    };
-    let err = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(77) {
-        common::cannot_run(
-            "OTLP protobuf check",
-            &format!(
-                "{} (install it with: python3 -m pip install opentelemetry-proto)",
-                err.trim()
-            ),
-        );
-    }
-    assert!(out.status.success(), "otlp_check.py: {err}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stdout).trim());
-}
-
 #[test]
 fn export_loads_with_the_opentelemetry_protobuf_definitions() {
     let dir = tmpdir("otlp-proto");
     let sample = dir.join("sample.json");
     std::fs::write(&sample, run_ok(&["decode", "--format", "otlp-json", "-q"])).unwrap();
-    python_check(&sample, 3);
+    common::python_otlp_check(&sample, 3);
 
     // A crafted capture with many hops and every field, and an empty export.
     let p = dir.join("c.pcap");
@@ -145,7 +115,7 @@ fn export_loads_with_the_opentelemetry_protobuf_definitions() {
         run_ok(&["decode", "--format", "otlp-json", "-q", s(&p)]),
     )
     .unwrap();
-    python_check(&crafted, 5);
+    common::python_otlp_check(&crafted, 5);
 
     let q = dir.join("none.pcap");
     run_ok(&["craft", "-o", s(&q), "--trace-type", "0x800000"]);
@@ -155,5 +125,5 @@ fn export_loads_with_the_opentelemetry_protobuf_definitions() {
         run_ok(&["decode", "--format", "otlp-json", "-q", s(&q)]),
     )
     .unwrap();
-    python_check(&empty, 0);
+    common::python_otlp_check(&empty, 0);
 }

@@ -88,11 +88,22 @@ def main():
             fail(f"span {i}: ends before it starts")
         if not s.attributes:
             fail(f"span {i}: no attributes")
-        for n, kv in enumerate(s.attributes, start=1):
-            if not kv.key.startswith("ioam_namespace") or not kv.key.endswith(f"_node{n}"):
+        # The collector's per-hop strings first, in hop order; after them
+        # only the typed `ioam.*` attributes (ioam agent adds them).
+        hops = [kv for kv in s.attributes if kv.key.startswith("ioam_namespace")]
+        if not hops or list(s.attributes)[: len(hops)] != hops:
+            fail(f"span {i}: the per-hop attributes do not come first")
+        for n, kv in enumerate(hops, start=1):
+            if not kv.key.endswith(f"_node{n}"):
                 fail(f"span {i}: attribute {n} is {kv.key!r}")
             if not kv.value.string_value.endswith("; "):
                 fail(f"span {i}: attribute {kv.key} value {kv.value.string_value!r}")
+        for kv in list(s.attributes)[len(hops):]:
+            if not kv.key.startswith("ioam."):
+                fail(f"span {i}: unexpected attribute {kv.key!r}")
+        typed = {kv.key: kv.value for kv in s.attributes}
+        if "ioam.hop_count" in typed and typed["ioam.hop_count"].int_value != len(hops):
+            fail(f"span {i}: ioam.hop_count {typed['ioam.hop_count'].int_value} for {len(hops)} hops")
     print(f"otlp_check: {len(spans)} spans load as opentelemetry.proto ExportTraceServiceRequest")
 
 

@@ -199,33 +199,6 @@ fn plain_header(args: &SendArgs, tt: TraceType, now: SystemTime) -> Result<Vec<u
     Ok(hbh)
 }
 
-/// Span ids for `--span-per-packet`: splitmix64 seeded from the clock and
-/// the process id (unique enough for test traffic; never zero).
-struct SpanIds(u64);
-
-impl SpanIds {
-    fn new() -> Self {
-        let t = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos() as u64;
-        SpanIds(t ^ (u64::from(std::process::id()) << 32))
-    }
-
-    fn next(&mut self) -> SpanId {
-        loop {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
-            if z != 0 {
-                return SpanId(z.to_be_bytes());
-            }
-        }
-    }
-}
-
 fn log_line(
     out: &mut impl Write,
     seq: u64,
@@ -271,7 +244,6 @@ pub(crate) fn run(args: &SendArgs) -> Result<()> {
         return Ok(());
     }
     let base = args.traceparent;
-    let mut ids = SpanIds::new();
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let payload_of = |seq: u64| -> Vec<u8> {
@@ -280,9 +252,14 @@ pub(crate) fn run(args: &SendArgs) -> Result<()> {
             .unwrap_or_else(|| format!("ioam send {seq}"))
             .into_bytes()
     };
-    let ctx_of = |ids: &mut SpanIds| -> SpanContext {
+    // `--span-per-packet`: a fresh random span id (the agent's generator).
+    let ctx_of = || -> SpanContext {
         if args.span_per_packet {
-            SpanContext::new(base.trace_id, ids.next(), base.flags)
+            SpanContext::new(
+                base.trace_id,
+                SpanId(clt_otlp::span::random_span_id()),
+                base.flags,
+            )
         } else {
             base
         }
@@ -303,7 +280,7 @@ pub(crate) fn run(args: &SendArgs) -> Result<()> {
             .context("setsockopt(IPV6_UNICAST_HOPS)")?;
         let mut stream = stream;
         for seq in 1..=args.count {
-            let ctx = ctx_of(&mut ids);
+            let ctx = ctx_of();
             let hbh = build_header(args, inj, ctx)?;
             if seq == 1 || args.span_per_packet {
                 attach_bytes(&stream, &hbh).map_err(|e| anyhow!("{e}"))?;
@@ -329,7 +306,7 @@ pub(crate) fn run(args: &SendArgs) -> Result<()> {
         .context("setsockopt(IPV6_UNICAST_HOPS)")?;
     let per_packet = args.per_packet || args.span_per_packet;
     for seq in 1..=args.count {
-        let ctx = ctx_of(&mut ids);
+        let ctx = ctx_of();
         let hbh = build_header(args, inj, ctx)?;
         let payload = payload_of(seq);
         if !per_packet {

@@ -98,3 +98,33 @@ pub const SPAN_ID: &str = "00f067aa0ba902b7";
 pub fn cannot_run(test: &str, why: &str) -> ! {
     panic!("{test} cannot run: {why}. CI runs it as root with every dependency installed.");
 }
+
+/// Load an OTLP JSON request (one document) with the official OpenTelemetry
+/// protobuf definitions (tests/otlp_check.py, Python `opentelemetry-proto`)
+/// and check its `spans` spans.
+pub fn python_otlp_check(file: &Path, spans: usize) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otlp_check.py");
+    let out = match Command::new("python3")
+        .arg(&script)
+        .arg(file)
+        .arg(spans.to_string())
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            cannot_run("OTLP protobuf check", &format!("python3 cannot run ({e})"));
+        }
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(77) {
+        cannot_run(
+            "OTLP protobuf check",
+            &format!(
+                "{} (install it with: python3 -m pip install opentelemetry-proto)",
+                err.trim()
+            ),
+        );
+    }
+    assert!(out.status.success(), "otlp_check.py: {err}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout).trim());
+}
