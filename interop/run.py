@@ -66,6 +66,10 @@ def record_sample(run: S.Run, out: str) -> int:
         return 1
     os.makedirs(os.path.dirname(out), exist_ok=True)
     ib.write_pcap(out, [d.frame for d in frames])
+    if os.path.abspath(out) == os.path.abspath(SAMPLE):
+        # ioam-trace's packaged tests carry their own copy (a crate cannot
+        # read files outside itself); ioam-cli's tests check the two agree.
+        ib.write_pcap(os.path.join(H.ROOT, "ioam-trace", "tests", "data", "sample-linux.pcap"), [d.frame for d in frames])
     over = sum(1 for d in frames if d.pkt["ioam"] and d.pkt["ioam"][0]["flags"]["overflow"])
     print(f"wrote {out}: {len(frames)} packets, {over} with Overflow set")
     return 0

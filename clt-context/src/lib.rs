@@ -1,13 +1,5 @@
-//! Cross-Layer Telemetry (CLT): trace and span identifiers carried in IPv6 IOAM.
-//!
-//! CLT (Iurman, Brockners, Donnet, ANRW'21) correlates application traces
-//! (OpenTelemetry, W3C Trace Context) with what the network did to the
-//! packets of each span, by carrying the trace id and span id of the sending
-//! span in an IOAM Pre-allocated Trace (RFC 9197, RFC 9486). A CLT user
-//! depends on this crate alone: it re-exports what it needs of `ioam-trace`
-//! and `ioam-wire` ([`IoamPacket`], [`OptionBody`], [`Trace`], [`NodeData`],
-//! [`TraceType`], [`Mode`], [`Diagnostic`], ...).
-//!
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # The map, in data-flow order
 //!
 //! | job | use |
@@ -44,51 +36,6 @@
 //!
 //! `#![no_std]`, no allocator, `#![forbid(unsafe_code)]`.
 //!
-//! # Example
-//!
-//! A sender tags its packets with the span context of an incoming request;
-//! a Linux router adds its record; the collector gets the context back and
-//! one attribute per hop.
-//!
-//! ```
-//! use clt_context::injector::{HopByHopInjector, BODY_OFFSET};
-//! use clt_context::{traceparent, CltView, CLT_SCHEMA_ID};
-//! use ioam_trace::writer::{write_transit, TransitConfig};
-//! use ioam_trace::{NodeData, Trace, TraceType, Mode};
-//!
-//! // The span context of an incoming HTTP request.
-//! let tp = traceparent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")?;
-//!
-//! // The sender's Hop-by-Hop header: namespace 123, hop limit + node id +
-//! // opaque state (0x800002), room for 2 routers, its own record first.
-//! let t = TraceType::HOP_LIM_NODE_ID | TraceType::OPAQUE_STATE;
-//! let me = NodeData { hop_limit: 64, node_id: 1, ..NodeData::unavailable() };
-//! let injector = HopByHopInjector { namespace_id: 123, trace_type: t, extra_hops: 2, sender: me, ctx: tp.ctx, ..Default::default() };
-//! let hbh = injector.build()?;
-//! // (`&hbh[..]` is what goes to setsockopt(IPPROTO_IPV6, IPV6_HOPOPTS).)
-//!
-//! // What a Linux router with IOAM enabled does to it in transit.
-//! let body_end = BODY_OFFSET + injector.layout()?.body_len;
-//! let router = NodeData { hop_limit: 63, node_id: 2, ..NodeData::unavailable() };
-//! let mut rx = [0u8; 80];
-//! rx[..hbh.len()].copy_from_slice(&hbh);
-//! write_transit(&mut rx[BODY_OFFSET..body_end], 123, &router, &TransitConfig::default())?;
-//!
-//! // The collector's view.
-//! let trace = Trace::parse_preallocated(&rx[BODY_OFFSET..body_end], Mode::Strict)?;
-//! let view = CltView::new(trace, CLT_SCHEMA_ID);
-//! assert_eq!(view.context().context(), Some(tp.ctx));
-//! let mut attrs = heapless::String::<512>::new();
-//! view.write_attributes(&mut attrs)?;
-//! assert_eq!(
-//!     attrs.as_str(),
-//!     "ioam_namespace123_node1=HopLimit=64; Id=1; OpaqueStateSchemaId=4410452; \
-//!      OpaqueStateData=0x4bf92f3577b34da6a3ce929d0e0e473600f067aa0ba902b701000000; \n\
-//!      ioam_namespace123_node2=HopLimit=63; Id=2; OpaqueStateSchemaId=16777215; OpaqueStateData=0x; \n"
-//! );
-//! # Ok::<(), Box<dyn core::error::Error>>(())
-//! ```
-//!
 //! # The opaque state alone
 //!
 //! ```
@@ -114,7 +61,7 @@
 #![deny(missing_docs)]
 
 // `arbitrary` (fuzzing only) needs std: its derive names `std::` paths.
-#[cfg(any(feature = "std", feature = "arbitrary", test))]
+#[cfg(any(feature = "arbitrary", test))]
 extern crate std;
 
 pub mod error;

@@ -1,39 +1,7 @@
-//! Put the current span into the packets an application sends.
-//!
-//! Cross-Layer Telemetry carries an application's trace id and span id in
-//! the IOAM trace of its IPv6 packets, so that the routers' records become a
-//! span of the same trace (`ioam agent` on the receiving side). This crate
-//! does the sending side on a stock Linux kernel: it builds a Hop-by-Hop
-//! header with one IOAM Pre-allocated Trace Option whose first record is
-//! this host's, its opaque state snapshot holding the span context
-//! (clt-context's injector), with room for the routers of the path, and
-//! hands it to the kernel:
-//!
-//! - [`Injector::attach`]: sticky `setsockopt(IPV6_HOPOPTS)`, for a TCP
-//!   stream or a connected UDP socket: every packet it sends carries the
-//!   context until [`Injector::attach`] again (the span changed) or
-//!   [`clear`];
-//! - [`Injector::send_to`]: one datagram with the header as ancillary data
-//!   (`sendmsg` + `IPV6_HOPOPTS`), so that concurrent spans on one
-//!   unconnected UDP socket do not mix.
-//!
-//! Attaching needs CAP_NET_RAW (the kernel's rule for IPv6 options); the
-//! error says so. Other platforms build and return
-//! [`SocketError::Unsupported`].
-//!
-//! ```no_run
-//! use clt_context::traceparent;
-//! use clt_socket::{Injector, InjectConfig};
-//!
-//! let ctx = traceparent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")?.ctx;
-//! let injector = Injector::new(InjectConfig::default())?;
-//! let stream = std::net::TcpStream::connect("[2001:db8::2]:8080")?;
-//! let attached = injector.attach(&stream, &ctx)?;
-//! println!("{} bytes of Hop-by-Hop header, room for {} bytes of router data", attached.header_len, attached.free_bytes);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 use core::fmt;
 use std::io;

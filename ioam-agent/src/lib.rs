@@ -1,17 +1,5 @@
-//! The live CLT collector as a library (what `ioam agent` runs): packet
-//! sources ([`ioam_capture`]) → [`clt_otlp::SpanBuilder`] →
-//! [`clt_otlp::pipeline::Pipeline`], with counters and a clean stop. Build
-//! an [`AgentConfig`], hand [`run`] a stop flag (set it from a signal
-//! handler) and a logger; it returns the final [`AgentStats`].
-//!
-//! Each live source (an interface, the kernel events) runs on its own
-//! thread and never waits for the export (a full queue drops, counted); a
-//! file is read on the calling thread and waits for room in the queue, so a
-//! replay loses nothing. The sources are opened
-//! before anything runs, so a missing permission or interface is reported at
-//! once. Stopping (a signal, `--duration`, `--count`, or every file read to
-//! its end) stops the sources, then flushes the pipeline within its flush
-//! timeout, then returns the final counters.
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use core::fmt::Write as _;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -248,3 +248,16 @@ fn json_lines_name_the_file_when_there_are_several() {
         .iter()
         .all(|l| l.get("file").is_none()));
 }
+
+/// ioam-trace's packaged tests carry their own copy of the sample (a crate
+/// cannot read files outside itself); the two must stay the same bytes.
+#[test]
+fn ioam_trace_test_copy_is_the_sample() {
+    let here = include_bytes!("../../data/sample-linux.pcap");
+    let copy = include_bytes!("../../ioam-trace/tests/data/sample-linux.pcap");
+    assert!(
+        here[..] == copy[..],
+        "ioam-trace/tests/data/sample-linux.pcap differs from data/sample-linux.pcap: \
+         copy it again (interop/run.py --record-sample writes both)"
+    );
+}

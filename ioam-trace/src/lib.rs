@@ -1,9 +1,5 @@
-//! IOAM trace options (RFC 9197 §4.4, RFC 9322, carried in IPv6 by RFC
-//! 9486): the trace-type bits, node-data records for every bit, the opaque
-//! state snapshot, record iteration in wire and path order, the transit
-//! writers, the encapsulator, timestamps, and the walk from packet bytes to
-//! every IOAM option's typed body.
-//!
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # The map, in data-flow order
 //!
 //! | job | use |

@@ -13,7 +13,7 @@ use ioam_trace::{IoamPacket, OptionBody, Trace, TraceHeader};
 use ioam_wire::packet::IoamOptions;
 use ioam_wire::Mode;
 
-const PCAP: &[u8] = include_bytes!("../../data/sample-linux.pcap");
+const PCAP: &[u8] = include_bytes!("data/sample-linux.pcap");
 
 struct Router {
     node_id: u32,

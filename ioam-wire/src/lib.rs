@@ -1,10 +1,5 @@
-//! Zero-copy parsing and building of IPv6 extension headers, Hop-by-Hop
-//! and Destination Options, the IOAM option frame and every IOAM option
-//! body but the traces (RFC 8200, RFC 9486, RFC 9197 §4.5-4.6, RFC 9326,
-//! draft-ietf-ippm-ioam-data-integrity). The traces are `ioam-trace`'s; a
-//! collector that wants the whole packet decoded starts at
-//! `ioam_trace::IoamPacket` (or `clt_context`, which re-exports it).
-//!
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 //! # The map, in data-flow order
 //!
 //! | job | use |
@@ -33,48 +28,6 @@
 //! Offsets count from the start of the slice a function was given (the
 //! packet for the packet walks) and are shifted once, inside the library,
 //! where a part's position is known ([`WireError::with_base`]).
-//!
-//! # Example
-//!
-//! Build a Hop-by-Hop header with a pre-allocated trace option, put it into
-//! a UDP packet, and find it again:
-//!
-//! ```
-//! use ioam_wire::build::{insert_ext_header, ioam_header};
-//! use ioam_wire::ext::ExtKind;
-//! use ioam_wire::ioam::{IoamType, OPT_IOAM};
-//! use ioam_wire::packet::IoamOptions;
-//! use ioam_wire::Mode;
-//!
-//! // IPv6 + 8-byte UDP header, in a buffer with room to grow.
-//! let mut buf = [0u8; 128];
-//! buf[0] = 0x60;
-//! buf[5] = 8; // Payload Length
-//! buf[6] = 17; // Next Header: UDP
-//! buf[7] = 64;
-//! let mut len = 48;
-//!
-//! // Trace header: namespace 123, NodeLen 1, RemainingLen 1, type 0x800000.
-//! let trace = [0x00, 0x7b, 0x08, 0x01, 0x80, 0x00, 0x00, 0x00, 0, 0, 0, 0];
-//! let mut hbh = [0u8; 32];
-//! let (hlen, ()) = ioam_header(&mut hbh, 0, OPT_IOAM, IoamType::PreallocatedTrace, 12, |b| {
-//!     b.copy_from_slice(&trace)
-//! })?;
-//! len = insert_ext_header(&mut buf, len, ExtKind::HopByHop, &hbh[..hlen])?.packet_len;
-//! assert_eq!((buf[6], buf[40], len), (0, 17, 72));
-//!
-//! let mut found = IoamOptions::new(&buf[..len], Mode::Strict)?;
-//! let first = found.next().unwrap()?;
-//! assert_eq!(first.header, ExtKind::HopByHop);
-//! assert_eq!(first.option.ioam_type, IoamType::PreallocatedTrace);
-//! assert_eq!(first.absolute_body_offset(), 48);
-//! assert_eq!(first.option.body, &trace[..]);
-//! assert!(first.placement().is_conforming());
-//! assert!(found.next().is_none());
-//! assert_eq!(found.end().unwrap().protocol, 17);
-//! # Ok::<(), ioam_wire::error::WireError>(())
-//! ```
-#![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
