@@ -28,6 +28,7 @@
 //! Offsets count from the start of the slice a function was given (the
 //! packet for the packet walks) and are shifted once, inside the library,
 //! where a part's position is known ([`WireError::with_base`]).
+#![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
