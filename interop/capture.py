@@ -1,4 +1,4 @@
-"""tcpdump captures inside a namespace (SPEC section 9 pitfalls).
+"""tcpdump captures inside a namespace (BPF filters and flushing that work with a Hop-by-Hop header).
 
 A BPF `udp` filter misses UDP behind a Hop-by-Hop header, so the filter is
 `ip6[6] == 0 and ip6[40] == 17` (HbH first, then UDP): it also leaves out

@@ -447,7 +447,7 @@ def cli_send(topo: Topology, packets: list[Sent], extra: list[str] | None = None
         if p.mode == "cmsg":
             args.append("--per-packet")
         if not p.clt:
-            # A trace type without bit 22 has nowhere to carry CLT (SPEC 6.1).
+            # A trace type without bit 22 has nowhere to carry CLT (the CLT opaque state of clt-context).
             args.append("--no-clt")
         args += extra or []
         r = sh(*args, ns=topo.ns("snd"), check=False)

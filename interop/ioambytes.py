@@ -7,7 +7,7 @@ packets the Linux routers process and to check what they wrote.
 It provides
   * an encoder for the Hop-by-Hop header in the Linux layout
     `NH HEL | 01 00 | 31 LEN 00 00 | trace header | data | [01 02 00 00]`
-    with an optional originator record (CLT opaque state, SPEC section 6.1);
+    with an optional originator record (CLT opaque state, as clt-context encodes it);
   * a minimal pcap reader and writer (classic pcap, Ethernet or raw IPv6);
   * a decoder producing the same JSON shape as `ioam decode --format json`.
 """

@@ -1,4 +1,4 @@
-"""UDP sender with a caller-built Hop-by-Hop header (SPEC section 6.2).
+"""UDP sender with a caller-built Hop-by-Hop header (IPV6_HOPOPTS, RFC 3542).
 
 Run inside the sender namespace: `ip netns exec NS python3 pysend.py < job.json`.
 job = {"dst": "2001:db8:4::2", "port": 9999, "hop_limit": 64,

@@ -46,7 +46,7 @@ def sample_packets(topo: Topology) -> list[H.Sent]:
     for i, tt in enumerate([0x800000, 0xC00000, 0xFFF000, 0x800002, 0xFFF002]):
         clt = {"trace_id": SAMPLE_TRACE_ID, "span_id": f"{span_base + i + 1:016x}", "trace_flags": 1}
         pkts.append(H.py_packet(f"ioam-interop sample {i + 1} type 0x{tt:06x}", tt, topo.routers, clt=clt))
-    # 0xfff002 already overflows at r3 (SPEC 6.1 sizing); one more with room for r1 only.
+    # 0xfff002 already overflows at r3 (60-byte records, RFC 9197 §4.4.1); one more with room for r1 only.
     clt = {"trace_id": SAMPLE_TRACE_ID, "span_id": f"{span_base + 9:016x}", "trace_flags": 1}
     pkts.append(H.py_packet("ioam-interop sample 6 overflow at r2", 0x800002, topo.routers, clt=clt,
                             space=(1 + 8 + 1 + 1) * 4))

@@ -109,7 +109,7 @@ def scenario_trace_types(run: Run, sender_name: str, make_packet, send) -> None:
         for mode in ("sockopt", "cmsg"):
             name = f"trace-type 0x{tt:06x} {mode} ({sender_name})"
             with run.results.case(name) as c:
-                # CLT travels in the originator's opaque state (SPEC 6.1): only with
+                # CLT travels in the originator's opaque state (the CLT opaque state of clt-context): only with
                 # bit 22; other types go out without it (`ioam send --no-clt`).
                 clt = H.new_clt() if ib.has_oss(tt) else None
                 p = make_packet(run.tag(f"tt-{tt:06x}-{mode}"), tt, clt, mode)
@@ -216,7 +216,7 @@ def scenario_kernel_rules(run: Run, strict_decoders: dict, transit_writers: dict
         ("unknown-ns", "namespace no router knows", False, True),
         ("incremental", "incremental trace (IOAM type 1)", False, True),
         ("pot", "Proof of Transit option (IOAM type 2)", False, True),
-        # Generic option rules Linux enforces (SPEC 2).
+        # Generic option rules Linux enforces (RFC 9486 §4, RFC 8200 §4.2).
         ("pad8", "8 bytes of padding before the IOAM option", True, True),
         ("padn-nonzero", "PadN with a non-zero payload", True, True),
     ]
@@ -426,7 +426,7 @@ def scenario_span_per_packet_cli(run: Run) -> None:
 
 
 def py_transit(ip6: bytes, r, ingress_hl_minus_one: bool = True) -> bytes:
-    """The suite's own model of a Linux transit node (SPEC section 4), for self-checking."""
+    """The suite's own model of a Linux transit node (RFC 9197 §4.4.2 as net/ipv6/ioam6.c writes it), for self-checking."""
     pkt = bytearray(ip6)
     d = ib.decode_packet(bytes(pkt), strict=True)
     opt = d["ioam"][0]
@@ -849,7 +849,7 @@ RECEIVER = dict(node_id=0x0A0004, node_id_wide=0x0A00000000AA04, in_if="rcv0", i
 def _receiver_router():
     from netns import Router
     r = RECEIVER
-    # Delivered locally: egress ids unavailable (SPEC 4). out_if is only used for the sysctl names.
+    # Delivered locally: egress ids unavailable (net/ipv6/ioam6.c). out_if is only used for the sysctl names.
     return Router("r4", r["node_id"], r["node_id_wide"], r["in_if"], "lo", r["in_id"], 0xFFFF, r["in_id_wide"],
                   0xFFFFFFFF, r["ns_data"], r["ns_data_wide"], local=True)
 
@@ -959,7 +959,7 @@ def mask_records(data: bytes, tt: int) -> bytes:
 
 
 def collector_attributes(opt: dict) -> list[tuple[str, str]]:
-    """SPEC 6.4: the reference collector's `ioam_namespace<ns>_node<i>` strings, from a decoded trace."""
+    """The CLT reference collector's (Advanced-Observability/ioam-collector-go-jaeger) `ioam_namespace<ns>_node<i>` strings, from a decoded trace."""
     tt = int(opt["trace_type"], 16)
     out = []
     for n in opt["nodes"]:

@@ -18,7 +18,7 @@
 //! node data (RFC 9486 §4: Opt Data Len is 8 bits; RFC 9197 §4.4). A record
 //! of trace type 0xfff002 is 64 bytes (NodeLen 15 plus the opaque state
 //! word), and the CLT originator's is 92, so such a trace holds at most
-//! three records (220 bytes, SPEC §6.1). The largest 0xfff002 fixture is
+//! three records (220 bytes, see clt-context's README, "The CLT opaque state"). The largest 0xfff002 fixture is
 //! therefore that full three-record trace; eight hops exist for the smaller
 //! types (0x800000, 0x800002).
 

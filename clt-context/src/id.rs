@@ -363,7 +363,7 @@ impl FromStr for TraceFlags {
 
 /// A span context: the trace, the span that sent the packet and the flags.
 ///
-/// This is what a CLT packet carries (SPEC §6.1). `Display` and `FromStr`
+/// This is what a CLT packet carries (the CLT opaque state, crate README). `Display` and `FromStr`
 /// use the version-00 `traceparent` form (W3C Trace Context §3.2), e.g.
 /// `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Debug)]

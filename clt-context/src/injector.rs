@@ -1,6 +1,6 @@
 //! The bytes a CLT sender hands to the kernel: a complete Hop-by-Hop
 //! extension header for `setsockopt(IPPROTO_IPV6, IPV6_HOPOPTS, ..)` or an
-//! `IPV6_HOPOPTS` ancillary message (SPEC §6.2).
+//! `IPV6_HOPOPTS` ancillary message (RFC 3542; Linux needs CAP_NET_RAW for it).
 //!
 //! The header holds one IOAM Pre-allocated Trace option (RFC 9486 §4,
 //! RFC 9197 §4.4) in the layout the Linux encapsulator uses:
@@ -53,11 +53,11 @@ pub const DEFAULT_NEXT_HEADER: u8 = ioam_wire::proto::NO_NEXT;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Encoding {
-    /// In the opaque state snapshot of the sender's record (SPEC §6.1):
+    /// In the opaque state snapshot of the sender's record (the crate README's schema v1):
     /// standard RFC 9197, needs trace-type bit 22.
     #[default]
     Oss,
-    /// In the 32-byte legacy CLT trace header (SPEC §6.3). Only receivers
+    /// In the 32-byte legacy CLT trace header ([`crate::legacy`]). Only receivers
     /// told to expect it can read the trace.
     Legacy,
 }
@@ -440,8 +440,8 @@ impl<'a> HopByHopInjector<'a> {
 /// another context differs only there.
 ///
 /// With [`Encoding::Oss`] the slot is the snapshot data of the sender's
-/// record (trace id, span id, flags: SPEC §6.1); with [`Encoding::Legacy`]
-/// the 24 id bytes of the legacy trace header (trace id, span id: SPEC §6.3;
+/// record (trace id, span id, flags: schema v1); with [`Encoding::Legacy`]
+/// the 24 id bytes of the legacy trace header (trace id, span id: [`crate::legacy`];
 /// that header has no flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ContextSlot {

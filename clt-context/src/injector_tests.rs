@@ -145,7 +145,7 @@ fn wire_parser_sees_one_aligned_ioam_option() {
 
 #[test]
 fn sizes_from_the_spec() {
-    // SPEC §6.1: 0xfff002 holds the originator (92 bytes) and 2 Linux hops
+    // 0xfff002 (NodeLen 15, RFC 9197 §4.4.1) holds the originator (92 bytes) and 2 Linux hops
     // (64 bytes each); 0x800002 the originator (36 bytes) and 26 hops of 8.
     let full = TraceType::from_bits(0xff_f002).unwrap();
     let inj = HopByHopInjector {

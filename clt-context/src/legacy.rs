@@ -1,4 +1,4 @@
-//! The legacy CLT trace header (SPEC §6.3): the layout of the original CLT
+//! The legacy CLT trace header: the layout of the original CLT
 //! kernel patch (Advanced-Observability/cross-layer-telemetry, Linux 5.17).
 //!
 //! That patch does not use the opaque state. It grows the pre-allocated

@@ -1,5 +1,5 @@
 //! The CLT opaque state, schema v1: a span context in an IOAM Opaque State
-//! Snapshot (RFC 9197 §4.4.2, trace-type bit 22; SPEC §6.1).
+//! Snapshot (RFC 9197 §4.4.2, trace-type bit 22; the layout is in the crate README).
 //!
 //! ```text
 //!  0                   1                   2                   3

@@ -1,5 +1,5 @@
 //! The CLT view of a decoded trace: the span context, the hops in path
-//! order, and the attribute strings of the CLT collector (SPEC §6.1, §6.4).
+//! order, and the attribute strings of the CLT collector (Advanced-Observability/ioam-collector-go-jaeger).
 //!
 //! # Finding the context
 //!

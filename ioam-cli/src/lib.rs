@@ -22,6 +22,11 @@
 //! assert_eq!(frames[0].data, &pkt[..]);
 //! ```
 
+/// The Rust examples of the top-level README, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct TopLevelReadme;
+
 pub mod args;
 pub mod craft;
 pub mod decode;

@@ -259,7 +259,7 @@ pub struct SpanInfo {
     pub parent_span_id: [u8; 8],
     /// W3C trace flags.
     pub trace_flags: u8,
-    /// The collector attributes `ioam_namespace<ns>_node<i>` (SPEC §6.4).
+    /// The collector attributes `ioam_namespace<ns>_node<i>` (the CLT reference collector).
     pub attributes: Vec<(String, String)>,
     /// Earliest and latest node timestamps, ns since the Unix epoch, when
     /// the records carry timestamps.

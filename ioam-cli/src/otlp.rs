@@ -1,5 +1,5 @@
 //! OTLP/JSON export: one `ExportTraceServiceRequest` holding one `ioam-span`
-//! per CLT-tagged IOAM trace, as the CLT collector reports them (SPEC §6.4).
+//! per CLT-tagged IOAM trace, as the CLT collector reports them (Advanced-Observability/ioam-collector-go-jaeger).
 //!
 //! The JSON follows the OTLP/HTTP JSON encoding: ids are lowercase hex
 //! strings (not base64), 64-bit integers are strings, enums are integers.

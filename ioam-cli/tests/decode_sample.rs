@@ -135,8 +135,8 @@ fn sample_capture_json_matches_the_interop_topology() {
         assert_eq!(o["flags"]["loopback"], false);
         assert_eq!(o["flags"]["active"], false);
         let nodes = o["nodes"].as_array().unwrap();
-        // Originator + r1..r3, except where the trace overflowed (SPEC §6.1
-        // sizing: 0xfff002 holds the originator and 2 hops; packet 6 was
+        // Originator + r1..r3, except where the trace overflowed (sizing,
+        // RFC 9197 §4.4.1: 0xfff002 holds the originator and 2 hops; packet 6 was
         // sized for the originator and r1).
         let expected_nodes = match i {
             4 => 3,
@@ -163,7 +163,7 @@ fn sample_capture_json_matches_the_interop_topology() {
             assert_eq!(clt["trace_flags"], 1);
             assert_eq!(clt["encoding"], "opaque-state");
             assert_eq!(clt["traceparent"], format!("00-{TRACE_ID}-{span:016x}-01"));
-            // The originator's snapshot holds the same ids (SPEC §6.1 layout).
+            // The originator's snapshot holds the same ids (CLT opaque state, schema v1).
             let oss = &nodes[0]["oss"];
             assert_eq!(oss["schema_id"], 0x43_4c54);
             assert_eq!(oss["data"], format!("{TRACE_ID}{span:016x}01000000"));

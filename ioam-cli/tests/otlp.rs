@@ -47,7 +47,7 @@ fn sample_capture_exports_one_span_per_clt_tagged_packet() {
         for (i, (a, n)) in attrs.iter().zip(nodes).enumerate() {
             assert_eq!(a["key"], format!("ioam_namespace123_node{}", i + 1));
             let v = a["value"]["stringValue"].as_str().unwrap();
-            // SPEC §6.4: "HopLimit=<d>; Id=<d>; " first, each item ends "; ".
+            // The CLT reference collector: "HopLimit=<d>; Id=<d>; " first, each item ends "; ".
             let head = format!(
                 "HopLimit={}; Id={}; ",
                 n["hop_limit"].as_u64().unwrap(),

@@ -1,5 +1,5 @@
 //! A Linux-like IOAM transit router in one process, for differential tests
-//! against the kernel (SPEC §9).
+//! against the kernel (the interop suite).
 //!
 //! Reads one whole IPv6 packet as hex on stdin (whitespace ignored), adds
 //! this node's record to every Pre-allocated Trace option (option code

@@ -46,7 +46,7 @@ use crate::writer::{check_encap_trace_type, fill_record, NodeData};
 /// only when the type has bit 22, and exclude the snapshot's header word,
 /// which is added. Capped at [`TRACE_DATA_MAX`] (244 bytes).
 ///
-/// SPEC §6.1: type 0xfff002 with a CLT originator (7 words) and two Linux
+/// Type 0xfff002 with a CLT originator (7 words) and two Linux
 /// hops needs 92 + 64 + 64 bytes.
 /// ```
 /// # use ioam_trace::{encap::trace_space_for, TraceType};

@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn node_len_examples() {
-        // SPEC §6.1: 0xfff002 gives NodeLen 15.
+        // RFC 9197 §4.4.1: 0xfff002 gives NodeLen 15 (bits 8-10 two words).
         assert_eq!(TraceType::from_bits_truncate(0xfff002).node_len(), 15);
         assert_eq!(TraceType::from_bits_truncate(0x800002).node_len(), 1);
         assert_eq!(TraceType::from_bits_truncate(0x000002).node_len(), 0);

@@ -1,4 +1,4 @@
-//! The encapsulator's output: the Linux layout byte for byte (SPEC §2), and
+//! The encapsulator's output: the Linux layout byte for byte (RFC 9486 §4, RFC 8200 §4.2), and
 //! what ioam-wire and the trace parser read back from it.
 
 use ioam_trace::encap::{trace_space_for, PreallocatedTraceBuilder};
@@ -183,7 +183,7 @@ fn builder_rules() {
 #[test]
 fn space_helper() {
     let t = TraceType::from_bits(0x800002).unwrap();
-    // SPEC §6.1: originator 36 bytes (1 + 1 + 7 words) and 26 hops of 8 bytes.
+    // RFC 9197 §4.4.1/§4.4.2: originator 36 bytes (1 + 1 + 7 words) and 26 hops of 8 bytes.
     assert_eq!(trace_space_for(27, t, 0, 7), 36 + 26 * 8);
     assert_eq!(trace_space_for(28, t, 0, 7), 244);
     assert_eq!(trace_space_for(0, t, 0, 7), 0);

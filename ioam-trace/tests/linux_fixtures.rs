@@ -1,4 +1,4 @@
-//! Traces laid out exactly as Linux transit routers write them (SPEC §4, §9;
+//! Traces laid out exactly as Linux transit routers write them (RFC 9197 §4.4;
 //! `net/ipv6/ioam6.c`), decoded and re-created with the transit writer.
 
 use ioam_trace::error::Part;
@@ -614,7 +614,7 @@ fn writer_on_every_truncation() {
     }
 }
 
-/// SPEC §3: NodeLen 0 with only bit 22 set is valid; each record is just a
+/// RFC 9197 §4.4.1: NodeLen 0 with only bit 22 set is valid; each record is just a
 /// snapshot, walked by its own Length.
 #[test]
 fn opaque_state_only_trace() {

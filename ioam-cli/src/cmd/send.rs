@@ -1,4 +1,4 @@
-//! `ioam send`: CLT-tagged traffic from a stock Linux host (SPEC §6.2).
+//! `ioam send`: CLT-tagged traffic from a stock Linux host (IPV6_HOPOPTS, through clt-socket).
 //!
 //! Built on the `clt-socket` crate (the socket calls, the errors) and on
 //! clt-context's `clt_context::injector::HopByHopInjector` (through
