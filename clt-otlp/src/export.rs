@@ -121,6 +121,39 @@ pub struct ExportConfig {
     pub timeout: Duration,
     /// Retry bounds.
     pub retry: RetryPolicy,
+    /// The certificate authorities an `https` endpoint is checked against,
+    /// DER-encoded ([`load_ca_file`]); empty: Mozilla's root store
+    /// (webpki-roots), the rustls default.
+    pub ca_certificates: Vec<Vec<u8>>,
+}
+
+/// The certificates of a PEM file (`--otlp-ca`,
+/// `OTEL_EXPORTER_OTLP_CERTIFICATE`), DER-encoded, for
+/// [`ExportConfig::ca_certificates`]. A file that cannot be read, is not
+/// PEM, or holds no certificate is an error that names it.
+pub fn load_ca_file(path: &std::path::Path) -> Result<Vec<Vec<u8>>, ConfigError> {
+    let pem =
+        std::fs::read(path).map_err(|e| ConfigError(format!("CA file {}: {e}", path.display())))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c.der().to_vec()),
+            Ok(_) => {} // keys and other blocks are not trust anchors
+            Err(e) => {
+                return Err(ConfigError(format!(
+                    "CA file {}: not valid PEM: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(ConfigError(format!(
+            "CA file {}: no CERTIFICATE block in it",
+            path.display()
+        )));
+    }
+    Ok(certs)
 }
 
 impl fmt::Debug for ExportConfig {
@@ -133,6 +166,7 @@ impl fmt::Debug for ExportConfig {
             .field("headers", &names)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("ca_certificates", &self.ca_certificates.len())
             .finish()
     }
 }
@@ -193,7 +227,9 @@ impl ExportConfig {
     /// (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as is, else
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, else
     /// `http://localhost:4318/v1/traces`), the protocol, headers and timeout
-    /// (the `_TRACES_` variants win).
+    /// (the `_TRACES_` variants win), and the CA file
+    /// (`OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`, else
+    /// `OTEL_EXPORTER_OTLP_CERTIFICATE`: a PEM file, see [`load_ca_file`]).
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let nonempty = |k: &str| var(k).filter(|v| !v.trim().is_empty());
         let traces_url = match nonempty("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
@@ -230,12 +266,19 @@ impl ExportConfig {
             })?),
             None => Duration::from_secs(10),
         };
+        let ca_certificates = match nonempty("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE")
+            .or_else(|| nonempty("OTEL_EXPORTER_OTLP_CERTIFICATE"))
+        {
+            Some(path) => load_ca_file(std::path::Path::new(path.trim()))?,
+            None => Vec::new(),
+        };
         let cfg = ExportConfig {
             traces_url,
             protocol,
             headers,
             timeout,
             retry: RetryPolicy::default(),
+            ca_certificates,
         };
         cfg.check()?;
         Ok(cfg)
@@ -313,7 +356,17 @@ fn jitter() -> f64 {
 impl Exporter {
     /// An exporter for `cfg`.
     pub fn new(cfg: ExportConfig) -> Self {
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if !cfg.ca_certificates.is_empty() {
+            let roots: Vec<ureq::tls::Certificate<'static>> = cfg
+                .ca_certificates
+                .iter()
+                .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
+                .collect();
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
+        }
         let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(tls.build())
             .timeout_global(Some(cfg.timeout))
             .http_status_as_error(false)
             .max_redirects(0)

@@ -20,6 +20,8 @@ use ioam_capture::link::{ipv6_payload, Payload};
 use ioam_capture::live::{LiveCapture, LiveConfig};
 use ioam_trace::Trace;
 
+pub mod privileges;
+
 /// What the agent reads.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sources {
@@ -376,6 +378,9 @@ pub struct AgentConfig {
     pub limits: Limits,
     /// Counters every this long (none: only at the end).
     pub stats_interval: Option<Duration>,
+    /// Become this user (a name or a uid) once every source is open, before
+    /// any packet is parsed ([`privileges::drop_to`]; needs root).
+    pub run_as: Option<String>,
 }
 
 /// Run until stopped; returns the final counters.
@@ -388,6 +393,7 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
         sinks,
         limits,
         stats_interval,
+        run_as,
     } = cfg;
     // Open every source first: a missing capability fails now, with its
     // reason, before anything is exported.
@@ -416,6 +422,14 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
         what.push("kernel IOAM6 events".into());
     }
     what.extend(files.iter().map(|(p, _)| p.display().to_string()));
+    // Everything privileged is open; the parsers below never run as root.
+    if let Some(user) = &run_as {
+        let who = privileges::drop_to(user)?;
+        log(&format!(
+            "running as {} (uid {}, gid {}): root and every capability dropped",
+            who.user, who.uid, who.gid
+        ));
+    }
     log(&format!("reading {}", what.join(", ")));
     let builder = SpanBuilder::new(spans);
     let pipeline = Pipeline::start(pipeline, resource, sinks);

@@ -881,3 +881,260 @@ fn duration_stops_a_live_agent_by_itself() {
     // Not a speed assertion: it must not wait for a signal that never comes.
     assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
 }
+
+/// The status lines of a process (`Uid:`, `Gid:`, `CapEff:`, ...).
+fn proc_status(pid: u32, key: &str) -> String {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .unwrap_or_else(|| panic!("{key} missing from /proc/{pid}/status"))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn user_drops_root_before_parsing_and_capture_still_works() {
+    // Started as root (CI), the agent opens its capture and netlink sockets,
+    // then becomes nobody: no capability left, and the open sockets still
+    // deliver packets.
+    let mut child = common::ioam()
+        .args([
+            "agent",
+            "--interface",
+            "lo",
+            "--kernel-events",
+            "--user",
+            "nobody",
+            "--no-otlp",
+            "--output",
+            "-",
+            "--stats-interval",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let first = wait_for_reading(&mut err);
+    if let Ok(Some(st)) = child.try_wait() {
+        let mut rest = String::new();
+        err.read_to_string(&mut rest).unwrap();
+        common::cannot_run(
+            "user_drops_root_before_parsing_and_capture_still_works",
+            &format!("the agent exited ({st}): {first}{rest}"),
+        );
+    }
+    assert!(
+        first.contains("running as nobody (uid 65534, gid 65534)"),
+        "{first}"
+    );
+    let pid = child.id();
+    assert_eq!(proc_status(pid, "Uid:"), "65534 65534 65534 65534");
+    assert_eq!(proc_status(pid, "Gid:"), "65534 65534 65534 65534");
+    assert_eq!(proc_status(pid, "Groups:"), "65534");
+    assert_eq!(proc_status(pid, "CapEff:"), "0000000000000000");
+    assert_eq!(proc_status(pid, "CapPrm:"), "0000000000000000");
+
+    let sink = std::net::UdpSocket::bind("[::1]:0").unwrap();
+    let to = format!("[::1]:{}", sink.local_addr().unwrap().port());
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let sent = run(
+        &["send", "--to", &to, "--traceparent", tp, "--count", "5"],
+        None,
+    );
+    assert!(
+        sent.status.success(),
+        "ioam send: {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    thread::sleep(Duration::from_millis(500));
+    assert!(kill_term(pid), "kill -TERM");
+    let out = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(out.status.success(), "{rest}");
+    let k = final_counters(&rest);
+    assert_eq!(
+        k["clt"], 5,
+        "the sockets opened as root still deliver: {rest}"
+    );
+    let lines = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(lines.lines().count(), 5, "{lines}");
+}
+
+#[test]
+fn user_errors_are_named() {
+    let (st, _, err) = agent(
+        &[
+            "--read",
+            &sample(),
+            "--no-otlp",
+            "-o",
+            "-",
+            "--user",
+            "no-such-user-ioam",
+        ],
+        &[],
+    );
+    assert_eq!(st.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--user no-such-user-ioam: no such user"),
+        "{err}"
+    );
+}
+
+/// A certificate authority and a `localhost` server certificate it signed,
+/// made with the openssl command: `(ca.pem, cert.pem, key.pem)`.
+fn tls_files(dir: &Path) -> (String, String, String) {
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl").args(args).output();
+        match out {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => panic!("openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr)),
+            Err(e) => {
+                common::cannot_run("https_endpoint_with_a_private_ca", &format!("openssl: {e}"))
+            }
+        }
+    };
+    let ext = p("leaf.ext");
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &p("ca.key"),
+        "-out",
+        &p("ca.pem"),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=ioam test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &p("key.pem"),
+        "-out",
+        &p("leaf.csr"),
+        "-subj",
+        "/CN=localhost",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("leaf.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-out",
+        &p("cert.pem"),
+        "-days",
+        "2",
+        "-extfile",
+        &ext,
+    ]);
+    (p("ca.pem"), p("cert.pem"), p("key.pem"))
+}
+
+/// An HTTPS OTLP receiver (Python's ssl module) that answers 200 and
+/// prints one line per request; returns the child and its port.
+fn https_receiver(cert: &str, key: &str) -> (std::process::Child, u16) {
+    let script = r#"
+import http.server, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        self.rfile.read(n)
+        print("request", self.path, n, flush=True)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print("port", srv.server_address[1], flush=True)
+srv.serve_forever()
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script, cert, key])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            common::cannot_run("https_endpoint_with_a_private_ca", &format!("python3: {e}"))
+        });
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .strip_prefix("port ")
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("receiver said {line:?}"));
+    (child, port)
+}
+
+#[test]
+fn https_endpoint_with_a_private_ca() {
+    let dir = tmpdir("agent-tls");
+    let (ca, cert, key) = tls_files(&dir);
+    let (mut rx, port) = https_receiver(&cert, &key);
+    let url = format!("https://localhost:{port}");
+    let base = [
+        "--read",
+        &sample(),
+        "--otlp-endpoint",
+        &url,
+        "--retry-for",
+        "1",
+    ];
+
+    // Trusted through --otlp-ca, and through the OpenTelemetry variable.
+    let (st, _, err) = agent(&[&base[..], &["--otlp-ca", &ca]].concat(), &[]);
+    assert!(st.success(), "{err}");
+    assert_eq!(final_counters(&err)["exported"], 3, "{err}");
+    let (st, _, err) = agent(&base, &[("OTEL_EXPORTER_OTLP_CERTIFICATE", ca.as_str())]);
+    assert!(st.success(), "{err}");
+    assert_eq!(final_counters(&err)["exported"], 3, "{err}");
+
+    // Mozilla's roots do not know this CA: nothing exported, all counted.
+    let (st, _, err) = agent(&base, &[]);
+    assert!(st.success(), "{err}");
+    let k = final_counters(&err);
+    assert_eq!((k["exported"], k["failed"]), (0, 3), "{err}");
+
+    // A CA file that is not one is refused before anything runs.
+    let (st, _, err) = agent(&[&base[..], &["--otlp-ca", &key]].concat(), &[]);
+    assert_eq!(st.code(), Some(1), "{err}");
+    assert!(err.contains("no CERTIFICATE block"), "{err}");
+    let (st, _, err) = agent(
+        &[&base[..], &["--otlp-ca", "/nonexistent/ca.pem"]].concat(),
+        &[],
+    );
+    assert_eq!(st.code(), Some(1), "{err}");
+    assert!(err.contains("CA file /nonexistent/ca.pem"), "{err}");
+    let _ = rx.kill();
+    let _ = rx.wait();
+}

@@ -59,8 +59,13 @@ pub(crate) struct AgentArgs {
     /// OTLP body encoding: http/protobuf or http/json (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf).
     #[arg(long, value_name = "PROTOCOL", value_parser = protocol_name)]
     otlp_protocol: Option<Protocol>,
+    /// Check an https endpoint against the certificate authorities of this
+    /// PEM file instead of Mozilla's root store (default:
+    /// OTEL_EXPORTER_OTLP_CERTIFICATE).
+    #[arg(long, value_name = "FILE")]
+    otlp_ca: Option<std::path::PathBuf>,
     /// Do not export over OTLP (only --output).
-    #[arg(long, conflicts_with_all = ["otlp_endpoint", "otlp_protocol"])]
+    #[arg(long, conflicts_with_all = ["otlp_endpoint", "otlp_protocol", "otlp_ca"])]
     no_otlp: bool,
     /// Also write the spans to FILE (`-` for standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -92,6 +97,11 @@ pub(crate) struct AgentArgs {
     /// Print the counters on standard error every SECS (0: only at exit).
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
     stats_interval: Duration,
+    /// Once the capture and netlink sockets and the output file are open,
+    /// become USER (a name or a uid; needs root): no packet is parsed with
+    /// privileges, and every capability is gone.
+    #[arg(long, value_name = "USER")]
+    user: Option<String>,
     /// Only traces of namespace NS (repeatable, or comma-separated).
     #[arg(long, value_name = "NS", value_delimiter = ',', value_parser = parse_u16)]
     namespace: Vec<u16>,
@@ -126,6 +136,9 @@ fn export_config(a: &AgentArgs) -> Result<ExportConfig> {
     }
     if let Some(p) = a.otlp_protocol {
         cfg.protocol = p;
+    }
+    if let Some(path) = &a.otlp_ca {
+        cfg.ca_certificates = clt_otlp::export::load_ca_file(path)?;
     }
     cfg.retry.max_elapsed = a.retry_for;
     cfg.check()?;
@@ -227,6 +240,7 @@ pub(crate) fn run(a: &AgentArgs) -> Result<()> {
             count: a.count,
         },
         stats_interval: (!a.stats_interval.is_zero()).then_some(a.stats_interval),
+        run_as: a.user.clone(),
     };
     let stats = agent::run(cfg, stop, Arc::clone(&log))?;
     if let Some(e) = &stats.first_malformed {
