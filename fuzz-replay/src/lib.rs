@@ -25,6 +25,7 @@
 //! }
 //! ```
 
+mod capture;
 mod clt;
 mod decode;
 mod edge;
@@ -32,6 +33,7 @@ mod trace;
 mod util;
 mod wire;
 
+pub use capture::check_capture_file;
 pub use clt::{check_clt_context, check_clt_legacy, check_injector, check_traceparent};
 pub use decode::check_decode;
 pub use edge::{check_kernel_events, check_span_builder};
@@ -48,6 +50,7 @@ pub type Check = fn(&[u8]);
 /// its corpus directory `fuzz/corpus/<name>/`.
 pub const TARGETS: &[(&str, Check)] = &[
     ("ext_headers", check_ext_headers),
+    ("capture_file", check_capture_file),
     ("options", check_options),
     ("pot", check_pot),
     ("e2e", check_e2e),
