@@ -217,7 +217,9 @@ fn decode_option(item: &IoamItem<'_>, opts: &DecodeOptions) -> OptionReport {
     };
     let placement = item.placement();
     if let Placement::Mismatch { .. } = placement {
-        r.errors.push(ErrorReport {
+        // RFC 9486 says where each type goes, but an option elsewhere is
+        // still well-formed: a finding, not an error (not malformed).
+        r.findings.push(ErrorReport {
             offset: o.offset,
             message: format!(
                 "IOAM option 0x{:02x} in a {} header: {placement}",

@@ -103,6 +103,10 @@ fn write_option(out: &mut Vec<u8>, o: &OptionReport) {
     w.opt_str(key!("data"), o.data.as_deref());
     w.key(key!("errors"));
     write_errors(w.out, &o.errors);
+    if !o.findings.is_empty() {
+        w.key(key!("findings"));
+        write_errors(w.out, &o.findings);
+    }
     w.close();
 }
 

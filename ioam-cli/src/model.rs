@@ -244,6 +244,12 @@ pub struct OptionReport {
 
     /// Errors inside this option. Offsets are absolute in the packet.
     pub errors: Vec<ErrorReport>,
+    /// Findings that are not errors: an IOAM option in a header or with an
+    /// option code RFC 9486 does not specify for its type (the option is
+    /// decoded all the same, and the packet is not malformed). Only present
+    /// when there is one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<ErrorReport>,
 
     /// What the OTLP exporter needs (not serialised).
     #[serde(skip)]

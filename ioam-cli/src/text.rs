@@ -231,6 +231,9 @@ fn render_option(out: &mut String, o: &OptionReport) {
         }
     }
     render_errors(out, "    ", &o.errors);
+    for f in &o.findings {
+        let _ = writeln!(out, "    finding at byte {}: {}", f.offset, f.message);
+    }
 }
 
 /// Render one packet as text (ends with a blank line).

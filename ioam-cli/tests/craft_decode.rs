@@ -489,3 +489,43 @@ fn schema_ids_wider_than_24_bits_are_refused_by_every_subcommand() {
         assert!(err.contains("24 bits of a Schema ID"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn ioam_in_destination_options_is_a_finding_not_an_error() {
+    // The pre-allocated trace (option 0x31) that RFC 9486 puts in the
+    // Hop-by-Hop header, here in a Destination Options header: the same
+    // option bytes (the injector's header, whose layout is the same for
+    // both headers), IPv6 Next Header 60, then No Next Header.
+    let hbh = clt_context::injector::HopByHopInjector::default()
+        .build()
+        .unwrap();
+    let mut pkt = vec![0x60, 0, 0, 0, 0, hbh.len() as u8, 60, 64];
+    pkt.extend_from_slice(&[0; 32]);
+    pkt.extend_from_slice(&hbh);
+    pkt[40] = 59;
+    let hex: String = pkt.iter().map(|b| format!("{b:02x}")).collect();
+
+    let out = run(&["decode", "--format", "json", "--hex", &hex], None);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "not malformed: {err}");
+    assert!(err.contains("1 with IOAM, 0 malformed"), "{err}");
+    let packets = json_lines(&String::from_utf8(out.stdout).unwrap());
+    let opt = &packets[0]["ioam"][0];
+    assert_eq!(opt["header"], "destination");
+    assert_eq!(opt["errors"], json!([]));
+    let finding = opt["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        finding.contains("IOAM option 0x31 in a Destination Options header"),
+        "{finding}"
+    );
+    assert_eq!(opt["findings"][0]["offset"], 44); // after the 2-byte header and a PadN
+                                                  // The trace is still decoded.
+    assert_eq!(opt["trace_type"], "0xf00002");
+
+    let text = run_ok(&["decode", "--hex", &hex]);
+    assert!(
+        text.contains("finding at byte 44: IOAM option 0x31"),
+        "{text}"
+    );
+    assert!(!text.contains("error at byte"), "{text}");
+}
