@@ -57,7 +57,7 @@ struct SourceCounters {
     unsampled: AtomicU64,
     malformed: AtomicU64,
     capture_dropped: AtomicU64,
-    events_lost: AtomicU64,
+    netlink_overruns: AtomicU64,
     source_errors: AtomicU64,
     first_malformed: Mutex<Option<String>>,
 }
@@ -85,8 +85,9 @@ pub struct AgentStats {
     pub malformed: u64,
     /// Packets the kernel dropped before the capture read them.
     pub capture_dropped: u64,
-    /// Overruns of the netlink socket (events lost).
-    pub events_lost: u64,
+    /// Times the netlink socket overflowed (ENOBUFS): each time one or more
+    /// events were lost; the kernel does not say how many.
+    pub netlink_overruns: u64,
     /// Read errors of a source (the source goes on where it can).
     pub source_errors: u64,
     /// The first malformed packet's error, in full.
@@ -103,7 +104,7 @@ impl AgentStats {
         let _ = write!(
             s,
             "packets={} events={} not_ipv6={} ioam={} clt={} no_context={} filtered={} unsampled={} \
-             malformed={} capture_dropped={} events_lost={} source_errors={} \
+             malformed={} capture_dropped={} netlink_overruns={} source_errors={} \
              queued={} exported={} retried={} rejected={} failed={} dropped_queue_full={} \
              dropped_at_shutdown={} requests={} export_errors={} written={}",
             self.packets,
@@ -116,7 +117,7 @@ impl AgentStats {
             self.unsampled,
             self.malformed,
             self.capture_dropped,
-            self.events_lost,
+            self.netlink_overruns,
             self.source_errors,
             p.submitted,
             p.exported,
@@ -171,7 +172,7 @@ impl Shared {
             unsampled: g(&c.unsampled),
             malformed: g(&c.malformed),
             capture_dropped: g(&c.capture_dropped),
-            events_lost: g(&c.events_lost),
+            netlink_overruns: g(&c.netlink_overruns),
             source_errors: g(&c.source_errors),
             first_malformed: c.first_malformed.lock().map(|e| e.clone()).unwrap_or(None),
             pipeline,
@@ -341,7 +342,7 @@ fn events_thread(
                     }
                     Ok(None) => {}
                     Err(EventError::Overrun) => {
-                        shared.counters.events_lost.fetch_add(1, Ordering::Relaxed);
+                        shared.counters.netlink_overruns.fetch_add(1, Ordering::Relaxed);
                         log("kernel events: the netlink socket overflowed (ENOBUFS); some events were lost");
                     }
                     Err(e @ EventError::Malformed { .. }) => shared.record(&Outcome {

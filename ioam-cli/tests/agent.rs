@@ -1138,3 +1138,154 @@ fn https_endpoint_with_a_private_ca() {
     let _ = rx.kill();
     let _ = rx.wait();
 }
+
+#[test]
+fn netlink_overruns_are_counted_and_the_agent_goes_on() {
+    // A network namespace whose loopback has IOAM on: every packet `ioam
+    // send` puts through it gives a kernel IOAM6 event. The agent is stopped
+    // (SIGSTOP) while 40,000 of them arrive, more than its socket buffer
+    // holds: the kernel reports ENOBUFS, the agent counts it and reads on.
+    let ns = format!("ioam-enobufs-{}", std::process::id());
+    let ip = |args: &[&str]| {
+        let out = std::process::Command::new("ip").args(args).output();
+        match out {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => common::cannot_run(
+                "netlink_overruns_are_counted_and_the_agent_goes_on",
+                &format!("ip {args:?}: {}", String::from_utf8_lossy(&o.stderr)),
+            ),
+            Err(e) => common::cannot_run(
+                "netlink_overruns_are_counted_and_the_agent_goes_on",
+                &format!("ip: {e}"),
+            ),
+        }
+    };
+    ip(&["netns", "add", &ns]);
+    struct Cleanup(String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", &self.0])
+                .status();
+        }
+    }
+    let _cleanup = Cleanup(ns.clone());
+    ip(&["-n", &ns, "link", "set", "lo", "up"]);
+    ip(&[
+        "netns",
+        "exec",
+        &ns,
+        "sysctl",
+        "-qw",
+        "net.ipv6.conf.lo.ioam6_enabled=1",
+    ]);
+    ip(&["-n", &ns, "ioam", "namespace", "add", "123"]);
+
+    let mut child = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns,
+            env!("CARGO_BIN_EXE_ioam"),
+            "agent",
+            "--kernel-events",
+        ])
+        .args([
+            "--no-otlp",
+            "--output",
+            "/dev/null",
+            "--stats-interval",
+            "0",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let first = wait_for_reading(&mut err);
+    assert!(first.contains("kernel IOAM6 events"), "{first}");
+    // `ip netns exec` execs the agent, so the child's pid is the agent's.
+    let pid = child.id().to_string();
+    let signal = |sig: &str| {
+        assert!(std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success())
+    };
+    signal("-STOP");
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let sent = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns,
+            env!("CARGO_BIN_EXE_ioam"),
+            "send",
+            "--to",
+            "[::1]:9",
+        ])
+        .args([
+            "--ns",
+            "123",
+            "--traceparent",
+            tp,
+            "--count",
+            "40000",
+            "--interval-ms",
+            "0",
+        ])
+        .stdout(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    signal("-CONT");
+    thread::sleep(Duration::from_millis(1500));
+    // Events after the overrun still arrive.
+    let more = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns,
+            env!("CARGO_BIN_EXE_ioam"),
+            "send",
+            "--to",
+            "[::1]:9",
+        ])
+        .args([
+            "--ns",
+            "123",
+            "--traceparent",
+            tp,
+            "--count",
+            "10",
+            "--interval-ms",
+            "0",
+        ])
+        .stdout(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(more.status.success());
+    thread::sleep(Duration::from_millis(500));
+    signal("-TERM");
+    let st = child.wait().unwrap();
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(st.success(), "{rest}");
+    assert!(rest.contains("overflowed (ENOBUFS)"), "{rest}");
+    let k = final_counters(&rest);
+    assert!(k["netlink_overruns"] >= 1, "{rest}");
+    assert!(k["events"] < 40_010, "some events were lost: {rest}");
+    assert!(
+        k["events"] >= 10,
+        "events after the overrun were read: {rest}"
+    );
+    assert_eq!(
+        k["events"], k["clt"],
+        "every event read became a span: {rest}"
+    );
+    assert_eq!(k["clt"], k["written"], "every span was written: {rest}");
+}
