@@ -7,7 +7,7 @@ use ioam_wire::ext::ExtHeaders;
 use ioam_wire::opt::Opt;
 use ioam_wire::Mode;
 
-fn check_report(r: &PacketReport, len: usize) {
+pub(crate) fn check_report(r: &PacketReport, len: usize) {
     for e in &r.errors {
         assert!(
             e.offset <= len,

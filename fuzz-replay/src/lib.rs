@@ -27,6 +27,7 @@
 
 mod capture;
 mod clt;
+mod craft;
 mod decode;
 mod edge;
 mod trace;
@@ -35,6 +36,7 @@ mod wire;
 
 pub use capture::check_capture_file;
 pub use clt::{check_clt_context, check_clt_legacy, check_injector, check_traceparent};
+pub use craft::check_craft_args;
 pub use decode::check_decode;
 pub use edge::{check_kernel_events, check_span_builder};
 pub use trace::{check_incremental_insert, check_trace_records, check_transit_writer};
@@ -51,6 +53,7 @@ pub type Check = fn(&[u8]);
 pub const TARGETS: &[(&str, Check)] = &[
     ("ext_headers", check_ext_headers),
     ("capture_file", check_capture_file),
+    ("craft_args", check_craft_args),
     ("options", check_options),
     ("pot", check_pot),
     ("e2e", check_e2e),

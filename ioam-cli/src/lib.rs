@@ -29,6 +29,7 @@ pub struct TopLevelReadme;
 
 pub mod args;
 pub mod craft;
+pub mod craft_args;
 pub mod decode;
 pub mod jsonline;
 pub mod model;

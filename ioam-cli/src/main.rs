@@ -28,7 +28,8 @@ use ioam_cli::otlp::OtlpStream;
 use ioam_cli::text;
 
 mod cmd;
-use cmd::{agent, craft, send};
+use cmd::{agent, send};
+use ioam_cli::craft_args as craft;
 
 #[derive(Debug, Parser)]
 #[command(

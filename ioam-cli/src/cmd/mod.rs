@@ -2,5 +2,4 @@
 //! and the glue from them to the library. `decode` lives in `main.rs`.
 
 pub(crate) mod agent;
-pub(crate) mod craft;
 pub(crate) mod send;

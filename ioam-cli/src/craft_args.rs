@@ -1,14 +1,16 @@
 //! `ioam craft`: its arguments and how they become packets and a capture
-//! (the packets are built by `ioam_cli::craft`).
+//! (the packets are built by [`crate::craft`]). In the library so that the
+//! argument handling is fuzzed (`fuzz/fuzz_targets/craft_args.rs`): every
+//! argument is checked before anything is allocated or built.
 
 use core::net::Ipv6Addr;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 
+use crate::args::{parse_schema_id, parse_u16, parse_u32};
+use crate::craft::{random, trace_packet, write_capture, LinkType, TraceSpec};
 use ioam_capture::file::Timestamp;
-use ioam_cli::args::{parse_schema_id, parse_u16, parse_u32};
-use ioam_cli::craft::{random, trace_packet, write_capture, LinkType, TraceSpec};
 use ioam_trace::TraceType;
 
 /// `--linktype`: the names of [`LinkType::name`].
@@ -21,75 +23,75 @@ fn parse_linktype(s: &str) -> Result<LinkType, String> {
 
 /// Arguments of `ioam craft`.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct CraftArgs {
+pub struct CraftArgs {
     /// Output capture (`-` for standard output).
     #[arg(short, long, value_name = "FILE")]
-    pub(crate) output: PathBuf,
+    pub output: PathBuf,
     /// Link type of the capture.
     #[arg(long, default_value = "raw", value_parser = parse_linktype)]
-    pub(crate) linktype: LinkType,
+    pub linktype: LinkType,
     /// Add an 802.1Q VLAN tag with this TCI (Ethernet only).
     #[arg(long, value_name = "TCI", value_parser = parse_u16)]
-    pub(crate) vlan: Option<u16>,
+    pub vlan: Option<u16>,
     /// Write pcapng instead of pcap.
     #[arg(long)]
-    pub(crate) pcapng: bool,
+    pub pcapng: bool,
     /// IOAM namespace.
     #[arg(long, default_value = "123", value_parser = parse_u16)]
-    pub(crate) ns: u16,
+    pub ns: u16,
     /// IOAM trace type (24 bits).
     #[arg(long, default_value = "0x800002", value_parser = parse_u32)]
-    pub(crate) trace_type: u32,
+    pub trace_type: u32,
     /// Node-data space in bytes (multiple of 4, at most 244); default: room
     /// for the originator and every hop (capped at 244).
     #[arg(long, value_name = "BYTES")]
-    pub(crate) space: Option<usize>,
+    pub space: Option<usize>,
     /// W3C traceparent whose span context the originator puts in its opaque
     /// state snapshot (needs trace type bit 22, 0x000002).
     #[arg(long, value_name = "TRACEPARENT")]
-    pub(crate) traceparent: Option<String>,
+    pub traceparent: Option<String>,
     /// Schema ID of the CLT opaque state.
     #[arg(long, default_value = "0x434c54", value_parser = parse_schema_id)]
-    pub(crate) clt_schema_id: u32,
+    pub clt_schema_id: u32,
     /// Put the span context in the legacy CLT header (24 bytes after the
     /// trace header) instead of the opaque state snapshot.
     #[arg(long, requires = "traceparent")]
-    pub(crate) legacy_clt: bool,
+    pub legacy_clt: bool,
     /// Do not write an originator record (the packet leaves empty).
     #[arg(long)]
-    pub(crate) no_originator: bool,
+    pub no_originator: bool,
     /// Node id of the originator.
     #[arg(long, default_value = "1", value_parser = parse_u32)]
-    pub(crate) originator_id: u32,
+    pub originator_id: u32,
     /// Number of simulated transit hops.
     #[arg(long, default_value_t = 3)]
-    pub(crate) hops: usize,
+    pub hops: usize,
     /// Node ids of the transit hops, in path order (default 2, 3, ...).
     #[arg(long, value_name = "ID,...", value_delimiter = ',', value_parser = parse_u32)]
-    pub(crate) node_id: Vec<u32>,
+    pub node_id: Vec<u32>,
     /// Number of packets.
     #[arg(long, default_value_t = 1)]
-    pub(crate) count: usize,
+    pub count: usize,
     /// Source address.
     #[arg(long, default_value = "2001:db8::1")]
-    pub(crate) src: Ipv6Addr,
+    pub src: Ipv6Addr,
     /// Destination address.
     #[arg(long, default_value = "2001:db8::2")]
-    pub(crate) dst: Ipv6Addr,
+    pub dst: Ipv6Addr,
     /// Hop limit the packet leaves the originator with.
     #[arg(long, default_value_t = 64)]
-    pub(crate) hop_limit: u8,
+    pub hop_limit: u8,
     /// Capture time of the first packet, seconds since the Unix epoch
     /// (packets follow 1 ms apart; node timestamps derive from it).
     #[arg(long, default_value_t = 1_700_000_000)]
-    pub(crate) time: u32,
+    pub time: u32,
     /// Write a reproducible corpus of valid and malformed packets of every
     /// IOAM option type instead.
     #[arg(long)]
-    pub(crate) random: bool,
+    pub random: bool,
     /// Seed of the random corpus.
     #[arg(long, default_value_t = 1)]
-    pub(crate) seed: u64,
+    pub seed: u64,
 }
 
 fn packet_time(base: u32, index: usize) -> Timestamp {
@@ -103,9 +105,31 @@ fn packet_time(base: u32, index: usize) -> Timestamp {
 /// at least 4 bytes a record.
 const MAX_HOPS: usize = 61;
 
-/// Run `ioam craft`. Every argument is checked before anything is built;
-/// the packets are then made and written one at a time.
-pub(crate) fn run(args: &CraftArgs) -> Result<()> {
+/// Run `ioam craft`: the capture goes to `--output` (a file, or `-` for
+/// standard output).
+pub fn run(args: &CraftArgs) -> Result<()> {
+    if args.output.as_os_str() == "-" {
+        craft_into(args, || Ok(std::io::stdout().lock()))?;
+    } else {
+        let path = &args.output;
+        craft_into(args, || {
+            let f = std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
+            Ok(std::io::BufWriter::new(f))
+        })
+        .with_context(|| format!("{}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Check every argument, then build the packets one at a time and stream
+/// them as a capture into the writer `open` gives (called only once the
+/// arguments and the first packet are known to be good, so that a refused
+/// spec leaves no file behind). Returns the number of packets written.
+/// `args.output` is not used.
+pub fn craft_into<W: std::io::Write>(
+    args: &CraftArgs,
+    open: impl FnOnce() -> Result<W>,
+) -> Result<usize> {
     if let Some(space) = args.space {
         if space > 244 || space % 4 != 0 {
             bail!("--space {space}: a trace's node data is a multiple of 4 of at most 244 bytes (RFC 9486 §4)");
@@ -126,7 +150,7 @@ pub(crate) fn run(args: &CraftArgs) -> Result<()> {
                     *counts.entry(label).or_default() += 1;
                     Ok((packet_time(args.time, i), p))
                 });
-        let n = write_to(args, packets)?;
+        let n = write_capture(open()?, args.linktype, args.vlan, args.pcapng, packets)?;
         let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
         eprintln!(
             "ioam craft: {n} packets from seed {}: {}",
@@ -191,36 +215,8 @@ pub(crate) fn run(args: &CraftArgs) -> Result<()> {
             .chain(
                 (1..args.count).map(|i| Ok((packet_time(args.time, i), trace_packet(&spec, i)?))),
             );
-        write_to(args, packets)?
+        write_capture(open()?, args.linktype, args.vlan, args.pcapng, packets)?
     };
     debug_assert!(written <= args.count);
-    Ok(())
-}
-
-/// Streams `packets` to `--output` (a file, or `-` for standard output).
-fn write_to(
-    args: &CraftArgs,
-    packets: impl IntoIterator<Item = Result<(Timestamp, Vec<u8>)>>,
-) -> Result<usize> {
-    if args.output.as_os_str() == "-" {
-        let stdout = std::io::stdout();
-        write_capture(
-            stdout.lock(),
-            args.linktype,
-            args.vlan,
-            args.pcapng,
-            packets,
-        )
-    } else {
-        let f = std::fs::File::create(&args.output)
-            .with_context(|| format!("{}", args.output.display()))?;
-        write_capture(
-            std::io::BufWriter::new(f),
-            args.linktype,
-            args.vlan,
-            args.pcapng,
-            packets,
-        )
-        .with_context(|| format!("{}", args.output.display()))
-    }
+    Ok(written)
 }
