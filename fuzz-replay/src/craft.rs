@@ -37,7 +37,8 @@ pub fn check_craft_args(data: &[u8]) {
     let mut capture = Vec::new();
     match craft_into(&args, || Ok(&mut capture)) {
         Err(e) => assert!(!e.to_string().is_empty(), "an error says what"),
-        Ok(n) => {
+        Ok(crafted) => {
+            let n = crafted.packets;
             assert_eq!(n, args.count, "one packet per --count");
             let frames = Frames::new(&capture).expect("craft writes a capture");
             let mut read = 0;

@@ -108,15 +108,18 @@ const MAX_HOPS: usize = 61;
 /// Run `ioam craft`: the capture goes to `--output` (a file, or `-` for
 /// standard output).
 pub fn run(args: &CraftArgs) -> Result<()> {
-    if args.output.as_os_str() == "-" {
-        craft_into(args, || Ok(std::io::stdout().lock()))?;
+    let crafted = if args.output.as_os_str() == "-" {
+        craft_into(args, || Ok(std::io::stdout().lock()))?
     } else {
         let path = &args.output;
         craft_into(args, || {
             let f = std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
             Ok(std::io::BufWriter::new(f))
         })
-        .with_context(|| format!("{}", path.display()))?;
+        .with_context(|| format!("{}", path.display()))?
+    };
+    if let Some(summary) = crafted.summary {
+        eprintln!("ioam craft: {summary}");
     }
     Ok(())
 }
@@ -129,7 +132,7 @@ pub fn run(args: &CraftArgs) -> Result<()> {
 pub fn craft_into<W: std::io::Write>(
     args: &CraftArgs,
     open: impl FnOnce() -> Result<W>,
-) -> Result<usize> {
+) -> Result<Crafted> {
     if let Some(space) = args.space {
         if space > 244 || space % 4 != 0 {
             bail!("--space {space}: a trace's node data is a multiple of 4 of at most 244 bytes (RFC 9486 §4)");
@@ -152,12 +155,14 @@ pub fn craft_into<W: std::io::Write>(
                 });
         let n = write_capture(open()?, args.linktype, args.vlan, args.pcapng, packets)?;
         let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        eprintln!(
-            "ioam craft: {n} packets from seed {}: {}",
-            args.seed,
-            summary.join(", ")
-        );
-        n
+        return Ok(Crafted {
+            packets: n,
+            summary: Some(format!(
+                "{n} packets from seed {}: {}",
+                args.seed,
+                summary.join(", ")
+            )),
+        });
     } else {
         let ctx = match &args.traceparent {
             Some(tp) => Some(
@@ -218,5 +223,17 @@ pub fn craft_into<W: std::io::Write>(
         write_capture(open()?, args.linktype, args.vlan, args.pcapng, packets)?
     };
     debug_assert!(written <= args.count);
-    Ok(written)
+    Ok(Crafted {
+        packets: written,
+        summary: None,
+    })
+}
+
+/// What [`craft_into`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crafted {
+    /// Packets written.
+    pub packets: usize,
+    /// For `--random`: the count of each kind of packet, one line.
+    pub summary: Option<String>,
 }
