@@ -9,6 +9,7 @@ use ioam_cli::decode::{decode_frame, DecodeOptions};
 use ioam_cli::jsonline::write_packet;
 use ioam_cli::otlp::OtlpStream;
 use ioam_cli::text::render;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 /// Frames read per input, at most (a fuzz input is small anyway).
 const MAX_FRAMES: usize = 4096;
@@ -19,8 +20,8 @@ const MAX_FRAMES: usize = 4096;
 /// frame's link layer yields an IPv6 packet inside the frame or nothing;
 /// its report renders as text, its JSON line parses with serde_json (to the
 /// same value as serde_json's own serialisation of the report, plus the
-/// `file` key), and the OTLP JSON of all frames parses with one span per
-/// CLT-tagged option.
+/// `file` key), and the OTLP JSON of all frames parses, with serde_json and
+/// with the official OTLP definitions, with one span per CLT-tagged option.
 pub fn check_capture_file(data: &[u8]) {
     let mem = Frames::new(data);
     let stream = CaptureReader::new(Cursor::new(data));
@@ -60,6 +61,15 @@ pub fn check_capture_file(data: &[u8]) {
     }
     otlp.finish(&mut otlp_out).expect("writing to a Vec");
     let v: serde_json::Value = serde_json::from_slice(&otlp_out).expect("OTLP JSON parses");
+    let official: ExportTraceServiceRequest = serde_json::from_slice(&otlp_out)
+        .expect("the OTLP JSON loads with the official definitions (opentelemetry-proto)");
+    let official_spans: usize = official
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum();
+    assert_eq!(official_spans, tagged, "the official definitions see every span");
     let spans = v["resourceSpans"][0]["scopeSpans"][0]["spans"]
         .as_array()
         .map_or(0, Vec::len);
