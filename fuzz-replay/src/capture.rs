@@ -69,7 +69,10 @@ pub fn check_capture_file(data: &[u8]) {
         .flat_map(|r| &r.scope_spans)
         .map(|s| s.spans.len())
         .sum();
-    assert_eq!(official_spans, tagged, "the official definitions see every span");
+    assert_eq!(
+        official_spans, tagged,
+        "the official definitions see every span"
+    );
     let spans = v["resourceSpans"][0]["scopeSpans"][0]["spans"]
         .as_array()
         .map_or(0, Vec::len);
