@@ -17,11 +17,18 @@ fn cases() -> Vec<(String, i32, Vec<String>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let text = std::fs::read_to_string(dir.join("cases.txt")).expect("cases.txt");
     let mut cases = Vec::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let parts: Vec<&str> = line.split('|').map(str::trim).collect();
         assert_eq!(parts.len(), 3, "cases.txt line {line:?}");
         let args = parts[2].split_whitespace().map(String::from).collect();
-        cases.push((parts[0].to_string(), parts[1].parse().expect("exit status"), args));
+        cases.push((
+            parts[0].to_string(),
+            parts[1].parse().expect("exit status"),
+            args,
+        ));
     }
     assert!(cases.len() >= 15, "only {} cases", cases.len());
     cases
