@@ -5,10 +5,10 @@ use std::io::Cursor;
 
 use ioam_capture::file::{CaptureReader, Frame, Frames};
 use ioam_capture::link::{ipv6_payload, Payload};
-use ioam_cli::decode::{decode_frame, DecodeOptions};
-use ioam_cli::jsonline::write_packet;
-use ioam_cli::otlp::OtlpStream;
-use ioam_cli::text::render;
+use ioam_cli::decode::{decode_frame, DecodeOptions, Decoder};
+use ioam_cli::jsonline::JsonSink;
+use ioam_cli::otlp::OtlpSink;
+use ioam_cli::text::TextSink;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 /// Frames read per input, at most (a fuzz input is small anyway).
@@ -35,8 +35,8 @@ pub fn check_capture_file(data: &[u8]) {
         ),
     };
     let opts = DecodeOptions::default();
-    let mut otlp = OtlpStream::new();
-    let mut otlp_out = Vec::new();
+    let mut decoder = Decoder::new(opts.clone());
+    let mut otlp = OtlpSink::new();
     let mut tagged = 0;
     for n in 0..MAX_FRAMES {
         let a = mem.next();
@@ -49,7 +49,7 @@ pub fn check_capture_file(data: &[u8]) {
                     (fb.number, fb.time, fb.linktype, fb.data, fb.orig_len),
                     "frame {n}: the readers disagree"
                 );
-                tagged += check_frame(&fa, &opts, &mut otlp, &mut otlp_out);
+                tagged += check_frame(&fa, &opts, &mut decoder, &mut otlp);
             }
             (Some(Err(_)), Some(Err(_))) => break,
             (a, b) => panic!(
@@ -59,6 +59,7 @@ pub fn check_capture_file(data: &[u8]) {
             ),
         }
     }
+    let mut otlp_out = Vec::new();
     otlp.finish(&mut otlp_out).expect("writing to a Vec");
     let v: serde_json::Value = serde_json::from_slice(&otlp_out).expect("OTLP JSON parses");
     let official: ExportTraceServiceRequest = serde_json::from_slice(&otlp_out)
@@ -83,8 +84,8 @@ pub fn check_capture_file(data: &[u8]) {
 fn check_frame(
     frame: &Frame<'_>,
     opts: &DecodeOptions,
-    otlp: &mut OtlpStream,
-    otlp_out: &mut Vec<u8>,
+    decoder: &mut Decoder,
+    otlp: &mut OtlpSink,
 ) -> usize {
     if let Ok(Payload::Ipv6 { packet, .. }) = ipv6_payload(frame.linktype, frame.data) {
         let inside = frame.data.as_ptr_range();
@@ -94,18 +95,38 @@ fn check_frame(
             "the IPv6 packet lies inside its frame"
         );
     }
-    let Some(report) = decode_frame(frame, opts) else {
+    let report = decode_frame(frame, opts);
+    let spans_before = otlp.len();
+    let reported = decoder.frame(frame, otlp).is_some();
+    assert_eq!(
+        reported,
+        report.is_some(),
+        "the decoders agree on reporting"
+    );
+    let Some(report) = report else {
         return 0;
     };
-    assert!(!render(&report).is_empty(), "text output");
-    let mut line = Vec::new();
-    write_packet(&mut line, &report, Some("in.pcap"));
-    assert!(!line.contains(&b'\n'), "one JSON object on one line");
+    let mut text = TextSink::new();
+    decoder.frame(frame, &mut text);
+    assert!(!text.buffer().is_empty(), "text output");
+    let mut json = JsonSink::new();
+    json.set_file(Some("in.pcap"));
+    decoder.frame(frame, &mut json);
+    let line = json.take();
+    assert_eq!(
+        line.iter().filter(|&&b| b == b'\n').count(),
+        1,
+        "one JSON object on one line"
+    );
     let ours: serde_json::Value = serde_json::from_slice(&line).expect("the JSON line parses");
     let mut theirs = serde_json::to_value(&report).expect("the report serialises");
     theirs["file"] = "in.pcap".into();
     assert_eq!(ours, theirs, "our JSON writer and serde_json agree");
-    otlp.add_packet(otlp_out, 0, &report, frame.time)
-        .expect("writing to a Vec");
-    report.ioam.iter().filter(|o| o.span.is_some()).count()
+    let tagged = report.ioam.iter().filter(|o| o.span.is_some()).count();
+    assert_eq!(
+        otlp.len() - spans_before,
+        tagged,
+        "one span per CLT-tagged option"
+    );
+    tagged
 }

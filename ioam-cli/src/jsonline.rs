@@ -1,15 +1,21 @@
-//! The JSON Lines writer of `ioam decode --format json`: writes a
-//! [`PacketReport`] as one compact JSON object into a reused byte buffer,
-//! without going through a generic serialiser.
+//! The JSON Lines writer of `ioam decode --format json`: each reported
+//! packet becomes one compact JSON object, written straight from the
+//! decoder's views into a reused byte buffer (no per-packet allocation in
+//! steady state).
 //!
 //! The bytes are exactly those `serde_json::to_writer` gives for the serde
 //! model in [`crate::model`] (same key order, optional keys left out, the
 //! same string escapes and number forms); the tests compare the two on
 //! every packet of the random craft corpus and of the Linux sample capture.
 
-use crate::model::{
-    CltReport, ErrorReport, FlagsReport, IntegrityReport, NodeReport, OptionReport, OssReport,
-    PacketReport,
+use core::fmt::Write as _;
+
+use crate::decode::{
+    header_name, ioam_type_name, traceparent, ErrorText, OptionView, PacketHead, PacketSink,
+    Problem, TraceView,
+};
+use crate::fmtbuf::{
+    push_hex, push_hex_prefixed, push_json_str, push_u64, AddrCache, ByteWriter, TimeCache,
 };
 
 /// `,"name":` for a key after the first.
@@ -19,367 +25,316 @@ macro_rules! key {
     };
 }
 
-/// Append `r` as one JSON object (no trailing newline) to `out`; `file`
-/// names the input when a run reads several.
-pub fn write_packet(out: &mut Vec<u8>, r: &PacketReport, file: Option<&str>) {
-    let mut w = Obj::open(out, "frame");
-    push_u64(w.out, r.frame);
-    w.opt_str(key!("file"), file);
-    w.opt_str(key!("time"), r.time.as_deref());
-    w.opt_str(key!("src"), r.src.as_deref());
-    w.opt_str(key!("dst"), r.dst.as_deref());
-    w.key(key!("ioam"));
-    w.out.push(b'[');
-    for (i, o) in r.ioam.iter().enumerate() {
-        if i > 0 {
-            w.out.push(b',');
-        }
-        write_option(w.out, o);
-    }
-    w.out.push(b']');
-    w.key(key!("errors"));
-    write_errors(w.out, &r.errors);
-    w.close();
+/// The JSON Lines sink: one line (ending in `\n`) per packet, appended to
+/// its buffer ([`Self::buffer`], [`Self::take`]).
+#[derive(Debug, Default)]
+pub struct JsonSink {
+    out: Vec<u8>,
+    /// The `file` key: the input's name, when a run reads several.
+    file: Option<String>,
+    addrs: AddrCache,
+    times: TimeCache,
+    scratch: Vec<u8>,
 }
 
-fn write_errors(out: &mut Vec<u8>, errors: &[ErrorReport]) {
-    out.push(b'[');
-    for (i, e) in errors.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let mut w = Obj::open(out, "offset");
-        push_u64(w.out, e.offset as u64);
-        w.text(key!("message"), &e.message);
-        w.close();
+impl JsonSink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        Self::default()
     }
-    out.push(b']');
-}
 
-fn write_option(out: &mut Vec<u8>, o: &OptionReport) {
-    let mut w = Obj::open(out, "header");
-    push_plain(w.out, o.header);
-    w.u64(key!("option_type"), o.option_type.into());
-    w.str(key!("ioam_type"), o.ioam_type);
-    w.u64(key!("ioam_type_value"), o.ioam_type_value.into());
-    w.opt_u64(key!("namespace_id"), o.namespace_id.map(u64::from));
-    w.opt_u64(key!("node_len"), o.node_len.map(u64::from));
-    if let Some(f) = &o.flags {
-        w.key(key!("flags"));
-        write_flags(w.out, f);
+    /// Name the input in a `file` key of every packet from now on (or not).
+    pub fn set_file(&mut self, file: Option<&str>) {
+        if self.file.as_deref() != file {
+            self.file = file.map(str::to_string);
+        }
     }
-    w.opt_u64(key!("remaining_len"), o.remaining_len.map(u64::from));
-    w.opt_str(key!("trace_type"), o.trace_type.as_deref());
-    if let Some(nodes) = &o.nodes {
-        w.key(key!("nodes"));
-        w.out.push(b'[');
-        for (i, n) in nodes.iter().enumerate() {
+
+    /// The `file` key's value.
+    pub fn file(&self) -> Option<&str> {
+        self.file.as_deref()
+    }
+
+    /// Append lines another `JsonSink` wrote.
+    pub fn append_raw(&mut self, lines: &[u8]) {
+        self.out.extend_from_slice(lines);
+    }
+
+    /// The lines written so far.
+    pub fn buffer(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Forget the lines written so far (keeping the buffer's capacity).
+    pub fn clear(&mut self) {
+        self.out.clear();
+    }
+
+    /// The lines written so far, leaving the sink empty.
+    pub fn take(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.out)
+    }
+
+    /// A JSON string of free text written by `f` (an error message), escaped.
+    fn text(&mut self, f: impl FnOnce(&mut ByteWriter<'_>)) {
+        self.scratch.clear();
+        f(&mut ByteWriter(&mut self.scratch));
+        push_json_str(&mut self.out, &self.scratch);
+    }
+
+    fn errors<'p>(
+        &mut self,
+        head: &PacketHead,
+        errors: impl Iterator<Item = &'p Problem>,
+        note: bool,
+    ) {
+        self.out.push(b'[');
+        for (i, p) in errors.enumerate() {
             if i > 0 {
-                w.out.push(b',');
+                self.out.push(b',');
             }
-            write_node(w.out, n);
+            self.out.extend_from_slice(b"{\"offset\":");
+            push_u64(&mut self.out, p.offset as u64);
+            self.out.extend_from_slice(key!("message").as_bytes());
+            self.text(|w| {
+                let _ = if note {
+                    write!(w, "{}", ErrorText { problem: p, head })
+                } else {
+                    write!(w, "{p}")
+                };
+            });
+            self.out.push(b'}');
         }
-        w.out.push(b']');
-    }
-    if let Some(c) = &o.clt {
-        w.key(key!("clt"));
-        write_clt(w.out, c);
-    }
-    w.opt_u64(key!("pot_type"), o.pot_type.map(u64::from));
-    w.opt_u64(key!("pot_flags"), o.pot_flags.map(u64::from));
-    w.opt_u64(key!("pkt_id"), o.pkt_id);
-    w.opt_u64(key!("cumulative"), o.cumulative);
-    w.opt_str(key!("e2e_type"), o.e2e_type.as_deref());
-    w.opt_u64(key!("seq_num"), o.seq_num);
-    w.opt_u64(key!("timestamp_secs"), o.timestamp_secs.map(u64::from));
-    w.opt_u64(key!("timestamp_frac"), o.timestamp_frac.map(u64::from));
-    w.opt_u64(key!("dex_flags"), o.dex_flags.map(u64::from));
-    w.opt_u64(key!("extension_flags"), o.extension_flags.map(u64::from));
-    w.opt_u64(key!("flow_id"), o.flow_id.map(u64::from));
-    if let Some(i) = &o.integrity {
-        w.key(key!("integrity"));
-        write_integrity(w.out, i);
-    }
-    w.opt_str(key!("data"), o.data.as_deref());
-    w.key(key!("errors"));
-    write_errors(w.out, &o.errors);
-    if !o.findings.is_empty() {
-        w.key(key!("findings"));
-        write_errors(w.out, &o.findings);
-    }
-    w.close();
-}
-
-fn write_flags(out: &mut Vec<u8>, f: &FlagsReport) {
-    let mut w = Obj::open(out, "overflow");
-    push_bool(w.out, f.overflow);
-    w.bool(key!("loopback"), f.loopback);
-    w.bool(key!("active"), f.active);
-    w.close();
-}
-
-fn write_node(out: &mut Vec<u8>, n: &NodeReport) {
-    let mut w = Obj::open(out, "hop");
-    push_u64(w.out, n.hop as u64);
-    w.opt_u64(key!("hop_limit"), n.hop_limit.map(u64::from));
-    w.opt_u64(key!("node_id"), n.node_id.map(u64::from));
-    w.opt_u64(key!("ingress_if_id"), n.ingress_if_id.map(u64::from));
-    w.opt_u64(key!("egress_if_id"), n.egress_if_id.map(u64::from));
-    w.opt_u64(key!("timestamp_secs"), n.timestamp_secs.map(u64::from));
-    w.opt_u64(key!("timestamp_frac"), n.timestamp_frac.map(u64::from));
-    w.opt_u64(key!("transit_delay"), n.transit_delay.map(u64::from));
-    w.opt_str(key!("namespace_data"), n.namespace_data.as_deref());
-    w.opt_u64(key!("queue_depth"), n.queue_depth.map(u64::from));
-    w.opt_u64(
-        key!("checksum_complement"),
-        n.checksum_complement.map(u64::from),
-    );
-    w.opt_u64(key!("hop_limit_wide"), n.hop_limit_wide.map(u64::from));
-    w.opt_u64(key!("node_id_wide"), n.node_id_wide);
-    w.opt_u64(
-        key!("ingress_if_id_wide"),
-        n.ingress_if_id_wide.map(u64::from),
-    );
-    w.opt_u64(
-        key!("egress_if_id_wide"),
-        n.egress_if_id_wide.map(u64::from),
-    );
-    w.opt_str(
-        key!("namespace_data_wide"),
-        n.namespace_data_wide.as_deref(),
-    );
-    w.opt_u64(key!("buffer_occupancy"), n.buffer_occupancy.map(u64::from));
-    if let Some(u) = &n.undefined {
-        w.key(key!("undefined"));
-        w.out.push(b'[');
-        for (i, v) in u.iter().enumerate() {
-            if i > 0 {
-                w.out.push(b',');
-            }
-            push_u64(w.out, u64::from(*v));
-        }
-        w.out.push(b']');
-    }
-    if let Some(oss) = &n.oss {
-        w.key(key!("oss"));
-        write_oss(w.out, oss);
-    }
-    w.close();
-}
-
-fn write_oss(out: &mut Vec<u8>, o: &OssReport) {
-    let mut w = Obj::open(out, "schema_id");
-    push_u64(w.out, o.schema_id.into());
-    w.str(key!("data"), &o.data);
-    w.close();
-}
-
-fn write_clt(out: &mut Vec<u8>, c: &CltReport) {
-    let mut w = Obj::open(out, "trace_id");
-    push_plain(w.out, &c.trace_id);
-    w.str(key!("span_id"), &c.span_id);
-    w.u64(key!("trace_flags"), c.trace_flags.into());
-    w.str(key!("encoding"), c.encoding);
-    w.opt_str(key!("traceparent"), c.traceparent.as_deref());
-    w.close();
-}
-
-fn write_integrity(out: &mut Vec<u8>, i: &IntegrityReport) {
-    let mut w = Obj::open(out, "method");
-    push_u64(w.out, i.method.into());
-    w.opt_str(key!("nonce"), i.nonce.as_deref());
-    w.opt_str(key!("icv"), i.icv.as_deref());
-    w.close();
-}
-
-/// One JSON object being written. Its first key is always present, so it
-/// is written with the opening brace ([`Obj::open`]); every later key
-/// carries its leading comma (keys are plain ASCII: no escaping).
-struct Obj<'a> {
-    out: &'a mut Vec<u8>,
-}
-
-impl<'a> Obj<'a> {
-    /// `{"first":`
-    fn open(out: &'a mut Vec<u8>, first: &str) -> Self {
-        out.extend_from_slice(b"{\"");
-        out.extend_from_slice(first.as_bytes());
-        out.extend_from_slice(b"\":");
-        Obj { out }
-    }
-
-    fn close(self) {
-        self.out.push(b'}');
-    }
-
-    fn key(&mut self, key: &str) {
-        self.out.extend_from_slice(key.as_bytes());
-    }
-
-    fn u64(&mut self, key: &str, v: u64) {
-        self.key(key);
-        push_u64(self.out, v);
-    }
-
-    fn opt_u64(&mut self, key: &str, v: Option<u64>) {
-        if let Some(v) = v {
-            self.u64(key, v);
-        }
-    }
-
-    fn bool(&mut self, key: &str, v: bool) {
-        self.key(key);
-        push_bool(self.out, v);
-    }
-
-    /// A string the decoder made itself (hex digits, numbers, names,
-    /// addresses, times): nothing to escape.
-    fn str(&mut self, key: &str, v: &str) {
-        self.key(key);
-        push_plain(self.out, v);
-    }
-
-    /// Free text (error messages): escaped.
-    fn text(&mut self, key: &str, v: &str) {
-        self.key(key);
-        push_str(self.out, v);
-    }
-
-    fn opt_str(&mut self, key: &str, v: Option<&str>) {
-        if let Some(v) = v {
-            self.str(key, v);
-        }
+        self.out.push(b']');
     }
 }
 
-fn push_bool(out: &mut Vec<u8>, v: bool) {
+fn key(out: &mut Vec<u8>, k: &str) {
+    out.extend_from_slice(k.as_bytes());
+}
+
+fn num(out: &mut Vec<u8>, k: &str, v: Option<u64>) {
+    if let Some(v) = v {
+        key(out, k);
+        push_u64(out, v);
+    }
+}
+
+fn bool(out: &mut Vec<u8>, k: &str, v: bool) {
+    key(out, k);
     out.extend_from_slice(if v { &b"true"[..] } else { &b"false"[..] });
 }
 
-/// A JSON string whose text needs no escape: the strings the decoder makes
-/// itself (hex digits, numbers, names, addresses, times), never bytes from
-/// a packet or free text.
-fn push_plain(out: &mut Vec<u8>, s: &str) {
-    debug_assert!(
-        s.bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'),
-        "{s:?}"
-    );
+/// A string the decoder makes itself (names): nothing to escape.
+fn plain(out: &mut Vec<u8>, k: &str, v: &str) {
+    key(out, k);
     out.push(b'"');
-    out.extend_from_slice(s.as_bytes());
+    out.extend_from_slice(v.as_bytes());
     out.push(b'"');
 }
 
-/// A JSON string with serde_json's escapes: `\"`, `\\`, `\b`, `\f`, `\n`,
-/// `\r`, `\t`, other control characters as `\u00xx` (lowercase hex);
-/// everything else, non-ASCII included, as is.
-fn push_str(out: &mut Vec<u8>, s: &str) {
+fn hex_str(out: &mut Vec<u8>, k: &str, bytes: &[u8]) {
+    key(out, k);
     out.push(b'"');
-    let bytes = s.as_bytes();
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.extend_from_slice(bytes);
+    push_hex(out, bytes);
+    out.push(b'"');
+}
+
+fn hex_num(out: &mut Vec<u8>, k: &str, v: Option<u64>, digits: usize) {
+    if let Some(v) = v {
+        key(out, k);
         out.push(b'"');
-        return;
+        push_hex_prefixed(out, v, digits);
+        out.push(b'"');
     }
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => {
-                out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-                start = i + 1;
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
-                continue;
+}
+
+impl PacketSink for JsonSink {
+    fn begin(&mut self, head: &PacketHead) {
+        let out = &mut self.out;
+        out.extend_from_slice(b"{\"frame\":");
+        push_u64(out, head.frame);
+        if let Some(f) = &self.file {
+            key(out, key!("file"));
+            push_json_str(out, f.as_bytes());
+        }
+        if let Some(t) = head.time {
+            key(out, key!("time"));
+            out.push(b'"');
+            self.times.push(out, t);
+            out.push(b'"');
+        }
+        for (k, addr) in [(key!("src"), head.src), (key!("dst"), head.dst)] {
+            if let Some(a) = addr {
+                key(out, k);
+                out.push(b'"');
+                self.addrs.push(out, a);
+                out.push(b'"');
             }
-            _ => continue,
-        };
-        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-        out.extend_from_slice(esc);
-        start = i + 1;
+        }
+        key(out, key!("ioam"));
+        out.push(b'[');
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
-    out.push(b'"');
-}
 
-/// Decimal digits of `v`.
-fn push_u64(out: &mut Vec<u8>, v: u64) {
-    if v < 10 {
-        out.push(b'0' + v as u8);
-        return;
-    }
-    if v < 100 {
-        out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
-        return;
-    }
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    while v > 0 {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    out.extend_from_slice(&buf[i..]);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn same(s: &str) {
-        let mut mine = Vec::new();
-        push_str(&mut mine, s);
-        assert_eq!(
-            String::from_utf8(mine).unwrap(),
-            serde_json::to_string(s).unwrap(),
-            "{s:?}"
+    fn option(&mut self, head: &PacketHead, o: &OptionView<'_>, trace: Option<&TraceView<'_>>) {
+        let out = &mut self.out;
+        if o.index > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"header\":\"");
+        out.extend_from_slice(header_name(o.header).as_bytes());
+        out.push(b'"');
+        num(out, key!("option_type"), Some(o.option_type.into()));
+        plain(out, key!("ioam_type"), ioam_type_name(o.ioam_type));
+        num(
+            out,
+            key!("ioam_type_value"),
+            Some(u8::from(o.ioam_type).into()),
         );
+        num(out, key!("namespace_id"), o.namespace_id.map(u64::from));
+        num(out, key!("node_len"), o.node_len.map(u64::from));
+        if let Some(f) = &o.flags {
+            key(out, key!("flags"));
+            out.extend_from_slice(b"{\"overflow\":");
+            out.extend_from_slice(if f.overflow {
+                &b"true"[..]
+            } else {
+                &b"false"[..]
+            });
+            bool(out, key!("loopback"), f.loopback);
+            bool(out, key!("active"), f.active);
+            out.push(b'}');
+        }
+        num(out, key!("remaining_len"), o.remaining_len.map(u64::from));
+        hex_num(out, key!("trace_type"), o.trace_type.map(u64::from), 6);
+        if let Some(t) = trace {
+            key(out, key!("nodes"));
+            write_nodes(out, t);
+            if let Some(ctx) = t.context() {
+                key(out, key!("clt"));
+                hex_str(out, "{\"trace_id\":", &ctx.trace_id.0);
+                hex_str(out, key!("span_id"), &ctx.span_id.0);
+                num(out, key!("trace_flags"), Some(ctx.flags.0.into()));
+                plain(out, key!("encoding"), t.encoding);
+                if let Some(tp) = traceparent(&ctx) {
+                    plain(out, key!("traceparent"), tp.as_str());
+                }
+                out.push(b'}');
+            }
+        }
+        num(out, key!("pot_type"), o.pot_type.map(u64::from));
+        num(out, key!("pot_flags"), o.pot_flags.map(u64::from));
+        num(out, key!("pkt_id"), o.pkt_id);
+        num(out, key!("cumulative"), o.cumulative);
+        hex_num(out, key!("e2e_type"), o.e2e_type.map(u64::from), 4);
+        num(out, key!("seq_num"), o.seq_num);
+        num(out, key!("timestamp_secs"), o.timestamp_secs.map(u64::from));
+        num(out, key!("timestamp_frac"), o.timestamp_frac.map(u64::from));
+        num(out, key!("dex_flags"), o.dex_flags.map(u64::from));
+        num(
+            out,
+            key!("extension_flags"),
+            o.extension_flags.map(u64::from),
+        );
+        num(out, key!("flow_id"), o.flow_id.map(u64::from));
+        if let Some(i) = &o.integrity {
+            key(out, key!("integrity"));
+            out.extend_from_slice(b"{\"method\":");
+            push_u64(out, i.method.into());
+            if let Some(n) = i.nonce {
+                hex_str(out, key!("nonce"), n);
+            }
+            if let Some(icv) = i.icv {
+                hex_str(out, key!("icv"), icv);
+            }
+            out.push(b'}');
+        }
+        if let Some(d) = &o.data {
+            hex_str(out, key!("data"), d.as_bytes());
+        }
+        key(out, key!("errors"));
+        self.errors(head, o.errors.iter(), true);
+        if o.finding.is_some() {
+            key(&mut self.out, key!("findings"));
+            self.errors(head, o.finding.iter(), false);
+        }
+        self.out.push(b'}');
     }
 
-    #[test]
-    fn strings_escape_like_serde_json() {
-        for s in [
-            "",
-            "plain",
-            "a\"b\\c",
-            "\n\r\t\u{8}\u{c}",
-            "é ∑ 😀",
-            "\u{7f}",
-        ] {
-            same(s);
-        }
-        let all: String = (0u8..0x80).map(char::from).collect();
-        same(&all);
+    fn end(&mut self, head: &PacketHead, errors: &[Problem]) {
+        self.out.push(b']');
+        key(&mut self.out, key!("errors"));
+        self.errors(head, errors.iter(), true);
+        self.out.extend_from_slice(b"}\n");
     }
+}
 
-    #[test]
-    fn numbers_like_serde_json() {
-        for v in [
-            0,
-            1,
-            9,
-            10,
-            42,
-            99,
-            100,
-            999,
-            1000,
-            12345,
-            u64::from(u32::MAX),
-            u64::MAX,
-        ] {
-            let mut mine = Vec::new();
-            push_u64(&mut mine, v);
-            assert_eq!(mine, serde_json::to_vec(&v).unwrap());
+fn write_nodes(out: &mut Vec<u8>, t: &TraceView<'_>) {
+    out.push(b'[');
+    for (hop, rec) in t.path_order() {
+        if hop > 1 {
+            out.push(b',');
         }
+        let f = rec.fields();
+        out.extend_from_slice(b"{\"hop\":");
+        push_u64(out, hop as u64);
+        num(out, key!("hop_limit"), f.hop_limit.map(u64::from));
+        num(out, key!("node_id"), f.node_id.map(u64::from));
+        num(out, key!("ingress_if_id"), f.ingress_if_id.map(u64::from));
+        num(out, key!("egress_if_id"), f.egress_if_id.map(u64::from));
+        num(out, key!("timestamp_secs"), f.timestamp_secs.map(u64::from));
+        num(out, key!("timestamp_frac"), f.timestamp_frac.map(u64::from));
+        num(out, key!("transit_delay"), f.transit_delay.map(u64::from));
+        hex_num(
+            out,
+            key!("namespace_data"),
+            f.namespace_data.map(u64::from),
+            8,
+        );
+        num(out, key!("queue_depth"), f.queue_depth.map(u64::from));
+        num(
+            out,
+            key!("checksum_complement"),
+            f.checksum_complement.map(u64::from),
+        );
+        num(out, key!("hop_limit_wide"), f.hop_limit_wide.map(u64::from));
+        num(out, key!("node_id_wide"), f.node_id_wide);
+        num(
+            out,
+            key!("ingress_if_id_wide"),
+            f.ingress_if_id_wide.map(u64::from),
+        );
+        num(
+            out,
+            key!("egress_if_id_wide"),
+            f.egress_if_id_wide.map(u64::from),
+        );
+        hex_num(out, key!("namespace_data_wide"), f.namespace_data_wide, 16);
+        num(
+            out,
+            key!("buffer_occupancy"),
+            f.buffer_occupancy.map(u64::from),
+        );
+        let mut undefined = rec.undefined_words().peekable();
+        if undefined.peek().is_some() {
+            key(out, key!("undefined"));
+            out.push(b'[');
+            for (i, v) in undefined.enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_u64(out, v.into());
+            }
+            out.push(b']');
+        }
+        if let Some(oss) = f.oss {
+            key(out, key!("oss"));
+            out.extend_from_slice(b"{\"schema_id\":");
+            push_u64(out, oss.schema_id().into());
+            hex_str(out, key!("data"), oss.data());
+            out.push(b'}');
+        }
+        out.push(b'}');
     }
+    out.push(b']');
 }

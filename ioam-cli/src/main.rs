@@ -10,9 +10,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use ioam_capture::file::{CaptureReader, Timestamp};
+use ioam_capture::file::CaptureReader;
 use ioam_cli::args::{parse_schema_id, parse_u16};
-use ioam_cli::decode::{self, DecodeOptions};
+use ioam_cli::decode::{self, DecodeOptions, Decoder};
 use ioam_trace::timestamp::TimestampFormat;
 use ioam_wire::dex::DexLayout;
 use ioam_wire::Mode;
@@ -24,8 +24,7 @@ pub(crate) fn timestamp_format(s: &str) -> Result<TimestampFormat, String> {
         format!("expected one of {}", names.join(", "))
     })
 }
-use ioam_cli::otlp::OtlpStream;
-use ioam_cli::text;
+use ioam_cli::output::{self, Counts, FormatSink, RunConfig};
 
 mod cmd;
 use cmd::{agent, send};
@@ -139,6 +138,10 @@ struct DecodeArgs {
     /// 0x01, sequence number 0x02) used by some older captures.
     #[arg(long)]
     legacy_dex: bool,
+    /// Decoding threads (default: the available cores). The output is in
+    /// capture order whatever the number; standard input is decoded on one.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
     /// No summary on standard error.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -209,14 +212,6 @@ fn parse_hex(s: &str) -> Result<Vec<u8>> {
         .collect()
 }
 
-/// Counters for the summary line.
-#[derive(Debug, Default, Clone, Copy)]
-struct Summary {
-    packets: u64,
-    with_ioam: u64,
-    malformed: u64,
-}
-
 /// A progress bar on standard error, only when it is a terminal.
 struct Progress {
     enabled: bool,
@@ -255,57 +250,23 @@ impl Progress {
     }
 }
 
-/// Output sink shared by all inputs of one run.
-struct Output {
-    out: io::BufWriter<io::StdoutLock<'static>>,
-    /// JSON lines not yet handed to `out` (written straight into this
-    /// buffer, which is then written out whole).
-    lines: Vec<u8>,
-    format: OutputFormat,
-    otlp: OtlpStream,
-    /// The input's name, when the run reads several (the JSON `file` key).
-    file: Option<String>,
-}
-
-/// Size at which pending JSON lines are written out.
-const LINES_FLUSH: usize = 1 << 20;
-
-impl Output {
-    /// Write out everything pending.
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.write_all(&self.lines)?;
-        self.lines.clear();
-        self.out.flush()
-    }
-
-    fn packet(
-        &mut self,
-        input: usize,
-        report: &ioam_cli::model::PacketReport,
-        time: Option<Timestamp>,
-    ) -> io::Result<()> {
-        match self.format {
-            OutputFormat::Text => self.out.write_all(text::render(report).as_bytes()),
-            OutputFormat::Json => {
-                ioam_cli::jsonline::write_packet(&mut self.lines, report, self.file.as_deref());
-                self.lines.push(b'\n');
-                if self.lines.len() >= LINES_FLUSH {
-                    self.out.write_all(&self.lines)?;
-                    self.lines.clear();
-                }
-                Ok(())
-            }
-            OutputFormat::OtlpJson => self.otlp.add_packet(&mut self.out, input, report, time),
+impl OutputFormat {
+    fn library(self) -> output::Format {
+        match self {
+            OutputFormat::Text => output::Format::Text,
+            OutputFormat::Json => output::Format::Json,
+            OutputFormat::OtlpJson => output::Format::OtlpJson,
         }
     }
 }
 
 fn decode_input(
-    index: usize,
     input: Input,
-    opts: &DecodeOptions,
-    out: &mut Output,
-    summary: &mut Summary,
+    decoder: &mut Decoder,
+    sink: &mut FormatSink,
+    threads: usize,
+    out: &mut impl Write,
+    summary: &mut Counts,
 ) -> Result<()> {
     let mut reader = CaptureReader::new(input.reader)?;
     if let Some(lt) = reader.pcap_linktype() {
@@ -314,36 +275,35 @@ fn decode_input(
         }
     }
     let mut progress = Progress::new(input.len.unwrap_or(0));
-    let mut result = Ok(());
-    loop {
-        let frame = match reader.next_frame() {
-            None => break,
-            Some(Ok(f)) => f,
-            Some(Err(e)) => {
-                result = Err(anyhow::Error::new(e));
-                break;
-            }
-        };
-        summary.packets += 1;
-        if let Some(report) = decode::decode_frame(&frame, opts) {
-            if !report.ioam.is_empty() {
-                summary.with_ioam += 1;
-            }
-            if report.is_malformed() {
-                summary.malformed += 1;
-            }
-            let time = frame.time;
-            out.packet(index, &report, time)?;
-            if input.live && out.format != OutputFormat::OtlpJson {
+    let total = input.len.unwrap_or(0);
+    // A live stream shows each packet as it comes (the OTLP request is
+    // one line, written at the end).
+    let run = RunConfig {
+        threads: if input.live { 1 } else { threads },
+        flush_each: input.live && sink.format() != output::Format::OtlpJson,
+        ..RunConfig::default()
+    };
+    let (counts, r) = output::decode_capture(
+        &mut reader,
+        decoder,
+        sink,
+        run,
+        &mut |bytes| {
+            out.write_all(bytes)?;
+            if run.flush_each {
                 out.flush()?;
             }
-        }
-        if let Some(total) = input.len {
-            progress.update(&input.name, reader.position(), total);
-        }
-    }
+            Ok(())
+        },
+        &mut |pos| progress.update(&input.name, pos, total),
+    );
     progress.finish();
-    result
+    *summary = counts;
+    match r {
+        Ok(()) => Ok(()),
+        Err(output::StreamError::Write(e)) => Err(e.into()),
+        Err(output::StreamError::Capture(e)) => Err(e.into()),
+    }
 }
 
 fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
@@ -363,27 +323,25 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
         },
         collector_attributes: args.format == OutputFormat::OtlpJson,
     };
-    let stdout: &'static io::Stdout = Box::leak(Box::new(io::stdout()));
-    let mut out = Output {
-        out: io::BufWriter::with_capacity(1 << 20, stdout.lock()),
-        lines: Vec::with_capacity(LINES_FLUSH + (64 << 10)),
-        format: args.format,
-        otlp: OtlpStream::new(),
-        file: None,
-    };
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
+    let mut decoder = Decoder::new(opts);
+    let mut sink = FormatSink::new(args.format.library());
+    let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
     let mut failed = false;
-    let mut total = Summary::default();
+    let mut total = Counts::default();
     let started = Instant::now();
 
     if let Some(h) = &args.hex {
         let packet = parse_hex(h)?;
         total.packets = 1;
-        if let Some(report) = decode::decode_ipv6(1, None, &packet, &opts) {
-            total.with_ioam = u64::from(!report.ioam.is_empty());
-            total.malformed = u64::from(report.is_malformed());
-            out.packet(0, &report, None)?;
-        } else if args.format == OutputFormat::Text {
-            writeln!(out.out, "frame 1: no IOAM option\n")?;
+        let outcome = decoder.ipv6(1, None, &packet, &mut sink);
+        total.add(outcome);
+        total.packets = 1;
+        if outcome.is_none() && args.format == OutputFormat::Text {
+            writeln!(out, "frame 1: no IOAM option\n")?;
         }
     } else {
         let paths: Vec<Option<&PathBuf>> = if args.files.is_empty() {
@@ -392,7 +350,7 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
             args.files.iter().map(Some).collect()
         };
         for (i, path) in paths.into_iter().enumerate() {
-            let mut s = Summary::default();
+            let mut s = Counts::default();
             let t0 = Instant::now();
             let opened = match path {
                 None => sample_capture(),
@@ -409,8 +367,10 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
                 (Err(_), Some(p)) => p.display().to_string(),
                 (Err(_), None) => "sample capture".to_string(),
             };
-            out.file = (args.files.len() > 1).then(|| name.clone());
-            let r = opened.and_then(|input| decode_input(i, input, &opts, &mut out, &mut s));
+            sink.set_input(i, (args.files.len() > 1).then_some(name.as_str()));
+            let r = opened.and_then(|input| {
+                decode_input(input, &mut decoder, &mut sink, threads, &mut out, &mut s)
+            });
             if let Err(e) = r {
                 // An I/O error on stdout (closed pipe) ends the run quietly.
                 if let Some(ioe) = e.downcast_ref::<io::Error>() {
@@ -432,15 +392,10 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
             if !args.quiet && args.files.len() > 1 {
                 print_summary(&name, s, t0.elapsed());
             }
-            total.packets += s.packets;
-            total.with_ioam += s.with_ioam;
-            total.malformed += s.malformed;
+            total.merge(s);
         }
     }
-    if args.format == OutputFormat::OtlpJson {
-        out.otlp.finish(&mut out.out)?;
-    }
-    match out.flush() {
+    match sink.finish(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         r => r?,
     }
@@ -459,7 +414,7 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
     })
 }
 
-fn print_summary(name: &str, s: Summary, elapsed: Duration) {
+fn print_summary(name: &str, s: Counts, elapsed: Duration) {
     let secs = elapsed.as_secs_f64();
     let pps = if secs > 0.0 {
         s.packets as f64 / secs

@@ -274,110 +274,26 @@ pub struct SpanInfo {
 
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    push_hex(&mut s, bytes);
-    s
-}
-
-/// Append the lowercase hex of `bytes` to `s`.
-pub fn push_hex(s: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 128];
-    for chunk in bytes.chunks(buf.len() / 2) {
-        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
-            pair[0] = DIGITS[usize::from(b >> 4)];
-            pair[1] = DIGITS[usize::from(b & 0xf)];
-        }
-        let digits = buf.get(..chunk.len() * 2).unwrap_or_default();
-        // Hex digits are ASCII.
-        s.push_str(core::str::from_utf8(digits).unwrap_or_default());
-    }
+    text_of(|out| crate::fmtbuf::push_hex(out, bytes))
 }
 
 /// An IPv6 address in the text form of `core::net::Ipv6Addr`'s `Display`
-/// (RFC 5952: lowercase, the first longest run of two or more zero groups
-/// as `::`, IPv4-mapped addresses as `::ffff:a.b.c.d`), without going
-/// through `core::fmt`.
+/// (RFC 5952; see [`crate::fmtbuf::push_ipv6`]).
 pub fn ipv6_text(bytes: [u8; 16]) -> String {
-    let addr = core::net::Ipv6Addr::from(bytes);
-    let mut s = String::with_capacity(39);
-    if let Some(v4) = addr.to_ipv4_mapped() {
-        s.push_str("::ffff:");
-        for (i, o) in v4.octets().iter().enumerate() {
-            if i > 0 {
-                s.push('.');
-            }
-            push_decimal(&mut s, *o);
-        }
-        return s;
-    }
-    let groups = addr.segments();
-    // The first longest run of zero groups, if at least two long.
-    let (mut best, mut best_len, mut run, mut run_len) = (0, 0, 0, 0);
-    for (i, &g) in groups.iter().enumerate() {
-        if g == 0 {
-            if run_len == 0 {
-                run = i;
-            }
-            run_len += 1;
-            if run_len > best_len {
-                (best, best_len) = (run, run_len);
-            }
-        } else {
-            run_len = 0;
-        }
-    }
-    let mut i = 0;
-    while i < groups.len() {
-        if best_len > 1 && i == best {
-            s.push_str("::");
-            i += best_len;
-            continue;
-        }
-        if i > 0 && !(best_len > 1 && i == best + best_len) {
-            s.push(':');
-        }
-        push_hex_group(&mut s, groups[i]);
-        i += 1;
-    }
-    s
-}
-
-fn push_decimal(s: &mut String, v: u8) {
-    if v >= 100 {
-        s.push(char::from(b'0' + v / 100));
-    }
-    if v >= 10 {
-        s.push(char::from(b'0' + (v / 10) % 10));
-    }
-    s.push(char::from(b'0' + v % 10));
-}
-
-/// A 16-bit group in lowercase hex without leading zeros.
-fn push_hex_group(s: &mut String, g: u16) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut started = false;
-    for shift in [12u16, 8, 4, 0] {
-        let d = (g >> shift) & 0xf;
-        if d != 0 || started || shift == 0 {
-            started = true;
-            s.push(char::from(DIGITS[usize::from(d)]));
-        }
-    }
+    text_of(|out| crate::fmtbuf::push_ipv6(out, bytes))
 }
 
 /// `0x` followed by the hex digits of `v` (lowercase), zero-padded to at
 /// least `digits`: what `format!("0x{v:0digits$x}")` gives.
 pub fn hex_prefixed(v: u64, digits: usize) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let needed = (64 - v.leading_zeros() as usize).div_ceil(4);
-    let digits = digits.max(needed);
-    let mut s = String::with_capacity(2 + digits);
-    s.push_str("0x");
-    for i in (0..digits).rev() {
-        s.push(char::from(DIGITS[((v >> (4 * i)) & 0xf) as usize]));
-    }
-    s
+    text_of(|out| crate::fmtbuf::push_hex_prefixed(out, v, digits))
+}
+
+/// The text one of the `fmtbuf` writers (ASCII only) appends.
+fn text_of(write: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut out = Vec::new();
+    write(&mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

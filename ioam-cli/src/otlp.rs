@@ -4,17 +4,15 @@
 //! The JSON follows the OTLP/HTTP JSON encoding: ids are lowercase hex
 //! strings (not base64), 64-bit integers are strings, enums are integers.
 
+use core::fmt::Write as _;
 use std::io::{self, Write};
 
-use serde::Serialize;
-
-use crate::model::{hex, PacketReport, SpanInfo};
+use crate::decode::{OptionView, PacketHead, PacketSink, Problem, TraceView};
+use crate::fmtbuf::{push_hex, push_json_str, push_u64, ByteWriter};
 use ioam_capture::file::Timestamp;
 
 /// Name of every exported span.
 pub const SPAN_NAME: &str = "ioam-span";
-/// `SPAN_KIND_INTERNAL`.
-const SPAN_KIND_INTERNAL: u8 = 1;
 
 /// The request up to the span list.
 const PREFIX: &str = concat!(
@@ -26,42 +24,15 @@ const PREFIX: &str = concat!(
 /// The request after the span list.
 const SUFFIX: &str = "]}]}]}";
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AnyValue<'a> {
-    string_value: &'a str,
-}
-
-#[derive(Serialize)]
-struct KeyValue<'a> {
-    key: &'a str,
-    value: AnyValue<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Span<'a> {
-    trace_id: String,
-    span_id: String,
-    parent_span_id: String,
-    name: &'static str,
-    kind: u8,
-    start_time_unix_nano: String,
-    end_time_unix_nano: String,
-    attributes: Vec<KeyValue<'a>>,
-}
-
-/// Writes one `ExportTraceServiceRequest` while a capture is decoded, span
-/// by span, in constant memory: [`add_packet`](Self::add_packet) for each
-/// packet, then [`finish`](Self::finish) once.
-#[derive(Debug, Default)]
-pub struct OtlpStream {
-    spans: usize,
-}
-
 /// A deterministic, non-zero span id derived from what identifies the span:
 /// the input number, frame number, option index and the CLT context.
-pub fn derive_span_id(input: usize, frame: u64, option: usize, info: &SpanInfo) -> [u8; 8] {
+pub fn derive_span_id(
+    input: usize,
+    frame: u64,
+    option: usize,
+    trace_id: &[u8; 16],
+    parent_span_id: &[u8; 8],
+) -> [u8; 8] {
     // FNV-1a over the identifying bytes, then the splitmix64 finaliser to
     // spread the bits.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -74,8 +45,8 @@ pub fn derive_span_id(input: usize, frame: u64, option: usize, info: &SpanInfo) 
     eat(&(input as u64).to_be_bytes());
     eat(&frame.to_be_bytes());
     eat(&(option as u64).to_be_bytes());
-    eat(&info.trace_id);
-    eat(&info.parent_span_id);
+    eat(trace_id);
+    eat(parent_span_id);
     let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -91,10 +62,68 @@ fn nanos_of(t: Option<Timestamp>) -> u64 {
         .unwrap_or(0)
 }
 
-impl OtlpStream {
-    /// A new stream; nothing is written until the first span or `finish`.
+/// Writes one `ExportTraceServiceRequest` while a capture is decoded, span
+/// by span, in constant memory: the sink gets every packet, its spans go
+/// to [`Self::buffer`] (drain with [`Self::take`] or [`Self::clear`]), and
+/// [`Self::finish`] closes the request once.
+#[derive(Debug, Default)]
+pub struct OtlpSink {
+    out: Vec<u8>,
+    spans: usize,
+    /// The index of the capture on the command line, for unique span ids.
+    input: usize,
+    /// Spans written before this sink's first one elsewhere: every span
+    /// then starts with its separating comma (see [`Self::append_chunk`]).
+    continued: bool,
+    scratch: Vec<u8>,
+}
+
+impl OtlpSink {
+    /// A new request; nothing is written until the first span or `finish`.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The spans of the packets from now on come from input `input`.
+    pub fn set_input(&mut self, input: usize) {
+        self.input = input;
+    }
+
+    /// A sink for one chunk of a request that another sink merges with
+    /// [`Self::append_chunk`]: every span starts with `,`, none with the
+    /// request's opening.
+    pub fn chunk() -> Self {
+        OtlpSink {
+            continued: true,
+            ..Self::default()
+        }
+    }
+
+    /// Append the text `chunk` of a [`Self::chunk`] sink that wrote
+    /// `spans` spans, as if this sink had written them.
+    pub fn append_chunk(&mut self, chunk: &[u8], spans: usize) {
+        if spans == 0 {
+            return;
+        }
+        if self.spans == 0 {
+            self.out.extend_from_slice(PREFIX.as_bytes());
+            self.out
+                .extend_from_slice(chunk.get(1..).unwrap_or_default());
+        } else {
+            self.out.extend_from_slice(chunk);
+        }
+        self.spans += spans;
+    }
+
+    /// Start counting spans from zero (a [`Self::chunk`] sink reused for
+    /// the next chunk, after its text was taken).
+    pub fn reset_count(&mut self) {
+        self.spans = 0;
+    }
+
+    /// The input the spans come from (see [`Self::set_input`]).
+    pub fn input(&self) -> usize {
+        self.input
     }
 
     /// Spans written so far.
@@ -107,124 +136,129 @@ impl OtlpStream {
         self.spans == 0
     }
 
-    /// Write one span per CLT-tagged option of `packet` (`input` is the
-    /// index of the capture on the command line, for unique span ids;
-    /// `time` the capture time, used when the records carry no timestamp).
-    pub fn add_packet(
-        &mut self,
-        out: &mut impl Write,
-        input: usize,
-        packet: &PacketReport,
-        time: Option<Timestamp>,
-    ) -> io::Result<()> {
-        for (idx, opt) in packet.ioam.iter().enumerate() {
-            let Some(info) = &opt.span else { continue };
-            let span_id = derive_span_id(input, packet.frame, idx, info);
-            let (start, end) = info.time_range.unwrap_or_else(|| {
-                let t = nanos_of(time);
-                (t, t)
-            });
-            let span = Span {
-                trace_id: hex(&info.trace_id),
-                span_id: hex(&span_id),
-                parent_span_id: hex(&info.parent_span_id),
-                name: SPAN_NAME,
-                kind: SPAN_KIND_INTERNAL,
-                start_time_unix_nano: start.to_string(),
-                end_time_unix_nano: end.to_string(),
-                attributes: info
-                    .attributes
-                    .iter()
-                    .map(|(k, v)| KeyValue {
-                        key: k,
-                        value: AnyValue { string_value: v },
-                    })
-                    .collect(),
-            };
-            out.write_all(if self.spans == 0 { PREFIX } else { "," }.as_bytes())?;
-            serde_json::to_writer(&mut *out, &span)?;
-            self.spans += 1;
+    /// The request text written so far.
+    pub fn buffer(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Forget the text written so far (keeping the buffer's capacity).
+    pub fn clear(&mut self) {
+        self.out.clear();
+    }
+
+    /// The text written so far, leaving the buffer empty.
+    pub fn take(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.out)
+    }
+
+    /// Close the request (one line) and write what is pending to `w`.
+    pub fn finish(&mut self, w: &mut impl Write) -> io::Result<()> {
+        if self.spans == 0 {
+            self.out.extend_from_slice(PREFIX.as_bytes());
         }
+        self.out.extend_from_slice(SUFFIX.as_bytes());
+        self.out.push(b'\n');
+        w.write_all(&self.out)?;
+        self.out.clear();
         Ok(())
     }
 
-    /// Close the request (one line).
-    pub fn finish(&mut self, out: &mut impl Write) -> io::Result<()> {
-        if self.spans == 0 {
-            out.write_all(PREFIX.as_bytes())?;
+    fn span(&mut self, head: &PacketHead, o: &OptionView<'_>, t: &TraceView<'_>) {
+        let Some(ctx) = t.span_context() else { return };
+        let out = &mut self.out;
+        let first = self.spans == 0 && !self.continued;
+        out.extend_from_slice(if first { PREFIX } else { "," }.as_bytes());
+        self.spans += 1;
+        let span_id = derive_span_id(
+            self.input,
+            head.frame,
+            o.index,
+            &ctx.trace_id.0,
+            &ctx.span_id.0,
+        );
+        let (start, end) = t.time_range().unwrap_or_else(|| {
+            let t = nanos_of(head.capture_time);
+            (t, t)
+        });
+        out.extend_from_slice(b"{\"traceId\":\"");
+        push_hex(out, &ctx.trace_id.0);
+        out.extend_from_slice(b"\",\"spanId\":\"");
+        push_hex(out, &span_id);
+        out.extend_from_slice(b"\",\"parentSpanId\":\"");
+        push_hex(out, &ctx.span_id.0);
+        out.extend_from_slice(b"\",\"name\":\"");
+        out.extend_from_slice(SPAN_NAME.as_bytes());
+        out.extend_from_slice(b"\",\"kind\":1,\"startTimeUnixNano\":\"");
+        push_u64(out, start);
+        out.extend_from_slice(b"\",\"endTimeUnixNano\":\"");
+        push_u64(out, end);
+        out.extend_from_slice(b"\",\"attributes\":[");
+        for (i, hop) in t.view.hops().flatten().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"key\":");
+            self.scratch.clear();
+            let _ = write!(ByteWriter(&mut self.scratch), "{}", hop.attribute_key());
+            push_json_str(out, &self.scratch);
+            out.extend_from_slice(b",\"value\":{\"stringValue\":");
+            self.scratch.clear();
+            let _ = hop
+                .attribute_value()
+                .write_to(&mut ByteWriter(&mut self.scratch));
+            push_json_str(out, &self.scratch);
+            out.extend_from_slice(b"}}");
         }
-        out.write_all(SUFFIX.as_bytes())?;
-        out.write_all(b"\n")
+        out.extend_from_slice(b"]}");
     }
+}
+
+impl PacketSink for OtlpSink {
+    fn begin(&mut self, _: &PacketHead) {}
+
+    fn option(&mut self, head: &PacketHead, o: &OptionView<'_>, trace: Option<&TraceView<'_>>) {
+        if let Some(t) = trace {
+            self.span(head, o, t);
+        }
+    }
+
+    fn end(&mut self, _: &PacketHead, _: &[Problem]) {}
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn info() -> SpanInfo {
-        SpanInfo {
-            trace_id: [0x11; 16],
-            parent_span_id: [0x22; 8],
-            trace_flags: 1,
-            attributes: vec![("ioam_namespace7_node1".into(), "HopLimit=64; ".into())],
-            time_range: None,
-        }
-    }
-
     #[test]
     fn span_ids_are_deterministic_and_distinct() {
-        let i = info();
-        assert_eq!(derive_span_id(0, 1, 0, &i), derive_span_id(0, 1, 0, &i));
-        assert_ne!(derive_span_id(0, 1, 0, &i), derive_span_id(0, 2, 0, &i));
-        assert_ne!(derive_span_id(0, 1, 0, &i), derive_span_id(1, 1, 0, &i));
-        assert_ne!(derive_span_id(0, 1, 0, &i), [0; 8]);
+        let (t, p) = ([0x11; 16], [0x22; 8]);
+        assert_eq!(
+            derive_span_id(0, 1, 0, &t, &p),
+            derive_span_id(0, 1, 0, &t, &p)
+        );
+        assert_ne!(
+            derive_span_id(0, 1, 0, &t, &p),
+            derive_span_id(0, 2, 0, &t, &p)
+        );
+        assert_ne!(
+            derive_span_id(0, 1, 0, &t, &p),
+            derive_span_id(1, 1, 0, &t, &p)
+        );
+        assert_ne!(
+            derive_span_id(0, 1, 0, &t, &p),
+            derive_span_id(0, 1, 1, &t, &p)
+        );
+        assert_ne!(derive_span_id(0, 1, 0, &t, &p), [0; 8]);
     }
 
     #[test]
     fn empty_request_is_valid_json() {
         let mut out = Vec::new();
-        OtlpStream::new().finish(&mut out).unwrap();
+        OtlpSink::new().finish(&mut out).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(
             v["resourceSpans"][0]["scopeSpans"][0]["spans"],
             serde_json::json!([])
-        );
-    }
-
-    #[test]
-    fn request_shape() {
-        let mut e = OtlpStream::new();
-        let mut out = Vec::new();
-        let p = PacketReport {
-            frame: 3,
-            time: None,
-            src: None,
-            dst: None,
-            ioam: vec![crate::model::OptionReport {
-                span: Some(info()),
-                ..Default::default()
-            }],
-            errors: vec![],
-        };
-        let t = Some(Timestamp { secs: 2, nanos: 5 });
-        e.add_packet(&mut out, 0, &p, t).unwrap();
-        e.finish(&mut out).unwrap();
-        assert_eq!(e.len(), 1);
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(
-            v["resourceSpans"][0]["scopeSpans"][0]["scope"]["name"],
-            "ioam-cli"
-        );
-        let span = &v["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
-        assert_eq!(span["traceId"], "11".repeat(16));
-        assert_eq!(span["parentSpanId"], "22".repeat(8));
-        assert_eq!(span["name"], "ioam-span");
-        assert_eq!(span["startTimeUnixNano"], "2000000005");
-        assert_eq!(span["attributes"][0]["key"], "ioam_namespace7_node1");
-        assert_eq!(
-            span["attributes"][0]["value"]["stringValue"],
-            "HopLimit=64; "
         );
     }
 }

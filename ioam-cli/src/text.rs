@@ -1,314 +1,483 @@
-//! The human-readable rendering of a [`PacketReport`]: addresses, each IOAM
-//! option's header, the CLT context, and a table of hops in path order.
+//! The human-readable rendering of `ioam decode --format text`: addresses,
+//! each IOAM option's header, the CLT context, and a table of hops in path
+//! order, written straight from the decoder's views into a reused buffer.
 
-use core::fmt::Write;
+use core::fmt::Write as _;
 
-use crate::model::{ErrorReport, NodeReport, OptionReport, PacketReport};
+use crate::decode::{
+    header_name, ioam_type_name, traceparent, ErrorText, OptionView, PacketHead, PacketSink,
+    Problem, TraceView,
+};
+use crate::fmtbuf::{
+    push_hex, push_hex_alt, push_hex_prefixed, push_padded, push_u64, AddrCache, ByteWriter,
+    TimeCache,
+};
+use ioam_trace::timestamp::TimestampFormat;
+use ioam_trace::NodeRecord;
 
-fn opt<T: ToString>(v: &Option<T>) -> Option<String> {
-    v.as_ref().map(ToString::to_string)
+/// The text sink: one block per packet (ending with a blank line),
+/// appended to its buffer ([`Self::buffer`], [`Self::take`]).
+#[derive(Debug, Default)]
+pub struct TextSink {
+    out: Vec<u8>,
+    addrs: AddrCache,
+    times: TimeCache,
+    table: Table,
 }
 
-/// The columns of the hop table: a header and how to read the cell.
-type Column = (&'static str, fn(&NodeReport) -> Option<String>);
-
-const COLUMNS: &[Column] = &[
-    ("hop_limit", |n| opt(&n.hop_limit)),
-    ("node_id", |n| opt(&n.node_id)),
-    ("ingress", |n| opt(&n.ingress_if_id)),
-    ("egress", |n| opt(&n.egress_if_id)),
-    ("ts_secs", |n| {
-        n.unix_nanos
-            .is_none()
-            .then(|| opt(&n.timestamp_secs))
-            .flatten()
-    }),
-    ("ts_frac", |n| {
-        n.unix_nanos
-            .is_none()
-            .then(|| opt(&n.timestamp_frac))
-            .flatten()
-    }),
-    ("transit_delay", |n| opt(&n.transit_delay)),
-    ("ns_data", |n| n.namespace_data.clone()),
-    ("queue_depth", |n| opt(&n.queue_depth)),
-    ("csum_comp", |n| opt(&n.checksum_complement)),
-    ("hop_limit_wide", |n| opt(&n.hop_limit_wide)),
-    ("node_id_wide", |n| opt(&n.node_id_wide)),
-    ("ingress_wide", |n| opt(&n.ingress_if_id_wide)),
-    ("egress_wide", |n| opt(&n.egress_if_id_wide)),
-    ("ns_data_wide", |n| n.namespace_data_wide.clone()),
-    ("buffer_occ", |n| opt(&n.buffer_occupancy)),
-    ("undefined", |n| {
-        n.undefined.as_ref().map(|u| {
-            u.iter()
-                .map(|v| format!("{v:#x}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-    }),
-    ("oss", |n| {
-        n.oss.as_ref().map(|o| {
-            if o.data.is_empty() {
-                format!("schema {:#08x}", o.schema_id)
-            } else {
-                format!("schema {:#08x} data {}", o.schema_id, o.data)
-            }
-        })
-    }),
-];
-
-/// Time of day (UTC) with microseconds, from Unix nanoseconds.
-fn time_of_day(ns: u64) -> String {
-    let secs = ns / 1_000_000_000;
-    let sod = secs % 86_400;
-    format!(
-        "{:02}:{:02}:{:02}.{:06}",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        (ns % 1_000_000_000) / 1000
-    )
-}
-
-/// Signed offset in seconds with microseconds: `+0.000125`.
-fn offset(ns: u64, from: u64) -> String {
-    let (sign, d) = if ns >= from {
-        ('+', ns - from)
-    } else {
-        ('-', from - ns)
-    };
-    format!(
-        "{sign}{}.{:06}",
-        d / 1_000_000_000,
-        (d % 1_000_000_000) / 1000
-    )
-}
-
-fn render_table(out: &mut String, nodes: &[NodeReport]) {
-    let cols: Vec<&Column> = COLUMNS
-        .iter()
-        .filter(|(_, get)| nodes.iter().any(|n| get(n).is_some()))
-        .collect();
-    // Like the timeline of a tracing UI: when the records carry timestamps,
-    // the time of each hop and its offset from the first timestamped hop.
-    let t0 = nodes.iter().find_map(|n| n.unix_nanos);
-    let mut rows: Vec<Vec<String>> = Vec::with_capacity(nodes.len() + 1);
-    let mut header = vec!["hop".to_string()];
-    if t0.is_some() {
-        header.push("time (UTC)".into());
-        header.push("offset (s)".into());
+impl TextSink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        Self::default()
     }
-    header.extend(cols.iter().map(|(h, _)| (*h).to_string()));
-    rows.push(header);
-    for n in nodes {
-        let mut row = vec![n.hop.to_string()];
-        if let Some(t0) = t0 {
-            row.push(n.unix_nanos.map_or_else(|| "-".into(), time_of_day));
-            row.push(n.unix_nanos.map_or_else(|| "-".into(), |t| offset(t, t0)));
+
+    /// The text written so far.
+    pub fn buffer(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Forget the text written so far (keeping the buffer's capacity).
+    pub fn clear(&mut self) {
+        self.out.clear();
+    }
+
+    /// Append text another `TextSink` wrote.
+    pub fn append_raw(&mut self, text: &[u8]) {
+        self.out.extend_from_slice(text);
+    }
+
+    /// The text written so far, leaving the sink empty.
+    pub fn take(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.out)
+    }
+}
+
+impl PacketSink for TextSink {
+    fn begin(&mut self, head: &PacketHead) {
+        let out = &mut self.out;
+        out.extend_from_slice(b"frame ");
+        push_u64(out, head.frame);
+        if let Some(t) = head.time {
+            out.extend_from_slice(b"  ");
+            self.times.push(out, t);
         }
-        row.extend(
-            cols.iter()
-                .map(|(_, get)| get(n).unwrap_or_else(|| "-".into())),
-        );
-        rows.push(row);
+        if let (Some(s), Some(d)) = (head.src, head.dst) {
+            out.extend_from_slice(b"  ");
+            self.addrs.push(out, s);
+            out.extend_from_slice(b" -> ");
+            self.addrs.push(out, d);
+        }
+        out.push(b'\n');
     }
-    let ncols = rows[0].len();
-    let widths: Vec<usize> = (0..ncols)
-        .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
-        .collect();
-    // Numbers right-aligned; the free-text columns left-aligned.
-    let left: Vec<bool> = rows[0]
-        .iter()
-        .map(|h| h == "oss" || h == "undefined")
-        .collect();
-    for row in rows {
-        let mut line = String::from("    ");
-        for (c, cell) in row.iter().enumerate() {
-            line.push_str("  ");
-            if left[c] {
-                let _ = write!(line, "{cell:<w$}", w = widths[c]);
+
+    fn option(&mut self, head: &PacketHead, o: &OptionView<'_>, trace: Option<&TraceView<'_>>) {
+        let out = &mut self.out;
+        out.extend_from_slice(b"  ");
+        out.extend_from_slice(header_name(o.header).as_bytes());
+        out.extend_from_slice(b" option ");
+        push_hex_prefixed(out, o.option_type.into(), 2);
+        out.extend_from_slice(b": IOAM ");
+        out.extend_from_slice(ioam_type_name(o.ioam_type).as_bytes());
+        out.extend_from_slice(b" (");
+        push_u64(out, u8::from(o.ioam_type).into());
+        out.push(b')');
+        if let Some(ns) = o.namespace_id {
+            out.extend_from_slice(b", namespace ");
+            push_u64(out, ns.into());
+        }
+        out.push(b'\n');
+        write_fields(out, o);
+        if let Some(t) = trace {
+            if let Some(ctx) = t.context() {
+                out.extend_from_slice(b"    CLT (");
+                out.extend_from_slice(t.encoding.as_bytes());
+                out.extend_from_slice(b"): trace id ");
+                push_hex(out, &ctx.trace_id.0);
+                out.extend_from_slice(b", span id ");
+                push_hex(out, &ctx.span_id.0);
+                out.extend_from_slice(b", flags ");
+                push_hex(out, &[ctx.flags.0]);
+                out.push(b'\n');
+                if let Some(tp) = traceparent(&ctx) {
+                    out.extend_from_slice(b"    traceparent ");
+                    out.extend_from_slice(tp.as_str().as_bytes());
+                    out.push(b'\n');
+                }
+            }
+            if t.wire_order.is_empty() {
+                out.extend_from_slice(b"    no node data yet\n");
             } else {
-                let _ = write!(line, "{cell:>w$}", w = widths[c]);
+                out.extend_from_slice(b"    hops (path order):\n");
+                self.table.render(out, t);
             }
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
+        for p in &o.errors {
+            error_line(out, "    ", "error", &ErrorText { problem: p, head });
+        }
+        if let Some(p) = &o.finding {
+            error_line(out, "    ", "finding", p);
+        }
+    }
+
+    fn end(&mut self, head: &PacketHead, errors: &[Problem]) {
+        for p in errors {
+            error_line(
+                &mut self.out,
+                "  ",
+                "error",
+                &ErrorText { problem: p, head },
+            );
+        }
+        self.out.push(b'\n');
     }
 }
 
-fn render_errors(out: &mut String, indent: &str, errors: &[ErrorReport]) {
-    for e in errors {
-        let _ = writeln!(out, "{indent}error at byte {}: {}", e.offset, e.message);
+fn error_line(
+    out: &mut Vec<u8>,
+    indent: &str,
+    what: &str,
+    p: &(impl core::fmt::Display + HasOffset),
+) {
+    out.extend_from_slice(indent.as_bytes());
+    out.extend_from_slice(what.as_bytes());
+    out.extend_from_slice(b" at byte ");
+    push_u64(out, p.offset() as u64);
+    out.extend_from_slice(b": ");
+    let _ = write!(ByteWriter(out), "{p}");
+    out.push(b'\n');
+}
+
+/// The offset of a problem, bare or with its note.
+trait HasOffset {
+    fn offset(&self) -> usize;
+}
+
+impl HasOffset for Problem {
+    fn offset(&self) -> usize {
+        self.offset
     }
 }
 
-fn render_option(out: &mut String, o: &OptionReport) {
-    let _ = write!(
-        out,
-        "  {} option {:#04x}: IOAM {} ({})",
-        o.header, o.option_type, o.ioam_type, o.ioam_type_value
-    );
-    if let Some(ns) = o.namespace_id {
-        let _ = write!(out, ", namespace {ns}");
+impl HasOffset for ErrorText<'_> {
+    fn offset(&self) -> usize {
+        self.problem.offset
     }
-    out.push('\n');
-    let mut fields = Vec::new();
-    if let Some(v) = &o.trace_type {
-        fields.push(format!("trace type {v}"));
+}
+
+/// Start field `name` of the summary line whose fields start at `body`.
+fn field(out: &mut Vec<u8>, body: usize, name: &str) {
+    if out.len() > body {
+        out.extend_from_slice(b", ");
     }
-    if let Some(v) = o.node_len {
-        fields.push(format!("node len {v}"));
+    out.extend_from_slice(name.as_bytes());
+}
+
+fn num(out: &mut Vec<u8>, body: usize, name: &str, v: Option<u64>) {
+    if let Some(v) = v {
+        field(out, body, name);
+        push_u64(out, v);
     }
-    if let Some(v) = o.remaining_len {
-        fields.push(format!("remaining len {v}"));
+}
+
+/// The one-line summary of an option's header fields, `, `-separated.
+fn write_fields(out: &mut Vec<u8>, o: &OptionView<'_>) {
+    let start = out.len();
+    out.extend_from_slice(b"    ");
+    let body = out.len();
+    if let Some(v) = o.trace_type {
+        field(out, body, "trace type ");
+        push_hex_prefixed(out, v.into(), 6);
     }
+    num(out, body, "node len ", o.node_len.map(u64::from));
+    num(out, body, "remaining len ", o.remaining_len.map(u64::from));
     if let Some(f) = o.flags {
-        let mut names = Vec::new();
-        if f.overflow {
-            names.push("overflow");
-        }
-        if f.loopback {
-            names.push("loopback");
-        }
-        if f.active {
-            names.push("active");
-        }
-        fields.push(format!(
-            "flags {}",
-            if names.is_empty() {
-                "none".to_string()
-            } else {
-                names.join(",")
+        field(out, body, "flags ");
+        let names = [
+            (f.overflow, "overflow"),
+            (f.loopback, "loopback"),
+            (f.active, "active"),
+        ];
+        let mut any = false;
+        for (_, name) in names.iter().filter(|(set, _)| *set) {
+            if any {
+                out.push(b',');
             }
-        ));
-    }
-    let num = |name: &str, v: Option<u64>| v.map(|v| format!("{name} {v}"));
-    fields.extend(num("pot type", o.pot_type.map(u64::from)));
-    fields.extend(num("pot flags", o.pot_flags.map(u64::from)));
-    fields.extend(num("pkt id", o.pkt_id));
-    fields.extend(num("cumulative", o.cumulative));
-    if let Some(v) = &o.e2e_type {
-        fields.push(format!("e2e type {v}"));
-    }
-    fields.extend(num("dex flags", o.dex_flags.map(u64::from)));
-    fields.extend(num("extension flags", o.extension_flags.map(u64::from)));
-    fields.extend(num("flow id", o.flow_id.map(u64::from)));
-    fields.extend(num("seq num", o.seq_num));
-    fields.extend(num("timestamp secs", o.timestamp_secs.map(u64::from)));
-    fields.extend(num("timestamp frac", o.timestamp_frac.map(u64::from)));
-    if let Some(i) = &o.integrity {
-        fields.push(format!("integrity method {}", i.method));
-        if let Some(n) = &i.nonce {
-            fields.push(format!("nonce {n}"));
+            out.extend_from_slice(name.as_bytes());
+            any = true;
         }
-        if let Some(icv) = &i.icv {
-            fields.push(format!("icv {icv}"));
+        if !any {
+            out.extend_from_slice(b"none");
+        }
+    }
+    num(out, body, "pot type ", o.pot_type.map(u64::from));
+    num(out, body, "pot flags ", o.pot_flags.map(u64::from));
+    num(out, body, "pkt id ", o.pkt_id);
+    num(out, body, "cumulative ", o.cumulative);
+    if let Some(v) = o.e2e_type {
+        field(out, body, "e2e type ");
+        push_hex_prefixed(out, v.into(), 4);
+    }
+    num(out, body, "dex flags ", o.dex_flags.map(u64::from));
+    num(
+        out,
+        body,
+        "extension flags ",
+        o.extension_flags.map(u64::from),
+    );
+    num(out, body, "flow id ", o.flow_id.map(u64::from));
+    num(out, body, "seq num ", o.seq_num);
+    num(
+        out,
+        body,
+        "timestamp secs ",
+        o.timestamp_secs.map(u64::from),
+    );
+    num(
+        out,
+        body,
+        "timestamp frac ",
+        o.timestamp_frac.map(u64::from),
+    );
+    let bytes = |out: &mut Vec<u8>, name: &str, v: &[u8]| {
+        field(out, body, name);
+        push_hex(out, v);
+    };
+    if let Some(i) = &o.integrity {
+        num(out, body, "integrity method ", Some(i.method.into()));
+        if let Some(n) = i.nonce {
+            bytes(out, "nonce ", n);
+        }
+        if let Some(icv) = i.icv {
+            bytes(out, "icv ", icv);
         }
     }
     if let Some(d) = &o.data {
-        fields.push(format!("data {d}"));
+        bytes(out, "data ", d.as_bytes());
     }
-    if !fields.is_empty() {
-        let _ = writeln!(out, "    {}", fields.join(", "));
-    }
-    if let Some(c) = &o.clt {
-        let _ = writeln!(
-            out,
-            "    CLT ({}): trace id {}, span id {}, flags {:02x}",
-            c.encoding, c.trace_id, c.span_id, c.trace_flags
-        );
-        if let Some(tp) = &c.traceparent {
-            let _ = writeln!(out, "    traceparent {tp}");
-        }
-    }
-    if let Some(nodes) = &o.nodes {
-        if nodes.is_empty() {
-            let _ = writeln!(out, "    no node data yet");
-        } else {
-            let _ = writeln!(out, "    hops (path order):");
-            render_table(out, nodes);
-        }
-    }
-    render_errors(out, "    ", &o.errors);
-    for f in &o.findings {
-        let _ = writeln!(out, "    finding at byte {}: {}", f.offset, f.message);
+    if out.len() == body {
+        out.truncate(start);
+    } else {
+        out.push(b'\n');
     }
 }
 
-/// Render one packet as text (ends with a blank line).
-pub fn render(p: &PacketReport) -> String {
-    let mut out = String::new();
-    let _ = write!(out, "frame {}", p.frame);
-    if let Some(t) = &p.time {
-        let _ = write!(out, "  {t}");
+/// The columns of the hop table after `hop` (and the two time columns).
+const COLUMNS: [&str; 18] = [
+    "hop_limit",
+    "node_id",
+    "ingress",
+    "egress",
+    "ts_secs",
+    "ts_frac",
+    "transit_delay",
+    "ns_data",
+    "queue_depth",
+    "csum_comp",
+    "hop_limit_wide",
+    "node_id_wide",
+    "ingress_wide",
+    "egress_wide",
+    "ns_data_wide",
+    "buffer_occ",
+    "undefined",
+    "oss",
+];
+
+/// Column `col` of a record: appended to `out`, or false when absent.
+fn cell(out: &mut Vec<u8>, col: usize, rec: &NodeRecord<'_>, format: TimestampFormat) -> bool {
+    let f = rec.fields();
+    let timed = f.unix_nanos(format).is_some();
+    let n = |out: &mut Vec<u8>, v: Option<u64>| match v {
+        Some(v) => {
+            push_u64(out, v);
+            true
+        }
+        None => false,
+    };
+    let h = |out: &mut Vec<u8>, v: Option<u64>, digits| match v {
+        Some(v) => {
+            push_hex_prefixed(out, v, digits);
+            true
+        }
+        None => false,
+    };
+    match col {
+        0 => n(out, f.hop_limit.map(u64::from)),
+        1 => n(out, f.node_id.map(u64::from)),
+        2 => n(out, f.ingress_if_id.map(u64::from)),
+        3 => n(out, f.egress_if_id.map(u64::from)),
+        // A timestamp the timeline shows is not repeated raw.
+        4 => !timed && n(out, f.timestamp_secs.map(u64::from)),
+        5 => !timed && n(out, f.timestamp_frac.map(u64::from)),
+        6 => n(out, f.transit_delay.map(u64::from)),
+        7 => h(out, f.namespace_data.map(u64::from), 8),
+        8 => n(out, f.queue_depth.map(u64::from)),
+        9 => n(out, f.checksum_complement.map(u64::from)),
+        10 => n(out, f.hop_limit_wide.map(u64::from)),
+        11 => n(out, f.node_id_wide),
+        12 => n(out, f.ingress_if_id_wide.map(u64::from)),
+        13 => n(out, f.egress_if_id_wide.map(u64::from)),
+        14 => h(out, f.namespace_data_wide, 16),
+        15 => n(out, f.buffer_occupancy.map(u64::from)),
+        16 => {
+            let mut any = false;
+            for v in rec.undefined_words() {
+                if any {
+                    out.push(b',');
+                }
+                push_hex_alt(out, v.into());
+                any = true;
+            }
+            any
+        }
+        _ => match f.oss {
+            Some(o) => {
+                out.extend_from_slice(b"schema ");
+                push_hex_prefixed(out, o.schema_id().into(), 6);
+                if !o.data().is_empty() {
+                    out.extend_from_slice(b" data ");
+                    push_hex(out, o.data());
+                }
+                true
+            }
+            None => false,
+        },
     }
-    if let (Some(s), Some(d)) = (&p.src, &p.dst) {
-        let _ = write!(out, "  {s} -> {d}");
-    }
-    out.push('\n');
-    for o in &p.ioam {
-        render_option(&mut out, o);
-    }
-    render_errors(&mut out, "  ", &p.errors);
-    out.push('\n');
-    out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Time of day (UTC) with microseconds, from Unix nanoseconds.
+fn time_of_day(out: &mut Vec<u8>, ns: u64) {
+    let sod = (ns / 1_000_000_000) % 86_400;
+    push_padded(out, sod / 3600, 2);
+    out.push(b':');
+    push_padded(out, (sod / 60) % 60, 2);
+    out.push(b':');
+    push_padded(out, sod % 60, 2);
+    out.push(b'.');
+    push_padded(out, (ns % 1_000_000_000) / 1000, 6);
+}
 
-    #[test]
-    fn timestamps_become_a_timeline() {
-        let t = 1_700_000_000_000_000_000u64;
-        let nodes = vec![
-            NodeReport {
-                hop: 1,
-                timestamp_secs: Some(1_700_000_000),
-                timestamp_frac: Some(0),
-                unix_nanos: Some(t),
-                ..Default::default()
-            },
-            NodeReport {
-                hop: 2,
-                timestamp_secs: Some(1_700_000_000),
-                timestamp_frac: Some(125),
-                unix_nanos: Some(t + 125_000),
-                ..Default::default()
-            },
-        ];
-        let mut s = String::new();
-        render_table(&mut s, &nodes);
-        let want = [
-            "      hop       time (UTC)  offset (s)",
-            "        1  22:13:20.000000   +0.000000",
-            "        2  22:13:20.000125   +0.000125",
-        ];
-        assert_eq!(s, want.join("\n") + "\n");
-    }
+/// Signed offset in seconds with microseconds: `+0.000125`.
+fn offset(out: &mut Vec<u8>, ns: u64, from: u64) {
+    let (sign, d) = if ns >= from {
+        (b'+', ns - from)
+    } else {
+        (b'-', from - ns)
+    };
+    out.push(sign);
+    push_u64(out, d / 1_000_000_000);
+    out.push(b'.');
+    push_padded(out, (d % 1_000_000_000) / 1000, 6);
+}
 
-    #[test]
-    fn table_has_only_present_columns() {
-        let nodes = vec![
-            NodeReport {
-                hop: 1,
-                hop_limit: Some(64),
-                node_id: Some(1),
-                ..Default::default()
-            },
-            NodeReport {
-                hop: 2,
-                hop_limit: Some(63),
-                node_id: Some(22),
-                ..Default::default()
-            },
-        ];
-        let mut s = String::new();
-        render_table(&mut s, &nodes);
-        assert_eq!(
-            s,
-            "      hop  hop_limit  node_id\n        1         64        1\n        2         63       22\n"
-        );
+/// The buffers of the hop table, reused from trace to trace: every cell's
+/// text in one buffer, and where each cell is.
+#[derive(Debug, Default)]
+struct Table {
+    text: Vec<u8>,
+    /// Per row, per column: the cell's range in `text` (empty = absent).
+    cells: Vec<(u32, u32)>,
+}
+
+/// Columns of the table: hop, time, offset, then [`COLUMNS`].
+const NCOLS: usize = 3 + COLUMNS.len();
+
+impl Table {
+    fn render(&mut self, out: &mut Vec<u8>, t: &TraceView<'_>) {
+        let format = t.timestamp_format;
+        self.text.clear();
+        self.cells.clear();
+        // Like the timeline of a tracing UI: when the records carry
+        // timestamps, the time of each hop and its offset from the first
+        // timestamped hop.
+        let t0 = t
+            .path_order()
+            .find_map(|(_, r)| r.fields().unix_nanos(format));
+        let mut present = [false; NCOLS];
+        present[0] = true;
+        present[1] = t0.is_some();
+        present[2] = t0.is_some();
+        for (hop, rec) in t.path_order() {
+            let unix = rec.fields().unix_nanos(format);
+            for (col, present) in present.iter_mut().enumerate() {
+                let start = self.text.len();
+                let has = match col {
+                    0 => {
+                        push_u64(&mut self.text, hop as u64);
+                        true
+                    }
+                    1 | 2 if t0.is_none() => false,
+                    1 | 2 => {
+                        match (unix, col) {
+                            (Some(ns), 1) => time_of_day(&mut self.text, ns),
+                            (Some(ns), _) => offset(&mut self.text, ns, t0.unwrap_or(0)),
+                            (None, _) => self.text.push(b'-'),
+                        }
+                        true
+                    }
+                    c => cell(&mut self.text, c - 3, rec, format),
+                };
+                *present |= has;
+                self.cells.push((start as u32, self.text.len() as u32));
+            }
+        }
+        let header = |col: usize| match col {
+            0 => "hop",
+            1 => "time (UTC)",
+            2 => "offset (s)",
+            c => COLUMNS[c - 3],
+        };
+        let rows = self.cells.len() / NCOLS;
+        let mut widths = [0usize; NCOLS];
+        for (col, w) in widths.iter_mut().enumerate().filter(|(c, _)| present[*c]) {
+            *w = header(col).len();
+            for row in 0..rows {
+                let (a, b) = self.cells[row * NCOLS + col];
+                // An absent cell is shown as `-`.
+                *w = (*w).max(((b - a) as usize).max(1));
+            }
+        }
+        line(out, &present, &widths, |col| header(col).as_bytes());
+        for row in 0..rows {
+            let (text, cells) = (&self.text, &self.cells);
+            line(out, &present, &widths, |col| {
+                let (a, b) = cells[row * NCOLS + col];
+                if a == b {
+                    b"-"
+                } else {
+                    &text[a as usize..b as usize]
+                }
+            });
+        }
     }
+}
+
+/// One line of the table: the present columns, numbers right-aligned and
+/// the free-text columns (`undefined`, `oss`) left-aligned, without
+/// trailing blanks.
+fn line<'c>(
+    out: &mut Vec<u8>,
+    present: &[bool; NCOLS],
+    widths: &[usize; NCOLS],
+    cell: impl Fn(usize) -> &'c [u8],
+) {
+    let start = out.len();
+    out.extend_from_slice(b"    ");
+    for col in (0..NCOLS).filter(|c| present[*c]) {
+        let left = col >= NCOLS - 2;
+        out.extend_from_slice(b"  ");
+        let text = cell(col);
+        let pad = widths[col].saturating_sub(text.len());
+        if !left {
+            out.resize(out.len() + pad, b' ');
+        }
+        out.extend_from_slice(text);
+        if left {
+            out.resize(out.len() + pad, b' ');
+        }
+    }
+    while out.len() > start && out.last().is_some_and(u8::is_ascii_whitespace) {
+        out.pop();
+    }
+    out.push(b'\n');
 }

@@ -84,3 +84,18 @@ fn check(threads: Option<&str>) {
 fn decode_matches_the_golden_outputs() {
     check(None);
 }
+
+#[test]
+fn one_thread_matches_the_golden_outputs() {
+    check(Some("1"));
+}
+
+#[test]
+fn two_threads_match_the_golden_outputs() {
+    check(Some("2"));
+}
+
+#[test]
+fn five_threads_match_the_golden_outputs() {
+    check(Some("5"));
+}

@@ -1,0 +1,459 @@
+//! Byte-level formatting into a reused output buffer, shared by the output
+//! writers of `ioam decode` ([`crate::jsonline`], [`crate::text`],
+//! [`crate::otlp`]): decimal and hex numbers, hex strings, IPv6 addresses,
+//! RFC 3339 times and JSON strings, each appended to a `Vec<u8>` without
+//! going through `core::fmt` and without allocating once the buffer has
+//! grown to its working size.
+//!
+//! What repeats from packet to packet is cached: the text of the last
+//! addresses seen ([`AddrCache`]) and the date and time of the last second
+//! ([`TimeCache`]).
+
+use ioam_capture::file::Timestamp;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The decimal digits of 00..99, two bytes each.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Append the decimal digits of `v` (what `v.to_string()` gives).
+#[inline]
+pub fn push_u64(out: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = v;
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + v as u8;
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Append `v` as exactly `width` decimal digits (`v < 10^width`, `width`
+/// at most 20): leading zeros kept.
+pub fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut v = v;
+    for d in buf[..width].iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend_from_slice(&buf[..width]);
+}
+
+/// Number of decimal digits of `v`.
+pub fn decimal_len(v: u64) -> usize {
+    let mut n = 1;
+    let mut v = v;
+    while v >= 10 {
+        v /= 10;
+        n += 1;
+    }
+    n
+}
+
+/// Append the lowercase hex of `bytes`.
+#[inline]
+pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+    }
+}
+
+/// Append `0x` and the lowercase hex digits of `v`, zero-padded to at
+/// least `digits`: what `format!("0x{v:0digits$x}")` gives.
+pub fn push_hex_prefixed(out: &mut Vec<u8>, v: u64, digits: usize) {
+    let needed = (64 - v.leading_zeros() as usize).div_ceil(4);
+    let digits = digits.max(needed).min(16);
+    let mut buf = [0u8; 18];
+    buf[0] = b'0';
+    buf[1] = b'x';
+    for (i, d) in buf[2..2 + digits].iter_mut().enumerate() {
+        *d = HEX[((v >> (4 * (digits - 1 - i))) & 0xf) as usize];
+    }
+    out.extend_from_slice(&buf[..2 + digits]);
+}
+
+/// Append what `format!("{v:#x}")` gives (`0x` and the digits without
+/// leading zeros).
+pub fn push_hex_alt(out: &mut Vec<u8>, v: u64) {
+    push_hex_prefixed(out, v, 1);
+}
+
+/// Append an IPv6 address in the text form of `core::net::Ipv6Addr`'s
+/// `Display` (RFC 5952: lowercase, the first longest run of two or more
+/// zero groups as `::`, IPv4-mapped addresses as `::ffff:a.b.c.d`).
+pub fn push_ipv6(out: &mut Vec<u8>, bytes: [u8; 16]) {
+    let addr = core::net::Ipv6Addr::from(bytes);
+    if let Some(v4) = addr.to_ipv4_mapped() {
+        out.extend_from_slice(b"::ffff:");
+        for (i, o) in v4.octets().iter().enumerate() {
+            if i > 0 {
+                out.push(b'.');
+            }
+            push_u64(out, u64::from(*o));
+        }
+        return;
+    }
+    let groups = addr.segments();
+    // The first longest run of zero groups, if at least two long.
+    let (mut best, mut best_len, mut run, mut run_len) = (0, 0, 0, 0);
+    for (i, &g) in groups.iter().enumerate() {
+        if g == 0 {
+            if run_len == 0 {
+                run = i;
+            }
+            run_len += 1;
+            if run_len > best_len {
+                (best, best_len) = (run, run_len);
+            }
+        } else {
+            run_len = 0;
+        }
+    }
+    let mut i = 0;
+    while i < groups.len() {
+        if best_len > 1 && i == best {
+            out.extend_from_slice(b"::");
+            i += best_len;
+            continue;
+        }
+        if i > 0 && !(best_len > 1 && i == best + best_len) {
+            out.push(b':');
+        }
+        let g = groups[i];
+        let mut started = false;
+        for shift in [12u16, 8, 4, 0] {
+            let d = (g >> shift) & 0xf;
+            if d != 0 || started || shift == 0 {
+                started = true;
+                out.push(HEX[usize::from(d)]);
+            }
+        }
+        i += 1;
+    }
+}
+
+/// An address, its text and the text's length.
+type CachedAddr = ([u8; 16], [u8; 45], u8);
+
+/// The text of the last two IPv6 addresses written (a capture's packets
+/// mostly repeat one source and one destination).
+#[derive(Debug, Clone, Default)]
+pub struct AddrCache {
+    entries: [Option<CachedAddr>; 2],
+    next: usize,
+}
+
+impl AddrCache {
+    /// Append the text of `addr` (see [`push_ipv6`]).
+    pub fn push(&mut self, out: &mut Vec<u8>, addr: [u8; 16]) {
+        for (bytes, text, len) in self.entries.iter().flatten() {
+            if *bytes == addr {
+                out.extend_from_slice(&text[..usize::from(*len)]);
+                return;
+            }
+        }
+        let start = out.len();
+        push_ipv6(out, addr);
+        let mut text = [0u8; 45];
+        let len = out.len() - start;
+        text[..len].copy_from_slice(&out[start..]);
+        self.entries[self.next] = Some((addr, text, len as u8));
+        self.next ^= 1;
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
+/// calendar (H. Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a second since the Unix epoch, or `None`
+/// outside the years 0000-9999, which RFC 3339 cannot write.
+fn date_time(secs: i64) -> Option<[u8; 19]> {
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400) as u64;
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let mut b = *b"0000-00-00T00:00:00";
+    let mut put = |at: usize, v: u64, width: usize| {
+        let mut v = v;
+        for d in b[at..at + width].iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, y as u64, 4);
+    put(5, m.into(), 2);
+    put(8, d.into(), 2);
+    put(11, sod / 3600, 2);
+    put(14, (sod / 60) % 60, 2);
+    put(17, sod % 60, 2);
+    Some(b)
+}
+
+/// Append `t` as RFC 3339 UTC: `YYYY-MM-DDTHH:MM:SS[.ffffff|.fffffffff]Z`
+/// (6 fraction digits for a whole number of microseconds, 9 otherwise,
+/// none for a whole second). Returns false, writing nothing, outside the
+/// years 0000-9999.
+pub fn push_rfc3339(out: &mut Vec<u8>, t: Timestamp) -> bool {
+    TimeCache::default().push(out, t)
+}
+
+/// `t` as an RFC 3339 string (see [`push_rfc3339`]), `None` outside the
+/// years 0000-9999 (a pcapng time offset can put a capture time anywhere).
+pub fn rfc3339(t: Timestamp) -> Option<String> {
+    let mut out = Vec::with_capacity(30);
+    push_rfc3339(&mut out, t).then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The date and time of the last second written by [`TimeCache::push`]
+/// (captures hold thousands of packets per second).
+#[derive(Debug, Clone, Default)]
+pub struct TimeCache {
+    last: Option<(i64, Option<[u8; 19]>)>,
+}
+
+impl TimeCache {
+    /// The date and time of `secs`, from the cache when it is the last
+    /// second asked for.
+    fn prefix(&mut self, secs: i64) -> Option<[u8; 19]> {
+        match self.last {
+            Some((last, prefix)) if last == secs => prefix,
+            _ => {
+                let prefix = date_time(secs);
+                self.last = Some((secs, prefix));
+                prefix
+            }
+        }
+    }
+
+    /// Append `t` like [`push_rfc3339`]; false (nothing written) outside
+    /// the years 0000-9999.
+    pub fn push(&mut self, out: &mut Vec<u8>, t: Timestamp) -> bool {
+        let Some(prefix) = self.prefix(t.secs) else {
+            return false;
+        };
+        out.extend_from_slice(&prefix);
+        if t.nanos != 0 {
+            out.push(b'.');
+            if t.nanos.is_multiple_of(1000) {
+                push_padded(out, (t.nanos / 1000).into(), 6);
+            } else {
+                push_padded(out, t.nanos.into(), 9);
+            }
+        }
+        out.push(b'Z');
+        true
+    }
+
+    /// Whether `t` can be written (its year is 0000-9999).
+    pub fn writable(&mut self, t: Timestamp) -> bool {
+        self.prefix(t.secs).is_some()
+    }
+}
+
+/// Append a JSON string with serde_json's escapes: `\"`, `\\`, `\b`, `\f`,
+/// `\n`, `\r`, `\t`, other control characters as `\u00xx` (lowercase hex);
+/// everything else, non-ASCII included, as is.
+pub fn push_json_str(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    push_json_escaped(out, s);
+    out.push(b'"');
+}
+
+/// The inside of a JSON string: `s` with serde_json's escapes (see
+/// [`push_json_str`]).
+pub fn push_json_escaped(out: &mut Vec<u8>, s: &[u8]) {
+    if !s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(s);
+        return;
+    }
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => {
+                out.extend_from_slice(&s[start..i]);
+                start = i + 1;
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&s[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
+    }
+    out.extend_from_slice(&s[start..]);
+}
+
+/// A `core::fmt::Write` over a byte buffer, for the few values that only
+/// have a `Display` (error messages): writing into it does not allocate
+/// once the buffer has grown.
+pub struct ByteWriter<'a>(pub &'a mut Vec<u8>);
+
+impl core::fmt::Write for ByteWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut v = Vec::new();
+        f(&mut v);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn numbers_like_std() {
+        let mut vals = vec![0u64, 1, 9, 10, 42, 99, 100, 101, 999, 1000, 12345, u64::MAX];
+        vals.extend((0..64).map(|s| 1u64 << s));
+        vals.extend((1..20).map(|p| 10u64.pow(p) - 1));
+        vals.extend((1..20).map(|p| 10u64.pow(p)));
+        for v in vals {
+            assert_eq!(text(|o| push_u64(o, v)), v.to_string());
+            assert_eq!(decimal_len(v), v.to_string().len());
+            for d in [1, 2, 4, 6, 8, 16] {
+                assert_eq!(text(|o| push_hex_prefixed(o, v, d)), format!("0x{v:0d$x}"));
+            }
+            assert_eq!(text(|o| push_hex_alt(o, v)), format!("{v:#x}"));
+        }
+    }
+
+    #[test]
+    fn hex_of_every_length() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        for n in [0, 1, 2, 63, 64, 65, 128, 200, 256] {
+            let want: String = bytes[..n].iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(text(|o| push_hex(o, &bytes[..n])), want);
+        }
+    }
+
+    #[test]
+    fn addresses_like_display_and_cached() {
+        let mut cache = AddrCache::default();
+        let check = |cache: &mut AddrCache, b: [u8; 16]| {
+            let want = core::net::Ipv6Addr::from(b).to_string();
+            assert_eq!(text(|o| push_ipv6(o, b)), want, "{b:?}");
+            assert_eq!(text(|o| cache.push(o, b)), want, "{b:?}");
+            assert_eq!(text(|o| cache.push(o, b)), want, "{b:?} cached");
+        };
+        // Every pattern of zero / non-zero groups, with several values.
+        for mask in 0u32..256 {
+            for v in [1u16, 0x0a, 0x100, 0xabcd, 0xffff] {
+                let mut b = [0u8; 16];
+                for g in 0..8 {
+                    if mask & (1 << g) != 0 {
+                        let x = v.wrapping_add(g as u16 * 0x1111);
+                        let x = if x == 0 { 1 } else { x };
+                        b[2 * g..2 * g + 2].copy_from_slice(&x.to_be_bytes());
+                    }
+                }
+                check(&mut cache, b);
+            }
+        }
+        for v4 in [
+            [0, 0, 0, 0],
+            [1, 2, 3, 4],
+            [192, 168, 100, 255],
+            [10, 0, 0, 1],
+        ] {
+            let mut b = [0u8; 16];
+            b[12..].copy_from_slice(&v4);
+            check(&mut cache, b);
+            b[10] = 0xff;
+            b[11] = 0xff;
+            check(&mut cache, b);
+        }
+    }
+
+    #[test]
+    fn times() {
+        let t = |secs, nanos| {
+            let mut cache = TimeCache::default();
+            let mut o = Vec::new();
+            let ok = cache.push(&mut o, Timestamp { secs, nanos });
+            // Twice through the same cache: the cached second.
+            let mut o2 = Vec::new();
+            assert_eq!(cache.push(&mut o2, Timestamp { secs, nanos }), ok);
+            assert_eq!(o, o2);
+            ok.then(|| String::from_utf8(o).unwrap())
+        };
+        assert_eq!(t(0, 0).unwrap(), "1970-01-01T00:00:00Z");
+        assert_eq!(t(951_782_400, 0).unwrap(), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            t(1_700_000_000, 5_000).unwrap(),
+            "2023-11-14T22:13:20.000005Z"
+        );
+        assert_eq!(
+            t(1_700_000_000, 1).unwrap(),
+            "2023-11-14T22:13:20.000000001Z"
+        );
+        assert_eq!(t(-1, 0).unwrap(), "1969-12-31T23:59:59Z");
+        assert_eq!(t(4_102_444_800, 0).unwrap(), "2100-01-01T00:00:00Z");
+        assert_eq!(t(-62_167_219_200, 0).unwrap(), "0000-01-01T00:00:00Z");
+        assert_eq!(t(253_402_300_799, 0).unwrap(), "9999-12-31T23:59:59Z");
+        assert_eq!(t(253_402_300_800, 120_000_000), None);
+        assert_eq!(t(-62_167_219_201, 0), None);
+        assert_eq!(t(i64::MIN / 2, 0), None);
+    }
+
+    #[test]
+    fn strings_escape_like_serde_json() {
+        let mut all: String = (0u8..0x80).map(char::from).collect();
+        all.push_str("é ∑ 😀");
+        for s in ["", "plain", "a\"b\\c", "\n\r\t\u{8}\u{c}", "\u{7f}", &all] {
+            assert_eq!(
+                text(|o| push_json_str(o, s.as_bytes())),
+                serde_json::to_string(s).unwrap(),
+                "{s:?}"
+            );
+        }
+    }
+}
