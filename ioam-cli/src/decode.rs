@@ -651,13 +651,13 @@ fn decode_option<'a>(
     }
     match item.body() {
         Ok(OptionBody::PreallocatedTrace(t) | OptionBody::IncrementalTrace(t)) => {
-            let trace = set_trace(
+            return set_trace(
                 &mut r,
                 CltView::new(t, opts.clt_schema_id),
                 OPAQUE_STATE,
                 opts,
+                emit,
             );
-            return emit(&r, Some(&trace));
         }
         Ok(OptionBody::Pot(p)) => set_pot(&mut r, &p),
         Ok(OptionBody::E2e(e)) => set_e2e(&mut r, &e),
@@ -797,13 +797,13 @@ fn set_integrity<'a>(
         match protected {
             Ok(p) => match p.trace(opts.mode) {
                 Ok(t) => {
-                    let trace = set_trace(
+                    return set_trace(
                         &mut r,
                         CltView::new(t, opts.clt_schema_id),
                         OPAQUE_STATE,
                         opts,
+                        emit,
                     );
-                    return emit(&r, Some(&trace));
                 }
                 Err(e) => {
                     set_partial(&mut r, IoamType::PreallocatedTrace, p.body());
@@ -852,10 +852,7 @@ fn decode_legacy_trace(
     // The legacy header has no flags; the reference collector reports such
     // spans as sampled.
     match legacy.view(kind, opts.mode, W3cFlags::SAMPLED) {
-        Ok(view) => {
-            let trace = set_trace(&mut r, view, "legacy-header", opts);
-            emit(&r, Some(&trace));
-        }
+        Ok(view) => set_trace(&mut r, view, "legacy-header", opts, emit),
         Err(e) => {
             set_partial(&mut r, item.option.ioam_type, legacy.standard_body());
             push_error(&mut r, Problem::of(e, item.body_offset()));
@@ -882,23 +879,32 @@ const OPAQUE_STATE: &str = "opaque-state";
 /// A parsed trace: its header into `r`, its errors (loopback, the first
 /// malformed record, a bad CLT snapshot) into `r.errors`, its records and
 /// context into the returned view.
-fn set_trace<'t>(
+/// Fill in the trace header and records of `r`, then hand both to `emit`.
+/// The view is built in place and lent, never returned: its record list
+/// is large (see [`MAX_RECORDS`]) and moving it would copy all of it.
+fn set_trace(
     r: &mut OptionView<'_>,
-    view: CltView<'t>,
+    view: CltView<'_>,
     encoding: &'static str,
     opts: &DecodeOptions,
-) -> TraceView<'t> {
-    let trace = *view.trace();
+    emit: &mut impl FnMut(&OptionView<'_>, Option<&TraceView<'_>>),
+) {
+    let mut tv = TraceView {
+        view,
+        encoding,
+        wire_order: heapless::Vec::new(),
+        timestamp_format: opts.timestamp_format,
+    };
+    let trace = *tv.view.trace();
     set_header(r, trace.header());
     if let Err(e) = trace.check_loopback() {
         push_error(r, Problem::of(e, trace.base()));
     }
     // Records read before a malformed one are still shown.
-    let mut wire_order = heapless::Vec::new();
     for rec in trace.records() {
         match rec {
             Ok(rec) => {
-                if wire_order.push(rec).is_err() {
+                if tv.wire_order.push(rec).is_err() {
                     // Unreachable: see MAX_RECORDS.
                     break;
                 }
@@ -909,16 +915,11 @@ fn set_trace<'t>(
             }
         }
     }
-    if let ContextLookup::BadOss { offset, error, .. } = *view.context() {
+    if let ContextLookup::BadOss { offset, error, .. } = *tv.view.context() {
         push_error(r, Problem::of(error, offset));
     }
     // No bit 22, no record, another schema: no context, nothing wrong.
-    TraceView {
-        view,
-        encoding,
-        wire_order,
-        timestamp_format: opts.timestamp_format,
-    }
+    emit(r, Some(&tv));
 }
 
 /// The owned model of one packet, built from the views: what

@@ -20,15 +20,45 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
+/// Grow `out` by `N` zero bytes and return where they start and the bytes
+/// themselves, for a writer that fills a prefix of them and then cuts the
+/// rest off with `truncate`. Appending a constant-size block is a couple of
+/// register stores; writing the digits in place (instead of into a stack
+/// buffer copied afterwards) avoids reading back, as one wide load, bytes
+/// just stored one or two at a time, which stalls the CPU's store
+/// forwarding.
+#[inline(always)]
+fn scratch<const N: usize>(out: &mut Vec<u8>) -> (usize, &mut [u8; N]) {
+    let start = out.len();
+    out.extend_from_slice(&[0u8; N]);
+    let block = out[start..]
+        .first_chunk_mut::<N>()
+        .expect("N bytes were just appended");
+    (start, block)
+}
+
 /// Append the decimal digits of `v` (what `v.to_string()` gives).
-#[inline]
+///
+/// One and two digits (hop numbers, hop limits, small ids: most numbers
+/// of a trace) are written inline at the call site.
+#[inline(always)]
 pub fn push_u64(out: &mut Vec<u8>, v: u64) {
     if v < 10 {
         out.push(b'0' + v as u8);
-        return;
+    } else if v < 100 {
+        let pair = v as usize * 2;
+        out.extend_from_slice(&[PAIRS[pair], PAIRS[pair + 1]]);
+    } else {
+        push_u64_long(out, v);
     }
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
+}
+
+/// [`push_u64`] of three digits or more.
+#[inline(never)]
+fn push_u64_long(out: &mut Vec<u8>, v: u64) {
+    let n = decimal_len(v);
+    let (start, buf) = scratch::<20>(out);
+    let mut i = n;
     let mut v = v;
     while v >= 100 {
         let pair = (v % 100) as usize * 2;
@@ -38,13 +68,11 @@ pub fn push_u64(out: &mut Vec<u8>, v: u64) {
     }
     if v >= 10 {
         let pair = v as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        buf[0..2].copy_from_slice(&PAIRS[pair..pair + 2]);
     } else {
-        i -= 1;
-        buf[i] = b'0' + v as u8;
+        buf[0] = b'0' + v as u8;
     }
-    out.extend_from_slice(&buf[i..]);
+    out.truncate(start + n);
 }
 
 /// Append `v` as exactly `width` decimal digits (`v < 10^width`, `width`
@@ -60,37 +88,55 @@ pub fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
 }
 
 /// Number of decimal digits of `v`.
+#[inline]
 pub fn decimal_len(v: u64) -> usize {
-    let mut n = 1;
-    let mut v = v;
-    while v >= 10 {
-        v /= 10;
-        n += 1;
+    // floor(log10(2^bits)) by 1233/4096 ≈ log10(2), then one comparison
+    // with the power of ten it may fall short of.
+    const POW10: [u64; 20] = {
+        let mut t = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    if v < 10 {
+        return 1;
     }
-    n
+    let bits = 64 - v.leading_zeros() as usize;
+    let t = (bits * 1233) >> 12;
+    t + 1 - usize::from(v < POW10[t])
 }
 
 /// Append the lowercase hex of `bytes`.
 #[inline]
 pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+    // 16 input bytes at a time into a 32-byte block (see `scratch`).
+    out.reserve(bytes.len() * 2 + 32);
+    for chunk in bytes.chunks(16) {
+        let (start, buf) = scratch::<32>(out);
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0xf)];
+        }
+        out.truncate(start + chunk.len() * 2);
     }
 }
 
 /// Append `0x` and the lowercase hex digits of `v`, zero-padded to at
 /// least `digits`: what `format!("0x{v:0digits$x}")` gives.
+#[inline]
 pub fn push_hex_prefixed(out: &mut Vec<u8>, v: u64, digits: usize) {
     let needed = (64 - v.leading_zeros() as usize).div_ceil(4);
     let digits = digits.max(needed).min(16);
-    let mut buf = [0u8; 18];
+    let (start, buf) = scratch::<18>(out);
     buf[0] = b'0';
     buf[1] = b'x';
     for (i, d) in buf[2..2 + digits].iter_mut().enumerate() {
         *d = HEX[((v >> (4 * (digits - 1 - i))) & 0xf) as usize];
     }
-    out.extend_from_slice(&buf[..2 + digits]);
+    out.truncate(start + 2 + digits);
 }
 
 /// Append what `format!("{v:#x}")` gives (`0x` and the digits without
@@ -169,7 +215,9 @@ impl AddrCache {
     pub fn push(&mut self, out: &mut Vec<u8>, addr: [u8; 16]) {
         for (bytes, text, len) in self.entries.iter().flatten() {
             if *bytes == addr {
-                out.extend_from_slice(&text[..usize::from(*len)]);
+                let start = out.len();
+                out.extend_from_slice(text);
+                out.truncate(start + usize::from(*len));
                 return;
             }
         }

@@ -109,10 +109,12 @@ impl JsonSink {
     }
 }
 
+#[inline(always)]
 fn key(out: &mut Vec<u8>, k: &str) {
     out.extend_from_slice(k.as_bytes());
 }
 
+#[inline(always)]
 fn num(out: &mut Vec<u8>, k: &str, v: Option<u64>) {
     if let Some(v) = v {
         key(out, k);
@@ -120,12 +122,14 @@ fn num(out: &mut Vec<u8>, k: &str, v: Option<u64>) {
     }
 }
 
+#[inline(always)]
 fn bool(out: &mut Vec<u8>, k: &str, v: bool) {
     key(out, k);
     out.extend_from_slice(if v { &b"true"[..] } else { &b"false"[..] });
 }
 
 /// A string the decoder makes itself (names): nothing to escape.
+#[inline(always)]
 fn plain(out: &mut Vec<u8>, k: &str, v: &str) {
     key(out, k);
     out.push(b'"');
@@ -133,6 +137,7 @@ fn plain(out: &mut Vec<u8>, k: &str, v: &str) {
     out.push(b'"');
 }
 
+#[inline(always)]
 fn hex_str(out: &mut Vec<u8>, k: &str, bytes: &[u8]) {
     key(out, k);
     out.push(b'"');
@@ -140,6 +145,7 @@ fn hex_str(out: &mut Vec<u8>, k: &str, bytes: &[u8]) {
     out.push(b'"');
 }
 
+#[inline(always)]
 fn hex_num(out: &mut Vec<u8>, k: &str, v: Option<u64>, digits: usize) {
     if let Some(v) = v {
         key(out, k);

@@ -12,8 +12,7 @@ use crate::fmtbuf::{
     push_hex, push_hex_alt, push_hex_prefixed, push_padded, push_u64, AddrCache, ByteWriter,
     TimeCache,
 };
-use ioam_trace::timestamp::TimestampFormat;
-use ioam_trace::NodeRecord;
+use ioam_trace::{NodeFields, NodeRecord};
 
 /// The text sink: one block per packet (ending with a blank line),
 /// appended to its buffer ([`Self::buffer`], [`Self::take`]).
@@ -284,9 +283,15 @@ const COLUMNS: [&str; 18] = [
 ];
 
 /// Column `col` of a record: appended to `out`, or false when absent.
-fn cell(out: &mut Vec<u8>, col: usize, rec: &NodeRecord<'_>, format: TimestampFormat) -> bool {
-    let f = rec.fields();
-    let timed = f.unix_nanos(format).is_some();
+/// `f` is `rec.fields()` and `timed` whether the timeline shows the
+/// record's timestamp, both computed once per record by the caller.
+fn cell(
+    out: &mut Vec<u8>,
+    col: usize,
+    rec: &NodeRecord<'_>,
+    f: &NodeFields<'_>,
+    timed: bool,
+) -> bool {
     let n = |out: &mut Vec<u8>, v: Option<u64>| match v {
         Some(v) => {
             push_u64(out, v);
@@ -398,7 +403,8 @@ impl Table {
         present[1] = t0.is_some();
         present[2] = t0.is_some();
         for (hop, rec) in t.path_order() {
-            let unix = rec.fields().unix_nanos(format);
+            let f = rec.fields();
+            let unix = f.unix_nanos(format);
             for (col, present) in present.iter_mut().enumerate() {
                 let start = self.text.len();
                 let has = match col {
@@ -415,7 +421,7 @@ impl Table {
                         }
                         true
                     }
-                    c => cell(&mut self.text, c - 3, rec, format),
+                    c => cell(&mut self.text, c - 3, rec, &f, unix.is_some()),
                 };
                 *present |= has;
                 self.cells.push((start as u32, self.text.len() as u32));
@@ -463,21 +469,36 @@ fn line<'c>(
 ) {
     let start = out.len();
     out.extend_from_slice(b"    ");
+    let last = (0..NCOLS).rev().find(|c| present[*c]);
     for col in (0..NCOLS).filter(|c| present[*c]) {
         let left = col >= NCOLS - 2;
         out.extend_from_slice(b"  ");
         let text = cell(col);
         let pad = widths[col].saturating_sub(text.len());
         if !left {
-            out.resize(out.len() + pad, b' ');
+            spaces(out, pad);
         }
         out.extend_from_slice(text);
-        if left {
-            out.resize(out.len() + pad, b' ');
+        // The last column is not padded: the line has no trailing blanks.
+        if left && Some(col) != last {
+            spaces(out, pad);
         }
     }
     while out.len() > start && out.last().is_some_and(u8::is_ascii_whitespace) {
         out.pop();
     }
     out.push(b'\n');
+}
+
+/// Append `n` blanks: a constant 32-byte block cut to length (the widths
+/// of the table are short), in a loop for wider ones.
+fn spaces(out: &mut Vec<u8>, n: usize) {
+    let mut n = n;
+    while n > 0 {
+        let k = n.min(32);
+        let start = out.len();
+        out.extend_from_slice(&[b' '; 32]);
+        out.truncate(start + k);
+        n -= k;
+    }
 }
