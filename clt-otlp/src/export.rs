@@ -25,7 +25,7 @@
 use core::fmt;
 use std::time::{Duration, Instant};
 
-use crate::proto::{request, to_json, to_protobuf, Resource};
+use crate::proto::{request, to_json, RequestEncoder, Resource};
 use crate::span::IoamSpan;
 
 /// Where OTLP/HTTP goes when nothing is configured.
@@ -327,6 +327,8 @@ pub enum Delivery {
 pub struct Exporter {
     cfg: ExportConfig,
     agent: ureq::Agent,
+    /// The protobuf encoder's buffers, kept from request to request.
+    encoder: std::sync::Mutex<RequestEncoder>,
 }
 
 enum Attempt {
@@ -372,7 +374,11 @@ impl Exporter {
             .max_redirects(0)
             .build()
             .into();
-        Exporter { cfg, agent }
+        Exporter {
+            cfg,
+            agent,
+            encoder: std::sync::Mutex::new(RequestEncoder::default()),
+        }
     }
 
     /// The configuration.
@@ -428,12 +434,21 @@ impl Exporter {
         spans: &[IoamSpan],
         deadline: Option<Instant>,
     ) -> Delivery {
-        let req = request(resource, spans);
-        let body = match self.cfg.protocol {
-            Protocol::HttpProtobuf => to_protobuf(&req),
-            Protocol::HttpJson => to_json(&req).into_bytes(),
-        };
-        self.send_body(&body, deadline)
+        match self.cfg.protocol {
+            Protocol::HttpProtobuf => {
+                // A poisoned lock only means an earlier export panicked:
+                // the buffers are cleared before use anyway.
+                let mut enc = self
+                    .encoder
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let body = enc.encode(resource, spans);
+                self.send_body(body, deadline)
+            }
+            Protocol::HttpJson => {
+                self.send_body(to_json(&request(resource, spans)).as_bytes(), deadline)
+            }
+        }
     }
 
     /// Send an encoded body (see [`export`](Self::export)).

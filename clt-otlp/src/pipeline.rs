@@ -3,7 +3,10 @@
 //! Live sources never wait for the network: [`Pipeline::submit`] puts a span
 //! in a bounded queue and returns at once; when the queue is full the span is
 //! dropped and counted. A source that can wait (a file) uses
-//! [`Submitter::submit_wait`] instead and loses nothing. One worker thread takes batches (up to
+//! [`Submitter::submit_wait`] instead and loses nothing; one with many
+//! spans at hand hands them over in batches ([`Submitter::submit_batch`],
+//! [`Submitter::submit_batch_wait`]): each handover wakes the worker, which
+//! costs more than a span. One worker thread takes batches (up to
 //! [`PipelineConfig::batch_size`] spans, or what arrived within
 //! [`PipelineConfig::batch_timeout`]) and hands each to every sink: the OTLP
 //! exporter (with its retries) and a local file.
@@ -24,7 +27,7 @@
 //! ```
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -129,7 +132,13 @@ pub struct JsonSpan<'a> {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for &x in b {
+        s.push(char::from(HEX[usize::from(x >> 4)]));
+        s.push(char::from(HEX[usize::from(x & 0xf)]));
+    }
+    s
 }
 
 impl<'a> JsonSpan<'a> {
@@ -147,11 +156,7 @@ impl<'a> JsonSpan<'a> {
             trace_type: format!("0x{:06x}", s.trace_type),
             overflow: s.overflow,
             source: s.origin.name(),
-            hops: s
-                .hop_attributes
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect(),
+            hops: s.hop_attributes.iter().collect(),
         }
     }
 }
@@ -232,12 +237,36 @@ struct Shared {
     counters: Counters,
     /// Set by `shutdown`: retries stop and what is left is dropped after it.
     deadline: Mutex<Option<Instant>>,
+    /// Spans in the queue now (the bound is [`PipelineConfig::queue_size`]).
+    queued: AtomicUsize,
+    queue_size: usize,
+}
+
+impl Shared {
+    /// Take room for `n` spans; false when the queue has none (an empty
+    /// queue always takes a handover, however large, so that a batch
+    /// larger than the queue still moves).
+    fn reserve(&self, n: usize) -> bool {
+        let before = self.queued.fetch_add(n, Ordering::AcqRel);
+        if before == 0 || before + n <= self.queue_size {
+            return true;
+        }
+        self.queued.fetch_sub(n, Ordering::AcqRel);
+        false
+    }
 }
 
 /// A handle the sources use to submit spans; cheap to clone.
+///
+/// Spans go to the worker in handovers: one span ([`submit`](Self::submit),
+/// [`submit_wait`](Self::submit_wait)) or many at once
+/// ([`submit_batch`](Self::submit_batch),
+/// [`submit_batch_wait`](Self::submit_batch_wait)); a handover costs a wake
+/// of the worker, so a source with many spans at hand (a file) hands them
+/// over in batches. The queue bound counts spans either way.
 #[derive(Clone)]
 pub struct Submitter {
-    tx: SyncSender<IoamSpan>,
+    tx: SyncSender<Vec<IoamSpan>>,
     shared: Arc<Shared>,
 }
 
@@ -247,38 +276,64 @@ impl core::fmt::Debug for Submitter {
     }
 }
 
+/// How long a waiting submitter sleeps between looks at a full queue.
+const FULL_QUEUE_POLL: Duration = Duration::from_micros(200);
+
 impl Submitter {
     /// Queue one span; false (and counted) when the queue is full.
     pub fn submit(&self, span: IoamSpan) -> bool {
-        self.shared
-            .counters
-            .submitted
-            .fetch_add(1, Ordering::Relaxed);
-        match self.tx.try_send(span) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.shared
-                    .counters
-                    .dropped_queue_full
-                    .fetch_add(1, Ordering::Relaxed);
-                false
-            }
-        }
+        self.submit_batch(&mut vec![span]) == 1
     }
 
     /// Queue one span, waiting while the queue is full: for sources that
     /// can wait (a file being replayed), so that nothing is dropped. Live
     /// sources use [`submit`](Self::submit).
     pub fn submit_wait(&self, span: IoamSpan) -> bool {
-        self.shared
-            .counters
-            .submitted
-            .fetch_add(1, Ordering::Relaxed);
-        if self.tx.send(span).is_err() {
-            self.shared
-                .counters
-                .dropped_queue_full
-                .fetch_add(1, Ordering::Relaxed);
+        self.submit_batch_wait(&mut vec![span])
+    }
+
+    /// Queue every span of `spans` in one handover (`spans` is left empty);
+    /// when the queue has no room for all of them, none is queued and all
+    /// are counted as dropped. Returns the number queued.
+    pub fn submit_batch(&self, spans: &mut Vec<IoamSpan>) -> usize {
+        let n = spans.len();
+        if n == 0 {
+            return 0;
+        }
+        let c = &self.shared.counters;
+        c.submitted.fetch_add(n as u64, Ordering::Relaxed);
+        if self.shared.reserve(n) {
+            // The span bound keeps the channel (one slot per span) from
+            // ever filling: `try_send` fails only once the worker is gone.
+            match self.tx.try_send(std::mem::take(spans)) {
+                Ok(()) => return n,
+                Err(TrySendError::Full(back) | TrySendError::Disconnected(back)) => {
+                    self.shared.queued.fetch_sub(n, Ordering::AcqRel);
+                    *spans = back;
+                }
+            }
+        }
+        c.dropped_queue_full.fetch_add(n as u64, Ordering::Relaxed);
+        spans.clear();
+        0
+    }
+
+    /// Queue every span of `spans` in one handover (`spans` is left empty),
+    /// waiting while the queue is full. False (the spans counted as
+    /// dropped) only when the pipeline has shut down.
+    pub fn submit_batch_wait(&self, spans: &mut Vec<IoamSpan>) -> bool {
+        let n = spans.len();
+        if n == 0 {
+            return true;
+        }
+        let c = &self.shared.counters;
+        c.submitted.fetch_add(n as u64, Ordering::Relaxed);
+        while !self.shared.reserve(n) {
+            std::thread::sleep(FULL_QUEUE_POLL);
+        }
+        if self.tx.send(std::mem::take(spans)).is_err() {
+            self.shared.queued.fetch_sub(n, Ordering::AcqRel);
+            c.dropped_queue_full.fetch_add(n as u64, Ordering::Relaxed);
             return false;
         }
         true
@@ -304,7 +359,7 @@ impl core::fmt::Debug for Pipeline {
 }
 
 struct Worker {
-    rx: Receiver<IoamSpan>,
+    rx: Receiver<Vec<IoamSpan>>,
     shared: Arc<Shared>,
     cfg: PipelineConfig,
     resource: Resource,
@@ -329,19 +384,22 @@ impl Worker {
                 None => self.cfg.batch_timeout,
             };
             match self.rx.recv_timeout(wait) {
-                Ok(span) => {
+                Ok(spans) => {
+                    self.shared.queued.fetch_sub(spans.len(), Ordering::AcqRel);
                     if self.past_deadline() {
                         self.shared
                             .counters
                             .dropped_at_shutdown
-                            .fetch_add(1, Ordering::Relaxed);
+                            .fetch_add(spans.len() as u64, Ordering::Relaxed);
                         continue;
                     }
-                    open_since.get_or_insert_with(Instant::now);
-                    batch.push(span);
-                    if batch.len() >= self.cfg.batch_size {
-                        self.deliver(&mut batch);
-                        open_since = None;
+                    for span in spans {
+                        open_since.get_or_insert_with(Instant::now);
+                        batch.push(span);
+                        if batch.len() >= self.cfg.batch_size {
+                            self.deliver(&mut batch);
+                            open_since = None;
+                        }
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -454,6 +512,8 @@ impl Pipeline {
         let shared = Arc::new(Shared {
             counters: Counters::default(),
             deadline: Mutex::new(None),
+            queued: AtomicUsize::new(0),
+            queue_size: cfg.queue_size,
         });
         let worker = Worker {
             rx,
@@ -506,5 +566,92 @@ impl Pipeline {
         // a bug, and the counters are still read.
         let _ = worker.join();
         shared.counters.snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::{HopAttributes, Origin};
+    use std::sync::mpsc::{channel, Receiver, Sender};
+
+    fn span(i: u8) -> IoamSpan {
+        IoamSpan {
+            trace_id: [i; 16],
+            parent_span_id: [1; 8],
+            span_id: [2; 8],
+            trace_flags: 1,
+            start_unix_nanos: 1,
+            end_unix_nanos: 2,
+            namespace: 7,
+            trace_type: 0x80_0002,
+            overflow: false,
+            origin: Origin::Capture,
+            hops: Vec::new(),
+            hop_attributes: HopAttributes::default(),
+        }
+    }
+
+    /// A file sink whose first write says so and then waits to be let go.
+    struct Gate {
+        entered: Option<Sender<()>>,
+        release: Receiver<()>,
+    }
+
+    impl Write for Gate {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            if let Some(tx) = self.entered.take() {
+                let _ = tx.send(());
+                let _ = self.release.recv();
+            }
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_queue_bound_counts_spans_whatever_the_handover() {
+        let (entered_tx, entered) = channel();
+        let (release, release_rx) = channel();
+        let gate = Gate {
+            entered: Some(entered_tx),
+            release: release_rx,
+        };
+        let cfg = PipelineConfig {
+            queue_size: 4,
+            batch_size: 1,
+            ..PipelineConfig::default()
+        };
+        let sinks = Sinks {
+            otlp: None,
+            file: Some((Box::new(gate), FileFormat::Jsonl)),
+        };
+        let p = Pipeline::start(cfg, Resource::new("t"), sinks);
+        let sub = p.submitter();
+        // The worker takes the first span and blocks writing it.
+        assert!(sub.submit(span(0)));
+        entered.recv().unwrap();
+        let mut three = vec![span(1), span(2), span(3)];
+        assert_eq!(sub.submit_batch(&mut three), 3);
+        assert!(three.is_empty());
+        // 3 queued + 2 > 4: the whole handover is dropped.
+        let mut two = vec![span(4), span(5)];
+        assert_eq!(sub.submit_batch(&mut two), 0);
+        assert!(two.is_empty());
+        assert!(sub.submit(span(6)), "the fourth place");
+        assert!(!sub.submit(span(7)), "the queue is full");
+        assert_eq!(sub.submit_batch(&mut Vec::new()), 0);
+        release.send(()).unwrap();
+        // Once drained, a waiting handover larger than the queue still goes.
+        let mut many: Vec<IoamSpan> = (10..20).map(span).collect();
+        assert!(sub.submit_batch_wait(&mut many));
+        drop(sub);
+        let s = p.shutdown();
+        assert_eq!(s.submitted, 1 + 3 + 2 + 1 + 1 + 10);
+        assert_eq!(s.dropped_queue_full, 3);
+        assert_eq!(s.file_written, 1 + 3 + 1 + 10);
+        assert_eq!(s.submitted, s.file_written + s.dropped_queue_full);
     }
 }

@@ -90,7 +90,94 @@ pub struct IoamSpan {
     pub hops: Vec<HopSummary>,
     /// `(ioam_namespace<ns>_node<i>, value)` per hop, in the CLT collector's
     /// format.
-    pub hop_attributes: Vec<(String, String)>,
+    pub hop_attributes: HopAttributes,
+}
+
+/// The collector attributes of a span's hops, `(key, value)` per hop in
+/// path order, kept in one text buffer: two allocations per span instead
+/// of two per hop.
+///
+/// ```
+/// use clt_otlp::span::HopAttributes;
+///
+/// let mut a = HopAttributes::default();
+/// a.push("ioam_namespace7_node1", "HopLimit=64; Id=1; ");
+/// a.push("ioam_namespace7_node2", "HopLimit=63; Id=2; ");
+/// assert_eq!(a.len(), 2);
+/// assert_eq!(a.get(1), Some(("ioam_namespace7_node2", "HopLimit=63; Id=2; ")));
+/// let keys: Vec<&str> = a.iter().map(|(k, _)| k).collect();
+/// assert_eq!(keys, ["ioam_namespace7_node1", "ioam_namespace7_node2"]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HopAttributes {
+    text: String,
+    /// Per hop: where its key ends and where its value ends in `text`.
+    ends: Vec<(usize, usize)>,
+}
+
+impl HopAttributes {
+    /// Room for `hops` attributes of about `bytes` bytes in all.
+    pub fn with_capacity(hops: usize, bytes: usize) -> Self {
+        HopAttributes {
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(hops),
+        }
+    }
+
+    /// Number of hops.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True without hops.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Append the attribute of the next hop.
+    pub fn push(&mut self, key: &str, value: &str) {
+        self.push_with(|t| t.push_str(key), |t| t.push_str(value));
+    }
+
+    /// Append the attribute of the next hop, key and value written by the
+    /// two functions straight into the buffer.
+    pub fn push_with(&mut self, key: impl FnOnce(&mut String), value: impl FnOnce(&mut String)) {
+        key(&mut self.text);
+        let k = self.text.len();
+        value(&mut self.text);
+        self.ends.push((k, self.text.len()));
+    }
+
+    /// Remove every hop.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// The attribute of hop `i + 1`.
+    pub fn get(&self, i: usize) -> Option<(&str, &str)> {
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p)?.1,
+            None => 0,
+        };
+        let (k, v) = *self.ends.get(i)?;
+        Some((self.text.get(start..k)?, self.text.get(k..v)?))
+    }
+
+    /// The attributes in path order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        (0..self.len()).map(|i| self.get(i).unwrap_or_default())
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for HopAttributes {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut a = HopAttributes::default();
+        for (k, v) in iter {
+            a.push(k.as_ref(), v.as_ref());
+        }
+        a
+    }
 }
 
 impl IoamSpan {
@@ -166,22 +253,46 @@ pub struct SpanBuilder {
 }
 
 /// A random, non-zero span id.
+///
+/// Each thread seeds a SplitMix64 generator once from the OS generator and
+/// steps it per id: a system call per span (what `getrandom` costs) would
+/// be a large part of the cost of a span. SplitMix64 is a bijection of its
+/// 64-bit counter, so a thread repeats no id within 2^64 ids, and seeds
+/// from the OS keep threads and processes apart.
 pub fn random_span_id() -> [u8; 8] {
-    let mut id = [0u8; 8];
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(seed());
+    }
     loop {
-        // The OS generator does not fail on Linux once booted; if it ever
-        // does, fall back to the clock so that ids stay distinct.
-        if getrandom::fill(&mut id).is_err() {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1);
-            id = t.to_be_bytes();
-        }
-        if id != [0; 8] {
-            return id;
+        let x = STATE.with(|s| {
+            let x = s.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+            s.set(x);
+            x
+        });
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        if z != 0 {
+            return z.to_be_bytes();
         }
     }
+}
+
+/// The generator's seed: from the OS, or (if that ever fails) the clock
+/// and the thread's stack address.
+fn seed() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_ok() {
+        return u64::from_ne_bytes(b);
+    }
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    let local = 0u8;
+    t ^ (core::ptr::addr_of!(local) as u64).rotate_left(32)
 }
 
 impl SpanBuilder {
@@ -309,8 +420,14 @@ impl SpanBuilder {
             outcome.unsampled += 1;
             return;
         }
-        let mut hops = Vec::new();
-        let mut hop_attributes = Vec::new();
+        let n = view.hops().len();
+        let mut hops = Vec::with_capacity(n);
+        // Room for the text: the key, and per 4 bytes of node data at most
+        // one `Name=4294967295; ` item (2 hex digits per byte of snapshot).
+        let header = view.trace().header();
+        let per_hop =
+            32 + usize::from(header.node_len) * 4 * 6 + view.trace().body().len() / n.max(1) * 2;
+        let mut hop_attributes = HopAttributes::with_capacity(n, n * per_hop);
         for hop in view.hops() {
             let hop = match hop {
                 Ok(h) => h,
@@ -327,16 +444,20 @@ impl SpanBuilder {
                 queue_depth: f.queue_depth,
                 unix_nanos: f.unix_nanos(self.cfg.timestamp_format),
             });
-            let mut value = String::new();
-            let _ = hop.attribute_value().write_to(&mut value);
-            hop_attributes.push((hop.attribute_key().to_string(), value));
+            hop_attributes.push_with(
+                |t| {
+                    let _ = write!(t, "{}", hop.attribute_key());
+                },
+                |t| {
+                    let _ = hop.attribute_value().write_to(t);
+                },
+            );
         }
         let mut times = hops.iter().filter_map(|h| h.unix_nanos);
         let (start, end) = match times.next() {
             Some(first) => times.fold((first, first), |(a, b), t| (a.min(t), b.max(t))),
             None => (receive, receive),
         };
-        let header = view.trace().header();
         out.push(IoamSpan {
             trace_id: ctx.trace_id.0,
             parent_span_id: ctx.span_id.0,
@@ -352,5 +473,22 @@ impl SpanBuilder {
             hop_attributes,
         });
         outcome.spans += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::random_span_id;
+    use std::collections::HashSet;
+
+    #[test]
+    fn span_ids_are_non_zero_and_distinct_within_and_across_threads() {
+        let ids = |n| (0..n).map(|_| random_span_id()).collect::<Vec<_>>();
+        let mut all: HashSet<[u8; 8]> = ids(100_000).into_iter().collect();
+        assert_eq!(all.len(), 100_000);
+        let other = std::thread::spawn(move || ids(100_000)).join().unwrap();
+        all.extend(other);
+        assert_eq!(all.len(), 200_000, "two threads gave the same id");
+        assert!(!all.contains(&[0; 8]));
     }
 }

@@ -1,7 +1,7 @@
 //! The std edge: the kernel IOAM6 event parser and the span builder with its
 //! OTLP encodings.
 
-use clt_otlp::proto::{request, to_json, to_protobuf, Resource};
+use clt_otlp::proto::{encode_request, request, to_json, to_protobuf, Resource};
 use clt_otlp::span::{Origin, SpanBuilder, SpanConfig};
 use ioam_capture::events::parse_messages;
 use ioam_trace::{Mode, Trace};
@@ -24,6 +24,9 @@ fn check_encodings(spans: &[clt_otlp::IoamSpan]) {
     let back =
         ExportTraceServiceRequest::decode(&to_protobuf(&req)[..]).expect("our protobuf decodes");
     assert_eq!(back, req, "protobuf round trip");
+    let mut direct = Vec::new();
+    encode_request(&Resource::new("fuzz"), spans, &mut direct);
+    assert_eq!(direct, to_protobuf(&req), "direct encoding = prost's bytes");
     let v: serde_json::Value = serde_json::from_str(&to_json(&req)).expect("our OTLP JSON parses");
     let n = v["resourceSpans"][0]["scopeSpans"][0]["spans"]
         .as_array()

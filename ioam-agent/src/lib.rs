@@ -210,6 +210,9 @@ enum Handover {
     Wait,
 }
 
+/// Spans a file source gathers before it hands them to the pipeline.
+const FILE_HANDOVER: usize = 64;
+
 /// What a source thread needs to turn its input into queued spans.
 struct Feed {
     shared: Arc<Shared>,
@@ -220,14 +223,24 @@ struct Feed {
 }
 
 impl Feed {
+    /// Count what a packet gave and hand its spans over: a live source at
+    /// once (one handover per packet), a file in batches of
+    /// [`FILE_HANDOVER`] spans (a handover wakes the export thread, which
+    /// costs more than a span; see [`Feed::flush`]).
     fn submit_all(&mut self, o: &Outcome) {
         self.shared.record(o);
-        for s in self.spans.drain(..) {
-            match self.how {
-                Handover::NoWait => self.sub.submit(s),
-                Handover::Wait => self.sub.submit_wait(s),
-            };
+        match self.how {
+            Handover::NoWait => {
+                self.sub.submit_batch(&mut self.spans);
+            }
+            Handover::Wait if self.spans.len() >= FILE_HANDOVER => self.flush(),
+            Handover::Wait => {}
         }
+    }
+
+    /// Hand over the spans a file source holds (at the end of its files).
+    fn flush(&mut self) {
+        self.sub.submit_batch_wait(&mut self.spans);
     }
 
     /// Decode one frame and submit its spans.
@@ -510,6 +523,7 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
             }
         }
     }
+    file_feed.flush();
     drop(file_feed);
 
     if live_sources {
