@@ -325,39 +325,49 @@ const ASCII_BUF: usize = 512;
 /// Most decimal digits of a `u64`.
 const U64_DIGITS: usize = 20;
 
-/// The decimal digits of `v`: right-aligned at `U64_DIGITS` in an array
-/// twice that long, from the returned index. Copying a fixed `U64_DIGITS`
-/// bytes from that index needs neither the digit count nor a
-/// variable-length copy; the bytes after the digits are zeros that the
-/// writer overwrites.
+/// The number of decimal digits of `v`.
 #[inline(always)]
-fn decimal(mut v: u64) -> ([u8; 2 * U64_DIGITS], usize) {
-    // Two digits per step from a table of "00".."99".
+fn decimal_len(v: u64) -> usize {
+    let mut n = 1;
+    let mut p = 10u64;
+    while n < U64_DIGITS && v >= p {
+        n += 1;
+        p = p.wrapping_mul(10);
+    }
+    n
+}
+
+/// Writes the decimal digits of `v` at the start of `to` and returns how
+/// many. The digits go straight to their place, two per step from a table
+/// of "00".."99": building them in a separate array and copying it would
+/// read back, as one wide load, bytes just stored two at a time, which
+/// stalls the CPU's store forwarding.
+#[inline(always)]
+fn decimal_into(mut v: u64, to: &mut [u8; U64_DIGITS]) -> usize {
     const PAIRS: &[u8; 200] = b"\
         0001020304050607080910111213141516171819\
         2021222324252627282930313233343536373839\
         4041424344454647484950515253545556575859\
         6061626364656667686970717273747576777879\
         8081828384858687888990919293949596979899";
-    let mut digits = [0u8; 2 * U64_DIGITS];
-    // A u64 has at most 20 digits: at most 9 steps of two leave v < 100,
-    // so `i` stays at 2 or more before each step and 1 or more at the end.
-    let mut i = U64_DIGITS;
+    let n = decimal_len(v);
+    // `i` starts at n <= 20 and each step of two leaves v with two digits
+    // fewer, so `i` stays at 2 or more before each step and 1 or more at
+    // the end.
+    let mut i = n;
     while v >= 100 {
         let p = (v % 100) as usize * 2;
         v /= 100;
         i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+        to[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
     }
     if v >= 10 {
         let p = v as usize * 2;
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+        to[0..2].copy_from_slice(&PAIRS[p..p + 2]);
     } else {
-        i -= 1;
-        digits[i] = b'0' + v as u8;
+        to[0] = b'0' + v as u8;
     }
-    (digits, i)
+    n
 }
 
 /// The attribute text is ASCII made of `&str` pieces, decimal and hex
@@ -417,11 +427,9 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
 
     #[inline(always)]
     fn dec(&mut self, v: u64) -> fmt::Result {
-        let (digits, i) = decimal(v);
         let to: &mut [u8; U64_DIGITS] =
             self.room(U64_DIGITS)?.try_into().map_err(|_| fmt::Error)?;
-        to.copy_from_slice(&digits[i..i + U64_DIGITS]);
-        self.len += U64_DIGITS - i;
+        self.len += decimal_into(v, to);
         Ok(())
     }
 
@@ -453,14 +461,14 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
             self.dec(v)?;
             return self.str("; ");
         }
-        let (digits, i) = decimal(v);
-        let n = U64_DIGITS - i;
         // `room` is k + 22 bytes long and n <= 20: no index below can fail.
         let room = self.room(k + U64_DIGITS + 2)?;
         let (key_at, rest) = room.split_at_mut(k);
         key_at.copy_from_slice(key.as_bytes());
-        rest[..U64_DIGITS].copy_from_slice(&digits[i..i + U64_DIGITS]);
-        // "; " right after the digits, over the zeros copied after them.
+        let (digits, _) = rest
+            .split_first_chunk_mut::<U64_DIGITS>()
+            .ok_or(fmt::Error)?;
+        let n = decimal_into(v, digits);
         rest[n..n + 2].copy_from_slice(b"; ");
         self.len += k + n + 2;
         Ok(())

@@ -820,3 +820,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn decimal_digits_like_std() {
+    let mut vals: heapless::Vec<u64, 128> = heapless::Vec::new();
+    let _ = vals.extend_from_slice(&[0, 1, 9, 10, 99, 100, 101, u64::MAX]);
+    vals.extend((0..64).map(|s| 1u64 << s));
+    vals.extend((1..20).flat_map(|p| [10u64.pow(p) - 1, 10u64.pow(p)]));
+    assert_eq!(vals.len(), 8 + 64 + 38);
+    for v in vals {
+        let mut to = [0u8; U64_DIGITS];
+        let n = decimal_into(v, &mut to);
+        let mut want: Text = Text::new();
+        write!(want, "{v}").unwrap();
+        assert_eq!(core::str::from_utf8(&to[..n]).unwrap(), want.as_str());
+        assert_eq!(decimal_len(v), n);
+    }
+}

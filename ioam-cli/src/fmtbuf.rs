@@ -342,10 +342,49 @@ pub fn push_json_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
 }
 
+/// Whether `s` holds a byte JSON must escape (a control character, `"`
+/// or `\\`), eight bytes at a time: a word has such a byte when one of its
+/// bytes is below 0x20 or is zero after an XOR with the quote or the
+/// backslash (the classic "has a byte less than n" bit tricks; a borrow can
+/// only flag bytes above one that really matches).
+pub fn needs_json_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH != 0;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+        if below(w, 0x20)
+            || below(w ^ (ONES * u64::from(b'"')), 1)
+            || below(w ^ (ONES * u64::from(b'\\')), 1)
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// Append what `write` writes as a JSON string (quoted, escaped like
+/// [`push_json_str`]): written in place, and escaped afterwards only if it
+/// needs it (text the decoder makes itself never does).
+pub fn push_json_with(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    out.push(b'"');
+    let start = out.len();
+    write(out);
+    if needs_json_escape(&out[start..]) {
+        let raw = out.split_off(start);
+        push_json_escaped(out, &raw);
+    }
+    out.push(b'"');
+}
+
 /// The inside of a JSON string: `s` with serde_json's escapes (see
 /// [`push_json_str`]).
 pub fn push_json_escaped(out: &mut Vec<u8>, s: &[u8]) {
-    if !s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_json_escape(s) {
         out.extend_from_slice(s);
         return;
     }
@@ -396,6 +435,25 @@ mod tests {
         let mut v = Vec::new();
         f(&mut v);
         String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn escape_check_finds_every_byte_json_escapes() {
+        for len in 0..24 {
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut s = vec![b'a'; len];
+                    s[at] = b;
+                    let must = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(needs_json_escape(&s), must, "byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
+        // Neighbours of the special bytes do not trip it.
+        assert!(!needs_json_escape(b"!#[]^_ ~\x7f\x80\xff0123456789abcdef"));
+        let mut v = Vec::new();
+        push_json_with(&mut v, |o| o.extend_from_slice(b"a\"b\\c\n"));
+        assert_eq!(v, serde_json::to_vec("a\"b\\c\n").unwrap());
     }
 
     #[test]

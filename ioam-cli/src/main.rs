@@ -329,7 +329,14 @@ fn run_decode(args: DecodeArgs) -> Result<ExitCode> {
     );
     let mut decoder = Decoder::new(opts);
     let mut sink = FormatSink::new(args.format.library());
-    let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    // Our own buffer straight over file descriptor 1: `Stdout` is
+    // line-buffered and scans every block written for its last newline.
+    let stdout = std::fs::File::from(
+        std::os::fd::AsFd::as_fd(&io::stdout())
+            .try_clone_to_owned()
+            .context("duplicating standard output")?,
+    );
+    let mut out = io::BufWriter::with_capacity(1 << 20, stdout);
     let mut failed = false;
     let mut total = Counts::default();
     let started = Instant::now();

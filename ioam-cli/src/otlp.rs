@@ -8,7 +8,7 @@ use core::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::decode::{OptionView, PacketHead, PacketSink, Problem, TraceView};
-use crate::fmtbuf::{push_hex, push_json_str, push_u64, ByteWriter};
+use crate::fmtbuf::{push_hex, push_json_with, push_u64, ByteWriter};
 use ioam_capture::file::Timestamp;
 
 /// Name of every exported span.
@@ -75,7 +75,6 @@ pub struct OtlpSink {
     /// Spans written before this sink's first one elsewhere: every span
     /// then starts with its separating comma (see [`Self::append_chunk`]).
     continued: bool,
-    scratch: Vec<u8>,
 }
 
 impl OtlpSink {
@@ -198,15 +197,13 @@ impl OtlpSink {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"key\":");
-            self.scratch.clear();
-            let _ = write!(ByteWriter(&mut self.scratch), "{}", hop.attribute_key());
-            push_json_str(out, &self.scratch);
+            push_json_with(out, |o| {
+                let _ = write!(ByteWriter(o), "{}", hop.attribute_key());
+            });
             out.extend_from_slice(b",\"value\":{\"stringValue\":");
-            self.scratch.clear();
-            let _ = hop
-                .attribute_value()
-                .write_to(&mut ByteWriter(&mut self.scratch));
-            push_json_str(out, &self.scratch);
+            push_json_with(out, |o| {
+                let _ = hop.attribute_value().write_to(&mut ByteWriter(o));
+            });
             out.extend_from_slice(b"}}");
         }
         out.extend_from_slice(b"]}");
