@@ -1,42 +1,43 @@
 #!/usr/bin/env bash
-# `ioam decode --format json` against `tshark -T fields` on the same capture
-# of IOAM packets crafted by `ioam craft`.
+# `ioam decode` in every format, on one and on two threads, beside its floor
+# (the core crates alone: `decode_core`) and its peer (`tshark -T fields`
+# with every IOAM field), on the mixed capture of benches/mixed_capture.sh
+# (9 trace types, 2-8 records, 60 % CLT) at growing sizes.
 #
-# Usage: benches/decode_throughput.sh [PACKETS [TSHARK_PACKETS]]
-#   PACKETS         packets decoded by ioam (default 1000000)
-#   TSHARK_PACKETS  packets given to tshark (default PACKETS); when smaller,
-#                   tshark reads the first TSHARK_PACKETS of the same packets
-#                   and the ratio compares per-packet rates.
-# Env: TRACE_TYPE (default 0x800002), HOPS (transit hops, default 3),
-#      CPU (core to pin both tools to, default 1), CARGO_TARGET_DIR.
+# Usage: benches/decode_throughput.sh [PACKETS...]   (default: 10000 100000 1000000)
+#   each a multiple of 10000, 10000 times a power of ten.
+# Env: TSHARK_MAX  largest capture tshark reads (default 100000; it runs at
+#                  ~25 k packets/s, so 1000000 takes about 40 s)
+#      CARGO_TARGET_DIR
 #
-# Both tools run pinned to one core, output to /dev/null. Reported: wall
-# time and CPU time (user + sys); the packets/s and the ratio use CPU time,
-# which is what a shared machine does not distort.
+# Times come from `measure` (benches/src/bin/measure.rs: getrusage of the
+# child, in microseconds, where /usr/bin/time rounds to 10 ms).
+#
+# One-thread runs are pinned to core 1 (`taskset -c 1`), two-thread runs to
+# cores 0-1; output to /dev/null. Reported per run: wall and CPU time
+# (user + sys), packets/s of CPU and of wall time, peak
+# RSS. The single-core ratios use CPU time; the two-thread one divides
+# ioam's wall-clock rate by tshark's single-core rate (tshark decodes on one
+# thread; two tshark processes on two halves would at best double it, shown
+# too). Needs tshark and mergecap (apt-get install tshark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n="${1:-1000000}"
-nt="${2:-$n}"
-tt="${TRACE_TYPE:-0x800002}"
-hops="${HOPS:-3}"
-cpu="${CPU:-1}"
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 1000000)
+tshark_max="${TSHARK_MAX:-100000}"
 target="${CARGO_TARGET_DIR:-target}"
-tp="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-cargo build --quiet --release -p ioam-cli -p ioam-benches --bin ioam --bin decode_core
+for tool in tshark mergecap taskset; do
+    command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }
+done
+cargo build --quiet --release -p ioam-cli -p ioam-benches --bin ioam --bin decode_core --bin measure
 ioam="$target/release/ioam"
 core="$target/release/decode_core"
+measure="$target/release/measure"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-craft() { # count file
-    "$ioam" craft --trace-type "$tt" --hops "$hops" --traceparent "$tp" --count "$1" -o "$2"
-}
-craft "$n" "$tmp/ioam.pcap"
-if [[ "$nt" -lt "$n" ]]; then craft "$nt" "$tmp/tshark.pcap"; else cp "$tmp/ioam.pcap" "$tmp/tshark.pcap"; fi
-echo "capture: $n packets, trace type $tt, originator + $hops hops, $(stat -c %s "$tmp/ioam.pcap") bytes"
-
-# The IOAM fields tshark's dissector offers for these packets, plus the
-# addresses and time that ioam's JSON carries too.
+# Every IOAM field tshark 4.0's dissector has, plus what ioam's JSON
+# carries besides (frame, time, addresses).
 fields=(frame.number frame.time_epoch ipv6.src ipv6.dst
     ipv6.opt.ioam.opt_type ipv6.opt.ioam.trace.ns ipv6.opt.ioam.trace.nodelen
     ipv6.opt.ioam.trace.flags ipv6.opt.ioam.trace.remlen ipv6.opt.ioam.trace.type
@@ -52,32 +53,39 @@ fields=(frame.number frame.time_epoch ipv6.src ipv6.dst
 targs=()
 for f in "${fields[@]}"; do targs+=(-e "$f"); done
 
-measure() { # label packets command... ; prints "wall cpu"
-    local label="$1" packets="$2"
-    shift 2
-    /usr/bin/time -f "%e %U %S" -o "$tmp/time" taskset -c "$cpu" "$@" >"$tmp/out" 2>"$tmp/err" ||
-        { cat "$tmp/err" >&2; exit 1; }
-    read -r wall user sys <"$tmp/time"
-    awk -v l="$label" -v n="$packets" -v w="$wall" -v u="$user" -v s="$sys" -v b="$(stat -c %s "$tmp/out")" 'BEGIN {
-        c = u + s; if (c <= 0) c = 0.001
-        printf "%-8s %8d packets  wall %7.2f s  cpu %7.2f s  %10.0f packets/s (cpu)  %8.1f ns/packet  output %d bytes\n",
-            l, n, w, c, n / c, c * 1e9 / n, b }'
-    echo "$user $sys" >"$tmp/$label.cpu"
+# run LABEL PACKETS CPUS COMMAND...: one line of the table; keeps the
+# CPU-time rate in $tmp/LABEL.rate and the wall rate in $tmp/LABEL.wrate.
+run() {
+    local label=$1 n=$2 cpus=$3
+    shift 3
+    read -r wall user sys rss < <(taskset -c "$cpus" "$measure" "$@")
+    awk -v l="$label" -v n="$n" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" \
+        -v f="$tmp/$label" 'BEGIN {
+        c = u + s
+        printf "%-10s %-26s %9.3f %9.3f %12.0f %12.0f %9.1f %8.1f\n",
+            n, l, w, c, n / c, n / w, c * 1e9 / n, r / 1024
+        print n / c > (f ".rate"); print n / w > (f ".wrate") }'
 }
 
-# Sanity, on the first 1000 packets: both see a trace in every packet.
-craft 1000 "$tmp/sanity.pcap"
-"$ioam" decode --format json -q "$tmp/sanity.pcap" | grep -c '"namespace_id"' >"$tmp/nio" || true
-tshark -r "$tmp/sanity.pcap" -n -T fields -e ipv6.opt.ioam.trace.ns 2>/dev/null | grep -c . >"$tmp/nts" || true
-echo "packets with a trace (of 1000): ioam $(cat "$tmp/nio"), tshark $(cat "$tmp/nts")"
-
-measure ioam "$n" "$ioam" decode --format json -q "$tmp/ioam.pcap"
-measure core "$n" "$core" "$tmp/ioam.pcap"
-echo "         (core crates only, no output: $(cat "$tmp/out"))"
-measure tshark "$nt" tshark -r "$tmp/tshark.pcap" -n -T fields "${targs[@]}"
-read -r iu is <"$tmp/ioam.cpu"
-read -r tu ts <"$tmp/tshark.cpu"
-awk -v n="$n" -v nt="$nt" -v iu="$iu" -v is="$is" -v tu="$tu" -v ts="$ts" 'BEGIN {
-    i = (iu + is) / n; t = (tu + ts) / nt
-    printf "ratio: ioam decode is %.0fx faster than tshark per packet (cpu time)%s\n", t / i,
-        (nt < n ? sprintf("; tshark measured on %d packets, ioam on %d", nt, n) : "") }'
+printf '%-10s %-26s %9s %9s %12s %12s %9s %8s\n' packets what wall_s cpu_s pkt/s_cpu pkt/s_wall ns/pkt rss_MB
+for n in "${sizes[@]}"; do
+    benches/mixed_capture.sh "$ioam" "$n" "$tmp/c.pcap"
+    if [ "$n" = "${sizes[0]}" ]; then
+        for fmt in json text otlp-json; do
+            echo "output of --format $fmt: $("$ioam" decode -q --format "$fmt" "$tmp/c.pcap" | wc -c) bytes for $n packets"
+        done
+    fi
+    for fmt in json text otlp-json; do
+        run "$fmt-1thread" "$n" 1 "$ioam" decode -q --format "$fmt" --threads 1 "$tmp/c.pcap"
+        run "$fmt-2threads" "$n" 0-1 "$ioam" decode -q --format "$fmt" --threads 2 "$tmp/c.pcap"
+    done
+    run floor-decode_core "$n" 1 "$core" "$tmp/c.pcap"
+    if [ "$n" -le "$tshark_max" ]; then
+        run tshark "$n" 1 tshark -r "$tmp/c.pcap" -n -T fields "${targs[@]}"
+        awk -v t="$(cat "$tmp/tshark.rate")" -v j1="$(cat "$tmp/json-1thread.rate")" \
+            -v j2="$(cat "$tmp/json-2threads.wrate")" -v n="$n" 'BEGIN {
+            printf "%-10s ratio to tshark: json 1 thread %.0fx (cpu); json 2 threads %.0fx (wall vs one tshark), %.0fx (vs two ideal tsharks)\n",
+                n, j1 / t, j2 / t, j2 / (2 * t) }'
+    fi
+    rm -f "$tmp/c.pcap"
+done

@@ -53,22 +53,39 @@ pub fn push_u64(out: &mut Vec<u8>, v: u64) {
     }
 }
 
-/// [`push_u64`] of three digits or more.
+/// [`push_u64`] of three digits or more: eight digits at a time in 32-bit
+/// arithmetic, then pairs.
 #[inline(never)]
 fn push_u64_long(out: &mut Vec<u8>, v: u64) {
     let n = decimal_len(v);
     let (start, buf) = scratch::<20>(out);
+    let pair = |to: &mut [u8], p: u32| {
+        let p = p as usize * 2;
+        to.copy_from_slice(&PAIRS[p..p + 2]);
+    };
+    // `i` starts at n, the number of digits: each step writes digits that
+    // exist, so it never goes below the one or two digits left at the end.
     let mut i = n;
     let mut v = v;
+    while v >= 100_000_000 {
+        let low = (v % 100_000_000) as u32;
+        v /= 100_000_000;
+        let (hi, lo) = (low / 10_000, low % 10_000);
+        i -= 8;
+        pair(&mut buf[i..i + 2], hi / 100);
+        pair(&mut buf[i + 2..i + 4], hi % 100);
+        pair(&mut buf[i + 4..i + 6], lo / 100);
+        pair(&mut buf[i + 6..i + 8], lo % 100);
+    }
+    // Below 10^8 now: fits in 32 bits.
+    let mut v = v as u32;
     while v >= 100 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
         i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        pair(&mut buf[i..i + 2], v % 100);
+        v /= 100;
     }
     if v >= 10 {
-        let pair = v as usize * 2;
-        buf[0..2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        pair(&mut buf[0..2], v);
     } else {
         buf[0] = b'0' + v as u8;
     }

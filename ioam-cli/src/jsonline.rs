@@ -55,11 +55,6 @@ impl JsonSink {
         self.file.as_deref()
     }
 
-    /// Append lines another `JsonSink` wrote.
-    pub fn append_raw(&mut self, lines: &[u8]) {
-        self.out.extend_from_slice(lines);
-    }
-
     /// The lines written so far.
     pub fn buffer(&self) -> &[u8] {
         &self.out
@@ -73,6 +68,12 @@ impl JsonSink {
     /// The lines written so far, leaving the sink empty.
     pub fn take(&mut self) -> Vec<u8> {
         core::mem::take(&mut self.out)
+    }
+
+    /// Exchange the buffer with `other`: the text written so far leaves
+    /// without a copy, and the sink goes on in `other`'s (recycled) buffer.
+    pub fn swap_buffer(&mut self, other: &mut Vec<u8>) {
+        core::mem::swap(&mut self.out, other);
     }
 
     /// A JSON string of free text written by `f` (an error message), escaped.

@@ -101,17 +101,28 @@ impl OtlpSink {
     /// Append the text `chunk` of a [`Self::chunk`] sink that wrote
     /// `spans` spans, as if this sink had written them.
     pub fn append_chunk(&mut self, chunk: &[u8], spans: usize) {
+        let (head, skip) = self.adopt_chunk(spans);
+        self.out.extend_from_slice(head);
+        self.out
+            .extend_from_slice(chunk.get(skip..).unwrap_or_default());
+    }
+
+    /// Count the `spans` of a [`Self::chunk`] sink's text that the caller
+    /// writes out itself, after what was written here: returns the bytes
+    /// to write before it (the request's opening, before the first span)
+    /// and how many of the chunk's leading bytes to leave out (its first
+    /// span's separating comma, then).
+    pub fn adopt_chunk(&mut self, spans: usize) -> (&'static [u8], usize) {
         if spans == 0 {
-            return;
+            return (b"", 0);
         }
-        if self.spans == 0 {
-            self.out.extend_from_slice(PREFIX.as_bytes());
-            self.out
-                .extend_from_slice(chunk.get(1..).unwrap_or_default());
-        } else {
-            self.out.extend_from_slice(chunk);
-        }
+        let first = self.spans == 0;
         self.spans += spans;
+        if first {
+            (PREFIX.as_bytes(), 1)
+        } else {
+            (b"", 0)
+        }
     }
 
     /// Start counting spans from zero (a [`Self::chunk`] sink reused for
@@ -148,6 +159,12 @@ impl OtlpSink {
     /// The text written so far, leaving the buffer empty.
     pub fn take(&mut self) -> Vec<u8> {
         core::mem::take(&mut self.out)
+    }
+
+    /// Exchange the buffer with `other`: the text written so far leaves
+    /// without a copy, and the sink goes on in `other`'s (recycled) buffer.
+    pub fn swap_buffer(&mut self, other: &mut Vec<u8>) {
+        core::mem::swap(&mut self.out, other);
     }
 
     /// Close the request (one line) and write what is pending to `w`.

@@ -125,13 +125,34 @@ impl FormatSink {
         }
     }
 
-    /// Append a worker's chunk output.
-    fn append(&mut self, chunk: &[u8], spans: usize) {
+    /// Exchange the buffer with `other` (see [`JsonSink::swap_buffer`]).
+    fn swap_buffer(&mut self, other: &mut Vec<u8>) {
         match self {
-            FormatSink::Otlp(s) => s.append_chunk(chunk, spans),
-            FormatSink::Json(s) => s.append_raw(chunk),
-            FormatSink::Text(s) => s.append_raw(chunk),
+            FormatSink::Otlp(s) => s.swap_buffer(other),
+            FormatSink::Json(s) => s.swap_buffer(other),
+            FormatSink::Text(s) => s.swap_buffer(other),
         }
+    }
+
+    /// Write a worker's chunk output after what is pending here, without
+    /// copying it into this sink's buffer.
+    fn write_chunk(
+        &mut self,
+        chunk: &[u8],
+        spans: usize,
+        write: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> Result<(), StreamError> {
+        flush(self, write)?;
+        let (head, skip) = match self {
+            FormatSink::Otlp(s) => s.adopt_chunk(spans),
+            FormatSink::Json(_) | FormatSink::Text(_) => (&b""[..], 0),
+        };
+        for part in [head, chunk.get(skip..).unwrap_or_default()] {
+            if !part.is_empty() {
+                write(part).map_err(StreamError::Write)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -373,8 +394,7 @@ fn parallel<R: Read>(
                         counts.add(dec.frame(&frame, &mut wsink));
                     }
                     out.clear();
-                    out.extend_from_slice(wsink.buffer());
-                    wsink.clear();
+                    wsink.swap_buffer(&mut out);
                     let spans = wsink.spans();
                     if let FormatSink::Otlp(s) = &mut wsink {
                         s.reset_count();
@@ -409,12 +429,7 @@ fn parallel<R: Read>(
             };
             *received += 1;
             counts.merge(done.counts);
-            sink.append(&done.out, done.spans);
-            let r = if sink.buffer().len() >= run.block {
-                flush(sink, write)
-            } else {
-                Ok(())
-            };
+            let r = sink.write_chunk(&done.out, done.spans, write);
             done.chunk.clear();
             spare.push((done.chunk, done.out));
             r

@@ -40,14 +40,15 @@ impl TextSink {
         self.out.clear();
     }
 
-    /// Append text another `TextSink` wrote.
-    pub fn append_raw(&mut self, text: &[u8]) {
-        self.out.extend_from_slice(text);
-    }
-
     /// The text written so far, leaving the sink empty.
     pub fn take(&mut self) -> Vec<u8> {
         core::mem::take(&mut self.out)
+    }
+
+    /// Exchange the buffer with `other`: the text written so far leaves
+    /// without a copy, and the sink goes on in `other`'s (recycled) buffer.
+    pub fn swap_buffer(&mut self, other: &mut Vec<u8>) {
+        core::mem::swap(&mut self.out, other);
     }
 }
 
