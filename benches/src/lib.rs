@@ -435,6 +435,65 @@ pub fn sum_fields(r: &NodeRecord<'_>) -> u64 {
     s
 }
 
+/// [`sum_fields`] through [`NodeRecord::fields`] (every field at once, one
+/// pass over the trace type's fields): the same sum.
+#[inline]
+#[must_use]
+pub fn sum_fields_at_once(r: &NodeRecord<'_>) -> u64 {
+    let f = r.fields();
+    let v = [
+        f.hop_limit.map(u64::from),
+        f.node_id.map(u64::from),
+        f.ingress_if_id.map(u64::from),
+        f.egress_if_id.map(u64::from),
+        f.timestamp_secs.map(u64::from),
+        f.timestamp_frac.map(u64::from),
+        f.transit_delay.map(u64::from),
+        f.namespace_data.map(u64::from),
+        f.queue_depth.map(u64::from),
+        f.checksum_complement.map(u64::from),
+        f.hop_limit_wide.map(u64::from),
+        f.node_id_wide,
+        f.ingress_if_id_wide.map(u64::from),
+        f.egress_if_id_wide.map(u64::from),
+        f.namespace_data_wide,
+        f.buffer_occupancy.map(u64::from),
+        f.oss.map(|o| {
+            u64::from(o.schema_id())
+                + u64::from(o.length())
+                + o.data().first().map_or(0, |&b| u64::from(b))
+        }),
+    ];
+    v.iter().fold(0u64, |s, x| s.wrapping_add(x.unwrap_or(0)))
+}
+
+/// Group 2: every field of every record, wire order, read with
+/// [`NodeRecord::fields`].
+#[inline]
+#[must_use]
+pub fn iterate_fields_at_once(t: &Trace<'_>) -> u64 {
+    let mut s = 0u64;
+    for r in t.records() {
+        match r {
+            Ok(r) => s = s.wrapping_add(sum_fields_at_once(&r)),
+            Err(_) => return FAILED,
+        }
+    }
+    s
+}
+
+/// The goal's composite (full walk) with [`NodeRecord::fields`].
+#[must_use]
+pub fn decode_iterate_at_once(packet: &[u8]) -> u64 {
+    locate_trace(packet).map_or(FAILED, |t| iterate_fields_at_once(&t))
+}
+
+/// The same with the Hop-by-Hop fast path.
+#[must_use]
+pub fn decode_iterate_fast_at_once(packet: &[u8]) -> u64 {
+    locate_trace_fast(packet).map_or(FAILED, |t| iterate_fields_at_once(&t))
+}
+
 /// Group 2: every field of every record, wire order (newest first).
 #[inline]
 #[must_use]
@@ -648,6 +707,15 @@ pub fn verify_all() {
         ] {
             assert_ne!(v, FAILED, "{}", f.name);
         }
+        // Every way of reading the records reads the same values.
+        let all = decode_iterate(&f.packet);
+        for v in [
+            decode_iterate_fast(&f.packet),
+            decode_iterate_at_once(&f.packet),
+            decode_iterate_fast_at_once(&f.packet),
+        ] {
+            assert_eq!(v, all, "{}", f.name);
+        }
     }
     for f in transit_fixtures() {
         let mut buf = f.template.clone();
@@ -839,6 +907,13 @@ pub fn cases() -> Vec<Case> {
             Role::Subject,
             move || iterate_fields_path_order(black_box(&t)),
         ));
+        v.push(case(
+            "iterate",
+            "fields",
+            &f.name,
+            Role::Subject,
+            move || iterate_fields_at_once(black_box(&t)),
+        ));
     }
 
     // 1+2. The goal's composite beside the memcpy floor.
@@ -858,6 +933,22 @@ pub fn cases() -> Vec<Case> {
             &f.name,
             Role::Subject,
             move || decode_iterate_fast(black_box(&p)),
+        ));
+        let p = f.packet.clone();
+        v.push(case(
+            "decode_iterate",
+            "ioam-fields",
+            &f.name,
+            Role::Subject,
+            move || decode_iterate_at_once(black_box(&p)),
+        ));
+        let p = f.packet.clone();
+        v.push(case(
+            "decode_iterate",
+            "ioam-fast-fields",
+            &f.name,
+            Role::Subject,
+            move || decode_iterate_fast_at_once(black_box(&p)),
         ));
         let p = f.packet.clone();
         let mut dst = vec![0u8; p.len()];

@@ -461,27 +461,80 @@ impl<'a> NodeRecord<'a> {
     /// ```
     /// The undefined bits 12-21 are not among them: see
     /// [`NodeRecord::undefined_words`].
+    ///
+    /// One pass over the fields the trace type has, in bit order, each read
+    /// from a cursor that a single length test advances: the accessors
+    /// look each field up on its own, which costs a table read and a
+    /// bounds check per field, present or not.
     #[must_use]
     pub fn fields(&self) -> NodeFields<'a> {
-        NodeFields {
-            hop_limit: self.hop_limit(),
-            node_id: self.node_id(),
-            ingress_if_id: self.ingress_if_id(),
-            egress_if_id: self.egress_if_id(),
-            timestamp_secs: self.timestamp_secs(),
-            timestamp_frac: self.timestamp_frac(),
-            transit_delay: self.transit_delay(),
-            namespace_data: self.namespace_data(),
-            queue_depth: self.queue_depth(),
-            checksum_complement: self.checksum_complement(),
-            hop_limit_wide: self.hop_limit_wide(),
-            node_id_wide: self.node_id_wide(),
-            ingress_if_id_wide: self.ingress_if_id_wide(),
-            egress_if_id_wide: self.egress_if_id_wide(),
-            namespace_data_wide: self.namespace_data_wide(),
-            buffer_occupancy: self.buffer_occupancy(),
+        let bits = self.layout.trace_type().bits();
+        let has = |k: u32| bits & (1 << (23 - k)) != 0;
+        let mut f = NodeFields {
             oss: self.oss(),
+            ..NodeFields::default()
+        };
+        // Bits 0-11 in order: their fields come first, at offsets that sum
+        // up (the undefined bits 12-21 sit after them).
+        let mut cur = self.bytes;
+        let take4 = |cur: &mut &'a [u8]| -> Option<[u8; 4]> {
+            let (w, rest) = cur.split_first_chunk::<4>()?;
+            *cur = rest;
+            Some(*w)
+        };
+        if has(0) {
+            if let Some(w) = take4(&mut cur) {
+                f.hop_limit = Some(w[0]);
+                f.node_id = Some(u32::from_be_bytes(w) & 0x00ff_ffff);
+            }
         }
+        if has(1) {
+            if let Some([a, b, c, d]) = take4(&mut cur) {
+                f.ingress_if_id = Some(u16::from_be_bytes([a, b]));
+                f.egress_if_id = Some(u16::from_be_bytes([c, d]));
+            }
+        }
+        let word = |k: u32, cur: &mut &'a [u8]| -> Option<u32> {
+            if has(k) {
+                take4(cur).map(u32::from_be_bytes)
+            } else {
+                None
+            }
+        };
+        f.timestamp_secs = word(2, &mut cur);
+        f.timestamp_frac = word(3, &mut cur);
+        f.transit_delay = word(4, &mut cur);
+        f.namespace_data = word(5, &mut cur);
+        f.queue_depth = word(6, &mut cur);
+        f.checksum_complement = word(7, &mut cur);
+        if bits & 0x00_f000 == 0 {
+            // No wide field and no buffer occupancy: the usual short types.
+            return f;
+        }
+        if has(8) {
+            if let Some(w) = take4(&mut cur) {
+                f.hop_limit_wide = Some(w[0]);
+                if let Some(l) = take4(&mut cur) {
+                    let v =
+                        u64::from(u32::from_be_bytes(w)) << 32 | u64::from(u32::from_be_bytes(l));
+                    f.node_id_wide = Some(v & unavailable::NODE_ID_WIDE);
+                }
+            }
+        }
+        if has(9) {
+            if let Some(i) = take4(&mut cur) {
+                f.ingress_if_id_wide = Some(u32::from_be_bytes(i));
+                f.egress_if_id_wide = take4(&mut cur).map(u32::from_be_bytes);
+            }
+        }
+        if has(10) {
+            if let (Some(h), Some(l)) = (take4(&mut cur), take4(&mut cur)) {
+                f.namespace_data_wide =
+                    Some(u64::from(u32::from_be_bytes(h)) << 32 | u64::from(u32::from_be_bytes(l)));
+            }
+        }
+        f.buffer_occupancy = word(11, &mut cur);
+        f
     }
 }
 
@@ -511,6 +564,48 @@ mod tests {
     /// The big-endian value of `n` bytes at `at` of a record holding 0, 1, 2, ...
     fn counting(at: usize, n: usize) -> u64 {
         (at..at + n).fold(0, |v, b| (v << 8) | b as u64)
+    }
+
+    /// `fields()` as the accessors give it, field by field.
+    fn by_accessors<'a>(r: &NodeRecord<'a>) -> super::NodeFields<'a> {
+        super::NodeFields {
+            hop_limit: r.hop_limit(),
+            node_id: r.node_id(),
+            ingress_if_id: r.ingress_if_id(),
+            egress_if_id: r.egress_if_id(),
+            timestamp_secs: r.timestamp_secs(),
+            timestamp_frac: r.timestamp_frac(),
+            transit_delay: r.transit_delay(),
+            namespace_data: r.namespace_data(),
+            queue_depth: r.queue_depth(),
+            checksum_complement: r.checksum_complement(),
+            hop_limit_wide: r.hop_limit_wide(),
+            node_id_wide: r.node_id_wide(),
+            ingress_if_id_wide: r.ingress_if_id_wide(),
+            egress_if_id_wide: r.egress_if_id_wide(),
+            namespace_data_wide: r.namespace_data_wide(),
+            buffer_occupancy: r.buffer_occupancy(),
+            oss: r.oss(),
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass `fields()` reads what every accessor reads, for any
+        /// trace type, any record bytes and any extent the iterators can
+        /// give a record (its fields, then extra words or a snapshot).
+        #[test]
+        fn fields_equal_the_accessors(
+            bits in 0u32..1 << 24,
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..252),
+            extra in 0usize..128,
+        ) {
+            let t = TraceType::from_bits_truncate(bits);
+            let fields = usize::from(t.node_len()) * 4;
+            proptest::prop_assume!(fields <= bytes.len());
+            let n = (fields + extra).min(bytes.len());
+            let r = NodeRecord::new(&bytes[..n], 8, RecordLayout::new(t), fields);
+            proptest::prop_assert_eq!(r.fields(), by_accessors(&r));
+        }
     }
 
     #[test]
