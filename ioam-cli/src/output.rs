@@ -9,6 +9,34 @@
 //! the chunks' output in capture order: the bytes are the same as on one
 //! thread. Buffers go round between the threads, so memory stays flat
 //! however long the capture.
+//!
+//! No allocation is made per packet once the buffers have grown to their
+//! working size (`ioam-cli/tests/alloc.rs` counts them).
+//!
+//! ```
+//! use ioam_cli::decode::{DecodeOptions, Decoder, SAMPLE_CAPTURE};
+//! use ioam_cli::output::{decode_capture, Format, FormatSink, RunConfig};
+//! use ioam_capture::file::CaptureReader;
+//!
+//! let mut reader = CaptureReader::new(SAMPLE_CAPTURE)?;
+//! let mut decoder = Decoder::new(DecodeOptions::default());
+//! let mut sink = FormatSink::new(Format::Json);
+//! let mut out = Vec::new();
+//! let run = RunConfig { threads: 2, ..RunConfig::default() };
+//! let (counts, result) = decode_capture(
+//!     &mut reader,
+//!     &mut decoder,
+//!     &mut sink,
+//!     run,
+//!     &mut |bytes| { out.extend_from_slice(bytes); Ok(()) },
+//!     &mut |_offset| {},
+//! );
+//! result?;
+//! sink.finish(&mut out)?; // closes an OTLP request; here, writes what is left
+//! assert_eq!((counts.packets, counts.with_ioam, counts.malformed), (6, 6, 0));
+//! assert_eq!(String::from_utf8(out)?.lines().count(), 6); // one JSON line per packet
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io::{self, Read};
 use std::sync::mpsc;
