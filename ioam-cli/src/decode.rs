@@ -324,33 +324,35 @@ pub struct OptionView<'a> {
     pub finding: Option<Problem>,
 }
 
-/// The most node records a trace option can hold: 244 bytes of node data
-/// (RFC 9197 §4.4) in records of at least 4 bytes.
-pub const MAX_RECORDS: usize = 64;
-
 /// A parsed trace beside its [`OptionView`]: the records that could be
-/// read and the CLT context.
-#[derive(Debug, Clone)]
+/// read and the CLT context. Small and `Copy`: the records are read from
+/// the trace when asked for ([`Self::path_order`]), not kept in a list.
+#[derive(Debug, Clone, Copy)]
 pub struct TraceView<'t> {
     /// The trace and its context lookup.
     pub view: CltView<'t>,
     /// `"opaque-state"` or `"legacy-header"`: where the context was looked for.
     pub encoding: &'static str,
-    /// The records read before the first malformed one, in wire order
-    /// (newest first; [`Self::path_order`] reverses them).
-    pub wire_order: heapless::Vec<NodeRecord<'t>, MAX_RECORDS>,
+    /// How many records were read before the first malformed one, in wire
+    /// order (all of them when none is malformed).
+    pub records: usize,
+    /// Whether every record was read (no record is malformed).
+    pub complete: bool,
     /// The timestamp format of the namespace.
     pub timestamp_format: TimestampFormat,
 }
 
 impl<'t> TraceView<'t> {
-    /// The records in path order (first node first), numbered from 1.
-    pub fn path_order(&self) -> impl ExactSizeIterator<Item = (usize, &NodeRecord<'t>)> + '_ {
-        self.wire_order
-            .iter()
-            .rev()
-            .enumerate()
-            .map(|(i, r)| (i + 1, r))
+    /// The records read (see [`Self::records`]) in path order (first node
+    /// first), numbered from 1.
+    pub fn path_order(&self) -> HopRecords<'t> {
+        let trace = *self.view.trace();
+        HopRecords {
+            path: self.complete.then(|| trace.records_path_order()),
+            trace,
+            left: self.records,
+            hop: 0,
+        }
     }
 
     /// The CLT context found (ids may be all zero), if any.
@@ -380,6 +382,40 @@ impl<'t> TraceView<'t> {
         Some(times.fold((first, first), |(a, b), t| (a.min(t), b.max(t))))
     }
 }
+
+/// The records of a [`TraceView`] in path order, numbered from 1: see
+/// [`TraceView::path_order`].
+#[derive(Debug, Clone)]
+pub struct HopRecords<'t> {
+    trace: ioam_trace::Trace<'t>,
+    /// The path-order walk when every record is well formed; `None` when
+    /// only the newest records (before a malformed one) can be read, which
+    /// are then taken from the wire-order walk one by one.
+    path: Option<ioam_trace::PathOrder<'t>>,
+    left: usize,
+    hop: usize,
+}
+
+impl<'t> Iterator for HopRecords<'t> {
+    type Item = (usize, NodeRecord<'t>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.left = self.left.checked_sub(1)?;
+        self.hop += 1;
+        let rec = match &mut self.path {
+            Some(p) => p.next()?.ok()?,
+            // Malformed traces only: quadratic, in at most 64 records.
+            None => self.trace.records().nth(self.left)?.ok()?,
+        };
+        Some((self.hop, rec))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for HopRecords<'_> {}
 
 /// The W3C `traceparent` of a context, when its ids are valid.
 pub fn traceparent(ctx: &SpanContext) -> Option<clt_context::traceparent::TraceparentText> {
@@ -877,11 +913,8 @@ fn set_header(r: &mut OptionView<'_>, h: &TraceHeaderRepr) {
 const OPAQUE_STATE: &str = "opaque-state";
 
 /// A parsed trace: its header into `r`, its errors (loopback, the first
-/// malformed record, a bad CLT snapshot) into `r.errors`, its records and
-/// context into the returned view.
-/// Fill in the trace header and records of `r`, then hand both to `emit`.
-/// The view is built in place and lent, never returned: its record list
-/// is large (see [`MAX_RECORDS`]) and moving it would copy all of it.
+/// malformed record, a bad CLT snapshot) into `r.errors`; then `r` and the
+/// trace's view (records and context) go to `emit`.
 fn set_trace(
     r: &mut OptionView<'_>,
     view: CltView<'_>,
@@ -892,7 +925,8 @@ fn set_trace(
     let mut tv = TraceView {
         view,
         encoding,
-        wire_order: heapless::Vec::new(),
+        records: 0,
+        complete: true,
         timestamp_format: opts.timestamp_format,
     };
     let trace = *tv.view.trace();
@@ -903,13 +937,9 @@ fn set_trace(
     // Records read before a malformed one are still shown.
     for rec in trace.records() {
         match rec {
-            Ok(rec) => {
-                if tv.wire_order.push(rec).is_err() {
-                    // Unreachable: see MAX_RECORDS.
-                    break;
-                }
-            }
+            Ok(_) => tv.records += 1,
             Err(e) => {
+                tv.complete = false;
                 push_error(r, Problem::of(e, trace.base()));
                 break;
             }
@@ -1044,7 +1074,7 @@ impl PacketSink for ReportSink {
         if let Some(t) = trace {
             let nodes: Vec<NodeReport> = t
                 .path_order()
-                .map(|(hop, rec)| node_report(hop, rec, t.timestamp_format))
+                .map(|(hop, rec)| node_report(hop, &rec, t.timestamp_format))
                 .collect();
             if let Some(ctx) = t.context() {
                 r.clt = Some(CltReport {

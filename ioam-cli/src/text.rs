@@ -104,7 +104,7 @@ impl PacketSink for TextSink {
                     out.push(b'\n');
                 }
             }
-            if t.wire_order.is_empty() {
+            if t.records == 0 {
                 out.extend_from_slice(b"    no node data yet\n");
             } else {
                 out.extend_from_slice(b"    hops (path order):\n");
@@ -422,7 +422,7 @@ impl Table {
                         }
                         true
                     }
-                    c => cell(&mut self.text, c - 3, rec, &f, unix.is_some()),
+                    c => cell(&mut self.text, c - 3, &rec, &f, unix.is_some()),
                 };
                 *present |= has;
                 self.cells.push((start as u32, self.text.len() as u32));
