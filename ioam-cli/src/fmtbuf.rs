@@ -53,43 +53,69 @@ pub fn push_u64(out: &mut Vec<u8>, v: u64) {
     }
 }
 
-/// [`push_u64`] of three digits or more: eight digits at a time in 32-bit
-/// arithmetic, then pairs.
+/// The two ASCII digits of 00..99 as little-endian `u16`s: the first
+/// digit in the low byte.
+const PAIRS16: [u16; 100] = {
+    let mut t = [0u16; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = (b'0' + (i / 10) as u8) as u16 | ((b'0' + (i % 10) as u8) as u16) << 8;
+        i += 1;
+    }
+    t
+};
+
+/// The eight decimal digits of `v < 10^8` (leading zeros kept) as ASCII
+/// in a little-endian word: the most significant digit in the low byte,
+/// so that storing the word writes the digits in reading order. Four
+/// independent pair lookups, no loop, nothing stored until the end.
+#[inline(always)]
+fn eight_digits(v: u32) -> u64 {
+    let (a, b) = (v / 10_000, v % 10_000);
+    let p = |x: u32| u64::from(PAIRS16[x as usize % 100]);
+    p(a / 100) | p(a % 100) << 16 | p(b / 100) << 32 | p(b % 100) << 48
+}
+
+/// Append the digits of the word `w` from [`eight_digits`] without their
+/// leading zeros (`w` is not all zeros).
+#[inline(always)]
+fn push_trimmed(out: &mut Vec<u8>, w: u64) {
+    // The leading '0' bytes are the low bytes equal to 0x30.
+    let zeros = ((w ^ 0x3030_3030_3030_3030).trailing_zeros() / 8) as usize;
+    let start = out.len();
+    out.extend_from_slice(&(w >> (8 * zeros.min(7))).to_le_bytes());
+    out.truncate(start + 8 - zeros.min(7));
+}
+
+/// [`push_u64`] of three digits or more: eight digits at a time, each
+/// block built in a register and stored as one word.
 #[inline(never)]
 fn push_u64_long(out: &mut Vec<u8>, v: u64) {
-    let n = decimal_len(v);
-    let (start, buf) = scratch::<20>(out);
-    let pair = |to: &mut [u8], p: u32| {
-        let p = p as usize * 2;
-        to.copy_from_slice(&PAIRS[p..p + 2]);
-    };
-    // `i` starts at n, the number of digits: each step writes digits that
-    // exist, so it never goes below the one or two digits left at the end.
-    let mut i = n;
-    let mut v = v;
-    while v >= 100_000_000 {
-        let low = (v % 100_000_000) as u32;
-        v /= 100_000_000;
-        let (hi, lo) = (low / 10_000, low % 10_000);
-        i -= 8;
-        pair(&mut buf[i..i + 2], hi / 100);
-        pair(&mut buf[i + 2..i + 4], hi % 100);
-        pair(&mut buf[i + 4..i + 6], lo / 100);
-        pair(&mut buf[i + 6..i + 8], lo % 100);
-    }
-    // Below 10^8 now: fits in 32 bits.
-    let mut v = v as u32;
-    while v >= 100 {
-        i -= 2;
-        pair(&mut buf[i..i + 2], v % 100);
-        v /= 100;
-    }
-    if v >= 10 {
-        pair(&mut buf[0..2], v);
+    const E8: u64 = 100_000_000;
+    if v < E8 {
+        push_trimmed(out, eight_digits(v as u32));
+    } else if v <= u64::from(u32::MAX) {
+        // 9 or 10 digits (the "unavailable" 0xffffffff of many fields):
+        // one or two on top of a block, in 32-bit arithmetic.
+        let v = v as u32;
+        let top = (v / E8 as u32) as usize;
+        if top < 10 {
+            out.push(b'0' + top as u8);
+        } else {
+            out.extend_from_slice(&PAIRS16[top % 100].to_le_bytes());
+        }
+        out.extend_from_slice(&eight_digits(v % E8 as u32).to_le_bytes());
+    } else if v < E8 * E8 {
+        push_trimmed(out, eight_digits((v / E8) as u32));
+        out.extend_from_slice(&eight_digits((v % E8) as u32).to_le_bytes());
     } else {
-        buf[0] = b'0' + v as u8;
+        // At most 20 digits: 4 on top of two blocks (u64::MAX / 10^16 < 10^4).
+        let top = v / (E8 * E8);
+        let rest = v % (E8 * E8);
+        push_trimmed(out, eight_digits(top as u32));
+        out.extend_from_slice(&eight_digits((rest / E8) as u32).to_le_bytes());
+        out.extend_from_slice(&eight_digits((rest % E8) as u32).to_le_bytes());
     }
-    out.truncate(start + n);
 }
 
 /// Append `v` as exactly `width` decimal digits (`v < 10^width`, `width`
@@ -479,6 +505,15 @@ mod tests {
         vals.extend((0..64).map(|s| 1u64 << s));
         vals.extend((1..20).map(|p| 10u64.pow(p) - 1));
         vals.extend((1..20).map(|p| 10u64.pow(p)));
+        // Every digit count with every digit value somewhere (a SplitMix64
+        // sequence cut to each length).
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..4000u64 {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            vals.push((z ^ (z >> 31)) >> (i % 64));
+        }
         for v in vals {
             assert_eq!(text(|o| push_u64(o, v)), v.to_string());
             assert_eq!(decimal_len(v), v.to_string().len());
