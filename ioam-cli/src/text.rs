@@ -283,6 +283,35 @@ const COLUMNS: [&str; 18] = [
     "oss",
 ];
 
+/// Per column of [`COLUMNS`], the trace-type bits (RFC 9197 §4.4.1: bit
+/// k is `1 << (23 - k)`) whose fields it shows.
+const COLUMN_BITS: [u32; 18] = {
+    const fn bit(k: u32) -> u32 {
+        1 << (23 - k)
+    }
+    [
+        bit(0),
+        bit(0),
+        bit(1),
+        bit(1),
+        bit(2),
+        bit(3),
+        bit(4),
+        bit(5),
+        bit(6),
+        bit(7),
+        bit(8),
+        bit(8),
+        bit(9),
+        bit(9),
+        bit(10),
+        bit(11),
+        // The undefined bits 12-21.
+        0x00_0ffc,
+        bit(22),
+    ]
+};
+
 /// Column `col` of a record: appended to `out`, or false when absent.
 /// `f` is `rec.fields()` and `timed` whether the timeline shows the
 /// record's timestamp, both computed once per record by the caller.
@@ -403,11 +432,22 @@ impl Table {
         present[0] = true;
         present[1] = t0.is_some();
         present[2] = t0.is_some();
+        // The columns the trace type can fill: the others stay empty in
+        // every row and are not asked for.
+        let bits = t.view.trace().trace_type().bits();
+        let mut possible = [true; NCOLS];
+        for (col, p) in possible.iter_mut().enumerate().skip(3) {
+            *p = bits & COLUMN_BITS[col - 3] != 0;
+        }
         for (hop, rec) in t.path_order() {
             let f = rec.fields();
             let unix = f.unix_nanos(format);
             for (col, present) in present.iter_mut().enumerate() {
                 let start = self.text.len();
+                if !possible[col] {
+                    self.cells.push((start as u32, start as u32));
+                    continue;
+                }
                 let has = match col {
                     0 => {
                         push_u64(&mut self.text, hop as u64);
