@@ -249,6 +249,14 @@ pub struct AttributeKey {
 }
 
 impl AttributeKey {
+    /// Writes the key into any `fmt::Write` (no allocation), without the
+    /// `core::fmt` argument machinery that `write!("{}")` goes through.
+    pub fn write_to(&self, w: &mut impl fmt::Write) -> fmt::Result {
+        let mut out = Ascii::new(w);
+        self.write_into(&mut out)?;
+        out.flush()
+    }
+
     fn write_into<W: fmt::Write>(&self, out: &mut Ascii<'_, W>) -> fmt::Result {
         out.str("ioam_namespace")?;
         out.dec(self.namespace_id.into())?;
@@ -325,49 +333,64 @@ const ASCII_BUF: usize = 512;
 /// Most decimal digits of a `u64`.
 const U64_DIGITS: usize = 20;
 
-/// The number of decimal digits of `v`.
-#[inline(always)]
-fn decimal_len(v: u64) -> usize {
-    let mut n = 1;
-    let mut p = 10u64;
-    while n < U64_DIGITS && v >= p {
-        n += 1;
-        p = p.wrapping_mul(10);
+/// The two ASCII digits of 00..99 as little-endian `u16`s (the first
+/// digit in the low byte).
+const PAIRS16: [u16; 100] = {
+    let mut t = [0u16; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = (b'0' + (i / 10) as u8) as u16 | ((b'0' + (i % 10) as u8) as u16) << 8;
+        i += 1;
     }
-    n
+    t
+};
+
+/// The eight decimal digits of `v < 10^8`, leading zeros kept, as ASCII in
+/// a little-endian word (most significant digit in the low byte): four
+/// independent pair lookups, kept in a register until one store.
+#[inline(always)]
+fn eight_digits(v: u32) -> u64 {
+    let (a, b) = (v / 10_000, v % 10_000);
+    let p = |x: u32| u64::from(PAIRS16[x as usize % 100]);
+    p(a / 100) | p(a % 100) << 16 | p(b / 100) << 32 | p(b % 100) << 48
+}
+
+/// Writes the word of [`eight_digits`] at the start of `to` without its
+/// leading zeros (all eight digits when `full`) and returns how many.
+#[inline(always)]
+fn put_block(w: u64, full: bool, to: &mut [u8]) -> usize {
+    // The leading '0' bytes are the low bytes equal to 0x30; a zero value
+    // keeps its last digit.
+    let zeros = if full {
+        0
+    } else {
+        (((w ^ 0x3030_3030_3030_3030).trailing_zeros() / 8) as usize).min(7)
+    };
+    if let Some(at) = to.first_chunk_mut::<8>() {
+        *at = (w >> (8 * zeros)).to_le_bytes();
+    }
+    8 - zeros
 }
 
 /// Writes the decimal digits of `v` at the start of `to` and returns how
-/// many. The digits go straight to their place, two per step from a table
-/// of "00".."99": building them in a separate array and copying it would
-/// read back, as one wide load, bytes just stored two at a time, which
-/// stalls the CPU's store forwarding.
+/// many: in blocks of eight digits, each built in a register and stored as
+/// one word (digits stored one or two at a time and read back as one wide
+/// load would stall the CPU's store forwarding).
 #[inline(always)]
-fn decimal_into(mut v: u64, to: &mut [u8; U64_DIGITS]) -> usize {
-    const PAIRS: &[u8; 200] = b"\
-        0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
-    let n = decimal_len(v);
-    // `i` starts at n <= 20 and each step of two leaves v with two digits
-    // fewer, so `i` stays at 2 or more before each step and 1 or more at
-    // the end.
-    let mut i = n;
-    while v >= 100 {
-        let p = (v % 100) as usize * 2;
-        v /= 100;
-        i -= 2;
-        to[i..i + 2].copy_from_slice(&PAIRS[p..p + 2]);
+fn decimal_into(v: u64, to: &mut [u8; U64_DIGITS + 4]) -> usize {
+    const E8: u64 = 100_000_000;
+    if v < E8 {
+        return put_block(eight_digits(v as u32), false, to);
     }
-    if v >= 10 {
-        let p = v as usize * 2;
-        to[0..2].copy_from_slice(&PAIRS[p..p + 2]);
+    let (high, low) = (v / E8, (v % E8) as u32);
+    let n = if high < E8 {
+        put_block(eight_digits(high as u32), false, to)
     } else {
-        to[0] = b'0' + v as u8;
-    }
-    n
+        // At most 20 digits: 4 above two blocks.
+        let n = put_block(eight_digits((high / E8) as u32), false, to);
+        n + put_block(eight_digits((high % E8) as u32), true, &mut to[n..])
+    };
+    n + put_block(eight_digits(low), true, &mut to[n..])
 }
 
 /// The attribute text is ASCII made of `&str` pieces, decimal and hex
@@ -427,8 +450,8 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
 
     #[inline(always)]
     fn dec(&mut self, v: u64) -> fmt::Result {
-        let to: &mut [u8; U64_DIGITS] =
-            self.room(U64_DIGITS)?.try_into().map_err(|_| fmt::Error)?;
+        let to: &mut [u8; U64_DIGITS + 4] =
+            self.room(U64_DIGITS + 4)?.try_into().map_err(|_| fmt::Error)?;
         self.len += decimal_into(v, to);
         Ok(())
     }
@@ -456,17 +479,19 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
     fn dec_item(&mut self, key: &str, v: Option<u64>) -> fmt::Result {
         let Some(v) = v else { return Ok(()) };
         let k = key.len();
-        if k + U64_DIGITS + 2 > ASCII_BUF {
+        if k + U64_DIGITS + 4 > ASCII_BUF {
             self.str(key)?;
             self.dec(v)?;
             return self.str("; ");
         }
-        // `room` is k + 22 bytes long and n <= 20: no index below can fail.
-        let room = self.room(k + U64_DIGITS + 2)?;
+        // `room` is k + 24 bytes long and n <= 20: no index below can fail
+        // (the digits are written in 8-byte blocks, so they need up to 4
+        // bytes past the 20th).
+        let room = self.room(k + U64_DIGITS + 4)?;
         let (key_at, rest) = room.split_at_mut(k);
         key_at.copy_from_slice(key.as_bytes());
         let (digits, _) = rest
-            .split_first_chunk_mut::<U64_DIGITS>()
+            .split_first_chunk_mut::<{ U64_DIGITS + 4 }>()
             .ok_or(fmt::Error)?;
         let n = decimal_into(v, digits);
         rest[n..n + 2].copy_from_slice(b"; ");

@@ -446,7 +446,7 @@ impl SpanBuilder {
             });
             hop_attributes.push_with(
                 |t| {
-                    let _ = write!(t, "{}", hop.attribute_key());
+                    let _ = hop.attribute_key().write_to(t);
                 },
                 |t| {
                     let _ = hop.attribute_value().write_to(t);

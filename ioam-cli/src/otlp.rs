@@ -4,7 +4,6 @@
 //! The JSON follows the OTLP/HTTP JSON encoding: ids are lowercase hex
 //! strings (not base64), 64-bit integers are strings, enums are integers.
 
-use core::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::decode::{OptionView, PacketHead, PacketSink, Problem, TraceView};
@@ -215,7 +214,7 @@ impl OtlpSink {
             }
             out.extend_from_slice(b"{\"key\":");
             push_json_with(out, |o| {
-                let _ = write!(ByteWriter(o), "{}", hop.attribute_key());
+                let _ = hop.attribute_key().write_to(&mut ByteWriter(o));
             });
             out.extend_from_slice(b",\"value\":{\"stringValue\":");
             push_json_with(out, |o| {
