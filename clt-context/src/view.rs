@@ -450,8 +450,10 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
 
     #[inline(always)]
     fn dec(&mut self, v: u64) -> fmt::Result {
-        let to: &mut [u8; U64_DIGITS + 4] =
-            self.room(U64_DIGITS + 4)?.try_into().map_err(|_| fmt::Error)?;
+        let to: &mut [u8; U64_DIGITS + 4] = self
+            .room(U64_DIGITS + 4)?
+            .try_into()
+            .map_err(|_| fmt::Error)?;
         self.len += decimal_into(v, to);
         Ok(())
     }

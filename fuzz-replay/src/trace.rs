@@ -155,6 +155,20 @@ fn check_parsed(t: &Trace<'_>, body: &[u8]) {
         assert_eq!(pos, len, "records cover the populated area");
     }
     let path: Vec<_> = t.records_path_order().collect();
+    // The readable records: those before the error, oldest first, and
+    // the same error.
+    let (readable, readable_err) = t.readable_records();
+    assert_eq!(readable.len(), recs.len());
+    let readable: Vec<_> = readable.collect();
+    let back: Vec<_> = recs.iter().rev().map(|r| Ok(*r)).collect();
+    assert_eq!(
+        readable, back,
+        "readable records are the good ones, reversed"
+    );
+    assert_eq!(
+        readable_err, err,
+        "readable records end with the walk's error"
+    );
     match err {
         None => {
             let back: Vec<_> = recs.iter().rev().map(|r| Ok(*r)).collect();

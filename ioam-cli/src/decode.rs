@@ -37,8 +37,8 @@ use clt_context::legacy::LegacyTrace;
 use clt_context::{CltError, CltView, ContextLookup, SpanContext, TraceFlags as W3cFlags};
 use ioam_trace::timestamp::TimestampFormat;
 use ioam_trace::{
-    IoamItem, IoamPacket, NodeRecord, OptionBody, ProtectedTrace, TraceError, TraceHeader,
-    TraceHeaderRepr, TraceKind, WalkConfig,
+    IoamItem, IoamPacket, NodeRecord, OptionBody, PathOrder, ProtectedTrace, TraceError,
+    TraceHeader, TraceHeaderRepr, TraceKind, WalkConfig,
 };
 use ioam_wire::dex::{Dex, DexLayout, DexRepr};
 use ioam_wire::e2e::{E2e, E2eRepr, SequenceNumber};
@@ -325,19 +325,17 @@ pub struct OptionView<'a> {
 }
 
 /// A parsed trace beside its [`OptionView`]: the records that could be
-/// read and the CLT context. Small and `Copy`: the records are read from
-/// the trace when asked for ([`Self::path_order`]), not kept in a list.
-#[derive(Debug, Clone, Copy)]
+/// read and the CLT context.
+#[derive(Debug, Clone)]
 pub struct TraceView<'t> {
     /// The trace and its context lookup.
     pub view: CltView<'t>,
     /// `"opaque-state"` or `"legacy-header"`: where the context was looked for.
     pub encoding: &'static str,
-    /// How many records were read before the first malformed one, in wire
-    /// order (all of them when none is malformed).
-    pub records: usize,
-    /// Whether every record was read (no record is malformed).
-    pub complete: bool,
+    /// The records read before the first malformed one (all of them when
+    /// none is), oldest first: see [`ioam_trace::Trace::readable_records`].
+    /// Its iterator yields no error; [`Self::path_order`] numbers them.
+    pub records: PathOrder<'t>,
     /// The timestamp format of the namespace.
     pub timestamp_format: TimestampFormat,
 }
@@ -345,14 +343,12 @@ pub struct TraceView<'t> {
 impl<'t> TraceView<'t> {
     /// The records read (see [`Self::records`]) in path order (first node
     /// first), numbered from 1.
-    pub fn path_order(&self) -> HopRecords<'t> {
-        let trace = *self.view.trace();
-        HopRecords {
-            path: self.complete.then(|| trace.records_path_order()),
-            trace,
-            left: self.records,
-            hop: 0,
-        }
+    pub fn path_order(&self) -> impl Iterator<Item = (usize, NodeRecord<'t>)> + '_ {
+        self.records
+            .clone()
+            .map_while(Result::ok)
+            .enumerate()
+            .map(|(i, r)| (i + 1, r))
     }
 
     /// The CLT context found (ids may be all zero), if any.
@@ -382,40 +378,6 @@ impl<'t> TraceView<'t> {
         Some(times.fold((first, first), |(a, b), t| (a.min(t), b.max(t))))
     }
 }
-
-/// The records of a [`TraceView`] in path order, numbered from 1: see
-/// [`TraceView::path_order`].
-#[derive(Debug, Clone)]
-pub struct HopRecords<'t> {
-    trace: ioam_trace::Trace<'t>,
-    /// The path-order walk when every record is well formed; `None` when
-    /// only the newest records (before a malformed one) can be read, which
-    /// are then taken from the wire-order walk one by one.
-    path: Option<ioam_trace::PathOrder<'t>>,
-    left: usize,
-    hop: usize,
-}
-
-impl<'t> Iterator for HopRecords<'t> {
-    type Item = (usize, NodeRecord<'t>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.left = self.left.checked_sub(1)?;
-        self.hop += 1;
-        let rec = match &mut self.path {
-            Some(p) => p.next()?.ok()?,
-            // Malformed traces only: quadratic, in at most 64 records.
-            None => self.trace.records().nth(self.left)?.ok()?,
-        };
-        Some((self.hop, rec))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-impl ExactSizeIterator for HopRecords<'_> {}
 
 /// The W3C `traceparent` of a context, when its ids are valid.
 pub fn traceparent(ctx: &SpanContext) -> Option<clt_context::traceparent::TraceparentText> {
@@ -922,29 +884,22 @@ fn set_trace(
     opts: &DecodeOptions,
     emit: &mut impl FnMut(&OptionView<'_>, Option<&TraceView<'_>>),
 ) {
-    let mut tv = TraceView {
-        view,
-        encoding,
-        records: 0,
-        complete: true,
-        timestamp_format: opts.timestamp_format,
-    };
-    let trace = *tv.view.trace();
+    let trace = *view.trace();
     set_header(r, trace.header());
     if let Err(e) = trace.check_loopback() {
         push_error(r, Problem::of(e, trace.base()));
     }
     // Records read before a malformed one are still shown.
-    for rec in trace.records() {
-        match rec {
-            Ok(_) => tv.records += 1,
-            Err(e) => {
-                tv.complete = false;
-                push_error(r, Problem::of(e, trace.base()));
-                break;
-            }
-        }
+    let (records, error) = trace.readable_records();
+    if let Some(e) = error {
+        push_error(r, Problem::of(e, trace.base()));
     }
+    let tv = TraceView {
+        view,
+        encoding,
+        records,
+        timestamp_format: opts.timestamp_format,
+    };
     if let ContextLookup::BadOss { offset, error, .. } = *tv.view.context() {
         push_error(r, Problem::of(error, offset));
     }

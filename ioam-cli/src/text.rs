@@ -104,7 +104,7 @@ impl PacketSink for TextSink {
                     out.push(b'\n');
                 }
             }
-            if t.records == 0 {
+            if t.records.len() == 0 {
                 out.extend_from_slice(b"    no node data yet\n");
             } else {
                 out.extend_from_slice(b"    hops (path order):\n");

@@ -285,9 +285,29 @@ impl<'a> Trace<'a> {
     /// then the index is read backwards.
     ///
     /// If the walk meets a malformed record, the first hops cannot be
-    /// located: the error is the first and only item.
+    /// located: the error is the first and only item. To read the records
+    /// that precede the malformed one, see [`Self::readable_records`].
     #[must_use]
     pub fn records_path_order(&self) -> PathOrder<'a> {
+        let (mut p, error) = self.readable_records();
+        if error.is_some() {
+            p.index.clear();
+            p.count = 0;
+            p.error = error;
+        }
+        p
+    }
+
+    /// The records that can be read, oldest first, and the error that ends
+    /// them, from one walk: when a record is malformed, the records after
+    /// it (the older ones, the first hops) cannot be located, and the walk
+    /// yields the newer records before it, the oldest of these first. With
+    /// no malformed record this is [`Self::records_path_order`] and `None`.
+    ///
+    /// This is what a collector that shows what it could read (and says
+    /// why it stopped) iterates; the walk's iterator never yields an error.
+    #[must_use]
+    pub fn readable_records(&self) -> (PathOrder<'a>, Option<TraceError>) {
         let fields_len = self.fields_len();
         let layout = self.layout();
         let has_oss = layout.has_oss();
@@ -305,18 +325,19 @@ impl<'a> Trace<'a> {
         let populated = self.body.len() - start;
         if !has_oss && fields_len != 0 {
             // Fixed-size records: whole ones, then at most a truncated tail.
+            // A body holds at most 244 / 4 records of at most 124 bytes.
             let count = populated / fields_len;
             let tail = start + count * fields_len;
-            if tail < self.body.len() {
-                p.error = record_len_at(self.body, tail, false, fields_len)
-                    .err()
-                    .map(|e| e.at_hop(count).with_base(self.base));
-            } else {
-                // A body holds at most 244 / 4 records of at most 124 bytes.
-                p.stride = fields_len as u8;
-                p.count = count as u8;
-            }
-            return p;
+            p.stride = fields_len as u8;
+            p.count = count as u8;
+            let error = (tail < self.body.len())
+                .then(|| {
+                    record_len_at(self.body, tail, false, fields_len)
+                        .err()
+                        .map(|e| e.at_hop(count).with_base(self.base))
+                })
+                .flatten();
+            return (p, error);
         }
         let mut pos = start;
         while pos < self.body.len() {
@@ -331,13 +352,11 @@ impl<'a> Trace<'a> {
                 }
                 Err(e) => {
                     let hop = p.index.len();
-                    p.index.clear();
-                    p.error = Some(e.at_hop(hop).with_base(self.base));
-                    break;
+                    return (p, Some(e.at_hop(hop).with_base(self.base)));
                 }
             }
         }
-        p
+        (p, None)
     }
 }
 
@@ -552,6 +571,15 @@ mod tests {
         let wire: Vec<_> = t.records().collect();
         let path: Vec<_> = t.records_path_order().collect();
         assert_eq!(t.records_path_order().len(), path.len());
+        // The readable records are the wire-order records before the
+        // first error, reversed, and the error is the wire walk's.
+        let (readable, error) = t.readable_records();
+        assert_eq!(readable.len(), wire.iter().filter(|r| r.is_ok()).count());
+        let readable: Vec<_> = readable.collect();
+        let mut ok: Vec<_> = wire.iter().filter(|r| r.is_ok()).cloned().collect();
+        ok.reverse();
+        assert_eq!(readable, ok);
+        assert_eq!(error.as_ref(), wire.last().and_then(|r| r.as_ref().err()));
         if wire.iter().all(Result::is_ok) {
             let mut rev = wire;
             rev.reverse();
