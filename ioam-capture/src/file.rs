@@ -615,9 +615,12 @@ impl core::iter::FusedIterator for Frames<'_> {}
 #[derive(Debug)]
 pub struct CaptureReader<R> {
     inner: R,
-    /// Read buffer handed to `inner`.
-    chunk: Vec<u8>,
+    /// The bytes read and not yet dropped are `buf[..end]`; the rest of
+    /// `buf` is room that `inner` reads into directly (zeroed once, when
+    /// the buffer grows, and reused).
     buf: Vec<u8>,
+    /// End of the bytes read in `buf`.
+    end: usize,
     /// Start of the unparsed bytes in `buf`.
     start: usize,
     /// Capture offset of `buf[0]`.
@@ -636,8 +639,8 @@ impl<R: std::io::Read> CaptureReader<R> {
     pub fn new(inner: R) -> Result<Self, CaptureError> {
         let mut r = CaptureReader {
             inner,
-            chunk: vec![0; READ_CHUNK],
             buf: Vec::new(),
+            end: 0,
             start: 0,
             base: 0,
             eof: false,
@@ -648,27 +651,34 @@ impl<R: std::io::Read> CaptureReader<R> {
             next_number: 1,
             done: false,
         };
-        while r.buf.len() < 24 && !r.eof {
+        while r.end < 24 && !r.eof {
             r.fill()?;
         }
-        let (state, pos) = new_state(detect(&r.buf)?, &r.buf)?;
+        let head = &r.buf[..r.end];
+        let (state, pos) = new_state(detect(head)?, head)?;
         r.state = state;
         r.start = pos;
         Ok(r)
     }
 
-    /// Append what the reader has (at least one byte unless at the end).
+    /// Append what the reader has (at least one byte unless at the end),
+    /// read straight into the buffer's room: each byte is copied once, by
+    /// the reader.
     fn fill(&mut self) -> Result<(), CaptureError> {
         // Drop consumed bytes first so the buffer holds one record or so.
-        if self.start > 0 && self.start >= self.buf.len() / 2 {
-            self.buf.drain(..self.start);
+        if self.start > 0 && self.start >= self.end / 2 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
             self.base += self.start;
             self.start = 0;
         }
+        if self.buf.len() - self.end < READ_CHUNK {
+            self.buf.resize(self.end + READ_CHUNK, 0);
+        }
         loop {
-            match self.inner.read(&mut self.chunk[..]) {
+            match self.inner.read(&mut self.buf[self.end..]) {
                 Ok(n) => {
-                    self.buf.extend_from_slice(&self.chunk[..n]);
+                    self.end += n;
                     if n == 0 {
                         self.eof = true;
                     }
@@ -677,7 +687,7 @@ impl<R: std::io::Read> CaptureReader<R> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     return Err(CaptureError::Read {
-                        offset: self.base + self.buf.len(),
+                        offset: self.base + self.end,
                         message: e.to_string(),
                     });
                 }
@@ -704,7 +714,7 @@ impl<R: std::io::Read> CaptureReader<R> {
             if self.done {
                 return None;
             }
-            let input = self.buf.get(self.start..).unwrap_or_default();
+            let input = self.buf.get(self.start..self.end).unwrap_or_default();
             if input.is_empty() && self.eof {
                 self.done = true;
                 return None;
@@ -735,7 +745,7 @@ impl<R: std::io::Read> CaptureReader<R> {
                 Step::Skip { consumed } => self.start += consumed,
                 Step::NeedMore if self.eof => {
                     self.done = true;
-                    let available = self.buf.len() - self.start;
+                    let available = self.end - self.start;
                     return Some(Err(truncated(&self.state, offset, available)));
                 }
                 Step::NeedMore => {
