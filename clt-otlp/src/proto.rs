@@ -181,7 +181,8 @@ pub fn encode_request(resource: &Resource, spans: &[IoamSpan], out: &mut Vec<u8>
 /// grown, copied and page-faulted in for every request).
 #[derive(Debug, Default)]
 pub struct RequestEncoder {
-    spans: Vec<u8>,
+    /// The request's outer fields, before they are put in front of the spans.
+    head: Vec<u8>,
     scratch: SpanScratch,
     body: Vec<u8>,
 }
@@ -189,13 +190,6 @@ pub struct RequestEncoder {
 impl RequestEncoder {
     /// The body of one request, valid until the next call.
     pub fn encode(&mut self, resource: &Resource, spans: &[IoamSpan]) -> &[u8] {
-        let body = &mut self.spans;
-        body.clear();
-        for s in spans {
-            self.scratch.encode_span(s);
-            len_field(body, 2, self.scratch.span.len());
-            body.extend_from_slice(&self.scratch.span);
-        }
         let scope = InstrumentationScope {
             name: SCOPE_NAME.to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -215,21 +209,34 @@ impl RequestEncoder {
             ..ProtoResource::default()
         }
         .encode_to_vec();
-        // ScopeSpans { scope = 1, spans = 2 }.
-        let scope_spans_len = field_len(scope.len()) + body.len();
-        // ResourceSpans { resource = 1, scope_spans = 2 }.
-        let resource_spans_len = field_len(res.len()) + field_len(scope_spans_len);
+        // The spans go straight into the body after a gap that the request's
+        // outer fields fill once the spans' length is known: the spans,
+        // most of the body, are copied once.
+        // ResourceSpans { resource = 1, scope_spans = 2 } and ScopeSpans
+        // { scope = 1, spans = 2 }: four keys and four lengths at most.
+        let gap = 4 * (1 + 10) + res.len() + scope.len();
         let out = &mut self.body;
         out.clear();
-        out.reserve(field_len(resource_spans_len));
-        len_field(out, 1, resource_spans_len);
-        len_field(out, 1, res.len());
-        out.extend_from_slice(&res);
-        len_field(out, 2, scope_spans_len);
-        len_field(out, 1, scope.len());
-        out.extend_from_slice(&scope);
-        out.extend_from_slice(body);
-        out
+        out.resize(gap, 0);
+        for s in spans {
+            self.scratch.encode_span(s);
+            len_field(out, 2, self.scratch.span.len());
+            out.extend_from_slice(&self.scratch.span);
+        }
+        let spans_len = out.len() - gap;
+        let scope_spans_len = field_len(scope.len()) + spans_len;
+        let resource_spans_len = field_len(res.len()) + field_len(scope_spans_len);
+        let head = &mut self.head;
+        head.clear();
+        len_field(head, 1, resource_spans_len);
+        len_field(head, 1, res.len());
+        head.extend_from_slice(&res);
+        len_field(head, 2, scope_spans_len);
+        len_field(head, 1, scope.len());
+        head.extend_from_slice(&scope);
+        let start = gap - head.len();
+        out[start..gap].copy_from_slice(head);
+        &out[start..]
     }
 }
 
@@ -481,6 +488,25 @@ mod tests {
                 direct,
                 to_protobuf(&request(&res, &spans[..n])),
                 "{n} spans"
+            );
+        }
+        // One encoder reused over batches whose lengths take one to three
+        // varint bytes, growing and shrinking, with two resources.
+        let mut encoder = RequestEncoder::default();
+        let many: Vec<IoamSpan> = spans.iter().cycle().take(600).cloned().collect();
+        let small = Resource::new("s");
+        for (n, r) in [
+            (600, &res),
+            (0, &small),
+            (1, &res),
+            (3, &small),
+            (200, &res),
+            (2, &res),
+        ] {
+            assert_eq!(
+                encoder.encode(r, &many[..n]),
+                to_protobuf(&request(r, &many[..n])),
+                "reused encoder, {n} spans"
             );
         }
     }

@@ -2,7 +2,8 @@
 //! packet of a LINKTYPE_RAW pcap, `clt_otlp::SpanBuilder::packet` (locate
 //! the traces, read the CLT context and every hop, build the `IoamSpan`
 //! with its collector attributes), and per batch of 512 spans the OTLP
-//! protobuf request body (`clt_otlp::proto::encode_request`), on one core.
+//! protobuf request body (`clt_otlp::proto::RequestEncoder`, as the
+//! exporter keeps one), on one core.
 //! `benches/agent_throughput.sh` runs it beside `ioam agent --read`.
 //!
 //! ```text
@@ -12,7 +13,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clt_otlp::proto::{encode_request, Resource};
+use clt_otlp::proto::{RequestEncoder, Resource};
 use clt_otlp::{SpanBuilder, SpanConfig};
 
 /// The agent's default batch size.
@@ -84,7 +85,7 @@ fn main() -> ExitCode {
     // Spans only, then spans and the request bodies.
     for encode in [false, true] {
         let mut batch = Vec::with_capacity(BATCH);
-        let mut body = Vec::new();
+        let mut encoder = RequestEncoder::default();
         let (mut spans, mut bytes) = (0u64, 0usize);
         let start = Instant::now();
         for p in &packets {
@@ -92,18 +93,14 @@ fn main() -> ExitCode {
             if batch.len() >= BATCH {
                 spans += batch.len() as u64;
                 if encode {
-                    body.clear();
-                    encode_request(&resource, &batch, &mut body);
-                    bytes += body.len();
+                    bytes += encoder.encode(&resource, &batch).len();
                 }
                 batch.clear();
             }
         }
         spans += batch.len() as u64;
         if encode && !batch.is_empty() {
-            body.clear();
-            encode_request(&resource, &batch, &mut body);
-            bytes += body.len();
+            bytes += encoder.encode(&resource, &batch).len();
         }
         let secs = start.elapsed().as_secs_f64();
         report(
