@@ -219,9 +219,25 @@ impl RequestEncoder {
         out.clear();
         out.resize(gap, 0);
         for s in spans {
-            self.scratch.encode_span(s);
-            len_field(out, 2, self.scratch.span.len());
-            out.extend_from_slice(&self.scratch.span);
+            // Each span is written in place after room for its key and a
+            // two-byte length (any span of 128 bytes to 16 KiB), which is
+            // filled in afterwards; another length moves the span once.
+            let at = out.len();
+            out.extend_from_slice(&[0; 3]);
+            self.scratch.encode_span(s, out);
+            let len = out.len() - at - 3;
+            let head = &mut self.head;
+            head.clear();
+            len_field(head, 2, len);
+            let n = head.len();
+            if n > 3 {
+                out.resize(out.len() + n - 3, 0);
+            }
+            if n != 3 {
+                out.copy_within(at + 3..at + 3 + len, at + n);
+                out.truncate(at + n + len);
+            }
+            out[at..at + n].copy_from_slice(head);
         }
         let spans_len = out.len() - gap;
         let scope_spans_len = field_len(scope.len()) + spans_len;
@@ -273,7 +289,6 @@ impl Value<'_> {
 /// Buffers reused from span to span.
 #[derive(Debug, Default)]
 struct SpanScratch {
-    span: Vec<u8>,
     key: Vec<u8>,
 }
 
@@ -331,12 +346,10 @@ fn hop_key(key: &mut Vec<u8>, n: usize, field: &str) {
 }
 
 impl SpanScratch {
-    /// The fields of one `Span` message into `self.span`, as [`span`]
+    /// The fields of one `Span` message appended to `out`, as [`span`]
     /// builds it.
-    fn encode_span(&mut self, s: &IoamSpan) {
+    fn encode_span(&mut self, s: &IoamSpan, out: &mut Vec<u8>) {
         use prost::encoding::{encode_key, encode_varint, WireType};
-        let out = &mut self.span;
-        out.clear();
         for (tag, id) in [
             (1, &s.trace_id[..]),
             (2, &s.span_id),
@@ -479,6 +492,18 @@ mod tests {
         empty.hops.clear();
         empty.hop_attributes.clear();
         spans.push(empty);
+        // A span of more than 16 KiB: a three-byte length.
+        let mut huge = sample();
+        huge.hop_attributes.push("huge", &"v".repeat(20_000));
+        spans.push(huge);
+        // Lengths of two and three varint bytes (a span is never shorter
+        // than 128 bytes: its fixed attributes alone take more).
+        let lens: Vec<usize> = spans
+            .iter()
+            .map(|s| prost::Message::encoded_len(&span(s)))
+            .collect();
+        assert!(lens.iter().any(|&l| (128..16384).contains(&l)), "{lens:?}");
+        assert!(lens.iter().any(|&l| l >= 16384), "{lens:?}");
         let mut res = Resource::new("svc");
         res.attributes.push(("host.name".into(), "h".repeat(300)));
         for n in 0..=spans.len() {
