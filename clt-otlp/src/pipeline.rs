@@ -141,6 +141,102 @@ fn hex(b: &[u8]) -> String {
     s
 }
 
+/// Append the `jsonl` line of `s` (with its newline) to `out`: the bytes
+/// `serde_json::to_writer` gives for [`JsonSpan::of`], written straight
+/// from the span (no `String` per id, no list of hops, one pass over the
+/// text of each hop to see whether it needs escapes).
+pub fn write_jsonl(out: &mut Vec<u8>, s: &IoamSpan) {
+    fn hex_str(out: &mut Vec<u8>, b: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.push(b'"');
+        for &x in b {
+            out.extend_from_slice(&[HEX[usize::from(x >> 4)], HEX[usize::from(x & 0xf)]]);
+        }
+        out.push(b'"');
+    }
+    fn num(out: &mut Vec<u8>, v: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut v = v;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[i..]);
+    }
+    out.extend_from_slice(b"{\"traceId\":");
+    hex_str(out, &s.trace_id);
+    out.extend_from_slice(b",\"spanId\":");
+    hex_str(out, &s.span_id);
+    out.extend_from_slice(b",\"parentSpanId\":");
+    hex_str(out, &s.parent_span_id);
+    out.extend_from_slice(b",\"traceFlags\":");
+    num(out, s.trace_flags.into());
+    out.extend_from_slice(b",\"name\":");
+    json_str(out, crate::span::SPAN_NAME);
+    out.extend_from_slice(b",\"startTimeUnixNano\":");
+    num(out, s.start_unix_nanos);
+    out.extend_from_slice(b",\"endTimeUnixNano\":");
+    num(out, s.end_unix_nanos);
+    out.extend_from_slice(b",\"namespace\":");
+    num(out, s.namespace.into());
+    out.extend_from_slice(b",\"traceType\":\"0x");
+    // At least six digits, all of a wider value (`{:06x}`).
+    let digits = (8 - s.trace_type.leading_zeros() as usize / 4).max(6);
+    for i in (0..digits).rev() {
+        out.push(b"0123456789abcdef"[((s.trace_type >> (4 * i)) & 0xf) as usize]);
+    }
+    out.extend_from_slice(b"\",\"overflow\":");
+    out.extend_from_slice(if s.overflow { b"true" } else { b"false" });
+    out.extend_from_slice(b",\"source\":");
+    json_str(out, s.origin.name());
+    out.extend_from_slice(b",\"hops\":[");
+    for (i, (k, v)) in s.hop_attributes.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        json_str(out, k);
+        out.push(b',');
+        json_str(out, v);
+        out.push(b']');
+    }
+    out.extend_from_slice(b"]}\n");
+}
+
+/// A JSON string with serde_json's escapes: `\"`, `\\`, `\b`, `\f`, `\n`,
+/// `\r`, `\t`, other control characters as `\u00xx`; the rest as is.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let b = s.as_bytes();
+    if !b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\') {
+        out.extend_from_slice(b);
+    } else {
+        for &c in b {
+            match c {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..=0x1f => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.extend_from_slice(&[HEX[usize::from(c >> 4)], HEX[usize::from(c & 0xf)]]);
+                }
+                _ => out.push(c),
+            }
+        }
+    }
+    out.push(b'"');
+}
+
 impl<'a> JsonSpan<'a> {
     /// The line of `s`.
     pub fn of(s: &'a IoamSpan) -> Self {
@@ -364,6 +460,8 @@ struct Worker {
     cfg: PipelineConfig,
     resource: Resource,
     sinks: Sinks,
+    /// The `jsonl` lines of a batch, written out with one call.
+    lines: Vec<u8>,
 }
 
 impl Worker {
@@ -440,10 +538,13 @@ impl Worker {
         let n = batch.len() as u64;
         if let Some((w, fmt)) = self.sinks.file.as_mut() {
             let r = match fmt {
-                FileFormat::Jsonl => batch.iter().try_for_each(|s| {
-                    serde_json::to_writer(&mut *w, &JsonSpan::of(s))?;
-                    w.write_all(b"\n").map_err(serde_json::Error::io)
-                }),
+                FileFormat::Jsonl => {
+                    self.lines.clear();
+                    for s in batch.iter() {
+                        write_jsonl(&mut self.lines, s);
+                    }
+                    w.write_all(&self.lines).map_err(serde_json::Error::io)
+                }
                 FileFormat::OtlpJson => {
                     let line = to_json(&request(&self.resource, batch));
                     w.write_all(line.as_bytes())
@@ -521,6 +622,7 @@ impl Pipeline {
             cfg,
             resource,
             sinks,
+            lines: Vec::new(),
         };
         let worker = std::thread::Builder::new()
             .name("clt-otlp-export".into())
@@ -589,6 +691,39 @@ mod tests {
             origin: Origin::Capture,
             hops: Vec::new(),
             hop_attributes: HopAttributes::default(),
+        }
+    }
+
+    #[test]
+    fn jsonl_lines_are_the_bytes_serde_json_writes() {
+        let mut spans = vec![span(0), span(0xab)];
+        let mut s = span(3);
+        s.trace_flags = 0;
+        s.start_unix_nanos = u64::MAX;
+        s.end_unix_nanos = 0;
+        s.namespace = u16::MAX;
+        s.trace_type = 0x0f;
+        s.overflow = true;
+        s.origin = Origin::KernelEvent;
+        s.hop_attributes
+            .push("ioam_namespace7_node1", "HopLimit=64; Id=1; ");
+        // Every byte JSON escapes, non-ASCII text, an empty key.
+        let all: String = (0u8..0x80).map(char::from).collect();
+        s.hop_attributes.push(&all, "é ∑ \"q\" \\ /");
+        s.hop_attributes.push("", "");
+        spans.push(s);
+        let mut wide = span(4);
+        wide.trace_type = 0x1234_5678;
+        spans.push(wide);
+        for s in &spans {
+            let mut direct = Vec::new();
+            write_jsonl(&mut direct, s);
+            let mut want = serde_json::to_vec(&JsonSpan::of(s)).unwrap();
+            want.push(b'\n');
+            assert_eq!(
+                String::from_utf8(direct).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
         }
     }
 

@@ -32,6 +32,13 @@ fn check_encodings(spans: &[clt_otlp::IoamSpan]) {
         .as_array()
         .map_or(0, Vec::len);
     assert_eq!(n, spans.len(), "one JSON span per span");
+    for s in spans {
+        let mut line = Vec::new();
+        clt_otlp::pipeline::write_jsonl(&mut line, s);
+        let mut want = serde_json::to_vec(&clt_otlp::pipeline::JsonSpan::of(s)).expect("serde");
+        want.push(b'\n');
+        assert_eq!(line, want, "the jsonl writer = serde_json's bytes");
+    }
 }
 
 /// `kernel_events`: the first two bytes are the family id, the rest one
