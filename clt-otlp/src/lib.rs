@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod export;
+pub mod json;
 pub mod pipeline;
 pub mod proto;
 pub mod span;

@@ -208,33 +208,9 @@ pub fn write_jsonl(out: &mut Vec<u8>, s: &IoamSpan) {
     out.extend_from_slice(b"]}\n");
 }
 
-/// A JSON string with serde_json's escapes: `\"`, `\\`, `\b`, `\f`, `\n`,
-/// `\r`, `\t`, other control characters as `\u00xx`; the rest as is.
+/// A JSON string as serde_json writes it.
 fn json_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    let b = s.as_bytes();
-    if !b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\') {
-        out.extend_from_slice(b);
-    } else {
-        for &c in b {
-            match c {
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                0x08 => out.extend_from_slice(b"\\b"),
-                0x0c => out.extend_from_slice(b"\\f"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                0..=0x1f => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    out.extend_from_slice(b"\\u00");
-                    out.extend_from_slice(&[HEX[usize::from(c >> 4)], HEX[usize::from(c & 0xf)]]);
-                }
-                _ => out.push(c),
-            }
-        }
-    }
-    out.push(b'"');
+    crate::json::push_str(out, s.as_bytes());
 }
 
 impl<'a> JsonSpan<'a> {
