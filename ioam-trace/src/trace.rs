@@ -289,13 +289,7 @@ impl<'a> Trace<'a> {
     /// that precede the malformed one, see [`Self::readable_records`].
     #[must_use]
     pub fn records_path_order(&self) -> PathOrder<'a> {
-        let (mut p, error) = self.readable_records();
-        if error.is_some() {
-            p.index.clear();
-            p.count = 0;
-            p.error = error;
-        }
-        p
+        self.walk_records(false)
     }
 
     /// The records that can be read, oldest first, and the error that ends
@@ -308,6 +302,16 @@ impl<'a> Trace<'a> {
     /// why it stopped) iterates; the walk's iterator never yields an error.
     #[must_use]
     pub fn readable_records(&self) -> (PathOrder<'a>, Option<TraceError>) {
+        let mut p = self.walk_records(true);
+        let error = p.error.take();
+        (p, error)
+    }
+
+    /// The path-order walk, its error (if any) in `error`; the records
+    /// before the error are kept when `keep` is set, dropped otherwise
+    /// (the error is then the only item).
+    #[inline]
+    fn walk_records(&self, keep: bool) -> PathOrder<'a> {
         let fields_len = self.fields_len();
         let layout = self.layout();
         let has_oss = layout.has_oss();
@@ -329,15 +333,15 @@ impl<'a> Trace<'a> {
             let count = populated / fields_len;
             let tail = start + count * fields_len;
             p.stride = fields_len as u8;
-            p.count = count as u8;
-            let error = (tail < self.body.len())
-                .then(|| {
-                    record_len_at(self.body, tail, false, fields_len)
-                        .err()
-                        .map(|e| e.at_hop(count).with_base(self.base))
-                })
-                .flatten();
-            return (p, error);
+            if tail < self.body.len() {
+                p.error = record_len_at(self.body, tail, false, fields_len)
+                    .err()
+                    .map(|e| e.at_hop(count).with_base(self.base));
+            }
+            if keep || p.error.is_none() {
+                p.count = count as u8;
+            }
+            return p;
         }
         let mut pos = start;
         while pos < self.body.len() {
@@ -352,11 +356,15 @@ impl<'a> Trace<'a> {
                 }
                 Err(e) => {
                     let hop = p.index.len();
-                    return (p, Some(e.at_hop(hop).with_base(self.base)));
+                    if !keep {
+                        p.index.clear();
+                    }
+                    p.error = Some(e.at_hop(hop).with_base(self.base));
+                    break;
                 }
             }
         }
-        (p, None)
+        p
     }
 }
 
