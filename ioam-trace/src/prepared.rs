@@ -249,8 +249,16 @@ pub fn write_transit_prepared(
     }
     match gate.reserve(rec.len() / 4) {
         Ok((slot, written)) => {
-            if let Some(src) = rec.bytes.get(..slot.len()) {
-                slot.copy_from_slice(src);
+            let one_word = slot.len() == 4;
+            match (slot.first_chunk_mut::<4>(), rec.bytes.first_chunk::<4>()) {
+                // One-word records (0x800000 and the like): a register
+                // copy, no call to memcpy.
+                (Some(d), Some(s)) if one_word => *d = *s,
+                _ => {
+                    if let Some(src) = rec.bytes.get(..slot.len()) {
+                        slot.copy_from_slice(src);
+                    }
+                }
             }
             Ok(written)
         }
