@@ -379,6 +379,15 @@ fn put_block(w: u64, full: bool, to: &mut [u8]) -> usize {
 #[inline(always)]
 fn decimal_into(v: u64, to: &mut [u8; U64_DIGITS + 4]) -> usize {
     const E8: u64 = 100_000_000;
+    // Hop limits, hop numbers and small ids: one or two digits.
+    if v < 10 {
+        to[0] = b'0' + v as u8;
+        return 1;
+    }
+    if v < 100 {
+        to[..2].copy_from_slice(&PAIRS16[v as usize].to_le_bytes());
+        return 2;
+    }
     if v < E8 {
         return put_block(eight_digits(v as u32), false, to);
     }
