@@ -333,6 +333,10 @@ const ASCII_BUF: usize = 512;
 /// Most decimal digits of a `u64`.
 const U64_DIGITS: usize = 20;
 
+/// Room [`write_decimal`] needs: the 20 digits of a `u64`, plus 4 bytes
+/// that its last eight-byte block may overwrite.
+pub const DECIMAL_ROOM: usize = U64_DIGITS + 4;
+
 /// The two ASCII digits of 00..99 as little-endian `u16`s (the first
 /// digit in the low byte).
 const PAIRS16: [u16; 100] = {
@@ -372,12 +376,22 @@ fn put_block(w: u64, full: bool, to: &mut [u8]) -> usize {
     8 - zeros
 }
 
-/// Writes the decimal digits of `v` at the start of `to` and returns how
-/// many: in blocks of eight digits, each built in a register and stored as
-/// one word (digits stored one or two at a time and read back as one wide
-/// load would stall the CPU's store forwarding).
+/// Writes the decimal digits of `v` (what `v.to_string()` gives) at the
+/// start of `to` and returns how many; the bytes after them are left
+/// unspecified. The digit writer of the collector attribute text, public
+/// for the std writers (`clt-otlp`, `ioam decode`) that write numbers into
+/// their own buffers: in blocks of eight digits, each built in a register
+/// and stored as one word (digits stored one or two at a time and read
+/// back as one wide load would stall the CPU's store forwarding).
+///
+/// ```
+/// use clt_context::view::{write_decimal, DECIMAL_ROOM};
+/// let mut to = [0u8; DECIMAL_ROOM];
+/// let n = write_decimal(4_294_967_295, &mut to);
+/// assert_eq!(&to[..n], b"4294967295");
+/// ```
 #[inline(always)]
-fn decimal_into(v: u64, to: &mut [u8; U64_DIGITS + 4]) -> usize {
+pub fn write_decimal(v: u64, to: &mut [u8; DECIMAL_ROOM]) -> usize {
     const E8: u64 = 100_000_000;
     // Hop limits, hop numbers and small ids: one or two digits.
     if v < 10 {
@@ -459,11 +473,11 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
 
     #[inline(always)]
     fn dec(&mut self, v: u64) -> fmt::Result {
-        let to: &mut [u8; U64_DIGITS + 4] = self
-            .room(U64_DIGITS + 4)?
+        let to: &mut [u8; DECIMAL_ROOM] = self
+            .room(DECIMAL_ROOM)?
             .try_into()
             .map_err(|_| fmt::Error)?;
-        self.len += decimal_into(v, to);
+        self.len += write_decimal(v, to);
         Ok(())
     }
 
@@ -490,7 +504,7 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
     fn dec_item(&mut self, key: &str, v: Option<u64>) -> fmt::Result {
         let Some(v) = v else { return Ok(()) };
         let k = key.len();
-        if k + U64_DIGITS + 4 > ASCII_BUF {
+        if k + DECIMAL_ROOM > ASCII_BUF {
             self.str(key)?;
             self.dec(v)?;
             return self.str("; ");
@@ -498,13 +512,13 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
         // `room` is k + 24 bytes long and n <= 20: no index below can fail
         // (the digits are written in 8-byte blocks, so they need up to 4
         // bytes past the 20th).
-        let room = self.room(k + U64_DIGITS + 4)?;
+        let room = self.room(k + DECIMAL_ROOM)?;
         let (key_at, rest) = room.split_at_mut(k);
         key_at.copy_from_slice(key.as_bytes());
         let (digits, _) = rest
-            .split_first_chunk_mut::<{ U64_DIGITS + 4 }>()
+            .split_first_chunk_mut::<DECIMAL_ROOM>()
             .ok_or(fmt::Error)?;
-        let n = decimal_into(v, digits);
+        let n = write_decimal(v, digits);
         rest[n..n + 2].copy_from_slice(b"; ");
         self.len += k + n + 2;
         Ok(())

@@ -837,8 +837,8 @@ fn decimal_digits_like_std() {
         (z ^ (z >> 31)) >> (i % 64)
     });
     for v in vals.into_iter().chain(random) {
-        let mut to = [b'#'; U64_DIGITS + 4];
-        let n = decimal_into(v, &mut to);
+        let mut to = [b'#'; DECIMAL_ROOM];
+        let n = write_decimal(v, &mut to);
         let mut want: Text = Text::new();
         write!(want, "{v}").unwrap();
         assert_eq!(core::str::from_utf8(&to[..n]).unwrap(), want.as_str());

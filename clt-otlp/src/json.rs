@@ -1,8 +1,75 @@
-//! JSON strings as serde_json writes them, appended to a byte buffer: the
-//! one escaping shared by the direct writers of the `jsonl` file sink and
-//! of `ioam decode`, whose bytes are checked against serde_json.
+//! JSON text appended to a byte buffer as serde_json writes it: strings
+//! with their escapes, decimal numbers, lowercase hex. The one set of
+//! writers shared by the `jsonl` file sink and by `ioam decode`, whose
+//! bytes are checked against serde_json. None allocates once the buffer
+//! has grown to its working size.
+
+use clt_context::view::{write_decimal, DECIMAL_ROOM};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The two ASCII digits of 00..99, as one little-endian `u16` each.
+const PAIRS16: [u16; 100] = {
+    let mut t = [0u16; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = (b'0' + (i / 10) as u8) as u16 | ((b'0' + (i % 10) as u8) as u16) << 8;
+        i += 1;
+    }
+    t
+};
+
+/// Grow `out` by `N` zero bytes and return where they start and the bytes
+/// themselves, for a writer that fills a prefix of them in place and then
+/// cuts the rest off with `truncate` (a constant-size append is a couple
+/// of register stores).
+#[inline(always)]
+fn scratch<const N: usize>(out: &mut Vec<u8>) -> (usize, &mut [u8; N]) {
+    let start = out.len();
+    out.extend_from_slice(&[0u8; N]);
+    let block = out[start..]
+        .first_chunk_mut::<N>()
+        .expect("N bytes were just appended");
+    (start, block)
+}
+
+/// Append the decimal digits of `v` (what `v.to_string()` gives).
+///
+/// One and two digits (hop numbers, hop limits, small ids: most numbers
+/// of a trace) are written inline at the call site; longer numbers by
+/// clt-context's [`write_decimal`], in place.
+#[inline(always)]
+pub fn push_u64(out: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+    } else if v < 100 {
+        out.extend_from_slice(&PAIRS16[v as usize].to_le_bytes());
+    } else {
+        push_u64_long(out, v);
+    }
+}
+
+#[inline(never)]
+fn push_u64_long(out: &mut Vec<u8>, v: u64) {
+    let (start, room) = scratch::<DECIMAL_ROOM>(out);
+    let n = write_decimal(v, room);
+    out.truncate(start + n);
+}
+
+/// Append the lowercase hex of `bytes`, 16 bytes at a time into a 32-byte
+/// block written in place.
+#[inline]
+pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() * 2 + 32);
+    for chunk in bytes.chunks(16) {
+        let (start, buf) = scratch::<32>(out);
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0xf)];
+        }
+        out.truncate(start + chunk.len() * 2);
+    }
+}
 
 /// Append a JSON string with serde_json's escapes: `\"`, `\\`, `\b`, `\f`,
 /// `\n`, `\r`, `\t`, other control characters as `\u00xx` (lowercase hex);
@@ -75,6 +142,25 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_and_hex_like_std() {
+        let mut vals = vec![0u64, 1, 9, 10, 99, 100, 101, 999, 1000, u64::MAX];
+        vals.extend((0..64).map(|s| 1u64 << s));
+        vals.extend((1..20).flat_map(|p| [10u64.pow(p) - 1, 10u64.pow(p)]));
+        for v in vals {
+            let mut out = b"x".to_vec();
+            push_u64(&mut out, v);
+            assert_eq!(out, format!("x{v}").into_bytes());
+        }
+        let bytes: Vec<u8> = (0..=255).collect();
+        for n in [0, 1, 15, 16, 17, 63, 64, 65, 256] {
+            let mut out = Vec::new();
+            push_hex(&mut out, &bytes[..n]);
+            let want: String = bytes[..n].iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(out, want.into_bytes());
+        }
+    }
 
     #[test]
     fn escape_check_finds_every_byte_json_escapes() {

@@ -146,28 +146,13 @@ fn hex(b: &[u8]) -> String {
 /// from the span (no `String` per id, no list of hops, one pass over the
 /// text of each hop to see whether it needs escapes).
 pub fn write_jsonl(out: &mut Vec<u8>, s: &IoamSpan) {
-    fn hex_str(out: &mut Vec<u8>, b: &[u8]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+    use crate::json::{push_hex, push_u64};
+    let hex_str = |out: &mut Vec<u8>, b: &[u8]| {
         out.push(b'"');
-        for &x in b {
-            out.extend_from_slice(&[HEX[usize::from(x >> 4)], HEX[usize::from(x & 0xf)]]);
-        }
+        push_hex(out, b);
         out.push(b'"');
-    }
-    fn num(out: &mut Vec<u8>, v: u64) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut v = v;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        out.extend_from_slice(&digits[i..]);
-    }
+    };
+    let num = push_u64;
     out.extend_from_slice(b"{\"traceId\":");
     hex_str(out, &s.trace_id);
     out.extend_from_slice(b",\"spanId\":");

@@ -7,26 +7,21 @@
 //!
 //! What repeats from packet to packet is cached: the text of the last
 //! addresses seen ([`AddrCache`]) and the date and time of the last second
-//! ([`TimeCache`]).
+//! ([`TimeCache`]). Decimal numbers, hex strings and JSON strings are
+//! `clt_otlp::json`'s writers, re-exported here, which the agent's file
+//! sink uses too.
 
+pub use clt_otlp::json::{
+    needs_escape as needs_json_escape, push_escaped as push_json_escaped, push_hex,
+    push_str as push_json_str, push_u64,
+};
 use ioam_capture::file::Timestamp;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// The decimal digits of 00..99, two bytes each.
-const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
 /// Grow `out` by `N` zero bytes and return where they start and the bytes
 /// themselves, for a writer that fills a prefix of them and then cuts the
-/// rest off with `truncate`. Appending a constant-size block is a couple of
-/// register stores; writing the digits in place (instead of into a stack
-/// buffer copied afterwards) avoids reading back, as one wide load, bytes
-/// just stored one or two at a time, which stalls the CPU's store
-/// forwarding.
+/// rest off with `truncate` (the same device as in `clt_otlp::json`).
 #[inline(always)]
 fn scratch<const N: usize>(out: &mut Vec<u8>) -> (usize, &mut [u8; N]) {
     let start = out.len();
@@ -35,87 +30,6 @@ fn scratch<const N: usize>(out: &mut Vec<u8>) -> (usize, &mut [u8; N]) {
         .first_chunk_mut::<N>()
         .expect("N bytes were just appended");
     (start, block)
-}
-
-/// Append the decimal digits of `v` (what `v.to_string()` gives).
-///
-/// One and two digits (hop numbers, hop limits, small ids: most numbers
-/// of a trace) are written inline at the call site.
-#[inline(always)]
-pub fn push_u64(out: &mut Vec<u8>, v: u64) {
-    if v < 10 {
-        out.push(b'0' + v as u8);
-    } else if v < 100 {
-        let pair = v as usize * 2;
-        out.extend_from_slice(&[PAIRS[pair], PAIRS[pair + 1]]);
-    } else {
-        push_u64_long(out, v);
-    }
-}
-
-/// The two ASCII digits of 00..99 as little-endian `u16`s: the first
-/// digit in the low byte.
-const PAIRS16: [u16; 100] = {
-    let mut t = [0u16; 100];
-    let mut i = 0;
-    while i < 100 {
-        t[i] = (b'0' + (i / 10) as u8) as u16 | ((b'0' + (i % 10) as u8) as u16) << 8;
-        i += 1;
-    }
-    t
-};
-
-/// The eight decimal digits of `v < 10^8` (leading zeros kept) as ASCII
-/// in a little-endian word: the most significant digit in the low byte,
-/// so that storing the word writes the digits in reading order. Four
-/// independent pair lookups, no loop, nothing stored until the end.
-#[inline(always)]
-fn eight_digits(v: u32) -> u64 {
-    let (a, b) = (v / 10_000, v % 10_000);
-    let p = |x: u32| u64::from(PAIRS16[x as usize % 100]);
-    p(a / 100) | p(a % 100) << 16 | p(b / 100) << 32 | p(b % 100) << 48
-}
-
-/// Append the digits of the word `w` from [`eight_digits`] without their
-/// leading zeros (`w` is not all zeros).
-#[inline(always)]
-fn push_trimmed(out: &mut Vec<u8>, w: u64) {
-    // The leading '0' bytes are the low bytes equal to 0x30.
-    let zeros = ((w ^ 0x3030_3030_3030_3030).trailing_zeros() / 8) as usize;
-    let start = out.len();
-    out.extend_from_slice(&(w >> (8 * zeros.min(7))).to_le_bytes());
-    out.truncate(start + 8 - zeros.min(7));
-}
-
-/// [`push_u64`] of three digits or more: eight digits at a time, each
-/// block built in a register and stored as one word.
-#[inline(never)]
-fn push_u64_long(out: &mut Vec<u8>, v: u64) {
-    const E8: u64 = 100_000_000;
-    if v < E8 {
-        push_trimmed(out, eight_digits(v as u32));
-    } else if v <= u64::from(u32::MAX) {
-        // 9 or 10 digits (the "unavailable" 0xffffffff of many fields):
-        // one or two on top of a block, in 32-bit arithmetic.
-        let v = v as u32;
-        let top = (v / E8 as u32) as usize;
-        if top < 10 {
-            out.push(b'0' + top as u8);
-        } else {
-            out.extend_from_slice(&PAIRS16[top % 100].to_le_bytes());
-        }
-        out.extend_from_slice(&eight_digits(v % E8 as u32).to_le_bytes());
-    } else if v < E8 * E8 {
-        push_trimmed(out, eight_digits((v / E8) as u32));
-        out.extend_from_slice(&eight_digits((v % E8) as u32).to_le_bytes());
-    } else {
-        // At most 20 digits: 4 on top of two blocks (u64::MAX / 10^16 < 10^4).
-        let top = v / (E8 * E8);
-        let rest = v % (E8 * E8);
-        push_trimmed(out, eight_digits(top as u32));
-        out.extend_from_slice(&eight_digits((rest / E8) as u32).to_le_bytes());
-        out.extend_from_slice(&eight_digits((rest % E8) as u32).to_le_bytes());
-    }
 }
 
 /// Append `v` as exactly `width` decimal digits (`v < 10^width`, `width`
@@ -128,43 +42,6 @@ pub fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
         v /= 10;
     }
     out.extend_from_slice(&buf[..width]);
-}
-
-/// Number of decimal digits of `v`.
-#[inline]
-pub fn decimal_len(v: u64) -> usize {
-    // floor(log10(2^bits)) by 1233/4096 ≈ log10(2), then one comparison
-    // with the power of ten it may fall short of.
-    const POW10: [u64; 20] = {
-        let mut t = [1u64; 20];
-        let mut i = 1;
-        while i < 20 {
-            t[i] = t[i - 1] * 10;
-            i += 1;
-        }
-        t
-    };
-    if v < 10 {
-        return 1;
-    }
-    let bits = 64 - v.leading_zeros() as usize;
-    let t = (bits * 1233) >> 12;
-    t + 1 - usize::from(v < POW10[t])
-}
-
-/// Append the lowercase hex of `bytes`.
-#[inline]
-pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    // 16 input bytes at a time into a 32-byte block (see `scratch`).
-    out.reserve(bytes.len() * 2 + 32);
-    for chunk in bytes.chunks(16) {
-        let (start, buf) = scratch::<32>(out);
-        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
-            pair[0] = HEX[usize::from(b >> 4)];
-            pair[1] = HEX[usize::from(b & 0xf)];
-        }
-        out.truncate(start + chunk.len() * 2);
-    }
 }
 
 /// Append `0x` and the lowercase hex digits of `v`, zero-padded to at
@@ -376,10 +253,6 @@ impl TimeCache {
     }
 }
 
-pub use clt_otlp::json::{
-    needs_escape as needs_json_escape, push_escaped as push_json_escaped, push_str as push_json_str,
-};
-
 /// Append what `write` writes as a JSON string (quoted, escaped like
 /// [`push_json_str`]): written in place, and escaped afterwards only if it
 /// needs it (text the decoder makes itself never does).
@@ -443,20 +316,10 @@ mod tests {
         }
         for v in vals {
             assert_eq!(text(|o| push_u64(o, v)), v.to_string());
-            assert_eq!(decimal_len(v), v.to_string().len());
             for d in [1, 2, 4, 6, 8, 16] {
                 assert_eq!(text(|o| push_hex_prefixed(o, v, d)), format!("0x{v:0d$x}"));
             }
             assert_eq!(text(|o| push_hex_alt(o, v)), format!("{v:#x}"));
-        }
-    }
-
-    #[test]
-    fn hex_of_every_length() {
-        let bytes: Vec<u8> = (0..=255).collect();
-        for n in [0, 1, 2, 63, 64, 65, 128, 200, 256] {
-            let want: String = bytes[..n].iter().map(|b| format!("{b:02x}")).collect();
-            assert_eq!(text(|o| push_hex(o, &bytes[..n])), want);
         }
     }
 
