@@ -327,20 +327,7 @@ fn key_value(out: &mut Vec<u8>, key: &[u8], value: Value<'_>) {
 fn hop_key(key: &mut Vec<u8>, n: usize, field: &str) {
     key.clear();
     key.extend_from_slice(b"ioam.hop");
-    // Hop numbers have at most 2 digits (at most 61 records in a trace)
-    // but any value is written whole.
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    key.extend_from_slice(&digits[i..]);
+    crate::json::push_u64(key, n as u64);
     key.push(b'.');
     key.extend_from_slice(field.as_bytes());
 }
