@@ -471,8 +471,23 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
         Ok(())
     }
 
+    /// Copies ASCII bytes (digits) in, like [`Ascii::str`] for short text.
+    fn ascii(&mut self, b: &[u8]) -> fmt::Result {
+        self.room(b.len())?.copy_from_slice(b);
+        self.len += b.len();
+        Ok(())
+    }
+
+    /// The digits of `v`. They are written in place when the buffer has
+    /// `DECIMAL_ROOM` free bytes; otherwise through a small stack copy, so
+    /// that the buffer is never handed over while the text still fits.
     #[inline(always)]
     fn dec(&mut self, v: u64) -> fmt::Result {
+        if ASCII_BUF - self.len < DECIMAL_ROOM {
+            let mut tmp = [0u8; DECIMAL_ROOM];
+            let n = write_decimal(v, &mut tmp);
+            return self.ascii(tmp.get(..n).ok_or(fmt::Error)?);
+        }
         let to: &mut [u8; DECIMAL_ROOM] = self
             .room(DECIMAL_ROOM)?
             .try_into()
@@ -497,14 +512,16 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
         Ok(())
     }
 
-    /// `Key=<decimal>; ` when the value is present (`key` includes the `=`).
+    /// `Key=<decimal>; ` when the value is present (`key` includes the `=`),
+    /// with one room check for the whole item (keys are short constants).
     /// Inlined so that the key's length is a constant at each call.
     #[inline(always)]
-    /// One room check for the whole item (keys are short constants).
     fn dec_item(&mut self, key: &str, v: Option<u64>) -> fmt::Result {
         let Some(v) = v else { return Ok(()) };
         let k = key.len();
-        if k + DECIMAL_ROOM > ASCII_BUF {
+        if k + DECIMAL_ROOM > ASCII_BUF - self.len {
+            // Too close to the end (or a long key): the exact piece by
+            // piece path, which flushes only when the text does not fit.
             self.str(key)?;
             self.dec(v)?;
             return self.str("; ");

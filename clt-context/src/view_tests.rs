@@ -821,6 +821,35 @@ proptest! {
     }
 }
 
+/// Found by the property above: a number written with fewer than
+/// `DECIMAL_ROOM` bytes left used to hand the buffer over although the whole
+/// text fitted in it. Every distance from the end, for numbers and items.
+#[test]
+fn numbers_near_the_end_of_the_buffer_do_not_flush_early() {
+    for fill in ASCII_BUF - 2 * DECIMAL_ROOM..=ASCII_BUF {
+        for v in [0, 7, 12_345, u64::MAX] {
+            let digits = alloc::format!("{v}");
+            for item in [false, true] {
+                let mut w = Counting(alloc::string::String::new(), 0);
+                let mut out = Ascii::new(&mut w);
+                let pad = alloc::string::String::from("x").repeat(fill);
+                out.str(&pad).unwrap();
+                let expected = if item {
+                    out.dec_item("K=", Some(v)).unwrap();
+                    alloc::format!("{pad}K={digits}; ")
+                } else {
+                    out.dec(v).unwrap();
+                    alloc::format!("{pad}{digits}")
+                };
+                out.flush().unwrap();
+                assert_eq!(w.0, expected, "fill {fill}, value {v}");
+                let writes = if expected.len() <= ASCII_BUF { 1 } else { 2 };
+                assert_eq!(w.1, writes, "fill {fill}, value {v}, item {item}");
+            }
+        }
+    }
+}
+
 #[test]
 fn decimal_digits_like_std() {
     let mut vals: heapless::Vec<u64, 128> = heapless::Vec::new();
