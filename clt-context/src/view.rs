@@ -279,7 +279,13 @@ pub struct AttributeValue<'a> {
     fields: NodeFields<'a>,
 }
 
-impl AttributeValue<'_> {
+impl<'a> AttributeValue<'a> {
+    /// The value of a hop whose fields are already at hand (what
+    /// [`Hop::attribute_value`] gives, without reading the record again).
+    pub const fn new(fields: NodeFields<'a>) -> Self {
+        Self { fields }
+    }
+
     /// Writes the value into any `fmt::Write` (no allocation).
     pub fn write_to(&self, w: &mut impl fmt::Write) -> fmt::Result {
         let mut out = Ascii::new(w);
@@ -426,6 +432,8 @@ struct Ascii<'w, W: fmt::Write> {
     w: &'w mut W,
     buf: [u8; ASCII_BUF],
     len: usize,
+    /// Bytes handed to the writer so far.
+    handed: usize,
 }
 
 impl<'w, W: fmt::Write> Ascii<'w, W> {
@@ -434,12 +442,19 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
             w,
             buf: [0; ASCII_BUF],
             len: 0,
+            handed: 0,
         }
+    }
+
+    /// Bytes written so far, handed over or still gathered.
+    fn written(&self) -> usize {
+        self.handed + self.len
     }
 
     /// Hands the gathered text to the writer.
     fn flush(&mut self) -> fmt::Result {
         let gathered = self.buf.get(..self.len).unwrap_or_default();
+        self.handed += self.len;
         self.len = 0;
         if gathered.is_empty() {
             return Ok(());
@@ -448,13 +463,20 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
             .write_str(core::str::from_utf8(gathered).map_err(|_| fmt::Error)?)
     }
 
+    /// [`Ascii::flush`] when the buffer is full: out of the writers' way.
+    #[cold]
+    #[inline(never)]
+    fn flush_full(&mut self) -> fmt::Result {
+        self.flush()
+    }
+
     /// The next `n` free bytes of the buffer (`n <= ASCII_BUF`), flushing
     /// first if fewer are left. The caller fills them and then advances
     /// `len` by `n`.
-    #[inline]
+    #[inline(always)]
     fn room(&mut self, n: usize) -> Result<&mut [u8], fmt::Error> {
         if ASCII_BUF - self.len < n {
-            self.flush()?;
+            self.flush_full()?;
         }
         self.buf.get_mut(self.len..self.len + n).ok_or(fmt::Error)
     }
@@ -464,6 +486,7 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
         let n = s.len();
         if n > ASCII_BUF {
             self.flush()?;
+            self.handed += n;
             return self.w.write_str(s);
         }
         self.room(n)?.copy_from_slice(s.as_bytes());
@@ -548,6 +571,75 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
         self.str("0x")?;
         self.hex(bytes)?;
         self.str("; ")
+    }
+}
+
+/// Writes the attributes of many hops into one `fmt::Write` through one
+/// gathering buffer: the text reaches the writer in pieces of up to 512
+/// bytes, with one UTF-8 check each, instead of one `write_str` per key
+/// and per value as [`AttributeKey::write_to`] and
+/// [`AttributeValue::write_to`] do. [`AttributeWriter::written`] tells
+/// where each piece ends, so a caller can keep the keys and values of a
+/// whole span in one string. Call [`AttributeWriter::finish`] at the end:
+/// until then, the last bytes may not have reached the writer.
+///
+/// ```
+/// use clt_context::view::{AttributeKey, AttributeWriter};
+///
+/// let mut text = String::new();
+/// let mut ends = Vec::new();
+/// let mut w = AttributeWriter::new(&mut text);
+/// for index in 1..=2 {
+///     w.key(&AttributeKey { namespace_id: 7, index })?;
+///     ends.push(w.written());
+/// }
+/// w.finish()?;
+/// assert_eq!(text, "ioam_namespace7_node1ioam_namespace7_node2");
+/// assert_eq!(ends, [21, 42]);
+/// # Ok::<(), core::fmt::Error>(())
+/// ```
+pub struct AttributeWriter<'w, W: fmt::Write> {
+    out: Ascii<'w, W>,
+}
+
+impl<W: fmt::Write> fmt::Debug for AttributeWriter<'_, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AttributeWriter")
+            .field("written", &self.written())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'w, W: fmt::Write> AttributeWriter<'w, W> {
+    /// A writer that appends to `w`.
+    pub fn new(w: &'w mut W) -> Self {
+        Self { out: Ascii::new(w) }
+    }
+
+    /// Appends a hop's attribute key (`ioam_namespace<ns>_node<i>`).
+    pub fn key(&mut self, key: &AttributeKey) -> fmt::Result {
+        key.write_into(&mut self.out)
+    }
+
+    /// Appends a hop's attribute value (`Key=value; ` items).
+    pub fn value(&mut self, value: &AttributeValue<'_>) -> fmt::Result {
+        value.write_into(&mut self.out)
+    }
+
+    /// Appends free text (a separator).
+    pub fn str(&mut self, s: &str) -> fmt::Result {
+        self.out.str(s)
+    }
+
+    /// Bytes appended so far by this writer (whether or not they have
+    /// reached `w` yet).
+    pub fn written(&self) -> usize {
+        self.out.written()
+    }
+
+    /// Hands the last gathered bytes to the writer.
+    pub fn finish(mut self) -> fmt::Result {
+        self.out.flush()
     }
 }
 
@@ -661,16 +753,16 @@ impl<'a> CltView<'a> {
     /// written. On a malformed trace nothing is written.
     pub fn write_attributes(&self, w: &mut impl fmt::Write) -> Result<usize, CltError> {
         let mut n = 0;
-        let mut out = Ascii::new(w);
+        let mut out = AttributeWriter::new(w);
         for hop in self.hops() {
             let hop = hop.map_err(CltError::Trace)?;
-            hop.attribute_key().write_into(&mut out)?;
+            out.key(&hop.attribute_key())?;
             out.str("=")?;
-            hop.attribute_value().write_into(&mut out)?;
+            out.value(&hop.attribute_value())?;
             out.str("\n")?;
             n += 1;
         }
-        out.flush()?;
+        out.finish()?;
         Ok(n)
     }
 }

@@ -812,6 +812,7 @@ proptest! {
                     }
                 }
             }
+            prop_assert_eq!(out.written(), model.len());
         }
         out.flush().unwrap();
         prop_assert_eq!(&w.0, &model);

@@ -262,9 +262,57 @@ fn field_len(len: usize) -> usize {
     1 + prost::encoding::encoded_len_varint(len as u64) + len
 }
 
+/// Protobuf wire types (the low three bits of a field key).
+const VARINT: u32 = 0;
+const FIXED64: u32 = 1;
+const LEN: u32 = 2;
+const FIXED32: u32 = 5;
+
+/// Writes `v` as a varint at `at` in `b`; returns where it ends.
+#[inline(always)]
+fn put_varint(b: &mut [u8; 16], mut at: usize, mut v: u64) -> usize {
+    while v >= 0x80 {
+        if let Some(x) = b.get_mut(at) {
+            *x = v as u8 | 0x80;
+        }
+        v >>= 7;
+        at += 1;
+    }
+    if let Some(x) = b.get_mut(at) {
+        *x = v as u8;
+    }
+    at + 1
+}
+
+/// The key of field `tag` (wire type `wire`) and then, unless `value` is
+/// `None`, a varint: one append instead of one per byte (a key of a field
+/// below 2^11 is at most 2 bytes, a varint at most 10).
+#[inline(always)]
+fn push_key(out: &mut Vec<u8>, tag: u32, wire: u32, value: Option<u64>) {
+    // Fields below 16 with values below 2^14 (almost every key and
+    // length here): appends of a constant size, which compile to stores.
+    if tag < 16 {
+        let key = (tag << 3 | wire) as u8;
+        match value {
+            None => return out.push(key),
+            Some(v @ 0..0x80) => return out.extend_from_slice(&[key, v as u8]),
+            Some(v @ 0x80..0x4000) => {
+                return out.extend_from_slice(&[key, v as u8 | 0x80, (v >> 7) as u8]);
+            }
+            Some(_) => {}
+        }
+    }
+    let mut b = [0u8; 16];
+    let mut n = put_varint(&mut b, 0, u64::from(tag << 3 | wire));
+    if let Some(v) = value {
+        n = put_varint(&mut b, n, v);
+    }
+    out.extend_from_slice(b.get(..n).unwrap_or_default());
+}
+
+#[inline(always)]
 fn len_field(out: &mut Vec<u8>, tag: u32, len: usize) {
-    prost::encoding::encode_key(tag, prost::encoding::WireType::LengthDelimited, out);
-    prost::encoding::encode_varint(len as u64, out);
+    push_key(out, tag, LEN, Some(len as u64));
 }
 
 /// The value of one attribute (`AnyValue`'s oneof: always written, even
@@ -294,7 +342,6 @@ struct SpanScratch {
 
 /// A `KeyValue` (tag 9 of `Span`).
 fn key_value(out: &mut Vec<u8>, key: &[u8], value: Value<'_>) {
-    use prost::encoding::{encode_key, encode_varint, WireType};
     let key_len = if key.is_empty() {
         0
     } else {
@@ -313,12 +360,10 @@ fn key_value(out: &mut Vec<u8>, key: &[u8], value: Value<'_>) {
             out.extend_from_slice(s);
         }
         Value::Int(v) => {
-            encode_key(3, WireType::Varint, out);
-            encode_varint(v as u64, out);
+            push_key(out, 3, VARINT, Some(v as u64));
         }
         Value::Bool(b) => {
-            encode_key(2, WireType::Varint, out);
-            out.push(u8::from(b));
+            push_key(out, 2, VARINT, Some(u64::from(b)));
         }
     }
 }
@@ -336,7 +381,6 @@ impl SpanScratch {
     /// The fields of one `Span` message appended to `out`, as [`span`]
     /// builds it.
     fn encode_span(&mut self, s: &IoamSpan, out: &mut Vec<u8>) {
-        use prost::encoding::{encode_key, encode_varint, WireType};
         for (tag, id) in [
             (1, &s.trace_id[..]),
             (2, &s.span_id),
@@ -347,11 +391,10 @@ impl SpanScratch {
         }
         len_field(out, 5, SPAN_NAME.len());
         out.extend_from_slice(SPAN_NAME.as_bytes());
-        encode_key(6, WireType::Varint, out);
-        encode_varint(SpanKind::Internal as u64, out);
+        push_key(out, 6, VARINT, Some(SpanKind::Internal as u64));
         for (tag, t) in [(7, s.start_unix_nanos), (8, s.end_unix_nanos)] {
             if t != 0 {
-                encode_key(tag, WireType::SixtyFourBit, out);
+                push_key(out, tag, FIXED64, None);
                 out.extend_from_slice(&t.to_le_bytes());
             }
         }
@@ -393,7 +436,7 @@ impl SpanScratch {
             }
         }
         if s.trace_flags != 0 {
-            encode_key(16, WireType::ThirtyTwoBit, out);
+            push_key(out, 16, FIXED32, None);
             out.extend_from_slice(&u32::from(s.trace_flags).to_le_bytes());
         }
     }

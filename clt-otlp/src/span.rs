@@ -21,6 +21,7 @@
 use std::fmt::Write as _;
 
 use clt_context::legacy::LegacyTrace;
+use clt_context::view::{AttributeValue, AttributeWriter};
 use clt_context::{CltView, ContextLookup, Diagnostic, TraceFlags, CLT_SCHEMA_ID};
 use ioam_trace::timestamp::TimestampFormat;
 use ioam_trace::{IoamPacket, Mode, OptionBody, Trace, TraceKind, WalkConfig};
@@ -427,7 +428,11 @@ impl SpanBuilder {
         let header = view.trace().header();
         let per_hop =
             32 + usize::from(header.node_len) * 4 * 6 + view.trace().body().len() / n.max(1) * 2;
-        let mut hop_attributes = HopAttributes::with_capacity(n, n * per_hop);
+        let mut text = String::with_capacity(n * per_hop);
+        let mut ends = Vec::with_capacity(n);
+        // One gathering writer for the whole span: the text reaches the
+        // string in 512-byte pieces, not one piece per key and per value.
+        let mut attributes = AttributeWriter::new(&mut text);
         for hop in view.hops() {
             let hop = match hop {
                 Ok(h) => h,
@@ -444,15 +449,14 @@ impl SpanBuilder {
                 queue_depth: f.queue_depth,
                 unix_nanos: f.unix_nanos(self.cfg.timestamp_format),
             });
-            hop_attributes.push_with(
-                |t| {
-                    let _ = hop.attribute_key().write_to(t);
-                },
-                |t| {
-                    let _ = hop.attribute_value().write_to(t);
-                },
-            );
+            // Writing into a `String` cannot fail.
+            let _ = attributes.key(&hop.attribute_key());
+            let key_end = attributes.written();
+            let _ = attributes.value(&AttributeValue::new(f));
+            ends.push((key_end, attributes.written()));
         }
+        let _ = attributes.finish();
+        let hop_attributes = HopAttributes { text, ends };
         let mut times = hops.iter().filter_map(|h| h.unix_nanos);
         let (start, end) = match times.next() {
             Some(first) => times.fold((first, first), |(a, b), t| (a.min(t), b.max(t))),
@@ -478,8 +482,80 @@ impl SpanBuilder {
 
 #[cfg(test)]
 mod tests {
-    use super::random_span_id;
+    use super::{random_span_id, Origin, SpanBuilder, SpanConfig};
+    use clt_context::injector::HopByHopInjector;
+    use clt_context::{CltView, SpanContext, CLT_SCHEMA_ID};
+    use ioam_trace::writer::{write_transit, TransitConfig};
+    use ioam_trace::{Mode, NodeData, Trace, TraceType};
     use std::collections::HashSet;
+
+    /// A span's attributes are written for the whole span through one
+    /// gathering buffer; each hop's key and value must still be exactly
+    /// the hop's own texts (`Display` of the key and the value, which the
+    /// clt-context tests hold against a reference model), also for hops
+    /// whose text crosses the buffer's 512-byte pieces.
+    #[test]
+    fn span_attributes_are_each_hops_own_text() {
+        let ctx: SpanContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            .parse()
+            .unwrap();
+        let node = |i: u32| NodeData {
+            hop_limit: 250 - i as u8,
+            node_id: 0xff_fff0 + i,
+            ingress_if_id: 65_000 + i as u16,
+            egress_if_id: 64_000 + i as u16,
+            timestamp_secs: 4_000_000_000 + i,
+            timestamp_frac: 999_999_000 + i,
+            transit_delay: 0x7fff_fff0 + i,
+            namespace_data: 0xdead_bee0 + i,
+            queue_depth: 3_000_000_000 + i,
+            checksum_complement: 0xffff_fff0 + i,
+            node_id_wide: 0x00ff_ffff_ffff_fff0 + u64::from(i),
+            ingress_if_id_wide: 0xffff_fff0 + i,
+            egress_if_id_wide: 0xffff_ffe0 + i,
+            namespace_data_wide: 0x0123_4567_89ab_cde0 + u64::from(i),
+            buffer_occupancy: 0xffff_ff00 + i,
+            ..NodeData::unavailable()
+        };
+        let inj = HopByHopInjector {
+            namespace_id: 123,
+            trace_type: TraceType::from_bits(0xfff002).unwrap(),
+            extra_hops: 2,
+            sender: node(0),
+            ctx,
+            ..HopByHopInjector::default()
+        };
+        let hbh = inj.build().unwrap();
+        let mut body = hbh[8..8 + usize::from(hbh[5]) - 2].to_vec();
+        for i in 1..=2 {
+            write_transit(&mut body, 123, &node(i), &TransitConfig::default()).unwrap();
+        }
+        let trace = Trace::parse_preallocated(&body, Mode::Strict).unwrap();
+        let mut spans = Vec::new();
+        let out =
+            SpanBuilder::new(SpanConfig::default()).trace(trace, Origin::Capture, 0, &mut spans);
+        assert_eq!(out.spans, 1, "{out:?}");
+        let got: Vec<(&str, &str)> = spans[0].hop_attributes.iter().collect();
+        let view = CltView::new(trace, CLT_SCHEMA_ID);
+        let want: Vec<(String, String)> = view
+            .hops()
+            .map(|h| {
+                let h = h.unwrap();
+                (
+                    h.attribute_key().to_string(),
+                    h.attribute_value().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(want.len(), 3);
+        let text: usize = want.iter().map(|(k, v)| k.len() + v.len()).sum();
+        assert!(
+            text > 2 * 512,
+            "the text spans three buffer pieces: {text} bytes"
+        );
+        let want: Vec<(&str, &str)> = want.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn span_ids_are_non_zero_and_distinct_within_and_across_threads() {

@@ -41,6 +41,38 @@ fn check_encodings(spans: &[clt_otlp::IoamSpan]) {
     }
 }
 
+/// A span's hop attributes (written for the whole span at once) are each
+/// hop's own key and value text, for the hops read before any malformed
+/// record.
+fn check_hop_texts(span: &clt_otlp::IoamSpan, trace: Trace<'_>) {
+    let view = clt_context::CltView::new(trace, clt_context::CLT_SCHEMA_ID);
+    let mut n = 0;
+    for (hop, (k, v)) in view
+        .hops()
+        .map_while(Result::ok)
+        .zip(span.hop_attributes.iter())
+    {
+        assert_eq!(
+            k,
+            hop.attribute_key().to_string(),
+            "hop {} key",
+            hop.index()
+        );
+        assert_eq!(
+            v,
+            hop.attribute_value().to_string(),
+            "hop {} value",
+            hop.index()
+        );
+        n += 1;
+    }
+    assert_eq!(
+        n,
+        span.hop_attributes.len(),
+        "one attribute per readable hop"
+    );
+}
+
 /// `kernel_events`: the first two bytes are the family id, the rest one
 /// netlink receive. No panic; every event's trace body is the 8-byte header
 /// and the data; its span (if any) encodes.
@@ -64,6 +96,9 @@ pub fn check_kernel_events(data: &[u8]) {
             if let Ok(t) = Trace::parse_preallocated(&body, mode) {
                 let o = builder.trace(t, Origin::KernelEvent, 1, &mut spans);
                 assert!(o.spans <= 1, "one trace, at most one span");
+                if o.spans == 1 {
+                    check_hop_texts(&spans[spans.len() - 1], t);
+                }
             }
         }
     }
