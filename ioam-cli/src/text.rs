@@ -442,10 +442,12 @@ impl Table {
         for (hop, rec) in t.path_order() {
             let f = rec.fields();
             let unix = f.unix_nanos(format);
-            for (col, present) in present.iter_mut().enumerate() {
+            // The row's cells are gathered on the stack and appended at once.
+            let mut row = [(0u32, 0u32); NCOLS];
+            for ((col, present), at) in present.iter_mut().enumerate().zip(&mut row) {
                 let start = self.text.len();
                 if !possible[col] {
-                    self.cells.push((start as u32, start as u32));
+                    *at = (start as u32, start as u32);
                     continue;
                 }
                 let has = match col {
@@ -465,8 +467,9 @@ impl Table {
                     c => cell(&mut self.text, c - 3, &rec, &f, unix.is_some()),
                 };
                 *present |= has;
-                self.cells.push((start as u32, self.text.len() as u32));
+                *at = (start as u32, self.text.len() as u32);
             }
+            self.cells.extend_from_slice(&row);
         }
         let header = |col: usize| match col {
             0 => "hop",
