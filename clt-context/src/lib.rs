@@ -9,7 +9,7 @@
 //! | the context in an opaque state snapshot | [`oss::encode`] / [`oss::decode`] (the data), [`CltSnapshot`] (the whole snapshot) |
 //! | a collector: packet bytes to IOAM options | [`IoamPacket::new`] → [`IoamItem::body`] → [`OptionBody::PreallocatedTrace`] |
 //! | the context and the hops of a trace | [`CltView::new`] → [`CltView::context`] ([`ContextLookup`]), [`CltView::hops`] ([`Hop`], path order); the context alone: [`find_context`] |
-//! | the collector's attribute strings | [`CltView::write_attributes`], [`Hop::attribute_key`], [`Hop::attribute_value`] |
+//! | the collector's attribute strings | [`CltView::write_attributes`], [`Hop::attribute_key`], [`Hop::attribute_value`]; many hops into one string: [`view::AttributeWriter`] |
 //! | the legacy CLT header (explicit mode) | [`legacy::LegacyTrace::from_option`] → [`legacy::LegacyTrace::view`]; writing: [`legacy::to_legacy_body`] |
 //! | what went wrong | [`TraceparentError`] (text), [`CltError`] (bytes), and the errors of the lower crates, all through [`Diagnostic`] |
 //! | OpenTelemetry types | `From` conversions, feature `opentelemetry` |
