@@ -10,6 +10,16 @@ pkgs=()
 for c in "${crates[@]}"; do pkgs+=(-p "$c"); done
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
+# `cargo package` verifies each crate against the ones packaged before it
+# through a temporary local registry, and unpacks those into
+# $CARGO_HOME/registry/src/-<hash>/ (the hash comes from the registry's
+# path). An unpacked copy left there by an earlier run of the same version
+# from the same path is reused as it is, stale: remove ours first.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+for c in "${crates[@]}"; do
+    rm -rf "$cargo_home"/registry/src/-*/"$c-$version"
+done
+
 cargo package --locked "${pkgs[@]}"
 
 scratch=$(mktemp -d)
