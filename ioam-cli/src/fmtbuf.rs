@@ -11,6 +11,7 @@
 //! `clt_otlp::json`'s writers, re-exported here, which the agent's file
 //! sink uses too.
 
+use clt_context::view::{write_decimal, write_hex, DECIMAL_ROOM};
 pub use clt_otlp::json::{
     needs_escape as needs_json_escape, push_escaped as push_json_escaped, push_hex,
     push_str as push_json_str, push_u64,
@@ -18,19 +19,6 @@ pub use clt_otlp::json::{
 use ioam_capture::file::Timestamp;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Grow `out` by `N` zero bytes and return where they start and the bytes
-/// themselves, for a writer that fills a prefix of them and then cuts the
-/// rest off with `truncate` (the same device as in `clt_otlp::json`).
-#[inline(always)]
-fn scratch<const N: usize>(out: &mut Vec<u8>) -> (usize, &mut [u8; N]) {
-    let start = out.len();
-    out.extend_from_slice(&[0u8; N]);
-    let block = out[start..]
-        .first_chunk_mut::<N>()
-        .expect("N bytes were just appended");
-    (start, block)
-}
 
 /// Append `v` as exactly `width` decimal digits (`v < 10^width`, `width`
 /// at most 20): leading zeros kept.
@@ -44,19 +32,28 @@ pub fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     out.extend_from_slice(&buf[..width]);
 }
 
+/// `0x` and the lowercase hex digits of `v`, zero-padded to at least
+/// `digits` (what `format!("0x{v:0digits$x}")` gives), in an 18-byte block
+/// of which the first returned count are the text.
+#[inline(always)]
+fn hex_prefixed(v: u64, digits: usize) -> (usize, [u8; 18]) {
+    let needed = (64 - v.leading_zeros() as usize).div_ceil(4);
+    let digits = digits.clamp(needed, 16);
+    let mut buf = [b'0'; 18];
+    buf[1] = b'x';
+    // The sixteen digits of `v`, then the last `digits` of them moved up.
+    let mut all = [0u8; 16];
+    write_hex(&v.to_be_bytes(), &mut all);
+    buf[2..2 + digits].copy_from_slice(&all[16 - digits..]);
+    (2 + digits, buf)
+}
+
 /// Append `0x` and the lowercase hex digits of `v`, zero-padded to at
 /// least `digits`: what `format!("0x{v:0digits$x}")` gives.
 #[inline]
 pub fn push_hex_prefixed(out: &mut Vec<u8>, v: u64, digits: usize) {
-    let needed = (64 - v.leading_zeros() as usize).div_ceil(4);
-    let digits = digits.max(needed).min(16);
-    let (start, buf) = scratch::<18>(out);
-    buf[0] = b'0';
-    buf[1] = b'x';
-    for (i, d) in buf[2..2 + digits].iter_mut().enumerate() {
-        *d = HEX[((v >> (4 * (digits - 1 - i))) & 0xf) as usize];
-    }
-    out.truncate(start + 2 + digits);
+    let (n, buf) = hex_prefixed(v, digits);
+    out.extend_from_slice(&buf[..n]);
 }
 
 /// Append what `format!("{v:#x}")` gives (`0x` and the digits without
@@ -267,6 +264,164 @@ pub fn push_json_with(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
     out.push(b'"');
 }
 
+/// Bytes a [`Gather`] collects before it hands them to its `Vec`.
+pub const GATHER: usize = 2048;
+
+/// A writer that collects many small appends (keys, numbers, hex) in a
+/// fixed buffer and hands them to a `Vec<u8>` in one copy per
+/// [`GATHER`] bytes, and when dropped.
+///
+/// Appending to a `Vec` through `&mut Vec` costs a length and capacity
+/// load, a test and a length store each time, and the compiler must reload
+/// them after every byte stored (a byte store may alias them). A `Gather`
+/// lives in a local variable: its position stays in a register, and an
+/// append of a constant size is a bounds test and a few stores. Every
+/// append checks its room and flushes first when the buffer is full, so
+/// no input can make it fail; the `Vec` receives exactly the bytes
+/// appended, in order.
+pub struct Gather<'a> {
+    out: &'a mut Vec<u8>,
+    buf: &'a mut [u8; GATHER],
+    at: usize,
+}
+
+impl<'a> Gather<'a> {
+    /// A writer appending to `out`, collecting in `buf` (whose bytes it
+    /// overwrites; their initial value does not matter).
+    #[inline(always)]
+    pub fn new(out: &'a mut Vec<u8>, buf: &'a mut [u8; GATHER]) -> Self {
+        Self { out, buf, at: 0 }
+    }
+
+    /// Hands the collected bytes to the `Vec`.
+    #[inline(never)]
+    fn flush(&mut self) {
+        self.out
+            .extend_from_slice(self.buf.get(..self.at).unwrap_or_default());
+        self.at = 0;
+    }
+
+    /// Append `bytes`.
+    #[inline(always)]
+    pub fn put(&mut self, bytes: &[u8]) {
+        match self.buf.get_mut(self.at..self.at + bytes.len()) {
+            Some(to) => {
+                to.copy_from_slice(bytes);
+                self.at += bytes.len();
+            }
+            None => self.put_long(bytes),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn put_long(&mut self, bytes: &[u8]) {
+        self.flush();
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// Append one byte.
+    #[inline(always)]
+    pub fn byte(&mut self, b: u8) {
+        self.put(&[b]);
+    }
+
+    /// `N` bytes of room (`N <= GATHER`) at the current position, to be
+    /// followed by [`Self::advance`] by the bytes actually written.
+    #[inline(always)]
+    fn room<const N: usize>(&mut self) -> &mut [u8; N] {
+        const { assert!(N <= GATHER) };
+        if self.at + N > GATHER {
+            self.flush();
+        }
+        self.buf[self.at..]
+            .first_chunk_mut::<N>()
+            .expect("N <= GATHER bytes fit, after a flush if need be")
+    }
+
+    #[inline(always)]
+    fn advance(&mut self, n: usize) {
+        self.at += n;
+    }
+
+    /// Append the decimal digits of `v` (what `v.to_string()` gives).
+    #[inline(always)]
+    pub fn dec(&mut self, v: u64) {
+        if v < 10 {
+            self.byte(b'0' + v as u8);
+        } else {
+            let n = write_decimal(v, self.room::<DECIMAL_ROOM>());
+            self.advance(n);
+        }
+    }
+
+    /// Append the lowercase hex of `bytes` (two digits per byte).
+    #[inline(always)]
+    pub fn hex(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(16) {
+            let n = write_hex(chunk, self.room::<32>());
+            self.advance(n);
+        }
+    }
+
+    /// Append what [`push_hex_prefixed`] appends.
+    #[inline(always)]
+    pub fn hex_prefixed(&mut self, v: u64, digits: usize) {
+        let (n, word) = hex_prefixed(v, digits);
+        let room = self.room::<18>();
+        room.copy_from_slice(&word);
+        self.advance(n);
+    }
+
+    /// Hand everything over and give the `Vec` back, for the appends
+    /// that need it whole (escaped strings, cached texts).
+    #[inline(always)]
+    pub fn vec(&mut self) -> &mut Vec<u8> {
+        if self.at > 0 {
+            self.flush();
+        }
+        self.out
+    }
+}
+
+/// The buffer of a [`Gather`], kept by a sink from packet to packet.
+pub struct GatherBuf(Box<[u8; GATHER]>);
+
+impl Default for GatherBuf {
+    fn default() -> Self {
+        Self(Box::new([0; GATHER]))
+    }
+}
+
+impl core::fmt::Debug for GatherBuf {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("GatherBuf")
+    }
+}
+
+impl Clone for GatherBuf {
+    /// A fresh buffer: the contents are scratch.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl GatherBuf {
+    /// A [`Gather`] appending to `out` through this buffer.
+    #[inline(always)]
+    pub fn to<'a>(&'a mut self, out: &'a mut Vec<u8>) -> Gather<'a> {
+        Gather::new(out, &mut self.0)
+    }
+}
+
+impl Drop for Gather<'_> {
+    fn drop(&mut self) {
+        if self.at > 0 {
+            self.flush();
+        }
+    }
+}
+
 /// A `core::fmt::Write` over a byte buffer, for the few values that only
 /// have a `Display` (error messages): writing into it does not allocate
 /// once the buffer has grown.
@@ -297,6 +452,45 @@ mod tests {
         let mut v = b"x".to_vec();
         push_json_with(&mut v, |o| o.extend_from_slice(b"plain"));
         assert_eq!(v, b"x\"plain\"");
+    }
+
+    #[test]
+    fn gathered_bytes_are_the_appended_bytes_across_every_flush() {
+        // Pieces of every kind, at every fill level around the buffer's end
+        // (a 37-byte step walks the offsets), against the same appends done
+        // on a Vec directly; a piece longer than the buffer goes straight
+        // through.
+        let long: Vec<u8> = (0..GATHER + 300).map(|i| b'a' + (i % 26) as u8).collect();
+        let mut buf = GatherBuf::default();
+        for lead in 0..64usize {
+            let mut got = b"prefix".to_vec();
+            let mut want = got.clone();
+            {
+                let mut g = buf.to(&mut got);
+                g.put(&long[..lead]);
+                want.extend_from_slice(&long[..lead]);
+                for i in 0..200u64 {
+                    let v = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (i % 64);
+                    g.dec(v);
+                    push_u64(&mut want, v);
+                    g.byte(b',');
+                    want.push(b',');
+                    g.hex(&v.to_be_bytes()[..(i % 9) as usize]);
+                    push_hex(&mut want, &v.to_be_bytes()[..(i % 9) as usize]);
+                    g.hex_prefixed(v, (i % 17) as usize);
+                    push_hex_prefixed(&mut want, v, (i % 17) as usize);
+                    g.put(&long[..(i as usize * 37) % 90]);
+                    want.extend_from_slice(&long[..(i as usize * 37) % 90]);
+                    if i % 50 == 49 {
+                        g.put(&long);
+                        want.extend_from_slice(&long);
+                        g.vec().extend_from_slice(b"[direct]");
+                        want.extend_from_slice(b"[direct]");
+                    }
+                }
+            }
+            assert_eq!(got, want, "lead {lead}");
+        }
     }
 
     #[test]

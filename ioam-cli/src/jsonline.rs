@@ -14,9 +14,7 @@ use crate::decode::{
     header_name, ioam_type_name, traceparent, ErrorText, OptionView, PacketHead, PacketSink,
     Problem, TraceView,
 };
-use crate::fmtbuf::{
-    push_hex, push_hex_prefixed, push_json_str, push_u64, AddrCache, ByteWriter, TimeCache,
-};
+use crate::fmtbuf::{push_json_str, push_u64, AddrCache, ByteWriter, Gather, GatherBuf, TimeCache};
 
 /// `,"name":` for a key after the first.
 macro_rules! key {
@@ -35,6 +33,7 @@ pub struct JsonSink {
     addrs: AddrCache,
     times: TimeCache,
     scratch: Vec<u8>,
+    gather: GatherBuf,
 }
 
 impl JsonSink {
@@ -111,48 +110,48 @@ impl JsonSink {
 }
 
 #[inline(always)]
-fn key(out: &mut Vec<u8>, k: &str) {
-    out.extend_from_slice(k.as_bytes());
+fn key(out: &mut Gather<'_>, k: &str) {
+    out.put(k.as_bytes());
 }
 
 #[inline(always)]
-fn num(out: &mut Vec<u8>, k: &str, v: Option<u64>) {
+fn num(out: &mut Gather<'_>, k: &str, v: Option<u64>) {
     if let Some(v) = v {
         key(out, k);
-        push_u64(out, v);
+        out.dec(v);
     }
 }
 
 #[inline(always)]
-fn bool(out: &mut Vec<u8>, k: &str, v: bool) {
+fn bool(out: &mut Gather<'_>, k: &str, v: bool) {
     key(out, k);
-    out.extend_from_slice(if v { &b"true"[..] } else { &b"false"[..] });
+    out.put(if v { &b"true"[..] } else { &b"false"[..] });
 }
 
 /// A string the decoder makes itself (names): nothing to escape.
 #[inline(always)]
-fn plain(out: &mut Vec<u8>, k: &str, v: &str) {
+fn plain(out: &mut Gather<'_>, k: &str, v: &[u8]) {
     key(out, k);
-    out.push(b'"');
-    out.extend_from_slice(v.as_bytes());
-    out.push(b'"');
+    out.byte(b'"');
+    out.put(v);
+    out.byte(b'"');
 }
 
 #[inline(always)]
-fn hex_str(out: &mut Vec<u8>, k: &str, bytes: &[u8]) {
+fn hex_str(out: &mut Gather<'_>, k: &str, bytes: &[u8]) {
     key(out, k);
-    out.push(b'"');
-    push_hex(out, bytes);
-    out.push(b'"');
+    out.byte(b'"');
+    out.hex(bytes);
+    out.byte(b'"');
 }
 
 #[inline(always)]
-fn hex_num(out: &mut Vec<u8>, k: &str, v: Option<u64>, digits: usize) {
+fn hex_num(out: &mut Gather<'_>, k: &str, v: Option<u64>, digits: usize) {
     if let Some(v) = v {
         key(out, k);
-        out.push(b'"');
-        push_hex_prefixed(out, v, digits);
-        out.push(b'"');
+        out.byte(b'"');
+        out.hex_prefixed(v, digits);
+        out.byte(b'"');
     }
 }
 
@@ -162,37 +161,42 @@ impl PacketSink for JsonSink {
         out.extend_from_slice(b"{\"frame\":");
         push_u64(out, head.frame);
         if let Some(f) = &self.file {
-            key(out, key!("file"));
+            out.extend_from_slice(key!("file").as_bytes());
             push_json_str(out, f.as_bytes());
         }
         if let Some(t) = head.time {
-            key(out, key!("time"));
+            out.extend_from_slice(key!("time").as_bytes());
             out.push(b'"');
             self.times.push(out, t);
             out.push(b'"');
         }
         for (k, addr) in [(key!("src"), head.src), (key!("dst"), head.dst)] {
             if let Some(a) = addr {
-                key(out, k);
+                out.extend_from_slice(k.as_bytes());
                 out.push(b'"');
                 self.addrs.push(out, a);
                 out.push(b'"');
             }
         }
-        key(out, key!("ioam"));
+        out.extend_from_slice(key!("ioam").as_bytes());
         out.push(b'[');
     }
 
     fn option(&mut self, head: &PacketHead, o: &OptionView<'_>, trace: Option<&TraceView<'_>>) {
-        let out = &mut self.out;
+        let mut g = self.gather.to(&mut self.out);
+        let out = &mut g;
         if o.index > 0 {
-            out.push(b',');
+            out.byte(b',');
         }
-        out.extend_from_slice(b"{\"header\":\"");
-        out.extend_from_slice(header_name(o.header).as_bytes());
-        out.push(b'"');
+        out.put(b"{\"header\":\"");
+        out.put(header_name(o.header).as_bytes());
+        out.byte(b'"');
         num(out, key!("option_type"), Some(o.option_type.into()));
-        plain(out, key!("ioam_type"), ioam_type_name(o.ioam_type));
+        plain(
+            out,
+            key!("ioam_type"),
+            ioam_type_name(o.ioam_type).as_bytes(),
+        );
         num(
             out,
             key!("ioam_type_value"),
@@ -202,15 +206,15 @@ impl PacketSink for JsonSink {
         num(out, key!("node_len"), o.node_len.map(u64::from));
         if let Some(f) = &o.flags {
             key(out, key!("flags"));
-            out.extend_from_slice(b"{\"overflow\":");
-            out.extend_from_slice(if f.overflow {
+            out.put(b"{\"overflow\":");
+            out.put(if f.overflow {
                 &b"true"[..]
             } else {
                 &b"false"[..]
             });
             bool(out, key!("loopback"), f.loopback);
             bool(out, key!("active"), f.active);
-            out.push(b'}');
+            out.byte(b'}');
         }
         num(out, key!("remaining_len"), o.remaining_len.map(u64::from));
         hex_num(out, key!("trace_type"), o.trace_type.map(u64::from), 6);
@@ -222,11 +226,11 @@ impl PacketSink for JsonSink {
                 hex_str(out, "{\"trace_id\":", &ctx.trace_id.0);
                 hex_str(out, key!("span_id"), &ctx.span_id.0);
                 num(out, key!("trace_flags"), Some(ctx.flags.0.into()));
-                plain(out, key!("encoding"), t.encoding);
+                plain(out, key!("encoding"), t.encoding.as_bytes());
                 if let Some(tp) = traceparent(&ctx) {
-                    plain(out, key!("traceparent"), tp.as_str());
+                    plain(out, key!("traceparent"), tp.as_bytes());
                 }
-                out.push(b'}');
+                out.byte(b'}');
             }
         }
         num(out, key!("pot_type"), o.pot_type.map(u64::from));
@@ -246,23 +250,24 @@ impl PacketSink for JsonSink {
         num(out, key!("flow_id"), o.flow_id.map(u64::from));
         if let Some(i) = &o.integrity {
             key(out, key!("integrity"));
-            out.extend_from_slice(b"{\"method\":");
-            push_u64(out, i.method.into());
+            out.put(b"{\"method\":");
+            out.dec(i.method.into());
             if let Some(n) = i.nonce {
                 hex_str(out, key!("nonce"), n);
             }
             if let Some(icv) = i.icv {
                 hex_str(out, key!("icv"), icv);
             }
-            out.push(b'}');
+            out.byte(b'}');
         }
         if let Some(d) = &o.data {
             hex_str(out, key!("data"), d.as_bytes());
         }
         key(out, key!("errors"));
+        drop(g);
         self.errors(head, o.errors.iter(), true);
         if o.finding.is_some() {
-            key(&mut self.out, key!("findings"));
+            self.out.extend_from_slice(key!("findings").as_bytes());
             self.errors(head, o.finding.iter(), false);
         }
         self.out.push(b'}');
@@ -270,21 +275,21 @@ impl PacketSink for JsonSink {
 
     fn end(&mut self, head: &PacketHead, errors: &[Problem]) {
         self.out.push(b']');
-        key(&mut self.out, key!("errors"));
+        self.out.extend_from_slice(key!("errors").as_bytes());
         self.errors(head, errors.iter(), true);
         self.out.extend_from_slice(b"}\n");
     }
 }
 
-fn write_nodes(out: &mut Vec<u8>, t: &TraceView<'_>) {
-    out.push(b'[');
+fn write_nodes(out: &mut Gather<'_>, t: &TraceView<'_>) {
+    out.byte(b'[');
     for (hop, rec) in t.path_order() {
         if hop > 1 {
-            out.push(b',');
+            out.byte(b',');
         }
         let f = rec.fields();
-        out.extend_from_slice(b"{\"hop\":");
-        push_u64(out, hop as u64);
+        out.put(b"{\"hop\":");
+        out.dec(hop as u64);
         num(out, key!("hop_limit"), f.hop_limit.map(u64::from));
         num(out, key!("node_id"), f.node_id.map(u64::from));
         num(out, key!("ingress_if_id"), f.ingress_if_id.map(u64::from));
@@ -325,23 +330,23 @@ fn write_nodes(out: &mut Vec<u8>, t: &TraceView<'_>) {
         let mut undefined = rec.undefined_words().peekable();
         if undefined.peek().is_some() {
             key(out, key!("undefined"));
-            out.push(b'[');
+            out.byte(b'[');
             for (i, v) in undefined.enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.byte(b',');
                 }
-                push_u64(out, v.into());
+                out.dec(v.into());
             }
-            out.push(b']');
+            out.byte(b']');
         }
         if let Some(oss) = f.oss {
             key(out, key!("oss"));
-            out.extend_from_slice(b"{\"schema_id\":");
-            push_u64(out, oss.schema_id().into());
+            out.put(b"{\"schema_id\":");
+            out.dec(oss.schema_id().into());
             hex_str(out, key!("data"), oss.data());
-            out.push(b'}');
+            out.byte(b'}');
         }
-        out.push(b'}');
+        out.byte(b'}');
     }
-    out.push(b']');
+    out.byte(b']');
 }

@@ -100,7 +100,7 @@ impl PacketSink for TextSink {
                 out.push(b'\n');
                 if let Some(tp) = traceparent(&ctx) {
                     out.extend_from_slice(b"    traceparent ");
-                    out.extend_from_slice(tp.as_str().as_bytes());
+                    out.extend_from_slice(tp.as_bytes());
                     out.push(b'\n');
                 }
             }
