@@ -494,6 +494,47 @@ pub fn decode_iterate_fast_at_once(packet: &[u8]) -> u64 {
     locate_trace_fast(packet).map_or(FAILED, |t| iterate_fields_at_once(&t))
 }
 
+/// Every value of a record through [`NodeRecord::values`] (only the
+/// fields the trace type carries), and the snapshot: the same sum as
+/// [`sum_fields`].
+#[inline]
+#[must_use]
+pub fn sum_values(r: &NodeRecord<'_>) -> u64 {
+    let s = r.values().fold(0u64, |s, (_, v)| s.wrapping_add(v));
+    s.wrapping_add(r.oss().map_or(0, |o| {
+        u64::from(o.schema_id())
+            + u64::from(o.length())
+            + o.data().first().map_or(0, |&b| u64::from(b))
+    }))
+}
+
+/// Group 2: every value of every record, wire order, read with
+/// [`NodeRecord::values`].
+#[inline]
+#[must_use]
+pub fn iterate_values(t: &Trace<'_>) -> u64 {
+    let mut s = 0u64;
+    for r in t.records() {
+        match r {
+            Ok(r) => s = s.wrapping_add(sum_values(&r)),
+            Err(_) => return FAILED,
+        }
+    }
+    s
+}
+
+/// The goal's composite (full walk) with [`NodeRecord::values`].
+#[must_use]
+pub fn decode_iterate_values(packet: &[u8]) -> u64 {
+    locate_trace(packet).map_or(FAILED, |t| iterate_values(&t))
+}
+
+/// The same with the Hop-by-Hop fast path.
+#[must_use]
+pub fn decode_iterate_fast_values(packet: &[u8]) -> u64 {
+    locate_trace_fast(packet).map_or(FAILED, |t| iterate_values(&t))
+}
+
 /// Group 2: every field of every record, wire order (newest first).
 #[inline]
 #[must_use]
@@ -713,6 +754,8 @@ pub fn verify_all() {
             decode_iterate_fast(&f.packet),
             decode_iterate_at_once(&f.packet),
             decode_iterate_fast_at_once(&f.packet),
+            decode_iterate_values(&f.packet),
+            decode_iterate_fast_values(&f.packet),
         ] {
             assert_eq!(v, all, "{}", f.name);
         }
@@ -914,6 +957,13 @@ pub fn cases() -> Vec<Case> {
             Role::Subject,
             move || iterate_fields_at_once(black_box(&t)),
         ));
+        v.push(case(
+            "iterate",
+            "values",
+            &f.name,
+            Role::Subject,
+            move || iterate_values(black_box(&t)),
+        ));
     }
 
     // 1+2. The goal's composite beside the memcpy floor.
@@ -949,6 +999,22 @@ pub fn cases() -> Vec<Case> {
             &f.name,
             Role::Subject,
             move || decode_iterate_fast_at_once(black_box(&p)),
+        ));
+        let p = f.packet.clone();
+        v.push(case(
+            "decode_iterate",
+            "ioam-values",
+            &f.name,
+            Role::Subject,
+            move || decode_iterate_values(black_box(&p)),
+        ));
+        let p = f.packet.clone();
+        v.push(case(
+            "decode_iterate",
+            "ioam-fast-values",
+            &f.name,
+            Role::Subject,
+            move || decode_iterate_fast_values(black_box(&p)),
         ));
         let p = f.packet.clone();
         let mut dst = vec![0u8; p.len()];

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | every IOAM option of a packet, typed | [`IoamPacket`] → [`IoamItem`] → [`IoamItem::body`] → [`OptionBody`] (traces, POT, E2E, DEX, integrity, unknown); settings in [`WalkConfig`] |
 //! | a trace body | [`Trace::parse`] (or from the walk): [`Trace::header`] ([`TraceHeaderRepr`], [`HeaderFlags`]), [`Trace::records`] (wire order), [`Trace::records_path_order`] |
-//! | one record | [`NodeRecord`]: an accessor per field, or every field at once with [`NodeRecord::fields`] → [`NodeFields`]; the snapshot [`OpaqueState`]; timestamps in [`timestamp::TimestampFormat`] |
+//! | one record | [`NodeRecord`]: an accessor per field, every field at once with [`NodeRecord::fields`] → [`NodeFields`], or only the values the trace type carries, each with its name, with [`NodeRecord::values`] → ([`DataField`], `u64`) (the cheapest walk for the usual sparse types); the snapshot [`OpaqueState`]; timestamps in [`timestamp::TimestampFormat`] |
 //! | the bits of a trace type | [`TraceType`], [`RecordLayout`] |
 //! | a transit node | on a body [`write_transit`]; on a whole packet [`write_transit_hbh`]; serialized once per node [`PreparedRecord`] with [`write_transit_prepared`] / [`write_transit_hbh_prepared`]; settings [`TransitConfig`], values [`NodeData`], result [`TransitOutcome`] |
 //! | an encapsulator | [`encap::PreallocatedTraceBuilder`] |
@@ -117,7 +117,7 @@ pub use ioam_wire::Mode;
 pub use layout::RecordLayout;
 pub use packet::{write_transit_hbh, write_transit_hbh_prepared};
 pub use prepared::{write_transit_prepared, PreparedRecord};
-pub use record::{unavailable, NodeFields, NodeRecord, OpaqueState};
+pub use record::{unavailable, DataField, FieldValues, NodeFields, NodeRecord, OpaqueState};
 pub use trace::{PathOrder, Records, Trace, TraceKind, MAX_RECORDS};
 pub use trace_type::TraceType;
 pub use walk::{IoamItem, IoamPacket, OptionBody, ProtectedTrace, WalkConfig};

@@ -163,6 +163,212 @@ impl NodeFields<'_> {
     }
 }
 
+/// One value of a node record's data fields (RFC 9197 §4.4.2), in wire
+/// order: bits 0, 1, 8 and 9 carry two values each, the other named bits
+/// one. The undefined bits 12-21 and the opaque state (bit 22) are not
+/// among them (see [`NodeRecord::undefined_words`], [`NodeRecord::oss`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DataField {
+    /// Bit 0: hop limit (8 bits).
+    HopLimit,
+    /// Bit 0: node id (24 bits).
+    NodeId,
+    /// Bit 1: ingress interface id (16 bits).
+    IngressIfId,
+    /// Bit 1: egress interface id (16 bits).
+    EgressIfId,
+    /// Bit 2: timestamp seconds.
+    TimestampSecs,
+    /// Bit 3: timestamp fraction.
+    TimestampFrac,
+    /// Bit 4: transit delay (top bit: overflow).
+    TransitDelay,
+    /// Bit 5: namespace data, short.
+    NamespaceData,
+    /// Bit 6: queue depth.
+    QueueDepth,
+    /// Bit 7: checksum complement.
+    ChecksumComplement,
+    /// Bit 8: hop limit of the wide field (8 bits).
+    HopLimitWide,
+    /// Bit 8: wide node id (56 bits).
+    NodeIdWide,
+    /// Bit 9: wide ingress interface id (32 bits).
+    IngressIfIdWide,
+    /// Bit 9: wide egress interface id (32 bits).
+    EgressIfIdWide,
+    /// Bit 10: namespace data, wide (64 bits).
+    NamespaceDataWide,
+    /// Bit 11: buffer occupancy.
+    BufferOccupancy,
+}
+
+impl DataField {
+    /// Every value, in wire order.
+    pub const ALL: [DataField; 16] = {
+        use DataField::*;
+        [
+            HopLimit,
+            NodeId,
+            IngressIfId,
+            EgressIfId,
+            TimestampSecs,
+            TimestampFrac,
+            TransitDelay,
+            NamespaceData,
+            QueueDepth,
+            ChecksumComplement,
+            HopLimitWide,
+            NodeIdWide,
+            IngressIfIdWide,
+            EgressIfIdWide,
+            NamespaceDataWide,
+            BufferOccupancy,
+        ]
+    };
+
+    /// The trace-type bit (RFC numbering, 0-11) that carries the value.
+    #[must_use]
+    pub const fn bit(self) -> u8 {
+        use DataField::*;
+        match self {
+            HopLimit | NodeId => 0,
+            IngressIfId | EgressIfId => 1,
+            TimestampSecs => 2,
+            TimestampFrac => 3,
+            TransitDelay => 4,
+            NamespaceData => 5,
+            QueueDepth => 6,
+            ChecksumComplement => 7,
+            HopLimitWide | NodeIdWide => 8,
+            IngressIfIdWide | EgressIfIdWide => 9,
+            NamespaceDataWide => 10,
+            BufferOccupancy => 11,
+        }
+    }
+
+    /// The value's name in snake case, as the member of [`NodeFields`]
+    /// (`"hop_limit"`, `"node_id_wide"`, ...).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        use DataField::*;
+        match self {
+            HopLimit => "hop_limit",
+            NodeId => "node_id",
+            IngressIfId => "ingress_if_id",
+            EgressIfId => "egress_if_id",
+            TimestampSecs => "timestamp_secs",
+            TimestampFrac => "timestamp_frac",
+            TransitDelay => "transit_delay",
+            NamespaceData => "namespace_data",
+            QueueDepth => "queue_depth",
+            ChecksumComplement => "checksum_complement",
+            HopLimitWide => "hop_limit_wide",
+            NodeIdWide => "node_id_wide",
+            IngressIfIdWide => "ingress_if_id_wide",
+            EgressIfIdWide => "egress_if_id_wide",
+            NamespaceDataWide => "namespace_data_wide",
+            BufferOccupancy => "buffer_occupancy",
+        }
+    }
+}
+
+/// The values of the data fields a record carries, in wire order, each
+/// with its [`DataField`]: only the fields of the trace type's bits, read
+/// from a cursor over the record (one bit scan and one read per field, no
+/// test per absent field). Built by [`NodeRecord::values`].
+///
+/// The iterator ends early only for a record shorter than its fields,
+/// which the record iterators never yield.
+#[derive(Debug, Clone)]
+pub struct FieldValues<'a> {
+    /// The bytes of the fields not read yet.
+    rest: &'a [u8],
+    /// The bits 0-11 not read yet, in their trace-type positions.
+    bits: u32,
+    /// The second value of a two-value bit, when its first was returned.
+    second: Option<(DataField, u64)>,
+}
+
+impl FieldValues<'_> {
+    #[inline(always)]
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (w, rest) = self.rest.split_first_chunk::<N>()?;
+        self.rest = rest;
+        Some(*w)
+    }
+}
+
+impl Iterator for FieldValues<'_> {
+    type Item = (DataField, u64);
+
+    #[inline]
+    fn next(&mut self) -> Option<(DataField, u64)> {
+        use DataField::*;
+        if let Some(second) = self.second.take() {
+            return Some(second);
+        }
+        if self.bits == 0 {
+            return None;
+        }
+        // RFC bit k is trace-type bit 23 - k: the first set one is the
+        // highest, 8 leading zeros above bit 23.
+        let k = self.bits.leading_zeros().wrapping_sub(8);
+        self.bits &= !(0x80_0000 >> k);
+        let word = |w: [u8; 4]| u64::from(u32::from_be_bytes(w));
+        let (first, second) = match k {
+            0 => {
+                let w = word(self.take::<4>()?);
+                ((HopLimit, w >> 24), Some((NodeId, w & 0x00ff_ffff)))
+            }
+            1 => {
+                let w = word(self.take::<4>()?);
+                ((IngressIfId, w >> 16), Some((EgressIfId, w & 0xffff)))
+            }
+            8 => {
+                let w = u64::from_be_bytes(self.take::<8>()?);
+                (
+                    (HopLimitWide, w >> 56),
+                    Some((NodeIdWide, w & unavailable::NODE_ID_WIDE)),
+                )
+            }
+            9 => {
+                let w = u64::from_be_bytes(self.take::<8>()?);
+                (
+                    (IngressIfIdWide, w >> 32),
+                    Some((EgressIfIdWide, w & 0xffff_ffff)),
+                )
+            }
+            10 => (
+                (NamespaceDataWide, u64::from_be_bytes(self.take::<8>()?)),
+                None,
+            ),
+            _ => {
+                // The one-word bits 2-7 and 11 (the other entries are
+                // never read: their bits are handled above).
+                const ONE_WORD: [DataField; 12] = [
+                    HopLimit,
+                    IngressIfId,
+                    TimestampSecs,
+                    TimestampFrac,
+                    TransitDelay,
+                    NamespaceData,
+                    QueueDepth,
+                    ChecksumComplement,
+                    HopLimitWide,
+                    IngressIfIdWide,
+                    NamespaceDataWide,
+                    BufferOccupancy,
+                ];
+                let field = *ONE_WORD.get(k as usize)?;
+                ((field, word(self.take::<4>()?)), None)
+            }
+        };
+        self.second = second;
+        Some(first)
+    }
+}
+
 /// A typed view of one node's record (RFC 9197 §4.4.2).
 ///
 /// Each accessor returns `None` when the trace type does not carry the field,
@@ -447,6 +653,37 @@ impl<'a> NodeRecord<'a> {
         })
     }
 
+    /// The values of the data fields the trace type carries (bits 0-11),
+    /// in wire order, each with its [`DataField`]; the fast way to visit
+    /// only what a record holds, for a writer that prints each value
+    /// under its name.
+    ///
+    /// ```
+    /// use ioam_trace::record::DataField;
+    /// use ioam_trace::{Mode, Trace};
+    /// // Type 0xc00000 (bits 0 and 1): hop limit 63, node 1, interfaces 2 / 3.
+    /// let body = [0, 1, 0x10, 0, 0xc0, 0, 0, 0, 63, 0, 0, 1, 0, 2, 0, 3];
+    /// let trace = Trace::parse_preallocated(&body, Mode::Strict)?;
+    /// let record = trace.records().next().unwrap()?;
+    /// let values: Vec<(DataField, u64)> = record.values().collect();
+    /// assert_eq!(values, [
+    ///     (DataField::HopLimit, 63),
+    ///     (DataField::NodeId, 1),
+    ///     (DataField::IngressIfId, 2),
+    ///     (DataField::EgressIfId, 3),
+    /// ]);
+    /// assert_eq!(DataField::EgressIfId.name(), "egress_if_id");
+    /// # Ok::<(), ioam_trace::TraceError>(())
+    /// ```
+    #[inline]
+    pub fn values(&self) -> FieldValues<'a> {
+        FieldValues {
+            rest: self.bytes,
+            bits: self.layout.trace_type().bits() & 0x00ff_f000,
+            second: None,
+        }
+    }
+
     /// Every field of the record at once, typed.
     ///
     /// ```
@@ -606,6 +843,85 @@ mod tests {
             let r = NodeRecord::new(&bytes[..n], 8, RecordLayout::new(t), fields);
             proptest::prop_assert_eq!(r.fields(), by_accessors(&r));
         }
+    }
+
+    /// [`NodeFields`](super::NodeFields) rebuilt from `values()`.
+    fn by_values<'a>(r: &NodeRecord<'a>) -> super::NodeFields<'a> {
+        use super::DataField::*;
+        let mut f = super::NodeFields {
+            oss: r.oss(),
+            ..Default::default()
+        };
+        let mut order = alloc::vec::Vec::new();
+        for (field, v) in r.values() {
+            order.push(field);
+            match field {
+                HopLimit => f.hop_limit = Some(v as u8),
+                NodeId => f.node_id = Some(v as u32),
+                IngressIfId => f.ingress_if_id = Some(v as u16),
+                EgressIfId => f.egress_if_id = Some(v as u16),
+                TimestampSecs => f.timestamp_secs = Some(v as u32),
+                TimestampFrac => f.timestamp_frac = Some(v as u32),
+                TransitDelay => f.transit_delay = Some(v as u32),
+                NamespaceData => f.namespace_data = Some(v as u32),
+                QueueDepth => f.queue_depth = Some(v as u32),
+                ChecksumComplement => f.checksum_complement = Some(v as u32),
+                HopLimitWide => f.hop_limit_wide = Some(v as u8),
+                NodeIdWide => f.node_id_wide = Some(v),
+                IngressIfIdWide => f.ingress_if_id_wide = Some(v as u32),
+                EgressIfIdWide => f.egress_if_id_wide = Some(v as u32),
+                NamespaceDataWide => f.namespace_data_wide = Some(v),
+                BufferOccupancy => f.buffer_occupancy = Some(v as u32),
+            }
+            assert!(
+                r.trace_type().has_bit(field.bit()),
+                "{field:?} of an absent bit"
+            );
+        }
+        // Wire order, each value once, and the narrowing casts above lost nothing.
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        f
+    }
+
+    proptest::proptest! {
+        /// `values()` yields exactly the fields `fields()` reads, in order.
+        #[test]
+        fn values_equal_fields(
+            bits in 0u32..1 << 24,
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..252),
+            extra in 0usize..128,
+        ) {
+            let t = TraceType::from_bits_truncate(bits);
+            let fields = usize::from(t.node_len()) * 4;
+            proptest::prop_assume!(fields <= bytes.len());
+            let n = (fields + extra).min(bytes.len());
+            let r = NodeRecord::new(&bytes[..n], 8, RecordLayout::new(t), fields);
+            proptest::prop_assert_eq!(by_values(&r), r.fields());
+        }
+    }
+
+    #[test]
+    fn values_of_every_single_bit_and_dense_types() {
+        let mut types = alloc::vec![0xff_f002u32, 0x80_0000, 0x00_e000, 0xff_fffe, 0x4a_5a02, 0];
+        types.extend((0..24).map(|k| 1u32 << k));
+        for bits in types {
+            let t = TraceType::from_bits_truncate(bits);
+            let mut buf = [0u8; 252];
+            let n = one_record(bits, &mut buf);
+            let fields = usize::from(t.node_len()) * 4;
+            let r = NodeRecord::new(&buf[8..n], 8, RecordLayout::new(t), fields);
+            assert_eq!(by_values(&r), r.fields(), "{bits:#x}");
+            let names: alloc::vec::Vec<_> = r.values().map(|(f, _)| f.name()).collect();
+            let count = (0..12u8)
+                .filter(|&k| t.has_bit(k))
+                .map(|k| if matches!(k, 0 | 1 | 8 | 9) { 2 } else { 1 })
+                .sum::<usize>();
+            assert_eq!(names.len(), count, "{bits:#x}: {names:?}");
+        }
+        assert_eq!(
+            super::DataField::ALL.map(|f| f.bit()),
+            [0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 9, 10, 11]
+        );
     }
 
     #[test]
