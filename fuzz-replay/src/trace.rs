@@ -6,8 +6,8 @@ use ioam_trace::incremental::insert_incremental;
 use ioam_trace::prepared::PREPARED_RECORD_MAX;
 use ioam_trace::writer::emit_record;
 use ioam_trace::{
-    write_transit_prepared, HeaderFlags, NodeData, NodeRecord, PreparedRecord, Trace, TraceHeader,
-    TraceHeaderRepr, TraceKind, TraceType, TransitConfig, TransitOutcome, MAX_RECORDS,
+    write_transit_prepared, DataField, HeaderFlags, NodeData, NodeRecord, PreparedRecord, Trace,
+    TraceHeader, TraceHeaderRepr, TraceKind, TraceType, TransitConfig, TransitOutcome, MAX_RECORDS,
     TRACE_DATA_MAX, TRACE_HEADER_LEN,
 };
 use ioam_wire::build::{Body, OptionSpec, OptionsBuilder};
@@ -92,6 +92,36 @@ fn check_record(rec: &NodeRecord<'_>, body: &[u8]) {
         rec.buffer_occupancy().is_some(),
         t.contains(TraceType::BUFFER_OCCUPANCY)
     );
+    // The present-value walk yields each value the accessors give, in
+    // wire order, and nothing else.
+    let f = rec.fields();
+    let accessor = |field: DataField| -> Option<u64> {
+        use DataField::*;
+        match field {
+            HopLimit => f.hop_limit.map(u64::from),
+            NodeId => f.node_id.map(u64::from),
+            IngressIfId => f.ingress_if_id.map(u64::from),
+            EgressIfId => f.egress_if_id.map(u64::from),
+            TimestampSecs => f.timestamp_secs.map(u64::from),
+            TimestampFrac => f.timestamp_frac.map(u64::from),
+            TransitDelay => f.transit_delay.map(u64::from),
+            NamespaceData => f.namespace_data.map(u64::from),
+            QueueDepth => f.queue_depth.map(u64::from),
+            ChecksumComplement => f.checksum_complement.map(u64::from),
+            HopLimitWide => f.hop_limit_wide.map(u64::from),
+            NodeIdWide => f.node_id_wide,
+            IngressIfIdWide => f.ingress_if_id_wide.map(u64::from),
+            EgressIfIdWide => f.egress_if_id_wide.map(u64::from),
+            NamespaceDataWide => f.namespace_data_wide,
+            BufferOccupancy => f.buffer_occupancy.map(u64::from),
+        }
+    };
+    let mut walked = DataField::ALL.iter().filter(|&&d| accessor(d).is_some());
+    for (field, v) in rec.values() {
+        assert_eq!(walked.next(), Some(&field), "values() out of order");
+        assert_eq!(accessor(field), Some(v), "{field:?}");
+    }
+    assert_eq!(walked.next(), None, "values() stopped early");
     for bit in 0..=24u8 {
         let set = (12..=21).contains(&bit) && t.has_bit(bit);
         assert_eq!(rec.undefined(bit).is_some(), set, "undefined bit {bit}");
