@@ -125,26 +125,42 @@ type CachedAddr = ([u8; 16], [u8; 45], u8);
 pub struct AddrCache {
     entries: [Option<CachedAddr>; 2],
     next: usize,
+    scratch: Vec<u8>,
 }
 
 impl AddrCache {
+    /// The text of `addr` (see [`push_ipv6`]) in a 45-byte block, and its
+    /// length: from the cache when it is one of the last two addresses.
+    #[inline]
+    pub fn text(&mut self, addr: [u8; 16]) -> (&[u8; 45], usize) {
+        let hit = self.entries.iter().position(|e| e.is_some_and(|(b, _, _)| b == addr));
+        let at = match hit {
+            Some(at) => at,
+            None => {
+                // Written in a scratch buffer kept with the cache: no
+                // allocation once it has grown to an address's length.
+                let out = &mut self.scratch;
+                out.clear();
+                push_ipv6(out, addr);
+                let mut text = [0u8; 45];
+                let len = out.len().min(45);
+                text[..len].copy_from_slice(&out[..len]);
+                let at = self.next;
+                self.entries[at] = Some((addr, text, len as u8));
+                self.next ^= 1;
+                at
+            }
+        };
+        match &self.entries[at] {
+            Some((_, text, len)) => (text, usize::from(*len)),
+            None => (&[0; 45], 0),
+        }
+    }
+
     /// Append the text of `addr` (see [`push_ipv6`]).
     pub fn push(&mut self, out: &mut Vec<u8>, addr: [u8; 16]) {
-        for (bytes, text, len) in self.entries.iter().flatten() {
-            if *bytes == addr {
-                let start = out.len();
-                out.extend_from_slice(text);
-                out.truncate(start + usize::from(*len));
-                return;
-            }
-        }
-        let start = out.len();
-        push_ipv6(out, addr);
-        let mut text = [0u8; 45];
-        let len = out.len() - start;
-        text[..len].copy_from_slice(&out[start..]);
-        self.entries[self.next] = Some((addr, text, len as u8));
-        self.next ^= 1;
+        let (text, len) = self.text(addr);
+        out.extend_from_slice(&text[..len]);
     }
 }
 
@@ -204,6 +220,25 @@ pub fn rfc3339(t: Timestamp) -> Option<String> {
     push_rfc3339(&mut out, t).then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
+/// The fraction of a second of an RFC 3339 time: nothing for 0, `.` and
+/// 6 digits for a whole number of microseconds, 9 otherwise.
+fn fraction(nanos: u32) -> ([u8; 10], usize) {
+    let mut out = [b'.'; 10];
+    let (v, width) = if nanos == 0 {
+        return (out, 0);
+    } else if nanos.is_multiple_of(1000) {
+        (nanos / 1000, 6)
+    } else {
+        (nanos, 9)
+    };
+    let mut v = v;
+    for d in out[1..=width].iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    (out, 1 + width)
+}
+
 /// The date and time of the last second written by [`TimeCache::push`]
 /// (captures hold thousands of packets per second).
 #[derive(Debug, Clone, Default)]
@@ -232,15 +267,24 @@ impl TimeCache {
             return false;
         };
         out.extend_from_slice(&prefix);
-        if t.nanos != 0 {
-            out.push(b'.');
-            if t.nanos.is_multiple_of(1000) {
-                push_padded(out, (t.nanos / 1000).into(), 6);
-            } else {
-                push_padded(out, t.nanos.into(), 9);
-            }
-        }
+        let (fraction, len) = fraction(t.nanos);
+        out.extend_from_slice(&fraction[..len]);
         out.push(b'Z');
+        true
+    }
+
+    /// [`Self::push`] through a [`Gather`].
+    #[inline]
+    pub fn put(&mut self, out: &mut Gather<'_>, t: Timestamp) -> bool {
+        let Some(prefix) = self.prefix(t.secs) else {
+            return false;
+        };
+        out.put(&prefix);
+        if t.nanos != 0 {
+            let (fraction, len) = fraction(t.nanos);
+            out.put(&fraction[..len]);
+        }
+        out.byte(b'Z');
         true
     }
 
@@ -342,6 +386,14 @@ impl<'a> Gather<'a> {
     #[inline(always)]
     fn advance(&mut self, n: usize) {
         self.at += n;
+    }
+
+    /// Append the first `len` bytes of `block` (`len <= N`): a copy of
+    /// constant size, for a text of varying length kept in a fixed block.
+    #[inline(always)]
+    pub fn put_prefix<const N: usize>(&mut self, block: &[u8; N], len: usize) {
+        self.room::<N>().copy_from_slice(block);
+        self.advance(len.min(N));
     }
 
     /// Append the decimal digits of `v` (what `v.to_string()` gives).
@@ -565,6 +617,10 @@ mod tests {
             let mut o2 = Vec::new();
             assert_eq!(cache.push(&mut o2, Timestamp { secs, nanos }), ok);
             assert_eq!(o, o2);
+            // And through a Gather.
+            let (mut o3, mut buf) = (Vec::new(), GatherBuf::default());
+            assert_eq!(cache.put(&mut buf.to(&mut o3), Timestamp { secs, nanos }), ok);
+            assert_eq!(o, o3);
             ok.then(|| String::from_utf8(o).unwrap())
         };
         assert_eq!(t(0, 0).unwrap(), "1970-01-01T00:00:00Z");

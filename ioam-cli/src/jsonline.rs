@@ -157,29 +157,31 @@ fn hex_num(out: &mut Gather<'_>, k: &str, v: Option<u64>, digits: usize) {
 
 impl PacketSink for JsonSink {
     fn begin(&mut self, head: &PacketHead) {
-        let out = &mut self.out;
-        out.extend_from_slice(b"{\"frame\":");
-        push_u64(out, head.frame);
+        let mut g = self.gather.to(&mut self.out);
+        let out = &mut g;
+        out.put(b"{\"frame\":");
+        out.dec(head.frame);
         if let Some(f) = &self.file {
-            out.extend_from_slice(key!("file").as_bytes());
-            push_json_str(out, f.as_bytes());
+            key(out, key!("file"));
+            push_json_str(out.vec(), f.as_bytes());
         }
         if let Some(t) = head.time {
-            out.extend_from_slice(key!("time").as_bytes());
-            out.push(b'"');
-            self.times.push(out, t);
-            out.push(b'"');
+            key(out, key!("time"));
+            out.byte(b'"');
+            self.times.put(out, t);
+            out.byte(b'"');
         }
         for (k, addr) in [(key!("src"), head.src), (key!("dst"), head.dst)] {
             if let Some(a) = addr {
-                out.extend_from_slice(k.as_bytes());
-                out.push(b'"');
-                self.addrs.push(out, a);
-                out.push(b'"');
+                key(out, k);
+                out.byte(b'"');
+                let (text, len) = self.addrs.text(a);
+                out.put_prefix(text, len);
+                out.byte(b'"');
             }
         }
-        out.extend_from_slice(key!("ioam").as_bytes());
-        out.push(b'[');
+        key(out, key!("ioam"));
+        out.byte(b'[');
     }
 
     fn option(&mut self, head: &PacketHead, o: &OptionView<'_>, trace: Option<&TraceView<'_>>) {
