@@ -36,7 +36,7 @@ pub fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
 /// `digits` (what `format!("0x{v:0digits$x}")` gives), in an 18-byte block
 /// of which the first returned count are the text.
 #[inline(always)]
-fn hex_prefixed(v: u64, digits: usize) -> (usize, [u8; 18]) {
+pub fn hex_prefixed(v: u64, digits: usize) -> (usize, [u8; 18]) {
     let needed = (64 - v.leading_zeros() as usize).div_ceil(4);
     let digits = digits.clamp(needed, 16);
     let mut buf = [b'0'; 18];
@@ -133,7 +133,10 @@ impl AddrCache {
     /// length: from the cache when it is one of the last two addresses.
     #[inline]
     pub fn text(&mut self, addr: [u8; 16]) -> (&[u8; 45], usize) {
-        let hit = self.entries.iter().position(|e| e.is_some_and(|(b, _, _)| b == addr));
+        let hit = self
+            .entries
+            .iter()
+            .position(|e| e.is_some_and(|(b, _, _)| b == addr));
         let at = match hit {
             Some(at) => at,
             None => {
@@ -619,7 +622,10 @@ mod tests {
             assert_eq!(o, o2);
             // And through a Gather.
             let (mut o3, mut buf) = (Vec::new(), GatherBuf::default());
-            assert_eq!(cache.put(&mut buf.to(&mut o3), Timestamp { secs, nanos }), ok);
+            assert_eq!(
+                cache.put(&mut buf.to(&mut o3), Timestamp { secs, nanos }),
+                ok
+            );
             assert_eq!(o, o3);
             ok.then(|| String::from_utf8(o).unwrap())
         };

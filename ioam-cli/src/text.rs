@@ -9,9 +9,10 @@ use crate::decode::{
     Problem, TraceView,
 };
 use crate::fmtbuf::{
-    push_hex, push_hex_alt, push_hex_prefixed, push_padded, push_u64, AddrCache, ByteWriter,
-    TimeCache,
+    hex_prefixed, push_hex, push_hex_alt, push_hex_prefixed, push_u64, AddrCache, ByteWriter,
+    Gather, GatherBuf, TimeCache,
 };
+use clt_context::view::{write_decimal, DECIMAL_ROOM};
 use ioam_trace::{NodeFields, NodeRecord};
 
 /// The text sink: one block per packet (ending with a blank line),
@@ -22,6 +23,7 @@ pub struct TextSink {
     addrs: AddrCache,
     times: TimeCache,
     table: Table,
+    gather: GatherBuf,
 }
 
 impl TextSink {
@@ -108,7 +110,7 @@ impl PacketSink for TextSink {
                 out.extend_from_slice(b"    no node data yet\n");
             } else {
                 out.extend_from_slice(b"    hops (path order):\n");
-                self.table.render(out, t);
+                self.table.render(&mut self.gather.to(out), t);
             }
         }
         for p in &o.errors {
@@ -312,116 +314,201 @@ const COLUMN_BITS: [u32; 18] = {
     ]
 };
 
-/// Column `col` of a record: appended to `out`, or false when absent.
-/// `f` is `rec.fields()` and `timed` whether the timeline shows the
-/// record's timestamp, both computed once per record by the caller.
-fn cell(
-    out: &mut Vec<u8>,
-    col: usize,
-    rec: &NodeRecord<'_>,
-    f: &NodeFields<'_>,
-    timed: bool,
-) -> bool {
-    let n = |out: &mut Vec<u8>, v: Option<u64>| match v {
-        Some(v) => {
-            push_u64(out, v);
-            true
-        }
-        None => false,
+/// Bytes of a fixed cell: the longest is a `u64` in decimal (20 digits),
+/// and [`write_decimal`] needs [`DECIMAL_ROOM`] (24) to write it.
+const CELL: usize = DECIMAL_ROOM;
+
+/// The text of one table cell of bounded length, kept in a fixed block so
+/// that storing and copying it are constant-size moves.
+#[derive(Clone, Copy)]
+struct Cell {
+    text: [u8; CELL],
+    len: u8,
+}
+
+impl Cell {
+    const EMPTY: Cell = Cell {
+        text: [b' '; CELL],
+        len: 0,
     };
-    let h = |out: &mut Vec<u8>, v: Option<u64>, digits| match v {
+
+    #[inline(always)]
+    fn set_dec(&mut self, v: u64) {
+        self.len = write_decimal(v, &mut self.text) as u8;
+    }
+
+    #[inline(always)]
+    fn set_hex(&mut self, v: u64, digits: usize) {
+        let (n, block) = hex_prefixed(v, digits);
+        if let Some(to) = self.text.first_chunk_mut::<18>() {
+            *to = block;
+        }
+        self.len = n as u8;
+    }
+
+    /// Appends `v` as exactly `width` digits (`width` at most 7, `v <
+    /// 10^width`), leading zeros kept: the digits of `10^width + v` but
+    /// the first, moved as one 8-byte block.
+    #[inline(always)]
+    fn padded(&mut self, v: u64, width: u32) {
+        let mut digits = [0u8; DECIMAL_ROOM];
+        write_decimal(10u64.pow(width) + v, &mut digits);
+        let at = usize::from(self.len);
+        if let (Some(to), Some(from)) = (self.text.get_mut(at..at + 8), digits.get(1..9)) {
+            to.copy_from_slice(from);
+            self.len += width as u8;
+        }
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        if let Some(at) = self.text.get_mut(usize::from(self.len)) {
+            *at = b;
+            self.len += 1;
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.text[..usize::from(self.len).min(CELL)]
+    }
+}
+
+/// Fixed column `col` (< 16) of a record into `to`, or false when
+/// absent. `f` is `rec.fields()` and `timed` whether the timeline shows
+/// the record's timestamp, both computed once per record by the caller.
+#[inline(always)]
+fn cell(to: &mut Cell, col: usize, f: &NodeFields<'_>, timed: bool) -> bool {
+    let mut n = |v: Option<u64>| match v {
         Some(v) => {
-            push_hex_prefixed(out, v, digits);
+            to.set_dec(v);
             true
         }
         None => false,
     };
     match col {
-        0 => n(out, f.hop_limit.map(u64::from)),
-        1 => n(out, f.node_id.map(u64::from)),
-        2 => n(out, f.ingress_if_id.map(u64::from)),
-        3 => n(out, f.egress_if_id.map(u64::from)),
+        0 => n(f.hop_limit.map(u64::from)),
+        1 => n(f.node_id.map(u64::from)),
+        2 => n(f.ingress_if_id.map(u64::from)),
+        3 => n(f.egress_if_id.map(u64::from)),
         // A timestamp the timeline shows is not repeated raw.
-        4 => !timed && n(out, f.timestamp_secs.map(u64::from)),
-        5 => !timed && n(out, f.timestamp_frac.map(u64::from)),
-        6 => n(out, f.transit_delay.map(u64::from)),
-        7 => h(out, f.namespace_data.map(u64::from), 8),
-        8 => n(out, f.queue_depth.map(u64::from)),
-        9 => n(out, f.checksum_complement.map(u64::from)),
-        10 => n(out, f.hop_limit_wide.map(u64::from)),
-        11 => n(out, f.node_id_wide),
-        12 => n(out, f.ingress_if_id_wide.map(u64::from)),
-        13 => n(out, f.egress_if_id_wide.map(u64::from)),
-        14 => h(out, f.namespace_data_wide, 16),
-        15 => n(out, f.buffer_occupancy.map(u64::from)),
-        16 => {
-            let mut any = false;
-            for v in rec.undefined_words() {
-                if any {
-                    out.push(b',');
+        4 | 5 if timed => false,
+        4 => n(f.timestamp_secs.map(u64::from)),
+        5 => n(f.timestamp_frac.map(u64::from)),
+        6 => n(f.transit_delay.map(u64::from)),
+        8 => n(f.queue_depth.map(u64::from)),
+        9 => n(f.checksum_complement.map(u64::from)),
+        10 => n(f.hop_limit_wide.map(u64::from)),
+        11 => n(f.node_id_wide),
+        12 => n(f.ingress_if_id_wide.map(u64::from)),
+        13 => n(f.egress_if_id_wide.map(u64::from)),
+        15 => n(f.buffer_occupancy.map(u64::from)),
+        _ => {
+            let (v, digits) = if col == 7 {
+                (f.namespace_data.map(u64::from), 8)
+            } else {
+                (f.namespace_data_wide, 16)
+            };
+            match v {
+                Some(v) => {
+                    to.set_hex(v, digits);
+                    true
                 }
-                push_hex_alt(out, v.into());
-                any = true;
+                None => false,
             }
-            any
         }
-        _ => match f.oss {
-            Some(o) => {
-                out.extend_from_slice(b"schema ");
-                push_hex_prefixed(out, o.schema_id().into(), 6);
-                if !o.data().is_empty() {
-                    out.extend_from_slice(b" data ");
-                    push_hex(out, o.data());
-                }
-                true
+    }
+}
+
+/// Free-text column `col` (16: undefined words, 17: the snapshot) of a
+/// record: appended to `out`, or false when absent.
+fn free_cell(out: &mut Vec<u8>, col: usize, rec: &NodeRecord<'_>, f: &NodeFields<'_>) -> bool {
+    if col == 16 {
+        let mut any = false;
+        for v in rec.undefined_words() {
+            if any {
+                out.push(b',');
             }
-            None => false,
-        },
+            push_hex_alt(out, v.into());
+            any = true;
+        }
+        return any;
+    }
+    match f.oss {
+        Some(o) => {
+            out.extend_from_slice(b"schema ");
+            push_hex_prefixed(out, o.schema_id().into(), 6);
+            if !o.data().is_empty() {
+                out.extend_from_slice(b" data ");
+                push_hex(out, o.data());
+            }
+            true
+        }
+        None => false,
     }
 }
 
 /// Time of day (UTC) with microseconds, from Unix nanoseconds.
-fn time_of_day(out: &mut Vec<u8>, ns: u64) {
+fn time_of_day(c: &mut Cell, ns: u64) {
     let sod = (ns / 1_000_000_000) % 86_400;
-    push_padded(out, sod / 3600, 2);
-    out.push(b':');
-    push_padded(out, (sod / 60) % 60, 2);
-    out.push(b':');
-    push_padded(out, sod % 60, 2);
-    out.push(b'.');
-    push_padded(out, (ns % 1_000_000_000) / 1000, 6);
+    c.len = 0;
+    c.padded(sod / 3600, 2);
+    c.byte(b':');
+    c.padded((sod / 60) % 60, 2);
+    c.byte(b':');
+    c.padded(sod % 60, 2);
+    c.byte(b'.');
+    c.padded((ns % 1_000_000_000) / 1000, 6);
 }
 
 /// Signed offset in seconds with microseconds: `+0.000125`.
-fn offset(out: &mut Vec<u8>, ns: u64, from: u64) {
+fn offset(c: &mut Cell, ns: u64, from: u64) {
     let (sign, d) = if ns >= from {
         (b'+', ns - from)
     } else {
         (b'-', from - ns)
     };
-    out.push(sign);
-    push_u64(out, d / 1_000_000_000);
-    out.push(b'.');
-    push_padded(out, (d % 1_000_000_000) / 1000, 6);
+    c.len = 0;
+    c.byte(sign);
+    // At most 11 digits of seconds: 1 + 11 + 1 + 6 bytes of the 24.
+    let mut secs = Cell::EMPTY;
+    secs.set_dec(d / 1_000_000_000);
+    for &b in secs.as_bytes() {
+        c.byte(b);
+    }
+    c.byte(b'.');
+    c.padded((d % 1_000_000_000) / 1000, 6);
 }
 
-/// The buffers of the hop table, reused from trace to trace: every cell's
-/// text in one buffer, and where each cell is.
+/// Columns of the table: hop, time, offset, then [`COLUMNS`]; the first
+/// [`FIXED`] have cells of bounded length, the last two free text.
+const NCOLS: usize = 3 + COLUMNS.len();
+const FIXED: usize = NCOLS - 2;
+
+/// The buffers of the hop table, reused from trace to trace.
 #[derive(Debug, Default)]
 struct Table {
-    text: Vec<u8>,
-    /// Per row, per column: the cell's range in `text` (empty = absent).
-    cells: Vec<(u32, u32)>,
+    /// The fixed cells, [`FIXED`] per row.
+    cells: Vec<[Cell; FIXED]>,
+    /// The text of the free-text cells, and per row where each is.
+    free: Vec<u8>,
+    free_at: Vec<[(u32, u32); 2]>,
 }
 
-/// Columns of the table: hop, time, offset, then [`COLUMNS`].
-const NCOLS: usize = 3 + COLUMNS.len();
+impl core::fmt::Debug for Cell {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+/// 32 blanks, cut to length for padding.
+const BLANKS: [u8; 32] = [b' '; 32];
 
 impl Table {
-    fn render(&mut self, out: &mut Vec<u8>, t: &TraceView<'_>) {
+    fn render(&mut self, out: &mut Gather<'_>, t: &TraceView<'_>) {
         let format = t.timestamp_format;
-        self.text.clear();
         self.cells.clear();
+        self.free.clear();
+        self.free_at.clear();
         // Like the timeline of a tracing UI: when the records carry
         // timestamps, the time of each hop and its offset from the first
         // timestamped hop.
@@ -439,37 +526,42 @@ impl Table {
         for (col, p) in possible.iter_mut().enumerate().skip(3) {
             *p = bits & COLUMN_BITS[col - 3] != 0;
         }
+        // The fixed columns of records the trace type can fill.
+        let record_cols: heapless::Vec<u8, FIXED> = (3..FIXED as u8)
+            .filter(|&c| possible[usize::from(c)])
+            .collect();
+        let mut dash = Cell::EMPTY;
+        dash.byte(b'-');
         for (hop, rec) in t.path_order() {
             let f = rec.fields();
             let unix = f.unix_nanos(format);
-            // The row's cells are gathered on the stack and appended at once.
-            let mut row = [(0u32, 0u32); NCOLS];
-            for ((col, present), at) in present.iter_mut().enumerate().zip(&mut row) {
-                let start = self.text.len();
-                if !possible[col] {
-                    *at = (start as u32, start as u32);
-                    continue;
+            self.cells.push([Cell::EMPTY; FIXED]);
+            let Some(row) = self.cells.last_mut() else {
+                break;
+            };
+            row[0].set_dec(hop as u64);
+            if let Some(t0) = t0 {
+                match unix {
+                    Some(ns) => {
+                        time_of_day(&mut row[1], ns);
+                        offset(&mut row[2], ns, t0);
+                    }
+                    None => (row[1], row[2]) = (dash, dash),
                 }
-                let has = match col {
-                    0 => {
-                        push_u64(&mut self.text, hop as u64);
-                        true
-                    }
-                    1 | 2 if t0.is_none() => false,
-                    1 | 2 => {
-                        match (unix, col) {
-                            (Some(ns), 1) => time_of_day(&mut self.text, ns),
-                            (Some(ns), _) => offset(&mut self.text, ns, t0.unwrap_or(0)),
-                            (None, _) => self.text.push(b'-'),
-                        }
-                        true
-                    }
-                    c => cell(&mut self.text, c - 3, &rec, &f, unix.is_some()),
-                };
-                *present |= has;
-                *at = (start as u32, self.text.len() as u32);
             }
-            self.cells.extend_from_slice(&row);
+            for &col in &record_cols {
+                let col = usize::from(col);
+                present[col] |= cell(&mut row[col], col - 3, &f, unix.is_some());
+            }
+            let mut at = [(0u32, 0u32); 2];
+            for (i, col) in (FIXED..NCOLS).enumerate() {
+                let start = self.free.len() as u32;
+                if possible[col] && free_cell(&mut self.free, col - 3, &rec, &f) {
+                    present[col] = true;
+                }
+                at[i] = (start, self.free.len() as u32);
+            }
+            self.free_at.push(at);
         }
         let header = |col: usize| match col {
             0 => "hop",
@@ -477,72 +569,74 @@ impl Table {
             2 => "offset (s)",
             c => COLUMNS[c - 3],
         };
-        let rows = self.cells.len() / NCOLS;
         let mut widths = [0usize; NCOLS];
         for (col, w) in widths.iter_mut().enumerate().filter(|(c, _)| present[*c]) {
             *w = header(col).len();
-            for row in 0..rows {
-                let (a, b) = self.cells[row * NCOLS + col];
+            for (row, free) in self.cells.iter().zip(&self.free_at) {
+                let len = match col.checked_sub(FIXED) {
+                    None => usize::from(row[col].len),
+                    Some(i) => (free[i].1 - free[i].0) as usize,
+                };
                 // An absent cell is shown as `-`.
-                *w = (*w).max(((b - a) as usize).max(1));
+                *w = (*w).max(len.max(1));
             }
         }
-        line(out, &present, &widths, |col| header(col).as_bytes());
-        for row in 0..rows {
-            let (text, cells) = (&self.text, &self.cells);
-            line(out, &present, &widths, |col| {
-                let (a, b) = cells[row * NCOLS + col];
-                if a == b {
-                    b"-"
-                } else {
-                    &text[a as usize..b as usize]
+        let last = (0..NCOLS).rev().find(|c| present[*c]).unwrap_or(0);
+        // The header line.
+        out.put(b"    ");
+        for col in (0..NCOLS).filter(|c| present[*c]) {
+            out.put(b"  ");
+            let name = header(col).as_bytes();
+            let pad = widths[col].saturating_sub(name.len());
+            if col < FIXED {
+                blanks(out, pad);
+            }
+            out.put(name);
+            if col >= FIXED && col != last {
+                blanks(out, pad);
+            }
+        }
+        out.byte(b'\n');
+        let shown: heapless::Vec<u8, FIXED> = (0..FIXED as u8)
+            .filter(|&c| present[usize::from(c)])
+            .collect();
+        for (row, free) in self.cells.iter().zip(&self.free_at) {
+            out.put(b"    ");
+            // Fixed columns: numbers and times, right-aligned, each moved
+            // as one block.
+            for &col in &shown {
+                let col = usize::from(col);
+                let c = if row[col].len == 0 { &dash } else { &row[col] };
+                let pad = widths[col].saturating_sub(usize::from(c.len));
+                out.put(b"  ");
+                blanks(out, pad);
+                out.put_prefix(&c.text, usize::from(c.len));
+            }
+            // Free-text columns, left-aligned; the last is not padded, so
+            // that the line has no trailing blanks.
+            for col in (FIXED..NCOLS).filter(|c| present[*c]) {
+                let (a, b) = free[col - FIXED];
+                let text = self.free.get(a as usize..b as usize).unwrap_or_default();
+                let text = if text.is_empty() { &b"-"[..] } else { text };
+                out.put(b"  ");
+                out.put(text);
+                if col != last {
+                    blanks(out, widths[col].saturating_sub(text.len()));
                 }
-            });
+            }
+            out.byte(b'\n');
         }
     }
-}
-
-/// One line of the table: the present columns, numbers right-aligned and
-/// the free-text columns (`undefined`, `oss`) left-aligned, without
-/// trailing blanks.
-fn line<'c>(
-    out: &mut Vec<u8>,
-    present: &[bool; NCOLS],
-    widths: &[usize; NCOLS],
-    cell: impl Fn(usize) -> &'c [u8],
-) {
-    let start = out.len();
-    out.extend_from_slice(b"    ");
-    let last = (0..NCOLS).rev().find(|c| present[*c]);
-    for col in (0..NCOLS).filter(|c| present[*c]) {
-        let left = col >= NCOLS - 2;
-        out.extend_from_slice(b"  ");
-        let text = cell(col);
-        let pad = widths[col].saturating_sub(text.len());
-        if !left {
-            spaces(out, pad);
-        }
-        out.extend_from_slice(text);
-        // The last column is not padded: the line has no trailing blanks.
-        if left && Some(col) != last {
-            spaces(out, pad);
-        }
-    }
-    while out.len() > start && out.last().is_some_and(u8::is_ascii_whitespace) {
-        out.pop();
-    }
-    out.push(b'\n');
 }
 
 /// Append `n` blanks: a constant 32-byte block cut to length (the widths
 /// of the table are short), in a loop for wider ones.
-fn spaces(out: &mut Vec<u8>, n: usize) {
+#[inline]
+fn blanks(out: &mut Gather<'_>, n: usize) {
     let mut n = n;
     while n > 0 {
-        let k = n.min(32);
-        let start = out.len();
-        out.extend_from_slice(&[b' '; 32]);
-        out.truncate(start + k);
+        let k = n.min(BLANKS.len());
+        out.put_prefix(&BLANKS, k);
         n -= k;
     }
 }

@@ -11,3 +11,6 @@ tp="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 "$ioam" craft --trace-type 0xf00002 --hops 5 --traceparent "$tp" --count 2 --linktype ethernet --vlan 100 -o clt-f00002-vlan.pcap
 "$ioam" craft --trace-type 0xf00000 --hops 7 --legacy-clt --ns 9 --traceparent "$tp" --count 2 -o legacy.pcap
 "$ioam" craft --trace-type 0xc00000 --hops 4 --count 2 --no-originator -o no-originator.pcap
+# Traces the crafter does not make (undefined bits, missing and earlier
+# timestamps):
+python3 make-undefined.py
