@@ -506,7 +506,9 @@ const BLANKS: [u8; 32] = [b' '; 32];
 impl Table {
     fn render(&mut self, out: &mut Gather<'_>, t: &TraceView<'_>) {
         let format = t.timestamp_format;
-        self.cells.clear();
+        // Rows are kept from table to table (only the lengths of the cells
+        // used are reset), so that a row is not cleared and copied whole.
+        let mut rows = 0;
         self.free.clear();
         self.free_at.clear();
         // Like the timeline of a tracing UI: when the records carry
@@ -535,10 +537,16 @@ impl Table {
         for (hop, rec) in t.path_order() {
             let f = rec.fields();
             let unix = f.unix_nanos(format);
-            self.cells.push([Cell::EMPTY; FIXED]);
-            let Some(row) = self.cells.last_mut() else {
+            if self.cells.len() == rows {
+                self.cells.push([Cell::EMPTY; FIXED]);
+            }
+            let Some(row) = self.cells.get_mut(rows) else {
                 break;
             };
+            rows += 1;
+            for c in [0, 1, 2].iter().chain(&record_cols) {
+                row[usize::from(*c)].len = 0;
+            }
             row[0].set_dec(hop as u64);
             if let Some(t0) = t0 {
                 match unix {
@@ -572,7 +580,7 @@ impl Table {
         let mut widths = [0usize; NCOLS];
         for (col, w) in widths.iter_mut().enumerate().filter(|(c, _)| present[*c]) {
             *w = header(col).len();
-            for (row, free) in self.cells.iter().zip(&self.free_at) {
+            for (row, free) in self.cells[..rows].iter().zip(&self.free_at) {
                 let len = match col.checked_sub(FIXED) {
                     None => usize::from(row[col].len),
                     Some(i) => (free[i].1 - free[i].0) as usize,
@@ -600,7 +608,7 @@ impl Table {
         let shown: heapless::Vec<u8, FIXED> = (0..FIXED as u8)
             .filter(|&c| present[usize::from(c)])
             .collect();
-        for (row, free) in self.cells.iter().zip(&self.free_at) {
+        for (row, free) in self.cells[..rows].iter().zip(&self.free_at) {
             out.put(b"    ");
             // Fixed columns: numbers and times, right-aligned, each moved
             // as one block.
