@@ -240,6 +240,10 @@ impl<'a> Hop<'a> {
 }
 
 /// The attribute key of one hop; `Display` writes `ioam_namespace<ns>_node<i>`.
+///
+/// Like [`AttributeValue`]'s, the text is printable ASCII (0x20-0x7e)
+/// without `"` or `\`: it can go into a JSON string, a protobuf string or
+/// a header value as it is (a property test holds every writer to it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AttributeKey {
     /// The namespace id (decimal in the key).
@@ -273,7 +277,8 @@ impl fmt::Display for AttributeKey {
     }
 }
 
-/// The attribute value of one hop; `Display` writes the `Key=value; ` items.
+/// The attribute value of one hop; `Display` writes the `Key=value; ` items:
+/// printable ASCII without `"` or `\`, like [`AttributeKey`]'s text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttributeValue<'a> {
     fields: NodeFields<'a>,

@@ -574,6 +574,27 @@ proptest! {
         }
     }
 
+    /// The attribute texts need no escaping anywhere: printable ASCII
+    /// without `"` or `\\` (what their documentation promises, and what
+    /// `ioam decode --format otlp-json` relies on to write them as is).
+    #[test]
+    fn attribute_text_is_printable_ascii_without_quotes(b in any_body(), schema in prop_oneof![Just(CLT_SCHEMA_ID), 0u32..=0xff_ffff]) {
+        for v in [Mode::Strict, Mode::Lenient] {
+            let Ok(t) = Trace::parse_preallocated(&b, v) else { continue };
+            for hop in CltView::new(t, schema).hops().flatten() {
+                let (mut k, mut v) = (Text::new(), Text::new());
+                hop.attribute_key().write_to(&mut k).unwrap();
+                hop.attribute_value().write_to(&mut v).unwrap();
+                for text in [&k, &v] {
+                    prop_assert!(
+                        text.bytes().all(|c| (0x20..=0x7e).contains(&c) && c != b'"' && c != b'\\'),
+                        "{}", text
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn any_context_is_found_in_the_originator(ctx in valid_span_context(), hops in 0usize..5, schema in 0u32..=0xff_ffff) {
         let mut clt = [0u8; 32];

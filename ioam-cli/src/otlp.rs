@@ -7,7 +7,8 @@
 use std::io::{self, Write};
 
 use crate::decode::{OptionView, PacketHead, PacketSink, Problem, TraceView};
-use crate::fmtbuf::{push_hex, push_json_with, push_u64, ByteWriter};
+use crate::fmtbuf::{push_hex, push_u64, ByteWriter};
+use clt_context::view::AttributeWriter;
 use ioam_capture::file::Timestamp;
 
 /// Name of every exported span.
@@ -208,20 +209,19 @@ impl OtlpSink {
         out.extend_from_slice(b"\",\"endTimeUnixNano\":\"");
         push_u64(out, end);
         out.extend_from_slice(b"\",\"attributes\":[");
+        // The keys and values are printable ASCII without quotes or
+        // backslashes (clt-context's promise): they go into the JSON
+        // strings as they are, all of a span's through one gathering writer.
+        let mut bytes = ByteWriter(out);
+        let mut w = AttributeWriter::new(&mut bytes);
         for (i, hop) in t.view.hops().flatten().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"key\":");
-            push_json_with(out, |o| {
-                let _ = hop.attribute_key().write_to(&mut ByteWriter(o));
-            });
-            out.extend_from_slice(b",\"value\":{\"stringValue\":");
-            push_json_with(out, |o| {
-                let _ = hop.attribute_value().write_to(&mut ByteWriter(o));
-            });
-            out.extend_from_slice(b"}}");
+            let _ = w.str(if i > 0 { ",{\"key\":\"" } else { "{\"key\":\"" });
+            let _ = w.key(&hop.attribute_key());
+            let _ = w.str("\",\"value\":{\"stringValue\":\"");
+            let _ = w.value(&hop.attribute_value());
+            let _ = w.str("\"}}");
         }
+        let _ = w.finish();
         out.extend_from_slice(b"]}");
     }
 }
