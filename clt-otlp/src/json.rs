@@ -78,28 +78,26 @@ pub fn push_str(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// Whether `s` holds a byte JSON must escape (a control character, `"`
-/// or `\\`), eight bytes at a time: a word has such a byte when one of its
-/// bytes is below 0x20 or is zero after an XOR with the quote or the
-/// backslash (the classic "has a byte less than n" bit tricks; a borrow can
-/// only flag bytes above one that really matches).
+/// or `\\`). Blocks of 16 bytes are folded without a branch (the compiler
+/// turns each fold into a few vector compares), with a test between
+/// blocks; the last block of a string of 16 bytes or more overlaps the one
+/// before instead of going byte by byte.
 pub fn needs_escape(s: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH != 0;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-        if below(w, 0x20)
-            || below(w ^ (ONES * u64::from(b'"')), 1)
-            || below(w ^ (ONES * u64::from(b'\\')), 1)
-        {
+    let special = |b: u8| u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\');
+    let any = |block: &[u8; 16]| block.iter().fold(0, |acc, &b| acc | special(b)) != 0;
+    let mut blocks = s.chunks_exact(16);
+    for block in &mut blocks {
+        if block.first_chunk::<16>().is_some_and(any) {
             return true;
         }
     }
-    words
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    if blocks.remainder().is_empty() {
+        return false;
+    }
+    match s.last_chunk::<16>() {
+        Some(last) => any(last),
+        None => s.iter().fold(0, |acc, &b| acc | special(b)) != 0,
+    }
 }
 
 /// The inside of a JSON string: `s` with serde_json's escapes (see
@@ -161,7 +159,7 @@ mod tests {
 
     #[test]
     fn escape_check_finds_every_byte_json_escapes() {
-        for len in 0..24 {
+        for len in 0..50 {
             for at in 0..len {
                 for b in 0u8..=255 {
                     let mut s = vec![b'a'; len];
