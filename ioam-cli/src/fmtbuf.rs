@@ -10,6 +10,10 @@
 //! ([`TimeCache`]). Decimal numbers, hex strings and JSON strings are
 //! `clt_otlp::json`'s writers, re-exported here, which the agent's file
 //! sink uses too.
+//!
+//! The hot writers append through a [`Gather`] instead of the `Vec`
+//! itself: many small appends collected in a fixed buffer whose position
+//! stays in a register, handed to the `Vec` 2 KiB at a time.
 
 use clt_context::view::{write_decimal, write_hex, DECIMAL_ROOM};
 pub use clt_otlp::json::{
@@ -19,18 +23,6 @@ pub use clt_otlp::json::{
 use ioam_capture::file::Timestamp;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Append `v` as exactly `width` decimal digits (`v < 10^width`, `width`
-/// at most 20): leading zeros kept.
-pub fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
-    let mut buf = [b'0'; 20];
-    let mut v = v;
-    for d in buf[..width].iter_mut().rev() {
-        *d = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    out.extend_from_slice(&buf[..width]);
-}
 
 /// `0x` and the lowercase hex digits of `v`, zero-padded to at least
 /// `digits` (what `format!("0x{v:0digits$x}")` gives), in an 18-byte block
@@ -297,20 +289,6 @@ impl TimeCache {
     }
 }
 
-/// Append what `write` writes as a JSON string (quoted, escaped like
-/// [`push_json_str`]): written in place, and escaped afterwards only if it
-/// needs it (text the decoder makes itself never does).
-pub fn push_json_with(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
-    out.push(b'"');
-    let start = out.len();
-    write(out);
-    if needs_json_escape(&out[start..]) {
-        let raw = out.split_off(start);
-        push_json_escaped(out, &raw);
-    }
-    out.push(b'"');
-}
-
 /// Bytes a [`Gather`] collects before it hands them to its `Vec`.
 pub const GATHER: usize = 2048;
 
@@ -497,16 +475,6 @@ mod tests {
         let mut v = Vec::new();
         f(&mut v);
         String::from_utf8(v).unwrap()
-    }
-
-    #[test]
-    fn written_in_place_and_escaped_like_serde_json() {
-        let mut v = Vec::new();
-        push_json_with(&mut v, |o| o.extend_from_slice(b"a\"b\\c\n"));
-        assert_eq!(v, serde_json::to_vec("a\"b\\c\n").unwrap());
-        let mut v = b"x".to_vec();
-        push_json_with(&mut v, |o| o.extend_from_slice(b"plain"));
-        assert_eq!(v, b"x\"plain\"");
     }
 
     #[test]
