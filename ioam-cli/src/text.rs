@@ -13,7 +13,7 @@ use crate::fmtbuf::{
     Gather, GatherBuf, TimeCache,
 };
 use clt_context::view::{write_decimal, DECIMAL_ROOM};
-use ioam_trace::{NodeFields, NodeRecord};
+use ioam_trace::{NodeFields, NodeRecord, TraceType};
 
 /// The text sink: one block per packet (ending with a blank line),
 /// appended to its buffer ([`Self::buffer`], [`Self::take`]).
@@ -514,8 +514,11 @@ impl Table {
         // Like the timeline of a tracing UI: when the records carry
         // timestamps, the time of each hop and its offset from the first
         // timestamped hop.
+        let bits = t.view.trace().trace_type().bits();
+        let timed = bits & TraceType::TIMESTAMP_SECS.bits() != 0;
         let t0 = t
             .path_order()
+            .filter(|_| timed)
             .find_map(|(_, r)| r.fields().unix_nanos(format));
         let mut present = [false; NCOLS];
         present[0] = true;
@@ -523,7 +526,6 @@ impl Table {
         present[2] = t0.is_some();
         // The columns the trace type can fill: the others stay empty in
         // every row and are not asked for.
-        let bits = t.view.trace().trace_type().bits();
         let mut possible = [true; NCOLS];
         for (col, p) in possible.iter_mut().enumerate().skip(3) {
             *p = bits & COLUMN_BITS[col - 3] != 0;
@@ -532,8 +534,6 @@ impl Table {
         let record_cols: heapless::Vec<u8, FIXED> = (3..FIXED as u8)
             .filter(|&c| possible[usize::from(c)])
             .collect();
-        let mut dash = Cell::EMPTY;
-        dash.byte(b'-');
         for (hop, rec) in t.path_order() {
             let f = rec.fields();
             let unix = f.unix_nanos(format);
@@ -544,18 +544,15 @@ impl Table {
                 break;
             };
             rows += 1;
-            for c in [0, 1, 2].iter().chain(&record_cols) {
-                row[usize::from(*c)].len = 0;
+            // Every cell starts as the `-` of an absent value.
+            for c in row.iter_mut() {
+                c.text[0] = b'-';
+                c.len = 1;
             }
             row[0].set_dec(hop as u64);
-            if let Some(t0) = t0 {
-                match unix {
-                    Some(ns) => {
-                        time_of_day(&mut row[1], ns);
-                        offset(&mut row[2], ns, t0);
-                    }
-                    None => (row[1], row[2]) = (dash, dash),
-                }
+            if let (Some(t0), Some(ns)) = (t0, unix) {
+                time_of_day(&mut row[1], ns);
+                offset(&mut row[2], ns, t0);
             }
             for &col in &record_cols {
                 let col = usize::from(col);
@@ -581,12 +578,12 @@ impl Table {
         for (col, w) in widths.iter_mut().enumerate().filter(|(c, _)| present[*c]) {
             *w = header(col).len();
             for (row, free) in self.cells[..rows].iter().zip(&self.free_at) {
+                // An absent cell is shown as `-` (the fixed ones hold it).
                 let len = match col.checked_sub(FIXED) {
                     None => usize::from(row[col].len),
-                    Some(i) => (free[i].1 - free[i].0) as usize,
+                    Some(i) => ((free[i].1 - free[i].0) as usize).max(1),
                 };
-                // An absent cell is shown as `-`.
-                *w = (*w).max(len.max(1));
+                *w = (*w).max(len);
             }
         }
         let last = (0..NCOLS).rev().find(|c| present[*c]).unwrap_or(0);
@@ -614,7 +611,7 @@ impl Table {
             // as one block.
             for &col in &shown {
                 let col = usize::from(col);
-                let c = if row[col].len == 0 { &dash } else { &row[col] };
+                let c = &row[col];
                 let pad = widths[col].saturating_sub(usize::from(c.len));
                 out.put(b"  ");
                 blanks(out, pad);
