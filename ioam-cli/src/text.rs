@@ -531,9 +531,8 @@ impl Table {
             *p = bits & COLUMN_BITS[col - 3] != 0;
         }
         // The fixed columns of records the trace type can fill.
-        let record_cols: heapless::Vec<u8, FIXED> = (3..FIXED as u8)
-            .filter(|&c| possible[usize::from(c)])
-            .collect();
+        let (cols, n) = listed(3..FIXED, &possible);
+        let record_cols = &cols[..n];
         for (hop, rec) in t.path_order() {
             let f = rec.fields();
             let unix = f.unix_nanos(format);
@@ -554,7 +553,7 @@ impl Table {
                 time_of_day(&mut row[1], ns);
                 offset(&mut row[2], ns, t0);
             }
-            for &col in &record_cols {
+            for &col in record_cols {
                 let col = usize::from(col);
                 present[col] |= cell(&mut row[col], col - 3, &f, unix.is_some());
             }
@@ -602,14 +601,13 @@ impl Table {
             }
         }
         out.byte(b'\n');
-        let shown: heapless::Vec<u8, FIXED> = (0..FIXED as u8)
-            .filter(|&c| present[usize::from(c)])
-            .collect();
+        let (cols, n) = listed(0..FIXED, &present);
+        let shown = &cols[..n];
         for (row, free) in self.cells[..rows].iter().zip(&self.free_at) {
             out.put(b"    ");
             // Fixed columns: numbers and times, right-aligned, each moved
             // as one block.
-            for &col in &shown {
+            for &col in shown {
                 let col = usize::from(col);
                 let c = &row[col];
                 let pad = widths[col].saturating_sub(usize::from(c.len));
@@ -632,6 +630,19 @@ impl Table {
             out.byte(b'\n');
         }
     }
+}
+
+/// The columns of `range` whose flag is set, in order, and how many.
+fn listed(range: core::ops::Range<usize>, flags: &[bool; NCOLS]) -> ([u8; NCOLS], usize) {
+    let mut cols = [0u8; NCOLS];
+    let mut n = 0;
+    for col in range {
+        if flags[col] {
+            cols[n] = col as u8;
+            n += 1;
+        }
+    }
+    (cols, n)
 }
 
 /// Append `n` blanks: a constant 32-byte block cut to length (the widths
