@@ -8,4 +8,4 @@ pub mod pipeline;
 pub mod proto;
 pub mod span;
 
-pub use span::{IoamSpan, SpanBuilder, SpanConfig};
+pub use span::{IoamSpan, SpanBatch, SpanBuilder, SpanConfig, SpanOut};

@@ -297,7 +297,14 @@ struct Shared {
     /// Spans in the queue now (the bound is [`PipelineConfig::queue_size`]).
     queued: AtomicUsize,
     queue_size: usize,
+    /// Delivered spans kept for their buffers, at most [`SPENT_KEPT`]
+    /// (see [`Submitter::reclaim`]).
+    spent: Mutex<Vec<IoamSpan>>,
 }
+
+/// Delivered spans the export thread keeps for reuse, at most: beyond
+/// them, spans are freed (a source that never reclaims costs this much).
+pub const SPENT_KEPT: usize = 1024;
 
 impl Shared {
     /// Take room for `n` spans; false when the queue has none (an empty
@@ -394,6 +401,25 @@ impl Submitter {
             return false;
         }
         true
+    }
+
+    /// Move the delivered spans the export thread has kept into `into`
+    /// (at most [`SPENT_KEPT`] at a time), for a [`SpanBatch`]'s `spare`:
+    /// their buffers are reused for new spans, so that a steady stream
+    /// allocates nothing and the export thread frees nothing. Never waits:
+    /// when the export thread holds the list, nothing is moved this time.
+    /// Returns the number moved.
+    ///
+    /// [`SpanBatch`]: crate::span::SpanBatch
+    pub fn reclaim(&self, into: &mut Vec<IoamSpan>) -> usize {
+        match self.shared.spent.try_lock() {
+            Ok(mut spent) => {
+                let n = spent.len();
+                into.append(&mut spent);
+                n
+            }
+            Err(_) => 0,
+        }
     }
 
     /// The counters now.
@@ -558,6 +584,11 @@ impl Worker {
                 }
             }
         }
+        // Keep the spans for their buffers (up to the bound); free the rest.
+        if let Ok(mut spent) = self.shared.spent.lock() {
+            let keep = SPENT_KEPT.saturating_sub(spent.len()).min(batch.len());
+            spent.extend(batch.drain(..keep));
+        }
         batch.clear();
     }
 }
@@ -576,6 +607,7 @@ impl Pipeline {
             deadline: Mutex::new(None),
             queued: AtomicUsize::new(0),
             queue_size: cfg.queue_size,
+            spent: Mutex::new(Vec::new()),
         });
         let worker = Worker {
             rx,
@@ -653,6 +685,49 @@ mod tests {
             hops: Vec::new(),
             hop_attributes: HopAttributes::default(),
         }
+    }
+
+    /// Delivered spans come back through `reclaim`, at most `SPENT_KEPT`,
+    /// and a source that never reclaims leaves the export thread holding
+    /// no more than that.
+    #[test]
+    fn delivered_spans_come_back_for_their_buffers() {
+        let sinks = Sinks {
+            otlp: None,
+            file: Some((Box::new(Vec::new()), FileFormat::Jsonl)),
+        };
+        let pipeline = Pipeline::start(PipelineConfig::default(), Resource::new("t"), sinks);
+        let sub = pipeline.submitter();
+        let total = SPENT_KEPT + 300;
+        let mut spans: Vec<IoamSpan> = (0..total).map(|i| span(i as u8)).collect();
+        assert!(sub.submit_batch_wait(&mut spans));
+        // Wait (at most 20 s) until every span is written.
+        let start = Instant::now();
+        while sub.stats().file_written < total as u64 {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{:?}",
+                sub.stats()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // The first SPENT_KEPT delivered were kept (the list was full from
+        // then on, as nothing was reclaimed); the later ones were freed.
+        let mut spare = Vec::new();
+        let mut got = 0;
+        while got < SPENT_KEPT && start.elapsed() < Duration::from_secs(20) {
+            // `reclaim` never waits: the export thread may hold the list.
+            got += sub.reclaim(&mut spare);
+        }
+        assert_eq!(got, SPENT_KEPT);
+        assert_eq!(spare.len(), SPENT_KEPT);
+        // In the order delivered.
+        assert!(spare
+            .iter()
+            .zip(0..)
+            .all(|(s, i)| s.trace_id == span(i as u8).trace_id));
+        drop(sub);
+        assert_eq!(pipeline.shutdown().file_written, total as u64);
     }
 
     #[test]

@@ -181,6 +181,70 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for HopAttributes {
     }
 }
 
+/// Where a [`SpanBuilder`] puts the spans it makes: a plain
+/// `Vec<IoamSpan>` (each span gets new buffers), or a [`SpanBatch`], which
+/// fills the buffers of spent spans (those the export thread hands back,
+/// [`crate::pipeline::Submitter::reclaim`]) so that a steady stream of
+/// spans allocates nothing once the buffers have grown.
+pub trait SpanOut {
+    /// Empty hop and attribute buffers for the next span.
+    fn buffers(&mut self) -> (Vec<HopSummary>, HopAttributes);
+    /// The span made.
+    fn push(&mut self, span: IoamSpan);
+}
+
+impl SpanOut for Vec<IoamSpan> {
+    fn buffers(&mut self) -> (Vec<HopSummary>, HopAttributes) {
+        (Vec::new(), HopAttributes::default())
+    }
+
+    fn push(&mut self, span: IoamSpan) {
+        Vec::push(self, span);
+    }
+}
+
+/// Spans made by a [`SpanBuilder`] (`spans`), and spent spans whose
+/// buffers it reuses for the next ones (`spare`, taken from the end).
+///
+/// ```
+/// use clt_otlp::span::{SpanBatch, SpanBuilder, SpanConfig};
+///
+/// let builder = SpanBuilder::new(SpanConfig::default());
+/// let mut batch = SpanBatch::default();
+/// let outcome = builder.packet(&[0x45, 0, 0, 20], 0, &mut batch);
+/// assert!(batch.spans.is_empty() && outcome.malformed.is_some());
+/// // Later: hand `batch.spans` to the pipeline (`Submitter::submit_batch`)
+/// // and refill `batch.spare` with `Submitter::reclaim`.
+/// ```
+#[derive(Debug, Default)]
+pub struct SpanBatch {
+    /// The spans made, in order.
+    pub spans: Vec<IoamSpan>,
+    /// Spent spans; their contents do not matter, only their buffers.
+    pub spare: Vec<IoamSpan>,
+}
+
+impl SpanOut for SpanBatch {
+    fn buffers(&mut self) -> (Vec<HopSummary>, HopAttributes) {
+        match self.spare.pop() {
+            Some(IoamSpan {
+                mut hops,
+                mut hop_attributes,
+                ..
+            }) => {
+                hops.clear();
+                hop_attributes.clear();
+                (hops, hop_attributes)
+            }
+            None => (Vec::new(), HopAttributes::default()),
+        }
+    }
+
+    fn push(&mut self, span: IoamSpan) {
+        self.spans.push(span);
+    }
+}
+
 impl IoamSpan {
     /// True when the sampled flag is set.
     pub fn sampled(&self) -> bool {
@@ -309,7 +373,7 @@ impl SpanBuilder {
 
     /// Every span of one IPv6 packet (from its first byte), received at
     /// `receive_unix_nanos`, appended to `out`.
-    pub fn packet(&self, ipv6: &[u8], receive_unix_nanos: u64, out: &mut Vec<IoamSpan>) -> Outcome {
+    pub fn packet(&self, ipv6: &[u8], receive_unix_nanos: u64, out: &mut impl SpanOut) -> Outcome {
         let mut outcome = Outcome::default();
         let walk = WalkConfig {
             mode: self.cfg.mode,
@@ -382,7 +446,7 @@ impl SpanBuilder {
         trace: Trace<'_>,
         origin: Origin,
         receive_unix_nanos: u64,
-        out: &mut Vec<IoamSpan>,
+        out: &mut impl SpanOut,
     ) -> Outcome {
         let mut outcome = Outcome {
             traces: 1,
@@ -399,7 +463,7 @@ impl SpanBuilder {
         origin: Origin,
         receive: u64,
         outcome: &mut Outcome,
-        out: &mut Vec<IoamSpan>,
+        out: &mut impl SpanOut,
     ) {
         let ns = view.namespace_id();
         if !self.cfg.namespaces.is_empty() && !self.cfg.namespaces.contains(&ns) {
@@ -422,14 +486,16 @@ impl SpanBuilder {
             return;
         }
         let n = view.hops().len();
-        let mut hops = Vec::with_capacity(n);
+        // Empty buffers, perhaps a spent span's (see `SpanOut`).
+        let (mut hops, HopAttributes { mut text, mut ends }) = out.buffers();
+        hops.reserve(n);
         // Room for the text: the key, and per 4 bytes of node data at most
         // one `Name=4294967295; ` item (2 hex digits per byte of snapshot).
         let header = view.trace().header();
         let per_hop =
             32 + usize::from(header.node_len) * 4 * 6 + view.trace().body().len() / n.max(1) * 2;
-        let mut text = String::with_capacity(n * per_hop);
-        let mut ends = Vec::with_capacity(n);
+        text.reserve(n * per_hop);
+        ends.reserve(n);
         // One gathering writer for the whole span: the text reaches the
         // string in 512-byte pieces, not one piece per key and per value.
         let mut attributes = AttributeWriter::new(&mut text);
@@ -494,6 +560,73 @@ mod tests {
     /// the hop's own texts (`Display` of the key and the value, which the
     /// clt-context tests hold against a reference model), also for hops
     /// whose text crosses the buffer's 512-byte pieces.
+    /// A span built into a spent span's buffers is the span built fresh
+    /// (but for its random id), and the buffers are the spent span's when
+    /// they are large enough: nothing of the old contents shows through.
+    #[test]
+    fn spans_built_in_spent_buffers_equal_fresh_ones() {
+        let ctx: SpanContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            .parse()
+            .unwrap();
+        let trace_of = |trace_type: u32, hops: u32| {
+            let inj = HopByHopInjector {
+                namespace_id: 7,
+                trace_type: TraceType::from_bits(trace_type).unwrap(),
+                extra_hops: hops as usize,
+                sender: NodeData {
+                    node_id: 1,
+                    ..NodeData::unavailable()
+                },
+                ctx,
+                ..HopByHopInjector::default()
+            };
+            let hbh = inj.build().unwrap();
+            let mut body = hbh[8..8 + usize::from(hbh[5]) - 2].to_vec();
+            for i in 1..=hops {
+                let node = NodeData {
+                    node_id: 1 + i,
+                    queue_depth: 10 * i,
+                    ..NodeData::unavailable()
+                };
+                write_transit(&mut body, 7, &node, &TransitConfig::default()).unwrap();
+            }
+            body
+        };
+        let builder = SpanBuilder::new(SpanConfig::default());
+        // A long span first, then shorter ones of other types into its
+        // buffers (and the other way round).
+        let bodies = [
+            trace_of(0xfff002, 2),
+            trace_of(0x800002, 1),
+            trace_of(0xc20002, 3),
+            trace_of(0xfff002, 1),
+        ];
+        let mut batch = super::SpanBatch::default();
+        for body in &bodies {
+            let trace = Trace::parse_preallocated(body, Mode::Strict).unwrap();
+            let mut fresh = Vec::new();
+            builder.trace(trace, Origin::Capture, 5, &mut fresh);
+            // The spare: the last span built, spent.
+            batch.spare.append(&mut batch.spans);
+            let spare_buffers = batch
+                .spare
+                .last()
+                .map(|s| (s.hops.as_ptr(), s.hops.capacity(), s.hop_attributes.len()));
+            let out = builder.trace(trace, Origin::Capture, 5, &mut batch);
+            assert_eq!(out.spans, 1);
+            assert!(batch.spare.is_empty(), "the spare was used");
+            let (mut got, mut want) = (batch.spans[0].clone(), fresh[0].clone());
+            got.span_id = [0; 8];
+            want.span_id = [0; 8];
+            assert_eq!(got, want);
+            if let Some((ptr, cap, _)) = spare_buffers {
+                if cap >= want.hops.len() {
+                    assert_eq!(batch.spans[0].hops.as_ptr(), ptr, "the spent hops buffer");
+                }
+            }
+        }
+    }
+
     #[test]
     fn span_attributes_are_each_hops_own_text() {
         let ctx: SpanContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

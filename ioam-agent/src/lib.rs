@@ -13,7 +13,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use clt_otlp::pipeline::{Pipeline, PipelineConfig, PipelineStats, Sinks, Submitter};
 use clt_otlp::proto::Resource;
-use clt_otlp::span::{IoamSpan, Origin, Outcome, SpanBuilder, SpanConfig};
+use clt_otlp::span::{Origin, Outcome, SpanBatch, SpanBuilder, SpanConfig};
 use ioam_capture::events::{EventError, KernelEvents};
 use ioam_capture::file::{CaptureReader, Timestamp};
 use ioam_capture::link::{ipv6_payload, Payload};
@@ -219,7 +219,9 @@ struct Feed {
     builder: SpanBuilder,
     sub: Submitter,
     how: Handover,
-    spans: Vec<IoamSpan>,
+    /// The spans made and not handed over yet, and spent ones whose
+    /// buffers the builder fills again (reclaimed from the export thread).
+    spans: SpanBatch,
 }
 
 impl Feed {
@@ -231,16 +233,27 @@ impl Feed {
         self.shared.record(o);
         match self.how {
             Handover::NoWait => {
-                self.sub.submit_batch(&mut self.spans);
+                if !self.spans.spans.is_empty() {
+                    self.sub.submit_batch(&mut self.spans.spans);
+                    self.reclaim();
+                }
             }
-            Handover::Wait if self.spans.len() >= FILE_HANDOVER => self.flush(),
+            Handover::Wait if self.spans.spans.len() >= FILE_HANDOVER => self.flush(),
             Handover::Wait => {}
         }
     }
 
     /// Hand over the spans a file source holds (at the end of its files).
     fn flush(&mut self) {
-        self.sub.submit_batch_wait(&mut self.spans);
+        self.sub.submit_batch_wait(&mut self.spans.spans);
+        self.reclaim();
+    }
+
+    /// Take back spent spans for their buffers when few are left.
+    fn reclaim(&mut self) {
+        if self.spans.spare.len() < FILE_HANDOVER {
+            self.sub.reclaim(&mut self.spans.spare);
+        }
     }
 
     /// Decode one frame and submit its spans.
@@ -459,7 +472,7 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
         builder: builder.clone(),
         sub: pipeline.submitter(),
         how,
-        spans: Vec::new(),
+        spans: SpanBatch::default(),
     };
     let mut stoppers = Vec::new();
     for mut cap in captures {
