@@ -3,7 +3,9 @@
 //! the traces, read the CLT context and every hop, build the `IoamSpan`
 //! with its collector attributes), and per batch of 512 spans the OTLP
 //! protobuf request body (`clt_otlp::proto::RequestEncoder`, as the
-//! exporter keeps one), on one core.
+//! exporter keeps one), on one core. Spent spans lend their buffers to the
+//! next ones (`clt_otlp::span::SpanBatch`), as in the agent, where the
+//! export thread hands them back.
 //! `benches/agent_throughput.sh` runs it beside `ioam agent --read`.
 //!
 //! ```text
@@ -14,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clt_otlp::proto::{RequestEncoder, Resource};
-use clt_otlp::{SpanBuilder, SpanConfig};
+use clt_otlp::{SpanBatch, SpanBuilder, SpanConfig};
 
 /// The agent's default batch size.
 const BATCH: usize = 512;
@@ -84,23 +86,23 @@ fn main() -> ExitCode {
     };
     // Spans only, then spans and the request bodies.
     for encode in [false, true] {
-        let mut batch = Vec::with_capacity(BATCH);
+        let mut batch = SpanBatch::default();
         let mut encoder = RequestEncoder::default();
         let (mut spans, mut bytes) = (0u64, 0usize);
         let start = Instant::now();
         for p in &packets {
             builder.packet(p, 0, &mut batch);
-            if batch.len() >= BATCH {
-                spans += batch.len() as u64;
+            if batch.spans.len() >= BATCH {
+                spans += batch.spans.len() as u64;
                 if encode {
-                    bytes += encoder.encode(&resource, &batch).len();
+                    bytes += encoder.encode(&resource, &batch.spans).len();
                 }
-                batch.clear();
+                batch.spare.append(&mut batch.spans);
             }
         }
-        spans += batch.len() as u64;
-        if encode && !batch.is_empty() {
-            bytes += encoder.encode(&resource, &batch).len();
+        spans += batch.spans.len() as u64;
+        if encode && !batch.spans.is_empty() {
+            bytes += encoder.encode(&resource, &batch.spans).len();
         }
         let secs = start.elapsed().as_secs_f64();
         report(
