@@ -575,7 +575,7 @@ proptest! {
     }
 
     /// The attribute texts need no escaping anywhere: printable ASCII
-    /// without `"` or `\\` (what their documentation promises, and what
+    /// without `"` or `\` (what their documentation promises, and what
     /// `ioam decode --format otlp-json` relies on to write them as is).
     #[test]
     fn attribute_text_is_printable_ascii_without_quotes(b in any_body(), schema in prop_oneof![Just(CLT_SCHEMA_ID), 0u32..=0xff_ffff]) {

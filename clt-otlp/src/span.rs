@@ -555,11 +555,6 @@ mod tests {
     use ioam_trace::{Mode, NodeData, Trace, TraceType};
     use std::collections::HashSet;
 
-    /// A span's attributes are written for the whole span through one
-    /// gathering buffer; each hop's key and value must still be exactly
-    /// the hop's own texts (`Display` of the key and the value, which the
-    /// clt-context tests hold against a reference model), also for hops
-    /// whose text crosses the buffer's 512-byte pieces.
     /// A span built into a spent span's buffers is the span built fresh
     /// (but for its random id), and the buffers are the spent span's when
     /// they are large enough: nothing of the old contents shows through.
@@ -627,6 +622,11 @@ mod tests {
         }
     }
 
+    /// A span's attributes are written for the whole span through one
+    /// gathering buffer; each hop's key and value must still be exactly
+    /// the hop's own texts (`Display` of the key and the value, which the
+    /// clt-context tests hold against a reference model), also for hops
+    /// whose text crosses the buffer's 512-byte pieces.
     #[test]
     fn span_attributes_are_each_hops_own_text() {
         let ctx: SpanContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
