@@ -478,6 +478,11 @@ fn any_body() -> impl Strategy<Value = Buf> {
 /// A well-formed trace of any type: records with random field bytes and
 /// random snapshots, as many as fit, and random free space.
 fn structured_body() -> impl Strategy<Value = Buf> {
+    structured_body_with(0u32..=0xff_ffff)
+}
+
+/// [`structured_body`] with the snapshots' schema ids drawn from `schemas`.
+fn structured_body_with(schemas: impl Strategy<Value = u32>) -> impl Strategy<Value = Buf> {
     (
         any::<u16>(),
         1u32..=0xff_ffff,
@@ -485,7 +490,7 @@ fn structured_body() -> impl Strategy<Value = Buf> {
             (
                 proptest::collection::vec(any::<u8>(), 124),
                 0u8..=8,
-                0u32..=0xff_ffff,
+                schemas,
             ),
             0..=12,
         ),
@@ -524,7 +529,59 @@ fn structured_body() -> impl Strategy<Value = Buf> {
         })
 }
 
+/// The context lookup as its definition reads: the first record in path
+/// order (oldest first) whose snapshot has the schema; else the schema of
+/// the first snapshot; a malformed record anywhere makes it `Malformed`.
+fn lookup_in_path_order(trace: &Trace<'_>, schema_id: u32) -> ContextLookup {
+    if !trace.trace_type().has_oss() {
+        return ContextLookup::NoOss;
+    }
+    let mut first_schema = None;
+    for (i, rec) in trace.records_path_order().enumerate() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => return ContextLookup::Malformed(e),
+        };
+        let oss = rec.oss().unwrap();
+        first_schema.get_or_insert(oss.schema_id());
+        if oss.schema_id() != schema_id {
+            continue;
+        }
+        let (hop, offset) = (i + 1, trace.base() + oss.offset());
+        return match crate::oss::decode(schema_id, oss.schema_id(), oss.data()) {
+            Ok(ctx) if ctx.is_valid() => ContextLookup::Found(FoundContext { ctx, hop, offset }),
+            Ok(ctx) => ContextLookup::ZeroIds(FoundContext { ctx, hop, offset }),
+            Err(error) => ContextLookup::BadOss {
+                hop,
+                offset,
+                error: error.with_base(offset),
+            },
+        };
+    }
+    first_schema.map_or(ContextLookup::NoRecords, |schema_id| {
+        ContextLookup::OtherSchema { schema_id }
+    })
+}
+
 proptest! {
+    /// `find_context` finds what the path-order definition finds (hop,
+    /// offset, outcome), in well-formed traces whose
+    /// snapshots share a few schema ids (so that several records match and
+    /// the oldest must win) and in arbitrary bytes.
+    #[test]
+    fn context_lookup_is_the_first_match_in_path_order(
+        b in prop_oneof![
+            structured_body_with(prop_oneof![Just(CLT_SCHEMA_ID), Just(7u32), 0u32..=0xff_ffff]),
+            any_body(),
+        ],
+        schema in prop_oneof![Just(CLT_SCHEMA_ID), Just(7u32), 0u32..=0xff_ffff],
+    ) {
+        for mode in [Mode::Strict, Mode::Lenient] {
+            let Ok(t) = Trace::parse_preallocated(&b, mode) else { continue };
+            prop_assert_eq!(find_context(&t, schema), lookup_in_path_order(&t, schema));
+        }
+    }
+
     #[test]
     fn attributes_of_any_wellformed_trace(b in structured_body()) {
         let t = Trace::parse_preallocated(&b, Mode::Strict).unwrap();
