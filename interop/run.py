@@ -12,6 +12,7 @@ Exit status 0 only when nothing failed.
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import shutil
 import signal
@@ -223,6 +224,16 @@ def main() -> int:
                 S.scenario_otlp_attributes(results, merged)
             results.facts["tshark_packets"] = stats.get("packets", 0)
             results.facts["tshark_deviations"] = dict(stats["deviations"])
+        if want("golden") and cli.get("decode"):
+            # The captures behind the golden outputs of ioam-cli/tests/golden:
+            # the goldens are byte-for-byte checks of our own decoder, this
+            # holds the captures' fields against tshark's dissector.
+            golden = sorted(glob.glob(os.path.join(H.ROOT, "ioam-cli", "tests", "golden", "*.pcap*")))
+            st = {"deviations": {}}
+            S.tshark_diff(results, f"golden captures of ioam-cli/tests/golden ({len(golden)} files), "
+                          "ioam decode --lenient", golden, S.cli_decoder, st)
+            results.facts["golden_packets"] = st.get("packets", 0)
+            results.facts["golden_deviations"] = dict(st["deviations"])
         if want("craft") and cli.get("decode") and cli.get("craft"):
             st = {"deviations": {}}
             S.scenario_craft_linktypes(run, st)
