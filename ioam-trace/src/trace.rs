@@ -281,8 +281,10 @@ impl<'a> Trace<'a> {
     ///
     /// Without an opaque state snapshot every record has NodeLen * 4
     /// bytes and the records are located by arithmetic. With one, one
-    /// forward walk fills a fixed index of at most [`MAX_RECORDS`] offsets,
-    /// then the index is read backwards.
+    /// forward walk marks where each record starts in a 64-bit set (records
+    /// start on word boundaries of a body of at most 252 bytes), then the
+    /// set is read from the highest start down: the iterator is a few
+    /// words, cheap to copy.
     ///
     /// If the walk meets a malformed record, the first hops cannot be
     /// located: the error is the first and only item. To read the records
@@ -323,7 +325,8 @@ impl<'a> Trace<'a> {
             start: start as u8,
             stride: 0,
             count: 0,
-            index: heapless::Vec::new(),
+            starts: 0,
+            end: 0,
             error: None,
         };
         let populated = self.body.len() - start;
@@ -343,27 +346,28 @@ impl<'a> Trace<'a> {
             }
             return p;
         }
+        // The body is word aligned and at most 252 bytes long (checked by
+        // `parse`), and so is every record: a record start is a word index
+        // below 64, one bit of `starts`.
         let mut pos = start;
+        let mut hop = 0;
         while pos < self.body.len() {
             match record_len_at(self.body, pos, has_oss, fields_len) {
-                // At most MAX_RECORDS records fit 244 bytes, and offsets
-                // and lengths fit in a byte.
                 Ok(len) => {
-                    if p.index.push((pos as u8, len as u8)).is_err() {
-                        break;
-                    }
+                    p.starts |= 1 << (pos / 4);
                     pos += len;
+                    hop += 1;
                 }
                 Err(e) => {
-                    let hop = p.index.len();
                     if !keep {
-                        p.index.clear();
+                        p.starts = 0;
                     }
                     p.error = Some(e.at_hop(hop).with_base(self.base));
                     break;
                 }
             }
         }
+        p.end = pos as u8;
         p
     }
 }
@@ -520,8 +524,11 @@ pub struct PathOrder<'a> {
     stride: u8,
     /// Records left in the fixed-size case; the oldest is the last.
     count: u8,
-    /// `(offset, length)` of each record in wire order (variable size).
-    index: heapless::Vec<(u8, u8), MAX_RECORDS>,
+    /// The records left in the variable-size case: bit `i` set for a record
+    /// starting at byte `4 * i` of the body. The oldest is the highest.
+    starts: u64,
+    /// Where the record after the highest start ends (variable size).
+    end: u8,
     error: Option<TraceError>,
 }
 
@@ -538,8 +545,14 @@ impl<'a> Iterator for PathOrder<'a> {
             let len = usize::from(self.stride);
             (usize::from(self.start) + usize::from(self.count) * len, len)
         } else {
-            let (off, len) = self.index.pop()?;
-            (usize::from(off), usize::from(len))
+            // The oldest record left is the highest start; it ends where
+            // the one after it began.
+            let word = self.starts.checked_ilog2()?;
+            self.starts &= !(1 << word);
+            let off = word as usize * 4;
+            let len = usize::from(self.end).wrapping_sub(off);
+            self.end = off as u8;
+            (off, len)
         };
         let bytes = self.body.get(off..off + len)?;
         Some(Ok(NodeRecord::new(
@@ -551,7 +564,9 @@ impl<'a> Iterator for PathOrder<'a> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.index.len() + usize::from(self.count) + usize::from(self.error.is_some());
+        let n = self.starts.count_ones() as usize
+            + usize::from(self.count)
+            + usize::from(self.error.is_some());
         (n, Some(n))
     }
 }
