@@ -180,14 +180,24 @@ pub fn write_jsonl(out: &mut Vec<u8>, s: &IoamSpan) {
     out.extend_from_slice(b",\"source\":");
     json_str(out, s.origin.name());
     out.extend_from_slice(b",\"hops\":[");
+    // The span builder's attribute texts need no escape: copied as they are.
+    let text: fn(&mut Vec<u8>, &str) = if s.hop_attributes.escapes() {
+        json_str
+    } else {
+        |out, s| {
+            out.push(b'"');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+        }
+    };
     for (i, (k, v)) in s.hop_attributes.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.push(b'[');
-        json_str(out, k);
+        text(out, k);
         out.push(b',');
-        json_str(out, v);
+        text(out, v);
         out.push(b']');
     }
     out.extend_from_slice(b"]}\n");

@@ -114,6 +114,12 @@ pub struct HopAttributes {
     text: String,
     /// Per hop: where its key ends and where its value ends in `text`.
     ends: Vec<(usize, usize)>,
+    /// Whether `text` may hold a byte that a JSON string escapes (a
+    /// control character, `"` or `\`). Checked for the text of
+    /// [`Self::push`] and [`Self::push_with`]; never true for the span
+    /// builder's, whose keys and values clt-context writes in printable
+    /// ASCII without either, so that the JSON writers copy it as it is.
+    escapes: bool,
 }
 
 impl HopAttributes {
@@ -122,6 +128,7 @@ impl HopAttributes {
         HopAttributes {
             text: String::with_capacity(bytes),
             ends: Vec::with_capacity(hops),
+            escapes: false,
         }
     }
 
@@ -143,16 +150,26 @@ impl HopAttributes {
     /// Append the attribute of the next hop, key and value written by the
     /// two functions straight into the buffer.
     pub fn push_with(&mut self, key: impl FnOnce(&mut String), value: impl FnOnce(&mut String)) {
+        let start = self.text.len();
         key(&mut self.text);
         let k = self.text.len();
         value(&mut self.text);
         self.ends.push((k, self.text.len()));
+        let added = self.text.as_bytes().get(start..).unwrap_or_default();
+        self.escapes |= crate::json::needs_escape(added);
     }
 
     /// Remove every hop.
     pub fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
+        self.escapes = false;
+    }
+
+    /// Whether a JSON string of a key or value may need an escape (see
+    /// [`crate::json::needs_escape`]); false when none does.
+    pub(crate) fn escapes(&self) -> bool {
+        self.escapes
     }
 
     /// The attribute of hop `i + 1`.
@@ -487,7 +504,12 @@ impl SpanBuilder {
         }
         let n = view.hops().len();
         // Empty buffers, perhaps a spent span's (see `SpanOut`).
-        let (mut hops, HopAttributes { mut text, mut ends }) = out.buffers();
+        let (
+            mut hops,
+            HopAttributes {
+                mut text, mut ends, ..
+            },
+        ) = out.buffers();
         hops.reserve(n);
         // Room for the text: the key, and per 4 bytes of node data at most
         // one `Name=4294967295; ` item (2 hex digits per byte of snapshot).
@@ -522,7 +544,14 @@ impl SpanBuilder {
             ends.push((key_end, attributes.written()));
         }
         let _ = attributes.finish();
-        let hop_attributes = HopAttributes { text, ends };
+        // clt-context's attribute texts are printable ASCII without `"` or
+        // `\` (its property test `attribute_text_is_printable_ascii_without_quotes`).
+        debug_assert!(!crate::json::needs_escape(text.as_bytes()));
+        let hop_attributes = HopAttributes {
+            text,
+            ends,
+            escapes: false,
+        };
         let mut times = hops.iter().filter_map(|h| h.unix_nanos);
         let (start, end) = match times.next() {
             Some(first) => times.fold((first, first), |(a, b), t| (a.min(t), b.max(t))),
@@ -688,6 +717,33 @@ mod tests {
         );
         let want: Vec<(&str, &str)> = want.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(got, want);
+        // The builder's text needs no JSON escape, so the JSON Lines writer
+        // copies it as it is: the line is still serde_json's.
+        assert!(!spans[0].hop_attributes.escapes());
+        let mut line = Vec::new();
+        crate::pipeline::write_jsonl(&mut line, &spans[0]);
+        let mut want = serde_json::to_vec(&crate::pipeline::JsonSpan::of(&spans[0])).unwrap();
+        want.push(b'\n');
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+    }
+
+    #[test]
+    fn pushed_attributes_are_checked_for_json_escapes() {
+        use super::HopAttributes;
+        let mut a = HopAttributes::default();
+        a.push("ioam_namespace7_node1", "HopLimit=64; ");
+        assert!(!a.escapes());
+        a.push("k", "a \"quote\"");
+        assert!(a.escapes());
+        a.clear();
+        assert!(!a.escapes());
+        a.push_with(|t| t.push_str("k"), |t| t.push('\u{1}'));
+        assert!(a.escapes());
+        let b: HopAttributes = [("k", "back\\slash")].into_iter().collect();
+        assert!(b.escapes());
     }
 
     #[test]
