@@ -740,7 +740,7 @@ mod tests {
         assert!(a.escapes());
         a.clear();
         assert!(!a.escapes());
-        a.push_with(|t| t.push_str("k"), |t| t.push('\u{1}'));
+        a.push_with(|t| t.push_str("key"), |t| t.push('\u{1}'));
         assert!(a.escapes());
         let b: HopAttributes = [("k", "back\\slash")].into_iter().collect();
         assert!(b.escapes());
