@@ -291,6 +291,11 @@ impl<'a> AttributeValue<'a> {
         Self { fields }
     }
 
+    /// The fields the value is written from.
+    pub const fn fields(&self) -> &NodeFields<'a> {
+        &self.fields
+    }
+
     /// Writes the value into any `fmt::Write` (no allocation).
     pub fn write_to(&self, w: &mut impl fmt::Write) -> fmt::Result {
         let mut out = Ascii::new(w);

@@ -21,7 +21,7 @@
 use std::fmt::Write as _;
 
 use clt_context::legacy::LegacyTrace;
-use clt_context::view::{AttributeValue, AttributeWriter};
+use clt_context::view::AttributeWriter;
 use clt_context::{CltView, ContextLookup, Diagnostic, TraceFlags, CLT_SCHEMA_ID};
 use ioam_trace::timestamp::TimestampFormat;
 use ioam_trace::{IoamPacket, Mode, OptionBody, Trace, TraceKind, WalkConfig};
@@ -502,7 +502,9 @@ impl SpanBuilder {
             outcome.unsampled += 1;
             return;
         }
-        let n = view.hops().len();
+        // One walk of the records: its length sizes the buffers.
+        let walk = view.hops();
+        let n = walk.len();
         // Empty buffers, perhaps a spent span's (see `SpanOut`).
         let (
             mut hops,
@@ -521,7 +523,7 @@ impl SpanBuilder {
         // One gathering writer for the whole span: the text reaches the
         // string in 512-byte pieces, not one piece per key and per value.
         let mut attributes = AttributeWriter::new(&mut text);
-        for hop in view.hops() {
+        for hop in walk {
             let hop = match hop {
                 Ok(h) => h,
                 Err(e) => {
@@ -530,7 +532,9 @@ impl SpanBuilder {
                     break;
                 }
             };
-            let f = hop.fields();
+            // The fields are read once, into the value that writes them.
+            let value = hop.attribute_value();
+            let f = value.fields();
             hops.push(HopSummary {
                 node_id: f.node_id_wide.or(f.node_id.map(u64::from)),
                 transit_delay: f.transit_delay,
@@ -540,7 +544,7 @@ impl SpanBuilder {
             // Writing into a `String` cannot fail.
             let _ = attributes.key(&hop.attribute_key());
             let key_end = attributes.written();
-            let _ = attributes.value(&AttributeValue::new(f));
+            let _ = attributes.value(&value);
             ends.push((key_end, attributes.written()));
         }
         let _ = attributes.finish();
