@@ -520,7 +520,7 @@ pub struct PathOrder<'a> {
     /// Offset of the newest record.
     start: u8,
     /// Length of every record when fixed (no opaque state); 0 when the
-    /// records are located through `index`.
+    /// records are located through `starts`.
     stride: u8,
     /// Records left in the fixed-size case; the oldest is the last.
     count: u8,
