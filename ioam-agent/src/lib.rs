@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use clt_otlp::pipeline::{Pipeline, PipelineConfig, PipelineStats, Sinks, Submitter};
+use clt_otlp::pipeline::{Pipeline, PipelineConfig, PipelineStats, Sinks, Submitter, SPENT_KEPT};
 use clt_otlp::proto::Resource;
 use clt_otlp::span::{Origin, Outcome, SpanBatch, SpanBuilder, SpanConfig};
 use ioam_capture::events::{EventError, KernelEvents};
@@ -206,12 +206,20 @@ fn now_nanos() -> u64 {
 enum Handover {
     /// Live: never wait; a full queue drops (counted).
     NoWait,
-    /// A file: wait for room, lose nothing.
-    Wait,
+    /// A file: wait for room, lose nothing; hand over in batches of
+    /// this many spans (see [`file_handover`]).
+    Wait(usize),
 }
 
-/// Spans a file source gathers before it hands them to the pipeline.
-const FILE_HANDOVER: usize = 64;
+/// Spans a file source gathers before it hands them to the pipeline: as
+/// many as the export thread keeps for reuse ([`SPENT_KEPT`]), and no more
+/// than the queue holds. Every handover wakes the export thread; on one
+/// core that is two context switches, and 64-span handovers cost the agent
+/// ~12 % of its time (benches/README.md, "A fifth round"). More than
+/// `SPENT_KEPT` would allocate the surplus spans anew.
+fn file_handover(queue_size: usize) -> usize {
+    SPENT_KEPT.min(queue_size).max(1)
+}
 
 /// What a source thread needs to turn its input into queued spans.
 struct Feed {
@@ -226,9 +234,9 @@ struct Feed {
 
 impl Feed {
     /// Count what a packet gave and hand its spans over: a live source at
-    /// once (one handover per packet), a file in batches of
-    /// [`FILE_HANDOVER`] spans (a handover wakes the export thread, which
-    /// costs more than a span; see [`Feed::flush`]).
+    /// once (one handover per packet), a file in batches (a handover wakes
+    /// the export thread, which costs more than a span; see
+    /// [`file_handover`]).
     fn submit_all(&mut self, o: &Outcome) {
         self.shared.record(o);
         match self.how {
@@ -238,8 +246,8 @@ impl Feed {
                     self.reclaim();
                 }
             }
-            Handover::Wait if self.spans.spans.len() >= FILE_HANDOVER => self.flush(),
-            Handover::Wait => {}
+            Handover::Wait(every) if self.spans.spans.len() >= every => self.flush(),
+            Handover::Wait(_) => {}
         }
     }
 
@@ -251,7 +259,7 @@ impl Feed {
 
     /// Take back spent spans for their buffers when few are left.
     fn reclaim(&mut self) {
-        if self.spans.spare.len() < FILE_HANDOVER {
+        if self.spans.spare.len() < SPENT_KEPT / 2 {
             self.sub.reclaim(&mut self.spans.spare);
         }
     }
@@ -459,6 +467,7 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
     }
     log(&format!("reading {}", what.join(", ")));
     let builder = SpanBuilder::new(spans);
+    let handover = file_handover(pipeline.queue_size);
     let pipeline = Pipeline::start(pipeline, resource, sinks);
     let shared = Arc::new(Shared {
         counters: SourceCounters::default(),
@@ -506,7 +515,7 @@ pub fn run(cfg: AgentConfig, stop: Arc<AtomicBool>, log: Logger) -> Result<Agent
     };
 
     // Files on this thread, with the same checks between frames.
-    let mut file_feed = feed(Handover::Wait);
+    let mut file_feed = feed(Handover::Wait(handover));
     'files: for (path, mut reader) in files {
         let mut n: u64 = 0;
         while let Some(frame_res) = reader.next_frame() {
