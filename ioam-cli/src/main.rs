@@ -159,7 +159,7 @@ const EXIT_MALFORMED: u8 = 3;
 /// and whether it is a live stream (standard input: flush each packet).
 struct Input {
     name: String,
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + Send>,
     len: Option<usize>,
     live: bool,
 }

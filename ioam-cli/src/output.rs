@@ -3,12 +3,15 @@
 //!
 //! [`decode_capture`] reads frames with a [`CaptureReader`], decodes each
 //! with a [`Decoder`] into a [`FormatSink`], and hands the sink's bytes to
-//! a writer in large blocks. With `threads > 1` the frames are copied into
-//! chunks that worker threads decode (each with its own decoder and sink,
-//! chunk `i` always to worker `i % threads`), and the main thread writes
-//! the chunks' output in capture order: the bytes are the same as on one
-//! thread. Buffers go round between the threads, so memory stays flat
-//! however long the capture.
+//! a writer in large blocks. With `threads > 1` worker threads take turns
+//! at the reader: each copies the next chunk of frames out of it (so the
+//! frames it decodes are in its own core's cache), decodes them with its
+//! own decoder and sink, and hands the output to the calling thread, which
+//! writes the chunks in capture order: the bytes are the same as on one
+//! thread. A fixed set of buffers (two chunks per worker) goes round
+//! between the threads, so memory stays flat however long the capture. A
+//! failed write stops the reading; a capture error is reported after the
+//! output of every frame before it.
 //!
 //! No allocation is made per packet once the buffers have grown to their
 //! working size (`ioam-cli/tests/alloc.rs` counts them).
@@ -39,7 +42,7 @@
 //! ```
 
 use std::io::{self, Read};
-use std::sync::mpsc;
+use std::sync::{mpsc, Condvar, Mutex};
 
 use crate::decode::{Decoder, OptionView, Outcome, PacketHead, PacketSink, Problem, TraceView};
 use crate::jsonline::JsonSink;
@@ -295,7 +298,7 @@ impl Default for RunConfig {
 /// [`FormatSink::finish`], not here). `progress` gets the capture offset
 /// now and then. Returns the counts, with the error that stopped the run
 /// early if any.
-pub fn decode_capture<R: Read>(
+pub fn decode_capture<R: Read + Send>(
     reader: &mut CaptureReader<R>,
     decoder: &mut Decoder,
     sink: &mut FormatSink,
@@ -379,15 +382,81 @@ impl Chunk {
     }
 }
 
-/// A chunk decoded: its output, its counts, and the buffers to reuse.
+/// A chunk decoded: its place in the capture, its output, its counts, and
+/// the buffers to reuse.
 struct Done {
+    seq: u64,
     chunk: Chunk,
     out: Vec<u8>,
     spans: usize,
     counts: Counts,
 }
 
-fn parallel<R: Read>(
+/// What the worker threads share: the reader (each worker reads its own
+/// chunk, so that the frames it decodes are in its own core's cache), the
+/// spare buffers, and why reading stopped.
+struct Source<'r, R> {
+    reader: &'r mut CaptureReader<R>,
+    /// Number of the next chunk read (the order of the output).
+    next_seq: u64,
+    /// Buffers free for a chunk and its output; at most `2 * threads` go
+    /// round, which bounds the memory.
+    spare: Vec<(Chunk, Vec<u8>)>,
+    /// No more chunks: the capture ended, failed, or the output failed.
+    finished: bool,
+    /// The capture error that ended the reading (written after every
+    /// frame before it).
+    error: Option<CaptureError>,
+    /// Capture offset reached, for the progress report.
+    position: usize,
+}
+
+/// Take spare buffers and read the next chunk into them, or `None` when
+/// there is nothing more to read.
+fn read_chunk<R: Read>(
+    source: &Mutex<Source<'_, R>>,
+    room: &Condvar,
+    frames: usize,
+) -> Option<(u64, Chunk, Vec<u8>)> {
+    let mut s = source.lock().ok()?;
+    let (mut chunk, out) = loop {
+        if s.finished {
+            return None;
+        }
+        if let Some(bufs) = s.spare.pop() {
+            break bufs;
+        }
+        s = room.wait(s).ok()?;
+    };
+    while chunk.frames.len() < frames {
+        match s.reader.next_frame() {
+            Some(Ok(f)) => chunk.push(&f),
+            Some(Err(e)) => {
+                s.error = Some(e);
+                s.finished = true;
+                break;
+            }
+            None => {
+                s.finished = true;
+                break;
+            }
+        }
+    }
+    s.position = s.reader.position();
+    if s.finished {
+        // Wake the workers waiting for buffers: they stop.
+        room.notify_all();
+    }
+    if chunk.frames.is_empty() {
+        s.spare.push((chunk, out));
+        return None;
+    }
+    let seq = s.next_seq;
+    s.next_seq += 1;
+    Some((seq, chunk, out))
+}
+
+fn parallel<R: Read + Send>(
     reader: &mut CaptureReader<R>,
     decoder: &mut Decoder,
     sink: &mut FormatSink,
@@ -396,20 +465,30 @@ fn parallel<R: Read>(
     progress: &mut dyn FnMut(usize),
 ) -> (Counts, Result<(), StreamError>) {
     let threads = run.threads;
-    // Two chunks in flight per worker: one decoding, one waiting.
+    // Two chunks per worker: one being decoded, one done and waiting to be
+    // written.
     let depth = 2 * threads;
-    let mut counts = Counts::default();
+    let source = Mutex::new(Source {
+        reader,
+        next_seq: 0,
+        spare: (0..depth).map(|_| Default::default()).collect(),
+        finished: false,
+        error: None,
+        position: 0,
+    });
+    let room = Condvar::new();
     let template = sink.worker();
+    let mut counts = Counts::default();
+    let mut status: Result<(), StreamError> = Ok(());
     std::thread::scope(|scope| {
-        let mut jobs = Vec::with_capacity(threads);
-        let mut results = Vec::with_capacity(threads);
+        let (done_tx, done_rx) = mpsc::channel::<Done>();
         for _ in 0..threads {
-            let (job_tx, job_rx) = mpsc::channel::<(Chunk, Vec<u8>)>();
-            let (done_tx, done_rx) = mpsc::channel::<Done>();
+            let done_tx = done_tx.clone();
             let mut dec = decoder.clone();
             let mut wsink = template.worker();
+            let (source, room) = (&source, &room);
             scope.spawn(move || {
-                for (chunk, mut out) in job_rx {
+                while let Some((seq, chunk, mut out)) = read_chunk(source, room, run.chunk_frames) {
                     let mut counts = Counts::default();
                     for m in &chunk.frames {
                         let frame = Frame {
@@ -428,6 +507,7 @@ fn parallel<R: Read>(
                         s.reset_count();
                     }
                     let done = Done {
+                        seq,
                         chunk,
                         out,
                         spans,
@@ -438,86 +518,48 @@ fn parallel<R: Read>(
                     }
                 }
             });
-            jobs.push(job_tx);
-            results.push(done_rx);
         }
-        let mut spare: Vec<(Chunk, Vec<u8>)> = Vec::new();
-        let (mut sent, mut received) = (0usize, 0usize);
-        let mut status: Result<(), StreamError> = Ok(());
-        // Take the oldest chunk's result and write it out.
-        let mut collect = |received: &mut usize,
-                           spare: &mut Vec<(Chunk, Vec<u8>)>,
-                           sink: &mut FormatSink,
-                           counts: &mut Counts|
-         -> Result<(), StreamError> {
-            let Ok(mut done) = results[*received % threads].recv() else {
-                return Err(StreamError::Write(io::Error::other(
-                    "a decoding thread stopped",
-                )));
-            };
-            *received += 1;
-            counts.merge(done.counts);
-            let r = sink.write_chunk(&done.out, done.spans, write);
-            done.chunk.clear();
-            spare.push((done.chunk, done.out));
-            r
-        };
-        let mut chunk = Chunk::default();
-        let mut frames_since = 0usize;
-        loop {
-            let frame = match reader.next_frame() {
-                None => break,
-                Some(Ok(f)) => f,
-                Some(Err(e)) => {
-                    status = Err(StreamError::Capture(e));
-                    break;
-                }
-            };
-            chunk.push(&frame);
-            if chunk.frames.len() < run.chunk_frames {
-                continue;
-            }
-            frames_since += chunk.frames.len();
-            if sent - received >= depth {
-                if let Err(e) = collect(&mut received, &mut spare, sink, &mut counts) {
-                    status = Err(e);
-                    break;
-                }
-            }
-            let (next, out) = spare.pop().unwrap_or_default();
-            let full = core::mem::replace(&mut chunk, next);
-            if jobs[sent % threads].send((full, out)).is_err() {
-                status = Err(StreamError::Write(io::Error::other(
-                    "a decoding thread stopped",
-                )));
-                break;
-            }
-            sent += 1;
-            if frames_since >= 4096 {
-                frames_since = 0;
-                progress(reader.position());
-            }
-        }
-        let writing = matches!(status, Ok(()) | Err(StreamError::Capture(_)));
-        if !chunk.frames.is_empty()
-            && writing
-            && jobs[sent % threads].send((chunk, Vec::new())).is_ok()
-        {
-            sent += 1;
-        }
-        // Everything sent is written, in order, even after a capture error.
-        while received < sent {
-            if let Err(e) = collect(&mut received, &mut spare, sink, &mut counts) {
+        drop(done_tx);
+        // The chunks come back in any order; each is written when every
+        // chunk before it has been. At most `depth` wait here.
+        let mut waiting: Vec<Done> = Vec::with_capacity(depth);
+        let mut next = 0u64;
+        let mut written_since = 0usize;
+        for done in done_rx {
+            waiting.push(done);
+            while let Some(i) = waiting.iter().position(|d| d.seq == next) {
+                let mut done = waiting.swap_remove(i);
+                next += 1;
                 if status.is_ok() {
-                    status = Err(e);
+                    counts.merge(done.counts);
+                    status = sink.write_chunk(&done.out, done.spans, write);
+                    if status.is_err() {
+                        // Stop the reading; the chunks under way are dropped.
+                        if let Ok(mut s) = source.lock() {
+                            s.finished = true;
+                        }
+                        room.notify_all();
+                    }
                 }
-                break;
+                written_since += done.chunk.frames.len();
+                done.chunk.clear();
+                if let Ok(mut s) = source.lock() {
+                    s.spare.push((done.chunk, done.out));
+                    if written_since >= 4096 {
+                        written_since = 0;
+                        progress(s.position);
+                    }
+                }
+                room.notify_one();
             }
         }
-        drop(jobs);
-        let flushed = flush(sink, write);
-        (counts, status.and(flushed))
-    })
+    });
+    let error = source.into_inner().ok().and_then(|s| s.error);
+    if let (Ok(()), Some(e)) = (&status, error) {
+        status = Err(StreamError::Capture(e));
+    }
+    let flushed = flush(sink, write);
+    (counts, status.and(flushed))
 }
 
 #[cfg(test)]
@@ -586,6 +628,53 @@ mod tests {
                     "{format:?} {threads} threads, chunks of {chunk}: output differs"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_failing_writer_stops_every_thread_and_is_reported() {
+        let bytes = corpus();
+        for threads in [1, 2, 3] {
+            let mut reader = CaptureReader::new(&bytes[..]).unwrap();
+            let mut decoder = Decoder::new(DecodeOptions::default());
+            let mut sink = FormatSink::new(Format::Json);
+            let (mut calls, mut after_failure) = (0, 0);
+            let run = RunConfig {
+                threads,
+                chunk_frames: 8,
+                block: 512,
+                ..RunConfig::default()
+            };
+            let (counts, r) = decode_capture(
+                &mut reader,
+                &mut decoder,
+                &mut sink,
+                run,
+                &mut |_| {
+                    calls += 1;
+                    if calls > 3 {
+                        after_failure += 1;
+                    }
+                    if calls >= 3 {
+                        return Err(io::Error::other("disk full"));
+                    }
+                    Ok(())
+                },
+                &mut |_| {},
+            );
+            assert!(
+                matches!(&r, Err(StreamError::Write(e)) if e.to_string() == "disk full"),
+                "{threads} threads: {r:?}"
+            );
+            // The run stopped at the failure: nothing written after it, and
+            // the reading stopped far from the end of the capture.
+            assert_eq!(after_failure, 0, "{threads} threads");
+            assert!(counts.packets < 100, "{threads} threads: {counts:?}");
+            let read = reader.position();
+            assert!(
+                read < bytes.len() / 4,
+                "{threads} threads: read {read} bytes"
+            );
         }
     }
 
