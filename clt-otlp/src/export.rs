@@ -25,6 +25,9 @@
 use core::fmt;
 use std::time::{Duration, Instant};
 
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
 use crate::proto::{request, to_json, RequestEncoder, Resource};
 use crate::span::IoamSpan;
 
@@ -322,6 +325,66 @@ pub enum Delivery {
     },
 }
 
+/// How long [`CachedResolver`] reuses the addresses of a collector's name.
+pub const RESOLVED_TTL: Duration = Duration::from_secs(30);
+
+/// The exporter's name resolution. ureq resolves the host again for every
+/// request, even over a kept-alive connection, and with a timeout set it
+/// does so on a thread of its own: a thread started and joined per
+/// export. This resolver answers an IP address at once, and keeps what a
+/// name resolved to for [`RESOLVED_TTL`] (a collector that moves is found
+/// again within that time; a failed lookup is not kept).
+#[derive(Debug, Default)]
+struct CachedResolver {
+    lookup: DefaultResolver,
+    /// The last name resolved (`host:port`), when, and its addresses.
+    last: std::sync::Mutex<Option<(String, Instant, ResolvedSocketAddrs)>>,
+}
+
+impl CachedResolver {
+    /// The port of `uri`: its own, or its scheme's.
+    fn port(uri: &ureq::http::Uri) -> Option<u16> {
+        uri.port_u16().or(match uri.scheme_str() {
+            Some("http") => Some(80),
+            Some("https") => Some(443),
+            _ => None,
+        })
+    }
+}
+
+impl Resolver for CachedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let (Some(host), Some(port)) = (uri.host(), Self::port(uri)) else {
+            return self.lookup.resolve(uri, config, timeout);
+        };
+        // An IPv6 literal comes in brackets.
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = literal.parse::<std::net::IpAddr>() {
+            let mut addrs = self.lookup.empty();
+            addrs.push(std::net::SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let key = format!("{host}:{port}");
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((k, at, addrs)) = last.as_ref() {
+            if *k == key && at.elapsed() < RESOLVED_TTL {
+                return Ok(addrs.clone());
+            }
+        }
+        let addrs = self.lookup.resolve(uri, config, timeout)?;
+        *last = Some((key, Instant::now(), addrs.clone()));
+        Ok(addrs)
+    }
+}
+
 /// An OTLP/HTTP exporter (blocking; one request at a time).
 #[derive(Debug)]
 pub struct Exporter {
@@ -367,13 +430,17 @@ impl Exporter {
                 .collect();
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
         }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .tls_config(tls.build())
             .timeout_global(Some(cfg.timeout))
             .http_status_as_error(false)
             .max_redirects(0)
-            .build()
-            .into();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            DefaultConnector::default(),
+            CachedResolver::default(),
+        );
         Exporter {
             cfg,
             agent,
@@ -494,6 +561,46 @@ impl Exporter {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    fn resolve(r: &CachedResolver, url: &str) -> Vec<std::net::SocketAddr> {
+        let uri: ureq::http::Uri = url.parse().unwrap();
+        let addrs = r
+            .resolve(
+                &uri,
+                &ureq::config::Config::default(),
+                NextTimeout::default(),
+            )
+            .unwrap();
+        addrs.to_vec()
+    }
+
+    #[test]
+    fn addresses_are_answered_without_a_lookup_and_names_are_kept() {
+        let r = CachedResolver::default();
+        let v4: std::net::SocketAddr = "127.0.0.1:4318".parse().unwrap();
+        assert_eq!(resolve(&r, "http://127.0.0.1:4318/v1/traces"), [v4]);
+        let v6: std::net::SocketAddr = "[::1]:80".parse().unwrap();
+        assert_eq!(resolve(&r, "http://[::1]/v1/traces"), [v6]);
+        let v6: std::net::SocketAddr = "[2001:db8::7]:443".parse().unwrap();
+        assert_eq!(resolve(&r, "https://[2001:db8::7]/v1/traces"), [v6]);
+        // Addresses never reach the cache; a name does, with its port.
+        assert!(r.last.lock().unwrap().is_none());
+        let first = resolve(&r, "http://localhost:4318/v1/traces");
+        assert!(
+            !first.is_empty()
+                && first
+                    .iter()
+                    .all(|a| a.ip().is_loopback() && a.port() == 4318)
+        );
+        let kept = r
+            .last
+            .lock()
+            .unwrap()
+            .clone()
+            .map(|(k, _, a)| (k, a.to_vec()));
+        assert_eq!(kept, Some(("localhost:4318".to_string(), first.clone())));
+        assert_eq!(resolve(&r, "http://localhost:4318/v1/traces"), first);
+    }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let m: HashMap<String, String> = pairs
