@@ -704,6 +704,7 @@ impl<'a> NodeRecord<'a> {
     /// look each field up on its own, which costs a table read and a
     /// bounds check per field, present or not.
     #[must_use]
+    #[inline]
     pub fn fields(&self) -> NodeFields<'a> {
         let bits = self.layout.trace_type().bits();
         let has = |k: u32| bits & (1 << (23 - k)) != 0;
