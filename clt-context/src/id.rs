@@ -36,7 +36,7 @@ pub(crate) fn write_hex(f: &mut impl fmt::Write, bytes: &[u8]) -> fmt::Result {
 /// `'0'`, plus `'a' - '0' - 10` where a nibble is 10 or more (found by a
 /// carry out of `nibble + 6` into bit 4).
 #[inline(always)]
-const fn hex_word(x: u32) -> u64 {
+pub(crate) const fn hex_word(x: u32) -> u64 {
     const LOW: u64 = 0x0101_0101_0101_0101;
     let x = x as u64;
     let x = (x | x << 16) & 0x0000_ffff_0000_ffff;

@@ -422,6 +422,20 @@ pub fn write_hex(bytes: &[u8], to: &mut [u8]) -> usize {
     hex_into(bytes, to)
 }
 
+/// The sixteen lowercase hex digits of `v`, leading zeros kept, as ASCII
+/// in a little-endian `u128` (the most significant digit in the low
+/// byte), built in registers: for writers that store them, or a shifted
+/// part of them, as one block.
+///
+/// ```
+/// use clt_context::view::hex_digits;
+/// assert_eq!(&hex_digits(0x0123_4567_89ab_cdef).to_le_bytes(), b"0123456789abcdef");
+/// ```
+#[inline(always)]
+pub const fn hex_digits(v: u64) -> u128 {
+    crate::id::hex_word((v >> 32) as u32) as u128 | (crate::id::hex_word(v as u32) as u128) << 64
+}
+
 /// Writes the decimal digits of `v` (what `v.to_string()` gives) at the
 /// start of `to` and returns how many; the bytes after them are left
 /// unspecified. The digit writer of the collector attribute text, public
