@@ -13,7 +13,8 @@ use crate::fmtbuf::{
     Gather, GatherBuf, TimeCache,
 };
 use clt_context::view::{write_decimal, DECIMAL_ROOM};
-use ioam_trace::{NodeFields, NodeRecord, TraceType};
+use ioam_trace::record::DataField;
+use ioam_trace::{NodeRecord, TraceType};
 
 /// The text sink: one block per packet (ending with a blank line),
 /// appended to its buffer ([`Self::buffer`], [`Self::take`]).
@@ -373,60 +374,32 @@ impl Cell {
     }
 }
 
-/// Fixed column `col` (< 16) of a record into `to`, or false when
-/// absent. `f` is `rec.fields()` and `timed` whether the timeline shows
-/// the record's timestamp, both computed once per record by the caller.
-///
-/// Not inlined: inlined into the row loop, the code of every column's
-/// writer was laid out per row, and the loop cost half again as many
-/// instructions per packet (callgrind, mixed capture: 11,086 out of line,
-/// 16,470 inlined).
-#[inline(never)]
-fn cell(to: &mut Cell, col: usize, f: &NodeFields<'_>, timed: bool) -> bool {
-    let mut n = |v: Option<u64>| match v {
-        Some(v) => {
-            to.set_dec(v);
-            true
-        }
-        None => false,
-    };
-    match col {
-        0 => n(f.hop_limit.map(u64::from)),
-        1 => n(f.node_id.map(u64::from)),
-        2 => n(f.ingress_if_id.map(u64::from)),
-        3 => n(f.egress_if_id.map(u64::from)),
-        // A timestamp the timeline shows is not repeated raw.
-        4 | 5 if timed => false,
-        4 => n(f.timestamp_secs.map(u64::from)),
-        5 => n(f.timestamp_frac.map(u64::from)),
-        6 => n(f.transit_delay.map(u64::from)),
-        8 => n(f.queue_depth.map(u64::from)),
-        9 => n(f.checksum_complement.map(u64::from)),
-        10 => n(f.hop_limit_wide.map(u64::from)),
-        11 => n(f.node_id_wide),
-        12 => n(f.ingress_if_id_wide.map(u64::from)),
-        13 => n(f.egress_if_id_wide.map(u64::from)),
-        15 => n(f.buffer_occupancy.map(u64::from)),
-        _ => {
-            let (v, digits) = if col == 7 {
-                (f.namespace_data.map(u64::from), 8)
-            } else {
-                (f.namespace_data_wide, 16)
-            };
-            match v {
-                Some(v) => {
-                    to.set_hex(v, digits);
-                    true
-                }
-                None => false,
-            }
-        }
+/// The table column (an index of [`COLUMNS`]) of each data field, the
+/// fields being in wire order as [`NodeRecord::values`] yields them.
+const fn column(field: DataField) -> usize {
+    match field {
+        DataField::HopLimit => 0,
+        DataField::NodeId => 1,
+        DataField::IngressIfId => 2,
+        DataField::EgressIfId => 3,
+        DataField::TimestampSecs => 4,
+        DataField::TimestampFrac => 5,
+        DataField::TransitDelay => 6,
+        DataField::NamespaceData => 7,
+        DataField::QueueDepth => 8,
+        DataField::ChecksumComplement => 9,
+        DataField::HopLimitWide => 10,
+        DataField::NodeIdWide => 11,
+        DataField::IngressIfIdWide => 12,
+        DataField::EgressIfIdWide => 13,
+        DataField::NamespaceDataWide => 14,
+        DataField::BufferOccupancy => 15,
     }
 }
 
 /// Free-text column `col` (16: undefined words, 17: the snapshot) of a
 /// record: appended to `out`, or false when absent.
-fn free_cell(out: &mut Vec<u8>, col: usize, rec: &NodeRecord<'_>, f: &NodeFields<'_>) -> bool {
+fn free_cell(out: &mut Vec<u8>, col: usize, rec: &NodeRecord<'_>) -> bool {
     if col == 16 {
         let mut any = false;
         for v in rec.undefined_words() {
@@ -438,7 +411,7 @@ fn free_cell(out: &mut Vec<u8>, col: usize, rec: &NodeRecord<'_>, f: &NodeFields
         }
         return any;
     }
-    match f.oss {
+    match rec.oss() {
         Some(o) => {
             out.extend_from_slice(b"schema ");
             push_hex_prefixed(out, o.schema_id().into(), 6);
@@ -524,7 +497,7 @@ impl Table {
         let t0 = t
             .path_order()
             .filter(|_| timed)
-            .find_map(|(_, r)| r.fields().unix_nanos(format));
+            .find_map(|(_, r)| r.unix_nanos(format));
         let mut present = [false; NCOLS];
         present[0] = true;
         present[1] = t0.is_some();
@@ -535,12 +508,8 @@ impl Table {
         for (col, p) in possible.iter_mut().enumerate().skip(3) {
             *p = bits & COLUMN_BITS[col - 3] != 0;
         }
-        // The fixed columns of records the trace type can fill.
-        let (cols, n) = listed(3..FIXED, &possible);
-        let record_cols = &cols[..n];
         for (hop, rec) in t.path_order() {
-            let f = rec.fields();
-            let unix = f.unix_nanos(format);
+            let unix = if timed { rec.unix_nanos(format) } else { None };
             if self.cells.len() == rows {
                 self.cells.push([Cell::EMPTY; FIXED]);
             }
@@ -558,14 +527,26 @@ impl Table {
                 time_of_day(&mut row[1], ns);
                 offset(&mut row[2], ns, t0);
             }
-            for &col in record_cols {
-                let col = usize::from(col);
-                present[col] |= cell(&mut row[col], col - 3, &f, unix.is_some());
+            // The fields the record holds, in wire order: each into its
+            // column, no test for the absent ones.
+            for (field, v) in rec.values() {
+                let col = 3 + column(field);
+                let Some(c) = row.get_mut(col) else { continue };
+                match field {
+                    // A timestamp the timeline shows is not repeated raw.
+                    DataField::TimestampSecs | DataField::TimestampFrac if unix.is_some() => {
+                        continue
+                    }
+                    DataField::NamespaceData => c.set_hex(v, 8),
+                    DataField::NamespaceDataWide => c.set_hex(v, 16),
+                    _ => c.set_dec(v),
+                }
+                present[col] = true;
             }
             let mut at = [(0u32, 0u32); 2];
             for (i, col) in (FIXED..NCOLS).enumerate() {
                 let start = self.free.len() as u32;
-                if possible[col] && free_cell(&mut self.free, col - 3, &rec, &f) {
+                if possible[col] && free_cell(&mut self.free, col - 3, &rec) {
                     present[col] = true;
                 }
                 at[i] = (start, self.free.len() as u32);

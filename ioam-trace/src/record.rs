@@ -156,10 +156,16 @@ impl NodeFields<'_> {
     /// for a value the format cannot hold. A missing fraction counts as 0.
     #[must_use]
     pub fn unix_nanos(&self, format: TimestampFormat) -> Option<u64> {
-        match self.timestamp_secs? {
-            u32::MAX => None,
-            secs => format.to_unix_nanos(secs, self.timestamp_frac.unwrap_or(0)),
-        }
+        unix_nanos(self.timestamp_secs, self.timestamp_frac, format)
+    }
+}
+
+/// The rule of [`NodeFields::unix_nanos`] and [`NodeRecord::unix_nanos`].
+#[inline]
+fn unix_nanos(secs: Option<u32>, frac: Option<u32>, format: TimestampFormat) -> Option<u64> {
+    match secs? {
+        u32::MAX => None,
+        secs => format.to_unix_nanos(secs, frac.unwrap_or(0)),
     }
 }
 
@@ -510,6 +516,14 @@ impl<'a> NodeRecord<'a> {
     #[inline]
     pub fn timestamp_frac(&self) -> Option<u32> {
         self.u32_of(3)
+    }
+
+    /// Bits 2 and 3 as nanoseconds since the Unix epoch, like
+    /// [`NodeFields::unix_nanos`], read without the other fields.
+    #[must_use]
+    #[inline]
+    pub fn unix_nanos(&self, format: TimestampFormat) -> Option<u64> {
+        unix_nanos(self.timestamp_secs(), self.timestamp_frac(), format)
     }
 
     /// Bit 4: transit delay in nanoseconds, raw (§4.4.2): the top bit
