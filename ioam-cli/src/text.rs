@@ -57,63 +57,71 @@ impl TextSink {
 
 impl PacketSink for TextSink {
     fn begin(&mut self, head: &PacketHead) {
-        let out = &mut self.out;
-        out.extend_from_slice(b"frame ");
-        push_u64(out, head.frame);
+        let mut g = self.gather.to(&mut self.out);
+        let out = &mut g;
+        out.put(b"frame ");
+        out.dec(head.frame);
         if let Some(t) = head.time {
-            out.extend_from_slice(b"  ");
-            self.times.push(out, t);
+            out.put(b"  ");
+            self.times.put(out, t);
         }
         if let (Some(s), Some(d)) = (head.src, head.dst) {
-            out.extend_from_slice(b"  ");
-            self.addrs.push(out, s);
-            out.extend_from_slice(b" -> ");
-            self.addrs.push(out, d);
+            out.put(b"  ");
+            let (text, len) = self.addrs.text(s);
+            out.put_prefix(text, len);
+            out.put(b" -> ");
+            let (text, len) = self.addrs.text(d);
+            out.put_prefix(text, len);
         }
-        out.push(b'\n');
+        out.byte(b'\n');
     }
 
     fn option(&mut self, head: &PacketHead, o: &OptionView<'_>, trace: Option<&TraceView<'_>>) {
-        let out = &mut self.out;
-        out.extend_from_slice(b"  ");
-        out.extend_from_slice(header_name(o.header).as_bytes());
-        out.extend_from_slice(b" option ");
-        push_hex_prefixed(out, o.option_type.into(), 2);
-        out.extend_from_slice(b": IOAM ");
-        out.extend_from_slice(ioam_type_name(o.ioam_type).as_bytes());
-        out.extend_from_slice(b" (");
-        push_u64(out, u8::from(o.ioam_type).into());
-        out.push(b')');
+        let mut g = self.gather.to(&mut self.out);
+        let out = &mut g;
+        out.put(b"  ");
+        out.put(header_name(o.header).as_bytes());
+        out.put(b" option ");
+        out.hex_prefixed(o.option_type.into(), 2);
+        out.put(b": IOAM ");
+        out.put(ioam_type_name(o.ioam_type).as_bytes());
+        out.put(b" (");
+        out.dec(u8::from(o.ioam_type).into());
+        out.byte(b')');
         if let Some(ns) = o.namespace_id {
-            out.extend_from_slice(b", namespace ");
-            push_u64(out, ns.into());
+            out.put(b", namespace ");
+            out.dec(ns.into());
         }
-        out.push(b'\n');
+        out.byte(b'\n');
         write_fields(out, o);
         if let Some(t) = trace {
             if let Some(ctx) = t.context() {
-                out.extend_from_slice(b"    CLT (");
-                out.extend_from_slice(t.encoding.as_bytes());
-                out.extend_from_slice(b"): trace id ");
-                push_hex(out, &ctx.trace_id.0);
-                out.extend_from_slice(b", span id ");
-                push_hex(out, &ctx.span_id.0);
-                out.extend_from_slice(b", flags ");
-                push_hex(out, &[ctx.flags.0]);
-                out.push(b'\n');
+                out.put(b"    CLT (");
+                out.put(t.encoding.as_bytes());
+                out.put(b"): trace id ");
+                out.hex(&ctx.trace_id.0);
+                out.put(b", span id ");
+                out.hex(&ctx.span_id.0);
+                out.put(b", flags ");
+                out.hex(&[ctx.flags.0]);
+                out.byte(b'\n');
                 if let Some(tp) = traceparent(&ctx) {
-                    out.extend_from_slice(b"    traceparent ");
-                    out.extend_from_slice(tp.as_bytes());
-                    out.push(b'\n');
+                    out.put(b"    traceparent ");
+                    out.put(tp.as_bytes());
+                    out.byte(b'\n');
                 }
             }
             if t.records.len() == 0 {
-                out.extend_from_slice(b"    no node data yet\n");
+                out.put(b"    no node data yet\n");
             } else {
-                out.extend_from_slice(b"    hops (path order):\n");
-                self.table.render(&mut self.gather.to(out), t);
+                out.put(b"    hops (path order):\n");
+                self.table.render(out, t);
             }
         }
+        if o.errors.is_empty() && o.finding.is_none() {
+            return;
+        }
+        let out = out.vec();
         for p in &o.errors {
             error_line(out, "    ", "error", &ErrorText { problem: p, head });
         }
@@ -167,100 +175,87 @@ impl HasOffset for ErrorText<'_> {
     }
 }
 
-/// Start field `name` of the summary line whose fields start at `body`.
-fn field(out: &mut Vec<u8>, body: usize, name: &str) {
-    if out.len() > body {
-        out.extend_from_slice(b", ");
-    }
-    out.extend_from_slice(name.as_bytes());
+/// Start field `name` of an option's summary line: the line's indent
+/// before the first field (`any` false), `, ` before the others.
+fn field(out: &mut Gather<'_>, any: &mut bool, name: &str) {
+    out.put(if *any { &b", "[..] } else { &b"    "[..] });
+    *any = true;
+    out.put(name.as_bytes());
 }
 
-fn num(out: &mut Vec<u8>, body: usize, name: &str, v: Option<u64>) {
+fn num(out: &mut Gather<'_>, any: &mut bool, name: &str, v: Option<u64>) {
     if let Some(v) = v {
-        field(out, body, name);
-        push_u64(out, v);
+        field(out, any, name);
+        out.dec(v);
     }
 }
 
-/// The one-line summary of an option's header fields, `, `-separated.
-fn write_fields(out: &mut Vec<u8>, o: &OptionView<'_>) {
-    let start = out.len();
-    out.extend_from_slice(b"    ");
-    let body = out.len();
+/// The one-line summary of an option's header fields, `, `-separated; no
+/// line when the option has none.
+fn write_fields(out: &mut Gather<'_>, o: &OptionView<'_>) {
+    let any = &mut false;
     if let Some(v) = o.trace_type {
-        field(out, body, "trace type ");
-        push_hex_prefixed(out, v.into(), 6);
+        field(out, any, "trace type ");
+        out.hex_prefixed(v.into(), 6);
     }
-    num(out, body, "node len ", o.node_len.map(u64::from));
-    num(out, body, "remaining len ", o.remaining_len.map(u64::from));
+    num(out, any, "node len ", o.node_len.map(u64::from));
+    num(out, any, "remaining len ", o.remaining_len.map(u64::from));
     if let Some(f) = o.flags {
-        field(out, body, "flags ");
+        field(out, any, "flags ");
         let names = [
             (f.overflow, "overflow"),
             (f.loopback, "loopback"),
             (f.active, "active"),
         ];
-        let mut any = false;
-        for (_, name) in names.iter().filter(|(set, _)| *set) {
-            if any {
-                out.push(b',');
+        let mut set = false;
+        for (_, name) in names.iter().filter(|(on, _)| *on) {
+            if set {
+                out.byte(b',');
             }
-            out.extend_from_slice(name.as_bytes());
-            any = true;
+            out.put(name.as_bytes());
+            set = true;
         }
-        if !any {
-            out.extend_from_slice(b"none");
+        if !set {
+            out.put(b"none");
         }
     }
-    num(out, body, "pot type ", o.pot_type.map(u64::from));
-    num(out, body, "pot flags ", o.pot_flags.map(u64::from));
-    num(out, body, "pkt id ", o.pkt_id);
-    num(out, body, "cumulative ", o.cumulative);
+    num(out, any, "pot type ", o.pot_type.map(u64::from));
+    num(out, any, "pot flags ", o.pot_flags.map(u64::from));
+    num(out, any, "pkt id ", o.pkt_id);
+    num(out, any, "cumulative ", o.cumulative);
     if let Some(v) = o.e2e_type {
-        field(out, body, "e2e type ");
-        push_hex_prefixed(out, v.into(), 4);
+        field(out, any, "e2e type ");
+        out.hex_prefixed(v.into(), 4);
     }
-    num(out, body, "dex flags ", o.dex_flags.map(u64::from));
+    num(out, any, "dex flags ", o.dex_flags.map(u64::from));
     num(
         out,
-        body,
+        any,
         "extension flags ",
         o.extension_flags.map(u64::from),
     );
-    num(out, body, "flow id ", o.flow_id.map(u64::from));
-    num(out, body, "seq num ", o.seq_num);
-    num(
-        out,
-        body,
-        "timestamp secs ",
-        o.timestamp_secs.map(u64::from),
-    );
-    num(
-        out,
-        body,
-        "timestamp frac ",
-        o.timestamp_frac.map(u64::from),
-    );
-    let bytes = |out: &mut Vec<u8>, name: &str, v: &[u8]| {
-        field(out, body, name);
-        push_hex(out, v);
+    num(out, any, "flow id ", o.flow_id.map(u64::from));
+    num(out, any, "seq num ", o.seq_num);
+    num(out, any, "timestamp secs ", o.timestamp_secs.map(u64::from));
+    num(out, any, "timestamp frac ", o.timestamp_frac.map(u64::from));
+    let bytes = |out: &mut Gather<'_>, any: &mut bool, name: &str, v: &[u8]| {
+        field(out, any, name);
+        out.hex(v);
     };
     if let Some(i) = &o.integrity {
-        num(out, body, "integrity method ", Some(i.method.into()));
+        num(out, any, "integrity method ", Some(i.method.into()));
         if let Some(n) = i.nonce {
-            bytes(out, "nonce ", n);
+            bytes(out, any, "nonce ", n);
         }
         if let Some(icv) = i.icv {
-            bytes(out, "icv ", icv);
+            bytes(out, any, "icv ", icv);
         }
     }
     if let Some(d) = &o.data {
-        bytes(out, "data ", d.as_bytes());
+        bytes(out, any, "data ", d.as_bytes());
     }
-    if out.len() == body {
-        out.truncate(start);
-    } else {
-        out.push(b'\n');
+    if *any {
+        out.byte(b'\n');
     }
 }
 
