@@ -411,6 +411,27 @@ struct Source<'r, R> {
     position: usize,
 }
 
+/// Ends the reading when a decoding thread unwinds (see [`parallel`]).
+struct StopOnPanic<'a, 'r, R> {
+    source: &'a Mutex<Source<'r, R>>,
+    room: &'a Condvar,
+}
+
+impl<R> Drop for StopOnPanic<'_, '_, R> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // A poisoned lock still holds the state.
+            let mut s = self
+                .source
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            s.finished = true;
+            drop(s);
+            self.room.notify_all();
+        }
+    }
+}
+
 /// Take spare buffers and read the next chunk into them, or `None` when
 /// there is nothing more to read.
 fn read_chunk<R: Read>(
@@ -488,6 +509,11 @@ fn parallel<R: Read + Send>(
             let mut wsink = template.worker();
             let (source, room) = (&source, &room);
             scope.spawn(move || {
+                // Should the decoding panic, the others stop reading, so
+                // that the calling thread's loop ends and the scope passes
+                // the panic on (rather than everyone waiting for a chunk
+                // that never comes).
+                let _stop = StopOnPanic { source, room };
                 while let Some((seq, chunk, mut out)) = read_chunk(source, room, run.chunk_frames) {
                     let mut counts = Counts::default();
                     for m in &chunk.frames {
@@ -543,14 +569,19 @@ fn parallel<R: Read + Send>(
                 }
                 written_since += done.chunk.frames.len();
                 done.chunk.clear();
-                if let Ok(mut s) = source.lock() {
-                    s.spare.push((done.chunk, done.out));
-                    if written_since >= 4096 {
-                        written_since = 0;
-                        progress(s.position);
+                let position = match source.lock() {
+                    Ok(mut s) => {
+                        s.spare.push((done.chunk, done.out));
+                        s.position
                     }
-                }
+                    Err(_) => 0,
+                };
                 room.notify_one();
+                // Outside the lock: the report may take its time.
+                if written_since >= 4096 {
+                    written_since = 0;
+                    progress(position);
+                }
             }
         }
     });
