@@ -382,6 +382,21 @@ impl<'a> Gather<'a> {
         self.advance(len.min(N));
     }
 
+    /// Append `lead` blanks (at most 32), then the first `len` bytes of
+    /// `block` (`len <= N <= 32`): a right-aligned table cell and the
+    /// blanks before it, as constant-size stores without a loop.
+    #[inline(always)]
+    pub fn put_after_blanks<const N: usize>(&mut self, lead: usize, block: &[u8; N], len: usize) {
+        const { assert!(N <= 32) };
+        let lead = lead.min(32);
+        let room = self.room::<64>();
+        room[..32].copy_from_slice(&[b' '; 32]);
+        if let Some(to) = room.get_mut(lead..lead + N) {
+            to.copy_from_slice(block);
+        }
+        self.advance(lead + len.min(N));
+    }
+
     /// Append the decimal digits of `v` (what `v.to_string()` gives).
     #[inline(always)]
     pub fn dec(&mut self, v: u64) {
@@ -509,6 +524,13 @@ mod tests {
                     push_hex_prefixed(&mut want, v, (i % 17) as usize);
                     g.put(&long[..(i as usize * 37) % 90]);
                     want.extend_from_slice(&long[..(i as usize * 37) % 90]);
+                    // A right-aligned cell: blanks, then part of a block
+                    // (the block's bytes after `len` must not show).
+                    let (blanks, len) = ((i % 33) as usize, (i % 25) as usize);
+                    let block: [u8; 24] = core::array::from_fn(|k| b'A' + k as u8);
+                    g.put_after_blanks(blanks, &block, len);
+                    want.extend(core::iter::repeat_n(b' ', blanks));
+                    want.extend_from_slice(&block[..len]);
                     if i % 50 == 49 {
                         g.put(&long);
                         want.extend_from_slice(&long);

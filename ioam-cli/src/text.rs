@@ -177,12 +177,14 @@ impl HasOffset for ErrorText<'_> {
 
 /// Start field `name` of an option's summary line: the line's indent
 /// before the first field (`any` false), `, ` before the others.
+#[inline(always)]
 fn field(out: &mut Gather<'_>, any: &mut bool, name: &str) {
     out.put(if *any { &b", "[..] } else { &b"    "[..] });
     *any = true;
     out.put(name.as_bytes());
 }
 
+#[inline(always)]
 fn num(out: &mut Gather<'_>, any: &mut bool, name: &str, v: Option<u64>) {
     if let Some(v) = v {
         field(out, any, name);
@@ -452,6 +454,39 @@ fn offset(c: &mut Cell, ns: u64, from: u64) {
     c.padded((d % 1_000_000_000) / 1000, 6);
 }
 
+/// The header of each column of the table: `hop`, the two time columns,
+/// then [`COLUMNS`].
+const HEADERS: [&str; NCOLS] = {
+    let mut h = [""; NCOLS];
+    h[0] = "hop";
+    h[1] = "time (UTC)";
+    h[2] = "offset (s)";
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        h[3 + i] = COLUMNS[i];
+        i += 1;
+    }
+    h
+};
+
+/// Each of [`HEADERS`] at the start of a 16-byte block (none is longer),
+/// for a constant-size copy.
+const HEADER_BLOCKS: [[u8; 16]; NCOLS] = {
+    let mut blocks = [[b' '; 16]; NCOLS];
+    let mut col = 0;
+    while col < NCOLS {
+        let name = HEADERS[col].as_bytes();
+        assert!(name.len() <= 16);
+        let mut i = 0;
+        while i < name.len() {
+            blocks[col][i] = name[i];
+            i += 1;
+        }
+        col += 1;
+    }
+    blocks
+};
+
 /// Columns of the table: hop, time, offset, then [`COLUMNS`]; the first
 /// [`FIXED`] have cells of bounded length, the last two free text.
 const NCOLS: usize = 3 + COLUMNS.len();
@@ -548,15 +583,9 @@ impl Table {
             }
             self.free_at.push(at);
         }
-        let header = |col: usize| match col {
-            0 => "hop",
-            1 => "time (UTC)",
-            2 => "offset (s)",
-            c => COLUMNS[c - 3],
-        };
         let mut widths = [0usize; NCOLS];
         for (col, w) in widths.iter_mut().enumerate().filter(|(c, _)| present[*c]) {
-            *w = header(col).len();
+            *w = HEADERS[col].len();
             for (row, free) in self.cells[..rows].iter().zip(&self.free_at) {
                 // An absent cell is shown as `-` (the fixed ones hold it).
                 let len = match col.checked_sub(FIXED) {
@@ -570,9 +599,13 @@ impl Table {
         // The header line.
         out.put(b"    ");
         for col in (0..NCOLS).filter(|c| present[*c]) {
-            out.put(b"  ");
-            let name = header(col).as_bytes();
+            let name = HEADERS[col].as_bytes();
             let pad = widths[col].saturating_sub(name.len());
+            if col < FIXED && pad + 2 <= 32 {
+                out.put_after_blanks(pad + 2, &HEADER_BLOCKS[col], name.len());
+                continue;
+            }
+            out.put(b"  ");
             if col < FIXED {
                 blanks(out, pad);
             }
@@ -592,9 +625,16 @@ impl Table {
                 let col = usize::from(col);
                 let c = &row[col];
                 let pad = widths[col].saturating_sub(usize::from(c.len));
-                out.put(b"  ");
-                blanks(out, pad);
-                out.put_prefix(&c.text, usize::from(c.len));
+                // The two blanks between columns, the padding, the cell:
+                // the widths of these columns are at most a cell's
+                // (`CELL`), so one run of constant-size stores holds them.
+                let lead = 2 + pad;
+                if lead <= 32 {
+                    out.put_after_blanks(lead, &c.text, usize::from(c.len));
+                } else {
+                    blanks(out, lead);
+                    out.put_prefix(&c.text, usize::from(c.len));
+                }
             }
             // Free-text columns, left-aligned; the last is not padded, so
             // that the line has no trailing blanks.
