@@ -281,8 +281,12 @@ impl TimeCache {
         };
         out.put(&prefix);
         if t.nanos != 0 {
-            let (fraction, len) = fraction(t.nanos);
-            out.put(&fraction[..len]);
+            let (v, width) = if t.nanos.is_multiple_of(1000) {
+                (t.nanos / 1000, 6)
+            } else {
+                (t.nanos, 9)
+            };
+            out.fraction(v.into(), width);
         }
         out.byte(b'Z');
         true
@@ -395,6 +399,20 @@ impl<'a> Gather<'a> {
             to.copy_from_slice(block);
         }
         self.advance(lead + len.min(N));
+    }
+
+    /// Append `.` and exactly `width` decimal digits of `v` (`width` at
+    /// most 19, `v < 10^width`, leading zeros kept): the digits of
+    /// `10^width + v` written in place, their leading `1` overwritten by
+    /// the `.` (digits stored one at a time and copied on as one block
+    /// stalled the store forwarding).
+    #[inline(always)]
+    pub fn fraction(&mut self, v: u64, width: u32) {
+        let width = width.min(19);
+        let room = self.room::<DECIMAL_ROOM>();
+        let n = write_decimal(10u64.pow(width) + v % 10u64.pow(width), room);
+        room[0] = b'.';
+        self.advance(n);
     }
 
     /// Append the decimal digits of `v` (what `v.to_string()` gives).
@@ -634,6 +652,30 @@ mod tests {
             t(1_700_000_000, 1).unwrap(),
             "2023-11-14T22:13:20.000000001Z"
         );
+        assert_eq!(
+            t(1_700_000_000, 999_999_999).unwrap(),
+            "2023-11-14T22:13:20.999999999Z"
+        );
+        assert_eq!(
+            t(1_700_000_000, 120_000_000).unwrap(),
+            "2023-11-14T22:13:20.120000Z"
+        );
+        // Every digit count of the fraction, both widths (the helper
+        // holds the Gather path to the Vec path).
+        for nanos in (0..9).flat_map(|k| [10u32.pow(k), 10u32.pow(k) * 7 + 3, 10u32.pow(k) * 1000])
+        {
+            let nanos = nanos % 1_000_000_000;
+            let text = t(1_700_000_000, nanos).unwrap();
+            let digits = text.split(['.', 'Z']).nth(1).unwrap_or("");
+            let want = if nanos == 0 {
+                0
+            } else if nanos % 1000 == 0 {
+                6
+            } else {
+                9
+            };
+            assert_eq!(digits.len(), want, "{nanos}: {text}");
+        }
         assert_eq!(t(-1, 0).unwrap(), "1969-12-31T23:59:59Z");
         assert_eq!(t(4_102_444_800, 0).unwrap(), "2100-01-01T00:00:00Z");
         assert_eq!(t(-62_167_219_200, 0).unwrap(), "0000-01-01T00:00:00Z");
