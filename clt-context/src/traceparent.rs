@@ -215,12 +215,35 @@ impl fmt::Debug for TraceparentText {
 /// );
 /// ```
 pub fn format(ctx: &SpanContext) -> TraceparentText {
-    let mut out = [b'-'; TRACEPARENT_LEN];
-    hex_into(&[VERSION_00], &mut out[field::VERSION]);
-    hex_into(&ctx.trace_id.0, &mut out[field::TRACE_ID]);
-    hex_into(&ctx.span_id.0, &mut out[field::PARENT_ID]);
-    hex_into(&[ctx.flags.0], &mut out[field::FLAGS]);
+    let mut out = [0; TRACEPARENT_LEN];
+    format_into(ctx, &mut out);
     TraceparentText(out)
+}
+
+/// Writes what [`format`] gives into `out`, in place: for a writer that
+/// holds room for it in its own buffer (a copy of text just written would
+/// read the bytes back while they are still in the store buffer).
+///
+/// ```
+/// use clt_context::{traceparent, SpanContext, TraceFlags};
+/// let ctx = SpanContext::new(
+///     "4bf92f3577b34da6a3ce929d0e0e4736".parse().unwrap(),
+///     "00f067aa0ba902b7".parse().unwrap(),
+///     TraceFlags::SAMPLED,
+/// );
+/// let mut out = [0; traceparent::TRACEPARENT_LEN];
+/// traceparent::format_into(&ctx, &mut out);
+/// assert_eq!(&out, traceparent::format(&ctx).as_bytes());
+/// ```
+#[inline]
+pub fn format_into(ctx: &SpanContext, out: &mut [u8; TRACEPARENT_LEN]) {
+    hex_into(&[VERSION_00], &mut out[field::VERSION]);
+    out[field::DASH1] = b'-';
+    hex_into(&ctx.trace_id.0, &mut out[field::TRACE_ID]);
+    out[field::DASH2] = b'-';
+    hex_into(&ctx.span_id.0, &mut out[field::PARENT_ID]);
+    out[field::DASH3] = b'-';
+    hex_into(&[ctx.flags.0], &mut out[field::FLAGS]);
 }
 
 /// Writes `ctx` as a version-00 `traceparent` value into any `fmt::Write`.

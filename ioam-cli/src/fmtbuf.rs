@@ -401,6 +401,15 @@ impl<'a> Gather<'a> {
         self.advance(lead + len.min(N));
     }
 
+    /// Append `N` bytes that `fill` writes in place (`N <= GATHER`), for a
+    /// text of fixed length made by another crate's writer: no copy of
+    /// bytes just stored.
+    #[inline(always)]
+    pub fn fill<const N: usize>(&mut self, fill: impl FnOnce(&mut [u8; N])) {
+        fill(self.room::<N>());
+        self.advance(N);
+    }
+
     /// Append `.` and exactly `width` decimal digits of `v` (`width` at
     /// most 19, `v < 10^width`, leading zeros kept): the digits of
     /// `10^width + v` written in place, their leading `1` overwritten by

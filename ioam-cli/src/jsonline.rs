@@ -11,8 +11,7 @@
 use core::fmt::Write as _;
 
 use crate::decode::{
-    header_name, ioam_type_name, traceparent, ErrorText, OptionView, PacketHead, PacketSink,
-    Problem, TraceView,
+    header_name, ioam_type_name, ErrorText, OptionView, PacketHead, PacketSink, Problem, TraceView,
 };
 use crate::fmtbuf::{push_json_str, push_u64, AddrCache, ByteWriter, Gather, GatherBuf, TimeCache};
 
@@ -229,8 +228,11 @@ impl PacketSink for JsonSink {
                 hex_str(out, key!("span_id"), &ctx.span_id.0);
                 num(out, key!("trace_flags"), Some(ctx.flags.0.into()));
                 plain(out, key!("encoding"), t.encoding.as_bytes());
-                if let Some(tp) = traceparent(&ctx) {
-                    plain(out, key!("traceparent"), tp.as_bytes());
+                if ctx.is_valid() {
+                    key(out, key!("traceparent"));
+                    out.byte(b'"');
+                    out.fill(|to| clt_context::traceparent::format_into(&ctx, to));
+                    out.byte(b'"');
                 }
                 out.byte(b'}');
             }

@@ -5,8 +5,7 @@
 use core::fmt::Write as _;
 
 use crate::decode::{
-    header_name, ioam_type_name, traceparent, ErrorText, OptionView, PacketHead, PacketSink,
-    Problem, TraceView,
+    header_name, ioam_type_name, ErrorText, OptionView, PacketHead, PacketSink, Problem, TraceView,
 };
 use crate::fmtbuf::{
     hex_prefixed, push_hex, push_hex_alt, push_hex_prefixed, push_u64, AddrCache, ByteWriter,
@@ -105,9 +104,9 @@ impl PacketSink for TextSink {
                 out.put(b", flags ");
                 out.hex(&[ctx.flags.0]);
                 out.byte(b'\n');
-                if let Some(tp) = traceparent(&ctx) {
+                if ctx.is_valid() {
                     out.put(b"    traceparent ");
-                    out.put(tp.as_bytes());
+                    out.fill(|to| clt_context::traceparent::format_into(&ctx, to));
                     out.byte(b'\n');
                 }
             }
