@@ -371,9 +371,7 @@ impl<'t> TraceView<'t> {
     /// the records carry timestamps.
     pub fn time_range(&self) -> Option<(u64, u64)> {
         let fmt = self.timestamp_format;
-        let mut times = self
-            .path_order()
-            .filter_map(|(_, r)| r.fields().unix_nanos(fmt));
+        let mut times = self.path_order().filter_map(|(_, r)| r.unix_nanos(fmt));
         let first = times.next()?;
         Some(times.fold((first, first), |(a, b), t| (a.min(t), b.max(t))))
     }

@@ -912,6 +912,10 @@ mod tests {
             let n = (fields + extra).min(bytes.len());
             let r = NodeRecord::new(&bytes[..n], 8, RecordLayout::new(t), fields);
             proptest::prop_assert_eq!(by_values(&r), r.fields());
+            // The record's own time reading agrees with the fields' one.
+            for format in crate::timestamp::TimestampFormat::ALL {
+                proptest::prop_assert_eq!(r.unix_nanos(format), r.fields().unix_nanos(format));
+            }
         }
     }
 
@@ -937,6 +941,35 @@ mod tests {
             super::DataField::ALL.map(|f| f.bit()),
             [0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 9, 10, 11]
         );
+    }
+
+    #[test]
+    fn unix_nanos_of_a_record() {
+        use crate::timestamp::TimestampFormat;
+        // Type 0x300000 (bits 2 and 3): seconds, then the fraction.
+        let t = TraceType::from_bits_truncate(0x30_0000);
+        let layout = RecordLayout::new(t);
+        let at = |secs: u32, frac: u32| {
+            let mut b = [0u8; 8];
+            b[..4].copy_from_slice(&secs.to_be_bytes());
+            b[4..].copy_from_slice(&frac.to_be_bytes());
+            b
+        };
+        let b = at(1_700_000_000, 500_000);
+        let r = NodeRecord::new(&b, 8, layout, 8);
+        assert_eq!(
+            r.unix_nanos(TimestampFormat::Posix),
+            Some(1_700_000_000_500_000_000)
+        );
+        // All-ones seconds: unavailable.
+        let b = at(u32::MAX, 0);
+        let r = NodeRecord::new(&b, 8, layout, 8);
+        assert_eq!(r.unix_nanos(TimestampFormat::Posix), None);
+        assert_eq!(r.fields().unix_nanos(TimestampFormat::Posix), None);
+        // No timestamp bit: none.
+        let t = TraceType::from_bits_truncate(0x80_0000);
+        let r = NodeRecord::new(&[64, 0, 0, 1], 8, RecordLayout::new(t), 4);
+        assert_eq!(r.unix_nanos(TimestampFormat::Posix), None);
     }
 
     #[test]
