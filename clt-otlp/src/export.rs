@@ -325,7 +325,8 @@ pub enum Delivery {
     },
 }
 
-/// How long [`CachedResolver`] reuses the addresses of a collector's name.
+/// How long the exporter reuses the addresses a collector's host name
+/// resolved to (an IP-address endpoint is never looked up).
 pub const RESOLVED_TTL: Duration = Duration::from_secs(30);
 
 /// The exporter's name resolution. ureq resolves the host again for every
