@@ -671,9 +671,12 @@ mod tests {
         );
         // Every digit count of the fraction, both widths (the helper
         // holds the Gather path to the Vec path).
-        for nanos in (0..9).flat_map(|k| [10u32.pow(k), 10u32.pow(k) * 7 + 3, 10u32.pow(k) * 1000])
-        {
-            let nanos = nanos % 1_000_000_000;
+        let every = (0..9).flat_map(|k| {
+            let p = 10u64.pow(k);
+            [p, p * 7 + 3, p * 1000]
+        });
+        for nanos in every {
+            let nanos = (nanos % 1_000_000_000) as u32;
             let text = t(1_700_000_000, nanos).unwrap();
             let digits = text.split(['.', 'Z']).nth(1).unwrap_or("");
             let want = if nanos == 0 {
