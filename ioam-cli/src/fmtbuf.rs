@@ -681,7 +681,7 @@ mod tests {
             let digits = text.split(['.', 'Z']).nth(1).unwrap_or("");
             let want = if nanos == 0 {
                 0
-            } else if nanos % 1000 == 0 {
+            } else if nanos.is_multiple_of(1000) {
                 6
             } else {
                 9

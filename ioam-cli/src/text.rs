@@ -8,8 +8,7 @@ use crate::decode::{
     header_name, ioam_type_name, ErrorText, OptionView, PacketHead, PacketSink, Problem, TraceView,
 };
 use crate::fmtbuf::{
-    hex_prefixed, push_hex, push_hex_alt, push_hex_prefixed, push_u64, AddrCache, ByteWriter,
-    Gather, GatherBuf, TimeCache,
+    hex_prefixed, push_hex_alt, push_u64, AddrCache, ByteWriter, Gather, GatherBuf, TimeCache,
 };
 use clt_context::view::{write_decimal, DECIMAL_ROOM};
 use ioam_trace::record::DataField;
@@ -393,31 +392,33 @@ const fn column(field: DataField) -> usize {
     }
 }
 
-/// Free-text column `col` (16: undefined words, 17: the snapshot) of a
-/// record: appended to `out`, or false when absent.
-fn free_cell(out: &mut Vec<u8>, col: usize, rec: &NodeRecord<'_>) -> bool {
-    if col == 16 {
-        let mut any = false;
-        for v in rec.undefined_words() {
-            if any {
-                out.push(b',');
-            }
-            push_hex_alt(out, v.into());
-            any = true;
+/// The undefined words of a record (the free-text column before the
+/// snapshot's): appended to `out`, or false when there are none.
+fn undefined_cell(out: &mut Vec<u8>, rec: &NodeRecord<'_>) -> bool {
+    let mut any = false;
+    for v in rec.undefined_words() {
+        if any {
+            out.push(b',');
         }
-        return any;
+        push_hex_alt(out, v.into());
+        any = true;
     }
+    any
+}
+
+/// The snapshot of a record (the last column, never padded): written
+/// straight into the output, `-` without one.
+fn oss_cell(out: &mut Gather<'_>, rec: &NodeRecord<'_>) {
     match rec.oss() {
         Some(o) => {
-            out.extend_from_slice(b"schema ");
-            push_hex_prefixed(out, o.schema_id().into(), 6);
+            out.put(b"schema ");
+            out.hex_prefixed(o.schema_id().into(), 6);
             if !o.data().is_empty() {
-                out.extend_from_slice(b" data ");
-                push_hex(out, o.data());
+                out.put(b" data ");
+                out.hex(o.data());
             }
-            true
         }
-        None => false,
+        None => out.byte(b'-'),
     }
 }
 
@@ -490,15 +491,19 @@ const HEADER_BLOCKS: [[u8; 16]; NCOLS] = {
 /// [`FIXED`] have cells of bounded length, the last two free text.
 const NCOLS: usize = 3 + COLUMNS.len();
 const FIXED: usize = NCOLS - 2;
+/// The free-text column of the undefined words.
+const UNDEFINED: usize = FIXED;
+/// The free-text column of the snapshot, always the last.
+const OSS: usize = FIXED + 1;
 
 /// The buffers of the hop table, reused from trace to trace.
 #[derive(Debug, Default)]
 struct Table {
     /// The fixed cells, [`FIXED`] per row.
     cells: Vec<[Cell; FIXED]>,
-    /// The text of the free-text cells, and per row where each is.
+    /// The text of the undefined-words cells, and per row where it is.
     free: Vec<u8>,
-    free_at: Vec<[(u32, u32); 2]>,
+    free_at: Vec<(u32, u32)>,
 }
 
 impl core::fmt::Debug for Cell {
@@ -572,24 +577,28 @@ impl Table {
                 }
                 present[col] = true;
             }
-            let mut at = [(0u32, 0u32); 2];
-            for (i, col) in (FIXED..NCOLS).enumerate() {
-                let start = self.free.len() as u32;
-                if possible[col] && free_cell(&mut self.free, col - 3, &rec) {
-                    present[col] = true;
-                }
-                at[i] = (start, self.free.len() as u32);
+            // The undefined words are kept as text for their column's
+            // width; the snapshot, always the last column, is written at
+            // the end without padding (only its presence matters here).
+            let start = self.free.len() as u32;
+            if possible[UNDEFINED] && undefined_cell(&mut self.free, &rec) {
+                present[UNDEFINED] = true;
             }
-            self.free_at.push(at);
+            self.free_at.push((start, self.free.len() as u32));
+            if possible[OSS] && rec.oss().is_some() {
+                present[OSS] = true;
+            }
         }
         let mut widths = [0usize; NCOLS];
         for (col, w) in widths.iter_mut().enumerate().filter(|(c, _)| present[*c]) {
             *w = HEADERS[col].len();
             for (row, free) in self.cells[..rows].iter().zip(&self.free_at) {
                 // An absent cell is shown as `-` (the fixed ones hold it).
-                let len = match col.checked_sub(FIXED) {
-                    None => usize::from(row[col].len),
-                    Some(i) => ((free[i].1 - free[i].0) as usize).max(1),
+                let len = match col {
+                    UNDEFINED => ((free.1 - free.0) as usize).max(1),
+                    // Never padded: its width does not matter.
+                    OSS => 0,
+                    _ => usize::from(row[col].len),
                 };
                 *w = (*w).max(len);
             }
@@ -616,6 +625,8 @@ impl Table {
         out.byte(b'\n');
         let (cols, n) = listed(0..FIXED, &present);
         let shown = &cols[..n];
+        // The records again, for the snapshots written in place.
+        let mut records = t.path_order();
         for (row, free) in self.cells[..rows].iter().zip(&self.free_at) {
             out.put(b"    ");
             // Fixed columns: numbers and times, right-aligned, each moved
@@ -637,14 +648,20 @@ impl Table {
             }
             // Free-text columns, left-aligned; the last is not padded, so
             // that the line has no trailing blanks.
-            for col in (FIXED..NCOLS).filter(|c| present[*c]) {
-                let (a, b) = free[col - FIXED];
+            if present[UNDEFINED] {
+                let (a, b) = *free;
                 let text = self.free.get(a as usize..b as usize).unwrap_or_default();
                 let text = if text.is_empty() { &b"-"[..] } else { text };
                 out.put(b"  ");
                 out.put(text);
-                if col != last {
-                    blanks(out, widths[col].saturating_sub(text.len()));
+                if UNDEFINED != last {
+                    blanks(out, widths[UNDEFINED].saturating_sub(text.len()));
+                }
+            }
+            if present[OSS] {
+                out.put(b"  ");
+                if let Some((_, rec)) = records.next() {
+                    oss_cell(out, &rec);
                 }
             }
             out.byte(b'\n');
