@@ -377,10 +377,16 @@ impl<'t> TraceView<'t> {
     }
 }
 
+/// Whether the outputs show a context's W3C `traceparent`: when its ids
+/// are valid (the rule of [`traceparent`], for the sinks that write the
+/// value in place).
+pub fn has_traceparent(ctx: &SpanContext) -> bool {
+    ctx.is_valid()
+}
+
 /// The W3C `traceparent` of a context, when its ids are valid.
 pub fn traceparent(ctx: &SpanContext) -> Option<clt_context::traceparent::TraceparentText> {
-    ctx.is_valid()
-        .then(|| clt_context::traceparent::format(ctx))
+    has_traceparent(ctx).then(|| clt_context::traceparent::format(ctx))
 }
 
 /// A receiver of decoded packets: an output format, or the owned model.

@@ -220,23 +220,26 @@ pub fn rfc3339(t: Timestamp) -> Option<String> {
     push_rfc3339(&mut out, t).then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
-/// The fraction of a second of an RFC 3339 time: nothing for 0, `.` and
-/// 6 digits for a whole number of microseconds, 9 otherwise.
-fn fraction(nanos: u32) -> ([u8; 10], usize) {
-    let mut out = [b'.'; 10];
-    let (v, width) = if nanos == 0 {
-        return (out, 0);
-    } else if nanos.is_multiple_of(1000) {
-        (nanos / 1000, 6)
-    } else {
-        (nanos, 9)
-    };
-    let mut v = v;
-    for d in out[1..=width].iter_mut().rev() {
-        *d = b'0' + (v % 10) as u8;
-        v /= 10;
+/// The fraction of a second of an RFC 3339 time, as a value and its
+/// digit count: none for 0, 6 digits for a whole number of microseconds,
+/// 9 otherwise.
+fn fraction_digits(nanos: u32) -> Option<(u64, u32)> {
+    match nanos {
+        0 => None,
+        n if n.is_multiple_of(1000) => Some(((n / 1000).into(), 6)),
+        n => Some((n.into(), 9)),
     }
-    (out, 1 + width)
+}
+
+/// Writes `.` and exactly `width` decimal digits of `v` (`width` at most
+/// 19, leading zeros kept) at the start of `to`; returns how many bytes:
+/// the digits of `10^width + v`, their leading `1` overwritten by the dot.
+#[inline(always)]
+fn write_fraction(v: u64, width: u32, to: &mut [u8; DECIMAL_ROOM]) -> usize {
+    let scale = 10u64.pow(width.min(19));
+    let n = write_decimal(scale + v % scale, to);
+    to[0] = b'.';
+    n
 }
 
 /// The date and time of the last second written by [`TimeCache::push`]
@@ -267,8 +270,11 @@ impl TimeCache {
             return false;
         };
         out.extend_from_slice(&prefix);
-        let (fraction, len) = fraction(t.nanos);
-        out.extend_from_slice(&fraction[..len]);
+        if let Some((v, width)) = fraction_digits(t.nanos) {
+            let mut block = [0; DECIMAL_ROOM];
+            let n = write_fraction(v, width, &mut block);
+            out.extend_from_slice(&block[..n]);
+        }
         out.push(b'Z');
         true
     }
@@ -280,13 +286,8 @@ impl TimeCache {
             return false;
         };
         out.put(&prefix);
-        if t.nanos != 0 {
-            let (v, width) = if t.nanos.is_multiple_of(1000) {
-                (t.nanos / 1000, 6)
-            } else {
-                (t.nanos, 9)
-            };
-            out.fraction(v.into(), width);
+        if let Some((v, width)) = fraction_digits(t.nanos) {
+            out.fraction(v, width);
         }
         out.byte(b'Z');
         true
@@ -411,16 +412,12 @@ impl<'a> Gather<'a> {
     }
 
     /// Append `.` and exactly `width` decimal digits of `v` (`width` at
-    /// most 19, `v < 10^width`, leading zeros kept): the digits of
-    /// `10^width + v` written in place, their leading `1` overwritten by
-    /// the `.` (digits stored one at a time and copied on as one block
-    /// stalled the store forwarding).
+    /// most 19, `v < 10^width`, leading zeros kept), written in place
+    /// (digits stored one at a time and copied on as one block stalled
+    /// the store forwarding).
     #[inline(always)]
     pub fn fraction(&mut self, v: u64, width: u32) {
-        let width = width.min(19);
-        let room = self.room::<DECIMAL_ROOM>();
-        let n = write_decimal(10u64.pow(width) + v % 10u64.pow(width), room);
-        room[0] = b'.';
+        let n = write_fraction(v, width, self.room::<DECIMAL_ROOM>());
         self.advance(n);
     }
 
@@ -679,14 +676,17 @@ mod tests {
             let nanos = (nanos % 1_000_000_000) as u32;
             let text = t(1_700_000_000, nanos).unwrap();
             let digits = text.split(['.', 'Z']).nth(1).unwrap_or("");
-            let want = if nanos == 0 {
-                0
+            let (want, scale) = if nanos == 0 {
+                (0, 0)
             } else if nanos.is_multiple_of(1000) {
-                6
+                (6, 1000)
             } else {
-                9
+                (9, 1)
             };
             assert_eq!(digits.len(), want, "{nanos}: {text}");
+            // The digits read back are the fraction.
+            let back = digits.parse::<u32>().map_or(0, |d| d * scale);
+            assert_eq!(back, nanos, "{text}");
         }
         assert_eq!(t(-1, 0).unwrap(), "1969-12-31T23:59:59Z");
         assert_eq!(t(4_102_444_800, 0).unwrap(), "2100-01-01T00:00:00Z");

@@ -11,7 +11,8 @@
 use core::fmt::Write as _;
 
 use crate::decode::{
-    header_name, ioam_type_name, ErrorText, OptionView, PacketHead, PacketSink, Problem, TraceView,
+    has_traceparent, header_name, ioam_type_name, ErrorText, OptionView, PacketHead, PacketSink,
+    Problem, TraceView,
 };
 use crate::fmtbuf::{push_json_str, push_u64, AddrCache, ByteWriter, Gather, GatherBuf, TimeCache};
 
@@ -228,7 +229,7 @@ impl PacketSink for JsonSink {
                 hex_str(out, key!("span_id"), &ctx.span_id.0);
                 num(out, key!("trace_flags"), Some(ctx.flags.0.into()));
                 plain(out, key!("encoding"), t.encoding.as_bytes());
-                if ctx.is_valid() {
+                if has_traceparent(&ctx) {
                     key(out, key!("traceparent"));
                     out.byte(b'"');
                     out.fill(|to| clt_context::traceparent::format_into(&ctx, to));

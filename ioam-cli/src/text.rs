@@ -5,7 +5,8 @@
 use core::fmt::Write as _;
 
 use crate::decode::{
-    header_name, ioam_type_name, ErrorText, OptionView, PacketHead, PacketSink, Problem, TraceView,
+    has_traceparent, header_name, ioam_type_name, ErrorText, OptionView, PacketHead, PacketSink,
+    Problem, TraceView,
 };
 use crate::fmtbuf::{
     hex_prefixed, push_hex_alt, push_u64, AddrCache, ByteWriter, Gather, GatherBuf, TimeCache,
@@ -103,7 +104,7 @@ impl PacketSink for TextSink {
                 out.put(b", flags ");
                 out.hex(&[ctx.flags.0]);
                 out.byte(b'\n');
-                if ctx.is_valid() {
+                if has_traceparent(&ctx) {
                     out.put(b"    traceparent ");
                     out.fill(|to| clt_context::traceparent::format_into(&ctx, to));
                     out.byte(b'\n');
