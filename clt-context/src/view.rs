@@ -262,7 +262,7 @@ impl AttributeKey {
         out.flush()
     }
 
-    fn write_into<W: fmt::Write>(&self, out: &mut Ascii<'_, W>) -> fmt::Result {
+    fn write_into<S: AsciiSink>(&self, out: &mut Ascii<S>) -> fmt::Result {
         out.str("ioam_namespace")?;
         out.dec(self.namespace_id.into())?;
         out.str("_node")?;
@@ -304,7 +304,7 @@ impl<'a> AttributeValue<'a> {
         out.flush()
     }
 
-    fn write_into<W: fmt::Write>(&self, out: &mut Ascii<'_, W>) -> fmt::Result {
+    fn write_into<S: AsciiSink>(&self, out: &mut Ascii<S>) -> fmt::Result {
         let h = &self.fields;
         // The agents keep one HopLimit, overwritten by the wide field.
         let hop_limit = h.hop_limit_wide.or(h.hop_limit).map(u64::from);
@@ -320,7 +320,7 @@ impl<'a> AttributeValue<'a> {
         out.dec_item("TimestampFrac=", h.timestamp_frac.map(u64::from))?;
         out.dec_item("TransitDelay=", h.transit_delay.map(u64::from))?;
         if let Some(v) = h.namespace_data {
-            out.hex_item("NamespaceData=", &v.to_be_bytes())?;
+            out.digits_item("NamespaceData=0x", &crate::id::hex_word(v).to_le_bytes())?;
         }
         out.dec_item("QueueDepth=", h.queue_depth.map(u64::from))?;
         out.dec_item("CsumComp=", h.checksum_complement.map(u64::from))?;
@@ -333,7 +333,7 @@ impl<'a> AttributeValue<'a> {
             out.dec_item("EgressIdWide=", Some(e.into()))?;
         }
         if let Some(v) = h.namespace_data_wide {
-            out.hex_item("NamespaceDataWide=", &v.to_be_bytes())?;
+            out.digits_item("NamespaceDataWide=0x", &hex_digits(v).to_le_bytes())?;
         }
         out.dec_item("BufferOccupancy=", h.buffer_occupancy.map(u64::from))?;
         if let Some(oss) = h.oss {
@@ -476,12 +476,64 @@ pub fn write_decimal(v: u64, to: &mut [u8; DECIMAL_ROOM]) -> usize {
     n + put_block(eight_digits(low), true, &mut to[n..])
 }
 
+/// Where the attribute text goes, as bytes: what [`AttributeWriter`]
+/// hands over, in pieces of up to 512 bytes.
+///
+/// Every piece is printable ASCII (0x20-0x7e) without `"` or `\`, so a
+/// sink that stores bytes (a `Vec<u8>`, a fixed buffer, a protobuf or JSON
+/// string being built) appends it as it is, with no UTF-8 check. A
+/// `fmt::Write` (a `String`, a `Formatter`) is reached through
+/// [`AttributeWriter::new`] instead, which checks each piece once to make
+/// it a `&str`.
+///
+/// ```
+/// use clt_context::view::{AsciiSink, AttributeKey, AttributeWriter};
+///
+/// struct Bytes(heapless::Vec<u8, 64>);
+/// impl AsciiSink for Bytes {
+///     fn put_ascii(&mut self, ascii: &[u8]) -> core::fmt::Result {
+///         self.0.extend_from_slice(ascii).map_err(|_| core::fmt::Error)
+///     }
+/// }
+///
+/// let mut out = Bytes(heapless::Vec::new());
+/// let mut w = AttributeWriter::with_sink(&mut out);
+/// w.key(&AttributeKey { namespace_id: 7, index: 1 })?;
+/// w.finish()?;
+/// assert_eq!(&out.0[..], b"ioam_namespace7_node1");
+/// # Ok::<(), core::fmt::Error>(())
+/// ```
+pub trait AsciiSink {
+    /// Appends `ascii`, the next piece of the text.
+    fn put_ascii(&mut self, ascii: &[u8]) -> fmt::Result;
+}
+
+impl<S: AsciiSink + ?Sized> AsciiSink for &mut S {
+    #[inline]
+    fn put_ascii(&mut self, ascii: &[u8]) -> fmt::Result {
+        (**self).put_ascii(ascii)
+    }
+}
+
+/// The [`AsciiSink`] of a `fmt::Write`: each piece is checked as UTF-8
+/// (ASCII always is) to hand it over as a `&str`. What
+/// [`AttributeWriter::new`] writes through.
+#[derive(Debug)]
+pub struct FmtSink<'w, W: ?Sized>(&'w mut W);
+
+impl<W: fmt::Write + ?Sized> AsciiSink for FmtSink<'_, W> {
+    #[inline]
+    fn put_ascii(&mut self, ascii: &[u8]) -> fmt::Result {
+        self.0
+            .write_str(core::str::from_utf8(ascii).map_err(|_| fmt::Error)?)
+    }
+}
+
 /// The attribute text is ASCII made of `&str` pieces, decimal and hex
 /// digits. They are gathered in a stack buffer, without the `core::fmt`
-/// argument machinery, and handed to the writer one `write_str` (and one
-/// UTF-8 check) per buffer-full: call [`Ascii::flush`] at the end. The
-/// buffer only ever holds whole `&str` pieces and ASCII digits, so it is
-/// always valid UTF-8.
+/// argument machinery, and handed to the sink one piece per buffer-full:
+/// call [`Ascii::flush`] at the end. The buffer only ever holds whole
+/// `&str` pieces and ASCII digits.
 ///
 /// `len` and `handed` are kept apart (`repr(C)`, the buffer between
 /// them): side by side, the compiler read both with one 16-byte load right
@@ -489,18 +541,25 @@ pub fn write_decimal(v: u64, to: &mut [u8; DECIMAL_ROOM]) -> usize {
 /// the processor cannot serve from its store buffer. That stall was half
 /// of the span builder's own time (perf, agent into /dev/null).
 #[repr(C)]
-struct Ascii<'w, W: fmt::Write> {
-    w: &'w mut W,
+struct Ascii<S: AsciiSink> {
+    sink: S,
     len: usize,
     buf: [u8; ASCII_BUF],
-    /// Bytes handed to the writer so far.
+    /// Bytes handed to the sink so far.
     handed: usize,
 }
 
-impl<'w, W: fmt::Write> Ascii<'w, W> {
+impl<'w, W: fmt::Write + ?Sized> Ascii<FmtSink<'w, W>> {
+    /// A gatherer writing into a `fmt::Write`.
     fn new(w: &'w mut W) -> Self {
+        Self::with_sink(FmtSink(w))
+    }
+}
+
+impl<S: AsciiSink> Ascii<S> {
+    fn with_sink(sink: S) -> Self {
         Self {
-            w,
+            sink,
             buf: [0; ASCII_BUF],
             len: 0,
             handed: 0,
@@ -512,7 +571,7 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
         self.handed + self.len
     }
 
-    /// Hands the gathered text to the writer.
+    /// Hands the gathered text to the sink.
     fn flush(&mut self) -> fmt::Result {
         let gathered = self.buf.get(..self.len).unwrap_or_default();
         self.handed += self.len;
@@ -520,8 +579,7 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
         if gathered.is_empty() {
             return Ok(());
         }
-        self.w
-            .write_str(core::str::from_utf8(gathered).map_err(|_| fmt::Error)?)
+        self.sink.put_ascii(gathered)
     }
 
     /// [`Ascii::flush`] when the buffer is full: out of the writers' way.
@@ -548,7 +606,7 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
         if n > ASCII_BUF {
             self.flush()?;
             self.handed += n;
-            return self.w.write_str(s);
+            return self.sink.put_ascii(s.as_bytes());
         }
         self.room(n)?.copy_from_slice(s.as_bytes());
         self.len += n;
@@ -625,6 +683,29 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
         Ok(())
     }
 
+    /// `Key=<digits>; ` for digits already at hand (`key` includes the `=`
+    /// and any prefix), with one room check for the whole item: for the
+    /// namespace data, whose hex is built in a register. Inlined so that
+    /// the lengths are constants at each call.
+    #[inline(always)]
+    fn digits_item(&mut self, key: &str, digits: &[u8]) -> fmt::Result {
+        let (k, d) = (key.len(), digits.len());
+        if k + d + 2 > ASCII_BUF - self.len {
+            // Too close to the end: piece by piece, flushing as needed.
+            self.str(key)?;
+            self.ascii(digits)?;
+            return self.str("; ");
+        }
+        let room = self.room(k + d + 2)?;
+        let (key_at, rest) = room.split_at_mut(k);
+        key_at.copy_from_slice(key.as_bytes());
+        let (digits_at, end) = rest.split_at_mut(d);
+        digits_at.copy_from_slice(digits);
+        end.copy_from_slice(b"; ");
+        self.len += k + d + 2;
+        Ok(())
+    }
+
     /// `Key=0x<lowercase hex of every byte>; ` (`key` includes the `=`).
     #[inline(always)]
     fn hex_item(&mut self, key: &str, bytes: &[u8]) -> fmt::Result {
@@ -635,14 +716,15 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
     }
 }
 
-/// Writes the attributes of many hops into one `fmt::Write` through one
-/// gathering buffer: the text reaches the writer in pieces of up to 512
-/// bytes, with one UTF-8 check each, instead of one `write_str` per key
-/// and per value as [`AttributeKey::write_to`] and
-/// [`AttributeValue::write_to`] do. [`AttributeWriter::written`] tells
-/// where each piece ends, so a caller can keep the keys and values of a
-/// whole span in one string. Call [`AttributeWriter::finish`] at the end:
-/// until then, the last bytes may not have reached the writer.
+/// Writes the attributes of many hops through one gathering buffer: the
+/// text reaches the sink in pieces of up to 512 bytes instead of one
+/// `write_str` per key and per value as [`AttributeKey::write_to`] and
+/// [`AttributeValue::write_to`] do. [`AttributeWriter::new`] writes into
+/// a `fmt::Write` (one UTF-8 check per piece), [`AttributeWriter::with_sink`]
+/// into an [`AsciiSink`] that takes bytes. [`AttributeWriter::written`]
+/// tells where each piece ends, so a caller can keep the keys and values
+/// of a whole span in one string. Call [`AttributeWriter::finish`] at the
+/// end: until then, the last bytes may not have reached the sink.
 ///
 /// ```
 /// use clt_context::view::{AttributeKey, AttributeWriter};
@@ -659,11 +741,11 @@ impl<'w, W: fmt::Write> Ascii<'w, W> {
 /// assert_eq!(ends, [21, 42]);
 /// # Ok::<(), core::fmt::Error>(())
 /// ```
-pub struct AttributeWriter<'w, W: fmt::Write> {
-    out: Ascii<'w, W>,
+pub struct AttributeWriter<S: AsciiSink> {
+    out: Ascii<S>,
 }
 
-impl<W: fmt::Write> fmt::Debug for AttributeWriter<'_, W> {
+impl<S: AsciiSink> fmt::Debug for AttributeWriter<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AttributeWriter")
             .field("written", &self.written())
@@ -671,10 +753,21 @@ impl<W: fmt::Write> fmt::Debug for AttributeWriter<'_, W> {
     }
 }
 
-impl<'w, W: fmt::Write> AttributeWriter<'w, W> {
-    /// A writer that appends to `w`.
+impl<'w, W: fmt::Write + ?Sized> AttributeWriter<FmtSink<'w, W>> {
+    /// A writer that appends to the text writer `w` (a `String`, a
+    /// `Formatter`).
     pub fn new(w: &'w mut W) -> Self {
         Self { out: Ascii::new(w) }
+    }
+}
+
+impl<S: AsciiSink> AttributeWriter<S> {
+    /// A writer that appends to a byte sink: no UTF-8 check per piece (see
+    /// [`AsciiSink`]).
+    pub fn with_sink(sink: S) -> Self {
+        Self {
+            out: Ascii::with_sink(sink),
+        }
     }
 
     /// Appends a hop's attribute key (`ioam_namespace<ns>_node<i>`).
@@ -693,12 +786,12 @@ impl<'w, W: fmt::Write> AttributeWriter<'w, W> {
     }
 
     /// Bytes appended so far by this writer (whether or not they have
-    /// reached `w` yet).
+    /// reached the sink yet).
     pub fn written(&self) -> usize {
         self.out.written()
     }
 
-    /// Hands the last gathered bytes to the writer.
+    /// Hands the last gathered bytes to the sink.
     pub fn finish(mut self) -> fmt::Result {
         self.out.flush()
     }

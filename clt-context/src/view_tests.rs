@@ -938,6 +938,63 @@ fn numbers_near_the_end_of_the_buffer_do_not_flush_early() {
     }
 }
 
+/// The same for the items whose digits are at hand (the namespace data):
+/// every distance from the end, the item whole in one piece when it fits.
+#[test]
+fn digit_items_near_the_end_of_the_buffer() {
+    let digits = b"0123456789abcdef";
+    for fill in ASCII_BUF - 40..=ASCII_BUF {
+        let mut w = Counting(alloc::string::String::new(), 0);
+        let mut out = Ascii::new(&mut w);
+        let pad = alloc::string::String::from("x").repeat(fill);
+        out.str(&pad).unwrap();
+        out.digits_item("NamespaceDataWide=0x", digits).unwrap();
+        out.flush().unwrap();
+        let expected = alloc::format!("{pad}NamespaceDataWide=0x0123456789abcdef; ");
+        assert_eq!(w.0, expected, "fill {fill}");
+        let writes = if expected.len() <= ASCII_BUF { 1 } else { 2 };
+        assert_eq!(w.1, writes, "fill {fill}");
+    }
+}
+
+/// A byte sink that counts the pieces it gets and keeps the longest.
+struct Bytes(alloc::vec::Vec<u8>, usize, usize);
+
+impl AsciiSink for Bytes {
+    fn put_ascii(&mut self, ascii: &[u8]) -> fmt::Result {
+        self.0.extend_from_slice(ascii);
+        self.1 += 1;
+        self.2 = self.2.max(ascii.len());
+        Ok(())
+    }
+}
+
+proptest! {
+    /// Through a byte sink (no UTF-8 check), the attribute text of every
+    /// hop is the reference model's too, in pieces of at most 512 bytes.
+    #[test]
+    fn byte_sink_gets_the_reference_text(b in structured_body()) {
+        let view = Trace::parse_preallocated(&b, Mode::Strict).map(|t| CltView::new(t, CLT_SCHEMA_ID)).unwrap();
+        let mut sink = Bytes(alloc::vec::Vec::new(), 0, 0);
+        let mut w = AttributeWriter::with_sink(&mut sink);
+        for hop in view.hops() {
+            let hop = hop.unwrap();
+            w.key(&hop.attribute_key()).unwrap();
+            w.str("=").unwrap();
+            w.value(&hop.attribute_value()).unwrap();
+            w.str("\n").unwrap();
+        }
+        w.finish().unwrap();
+        let mut reference = Long::new();
+        reference_attributes(&b, &mut reference);
+        prop_assert_eq!(&sink.0[..], reference.as_bytes());
+        prop_assert!(sink.2 <= ASCII_BUF);
+        if reference.len() <= ASCII_BUF {
+            prop_assert_eq!(sink.1, usize::from(!reference.is_empty()));
+        }
+    }
+}
+
 #[test]
 fn decimal_digits_like_std() {
     let mut vals: heapless::Vec<u64, 128> = heapless::Vec::new();

@@ -212,8 +212,7 @@ impl OtlpSink {
         // The keys and values are printable ASCII without quotes or
         // backslashes (clt-context's promise): they go into the JSON
         // strings as they are, all of a span's through one gathering writer.
-        let mut bytes = ByteWriter(out);
-        let mut w = AttributeWriter::new(&mut bytes);
+        let mut w = AttributeWriter::with_sink(ByteWriter(out));
         for (i, hop) in t.view.hops().flatten().enumerate() {
             let _ = w.str(if i > 0 { ",{\"key\":\"" } else { "{\"key\":\"" });
             let _ = w.key(&hop.attribute_key());
