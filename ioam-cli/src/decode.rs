@@ -38,7 +38,7 @@ use clt_context::{CltError, CltView, ContextLookup, SpanContext, TraceFlags as W
 use ioam_trace::timestamp::TimestampFormat;
 use ioam_trace::{
     IoamItem, IoamPacket, NodeRecord, OptionBody, PathOrder, ProtectedTrace, TraceError,
-    TraceHeader, TraceHeaderRepr, TraceKind, WalkConfig,
+    TraceHeader, TraceHeaderRepr, TraceKind, TraceType, WalkConfig,
 };
 use ioam_wire::dex::{Dex, DexLayout, DexRepr};
 use ioam_wire::e2e::{E2e, E2eRepr, SequenceNumber};
@@ -370,6 +370,15 @@ impl<'t> TraceView<'t> {
     /// Earliest and latest node timestamps (ns since the Unix epoch), when
     /// the records carry timestamps.
     pub fn time_range(&self) -> Option<(u64, u64)> {
+        // Without the seconds field no record has a time: no walk.
+        if !self
+            .view
+            .trace()
+            .trace_type()
+            .contains(TraceType::TIMESTAMP_SECS)
+        {
+            return None;
+        }
         let fmt = self.timestamp_format;
         let mut times = self.path_order().filter_map(|(_, r)| r.unix_nanos(fmt));
         let first = times.next()?;
