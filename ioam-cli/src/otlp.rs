@@ -24,6 +24,22 @@ const PREFIX: &str = concat!(
 /// The request after the span list.
 const SUFFIX: &str = "]}]}]}";
 
+/// The FNV-1a 64-bit offset basis and prime.
+const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// `FNV_PRIME^k` for k = 0..=8: FNV-1a over `k` zero bytes is one
+/// multiplication by it (a zero byte leaves the xor step unchanged).
+const FNV_PRIME_POW: [u64; 9] = {
+    let mut t = [1u64; 9];
+    let mut k = 1;
+    while k < 9 {
+        t[k] = t[k - 1].wrapping_mul(FNV_PRIME);
+        k += 1;
+    }
+    t
+};
+
 /// A deterministic, non-zero span id derived from what identifies the span:
 /// the input number, frame number, option index and the CLT context.
 pub fn derive_span_id(
@@ -35,18 +51,26 @@ pub fn derive_span_id(
 ) -> [u8; 8] {
     // FNV-1a over the identifying bytes, then the splitmix64 finaliser to
     // spread the bits.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+    let eat = |h: u64, bytes: &[u8]| {
+        bytes
+            .iter()
+            .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME))
     };
-    eat(&(input as u64).to_be_bytes());
-    eat(&frame.to_be_bytes());
-    eat(&(option as u64).to_be_bytes());
-    eat(trace_id);
-    eat(parent_span_id);
+    let mut h = FNV_BASIS;
+    // The three numbers are eaten as 8 big-endian bytes each, their
+    // leading zero bytes (most of them: input 0, small frame numbers and
+    // option indexes) as one multiplication: the same hash, without a
+    // chain of dependent multiplications per zero byte (the byte loop's
+    // latency was 5 % of `ioam decode --format otlp-json`'s time).
+    for v in [input as u64, frame, option as u64] {
+        let lead = (v.leading_zeros() / 8) as usize;
+        h = eat(
+            h.wrapping_mul(FNV_PRIME_POW[lead]),
+            v.to_be_bytes().get(lead..).unwrap_or_default(),
+        );
+    }
+    h = eat(h, trace_id);
+    h = eat(h, parent_span_id);
     let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -213,8 +237,19 @@ impl OtlpSink {
         // backslashes (clt-context's promise): they go into the JSON
         // strings as they are, all of a span's through one gathering writer.
         let mut w = AttributeWriter::with_sink(ByteWriter(out));
-        for (i, hop) in t.view.hops().flatten().enumerate() {
-            let _ = w.str(if i > 0 { ",{\"key\":\"" } else { "{\"key\":\"" });
+        // A plain loop rather than `flatten()`, which stages each hop in
+        // memory and reloads it at another offset: a store-forwarding
+        // stall that took 15 % of this function's time (perf).
+        let mut first_hop = true;
+        for hop in t.view.hops() {
+            // A malformed trace yields its error as its only item.
+            let Ok(hop) = hop else { continue };
+            let _ = w.str(if first_hop {
+                "{\"key\":\""
+            } else {
+                ",{\"key\":\""
+            });
+            first_hop = false;
             let _ = w.key(&hop.attribute_key());
             let _ = w.str("\",\"value\":{\"stringValue\":\"");
             let _ = w.value(&hop.attribute_value());
@@ -240,6 +275,39 @@ impl PacketSink for OtlpSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The zero-byte shortcut gives FNV-1a's hash of every byte: held to
+    /// a plain byte-by-byte FNV-1a with the same finaliser.
+    #[test]
+    fn span_ids_hash_every_byte() {
+        fn plain(input: u64, frame: u64, option: u64, t: &[u8; 16], p: &[u8; 8]) -> [u8; 8] {
+            let mut bytes = Vec::new();
+            for v in [input, frame, option] {
+                bytes.extend_from_slice(&v.to_be_bytes());
+            }
+            bytes.extend_from_slice(t);
+            bytes.extend_from_slice(p);
+            let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+            let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            z.max(1).to_be_bytes()
+        }
+        let (t, p) = ([0x4b; 16], [0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]);
+        let mut numbers = vec![0u64, 1, 0xff, 0x100, 0xffff_ffff, u64::MAX, 1 << 63];
+        numbers.extend((0..64).map(|k| 1u64 << k));
+        numbers.extend((0..64).map(|k| u64::MAX >> k));
+        for &a in &numbers {
+            for &b in &[0u64, 1, 1 << 20, u64::MAX] {
+                let (x, y) = (a as usize, b as usize);
+                assert_eq!(derive_span_id(x, b, y, &t, &p), plain(a, b, b, &t, &p));
+                assert_eq!(derive_span_id(y, a, x, &t, &p), plain(b, a, a, &t, &p));
+            }
+        }
+    }
 
     #[test]
     fn span_ids_are_deterministic_and_distinct() {
