@@ -304,6 +304,9 @@ impl<'a> AttributeValue<'a> {
         out.flush()
     }
 
+    // Kept out of line: inlined into a caller's loop it left the loop
+    // short of registers (more instructions in all, callgrind).
+    #[inline(never)]
     fn write_into<S: AsciiSink>(&self, out: &mut Ascii<S>) -> fmt::Result {
         let h = &self.fields;
         // The agents keep one HopLimit, overwritten by the wide field.
@@ -655,32 +658,42 @@ impl<S: AsciiSink> Ascii<S> {
     }
 
     /// `Key=<decimal>; ` when the value is present (`key` includes the `=`),
-    /// with one room check for the whole item (keys are short constants).
-    /// Inlined so that the key's length is a constant at each call.
+    /// with one room check for the whole item (keys are short constants):
+    /// the window of `k + DECIMAL_ROOM` bytes is taken as one slice, whose
+    /// length the compiler then knows, so the writes into it need no other
+    /// check. Inlined so that the key's length is a constant at each call.
     #[inline(always)]
     fn dec_item(&mut self, key: &str, v: Option<u64>) -> fmt::Result {
         let Some(v) = v else { return Ok(()) };
         let k = key.len();
-        if k + DECIMAL_ROOM > ASCII_BUF - self.len {
-            // Too close to the end (or a long key): the exact piece by
-            // piece path, which flushes only when the text does not fit.
-            self.str(key)?;
-            self.dec(v)?;
-            return self.str("; ");
-        }
-        // `room` is k + 24 bytes long and n <= 20: no index below can fail
-        // (the digits are written in 8-byte blocks, so they need up to 4
-        // bytes past the 20th).
-        let room = self.room(k + DECIMAL_ROOM)?;
+        let Some(room) = self.buf.get_mut(self.len..self.len + k + DECIMAL_ROOM) else {
+            return self.dec_item_near_end(key, v);
+        };
         let (key_at, rest) = room.split_at_mut(k);
         key_at.copy_from_slice(key.as_bytes());
-        let (digits, _) = rest
-            .split_first_chunk_mut::<DECIMAL_ROOM>()
-            .ok_or(fmt::Error)?;
+        let Some((digits, _)) = rest.split_first_chunk_mut::<DECIMAL_ROOM>() else {
+            return Err(fmt::Error);
+        };
+        // n <= 20: the two bytes after the digits are in the window (the
+        // digits are written in 8-byte blocks, so they need up to 4 bytes
+        // past the 20th).
         let n = write_decimal(v, digits);
-        rest[n..n + 2].copy_from_slice(b"; ");
+        if let Some(end) = digits.get_mut(n..n + 2) {
+            end.copy_from_slice(b"; ");
+        }
         self.len += k + n + 2;
         Ok(())
+    }
+
+    /// [`Ascii::dec_item`] too close to the end of the buffer (or with a
+    /// long key): the exact piece by piece path, which flushes only when
+    /// the text does not fit.
+    #[cold]
+    #[inline(never)]
+    fn dec_item_near_end(&mut self, key: &str, v: u64) -> fmt::Result {
+        self.str(key)?;
+        self.dec(v)?;
+        self.str("; ")
     }
 
     /// `Key=<digits>; ` for digits already at hand (`key` includes the `=`
@@ -690,13 +703,9 @@ impl<S: AsciiSink> Ascii<S> {
     #[inline(always)]
     fn digits_item(&mut self, key: &str, digits: &[u8]) -> fmt::Result {
         let (k, d) = (key.len(), digits.len());
-        if k + d + 2 > ASCII_BUF - self.len {
-            // Too close to the end: piece by piece, flushing as needed.
-            self.str(key)?;
-            self.ascii(digits)?;
-            return self.str("; ");
-        }
-        let room = self.room(k + d + 2)?;
+        let Some(room) = self.buf.get_mut(self.len..self.len + k + d + 2) else {
+            return self.digits_item_near_end(key, digits);
+        };
         let (key_at, rest) = room.split_at_mut(k);
         key_at.copy_from_slice(key.as_bytes());
         let (digits_at, end) = rest.split_at_mut(d);
@@ -704,6 +713,16 @@ impl<S: AsciiSink> Ascii<S> {
         end.copy_from_slice(b"; ");
         self.len += k + d + 2;
         Ok(())
+    }
+
+    /// [`Ascii::digits_item`] too close to the end: piece by piece,
+    /// flushing as needed.
+    #[cold]
+    #[inline(never)]
+    fn digits_item_near_end(&mut self, key: &str, digits: &[u8]) -> fmt::Result {
+        self.str(key)?;
+        self.ascii(digits)?;
+        self.str("; ")
     }
 
     /// `Key=0x<lowercase hex of every byte>; ` (`key` includes the `=`).
