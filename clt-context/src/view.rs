@@ -262,11 +262,33 @@ impl AttributeKey {
         out.flush()
     }
 
+    /// The key in one window of the buffer when it has room for the
+    /// longest key, one room check in all; piece by piece otherwise.
     fn write_into<S: AsciiSink>(&self, out: &mut Ascii<S>) -> fmt::Result {
-        out.str("ioam_namespace")?;
-        out.dec(self.namespace_id.into())?;
-        out.str("_node")?;
-        out.dec(self.index as u64)
+        const PREFIX: &[u8] = b"ioam_namespace";
+        const NODE: &[u8] = b"_node";
+        const ROOM: usize = PREFIX.len() + DECIMAL_ROOM + NODE.len() + DECIMAL_ROOM;
+        let written = out.window(ROOM).and_then(|room| {
+            let (prefix, rest) = room.split_at_mut(PREFIX.len());
+            prefix.copy_from_slice(PREFIX);
+            let a = write_decimal(self.namespace_id.into(), rest.first_chunk_mut()?);
+            let (node, rest) = rest.get_mut(a..)?.split_at_mut(NODE.len());
+            node.copy_from_slice(NODE);
+            let b = write_decimal(self.index as u64, rest.first_chunk_mut()?);
+            Some(PREFIX.len() + a + NODE.len() + b)
+        });
+        match written {
+            Some(n) => {
+                out.len += n;
+                Ok(())
+            }
+            None => {
+                out.str("ioam_namespace")?;
+                out.dec(self.namespace_id.into())?;
+                out.str("_node")?;
+                out.dec(self.index as u64)
+            }
+        }
     }
 }
 
@@ -603,6 +625,14 @@ impl<S: AsciiSink> Ascii<S> {
         self.buf.get_mut(self.len..self.len + n).ok_or(fmt::Error)
     }
 
+    /// The next `n` bytes of the buffer when that many are free (nothing
+    /// is flushed): a window the caller fills, then advances `len` by what
+    /// it wrote.
+    #[inline(always)]
+    fn window(&mut self, n: usize) -> Option<&mut [u8]> {
+        self.buf.get_mut(self.len..self.len + n)
+    }
+
     #[inline(always)]
     fn str(&mut self, s: &str) -> fmt::Result {
         let n = s.len();
@@ -666,7 +696,7 @@ impl<S: AsciiSink> Ascii<S> {
     fn dec_item(&mut self, key: &str, v: Option<u64>) -> fmt::Result {
         let Some(v) = v else { return Ok(()) };
         let k = key.len();
-        let Some(room) = self.buf.get_mut(self.len..self.len + k + DECIMAL_ROOM) else {
+        let Some(room) = self.window(k + DECIMAL_ROOM) else {
             return self.dec_item_near_end(key, v);
         };
         let (key_at, rest) = room.split_at_mut(k);
@@ -703,7 +733,7 @@ impl<S: AsciiSink> Ascii<S> {
     #[inline(always)]
     fn digits_item(&mut self, key: &str, digits: &[u8]) -> fmt::Result {
         let (k, d) = (key.len(), digits.len());
-        let Some(room) = self.buf.get_mut(self.len..self.len + k + d + 2) else {
+        let Some(room) = self.window(k + d + 2) else {
             return self.digits_item_near_end(key, digits);
         };
         let (key_at, rest) = room.split_at_mut(k);

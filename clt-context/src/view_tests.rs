@@ -957,6 +957,31 @@ fn digit_items_near_the_end_of_the_buffer() {
     }
 }
 
+/// Keys at every distance from the end of the buffer: in one window when
+/// the longest key fits, piece by piece otherwise, the same text.
+#[test]
+fn keys_near_the_end_of_the_buffer() {
+    for fill in ASCII_BUF - 80..=ASCII_BUF {
+        for (namespace_id, index) in [(0, 1), (7, 12), (u16::MAX, usize::MAX)] {
+            let key = AttributeKey {
+                namespace_id,
+                index,
+            };
+            let mut w = Counting(alloc::string::String::new(), 0);
+            let mut out = Ascii::new(&mut w);
+            let pad = alloc::string::String::from("x").repeat(fill);
+            out.str(&pad).unwrap();
+            key.write_into(&mut out).unwrap();
+            let expected = alloc::format!("{pad}ioam_namespace{namespace_id}_node{index}");
+            assert_eq!(out.written(), expected.len(), "fill {fill}");
+            out.flush().unwrap();
+            assert_eq!(w.0, expected, "fill {fill}");
+            let writes = if expected.len() <= ASCII_BUF { 1 } else { 2 };
+            assert!(w.1 <= writes, "fill {fill}: {} writes", w.1);
+        }
+    }
+}
+
 /// A byte sink that counts the pieces it gets and keeps the longest.
 struct Bytes(alloc::vec::Vec<u8>, usize, usize);
 
