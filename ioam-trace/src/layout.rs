@@ -109,15 +109,7 @@ const WIDE_GROUPS: [Group; 16] = groups([8, 8, 8, 4]);
 /// assert_eq!(l.fields_len(), 60); // NodeLen 15
 /// assert!(l.has_oss());
 /// ```
-///
-/// The table is 28 bytes; it is aligned to 16, hence 32 bytes long, so
-/// that a copy (every record carries one) is two whole 16-byte moves. At
-/// 28 bytes the compiler copied it as two overlapping 16-byte moves, and
-/// the next copy's load spanned both stores: the processor could not
-/// forward them and stalled until they reached the cache (perf: a fifth
-/// of `ioam decode --format otlp-json`'s span writer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(align(16))]
 pub struct RecordLayout {
     /// Byte offset of the field of RFC bit k, or [`ABSENT`].
     at: [u8; FIELD_BITS],
