@@ -491,7 +491,15 @@ pub fn write_decimal(v: u64, to: &mut [u8; DECIMAL_ROOM]) -> usize {
         return put_block(eight_digits(v as u32), false, to);
     }
     let (high, low) = (v / E8, (v % E8) as u32);
-    let n = if high < E8 {
+    let n = if high < 100 {
+        // 9 or 10 digits (every u32 from 10^8 up): the leading one or two
+        // from the pair table, the digit alone shifted down for one. A
+        // stray second byte is overwritten by the next block.
+        let one = usize::from(high < 10);
+        let pair = PAIRS16[high as usize] >> (8 * one);
+        to[..2].copy_from_slice(&pair.to_le_bytes());
+        2 - one
+    } else if high < E8 {
         put_block(eight_digits(high as u32), false, to)
     } else {
         // At most 20 digits: 4 above two blocks.
