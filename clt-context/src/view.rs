@@ -42,7 +42,7 @@
 use core::fmt;
 use core::iter::FusedIterator;
 
-use ioam_trace::{NodeFields, NodeRecord, Trace, TraceError};
+use ioam_trace::{NodeFields, NodeRecord, PathOrder, Trace, TraceError};
 
 use crate::error::CltError;
 use crate::id::{hex_into, SpanContext};
@@ -159,12 +159,29 @@ pub fn find_context(trace: &Trace<'_>, schema_id: u32) -> ContextLookup {
     if !trace.trace_type().has_oss() {
         return ContextLookup::NoOss;
     }
+    let (records, error) = trace.readable_records();
+    find_context_in(trace, records, error, schema_id)
+}
+
+/// [`find_context`] over records already located (`records` and `error`
+/// as [`Trace::readable_records`] gives them): a malformed trace is
+/// [`ContextLookup::Malformed`] whatever the records before the error
+/// hold, as the path order meets the error before any record.
+fn find_context_in(
+    trace: &Trace<'_>,
+    records: PathOrder<'_>,
+    error: Option<TraceError>,
+    schema_id: u32,
+) -> ContextLookup {
+    if !trace.trace_type().has_oss() {
+        return ContextLookup::NoOss;
+    }
+    if let Some(e) = error {
+        return ContextLookup::Malformed(e);
+    }
     let mut oldest_schema = None;
-    for (i, rec) in trace.records_path_order().enumerate() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => return ContextLookup::Malformed(e),
-        };
+    // `readable_records` yields no error.
+    for (i, rec) in records.map_while(Result::ok).enumerate() {
         let Some(oss) = rec.oss() else { continue };
         oldest_schema.get_or_insert(oss.schema_id());
         if oss.schema_id() != schema_id {
@@ -864,7 +881,10 @@ impl fmt::Display for AttributeValue<'_> {
 /// trace yields its error as the only item.
 #[derive(Debug, Clone)]
 pub struct Hops<'a> {
-    inner: core::iter::Enumerate<ioam_trace::PathOrder<'a>>,
+    /// The records, `None` for a malformed trace.
+    inner: Option<core::iter::Enumerate<PathOrder<'a>>>,
+    /// The error of a malformed trace, yielded once.
+    error: Option<TraceError>,
     namespace_id: u16,
 }
 
@@ -873,7 +893,10 @@ impl<'a> Iterator for Hops<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let (i, rec) = self.inner.next()?;
+        if let Some(e) = self.error.take() {
+            return Some(Err(e));
+        }
+        let (i, rec) = self.inner.as_mut()?.next()?;
         Some(rec.map(|record| Hop {
             index: i + 1,
             namespace_id: self.namespace_id,
@@ -882,7 +905,9 @@ impl<'a> Iterator for Hops<'a> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
+        let n = usize::from(self.error.is_some())
+            + self.inner.as_ref().map_or(0, ExactSizeIterator::len);
+        (n, Some(n))
     }
 }
 
@@ -917,24 +942,47 @@ impl ExactSizeIterator for Hops<'_> {}
 /// );
 /// # Ok::<(), Box<dyn core::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CltView<'a> {
     trace: Trace<'a>,
     context: ContextLookup,
+    /// The records, located once ([`Trace::readable_records`]) for the
+    /// context lookup, the hops and the caller's own reading.
+    records: PathOrder<'a>,
+    records_error: Option<TraceError>,
 }
 
 impl<'a> CltView<'a> {
     /// The view of a standard trace, looking for the context under the CLT
     /// `schema_id` of the namespace.
     pub fn new(trace: Trace<'a>, schema_id: u32) -> Self {
-        let context = find_context(&trace, schema_id);
-        Self { trace, context }
+        let (records, records_error) = trace.readable_records();
+        let context = find_context_in(&trace, records.clone(), records_error, schema_id);
+        Self {
+            trace,
+            context,
+            records,
+            records_error,
+        }
     }
 
     /// A view whose context was found elsewhere (the legacy header, see
     /// [`crate::legacy::LegacyTrace::view`]).
-    pub(crate) const fn with_context(trace: Trace<'a>, context: ContextLookup) -> Self {
-        Self { trace, context }
+    pub(crate) fn with_context(trace: Trace<'a>, context: ContextLookup) -> Self {
+        let (records, records_error) = trace.readable_records();
+        Self {
+            trace,
+            context,
+            records,
+            records_error,
+        }
+    }
+
+    /// The records that can be read and the error that ends them: what
+    /// [`Trace::readable_records`] gives, from the walk the view already
+    /// made (no second walk of the records).
+    pub fn readable_records(&self) -> (PathOrder<'a>, Option<TraceError>) {
+        (self.records.clone(), self.records_error)
     }
 
     /// The trace.
@@ -955,7 +1003,11 @@ impl<'a> CltView<'a> {
     /// The hops in path order.
     pub fn hops(&self) -> Hops<'a> {
         Hops {
-            inner: self.trace.records_path_order().enumerate(),
+            inner: self
+                .records_error
+                .is_none()
+                .then(|| self.records.clone().enumerate()),
+            error: self.records_error,
             namespace_id: self.trace.namespace_id(),
         }
     }

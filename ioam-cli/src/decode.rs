@@ -902,8 +902,9 @@ fn set_trace(
     if let Err(e) = trace.check_loopback() {
         push_error(r, Problem::of(e, trace.base()));
     }
-    // Records read before a malformed one are still shown.
-    let (records, error) = trace.readable_records();
+    // Records read before a malformed one are still shown (located once,
+    // by the view).
+    let (records, error) = view.readable_records();
     if let Some(e) = error {
         push_error(r, Problem::of(e, trace.base()));
     }
