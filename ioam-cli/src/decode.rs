@@ -332,20 +332,23 @@ pub struct TraceView<'t> {
     pub view: CltView<'t>,
     /// `"opaque-state"` or `"legacy-header"`: where the context was looked for.
     pub encoding: &'static str,
-    /// The records read before the first malformed one (all of them when
-    /// none is), oldest first: see [`ioam_trace::Trace::readable_records`].
-    /// Its iterator yields no error; [`Self::path_order`] numbers them.
-    pub records: PathOrder<'t>,
     /// The timestamp format of the namespace.
     pub timestamp_format: TimestampFormat,
 }
 
 impl<'t> TraceView<'t> {
+    /// The records read before the first malformed one (all of them when
+    /// none is), oldest first, from the view's one walk (see
+    /// [`CltView::readable_records`]). The iterator yields no error;
+    /// [`Self::path_order`] numbers them.
+    pub fn records(&self) -> PathOrder<'t> {
+        self.view.readable_records().0
+    }
+
     /// The records read (see [`Self::records`]) in path order (first node
     /// first), numbered from 1.
     pub fn path_order(&self) -> impl Iterator<Item = (usize, NodeRecord<'t>)> + '_ {
-        self.records
-            .clone()
+        self.records()
             .map_while(Result::ok)
             .enumerate()
             .map(|(i, r)| (i + 1, r))
@@ -903,15 +906,13 @@ fn set_trace(
         push_error(r, Problem::of(e, trace.base()));
     }
     // Records read before a malformed one are still shown (located once,
-    // by the view).
-    let (records, error) = view.readable_records();
-    if let Some(e) = error {
+    // by the view: `TraceView::records`).
+    if let (_, Some(e)) = view.readable_records() {
         push_error(r, Problem::of(e, trace.base()));
     }
     let tv = TraceView {
         view,
         encoding,
-        records,
         timestamp_format: opts.timestamp_format,
     };
     if let ContextLookup::BadOss { offset, error, .. } = *tv.view.context() {

@@ -110,7 +110,7 @@ impl PacketSink for TextSink {
                     out.byte(b'\n');
                 }
             }
-            if t.records.len() == 0 {
+            if t.records().len() == 0 {
                 out.put(b"    no node data yet\n");
             } else {
                 out.put(b"    hops (path order):\n");
