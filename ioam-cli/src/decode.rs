@@ -515,7 +515,11 @@ impl Decoder {
         let mut options = 0;
         let mut malformed = false;
         let opts = &self.opts;
-        match IoamPacket::with_config(packet, opts.walk()) {
+        // The walk is iterated where it was built, through a reference:
+        // moved out of its `Result`, its 144 bytes were copied by a
+        // `memcpy` call per packet.
+        let mut walked = IoamPacket::with_config(packet, opts.walk());
+        match &mut walked {
             Ok(walk) => {
                 for item in walk {
                     match item {
@@ -533,7 +537,7 @@ impl Decoder {
                     }
                 }
             }
-            Err(e) => self.errors.push(Problem::of(e, 0)),
+            Err(e) => self.errors.push(Problem::of(*e, 0)),
         }
         if options == 0 && self.errors.is_empty() {
             return None;
