@@ -601,12 +601,16 @@ struct Ascii<S: AsciiSink> {
 
 impl<'w, W: fmt::Write + ?Sized> Ascii<FmtSink<'w, W>> {
     /// A gatherer writing into a `fmt::Write`.
+    #[inline(always)]
     fn new(w: &'w mut W) -> Self {
         Self::with_sink(FmtSink(w))
     }
 }
 
 impl<S: AsciiSink> Ascii<S> {
+    // Inlined, so that the buffer is built where it stays: a call built
+    // it in its own frame and the caller copied its 520 bytes over.
+    #[inline(always)]
     fn with_sink(sink: S) -> Self {
         Self {
             sink,
@@ -830,6 +834,7 @@ impl<S: AsciiSink> fmt::Debug for AttributeWriter<S> {
 impl<'w, W: fmt::Write + ?Sized> AttributeWriter<FmtSink<'w, W>> {
     /// A writer that appends to the text writer `w` (a `String`, a
     /// `Formatter`).
+    #[inline(always)]
     pub fn new(w: &'w mut W) -> Self {
         Self { out: Ascii::new(w) }
     }
@@ -838,6 +843,7 @@ impl<'w, W: fmt::Write + ?Sized> AttributeWriter<FmtSink<'w, W>> {
 impl<S: AsciiSink> AttributeWriter<S> {
     /// A writer that appends to a byte sink: no UTF-8 check per piece (see
     /// [`AsciiSink`]).
+    #[inline(always)]
     pub fn with_sink(sink: S) -> Self {
         Self {
             out: Ascii::with_sink(sink),
@@ -865,8 +871,11 @@ impl<S: AsciiSink> AttributeWriter<S> {
         self.out.written()
     }
 
-    /// Hands the last gathered bytes to the sink.
-    pub fn finish(mut self) -> fmt::Result {
+    /// Hands the last gathered bytes to the sink (the writer may go on
+    /// after it). By reference: taken by value, the writer's 520 bytes of
+    /// buffer were copied once more at every call.
+    #[inline(always)]
+    pub fn finish(&mut self) -> fmt::Result {
         self.out.flush()
     }
 }
