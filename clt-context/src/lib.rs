@@ -8,8 +8,8 @@
 //! | a sender's Hop-by-Hop header (`setsockopt(IPV6_HOPOPTS)`) | [`injector::HopByHopInjector`] (a config struct with `Default`) → [`injector::HopByHopBytes`]; per packet [`injector::HopByHopBytes::set_context`] |
 //! | the context in an opaque state snapshot | [`oss::encode`] / [`oss::decode`] (the data), [`CltSnapshot`] (the whole snapshot) |
 //! | a collector: packet bytes to IOAM options | [`IoamPacket::new`] → [`IoamItem::body`] → [`OptionBody::PreallocatedTrace`] |
-//! | the context and the hops of a trace | [`CltView::new`] → [`CltView::context`] ([`ContextLookup`]), [`CltView::hops`] ([`Hop`], path order); the context alone: [`find_context`] |
-//! | the collector's attribute strings | [`CltView::write_attributes`], [`Hop::attribute_key`], [`Hop::attribute_value`]; many hops into one string: [`view::AttributeWriter`] |
+//! | the context and the hops of a trace | [`CltView::new`] → [`CltView::context`] ([`ContextLookup`]), [`CltView::hops`] ([`Hop`], path order), [`CltView::readable_records`] (the records up to a malformed one); the records are walked once, by `new`; the context alone: [`find_context`] |
+//! | the collector's attribute strings | [`CltView::write_attributes`], [`Hop::attribute_key`], [`Hop::attribute_value`]; many hops into one string: [`view::AttributeWriter::new`]; into a byte buffer, without a UTF-8 check: [`view::AttributeWriter::with_sink`] and a [`view::AsciiSink`] |
 //! | the legacy CLT header (explicit mode) | [`legacy::LegacyTrace::from_option`] → [`legacy::LegacyTrace::view`]; writing: [`legacy::to_legacy_body`] |
 //! | what went wrong | [`TraceparentError`] (text), [`CltError`] (bytes), and the errors of the lower crates, all through [`Diagnostic`] |
 //! | OpenTelemetry types | `From` conversions, feature `opentelemetry` |

@@ -229,9 +229,17 @@ impl OtlpSink {
         out.extend_from_slice(b"\",\"name\":\"");
         out.extend_from_slice(SPAN_NAME.as_bytes());
         out.extend_from_slice(b"\",\"kind\":1,\"startTimeUnixNano\":\"");
+        let digits = out.len();
         push_u64(out, start);
+        let digits = digits..out.len();
         out.extend_from_slice(b"\",\"endTimeUnixNano\":\"");
-        push_u64(out, end);
+        if end == start {
+            // A span without node timestamps (both ends at the capture
+            // time) or with one: the digits already written.
+            out.extend_from_within(digits);
+        } else {
+            push_u64(out, end);
+        }
         out.extend_from_slice(b"\",\"attributes\":[");
         // The keys and values are printable ASCII without quotes or
         // backslashes (clt-context's promise): they go into the JSON
