@@ -831,6 +831,12 @@ impl<S: AsciiSink> fmt::Debug for AttributeWriter<S> {
     }
 }
 
+impl<S: AsciiSink + Default> Default for AttributeWriter<S> {
+    fn default() -> Self {
+        Self::with_sink(S::default())
+    }
+}
+
 impl<'w, W: fmt::Write + ?Sized> AttributeWriter<FmtSink<'w, W>> {
     /// A writer that appends to the text writer `w` (a `String`, a
     /// `Formatter`).
@@ -863,6 +869,21 @@ impl<S: AsciiSink> AttributeWriter<S> {
     /// Appends free text (a separator).
     pub fn str(&mut self, s: &str) -> fmt::Result {
         self.out.str(s)
+    }
+
+    /// The sink as it is: the bytes still gathered (see
+    /// [`Self::finish`]) have not reached it.
+    pub fn get_ref(&self) -> &S {
+        &self.out.sink
+    }
+
+    /// The sink as it is, to write into it directly: the bytes still
+    /// gathered have not reached it, so call [`Self::finish`] first to
+    /// keep the text in order. A caller that writes its own bytes between
+    /// attributes can so keep one writer, and its buffer, as long as its
+    /// sink instead of building one (and clearing its 512 bytes) each time.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.out.sink
     }
 
     /// Bytes appended so far by this writer (whether or not they have

@@ -983,6 +983,7 @@ fn keys_near_the_end_of_the_buffer() {
 }
 
 /// A byte sink that counts the pieces it gets and keeps the longest.
+#[derive(Default)]
 struct Bytes(alloc::vec::Vec<u8>, usize, usize);
 
 impl AsciiSink for Bytes {
@@ -992,6 +993,30 @@ impl AsciiSink for Bytes {
         self.2 = self.2.max(ascii.len());
         Ok(())
     }
+}
+
+/// One writer kept across pieces of a caller's own text (its sink written
+/// directly after each `finish`): the text stays in order, and a writer
+/// made by `Default` starts empty.
+#[test]
+fn a_kept_writer_and_direct_writes_keep_the_order() {
+    let mut w: AttributeWriter<Bytes> = AttributeWriter::default();
+    assert!(w.get_ref().0.is_empty());
+    let mut model = alloc::string::String::new();
+    for index in 1..=40 {
+        let key = AttributeKey {
+            namespace_id: 7,
+            index,
+        };
+        w.get_mut().0.extend_from_slice(b"<");
+        w.key(&key).unwrap();
+        w.str(&"x".repeat(index * 7)).unwrap();
+        w.finish().unwrap();
+        w.get_mut().0.extend_from_slice(b">");
+        write!(model, "<{key}{}>", "x".repeat(index * 7)).unwrap();
+    }
+    assert_eq!(&w.get_ref().0[..], model.as_bytes());
+    assert_eq!(w.written() + 2 * 40, model.len());
 }
 
 proptest! {

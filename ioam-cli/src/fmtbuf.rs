@@ -15,7 +15,7 @@
 //! itself: many small appends collected in a fixed buffer whose position
 //! stays in a register, handed to the `Vec` 2 KiB at a time.
 
-use clt_context::view::{hex_digits, write_decimal, write_hex, AsciiSink, DECIMAL_ROOM};
+use clt_context::view::{hex_digits, write_decimal, write_hex, DECIMAL_ROOM};
 pub use clt_otlp::json::{
     needs_escape as needs_json_escape, push_escaped as push_json_escaped, push_hex,
     push_str as push_json_str, push_u64,
@@ -501,22 +501,12 @@ impl Drop for Gather<'_> {
 
 /// A `core::fmt::Write` over a byte buffer, for the few values that only
 /// have a `Display` (error messages): writing into it does not allocate
-/// once the buffer has grown. It is also the byte sink of clt-context's
-/// attribute writer, which then hands its ASCII over without a UTF-8
-/// check.
+/// once the buffer has grown.
 pub struct ByteWriter<'a>(pub &'a mut Vec<u8>);
 
 impl core::fmt::Write for ByteWriter<'_> {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
-}
-
-impl AsciiSink for ByteWriter<'_> {
-    #[inline]
-    fn put_ascii(&mut self, ascii: &[u8]) -> core::fmt::Result {
-        self.0.extend_from_slice(ascii);
         Ok(())
     }
 }

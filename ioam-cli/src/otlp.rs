@@ -7,8 +7,8 @@
 use std::io::{self, Write};
 
 use crate::decode::{OptionView, PacketHead, PacketSink, Problem, TraceView};
-use crate::fmtbuf::{push_hex, push_u64, ByteWriter};
-use clt_context::view::AttributeWriter;
+use crate::fmtbuf::{push_hex, push_u64};
+use clt_context::view::{AsciiSink, AttributeWriter};
 use ioam_capture::file::Timestamp;
 
 /// Name of every exported span.
@@ -81,6 +81,18 @@ pub fn derive_span_id(
     z.to_be_bytes()
 }
 
+/// The request's bytes, the attribute writer's sink.
+#[derive(Debug, Default)]
+struct Text(Vec<u8>);
+
+impl AsciiSink for Text {
+    #[inline]
+    fn put_ascii(&mut self, ascii: &[u8]) -> core::fmt::Result {
+        self.0.extend_from_slice(ascii);
+        Ok(())
+    }
+}
+
 fn nanos_of(t: Option<Timestamp>) -> u64 {
     t.and_then(|t| u64::try_from(t.as_unix_nanos()).ok())
         .unwrap_or(0)
@@ -92,7 +104,11 @@ fn nanos_of(t: Option<Timestamp>) -> u64 {
 /// [`Self::finish`] closes the request once.
 #[derive(Debug, Default)]
 pub struct OtlpSink {
-    out: Vec<u8>,
+    /// The request text, in the sink of the attribute writer: one writer,
+    /// and its gathering buffer, for all the spans (a writer per span
+    /// cleared its 512 bytes each time). Every span ends with the writer's
+    /// `finish`, so between spans the sink holds all the text.
+    text: AttributeWriter<Text>,
     spans: usize,
     /// The index of the capture on the command line, for unique span ids.
     input: usize,
@@ -126,9 +142,9 @@ impl OtlpSink {
     /// `spans` spans, as if this sink had written them.
     pub fn append_chunk(&mut self, chunk: &[u8], spans: usize) {
         let (head, skip) = self.adopt_chunk(spans);
-        self.out.extend_from_slice(head);
-        self.out
-            .extend_from_slice(chunk.get(skip..).unwrap_or_default());
+        let out = self.out();
+        out.extend_from_slice(head);
+        out.extend_from_slice(chunk.get(skip..).unwrap_or_default());
     }
 
     /// Count the `spans` of a [`Self::chunk`] sink's text that the caller
@@ -172,41 +188,50 @@ impl OtlpSink {
 
     /// The request text written so far.
     pub fn buffer(&self) -> &[u8] {
-        &self.out
+        &self.text.get_ref().0
     }
 
     /// Forget the text written so far (keeping the buffer's capacity).
     pub fn clear(&mut self) {
-        self.out.clear();
+        self.out().clear();
     }
 
     /// The text written so far, leaving the buffer empty.
     pub fn take(&mut self) -> Vec<u8> {
-        core::mem::take(&mut self.out)
+        core::mem::take(self.out())
     }
 
     /// Exchange the buffer with `other`: the text written so far leaves
     /// without a copy, and the sink goes on in `other`'s (recycled) buffer.
     pub fn swap_buffer(&mut self, other: &mut Vec<u8>) {
-        core::mem::swap(&mut self.out, other);
+        core::mem::swap(self.out(), other);
     }
 
     /// Close the request (one line) and write what is pending to `w`.
     pub fn finish(&mut self, w: &mut impl Write) -> io::Result<()> {
-        if self.spans == 0 {
-            self.out.extend_from_slice(PREFIX.as_bytes());
+        let empty = self.spans == 0;
+        let out = self.out();
+        if empty {
+            out.extend_from_slice(PREFIX.as_bytes());
         }
-        self.out.extend_from_slice(SUFFIX.as_bytes());
-        self.out.push(b'\n');
-        w.write_all(&self.out)?;
-        self.out.clear();
+        out.extend_from_slice(SUFFIX.as_bytes());
+        out.push(b'\n');
+        w.write_all(out)?;
+        out.clear();
         Ok(())
+    }
+
+    /// The request text written so far, to append to: between spans the
+    /// attribute writer gathers nothing (each span ends with its
+    /// `finish`), so the sink holds it all.
+    fn out(&mut self) -> &mut Vec<u8> {
+        &mut self.text.get_mut().0
     }
 
     fn span(&mut self, head: &PacketHead, o: &OptionView<'_>, t: &TraceView<'_>) {
         let Some(ctx) = t.span_context() else { return };
-        let out = &mut self.out;
         let first = self.spans == 0 && !self.continued;
+        let out = &mut self.text.get_mut().0;
         out.extend_from_slice(if first { PREFIX } else { "," }.as_bytes());
         self.spans += 1;
         let span_id = derive_span_id(
@@ -244,7 +269,7 @@ impl OtlpSink {
         // The keys and values are printable ASCII without quotes or
         // backslashes (clt-context's promise): they go into the JSON
         // strings as they are, all of a span's through one gathering writer.
-        let mut w = AttributeWriter::with_sink(ByteWriter(out));
+        let w = &mut self.text;
         let mut first_hop = true;
         for hop in t.view.hops() {
             // A malformed trace yields its error as its only item.
@@ -261,7 +286,7 @@ impl OtlpSink {
             let _ = w.str("\"}}");
         }
         let _ = w.finish();
-        out.extend_from_slice(b"]}");
+        w.get_mut().0.extend_from_slice(b"]}");
     }
 }
 

@@ -69,8 +69,9 @@ pub enum FormatSink {
     Text(TextSink),
     /// `--format json`.
     Json(JsonSink),
-    /// `--format otlp-json`.
-    Otlp(OtlpSink),
+    /// `--format otlp-json` (boxed: the sink keeps its half-kilobyte
+    /// attribute writer).
+    Otlp(Box<OtlpSink>),
 }
 
 impl FormatSink {
@@ -79,7 +80,7 @@ impl FormatSink {
         match format {
             Format::Text => FormatSink::Text(TextSink::new()),
             Format::Json => FormatSink::Json(JsonSink::new()),
-            Format::OtlpJson => FormatSink::Otlp(OtlpSink::new()),
+            Format::OtlpJson => FormatSink::Otlp(Box::new(OtlpSink::new())),
         }
     }
 
@@ -137,7 +138,7 @@ impl FormatSink {
             FormatSink::Otlp(s) => {
                 let mut w = OtlpSink::chunk();
                 w.set_input(s.input());
-                FormatSink::Otlp(w)
+                FormatSink::Otlp(Box::new(w))
             }
             FormatSink::Json(s) => {
                 let mut w = JsonSink::new();
