@@ -120,6 +120,7 @@ impl<'a> OptionBody<'a> {
     ///
     /// # Errors
     /// The error of the body's parser, wrapped in a [`TraceError`].
+    #[inline]
     pub fn decode(option: &IoamOption<'a>, cfg: &WalkConfig) -> Result<Self, TraceError> {
         let mode = cfg.mode;
         let base = option.body_offset;
@@ -210,6 +211,7 @@ impl<'a> IoamItem<'a> {
     ///
     /// # Errors
     /// As [`OptionBody::decode`].
+    #[inline]
     pub fn body(&self) -> Result<OptionBody<'a>, TraceError> {
         OptionBody::decode(&self.option, &self.cfg)
     }
