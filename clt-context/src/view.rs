@@ -527,14 +527,16 @@ pub fn write_decimal(v: u64, to: &mut [u8; DECIMAL_ROOM]) -> usize {
 }
 
 /// Where the attribute text goes, as bytes: what [`AttributeWriter`]
-/// hands over, in pieces of up to 512 bytes.
+/// hands over, in pieces of up to 512 bytes (longer only for a longer
+/// [`AttributeWriter::str`]).
 ///
-/// Every piece is printable ASCII (0x20-0x7e) without `"` or `\`, so a
-/// sink that stores bytes (a `Vec<u8>`, a fixed buffer, a protobuf or JSON
-/// string being built) appends it as it is, with no UTF-8 check. A
-/// `fmt::Write` (a `String`, a `Formatter`) is reached through
-/// [`AttributeWriter::new`] instead, which checks each piece once to make
-/// it a `&str`.
+/// A piece holds the keys and values, printable ASCII (0x20-0x7e) without
+/// `"` or `\`, and whole `&str`s the caller passed to
+/// [`AttributeWriter::str`]: it is always valid UTF-8, so a sink that
+/// stores bytes (a `Vec<u8>`, a fixed buffer, a protobuf or JSON string
+/// being built) appends it as it is, with no check. A `fmt::Write` (a
+/// `String`, a `Formatter`) is reached through [`AttributeWriter::new`]
+/// instead, which checks each piece once to make it a `&str`.
 ///
 /// ```
 /// use clt_context::view::{AsciiSink, AttributeKey, AttributeWriter};
@@ -566,7 +568,7 @@ impl<S: AsciiSink + ?Sized> AsciiSink for &mut S {
 }
 
 /// The [`AsciiSink`] of a `fmt::Write`: each piece is checked as UTF-8
-/// (ASCII always is) to hand it over as a `&str`. What
+/// (it always is, see [`AsciiSink`]) to hand it over as a `&str`. What
 /// [`AttributeWriter::new`] writes through.
 #[derive(Debug)]
 pub struct FmtSink<'w, W: ?Sized>(&'w mut W);
@@ -601,16 +603,12 @@ struct Ascii<S: AsciiSink> {
 
 impl<'w, W: fmt::Write + ?Sized> Ascii<FmtSink<'w, W>> {
     /// A gatherer writing into a `fmt::Write`.
-    #[inline(always)]
     fn new(w: &'w mut W) -> Self {
         Self::with_sink(FmtSink(w))
     }
 }
 
 impl<S: AsciiSink> Ascii<S> {
-    // Inlined, so that the buffer is built where it stays: a call built
-    // it in its own frame and the caller copied its 520 bytes over.
-    #[inline(always)]
     fn with_sink(sink: S) -> Self {
         Self {
             sink,
@@ -840,7 +838,6 @@ impl<S: AsciiSink + Default> Default for AttributeWriter<S> {
 impl<'w, W: fmt::Write + ?Sized> AttributeWriter<FmtSink<'w, W>> {
     /// A writer that appends to the text writer `w` (a `String`, a
     /// `Formatter`).
-    #[inline(always)]
     pub fn new(w: &'w mut W) -> Self {
         Self { out: Ascii::new(w) }
     }
@@ -849,7 +846,6 @@ impl<'w, W: fmt::Write + ?Sized> AttributeWriter<FmtSink<'w, W>> {
 impl<S: AsciiSink> AttributeWriter<S> {
     /// A writer that appends to a byte sink: no UTF-8 check per piece (see
     /// [`AsciiSink`]).
-    #[inline(always)]
     pub fn with_sink(sink: S) -> Self {
         Self {
             out: Ascii::with_sink(sink),

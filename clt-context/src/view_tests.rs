@@ -640,6 +640,34 @@ proptest! {
         }
     }
 
+    /// The view walks the records once and serves the lookup, the hops and
+    /// the readable records from that walk: each is what the trace's own
+    /// walks give (`Trace::records_path_order`, whose malformed trace
+    /// yields its error alone, and `Trace::readable_records`), and the
+    /// context is `find_context`'s.
+    #[test]
+    fn the_view_serves_what_the_trace_walks_give(b in any_body(), schema in prop_oneof![Just(CLT_SCHEMA_ID), 0u32..=0xff_ffff]) {
+        for v in [Mode::Strict, Mode::Lenient] {
+            let Ok(t) = Trace::parse_preallocated(&b, v) else { continue };
+            let view = CltView::new(t, schema);
+            let hops = view.hops();
+            let path = t.records_path_order();
+            prop_assert_eq!(hops.len(), path.clone().count());
+            for (hop, rec) in hops.zip(path) {
+                match (hop, rec) {
+                    (Ok(h), Ok(r)) => prop_assert_eq!(h.record(), &r),
+                    (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                    (h, r) => prop_assert!(false, "hop {:?} against record {:?}", h, r),
+                }
+            }
+            let (ours, our_error) = view.readable_records();
+            let (theirs, their_error) = t.readable_records();
+            prop_assert_eq!(our_error, their_error);
+            prop_assert!(ours.eq(theirs));
+            prop_assert_eq!(*view.context(), find_context(&t, schema));
+        }
+    }
+
     /// The attribute texts need no escaping anywhere: printable ASCII
     /// without `"` or `\` (what their documentation promises, and what
     /// `ioam decode --format otlp-json` relies on to write them as is).

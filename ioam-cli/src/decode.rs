@@ -337,6 +337,17 @@ pub struct TraceView<'t> {
 }
 
 impl<'t> TraceView<'t> {
+    /// The view of a trace, under the timestamp format of `opts`. Inlined:
+    /// built where it is used, it is not copied (see `set_trace`).
+    #[inline(always)]
+    fn new(view: CltView<'t>, encoding: &'static str, opts: &DecodeOptions) -> Self {
+        Self {
+            view,
+            encoding,
+            timestamp_format: opts.timestamp_format,
+        }
+    }
+
     /// The records read before the first malformed one (all of them when
     /// none is), oldest first, from the view's one walk (see
     /// [`CltView::readable_records`]). The iterator yields no error;
@@ -671,11 +682,7 @@ fn decode_option<'a>(
         Ok(OptionBody::PreallocatedTrace(t) | OptionBody::IncrementalTrace(t)) => {
             return set_trace(
                 &mut r,
-                TraceView {
-                    view: CltView::new(t, opts.clt_schema_id),
-                    encoding: OPAQUE_STATE,
-                    timestamp_format: opts.timestamp_format,
-                },
+                TraceView::new(CltView::new(t, opts.clt_schema_id), OPAQUE_STATE, opts),
                 emit,
             );
         }
@@ -819,11 +826,7 @@ fn set_integrity<'a>(
                 Ok(t) => {
                     return set_trace(
                         &mut r,
-                        TraceView {
-                            view: CltView::new(t, opts.clt_schema_id),
-                            encoding: OPAQUE_STATE,
-                            timestamp_format: opts.timestamp_format,
-                        },
+                        TraceView::new(CltView::new(t, opts.clt_schema_id), OPAQUE_STATE, opts),
                         emit,
                     );
                 }
@@ -874,15 +877,7 @@ fn decode_legacy_trace(
     // The legacy header has no flags; the reference collector reports such
     // spans as sampled.
     match legacy.view(kind, opts.mode, W3cFlags::SAMPLED) {
-        Ok(view) => set_trace(
-            &mut r,
-            TraceView {
-                view,
-                encoding: "legacy-header",
-                timestamp_format: opts.timestamp_format,
-            },
-            emit,
-        ),
+        Ok(view) => set_trace(&mut r, TraceView::new(view, "legacy-header", opts), emit),
         Err(e) => {
             set_partial(&mut r, item.option.ioam_type, legacy.standard_body());
             push_error(&mut r, Problem::of(e, item.body_offset()));
