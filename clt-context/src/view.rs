@@ -380,7 +380,7 @@ impl<'a> AttributeValue<'a> {
         out.dec_item("BufferOccupancy=", h.buffer_occupancy.map(u64::from))?;
         if let Some(oss) = h.oss {
             out.dec_item("OpaqueStateSchemaId=", Some(oss.schema_id().into()))?;
-            out.hex_item("OpaqueStateData=", oss.data())?;
+            out.hex_item("OpaqueStateData=0x", oss.data())?;
         }
         Ok(())
     }
@@ -782,11 +782,15 @@ impl<S: AsciiSink> Ascii<S> {
         self.str("; ")
     }
 
-    /// `Key=0x<lowercase hex of every byte>; ` (`key` includes the `=`).
+    /// `Key=0x<lowercase hex of every byte>; ` (`key` includes the `=`
+    /// and the `0x`). No bytes (the usual snapshot of a transit node) is
+    /// one item of constant size.
     #[inline(always)]
     fn hex_item(&mut self, key: &str, bytes: &[u8]) -> fmt::Result {
+        if bytes.is_empty() {
+            return self.digits_item(key, b"");
+        }
         self.str(key)?;
-        self.str("0x")?;
         self.hex(bytes)?;
         self.str("; ")
     }
