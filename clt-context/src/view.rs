@@ -282,15 +282,15 @@ impl AttributeKey {
     /// The key in one window of the buffer when it has room for the
     /// longest key, one room check in all; piece by piece otherwise.
     fn write_into<S: AsciiSink>(&self, out: &mut Ascii<S>) -> fmt::Result {
-        const PREFIX: &[u8] = b"ioam_namespace";
-        const NODE: &[u8] = b"_node";
+        const PREFIX: &str = "ioam_namespace";
+        const NODE: &str = "_node";
         const ROOM: usize = PREFIX.len() + DECIMAL_ROOM + NODE.len() + DECIMAL_ROOM;
         let written = out.window(ROOM).and_then(|room| {
             let (prefix, rest) = room.split_at_mut(PREFIX.len());
-            prefix.copy_from_slice(PREFIX);
+            prefix.copy_from_slice(PREFIX.as_bytes());
             let a = write_decimal(self.namespace_id.into(), rest.first_chunk_mut()?);
             let (node, rest) = rest.get_mut(a..)?.split_at_mut(NODE.len());
-            node.copy_from_slice(NODE);
+            node.copy_from_slice(NODE.as_bytes());
             let b = write_decimal(self.index as u64, rest.first_chunk_mut()?);
             Some(PREFIX.len() + a + NODE.len() + b)
         });
@@ -300,9 +300,9 @@ impl AttributeKey {
                 Ok(())
             }
             None => {
-                out.str("ioam_namespace")?;
+                out.str(PREFIX)?;
                 out.dec(self.namespace_id.into())?;
-                out.str("_node")?;
+                out.str(NODE)?;
                 out.dec(self.index as u64)
             }
         }
