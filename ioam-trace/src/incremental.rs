@@ -42,7 +42,7 @@
 use ioam_wire::build::{grow_option, Growth};
 use ioam_wire::ioam::IoamType;
 use ioam_wire::ipv6::NEXT_HEADER_OFFSET;
-use ioam_wire::opt::{Opt, Options};
+use ioam_wire::opt::Options;
 use ioam_wire::packet::hop_by_hop;
 use ioam_wire::{Mode, WireError};
 
@@ -113,14 +113,14 @@ pub fn insert_incremental(
     };
     // The first Incremental Trace of the namespace, through the options walk.
     let mut target = None;
-    for o in Options::new(hbh.bytes, Mode::Lenient) {
-        if let Opt::Ioam(io) = o.map_err(|e| e.with_base(hbh.offset))? {
-            if io.ioam_type == IoamType::IncrementalTrace
-                && io.body.get(..2) == Some(&namespace_id.to_be_bytes()[..])
-            {
-                target = Some(io.with_base(hbh.offset));
-                break;
-            }
+    let mut opts = Options::new(hbh.bytes, Mode::Lenient);
+    while let Some(io) = opts.next_ioam() {
+        let io = io.map_err(|e| e.with_base(hbh.offset))?;
+        if io.ioam_type == IoamType::IncrementalTrace
+            && io.body.get(..2) == Some(&namespace_id.to_be_bytes()[..])
+        {
+            target = Some(io.with_base(hbh.offset));
+            break;
         }
     }
     let Some(io) = target else {

@@ -6,7 +6,7 @@
 //! `ioam_wire::opt::Options`.
 
 use ioam_wire::ioam::{IoamType, OPT_IOAM};
-use ioam_wire::opt::{Opt, Options};
+use ioam_wire::opt::Options;
 use ioam_wire::packet::hop_by_hop;
 use ioam_wire::Mode;
 
@@ -22,14 +22,14 @@ fn nth_preallocated(
     index: usize,
 ) -> Result<Option<(usize, usize)>, TraceError> {
     let mut seen = 0;
-    for o in Options::new(hbh, Mode::Strict) {
-        if let Opt::Ioam(io) = o.map_err(|e| e.with_base(base))? {
-            if io.option_type == OPT_IOAM && io.ioam_type == IoamType::PreallocatedTrace {
-                if seen == index {
-                    return Ok(Some((base + io.body_offset, io.body.len())));
-                }
-                seen += 1;
+    let mut opts = Options::new(hbh, Mode::Strict);
+    while let Some(io) = opts.next_ioam() {
+        let io = io.map_err(|e| e.with_base(base))?;
+        if io.option_type == OPT_IOAM && io.ioam_type == IoamType::PreallocatedTrace {
+            if seen == index {
+                return Ok(Some((base + io.body_offset, io.body.len())));
             }
+            seen += 1;
         }
     }
     Ok(None)

@@ -104,6 +104,7 @@ impl<'a> Trace<'a> {
     /// [`TraceError::Truncated`] (header), [`TraceError::DataNotWordAligned`],
     /// [`TraceError::DataTooLong`], [`TraceError::RemainingLenBeyondSpace`],
     /// and the NodeLen errors of the validation mode.
+    #[inline]
     pub fn parse_preallocated(body: &'a [u8], mode: Mode) -> Result<Self, TraceError> {
         Self::parse(body, mode, TraceKind::Preallocated)
     }
@@ -115,6 +116,7 @@ impl<'a> Trace<'a> {
     /// # Errors
     /// As [`parse_preallocated`](Self::parse_preallocated), without
     /// [`TraceError::RemainingLenBeyondSpace`].
+    #[inline]
     pub fn parse_incremental(body: &'a [u8], mode: Mode) -> Result<Self, TraceError> {
         Self::parse(body, mode, TraceKind::Incremental)
     }
@@ -123,6 +125,7 @@ impl<'a> Trace<'a> {
     ///
     /// # Errors
     /// See [`parse_preallocated`](Self::parse_preallocated).
+    #[inline]
     pub fn parse(body: &'a [u8], mode: Mode, kind: TraceKind) -> Result<Self, TraceError> {
         let (raw, data) = RawTraceHeader::split(body)?;
         let header = TraceHeaderRepr::from_raw(raw);

@@ -243,11 +243,14 @@ impl<'a> Options<'a> {
     }
 }
 
-impl<'a> Iterator for Options<'a> {
-    type Item = Result<Opt<'a>, WireError>;
-
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'a> Options<'a> {
+    /// One step of the walk. With `ALL` every option is an item (the
+    /// iterator); without it, padding and options other than IOAM are
+    /// checked in the same way and passed over inside the loop, so that
+    /// only an IOAM option, an error or the end comes back
+    /// ([`Options::next_ioam`]).
+    #[inline(always)]
+    fn step<const ALL: bool>(&mut self) -> Option<Result<Opt<'a>, WireError>> {
         if self.done {
             return None;
         }
@@ -261,79 +264,126 @@ impl<'a> Iterator for Options<'a> {
             });
         }
         let strict = self.mode == Mode::Strict;
-        let offset = self.base + self.pos;
-        let rest = match self.area.get(self.pos..) {
-            Some(r) if !r.is_empty() => r,
-            _ => {
-                self.done = true;
-                return None;
-            }
-        };
-        let t = rest[0];
-        if t == OPT_PAD1 {
-            self.pad_run += 1;
-            self.pos += 1;
-            if strict && self.pad_run > 7 {
-                return self.fail(WireError::invalid(
-                    Rule::PadRunTooLong(self.pad_run),
-                    offset,
-                ));
-            }
-            return Some(Ok(Opt::Pad1 { offset }));
-        }
-        if rest.len() < 2 {
-            return self.fail(WireError::Truncated {
-                layer: Layer::Option(t),
-                offset,
-                required: 2,
-                actual: rest.len(),
-            });
-        }
-        let data_len = rest[1];
-        let total = usize::from(data_len) + 2;
-        let Some(opt) = rest.get(..total) else {
-            return self.fail(WireError::Truncated {
-                layer: Layer::Option(t),
-                offset,
-                required: total,
-                actual: rest.len(),
-            });
-        };
-        let data = &opt[2..];
-        self.pos += total;
-        if t == OPT_PADN {
-            self.pad_run += total;
-            if strict {
-                if self.pad_run > 7 {
+        loop {
+            let offset = self.base + self.pos;
+            let rest = match self.area.get(self.pos..) {
+                Some(r) if !r.is_empty() => r,
+                _ => {
+                    self.done = true;
+                    return None;
+                }
+            };
+            let t = rest[0];
+            if t == OPT_PAD1 {
+                self.pad_run += 1;
+                self.pos += 1;
+                if strict && self.pad_run > 7 {
                     return self.fail(WireError::invalid(
                         Rule::PadRunTooLong(self.pad_run),
                         offset,
                     ));
                 }
-                if data.iter().any(|&b| b != 0) {
-                    return self.fail(WireError::invalid(Rule::PadNNonZero, offset));
+                if ALL {
+                    return Some(Ok(Opt::Pad1 { offset }));
                 }
+                continue;
             }
-            return Some(Ok(Opt::PadN { offset, len: total }));
-        }
-        self.pad_run = 0;
-        if is_ioam_option_type(t) {
-            let Ok((header, body)) = RawIoamOptionHeader::ref_from_prefix(opt) else {
-                return self.fail(WireError::invalid(
-                    Rule::IoamDataLenTooShort(data_len),
+            if rest.len() < 2 {
+                return self.fail(WireError::Truncated {
+                    layer: Layer::Option(t),
                     offset,
-                ));
-            };
-            if strict && !offset.is_multiple_of(4) {
-                return self.fail(WireError::invalid(Rule::IoamMisaligned, offset));
+                    required: 2,
+                    actual: rest.len(),
+                });
             }
-            return Some(Ok(Opt::Ioam(IoamOption::from_raw(offset, header, body))));
+            let data_len = rest[1];
+            let total = usize::from(data_len) + 2;
+            let Some(opt) = rest.get(..total) else {
+                return self.fail(WireError::Truncated {
+                    layer: Layer::Option(t),
+                    offset,
+                    required: total,
+                    actual: rest.len(),
+                });
+            };
+            let data = &opt[2..];
+            self.pos += total;
+            if t == OPT_PADN {
+                self.pad_run += total;
+                if strict {
+                    if self.pad_run > 7 {
+                        return self.fail(WireError::invalid(
+                            Rule::PadRunTooLong(self.pad_run),
+                            offset,
+                        ));
+                    }
+                    if data.iter().any(|&b| b != 0) {
+                        return self.fail(WireError::invalid(Rule::PadNNonZero, offset));
+                    }
+                }
+                if ALL {
+                    return Some(Ok(Opt::PadN { offset, len: total }));
+                }
+                continue;
+            }
+            self.pad_run = 0;
+            if is_ioam_option_type(t) {
+                let Ok((header, body)) = RawIoamOptionHeader::ref_from_prefix(opt) else {
+                    return self.fail(WireError::invalid(
+                        Rule::IoamDataLenTooShort(data_len),
+                        offset,
+                    ));
+                };
+                if strict && !offset.is_multiple_of(4) {
+                    return self.fail(WireError::invalid(Rule::IoamMisaligned, offset));
+                }
+                return Some(Ok(Opt::Ioam(IoamOption::from_raw(offset, header, body))));
+            }
+            if ALL {
+                return Some(Ok(Opt::Unknown(UnknownOption {
+                    offset,
+                    option_type: t,
+                    data,
+                })));
+            }
         }
-        Some(Ok(Opt::Unknown(UnknownOption {
-            offset,
-            option_type: t,
-            data,
-        })))
+    }
+
+    /// The next IOAM option of the area: padding and other options are
+    /// checked as the iterator checks them (in the same [`Mode`], with
+    /// the same errors) and passed over without an item each. The walk a
+    /// packet parser wants; [`IoamOptions`](crate::packet::IoamOptions)
+    /// runs on it.
+    ///
+    /// ```
+    /// use ioam_wire::opt::{Mode, Options};
+    /// // NH, HEL | PadN(0) | IOAM pre-allocated trace, 12 body bytes | PadN(2)
+    /// let header = [17, 2, 1, 0, 0x31, 14, 0, 0, 0, 0x7b, 0x08, 0x01,
+    ///               0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0];
+    /// let mut opts = Options::new(&header, Mode::Strict);
+    /// let ioam = opts.next_ioam().unwrap()?;
+    /// assert_eq!((ioam.offset, ioam.body.len()), (4, 12));
+    /// assert!(opts.next_ioam().is_none());
+    /// # Ok::<(), ioam_wire::WireError>(())
+    /// ```
+    #[inline]
+    pub fn next_ioam(&mut self) -> Option<Result<IoamOption<'a>, WireError>> {
+        loop {
+            match self.step::<false>()? {
+                Ok(Opt::Ioam(o)) => return Some(Ok(o)),
+                Ok(_) => {}
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for Options<'a> {
+    type Item = Result<Opt<'a>, WireError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        self.step::<true>()
     }
 }
 
@@ -520,5 +570,52 @@ mod tests {
         assert!(it.next().unwrap().is_err());
         assert!(it.next().is_none());
         assert!(it.next().is_none());
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    extern crate alloc;
+
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Option bytes biased toward the types the walk tells apart.
+    fn header() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            Just(OPT_PAD1),
+            Just(OPT_PADN),
+            Just(0x31u8),
+            Just(0x11u8),
+            Just(0x1eu8),
+            0u8..8,
+            any::<u8>(),
+        ];
+        proptest::collection::vec(byte, 0..48)
+    }
+
+    proptest! {
+        /// `next_ioam` yields the IOAM items of the iterator, in order,
+        /// then the iterator's error (if any) and nothing after it.
+        #[test]
+        fn next_ioam_is_the_iterators_ioam_items(h in header()) {
+            for mode in [Mode::Strict, Mode::Lenient] {
+                let mut want = Vec::new();
+                for o in Options::new(&h, mode) {
+                    match o {
+                        Ok(Opt::Ioam(io)) => want.push(Ok(io)),
+                        Ok(_) => {}
+                        Err(e) => want.push(Err(e)),
+                    }
+                }
+                let mut opts = Options::new(&h, mode);
+                let got: Vec<_> = core::iter::from_fn(|| opts.next_ioam()).collect();
+                prop_assert_eq!(&got, &want);
+                prop_assert!(opts.next_ioam().is_none());
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ use crate::error::{Layer, WireError};
 use crate::ext::{ChainEnd, ExtHeader, ExtHeaders, ExtKind};
 use crate::ioam::{is_ioam_option_type, IoamOption, Placement, RawIoamOptionHeader};
 use crate::ipv6::{RawIpv6Header, IPV6_HEADER_LEN, NEXT_HEADER_OFFSET};
-use crate::opt::{Opt, Options, OPT_PADN};
+use crate::opt::{Options, OPT_PADN};
 use crate::proto;
 
 /// An IOAM option found in a packet, with the header that holds it.
@@ -101,22 +101,20 @@ impl<'a> Iterator for IoamOptions<'a> {
         }
         loop {
             if let Some((kind, base, opts)) = &mut self.current {
-                for o in opts.by_ref() {
-                    match o {
-                        Ok(Opt::Ioam(option)) => {
-                            return Some(Ok(PacketIoam {
-                                header: *kind,
-                                header_offset: *base,
-                                option,
-                            }));
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            let e = e.with_base(*base);
-                            self.current = None;
-                            return Some(Err(e));
-                        }
+                match opts.next_ioam() {
+                    Some(Ok(option)) => {
+                        return Some(Ok(PacketIoam {
+                            header: *kind,
+                            header_offset: *base,
+                            option,
+                        }));
                     }
+                    Some(Err(e)) => {
+                        let e = e.with_base(*base);
+                        self.current = None;
+                        return Some(Err(e));
+                    }
+                    None => {}
                 }
                 self.current = None;
             }
@@ -223,20 +221,22 @@ pub fn first_hbh_ioam(packet: &[u8], mode: Mode) -> Result<Option<PacketIoam<'_>
             }
         }
     }
-    for o in Options::new(hbh, mode) {
-        match o {
-            Ok(Opt::Ioam(option)) => {
-                return Ok(Some(PacketIoam {
-                    header: ExtKind::HopByHop,
-                    header_offset: IPV6_HEADER_LEN,
-                    option,
-                }))
-            }
-            Ok(_) => {}
-            Err(e) => return Err(e.with_base(IPV6_HEADER_LEN)),
-        }
+    first_ioam_of_hbh(hbh, mode)
+}
+
+/// The general scan of [`first_hbh_ioam`], for any other layout: out of
+/// line, so that the usual layout's path stays short.
+#[inline(never)]
+fn first_ioam_of_hbh(hbh: &[u8], mode: Mode) -> Result<Option<PacketIoam<'_>>, WireError> {
+    match Options::new(hbh, mode).next_ioam() {
+        Some(Ok(option)) => Ok(Some(PacketIoam {
+            header: ExtKind::HopByHop,
+            header_offset: IPV6_HEADER_LEN,
+            option,
+        })),
+        Some(Err(e)) => Err(e.with_base(IPV6_HEADER_LEN)),
+        None => Ok(None),
     }
-    Ok(None)
 }
 
 #[cfg(test)]
@@ -395,6 +395,7 @@ mod proptests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::opt::Opt;
 
     /// The general scan `first_hbh_ioam` must agree with.
     fn slow_first(packet: &[u8], mode: Mode) -> Result<Option<PacketIoam<'_>>, WireError> {
