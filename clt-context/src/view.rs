@@ -386,8 +386,15 @@ impl<'a> AttributeValue<'a> {
     }
 }
 
+/// Bytes an [`AttributeWriter`] gathers before it hands them to its sink:
+/// the longest piece the sink gets (but for a longer
+/// [`AttributeWriter::str`]). The whole text of most spans fits in one
+/// piece: a span of 8 hops of a trace type with every field takes about
+/// 1,000 bytes.
+pub const PIECE_LEN: usize = 1024;
+
 /// Bytes [`Ascii`] gathers before handing them to the writer.
-const ASCII_BUF: usize = 512;
+const ASCII_BUF: usize = PIECE_LEN;
 
 /// Most decimal digits of a `u64`.
 const U64_DIGITS: usize = 20;
@@ -527,8 +534,8 @@ pub fn write_decimal(v: u64, to: &mut [u8; DECIMAL_ROOM]) -> usize {
 }
 
 /// Where the attribute text goes, as bytes: what [`AttributeWriter`]
-/// hands over, in pieces of up to 512 bytes (longer only for a longer
-/// [`AttributeWriter::str`]).
+/// hands over, in pieces of up to [`PIECE_LEN`] bytes (longer only for a
+/// longer [`AttributeWriter::str`]).
 ///
 /// A piece holds the keys and values, printable ASCII (0x20-0x7e) without
 /// `"` or `\`, and whole `&str`s the caller passed to
@@ -797,7 +804,7 @@ impl<S: AsciiSink> Ascii<S> {
 }
 
 /// Writes the attributes of many hops through one gathering buffer: the
-/// text reaches the sink in pieces of up to 512 bytes instead of one
+/// text reaches the sink in pieces of up to [`PIECE_LEN`] bytes instead of one
 /// `write_str` per key and per value as [`AttributeKey::write_to`] and
 /// [`AttributeValue::write_to`] do. [`AttributeWriter::new`] writes into
 /// a `fmt::Write` (one UTF-8 check per piece), [`AttributeWriter::with_sink`]
@@ -881,7 +888,8 @@ impl<S: AsciiSink> AttributeWriter<S> {
     /// gathered have not reached it, so call [`Self::finish`] first to
     /// keep the text in order. A caller that writes its own bytes between
     /// attributes can so keep one writer, and its buffer, as long as its
-    /// sink instead of building one (and clearing its 512 bytes) each time.
+    /// sink instead of building one (and clearing its [`PIECE_LEN`] bytes)
+    /// each time.
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.out.sink
     }

@@ -1049,7 +1049,7 @@ fn a_kept_writer_and_direct_writes_keep_the_order() {
 
 proptest! {
     /// Through a byte sink (no UTF-8 check), the attribute text of every
-    /// hop is the reference model's too, in pieces of at most 512 bytes.
+    /// hop is the reference model's too, in pieces of at most `PIECE_LEN` bytes.
     #[test]
     fn byte_sink_gets_the_reference_text(b in structured_body()) {
         let view = Trace::parse_preallocated(&b, Mode::Strict).map(|t| CltView::new(t, CLT_SCHEMA_ID)).unwrap();

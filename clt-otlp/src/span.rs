@@ -525,7 +525,7 @@ impl SpanBuilder {
         text.reserve(n * per_hop);
         ends.reserve(n);
         // One gathering writer for the whole span: the text reaches the
-        // string in 512-byte pieces, not one piece per key and per value.
+        // string in `PIECE_LEN`-byte pieces, not one piece per key and per value.
         let mut attributes = AttributeWriter::new(&mut text);
         for hop in walk {
             let hop = match hop {
@@ -663,7 +663,7 @@ mod tests {
     /// gathering buffer; each hop's key and value must still be exactly
     /// the hop's own texts (`Display` of the key and the value, which the
     /// clt-context tests hold against a reference model), also for hops
-    /// whose text crosses the buffer's 512-byte pieces.
+    /// whose text crosses the buffer's `PIECE_LEN`-byte pieces.
     #[test]
     fn span_attributes_are_each_hops_own_text() {
         let ctx: SpanContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -720,8 +720,8 @@ mod tests {
         assert_eq!(want.len(), 3);
         let text: usize = want.iter().map(|(k, v)| k.len() + v.len()).sum();
         assert!(
-            text > 2 * 512,
-            "the text spans three buffer pieces: {text} bytes"
+            text > clt_context::view::PIECE_LEN,
+            "the text spans two buffer pieces: {text} bytes"
         );
         let want: Vec<(&str, &str)> = want.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(got, want);

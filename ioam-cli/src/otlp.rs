@@ -106,7 +106,7 @@ fn nanos_of(t: Option<Timestamp>) -> u64 {
 pub struct OtlpSink {
     /// The request text, in the sink of the attribute writer: one writer,
     /// and its gathering buffer, for all the spans (a writer per span
-    /// cleared its 512 bytes each time). Every span ends with the writer's
+    /// cleared its `PIECE_LEN` bytes each time). Every span ends with the writer's
     /// `finish`, so between spans the sink holds all the text.
     text: AttributeWriter<Text>,
     spans: usize,
