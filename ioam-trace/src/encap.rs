@@ -35,7 +35,6 @@ use ioam_wire::ioam::{IoamType, OPT_IOAM};
 
 use crate::error::{Field, TraceError};
 use crate::header::{HeaderFlags, TraceHeader, TraceHeaderRepr, TRACE_DATA_MAX, TRACE_HEADER_LEN};
-use crate::layout::RecordLayout;
 use crate::trace_type::TraceType;
 use crate::writer::{check_encap_trace_type, fill_record, NodeData};
 
@@ -238,7 +237,7 @@ impl<'a> PreallocatedTraceBuilder<'a> {
             // `check` made sure the record fits the space.
             let start = TRACE_HEADER_LEN + self.space.saturating_sub(len);
             if let Some(slot) = out.get_mut(start..start + len) {
-                fill_record(&RecordLayout::new(self.trace_type), node, slot);
+                fill_record(self.trace_type, node, slot);
                 header.remaining_len = ((self.space - len) / 4) as u8;
             }
         }

@@ -92,7 +92,7 @@ impl PreparedRecord {
             required: len,
             space: PREPARED_RECORD_MAX,
         })?;
-        fill_record(&layout, node, slot);
+        fill_record(trace_type, node, slot);
         Ok(Self {
             bytes,
             len: len as u16,

@@ -55,7 +55,6 @@ use crate::error::{Field, Part, TraceError};
 use crate::header::{
     RawTraceHeader, NODE_LEN_OFFSET, REMAINING_LEN_OFFSET, TRACE_HEADER_LEN, TRACE_TYPE_OFFSET,
 };
-use crate::layout::RecordLayout;
 use crate::record::unavailable;
 use crate::trace_type::TraceType;
 use ioam_wire::Mode;
@@ -274,70 +273,82 @@ pub enum TransitOutcome {
 }
 
 /// Writes one node's record into `out`, which must be exactly
-/// [`NodeData::record_len`] bytes for the layout's trace type: each field
-/// with one store at its offset, bits 12-21 as 0xffffffff, then the
-/// opaque state snapshot. Values are assumed checked with
-/// [`NodeData::check`].
-pub(crate) fn fill_record(layout: &RecordLayout, node: &NodeData<'_>, out: &mut [u8]) {
-    let Some((fields, oss)) = out.split_at_mut_checked(layout.fields_len()) else {
-        return;
-    };
-    let t = layout.trace_type();
-    // Absent fields are skipped by a bit test; a present field's slot is
-    // inside `fields` by construction of the layout.
-    let mut put = |bit: u8, extra: usize, v: &[u8]| {
-        if t.has_bit(bit) {
-            let at = usize::from(layout.raw(usize::from(bit))) + extra;
-            if let Some(dst) = fields.get_mut(at..at + v.len()) {
-                dst.copy_from_slice(v);
-            }
+/// [`NodeData::record_len`] bytes for `trace_type`: the fields of the set
+/// bits one after the other in bit order (RFC 9197 §4.4.2), bits 12-21 as
+/// 0xffffffff, then the opaque state snapshot. Values are assumed checked
+/// with [`NodeData::check`].
+///
+/// The fields go through a cursor, as `NodeRecord::fields` reads them: no
+/// table of offsets is built, and the groups of bits 1-7, 8-11 and 12-21
+/// are skipped with one test each when none of their bits is set.
+pub(crate) fn fill_record(trace_type: TraceType, node: &NodeData<'_>, out: &mut [u8]) {
+    let bits = trace_type.bits();
+    let has = |k: u32| bits & (0x80_0000 >> k) != 0;
+    let mut cur = out;
+    // Each present field takes the next bytes of the record; `out` has
+    // exactly the room of the fields, so a split never fails.
+    let mut put = |v: &[u8]| {
+        if let Some((dst, rest)) = core::mem::take(&mut cur).split_at_mut_checked(v.len()) {
+            dst.copy_from_slice(v);
+            cur = rest;
         }
     };
     let hop = u32::from(node.hop_limit) << 24;
-    put(
-        0,
-        0,
-        &(hop | (node.node_id & unavailable::NODE_ID)).to_be_bytes(),
-    );
-    // Bits 1-7 and 8-11 are skipped as groups when none is set.
-    if t.intersects(TraceType::from_bits_truncate(0x7f_0000)) {
-        put(1, 0, &node.ingress_if_id.to_be_bytes());
-        put(1, 2, &node.egress_if_id.to_be_bytes());
-        put(2, 0, &node.timestamp_secs.to_be_bytes());
-        put(3, 0, &node.timestamp_frac.to_be_bytes());
-        put(4, 0, &node.transit_delay.to_be_bytes());
-        put(5, 0, &node.namespace_data.to_be_bytes());
-        put(6, 0, &node.queue_depth.to_be_bytes());
-        put(7, 0, &node.checksum_complement.to_be_bytes());
+    if has(0) {
+        put(&(hop | (node.node_id & unavailable::NODE_ID)).to_be_bytes());
     }
-    if t.intersects(TraceType::from_bits_truncate(0x00_f000)) {
-        let wide = (u64::from(hop) << 32) | (node.node_id_wide & unavailable::NODE_ID_WIDE);
-        put(8, 0, &wide.to_be_bytes());
-        put(9, 0, &node.ingress_if_id_wide.to_be_bytes());
-        put(9, 4, &node.egress_if_id_wide.to_be_bytes());
-        put(10, 0, &node.namespace_data_wide.to_be_bytes());
-        put(11, 0, &node.buffer_occupancy.to_be_bytes());
-    }
-    if t.intersects(TraceType::UNDEFINED) {
-        for bit in 12..22 {
-            put(bit, 0, &unavailable::U32.to_be_bytes());
+    if bits & 0x7f_0000 != 0 {
+        if has(1) {
+            let ifs = u32::from(node.ingress_if_id) << 16 | u32::from(node.egress_if_id);
+            put(&ifs.to_be_bytes());
+        }
+        let words = [
+            node.timestamp_secs,
+            node.timestamp_frac,
+            node.transit_delay,
+            node.namespace_data,
+            node.queue_depth,
+            node.checksum_complement,
+        ];
+        for (k, w) in (2..8).zip(words) {
+            if has(k) {
+                put(&w.to_be_bytes());
+            }
         }
     }
-    if !t.has_oss() {
+    if bits & 0x00_f000 != 0 {
+        if has(8) {
+            let wide = (u64::from(hop) << 32) | (node.node_id_wide & unavailable::NODE_ID_WIDE);
+            put(&wide.to_be_bytes());
+        }
+        if has(9) {
+            let ifs = u64::from(node.ingress_if_id_wide) << 32 | u64::from(node.egress_if_id_wide);
+            put(&ifs.to_be_bytes());
+        }
+        if has(10) {
+            put(&node.namespace_data_wide.to_be_bytes());
+        }
+        if has(11) {
+            put(&node.buffer_occupancy.to_be_bytes());
+        }
+    }
+    if bits & TraceType::UNDEFINED.bits() != 0 {
+        for k in 12..22 {
+            if has(k) {
+                put(&unavailable::U32.to_be_bytes());
+            }
+        }
+    }
+    if !trace_type.has_oss() {
         return;
     }
-    let Some((head, rest)) = oss.split_first_chunk_mut::<4>() else {
-        return;
-    };
     match node.oss {
-        None => *head = unavailable::OSS_NONE_WORD.to_be_bytes(),
+        None => put(&unavailable::OSS_NONE_WORD.to_be_bytes()),
         Some((schema, data)) => {
             let words = data.len().div_ceil(4);
-            *head = (((words as u32) << 24) | (schema & unavailable::SCHEMA_ID_NONE)).to_be_bytes();
-            if let Some((dst, pad)) = rest.split_at_mut_checked(data.len()) {
-                dst.copy_from_slice(data);
-                pad.fill(0);
-            }
+            put(&(((words as u32) << 24) | (schema & unavailable::SCHEMA_ID_NONE)).to_be_bytes());
+            put(data);
+            cur.fill(0);
         }
     }
 }
@@ -366,7 +377,7 @@ pub fn emit_record(
         required: len,
         actual,
     })?;
-    fill_record(&RecordLayout::new(trace_type), node, slot);
+    fill_record(trace_type, node, slot);
     Ok(len)
 }
 
@@ -389,21 +400,19 @@ pub fn write_transit(
     cfg: &TransitConfig,
 ) -> Result<TransitOutcome, TraceError> {
     let mut gate = HeaderGate::open(body, cfg.mode)?;
-    // Computed once: NodeLen and where each field goes.
-    let layout = RecordLayout::new(gate.trace_type());
-    let node_len = (layout.fields_len() / 4) as u8;
+    let trace_type = gate.trace_type();
+    let node_len = trace_type.node_len();
     if let Some(skip) = gate.admit(node_len, namespace_id, cfg.mode)? {
         return Ok(skip);
     }
-    let trace_type = layout.trace_type();
     if cfg.undefined_bits == UndefinedFill::NoData && trace_type.intersects(TraceType::UNDEFINED) {
         return Ok(TransitOutcome::Skipped(SkipReason::UndefinedBits));
     }
     node.check(trace_type)?;
-    let need_words = layout.fields_len() / 4 + node.oss_words(trace_type);
+    let need_words = usize::from(node_len) + node.oss_words(trace_type);
     match gate.reserve(need_words) {
         Ok((slot, written)) => {
-            fill_record(&layout, node, slot);
+            fill_record(trace_type, node, slot);
             Ok(written)
         }
         Err(outcome) => Ok(outcome),
@@ -665,7 +674,71 @@ mod tests {
         b
     }
 
+    /// The record as the field offsets of [`RecordLayout`] place it, one
+    /// field at a time at its own offset: the reference the cursor of
+    /// `fill_record` is held to.
+    fn record_by_layout(t: TraceType, node: &NodeData<'_>) -> Vec<u8> {
+        use crate::layout::RecordLayout;
+        let layout = RecordLayout::new(t);
+        let mut out = alloc::vec![0xaau8; node.record_len(t)];
+        let (fields, oss) = out.split_at_mut(layout.fields_len());
+        let mut put = |bit: u8, extra: usize, v: &[u8]| {
+            if let Some(at) = layout.offset(bit) {
+                fields[at + extra..at + extra + v.len()].copy_from_slice(v);
+            }
+        };
+        let hop = u32::from(node.hop_limit) << 24;
+        put(0, 0, &(hop | node.node_id).to_be_bytes());
+        put(1, 0, &node.ingress_if_id.to_be_bytes());
+        put(1, 2, &node.egress_if_id.to_be_bytes());
+        put(2, 0, &node.timestamp_secs.to_be_bytes());
+        put(3, 0, &node.timestamp_frac.to_be_bytes());
+        put(4, 0, &node.transit_delay.to_be_bytes());
+        put(5, 0, &node.namespace_data.to_be_bytes());
+        put(6, 0, &node.queue_depth.to_be_bytes());
+        put(7, 0, &node.checksum_complement.to_be_bytes());
+        put(
+            8,
+            0,
+            &((u64::from(hop) << 32) | node.node_id_wide).to_be_bytes(),
+        );
+        put(9, 0, &node.ingress_if_id_wide.to_be_bytes());
+        put(9, 4, &node.egress_if_id_wide.to_be_bytes());
+        put(10, 0, &node.namespace_data_wide.to_be_bytes());
+        put(11, 0, &node.buffer_occupancy.to_be_bytes());
+        for bit in 12..22 {
+            put(bit, 0, &[0xff; 4]);
+        }
+        if t.has_oss() {
+            match node.oss {
+                None => oss.copy_from_slice(&[0, 0xff, 0xff, 0xff]),
+                Some((schema, data)) => {
+                    let words = data.len().div_ceil(4) as u8;
+                    oss[0] = words;
+                    oss[1..4].copy_from_slice(&schema.to_be_bytes()[1..]);
+                    oss[4..].fill(0);
+                    oss[4..4 + data.len()].copy_from_slice(data);
+                }
+            }
+        }
+        out
+    }
+
     proptest! {
+        /// `fill_record` writes every field where the layout says it goes,
+        /// and every byte of its record (the 0xaa it starts from is gone).
+        #[test]
+        fn record_is_the_layouts(t in trace_type(), n in node()) {
+            let node = n.node();
+            let want = record_by_layout(t, &node);
+            let mut got = alloc::vec![0xaau8; want.len()];
+            fill_record(t, &node, &mut got);
+            prop_assert_eq!(&got, &want);
+            let mut zeroed = alloc::vec![0u8; want.len()];
+            fill_record(t, &node, &mut zeroed);
+            prop_assert_eq!(&zeroed, &want);
+        }
+
         #[test]
         fn writer_keeps_the_trace_valid(
             t in trace_type(),
