@@ -284,14 +284,14 @@ pub enum TransitOutcome {
 pub(crate) fn fill_record(trace_type: TraceType, node: &NodeData<'_>, out: &mut [u8]) {
     let bits = trace_type.bits();
     let has = |k: u32| bits & (0x80_0000 >> k) != 0;
-    let mut cur = out;
+    let mut at = 0;
     // Each present field takes the next bytes of the record; `out` has
-    // exactly the room of the fields, so a split never fails.
+    // exactly the room of the fields, so a write never falls outside.
     let mut put = |v: &[u8]| {
-        if let Some((dst, rest)) = core::mem::take(&mut cur).split_at_mut_checked(v.len()) {
+        if let Some(dst) = out.get_mut(at..at + v.len()) {
             dst.copy_from_slice(v);
-            cur = rest;
         }
+        at += v.len();
     };
     let hop = u32::from(node.hop_limit) << 24;
     if has(0) {
@@ -348,7 +348,10 @@ pub(crate) fn fill_record(trace_type: TraceType, node: &NodeData<'_>, out: &mut 
             let words = data.len().div_ceil(4);
             put(&(((words as u32) << 24) | (schema & unavailable::SCHEMA_ID_NONE)).to_be_bytes());
             put(data);
-            cur.fill(0);
+            // The padding to a whole word (none for data of whole words).
+            if let Some(pad) = out.get_mut(at..).filter(|pad| !pad.is_empty()) {
+                pad.fill(0);
+            }
         }
     }
 }
