@@ -388,9 +388,9 @@ impl<'a> AttributeValue<'a> {
 
 /// Bytes an [`AttributeWriter`] gathers before it hands them to its sink:
 /// the longest piece the sink gets (but for a longer
-/// [`AttributeWriter::str`]). The whole text of most spans fits in one
-/// piece: a span of 8 hops of a trace type with every field takes about
-/// 1,000 bytes.
+/// [`AttributeWriter::str`]). A longer piece means fewer hand-overs and
+/// fewer items that meet the end of the buffer (which take a slower
+/// path), for a larger writer.
 pub const PIECE_LEN: usize = 1024;
 
 /// Bytes [`Ascii`] gathers before handing them to the writer.

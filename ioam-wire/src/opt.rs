@@ -241,9 +241,7 @@ impl<'a> Options<'a> {
         self.done = true;
         Some(Err(e))
     }
-}
 
-impl<'a> Options<'a> {
     /// One step of the walk. With `ALL` every option is an item (the
     /// iterator); without it, padding and options other than IOAM are
     /// checked in the same way and passed over inside the loop, so that
