@@ -286,7 +286,8 @@ pub(crate) fn fill_record(trace_type: TraceType, node: &NodeData<'_>, out: &mut 
     let has = |k: u32| bits & (0x80_0000 >> k) != 0;
     let mut at = 0;
     // Each present field takes the next bytes of the record; `out` has
-    // exactly the room of the fields, so a write never falls outside.
+    // exactly the room of the record (fields and snapshot), so a write
+    // never falls outside.
     let mut put = |v: &[u8]| {
         if let Some(dst) = out.get_mut(at..at + v.len()) {
             dst.copy_from_slice(v);
@@ -679,7 +680,9 @@ mod tests {
 
     /// The record as the field offsets of [`RecordLayout`] place it, one
     /// field at a time at its own offset: the reference the cursor of
-    /// `fill_record` is held to.
+    /// `fill_record` is held to. It is our own layout; the real peer is
+    /// the interop suite's transit differential, which holds the writer's
+    /// packets to those of Linux routers in network namespaces.
     fn record_by_layout(t: TraceType, node: &NodeData<'_>) -> Vec<u8> {
         use crate::layout::RecordLayout;
         let layout = RecordLayout::new(t);
